@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Debian packages Qt needs: fonts (without them Qt draws boxes), xcb libs for a real window,
+# Xvfb for a window on a machine without a display, dbus + gnome-keyring for the real keyring test.
+DEB_PACKAGES := fonts-dejavu-core libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 \
+	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 \
+	libxcb-randr0 libxcb-shape0 libxcb-cursor0 libdbus-1-3 xvfb xauth dbus-daemon gnome-keyring
+
+.PHONY: run test lint bench sandbox system-deps clean screenshots
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[sandbox,test,dev]'
+	@touch $(STAMP)
+
+system-deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Debian packages: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "Please install these Debian packages (needs root): $$missing"; exit 1; \
+		fi; \
+	fi
+
+run: system-deps $(STAMP)
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
+		echo "No display found: starting on a virtual X display (xvfb-run)."; \
+		xvfb-run -a -s '-screen 0 1400x900x24' $(VENV)/bin/hyperota-desktop --sandbox; \
+	else \
+		$(VENV)/bin/hyperota-desktop --sandbox; \
+	fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+test: system-deps $(STAMP) lint
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+bench: system-deps $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks
+
+sandbox: $(STAMP)
+	$(VENV)/bin/hyperota sandbox up
+
+clean:
+	rm -rf $(VENV) build dist artifacts .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,81 @@
+"""Typed errors every layer raises and one mapper turns into user messages and exit codes.
+
+Services raise these (never raw HTTP or SDK errors); the UI and the CLI only ever see this family.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of the `hyperota` command, documented in `hyperota --help`."""
+
+    OK = 0
+    USAGE = 2
+    AUTH = 3
+    PERMISSION_OR_NOT_FOUND = 4
+    INTEGRITY = 5
+    UNAVAILABLE = 6
+
+
+class HyperOtaError(Exception):
+    """Base of every error meant for a person: `str(err)` is the message, `hint` says what to do."""
+
+    exit_code: ExitCode = ExitCode.INTEGRITY
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def user_text(self) -> str:
+        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+
+
+class UsageError(HyperOtaError):
+    exit_code = ExitCode.USAGE
+
+
+class ValidationError(HyperOtaError):
+    """Bad input from a person or a file: names, profiles, bundles, archives."""
+
+    exit_code = ExitCode.INTEGRITY
+
+
+class IntegrityError(HyperOtaError):
+    """Stored or received data does not match what it claims (checksums, signatures)."""
+
+    exit_code = ExitCode.INTEGRITY
+
+
+class AuthError(HyperOtaError):
+    """Not signed in, sign-in refused or expired: the person must sign in (again)."""
+
+    exit_code = ExitCode.AUTH
+
+
+class PermissionDenied(HyperOtaError):
+    exit_code = ExitCode.PERMISSION_OR_NOT_FOUND
+
+
+class NotFound(HyperOtaError):
+    exit_code = ExitCode.PERMISSION_OR_NOT_FOUND
+
+
+class Conflict(HyperOtaError):
+    """The thing exists already or changed under us (409, 412)."""
+
+    exit_code = ExitCode.INTEGRITY
+
+
+class BackendUnavailable(HyperOtaError):
+    """A backend could not be reached or answered 5xx after retries."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class Cancelled(HyperOtaError):
+    """The person cancelled a long-running task."""
+
+    exit_code = ExitCode.USAGE

@@ -1,0 +1,161 @@
+"""Loopback HTTP plumbing shared by the emulators: threaded WSGI servers and fault injection.
+
+Every emulator is a plain WSGI app. `serve()` runs it on a free 127.0.0.1 port in a daemon thread,
+wrapped in a `FaultInjector`, so tests can make chosen routes fail N times (status + body, delay,
+dropped connection) either in-process (`server.faults.add(...)`) or over HTTP through the control
+route `/__sandbox__/faults` (for a sandbox running in another process).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+CONTROL_PATH = "/__sandbox__/faults"
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(data), status=status, headers=headers, mimetype="application/json")
+
+
+@dataclass
+class Fault:
+    """Make requests matching `method` + `path` (a regex searched in the path) fail `times` times."""
+
+    path: str
+    method: str | None = None
+    times: int = 1
+    status: int = 500
+    body: Any = field(default_factory=lambda: {"message": "injected fault"})
+    delay: float = 0.0
+    drop: bool = False
+    content_type: str = "application/json"
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method.upper() != method.upper():
+            return False
+        return re.search(self.path, path) is not None
+
+
+class FaultInjector:
+    """WSGI middleware that applies registered faults before the wrapped app sees the request."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self.hits: list[tuple[str, str]] = []
+
+    def add(self, path: str, **kwargs: Any) -> Fault:
+        fault = Fault(path=path, **kwargs)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def pending(self) -> list[Fault]:
+        with self._lock:
+            return [f for f in self._faults if f.times > 0]
+
+    def _take(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.times > 0 and fault.matches(method, path):
+                    fault.times -= 1
+                    self.hits.append((method, path))
+                    return fault
+        return None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == CONTROL_PATH:
+            return self._control(environ, start_response)
+        fault = self._take(method, path)
+        if fault is None:
+            return self.app(environ, start_response)
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.drop:
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                finally:
+                    sock.close()
+            return []
+        if fault.status == 0:  # delay only: pass through after the delay
+            return self.app(environ, start_response)
+        body = fault.body if isinstance(fault.body, str) else json.dumps(fault.body)
+        response = Response(body, status=fault.status, content_type=fault.content_type)
+        return response(environ, start_response)
+
+    def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        if request.method == "DELETE":
+            self.clear()
+            return Response(status=204)(environ, start_response)
+        if request.method == "POST":
+            try:
+                spec = request.get_json(force=True)
+                fault = self.add(**spec)
+            except (TypeError, ValueError) as exc:
+                return json_response({"message": f"bad fault: {exc}"}, 400)(environ, start_response)
+            return json_response({"path": fault.path, "times": fault.times}, 201)(environ, start_response)
+        listed = [{"path": f.path, "method": f.method, "times": f.times} for f in self.pending()]
+        return json_response(listed)(environ, start_response)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that logs to our logger at debug level instead of printing each request."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        logging.getLogger("hyperota.sandbox.http").debug("%s %s", self.requestline, code)
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        logging.getLogger("hyperota.sandbox.http").debug(format, *args)
+
+
+@dataclass
+class RunningServer:
+    name: str
+    server: BaseWSGIServer
+    thread: threading.Thread
+    faults: FaultInjector
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def serve(app: WSGIApp, name: str, port: int = 0) -> RunningServer:
+    """Start `app` on 127.0.0.1 (a free port unless one is given) in a daemon thread."""
+    faults = FaultInjector(app)
+    server = make_server("127.0.0.1", port, faults, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{name}", daemon=True)
+    thread.start()
+    return RunningServer(name=name, server=server, thread=thread, faults=faults)
