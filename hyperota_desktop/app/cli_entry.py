@@ -1,0 +1,29 @@
+"""Entry point of the headless `hyperota` command: wires services and hands them to the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from hyperota_desktop.app.container import build_services
+from hyperota_desktop.app.directories import resolve_dirs
+from hyperota_desktop.app.logging_setup import setup_logging
+from hyperota_desktop.cli.main import run
+from hyperota_desktop.services.context import AppServices
+
+
+def _build(args: argparse.Namespace) -> AppServices:
+    dirs = resolve_dirs(args.profile_dir).ensure()
+    services = build_services(dirs, profile_override=args.profile)
+    level = args.log_level or services.settings.get("log/level")
+    setup_logging(dirs.logs, level, stderr=True)
+    return services
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(argv if argv is not None else sys.argv[1:], _build)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,22 @@
+"""Composition root for headless parts: builds every service and store exactly once (no Qt here)."""
+
+from __future__ import annotations
+
+from hyperota_desktop.services.context import AppServices
+from hyperota_desktop.services.profiles import ProfileService
+from hyperota_desktop.stores.dirs import AppDirs
+from hyperota_desktop.stores.profiles import ProfileStore
+from hyperota_desktop.stores.secrets import SecretStore
+from hyperota_desktop.stores.settings import SettingsStore
+
+
+def build_services(dirs: AppDirs, *, profile_override: str | None = None) -> AppServices:
+    dirs.ensure()
+    secrets = SecretStore()
+    profiles = ProfileService(ProfileStore(dirs.config / "profiles.json"), secrets, override=profile_override)
+    return AppServices(
+        dirs=dirs,
+        profiles=profiles,
+        settings=SettingsStore(dirs.config / "settings.json"),
+        secrets=secrets,
+    )

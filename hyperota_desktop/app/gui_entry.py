@@ -1,0 +1,64 @@
+"""Entry point of the `hyperota-desktop` GUI (also `python -m hyperota_desktop`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from hyperota_desktop import __version__
+from hyperota_desktop.app.directories import resolve_dirs
+from hyperota_desktop.app.logging_setup import LEVELS, setup_logging
+
+log = logging.getLogger("hyperota.app")
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hyperota-desktop", description="HyperOTA Desktop (GUI).")
+    parser.add_argument("--version", action="version", version=f"hyperota-desktop {__version__}")
+    parser.add_argument(
+        "--profile-dir", metavar="DIR", help="folder for everything the app writes (env HYPEROTA_HOME)"
+    )
+    parser.add_argument("--log-level", choices=LEVELS, help="log file level")
+    parser.add_argument(
+        "--no-err-windows", action="store_true", help="log unexpected errors instead of dialogs"
+    )
+    parser.add_argument("--sandbox", action="store_true", help="start the embedded sandbox and connect to it")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_arg_parser().parse_args(argv if argv is not None else sys.argv[1:])
+    # Qt is imported only now, so `--help`/`--version` work without a display.
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from hyperota_desktop.app.container import build_services
+    from hyperota_desktop.app.crash import install_excepthook
+    from hyperota_desktop.app.gui_composition import build_gui
+
+    dirs = resolve_dirs(args.profile_dir).ensure()
+    services = build_services(dirs)
+    log_file = setup_logging(dirs.logs, args.log_level or services.settings.get("log/level"))
+    log.info("starting hyperota-desktop %s, log file %s", __version__, log_file)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("hyperota-desktop")
+    app.setApplicationDisplayName("HyperOTA Desktop")
+    app.setOrganizationName("HyperOTA")
+    install_excepthook(show_dialogs=not args.no_err_windows)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    gui = build_gui(services)
+    gui.window.show()
+    app_close = asyncio.Event()
+    app.aboutToQuit.connect(app_close.set)
+    with loop:
+        loop.run_until_complete(app_close.wait())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

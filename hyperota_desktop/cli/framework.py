@@ -1,0 +1,106 @@
+"""CLI conventions shared by every command: `hyperota <group> <verb>`, global options anywhere, --json.
+
+Global options (`--profile`, `--profile-dir`, `--json`, `--log-level`) are accepted before the group and
+after the verb: leaf parsers repeat them with SUPPRESS defaults so a value given early is not reset.
+Machine output goes to stdout; human messages to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from hyperota_desktop.domain.errors import ExitCode
+from hyperota_desktop.services.context import AppServices
+
+Handler = Callable[["CliContext", argparse.Namespace], Awaitable[int | None] | int | None]
+
+EXIT_CODES_HELP = """exit codes:
+  0  ok
+  2  usage error (bad arguments)
+  3  authentication (not signed in, sign-in denied or expired)
+  4  permission denied or not found
+  5  integrity or validation (bad input, checksum or signature mismatch, refused bundle)
+  6  backend unavailable"""
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("global options")
+    group.add_argument("--profile", metavar="NAME", default=default(None), help="profile to use for this run")
+    group.add_argument(
+        "--profile-dir", metavar="DIR", default=default(None), help="folder for everything the app writes"
+    )
+    group.add_argument("--json", action="store_true", default=default(False), help="machine output on stdout")
+    group.add_argument(
+        "--log-level",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        default=default(None),
+        help="log file level",
+    )
+
+
+def add_group(subparsers: Any, name: str, help_text: str) -> Any:
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    sub = parser.add_subparsers(dest=f"{name}_verb", metavar="VERB", required=True)
+    return sub
+
+
+def add_verb(subparsers: Any, name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_global_options(parser, suppress=True)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+@dataclass
+class CliContext:
+    services_factory: Callable[[], AppServices]
+    json: bool
+    stdout: TextIO = sys.stdout
+    stderr: TextIO = sys.stderr
+    _services: AppServices | None = None
+
+    @property
+    def services(self) -> AppServices:
+        if self._services is None:
+            self._services = self.services_factory()
+        return self._services
+
+    def info(self, text: str) -> None:
+        """A human message: always stderr, so stdout stays clean for --json."""
+        print(text, file=self.stderr, flush=True)
+
+    def emit(self, data: Any, text: str | Callable[[], str]) -> None:
+        """The command's result: JSON on stdout with --json, else the human text on stdout."""
+        if self.json:
+            json.dump(data, self.stdout, indent=2, sort_keys=True, default=str)
+            self.stdout.write("\n")
+        else:
+            print(text() if callable(text) else text, file=self.stdout)
+        self.stdout.flush()
+
+
+def run_handler(handler: Handler, ctx: CliContext, args: argparse.Namespace) -> int:
+    result = handler(ctx, args)
+    if inspect.isawaitable(result):
+        result = asyncio.run(_await(result))
+    return int(result or ExitCode.OK)
+
+
+async def _await(awaitable: Awaitable[int | None]) -> int | None:
+    return await awaitable

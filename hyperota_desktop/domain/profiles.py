@@ -1,0 +1,138 @@
+"""A profile is one backend environment: identity provider, Superposition, S3 and KMS settings.
+
+Profiles hold no secrets: tokens and static AWS keys live in the OS keyring, keyed by profile name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields, replace
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from hyperota_desktop.domain.errors import ValidationError
+
+PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class AwsCredentialMode(StrEnum):
+    DEFAULT_CHAIN = "default"  # boto3's chain: env, ~/.aws, instance role
+    STATIC_KEYS = "static"  # access key id + secret kept in the OS keyring
+    WEB_IDENTITY = "web-identity"  # STS AssumeRoleWithWebIdentity with the OIDC token
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    issuer: str
+    client_id: str = "hyperota-desktop"
+    superposition_url: str = ""
+    superposition_org_id: str = ""
+    superposition_org_name: str = ""
+    s3_endpoint: str = ""  # blank = AWS
+    region: str = "us-east-1"
+    bucket: str = ""
+    key_prefix: str = ""
+    public_base_url: str = ""
+    kms_signing_key: str = ""
+    kms_data_key: str = ""
+    aws_credential_mode: AwsCredentialMode = AwsCredentialMode.DEFAULT_CHAIN
+    aws_role_arn: str = ""
+
+    @property
+    def keycloak_base_url(self) -> str:
+        """`https://sso.example.com` from `https://sso.example.com/realms/x` (any base path kept)."""
+        return self.issuer.split("/realms/", 1)[0]
+
+    @property
+    def realm(self) -> str:
+        return self.issuer.rstrip("/").split("/realms/", 1)[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["aws_credential_mode"] = str(self.aws_credential_mode)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        """Build and validate a profile from untrusted JSON (unknown keys are refused)."""
+        if not isinstance(data, dict):
+            raise ValidationError("A profile must be a JSON object.")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValidationError(f"Unknown profile field(s): {', '.join(unknown)}.")
+        for key, value in data.items():
+            if not isinstance(value, str):
+                raise ValidationError(f"Profile field '{key}' must be a string.")
+        values = dict(data)
+        mode = values.pop("aws_credential_mode", AwsCredentialMode.DEFAULT_CHAIN)
+        try:
+            values["aws_credential_mode"] = AwsCredentialMode(mode)
+        except ValueError:
+            choices = ", ".join(m.value for m in AwsCredentialMode)
+            raise ValidationError(f"aws_credential_mode must be one of: {choices}.") from None
+        if "name" not in values or "issuer" not in values:
+            raise ValidationError("A profile needs at least 'name' and 'issuer'.")
+        profile = cls(**values)
+        validate_profile(profile)
+        return profile
+
+    def with_changes(self, **changes: Any) -> Profile:
+        profile = replace(self, **changes)
+        validate_profile(profile)
+        return profile
+
+
+def _check_url(field: str, value: str, problems: list[str], *, required: bool) -> None:
+    if not value:
+        if required:
+            problems.append(f"{field} is required.")
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        problems.append(f"{field} must be an http(s) URL, got '{value}'.")
+    elif parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        problems.append(f"{field} must use https (plain http is only allowed for 127.0.0.1/localhost).")
+
+
+def profile_problems(profile: Profile) -> list[str]:
+    """Every problem with a profile, worded for a person (empty when valid)."""
+    problems: list[str] = []
+    if not PROFILE_NAME_RE.match(profile.name):
+        problems.append("Name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
+    _check_url("Issuer", profile.issuer, problems, required=True)
+    if profile.issuer and "/realms/" not in profile.issuer:
+        problems.append("Issuer must look like https://host/realms/REALM (a Keycloak realm URL).")
+    elif profile.issuer and not profile.issuer.rstrip("/").split("/realms/", 1)[1]:
+        problems.append("Issuer names no realm after /realms/.")
+    if not profile.client_id:
+        problems.append("Client id is required (the public client with the device grant).")
+    _check_url("Superposition URL", profile.superposition_url, problems, required=False)
+    if profile.superposition_org_id and not re.fullmatch(
+        r"[A-Za-z0-9_-]{1,64}", profile.superposition_org_id
+    ):
+        problems.append("Superposition organisation id has unexpected characters.")
+    _check_url("S3 endpoint", profile.s3_endpoint, problems, required=False)
+    _check_url("Public base URL", profile.public_base_url, problems, required=False)
+    if profile.bucket and not _BUCKET_RE.match(profile.bucket):
+        problems.append("Bucket: 3-63 lowercase letters, digits, '.' or '-'.")
+    if profile.region and not _REGION_RE.match(profile.region):
+        problems.append(f"Region '{profile.region}' does not look like an AWS region (e.g. eu-west-1).")
+    if profile.key_prefix.startswith("/") or ".." in profile.key_prefix.split("/"):
+        problems.append("Key prefix must be relative and must not contain '..'.")
+    if profile.aws_credential_mode is AwsCredentialMode.WEB_IDENTITY and not profile.aws_role_arn.startswith(
+        "arn:"
+    ):
+        problems.append("Web-identity credentials need a role ARN (arn:aws:iam::ACCOUNT:role/NAME).")
+    return problems
+
+
+def validate_profile(profile: Profile) -> None:
+    problems = profile_problems(profile)
+    if problems:
+        raise ValidationError(f"Profile '{profile.name}' is not valid: " + " ".join(problems))

@@ -1,0 +1,38 @@
+"""Every user setting, declared once: key, type, default and what it does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    type: type
+    default: Any
+    description: str
+    choices: tuple[Any, ...] = ()
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("ui/theme", str, "system", "Colour scheme", ("system", "light", "dark")),
+    SettingSpec("ui/last_page", str, "packages", "Page shown at start-up"),
+    SettingSpec("ui/window_geometry", str, "", "Saved main window geometry (base64)"),
+    SettingSpec("log/level", str, "INFO", "Log level of the log file", ("DEBUG", "INFO", "WARNING", "ERROR")),
+    SettingSpec("upload/parallel_parts", int, 4, "Multipart parts uploaded at once"),
+    SettingSpec("upload/part_size_mib", int, 8, "Multipart part size in MiB"),
+    SettingSpec("network/timeout_s", int, 30, "Timeout of one backend request in seconds"),
+)
+SETTINGS_BY_KEY = {spec.key: spec for spec in SETTINGS}
+
+
+def coerce_setting(spec: SettingSpec, value: Any) -> Any:
+    """The value as the setting's type, or the default when stored data is unusable."""
+    if spec.type is int and isinstance(value, bool):
+        return spec.default
+    if not isinstance(value, spec.type):
+        return spec.default
+    if spec.choices and value not in spec.choices:
+        return spec.default
+    return value

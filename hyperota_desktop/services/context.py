@@ -1,0 +1,21 @@
+"""The services one run of the app uses, handed by the composition root to the CLI and the presenters.
+
+Fields are added here as features land; only `app.container` constructs this object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hyperota_desktop.services.profiles import ProfileService
+from hyperota_desktop.stores.dirs import AppDirs
+from hyperota_desktop.stores.secrets import SecretStore
+from hyperota_desktop.stores.settings import SettingsStore
+
+
+@dataclass
+class AppServices:
+    dirs: AppDirs
+    profiles: ProfileService
+    settings: SettingsStore
+    secrets: SecretStore

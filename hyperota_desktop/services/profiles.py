@@ -1,0 +1,110 @@
+"""Profiles: add, list, switch, import and export backend environments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hyperota_desktop.domain.errors import NotFound, ValidationError
+from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
+from hyperota_desktop.stores.profiles import ProfileStore
+from hyperota_desktop.stores.secrets import SecretStore
+
+AWS_KEY_ID = "aws_access_key_id"
+AWS_SECRET = "aws_secret_access_key"  # noqa: S105 - a keyring entry name, not a secret
+
+
+def profile_from_endpoints(data: dict[str, Any], name: str) -> tuple[Profile, tuple[str, str] | None]:
+    """Map a sandbox endpoints file (`hyperota sandbox up --endpoints-file`) to a profile + static keys."""
+    try:
+        profile = Profile(
+            name=name,
+            issuer=data["issuer"],
+            client_id=data["client_id"],
+            superposition_url=data["superposition_url"],
+            superposition_org_id=data.get("superposition_org_id", ""),
+            superposition_org_name=data.get("superposition_org_name", ""),
+            s3_endpoint=data["s3_endpoint"],
+            region=data["region"],
+            bucket=data["bucket"],
+            public_base_url=data["public_base_url"],
+            kms_signing_key=data["kms_signing_key"],
+            kms_data_key=data["kms_data_key"],
+            aws_credential_mode=AwsCredentialMode.STATIC_KEYS,
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValidationError(f"The endpoints file lacks {exc}.") from None
+    keys = (str(data["aws_access_key_id"]), str(data["aws_secret_access_key"]))
+    Profile.from_dict(profile.to_dict())  # validate
+    return profile, keys
+
+
+class ProfileService:
+    def __init__(self, store: ProfileStore, secrets: SecretStore, override: str | None = None) -> None:
+        self._store = store
+        self._secrets = secrets
+        self._override = override  # --profile NAME: used for this run, not saved
+
+    def list(self) -> list[Profile]:
+        return self._store.list()
+
+    def get(self, name: str) -> Profile:
+        return self._store.get(name)
+
+    def active_name(self) -> str | None:
+        return self._override or self._store.active_name()
+
+    def active(self) -> Profile:
+        name = self.active_name()
+        if name is None:
+            raise NotFound(
+                "No profile yet.", hint="Add one with `hyperota profile add` or the profile editor."
+            )
+        return self._store.get(name)
+
+    def add(self, profile: Profile, *, overwrite: bool = False) -> None:
+        Profile.from_dict(profile.to_dict())
+        self._store.save(profile, overwrite=overwrite)
+
+    def use(self, name: str) -> None:
+        self._store.set_active(name)
+
+    def remove(self, name: str) -> None:
+        self._store.remove(name)
+        for key in (AWS_KEY_ID, AWS_SECRET):
+            self._secrets.delete(name, key)
+
+    def export(self, name: str) -> dict[str, Any]:
+        """The profile as JSON; holds no secrets by construction."""
+        return {"format": 1, "profile": self._store.get(name).to_dict()}
+
+    def import_file(self, path: Path, *, name: str | None = None, overwrite: bool = False) -> Profile:
+        """Import an exported profile or a sandbox endpoints file."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationError(f"Cannot read {path}: {exc}.") from exc
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"{path} is not valid JSON: {exc}.") from exc
+        if not isinstance(data, dict):
+            raise ValidationError(f"{path} does not hold a profile.")
+        keys = None
+        if "profile" in data:
+            raw = dict(data["profile"]) if isinstance(data["profile"], dict) else data["profile"]
+            if name and isinstance(raw, dict):
+                raw["name"] = name
+            profile = Profile.from_dict(raw)
+        elif "issuer" in data and "s3_endpoint" in data:
+            profile, keys = profile_from_endpoints(data, name or "sandbox")
+        else:
+            raise ValidationError(f"{path} is neither an exported profile nor a sandbox endpoints file.")
+        self._store.save(profile, overwrite=overwrite)
+        if keys:
+            self._secrets.set(profile.name, AWS_KEY_ID, keys[0])
+            self._secrets.set(profile.name, AWS_SECRET, keys[1])
+        return profile
+
+    def static_aws_keys(self, name: str) -> tuple[str, str] | None:
+        key_id, secret = self._secrets.get(name, AWS_KEY_ID), self._secrets.get(name, AWS_SECRET)
+        return (key_id, secret) if key_id and secret else None

@@ -1,0 +1,25 @@
+"""Where the app writes: one object, built once, so tests and `--profile-dir` redirect everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class AppDirs:
+    config: Path  # profiles, settings
+    data: Path  # journal, upload checkpoints
+    cache: Path
+    logs: Path
+
+    @classmethod
+    def under(cls, root: Path) -> AppDirs:
+        """Everything below one folder: `--profile-dir DIR` / `HYPEROTA_HOME`."""
+        root = root.expanduser().resolve()
+        return cls(config=root / "config", data=root / "data", cache=root / "cache", logs=root / "logs")
+
+    def ensure(self) -> AppDirs:
+        for path in (self.config, self.data, self.cache, self.logs):
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self

@@ -1,0 +1,49 @@
+"""Item model of the navigation tree: organisations with their applications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+
+ORG_ROLE = Qt.ItemDataRole.UserRole + 1
+APP_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    org: str
+    apps: tuple[str, ...]
+    access: str = ""
+
+
+class NavigationModel(QStandardItemModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setHorizontalHeaderLabels(["Organisations"])
+
+    def set_entries(self, entries: list[NavEntry]) -> None:
+        self.removeRows(0, self.rowCount())
+        for entry in entries:
+            org_item = QStandardItem(entry.org)
+            org_item.setEditable(False)
+            org_item.setData(entry.org, ORG_ROLE)
+            if entry.access:
+                org_item.setToolTip(f"Your access: {entry.access}")
+            for app in entry.apps:
+                app_item = QStandardItem(app)
+                app_item.setEditable(False)
+                app_item.setData(entry.org, ORG_ROLE)
+                app_item.setData(app, APP_ROLE)
+                org_item.appendRow(app_item)
+            self.appendRow(org_item)
+
+
+class NavigationFilter(QSortFilterProxyModel):
+    """Case-insensitive search that keeps an organisation visible when one of its apps matches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setRecursiveFilteringEnabled(True)

@@ -1,0 +1,70 @@
+"""Presenter of the window shell: profiles in the switcher, the profile editor, status texts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from hyperota_desktop.domain.errors import HyperOtaError
+from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.services.profiles import ProfileService
+from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.views.main_window import MainWindow
+from hyperota_desktop.ui.widgets.profile_editor import edit_profile
+
+
+class ShellPresenter(QObject):
+    """Signals: `activeProfileChanged(str)` after the person switches or creates a profile."""
+
+    activeProfileChanged = Signal(str)
+
+    def __init__(self, window: MainWindow, profiles: ProfileService, messages: MessageChannel) -> None:
+        super().__init__(window)
+        self._window = window
+        self._profiles = profiles
+        self._messages = messages
+        window.profileChosen.connect(self.switch_to)
+        window.newProfileRequested.connect(self.new_profile)
+        window.editProfileRequested.connect(self.edit_active)
+        messages.posted.connect(window.show_message)
+
+    def refresh(self) -> None:
+        try:
+            names = [p.name for p in self._profiles.list()]
+            active = self._profiles.active_name()
+        except HyperOtaError as exc:
+            self._messages.error(exc)
+            names, active = [], None
+        self._window.set_profiles(names, active if active in names else None)
+
+    def switch_to(self, name: str) -> None:
+        try:
+            self._profiles.use(name)
+        except HyperOtaError as exc:
+            self._messages.error(exc)
+            return
+        self.refresh()
+        self.activeProfileChanged.emit(name)
+
+    def _save(self, profile: Profile, *, overwrite: bool) -> None:
+        try:
+            self._profiles.add(profile, overwrite=overwrite)
+            self._profiles.use(profile.name)
+        except HyperOtaError as exc:
+            self._messages.error(exc)
+            return
+        self._messages.info(f"Profile '{profile.name}' saved.")
+        self.refresh()
+        self.activeProfileChanged.emit(profile.name)
+
+    def new_profile(self) -> None:
+        existing = {p.name for p in self._profiles.list()}
+        edit_profile(self._window, None, existing, lambda p: self._save(p, overwrite=False))
+
+    def edit_active(self) -> None:
+        try:
+            profile = self._profiles.active()
+        except HyperOtaError as exc:
+            self._messages.error(exc)
+            return
+        existing = {p.name for p in self._profiles.list()}
+        edit_profile(self._window, profile, existing, lambda p: self._save(p, overwrite=True))

@@ -1,0 +1,208 @@
+"""The main window: navigation tree (organisation → application), pages, toolbar and status bar.
+
+A view only: it knows no services. Presenters fill it and listen to its signals.
+
+Signals:
+- `profileChosen(str)`: the person picked a profile in the switcher.
+- `newProfileRequested()`, `editProfileRequested()`, `signInRequested()`, `refreshRequested()`.
+- `selectionChanged(str, str)`: organisation and application ("" when an organisation is selected).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hyperota_desktop.ui.models.navigation import APP_ROLE, ORG_ROLE, NavigationFilter, NavigationModel
+from hyperota_desktop.ui.widgets.empty_state import EmptyState
+from hyperota_desktop.ui.widgets.naming import named
+
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("packages", "Packages", "Select an application to see its packages, or drop a bundle here to publish."),
+    ("releases", "Releases", "Select an application to see its releases and roll out a package."),
+    ("dimensions", "Dimensions", "Select an application to see the dimensions releases can target."),
+    ("members", "Members", "Select an organisation or application to see who has access."),
+    ("archives", "Archives", "Build, verify and import signed release archives."),
+    ("activity", "Activity", "Multi-step operations and what happened to them appear here."),
+)
+
+
+class MainWindow(QMainWindow):
+    profileChosen = Signal(str)
+    newProfileRequested = Signal()
+    editProfileRequested = Signal()
+    signInRequested = Signal()
+    refreshRequested = Signal()
+    selectionChanged = Signal(str, str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("HyperOTA Desktop")
+        self.resize(1200, 760)
+        self._build_toolbar()
+        self._build_body()
+        self._build_status_bar()
+        self._build_shortcuts()
+
+    # -- construction -------------------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main", self)
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        self.addToolBar(bar)
+        bar.addWidget(QLabel(" Profile: "))
+        self.profile_switcher = QComboBox()
+        named(self.profile_switcher, "profileSwitcher", "Active profile")
+        self.profile_switcher.setMinimumWidth(180)
+        self.profile_switcher.activated.connect(
+            lambda i: self.profileChosen.emit(self.profile_switcher.itemData(i) or "")
+        )
+        bar.addWidget(self.profile_switcher)
+        self.new_profile_action = self._action(
+            bar, "newProfileAction", "New profile…", self.newProfileRequested
+        )
+        self.edit_profile_action = self._action(
+            bar, "editProfileAction", "Edit profile…", self.editProfileRequested
+        )
+        bar.addSeparator()
+        self.sign_in_action = self._action(bar, "signInAction", "Sign in", self.signInRequested, "Ctrl+L")
+        self.refresh_action = self._action(bar, "refreshAction", "Refresh", self.refreshRequested, "F5")
+
+    def _action(
+        self, bar: QToolBar, name: str, text: str, signal: SignalInstance, shortcut: str = ""
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setToolTip(f"{text} ({shortcut})")
+        action.triggered.connect(signal)
+        bar.addAction(action)
+        widget = bar.widgetForAction(action)
+        if widget is not None:
+            named(widget, f"{name}Button", text.rstrip("…"))
+        return action
+
+    def _build_body(self) -> None:
+        splitter = QSplitter(self)
+        splitter.setObjectName("mainSplitter")
+        left = named(QWidget(), "navigationPanel")
+        layout = QVBoxLayout(left)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.nav_search = QLineEdit(placeholderText="Search organisations and apps (Ctrl+F)")
+        named(self.nav_search, "navigationSearch", "Search organisations and applications")
+        self.nav_search.setClearButtonEnabled(True)
+        self.nav_model = NavigationModel()
+        self.nav_filter = NavigationFilter()
+        self.nav_filter.setSourceModel(self.nav_model)
+        self.nav_search.textChanged.connect(self._filter_navigation)
+        self.nav_tree = QTreeView()
+        named(self.nav_tree, "navigationTree", "Organisations and applications")
+        self.nav_tree.setModel(self.nav_filter)
+        self.nav_tree.setHeaderHidden(True)
+        self.nav_tree.selectionModel().currentChanged.connect(self._on_nav_changed)
+        self.nav_empty = EmptyState("navigation", "No organisations", "Sign in to see your organisations.")
+        self.nav_stack = named(QStackedWidget(), "navigationStack")
+        self.nav_stack.addWidget(self.nav_empty)
+        self.nav_stack.addWidget(self.nav_tree)
+        layout.addWidget(self.nav_search)
+        layout.addWidget(self.nav_stack)
+        self.pages = QTabWidget()
+        named(self.pages, "pages", "Pages")
+        self.page_empty_states: dict[str, EmptyState] = {}
+        for key, title, text in PAGES:
+            empty = EmptyState(key, title, text)
+            self.page_empty_states[key] = empty
+            self.pages.addTab(empty, title)
+        splitter.addWidget(left)
+        splitter.addWidget(self.pages)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([280, 920])
+        self.setCentralWidget(splitter)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setObjectName("statusBar")
+        self.status_profile = named(QLabel("No profile"), "statusProfile", "Active profile")
+        self.status_user = named(QLabel("Signed out"), "statusUser", "Signed-in user")
+        self.status_connection = named(QLabel("Offline"), "statusConnection", "Connection state")
+        for label in (self.status_profile, self.status_user, self.status_connection):
+            bar.addPermanentWidget(label)
+
+    def _build_shortcuts(self) -> None:
+        for index, (key, title, _text) in enumerate(PAGES, start=1):
+            action = QAction(f"Show {title}", self)
+            action.setObjectName(f"show_{key}_action")
+            action.setShortcut(QKeySequence(f"Ctrl+{index}"))
+            action.triggered.connect(lambda _=False, i=index - 1: self.pages.setCurrentIndex(i))
+            self.addAction(action)
+        find = QAction("Search", self, shortcut=QKeySequence(QKeySequence.StandardKey.Find))
+        find.setObjectName("searchAction")
+        find.triggered.connect(lambda: self.nav_search.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        self.addAction(find)
+        quit_action = QAction("Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.setObjectName("quitAction")
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
+
+    # -- what presenters call ---------------------------------------------------------------------------
+    def set_profiles(self, names: list[str], active: str | None) -> None:
+        self.profile_switcher.blockSignals(True)
+        self.profile_switcher.clear()
+        for name in names:
+            self.profile_switcher.addItem(name, name)
+        if active is not None:
+            self.profile_switcher.setCurrentIndex(self.profile_switcher.findData(active))
+        self.profile_switcher.blockSignals(False)
+        self.edit_profile_action.setEnabled(active is not None)
+        self.sign_in_action.setEnabled(active is not None)
+        self.status_profile.setText(f"Profile: {active}" if active else "No profile")
+        if not names:
+            self.nav_empty.set_content("No profile yet", "Create a profile to connect to your backends.")
+
+    def set_user(self, text: str) -> None:
+        self.status_user.setText(text)
+
+    def set_connection(self, text: str) -> None:
+        self.status_connection.setText(text)
+
+    def set_page(self, key: str, widget: QWidget) -> None:
+        """Replace a page's placeholder with its real view."""
+        index = [k for k, _t, _x in PAGES].index(key)
+        current = self.pages.currentIndex()
+        self.pages.removeTab(index)
+        self.pages.insertTab(index, widget, PAGES[index][1])
+        self.pages.setCurrentIndex(current)
+
+    def show_message(self, level: str, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+        if level == "error":
+            box = QMessageBox(QMessageBox.Icon.Warning, "HyperOTA Desktop", text, parent=self)
+            box.setObjectName("errorMessageBox")
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.open()
+
+    # -- internals ------------------------------------------------------------------------------------
+    def _filter_navigation(self, text: str) -> None:
+        self.nav_filter.setFilterFixedString(text)
+        self.nav_tree.expandAll()
+
+    def _on_nav_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        org = current.data(ORG_ROLE) or ""
+        app = current.data(APP_ROLE) or ""
+        self.selectionChanged.emit(org, app)

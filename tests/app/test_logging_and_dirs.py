@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from hyperota_desktop.app.directories import resolve_dirs
+from hyperota_desktop.app.logging_setup import setup_logging
+
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+
+
+def test_profile_dir_overrides_every_folder(tmp_path: Path) -> None:
+    dirs = resolve_dirs(str(tmp_path / "x"))
+    assert all(p.is_relative_to(tmp_path / "x") for p in (dirs.config, dirs.data, dirs.cache, dirs.logs))
+
+
+def test_env_home_is_used_when_no_flag(isolated_home: Path) -> None:
+    assert resolve_dirs(None).config.is_relative_to(isolated_home)
+
+
+def test_a_token_written_to_the_log_never_reaches_the_file(tmp_path: Path) -> None:
+    path = setup_logging(tmp_path / "logs", "DEBUG")
+    log = logging.getLogger("hyperota.test")
+    log.info("got token %s", JWT)
+    log.debug("headers: %s", {"Authorization": "Bearer opaque-token-value"})
+    try:
+        raise RuntimeError(f"refresh_token={JWT}")
+    except RuntimeError:
+        log.exception("failed")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = path.read_text()
+    assert "got token" in text and "failed" in text
+    assert JWT not in text and "opaque-token-value" not in text

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QTreeView, QWidget
+
+from hyperota_desktop.app.container import build_services
+from hyperota_desktop.app.gui_composition import build_gui
+from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.stores.dirs import AppDirs
+from hyperota_desktop.ui.models.navigation import NavEntry
+from hyperota_desktop.ui.views.main_window import PAGES, MainWindow
+from hyperota_desktop.ui.widgets.profile_editor import ProfileEditor
+
+INTERACTIVE = (QAbstractButton, QComboBox, QLineEdit, QTreeView)
+
+
+def interactive_widgets(root: QWidget) -> list[QWidget]:
+    return [w for w in root.findChildren(QWidget) if isinstance(w, INTERACTIVE) and w.isVisibleTo(root)]
+
+
+def test_window_opens_with_honest_empty_states_and_a_screenshot(
+    qtbot, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    services = build_services(AppDirs.under(tmp_path))
+    gui = build_gui(services)
+    qtbot.addWidget(gui.window)
+    gui.window.show()
+    qtbot.waitExposed(gui.window)
+    assert [gui.window.pages.tabText(i) for i in range(gui.window.pages.count())] == [
+        t for _k, t, _x in PAGES
+    ]
+    assert gui.window.status_profile.text() == "No profile"
+    assert not gui.window.sign_in_action.isEnabled()
+    assert gui.window.grab().save(str(artifacts_dir / "main-window-empty.png"))
+
+
+def test_every_interactive_widget_is_named(qtbot) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    for widget in interactive_widgets(window):
+        assert widget.objectName(), widget
+        assert widget.accessibleName(), widget.objectName()
+
+
+def test_profile_switcher_and_status_follow_the_store(qtbot, tmp_path: Path) -> None:
+    services = build_services(AppDirs.under(tmp_path))
+    issuer = "https://sso.example.com/realms/x"
+    services.profiles.add(Profile(name="prod", issuer=issuer))
+    services.profiles.add(Profile(name="staging", issuer=issuer))
+    gui = build_gui(services)
+    qtbot.addWidget(gui.window)
+    assert gui.window.profile_switcher.count() == 2
+    assert gui.window.status_profile.text() == "Profile: prod"
+    with qtbot.waitSignal(gui.shell.activeProfileChanged):
+        gui.window.profileChosen.emit("staging")
+    assert services.profiles.active_name() == "staging"
+    assert gui.window.status_profile.text() == "Profile: staging"
+
+
+def test_navigation_search_keeps_orgs_of_matching_apps(qtbot) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.nav_model.set_entries([NavEntry("demo", ("shop", "bank")), NavEntry("acme", ("rockets",))])
+    window.nav_search.setText("rock")
+    assert window.nav_filter.rowCount() == 1
+    assert window.nav_filter.index(0, 0).data() == "acme"
+
+
+def test_page_shortcuts_switch_pages(qtbot) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    action = window.findChild(type(window.sign_in_action), "show_activity_action")
+    action.trigger()
+    assert window.pages.tabText(window.pages.currentIndex()) == "Activity"
+
+
+def test_profile_editor_validates_inline_and_blocks_save(qtbot, artifacts_dir: Path) -> None:
+    editor = ProfileEditor(None, {"prod"})
+    qtbot.addWidget(editor)
+    save = editor.buttons.button(editor.buttons.StandardButton.Save)
+    assert not save.isEnabled()
+    editor._edits["name"].setText("prod")
+    editor._edits["issuer"].setText("https://sso.example.com/realms/x")
+    assert "exists already" in editor.problems.text() and not save.isEnabled()
+    editor._edits["name"].setText("new")
+    assert save.isEnabled() and editor.problems.text() == ""
+    editor._edits["bucket"].setText("No_Good")
+    assert "Bucket" in editor.problems.text() and not save.isEnabled()
+    editor.show()
+    editor.grab().save(str(artifacts_dir / "profile-editor.png"))
+    for widget in interactive_widgets(editor):
+        assert widget.objectName() and widget.accessibleName(), widget
