@@ -127,7 +127,7 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         logging.getLogger("hyperota.sandbox.http").debug("%s %s", self.requestline, code)
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_error(self, format: str, *args: Any) -> None:
         logging.getLogger("hyperota.sandbox.http").debug(format, *args)
 
 
