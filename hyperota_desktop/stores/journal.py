@@ -1,0 +1,201 @@
+"""The saga journal: every multi-step operation and each of its steps, in SQLite (`data/journal.sqlite3`).
+
+Written before and after every step, so that after a crash the next start knows exactly what was done.
+Each running saga also holds an OS file lock (`data/sagas/<id>.lock`); a saga whose lock can be taken
+has lost its process and is safe to reconcile, while one held by a live process (the GUI and the CLI
+may run side by side) is left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: fall back to msvcrt byte-range locks
+    fcntl = None  # type: ignore[assignment]
+    import msvcrt
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sagas (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, actor TEXT NOT NULL,
+    params TEXT NOT NULL, data TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS steps (
+    saga_id TEXT NOT NULL REFERENCES sagas(id), idx INTEGER NOT NULL, name TEXT NOT NULL,
+    status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', started_at REAL, finished_at REAL,
+    PRIMARY KEY (saga_id, idx)
+);
+CREATE INDEX IF NOT EXISTS sagas_by_status ON sagas(status);
+"""
+
+# Saga statuses: running → done | compensating → rolled_back | stuck (a compensation failed).
+UNFINISHED = ("running", "compensating")
+
+
+@dataclass
+class StepRecord:
+    idx: int
+    name: str
+    status: str  # running | done | failed | compensated | compensation_failed | skipped
+    error: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+
+
+@dataclass
+class SagaRecord:
+    id: str
+    kind: str
+    title: str
+    actor: str
+    params: dict[str, Any]
+    data: dict[str, Any]
+    status: str
+    error: str
+    created_at: float
+    updated_at: float
+    steps: list[StepRecord] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "title": self.title, "actor": self.actor,
+            "status": self.status, "error": self.error, "params": self.params,
+            "created_at": self.created_at, "updated_at": self.updated_at,
+            "steps": [s.__dict__ for s in self.steps],
+        }  # fmt: skip
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._locks_dir = path.parent / "sagas"
+        self._locks_dir.mkdir(parents=True, exist_ok=True)
+        self._held: dict[str, IO[bytes]] = {}
+        self._mutex = threading.Lock()
+        db = sqlite3.connect(self._path, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+        finally:
+            db.close()
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    # -- ownership ---------------------------------------------------------------------------------
+    def _lock_path(self, saga_id: str) -> Path:
+        return self._locks_dir / f"{saga_id}.lock"
+
+    def _try_lock(self, saga_id: str) -> IO[bytes] | None:
+        handle = self._lock_path(saga_id).open("a+b")
+        try:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            else:  # pragma: no cover - Windows
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            handle.close()
+            return None
+        return handle
+
+    def claim(self, saga_id: str) -> bool:
+        """Take ownership of a saga (True) unless a live process holds it."""
+        with self._mutex:
+            if saga_id in self._held:
+                return True
+            handle = self._try_lock(saga_id)
+            if handle is None:
+                return False
+            self._held[saga_id] = handle
+            return True
+
+    def release(self, saga_id: str) -> None:
+        with self._mutex:
+            handle = self._held.pop(saga_id, None)
+        if handle is not None:
+            handle.close()
+            self._lock_path(saga_id).unlink(missing_ok=True)
+
+    # -- writes ------------------------------------------------------------------------------------
+    def begin(self, kind: str, title: str, actor: str, params: dict[str, Any], step_names: list[str]) -> str:
+        saga_id = uuid.uuid4().hex
+        self.claim(saga_id)
+        now = time.time()
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO sagas VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (saga_id, kind, title, actor, json.dumps(params), "{}", "running", "", now, now),
+            )
+            db.executemany(
+                "INSERT INTO steps (saga_id, idx, name, status) VALUES (?,?,?,?)",
+                [(saga_id, i, name, "pending") for i, name in enumerate(step_names)],
+            )
+        return saga_id
+
+    def step(self, saga_id: str, idx: int, status: str, error: str = "") -> None:
+        now = time.time()
+        column = "started_at" if status == "running" else "finished_at"
+        with self._connect() as db:
+            db.execute(
+                f"UPDATE steps SET status=?, error=?, {column}=? WHERE saga_id=? AND idx=?",  # noqa: S608
+                (status, error, now, saga_id, idx),
+            )
+            db.execute("UPDATE sagas SET updated_at=? WHERE id=?", (now, saga_id))
+
+    def save_data(self, saga_id: str, data: dict[str, Any]) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE sagas SET data=?, updated_at=? WHERE id=?", (json.dumps(data), time.time(), saga_id)
+            )
+
+    def finish(self, saga_id: str, status: str, error: str = "") -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE sagas SET status=?, error=?, updated_at=? WHERE id=?",
+                (status, error, time.time(), saga_id),
+            )
+
+    # -- reads -------------------------------------------------------------------------------------
+    def _record(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> SagaRecord:
+        record = SagaRecord(
+            id=row[0], kind=row[1], title=row[2], actor=row[3], params=json.loads(row[4]),
+            data=json.loads(row[5]), status=row[6], error=row[7], created_at=row[8], updated_at=row[9],
+        )  # fmt: skip
+        columns = "idx, name, status, error, started_at, finished_at"
+        steps = db.execute(f"SELECT {columns} FROM steps WHERE saga_id=? ORDER BY idx", (record.id,))  # noqa: S608
+        record.steps = [StepRecord(*s) for s in steps]
+        return record
+
+    def get(self, saga_id: str) -> SagaRecord | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM sagas WHERE id=?", (saga_id,)).fetchone()
+            return self._record(db, row) if row else None
+
+    def list(self, *, limit: int = 200, unfinished_only: bool = False) -> list[SagaRecord]:
+        where = f"WHERE status IN {UNFINISHED!r}" if unfinished_only else ""
+        with self._connect() as db:
+            rows = db.execute(f"SELECT * FROM sagas {where} ORDER BY created_at DESC LIMIT ?", (limit,))  # noqa: S608
+            return [self._record(db, row) for row in rows.fetchall()]

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hyperota_desktop.services.saga import Recovery, SagaFailed, SagaRunner
+from hyperota_desktop.stores.journal import Journal
+from tests.support.saga_demo import definition
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def runner_for(tmp_path: Path, **kwargs) -> SagaRunner:
+    runner = SagaRunner(Journal(tmp_path / "journal.sqlite3"), actor="alice")
+    runner.register(definition(**kwargs))
+    return runner
+
+
+async def test_a_saga_runs_every_step_and_is_journalled(tmp_path: Path) -> None:
+    runner = runner_for(tmp_path)
+    record = await runner.run("demo", {"root": str(tmp_path)}, "demo")
+    assert record.status == "done" and record.actor == "alice"
+    assert [s.status for s in record.steps] == ["done"] * 3
+    assert record.data == {"step0": True, "step1": True, "step2": True}
+
+
+@pytest.mark.parametrize("fail_at", [0, 1, 2])
+async def test_a_failure_at_any_step_undoes_everything(tmp_path: Path, fail_at: int) -> None:
+    runner = runner_for(tmp_path, fail_at=fail_at)
+    with pytest.raises(SagaFailed, match=f"boom at {fail_at}") as info:
+        await runner.run("demo", {"root": str(tmp_path)}, "demo")
+    assert not list(tmp_path.glob("step*"))
+    record = info.value.record
+    assert record is not None and record.status == "rolled_back"
+    assert record.steps[fail_at].status == "compensated"
+    assert all(s.status == "pending" for s in record.steps[fail_at + 1 :])
+
+
+async def test_a_failing_compensation_leaves_the_saga_stuck_and_says_why(tmp_path: Path) -> None:
+    runner = runner_for(tmp_path, fail_at=2)
+    (tmp_path / "step0").mkdir()  # unlink of a directory fails → compensation of step0 fails
+    with pytest.raises(SagaFailed) as info:
+        await runner.run("demo", {"root": str(tmp_path)}, "demo")
+    record = info.value.record
+    assert record is not None and record.status == "stuck"
+    assert record.steps[0].status == "compensation_failed" and record.steps[0].error
+
+
+async def test_cancelling_a_saga_rolls_it_back(tmp_path: Path) -> None:
+    runner = runner_for(tmp_path, hang_at=1)
+    task = asyncio.create_task(runner.run("demo", {"root": str(tmp_path)}, "demo"))
+    while not (tmp_path / "hanging").exists():
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not list(tmp_path.glob("step*"))
+    assert runner.journal.list()[0].status == "rolled_back"
+
+
+def _start_and_kill(tmp_path: Path, hang: int) -> Path:
+    journal = tmp_path / "journal.sqlite3"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.saga_demo", str(journal), str(tmp_path), str(hang)], cwd=ROOT
+    )
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "hanging").exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return journal
+
+
+async def test_a_killed_process_is_rolled_back_at_the_next_start(tmp_path: Path) -> None:
+    journal = _start_and_kill(tmp_path, hang=1)
+    runner = SagaRunner(Journal(journal))
+    runner.register(definition())
+    assert [r.status for r in Journal(journal).list()] == ["running"]
+    results = await runner.reconcile()
+    assert [r.status for r in results] == ["rolled_back"]
+    assert "interrupted" in results[0].error
+    assert not list(tmp_path.glob("step*"))
+    assert await runner.reconcile() == []
+
+
+async def test_a_killed_process_can_be_rolled_forward(tmp_path: Path) -> None:
+    journal = _start_and_kill(tmp_path, hang=1)
+    runner = SagaRunner(Journal(journal))
+    runner.register(definition(Recovery.FORWARD))
+    results = await runner.reconcile()
+    assert [r.status for r in results] == ["done"]
+    assert sorted(p.name for p in tmp_path.glob("step*")) == ["step0", "step1", "step2"]
+
+
+async def test_a_saga_owned_by_a_live_process_is_not_touched(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    runner = runner_for(tmp_path, hang_at=1)
+    task = asyncio.create_task(runner.run("demo", {"root": str(tmp_path)}, "demo"))
+    while not (tmp_path / "hanging").exists():
+        await asyncio.sleep(0.01)
+    other = SagaRunner(Journal(journal))
+    other.register(definition())
+    other.journal.claim = lambda saga_id: not _locked_elsewhere(journal.parent, saga_id)  # type: ignore[method-assign]
+    assert await other.reconcile() == []
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+def _locked_elsewhere(folder: Path, saga_id: str) -> bool:
+    code = (
+        "import fcntl,sys; f=open(sys.argv[1],'a+b')\n"
+        "try:\n fcntl.flock(f, fcntl.LOCK_EX|fcntl.LOCK_NB); print('free')\nexcept OSError: print('held')"
+    )
+    lock = folder / "sagas" / f"{saga_id}.lock"
+    out = subprocess.run([sys.executable, "-c", code, str(lock)], capture_output=True, text=True, check=True)
+    return out.stdout.strip() == "held"
+
+
+async def test_unknown_kinds_are_marked_stuck_not_dropped(tmp_path: Path) -> None:
+    journal = _start_and_kill(tmp_path, hang=0)
+    runner = SagaRunner(Journal(journal))
+    results = await runner.reconcile()
+    assert results == []
+    assert Journal(journal).list()[0].status == "stuck"
