@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.profiles import ProfileService
+from hyperota_desktop.services.saga import SagaRunner
+from hyperota_desktop.stores.journal import Journal
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.stores.profiles import ProfileStore
 from hyperota_desktop.stores.secrets import SecretStore
@@ -19,4 +21,5 @@ def build_services(dirs: AppDirs, *, profile_override: str | None = None) -> App
         profiles=profiles,
         settings=SettingsStore(dirs.config / "settings.json"),
         secrets=secrets,
+        sagas=SagaRunner(Journal(dirs.data / "journal.sqlite3")),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hyperota_desktop.services.profiles import ProfileService
+from hyperota_desktop.services.saga import SagaRunner
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.stores.secrets import SecretStore
 from hyperota_desktop.stores.settings import SettingsStore
@@ -19,3 +20,4 @@ class AppServices:
     profiles: ProfileService
     settings: SettingsStore
     secrets: SecretStore
+    sagas: SagaRunner  # app-wide journal of multi-step operations; kinds registered by each feature
