@@ -1,0 +1,427 @@
+"""Contexts (`/context`): create, update, list, get, delete, validate, weights."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Response
+
+from ..http import json_response
+from . import conditions
+from .cac import value_errors, version_header
+from .errors import ApiError, Body, bad_argument, deserialize_error, no_records
+from .state import Workspace, canonical, content_hash, iso, now, paged
+
+if TYPE_CHECKING:
+    from .app import Call
+
+_seq = itertools.count()
+
+
+def merge_strategy(call: Call) -> str:
+    # The server parses lowercase `merge`/`replace` and silently treats anything else as merge.
+    return "REPLACE" if call.request.headers.get("x-merge-strategy") == "replace" else "MERGE"
+
+
+def ctx_json(call: Call, ws: Workspace, c: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": c["id"],
+        "value": conditions.render(c["condition"], call.dialect),
+        "override": c["override"],
+        "override_id": c["override_id"],
+        "weight": str(c["weight"]),
+        "description": c["description"],
+        "change_reason": c["change_reason"],
+        "created_at": iso(c["created_at"]),
+        "created_by": c["created_by"],
+        "last_modified_at": iso(c["last_modified_at"]),
+        "last_modified_by": c["last_modified_by"],
+    }
+
+
+def validate_condition(ws: Workspace, condition: dict[str, Any]) -> None:
+    for dim, value in condition.items():
+        if dim not in ws.dimensions:
+            raise bad_argument(f"No matching dimension ({dim}) found")
+        errors = value_errors(ws.dimensions[dim]["schema"], value)
+        if errors:
+            raise bad_argument(f"failed to validate dimension value {canonical(value)}: {errors[0]}")
+    mandatory = ws.mandatory_dimensions or []
+    if mandatory and not all(d in condition for d in mandatory):
+        raise bad_argument(
+            f"The context should contain all the mandatory dimensions : {mandatory!r}.".replace("'", '"')
+        )
+
+
+def validate_override(ws: Workspace, override: dict[str, Any]) -> None:
+    for key, value in override.items():
+        dc = ws.default_configs.get(key)
+        if dc is None:
+            raise bad_argument(f"failed to get schema for config key {key}")
+        errors = value_errors(dc["schema"], value)
+        if errors:
+            raise bad_argument(f"schema validation failed for {key}: {errors[0]}")
+
+
+def put_context(
+    ws: Workspace,
+    condition: dict[str, Any],
+    override: dict[str, Any],
+    description: str | None,
+    reason: str,
+    user: str,
+    strategy: str = "MERGE",
+) -> dict[str, Any]:
+    """Create the context of `condition` or update its override; the caller bumps the version."""
+    validate_condition(ws, condition)
+    validate_override(ws, override)
+    ctx_id = content_hash(condition)
+    ts = now()
+    existing = ws.contexts.get(ctx_id)
+    if existing is None:
+        if description is None:
+            raise bad_argument("Description is required when context does not exist")
+        ctx = {
+            "id": ctx_id,
+            "condition": dict(condition),
+            "override": copy.deepcopy(override),
+            "override_id": content_hash(override),
+            "weight": ws.weight_of(condition),
+            "description": description,
+            "change_reason": reason,
+            "created_at": ts,
+            "created_by": user,
+            "last_modified_at": ts,
+            "last_modified_by": user,
+            "seq": next(_seq),
+        }
+        ws.contexts[ctx_id] = ctx
+        ws.record("contexts", "INSERT", user, None, {"id": ctx_id, "value": condition, "override": override})
+        return ctx
+    old = copy.deepcopy(existing)
+    if strategy == "REPLACE":
+        existing["override"] = copy.deepcopy(override)
+    else:
+        existing["override"] = {**existing["override"], **copy.deepcopy(override)}
+    existing["override_id"] = content_hash(existing["override"])
+    if description is not None:
+        existing["description"] = description
+    existing["change_reason"] = reason
+    existing["last_modified_at"], existing["last_modified_by"] = ts, user
+    ws.record(
+        "contexts",
+        "UPDATE",
+        user,
+        {"id": ctx_id, "override": old["override"]},
+        {"id": ctx_id, "override": existing["override"]},
+    )
+    return existing
+
+
+def delete_context(ws: Workspace, ctx_id: str, user: str) -> None:
+    ctx = ws.contexts.pop(ctx_id)
+    ws.record(
+        "contexts",
+        "DELETE",
+        user,
+        {"id": ctx_id, "value": ctx["condition"], "override": ctx["override"]},
+        None,
+    )
+
+
+def _context_body(call: Call, body: Body) -> tuple[dict[str, Any], dict[str, Any]]:
+    raw_condition = body.req("context", "object")
+    override = body.req("override", "object")
+    if not raw_condition:
+        raise deserialize_error(f"Context should not be empty at line 1 column {body.col}")
+    if not override:
+        raise deserialize_error(f"Override should not be empty at line 1 column {body.col}")
+    return conditions.parse(raw_condition, call.dialect), override
+
+
+def ctx_create(call: Call) -> Response:
+    body = call.body()
+    condition, override = _context_body(call, body)
+    description = body.description(required=False)
+    reason = body.change_reason()
+    ws = call.workspace
+    ctx = put_context(ws, condition, override, description, reason, call.user, merge_strategy(call))
+    vid = ws.bump_version(description or reason, call.user)
+    return json_response(ctx_json(call, ws, ctx), 200, version_header(vid))
+
+
+def ctx_update_override(call: Call) -> Response:
+    body = call.body()
+    ident = body.req("context", "object")
+    override = body.req("override", "object")
+    description = body.description(required=False)
+    reason = body.change_reason()
+    ws = call.workspace
+    if isinstance(ident.get("id"), str):
+        ctx_id = ident["id"]
+    elif isinstance(ident.get("context"), dict):
+        ctx_id = content_hash(conditions.parse(ident["context"], call.dialect))
+    else:
+        raise deserialize_error(
+            f"data did not match any variant of untagged enum Identifier at line 1 column {body.col}"
+        )
+    if ctx_id not in ws.contexts:
+        raise no_records()
+    ctx = ws.contexts[ctx_id]
+    ctx = put_context(ws, ctx["condition"], override, description, reason, call.user, "REPLACE")
+    vid = ws.bump_version(reason, call.user)
+    return json_response(ctx_json(call, ws, ctx), 200, version_header(vid))
+
+
+def ctx_get(call: Call, ctx_id: str) -> Response:
+    ws = call.workspace
+    if ctx_id not in ws.contexts:
+        raise no_records()
+    return json_response(ctx_json(call, ws, ws.contexts[ctx_id]))
+
+
+def ctx_from_condition(call: Call) -> Response:
+    ws = call.workspace
+    condition = conditions.parse(call.body().data, call.dialect)
+    ctx = ws.contexts.get(content_hash(condition))
+    if ctx is None:
+        raise no_records()
+    return json_response(ctx_json(call, ws, ctx))
+
+
+def ctx_delete(call: Call, ctx_id: str) -> Response:
+    ws = call.workspace
+    if ctx_id not in ws.contexts:
+        raise no_records()
+    delete_context(ws, ctx_id, call.user)
+    vid = ws.bump_version(f"Context {ctx_id} deleted", call.user)
+    return Response(b"", status=204, headers=version_header(vid))
+
+
+def ctx_list(call: Call) -> Response:
+    ws = call.workspace
+    dims = conditions.query_dimensions(call.args, (call.current and conditions.CURRENT) or conditions.CURRENT)
+    items = [c for c in ws.contexts.values() if all(c["condition"].get(k) == v for k, v in dims.items())]
+    prefixes = [p for v in call.args.getlist("prefix") for p in v.split(",") if p]
+    if prefixes:
+        items = [c for c in items if any(k.startswith(tuple(prefixes)) for k in c["override"])]
+    reverse = call.args.get("sort_by", "desc") != "asc"
+    sort_on = call.args.get("sort_on", "weight" if call.current else "created_at")
+    keyfn = {"weight": lambda c: c["weight"], "created_at": lambda c: c["created_at"]}.get(
+        sort_on, lambda c: c["last_modified_at"]
+    )
+    items.sort(key=lambda c: (keyfn(c), c["seq"]), reverse=reverse)
+    return json_response(paged([ctx_json(call, ws, c) for c in items], call.args))
+
+
+def ctx_validate(call: Call) -> Response:
+    body = call.body()
+    condition = conditions.parse(body.req("context", "object"), call.dialect)
+    validate_condition(call.workspace, condition)
+    return Response(b"", status=200)
+
+
+def ctx_recompute(call: Call) -> Response:
+    ws = call.workspace
+    out = []
+    for ctx in ws.contexts.values():
+        new = ws.weight_of(ctx["condition"])
+        out.append(
+            {
+                "id": ctx["id"],
+                "condition": conditions.render(ctx["condition"], call.dialect),
+                "old_weight": str(ctx["weight"]),
+                "new_weight": str(new),
+            }
+        )
+        ctx["weight"] = new
+    vid = ws.bump_version("Recomputed context weights", call.user)
+    return json_response(out, 200, version_header(vid))
+
+
+# --- config and resolution -----------------------------------------------------------------------
+
+
+def _version_config(call: Call, ws: Workspace) -> tuple[dict[str, Any], str | None]:
+    wanted = call.args.get("version") or ws.config_version
+    if wanted and wanted != "latest":
+        for v in ws.versions:
+            if v["id"] == wanted:
+                return copy.deepcopy(v["config"]), v["id"]
+        raise no_records()
+    return ws.snapshot(), ws.latest_version()
+
+
+def _query(call: Call) -> dict[str, Any]:
+    if call.request.method == "GET":
+        return conditions.query_dimensions(call.args, call.dialect, {"identifier", "toss"})
+    body = call.optional_body()
+    if body is None:
+        if not call.current and call.request.path.endswith("/resolve"):
+            raise bad_argument("When using POST, context needs to be provided in the body.")
+        return {}
+    context = body.data.get("context") or {}
+    if not isinstance(context, dict):
+        raise deserialize_error(f"invalid type: expected a map at line 1 column {body.col}")
+    return dict(context)
+
+
+def _prefixed(config: dict[str, Any], call: Call) -> dict[str, Any]:
+    prefixes = tuple(p for v in call.args.getlist("prefix") for p in v.split(",") if p)
+    excluded = tuple(p for v in call.args.getlist("exclude_prefix") for p in v.split(",") if p)
+    if not prefixes and not excluded:
+        return config
+
+    def keep(key: str) -> bool:
+        return (not prefixes or key.startswith(prefixes)) and not (excluded and key.startswith(excluded))
+
+    config["default_configs"] = {k: v for k, v in config["default_configs"].items() if keep(k)}
+    return config
+
+
+def config_get(call: Call) -> Response:
+    ws = call.workspace
+    config, vid = _version_config(call, ws)
+    config = _prefixed(config, call)
+    query = _query(call)
+    if query:
+        config["contexts"] = [
+            c
+            for c in config["contexts"]
+            if all(k not in query or query[k] == v for k, v in c["condition"].items())
+        ]
+    used = {c["override_with_keys"][0] for c in config["contexts"]}
+    config["overrides"] = {k: v for k, v in config["overrides"].items() if k in used}
+    for c in config["contexts"]:
+        c["condition"] = conditions.render(c["condition"], call.dialect)
+    headers = version_header(vid)
+    headers["last-modified"] = _http_date(ws)
+    return json_response(config, 200, headers)
+
+
+def _http_date(ws: Workspace) -> str:
+    stamps = [a["timestamp"] for a in ws.audit] or [ws.created_at]
+    latest: datetime = max(stamps)
+    return latest.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def resolve(call: Call, ws: Workspace, query: dict[str, Any], identifier: str | None = None) -> Response:
+    config, vid = _version_config(call, ws)
+    contexts = ws.engine_contexts() if vid == ws.latest_version() else _contexts_of(config)
+    context_id = call.args.get("context_id")
+    if context_id:
+        index = next((i for i, c in enumerate(contexts) if c.id == context_id), None)
+        if index is None:
+            raise bad_argument(f"context with id {context_id} not found in CAC")
+        contexts = contexts[:index]
+    if identifier is not None:
+        from .experiments import applicable_variant_ids
+
+        query["variantIds"] = applicable_variant_ids(call.emu, ws, query, identifier)
+    result = call.emu.engine.eval_config(
+        config["default_configs"],
+        contexts,
+        config["overrides"],
+        config["dimensions"],
+        query,
+        merge_strategy(call),
+    )
+    result = _prefixed({"default_configs": result}, call)["default_configs"]
+    headers = version_header(vid)
+    headers["last-modified"] = _http_date(ws)
+    return json_response(result, 200, headers)
+
+
+def _contexts_of(config: dict[str, Any]) -> list[Any]:
+    from .engine import EngineContext
+
+    return [
+        EngineContext(
+            id=c["id"],
+            condition=c["condition"],
+            override_key=c["override_with_keys"][0],
+            priority=c["priority"],
+            weight=c["weight"],
+        )
+        for c in config["contexts"]
+    ]
+
+
+def config_resolve(call: Call) -> Response:
+    # No experiment bucketing here: `identifier` is not a parameter of /config/resolve on the server.
+    return resolve(call, call.workspace, _query(call))
+
+
+def resolve_with_identifier(call: Call) -> Response:
+    identifier = call.args.get("identifier")
+    if call.args.get("version"):
+        identifier = None  # the server only buckets against the live experiments
+    return resolve(call, call.workspace, _query(call), identifier)
+
+
+def versions_list(call: Call) -> Response:
+    ws = call.workspace
+    items = [
+        {
+            "id": v["id"],
+            "created_at": iso(v["created_at"]),
+            "description": v["description"],
+            "tags": v["tags"],
+        }
+        for v in reversed(ws.versions)
+    ]
+    return json_response(paged(items, call.args))
+
+
+def version_get(call: Call, vid: str) -> Response:
+    if not vid.lstrip("-").isdigit():
+        raise bad_argument(f'can not parse "{vid}" to a i64')
+    for v in call.workspace.versions:
+        if v["id"] == vid:
+            return json_response(
+                {
+                    "id": v["id"],
+                    "config": v["config"],
+                    "config_hash": content_hash(v["config"]),
+                    "created_at": iso(v["created_at"]),
+                    "description": v["description"],
+                    "tags": v["tags"],
+                }
+            )
+    raise no_records()
+
+
+def _date_arg(call: Call, name: str) -> datetime | None:
+    raw = call.args.get(name)
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"Query deserialize error: invalid {name}: {raw}") from None
+
+
+def audit_list(call: Call) -> Response:
+    ws = call.workspace
+    tables = {t for v in call.args.getlist("table") for t in v.split(",") if t}
+    actions = {a for v in call.args.getlist("action") for a in v.split(",") if a}
+    bad = actions - {"INSERT", "UPDATE", "DELETE"}
+    if bad:
+        raise bad_argument(f"Query deserialize error: unknown variant `{sorted(bad)[0]}`")
+    username = call.args.get("username")
+    start, end = _date_arg(call, "from_date"), _date_arg(call, "to_date")
+    items = [
+        a
+        for a in ws.audit
+        if (not tables or a["table_name"] in tables)
+        and (not actions or a["action"] in actions)
+        and (not username or a["user_name"] == username)
+        and (start is None or a["timestamp"] >= start)
+        and (end is None or a["timestamp"] <= end)
+    ]
+    if call.args.get("sort_by", "desc") != "asc":
+        items = list(reversed(items))
+    return json_response(paged([{**a, "timestamp": iso(a["timestamp"])} for a in items], call.args))
