@@ -13,7 +13,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from ..http import json_response
-from . import cac, contexts, experiments, tenancy
+from . import buckets, cac, config, contexts, experiment_list, experiments, tenancy
 from .conditions import CURRENT, LEGACY
 from .engine import Engine, make_engine
 from .errors import ApiError, Body, bad_argument, no_records, parse_json_body
@@ -57,17 +57,17 @@ def _rules(dialect: str) -> list[tuple[str, str, list[str], Callable[..., Respon
         ("/context/weight/recompute", "ctx_recompute", ["PUT"], contexts.ctx_recompute, NEEDS_WORKSPACE),
         ("/context/<ctx_id>", "ctx_get", ["GET"], contexts.ctx_get, NEEDS_WORKSPACE),
         ("/context/<ctx_id>", "ctx_delete", ["DELETE"], contexts.ctx_delete, NEEDS_WORKSPACE),
-        ("/config", "config", ["GET", "POST"], contexts.config_get, NEEDS_WORKSPACE),
-        ("/config/resolve", "resolve", ["GET", "POST"], contexts.config_resolve, NEEDS_WORKSPACE),
-        ("/config/versions", "versions", ["GET"], contexts.versions_list, NEEDS_WORKSPACE),
-        ("/audit", "audit", ["GET"], contexts.audit_list, NEEDS_WORKSPACE),
+        ("/config", "config", ["GET", "POST"], config.config_get, NEEDS_WORKSPACE),
+        ("/config/resolve", "resolve", ["GET", "POST"], config.config_resolve, NEEDS_WORKSPACE),
+        ("/config/versions", "versions", ["GET"], config.versions_list, NEEDS_WORKSPACE),
+        ("/audit", "audit", ["GET"], config.audit_list, NEEDS_WORKSPACE),
         ("/experiments", "exp_create", ["POST"], experiments.create, NEEDS_WORKSPACE),
-        ("/experiments", "exp_list", ["GET"], experiments.list_, NEEDS_WORKSPACE),
+        ("/experiments", "exp_list", ["GET"], experiment_list.list_, NEEDS_WORKSPACE),
         (
             "/experiments/applicable-variants",
             "exp_av",
             ["GET", "POST"],
-            experiments.applicable,
+            buckets.applicable,
             NEEDS_WORKSPACE,
         ),
         ("/experiments/<exp_id>", "exp_get", ["GET"], experiments.get, NEEDS_WORKSPACE),
@@ -87,9 +87,9 @@ def _rules(dialect: str) -> list[tuple[str, str, list[str], Callable[..., Respon
     if cur:
         r += [
             ("/context/validate", "ctx_validate", ["POST"], contexts.ctx_validate, NEEDS_WORKSPACE),
-            ("/resolve", "resolve_id", ["GET", "POST"], contexts.resolve_with_identifier, NEEDS_WORKSPACE),
-            ("/config/version/<vid>", "version_get", ["GET"], contexts.version_get, NEEDS_WORKSPACE),
-            ("/experiments/list", "exp_list_post", ["POST"], experiments.list_, NEEDS_WORKSPACE),
+            ("/resolve", "resolve_id", ["GET", "POST"], config.resolve_with_identifier, NEEDS_WORKSPACE),
+            ("/config/version/<vid>", "version_get", ["GET"], config.version_get, NEEDS_WORKSPACE),
+            ("/experiments/list", "exp_list_post", ["POST"], experiment_list.list_, NEEDS_WORKSPACE),
         ]
     return r
 

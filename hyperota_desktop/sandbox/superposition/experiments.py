@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
 
 from ..http import json_response
 from . import conditions
+from .buckets import allocate
 from .cac import version_header
 from .contexts import delete_context, put_context, validate_condition, validate_override
-from .engine import BUCKETS, EngineExperiment, EngineGroup, EngineVariant, json_equal
+from .engine import BUCKETS, EngineGroup, json_equal
 from .errors import ApiError, Body, bad_argument, deserialize_error, no_records
-from .state import Workspace, iso, now, paged, snowflake
+from .state import Workspace, iso, now, snowflake
 
 if TYPE_CHECKING:
     from .app import Call
@@ -201,34 +201,6 @@ def _update(call: Call, ws: Workspace, e: dict[str, Any], reason: str, **changes
     return out
 
 
-# --- buckets (experiment_groups/helpers.rs) -------------------------------------------------------
-
-
-def _allocate(e: dict[str, Any], buckets: list[tuple[str, str] | None], traffic: int) -> None:
-    ids = [v["id"] for v in e["variants"]]
-    mine = [i for i, b in enumerate(buckets) if b is not None and b[1] in ids]
-    free = [i for i, b in enumerate(buckets) if b is None]
-    required = traffic * len(ids)
-    diff = abs(required - len(mine))
-    if required > len(mine):
-        if diff > len(free):
-            raise bad_argument(
-                "Not enough empty buckets to accommodate the updated traffic percentage. "
-                f"Required additional: {diff}, Available: {len(free)}"
-            )
-        free.reverse()
-        for vid in ids:
-            for _ in range(diff // len(ids)):
-                if free:
-                    buckets[free.pop()] = (e["id"], vid)
-    elif required < len(mine):
-        for vid in ids:
-            for _ in range(diff // len(ids)):
-                taken = [i for i in mine if buckets[i] is not None and buckets[i][1] == vid]  # type: ignore[index]
-                if taken:
-                    buckets[taken[-1]] = None
-
-
 def _detach(ws: Workspace, e: dict[str, Any]) -> None:
     gid = e["experiment_group_id"]
     if gid is not None and gid in ws.groups:
@@ -272,7 +244,7 @@ def ramp(call: Call, exp_id: str) -> Response:
     gid = e["experiment_group_id"]
     if e["status"] == "CREATED" and gid is None:
         buckets: list[tuple[str, str] | None] = [None] * BUCKETS
-        _allocate(e, buckets, traffic)
+        allocate(e, buckets, traffic)
         gid = str(snowflake())
         ws.groups[gid] = EngineGroup(
             id=gid,
@@ -285,7 +257,7 @@ def ramp(call: Call, exp_id: str) -> Response:
         changes["experiment_group_id"] = gid
     elif gid is not None and gid in ws.groups:
         group = ws.groups[gid]
-        _allocate(e, group.buckets, traffic)
+        allocate(e, group.buckets, traffic)
         group.traffic_percentage = n * traffic
         ws.record("experiment_groups", "UPDATE", call.user, None, {"id": gid, "traffic": n * traffic})
     return json_response(_update(call, ws, e, reason, **changes))
@@ -414,98 +386,3 @@ def update_overrides(call: Call, exp_id: str) -> Response:
 
 def get(call: Call, exp_id: str) -> Response:
     return json_response(exp_json(call, _experiment(call, exp_id)))
-
-
-def _date(raw: str | None) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_argument(f"Query deserialize error: invalid date {raw}") from None
-
-
-def list_(call: Call) -> Response:
-    ws, args = call.workspace, call.args
-    statuses = {s for v in args.getlist("status") for s in v.split(",") if s}
-    unknown = statuses - set(STATUSES)
-    if unknown:
-        raise bad_argument(f"Query deserialize error: unknown variant `{sorted(unknown)[0]}`")
-    ids = {i for v in args.getlist("experiment_ids") for i in v.split(",") if i}
-    creators = {c for v in args.getlist("created_by") for c in v.split(",") if c}
-    name = args.get("experiment_name")
-    start, end = _date(args.get("from_date")), _date(args.get("to_date"))
-    wanted: dict[str, Any] = conditions.query_dimensions(args, conditions.CURRENT)
-    if call.request.method == "POST":
-        body = call.optional_body()
-        if body is not None and isinstance(body.data.get("context"), dict):
-            wanted.update(body.data["context"])
-    items = [
-        e
-        for e in ws.experiments.values()
-        if (not statuses or e["status"] in statuses)
-        and (not ids or e["id"] in ids)
-        and (not creators or e["created_by"] in creators)
-        and (not name or name in e["name"])
-        and (start is None or e["last_modified"] >= start)
-        and (end is None or e["last_modified"] <= end)
-        and all(e["context"].get(k) == v for k, v in wanted.items())
-    ]
-    sort_on = args.get("sort_on", "last_modified_at")
-    key = "created_at" if sort_on == "created_at" else "last_modified"
-    items.sort(key=lambda e: (e[key], int(e["id"])), reverse=args.get("sort_by", "desc") != "asc")
-    return json_response(paged([exp_json(call, e) for e in items], args))
-
-
-# --- bucketing -----------------------------------------------------------------------------------
-
-
-def applicable_variant_ids(emu: Any, ws: Workspace, query: dict[str, Any], identifier: str) -> list[str]:
-    running = [e for e in ws.experiments.values() if e["status"] == "INPROGRESS"]
-    exps = [
-        EngineExperiment(
-            id=e["id"],
-            traffic_percentage=e["traffic_percentage"],
-            context=e["context"],
-            status=e["status"],
-            variants=[
-                EngineVariant(
-                    id=v["id"],
-                    variant_type=v["variant_type"],
-                    overrides=v["overrides"],
-                    context_id=v["context_id"],
-                    override_id=v["override_id"],
-                )
-                for v in e["variants"]
-            ],
-        )
-        for e in running
-    ]
-    return list(
-        emu.engine.applicable_variants(exps, list(ws.groups.values()), ws.dimension_info(), query, identifier)
-    )
-
-
-def applicable(call: Call) -> Response:
-    ws = call.workspace
-    if call.request.method == "GET":
-        identifier = call.args.get("identifier") or call.args.get("toss")
-        if identifier is None:
-            raise bad_argument("Missing query param `identifier` that is required to allocate variants")
-        query = conditions.query_dimensions(call.args, call.dialect, {"identifier", "toss"})
-    else:
-        body = call.optional_body()
-        query, identifier = {}, ""
-        if body is not None:
-            query = body.req("context", "object")
-            raw = body.data.get("identifier", body.data.get("toss"))
-            if raw is None:
-                raise deserialize_error(f"missing field `identifier` at line 1 column {body.col}")
-            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-                raise deserialize_error(f"identifier must be a string at line 1 column {body.col}")
-            identifier = str(raw)
-    picked = set(applicable_variant_ids(call.emu, ws, query, identifier))
-    variants = [copy.deepcopy(v) for e in ws.experiments.values() for v in e["variants"] if v["id"] in picked]
-    if call.request.method == "POST":
-        return json_response({"data": variants})
-    return json_response(variants)
