@@ -5,8 +5,8 @@ from __future__ import annotations
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.profiles import ProfileService
 from hyperota_desktop.services.saga import SagaRunner
-from hyperota_desktop.stores.journal import Journal
 from hyperota_desktop.stores.dirs import AppDirs
+from hyperota_desktop.stores.journal import Journal
 from hyperota_desktop.stores.profiles import ProfileStore
 from hyperota_desktop.stores.secrets import SecretStore
 from hyperota_desktop.stores.settings import SettingsStore

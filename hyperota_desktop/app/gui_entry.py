@@ -38,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hyperota_desktop.app.container import build_services
     from hyperota_desktop.app.crash import install_excepthook
     from hyperota_desktop.app.gui_composition import build_gui
+    from hyperota_desktop.app.theme import apply_theme
 
     dirs = resolve_dirs(args.profile_dir).ensure()
     services = build_services(dirs)
@@ -48,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("hyperota-desktop")
     app.setApplicationDisplayName("HyperOTA Desktop")
     app.setOrganizationName("HyperOTA")
+    apply_theme(app, services.settings.get("ui/theme"))
     install_excepthook(show_dialogs=not args.no_err_windows)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -93,3 +93,50 @@ def test_profile_editor_validates_inline_and_blocks_save(qtbot, artifacts_dir: P
     editor.grab().save(str(artifacts_dir / "profile-editor.png"))
     for widget in interactive_widgets(editor):
         assert widget.objectName() and widget.accessibleName(), widget
+
+
+def test_dark_theme_applies_dark_colours_and_light_restores(qtbot, qapp, artifacts_dir: Path) -> None:
+    from PySide6.QtGui import QPalette
+
+    from hyperota_desktop.app.theme import apply_theme
+
+    before = qapp.palette()
+    try:
+        assert apply_theme(qapp, "dark") == "dark"
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 100
+        window = MainWindow()
+        qtbot.addWidget(window)
+        window.show()
+        window.grab().save(str(artifacts_dir / "main-window-dark.png"))
+        apply_theme(qapp, "light")
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 150
+        assert apply_theme(qapp, "system") == "system"
+    finally:
+        qapp.setPalette(before)
+
+
+def test_crash_report_is_redacted_and_copyable(qtbot) -> None:
+    from hyperota_desktop.app.crash import CrashDialog, crash_report
+
+    try:
+        raise RuntimeError("refresh_token=abcdefgh12345678 exploded")
+    except RuntimeError as exc:
+        report = crash_report(type(exc), exc, exc.__traceback__)
+    assert "abcdefgh12345678" not in report and "RuntimeError" in report
+    dialog = CrashDialog(report)
+    qtbot.addWidget(dialog)
+    dialog.findChild(QAbstractButton, "crashCopyButton").click()
+    from PySide6.QtWidgets import QApplication
+
+    assert "RuntimeError" in QApplication.clipboard().text()
+
+
+def test_empty_state_leads_to_the_next_step(qtbot) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.set_profiles([], None)
+    with qtbot.waitSignal(window.newProfileRequested):
+        window.nav_empty.button.click()
+    window.set_profiles(["prod"], "prod")
+    with qtbot.waitSignal(window.signInRequested):
+        window.nav_empty.button.click()

@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.nav_tree.setHeaderHidden(True)
         self.nav_tree.selectionModel().currentChanged.connect(self._on_nav_changed)
         self.nav_empty = EmptyState("navigation", "No organisations", "Sign in to see your organisations.")
+        self.nav_empty.actionTriggered.connect(self._on_empty_action)
         self.nav_stack = named(QStackedWidget(), "navigationStack")
         self.nav_stack.addWidget(self.nav_empty)
         self.nav_stack.addWidget(self.nav_tree)
@@ -173,7 +174,14 @@ class MainWindow(QMainWindow):
         self.sign_in_action.setEnabled(active is not None)
         self.status_profile.setText(f"Profile: {active}" if active else "No profile")
         if not names:
-            self.nav_empty.set_content("No profile yet", "Create a profile to connect to your backends.")
+            self.nav_empty.set_content(
+                "No profile yet",
+                "A profile says where your Keycloak, Superposition and S3 are. "
+                "Create one, or start the app with --sandbox to try everything locally.",
+                "New profile…",
+            )
+        else:
+            self.nav_empty.set_content("No organisations", "Sign in to see your organisations.", "Sign in")
 
     def set_user(self, text: str) -> None:
         self.status_user.setText(text)
@@ -198,6 +206,12 @@ class MainWindow(QMainWindow):
             box.open()
 
     # -- internals ------------------------------------------------------------------------------------
+    def _on_empty_action(self) -> None:
+        if self.profile_switcher.count() == 0:
+            self.newProfileRequested.emit()
+        else:
+            self.signInRequested.emit()
+
     def _filter_navigation(self, text: str) -> None:
         self.nav_filter.setFilterFixedString(text)
         self.nav_tree.expandAll()
