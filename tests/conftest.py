@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
 
 from tests.support.memkeyring import MemoryKeyring
+
+if TYPE_CHECKING:
+    from hyperota_desktop.sandbox.runtime import Sandbox
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -33,6 +37,28 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """The whole sandbox (Keycloak, Superposition `current`, AWS), shared by the session.
+
+    Nothing is auto-approved: call `sandbox.keycloak.set_auto_approve("alice")` (and reset it to None)
+    in tests that sign in. AWS state is process-global and shared with `sandbox_2025`.
+    """
+    from hyperota_desktop.sandbox.runtime import Sandbox
+
+    with Sandbox.start(auto_approve=None) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def sandbox_2025() -> Iterator[Sandbox]:
+    """Like `sandbox`, with the Superposition emulator speaking the 2025 (v0.87) dialect."""
+    from hyperota_desktop.sandbox.runtime import Sandbox
+
+    with Sandbox.start(auto_approve=None, dialect="2025") as running:
+        yield running
 
 
 @pytest.fixture

@@ -1,0 +1,149 @@
+"""The whole sandbox: every emulator on its own port, wired together, stoppable, importable as a profile."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hyperota_desktop.app.cli_entry import main as cli_main
+from hyperota_desktop.app.container import build_services
+from hyperota_desktop.app.directories import resolve_dirs
+from hyperota_desktop.sandbox.runtime import ORG_NAME, Sandbox
+
+ENDPOINT_KEYS = {
+    "issuer",
+    "client_id",
+    "realm",
+    "keycloak_url",
+    "superposition_url",
+    "superposition_org_id",
+    "superposition_org_name",
+    "s3_endpoint",
+    "region",
+    "bucket",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "kms_data_key",
+    "kms_signing_key",
+    "public_base_url",
+    "users",
+}
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _device_token(sandbox: Sandbox) -> str:
+    oidc = f"{sandbox.issuer}/protocol/openid-connect"
+    grant = httpx.post(f"{oidc}/auth/device", data={"client_id": "hyperota-desktop"}).json()
+    token = httpx.post(
+        f"{oidc}/token",
+        data={
+            "client_id": "hyperota-desktop",
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": grant["device_code"],
+        },
+    )
+    assert token.status_code == 200, token.text
+    return str(token.json()["access_token"])
+
+
+def test_endpoints_have_exactly_the_documented_keys(sandbox: Sandbox) -> None:
+    endpoints = sandbox.endpoints
+    assert set(endpoints) == ENDPOINT_KEYS
+    assert endpoints["superposition_org_name"] == ORG_NAME
+    assert endpoints["issuer"] == f"{endpoints['keycloak_url']}/realms/{endpoints['realm']}"
+    assert endpoints["users"]["alice"]
+    json.dumps(endpoints)  # serialisable as the endpoints file
+    ports = {sandbox.servers[name].port for name in ("keycloak", "superposition", "aws")}
+    assert len(ports) == 3
+    assert set(sandbox.servers) == {"keycloak", "superposition", "aws"}
+
+
+def test_discovery_and_landing_page(sandbox: Sandbox) -> None:
+    discovery = httpx.get(f"{sandbox.issuer}/.well-known/openid-configuration").json()
+    assert discovery["issuer"] == sandbox.issuer
+    assert httpx.get(sandbox.landing_url).status_code == 200
+
+
+def test_superposition_accepts_keycloak_tokens_only(sandbox: Sandbox) -> None:
+    url = f"{sandbox.superposition_url}/superposition/organisations/{sandbox.org_id}"
+    assert httpx.get(url).status_code == 401
+    assert httpx.get(url, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+    sandbox.keycloak.set_auto_approve("alice")
+    try:
+        token = _device_token(sandbox)
+    finally:
+        sandbox.keycloak.set_auto_approve(None)
+    response = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == ORG_NAME
+
+
+def test_faults_apply_to_every_emulator(sandbox: Sandbox) -> None:
+    for name, server in sandbox.servers.items():
+        spec = {"path": "^/nowhere$", "method": "GET", "times": 1, "status": 418}
+        assert httpx.post(f"{server.url}/__sandbox__/faults", json=spec).status_code == 201, name
+        assert httpx.get(f"{server.url}/nowhere").status_code == 418, name
+        assert server.faults.pending() == []
+
+
+def test_2025_dialect(sandbox_2025: Sandbox) -> None:
+    assert sandbox_2025.dialect == "2025"
+    assert sandbox_2025.superposition.dialect == "2025"
+    assert sandbox_2025.endpoints["superposition_org_name"] == ORG_NAME
+
+
+def test_unknown_dialect_is_refused_before_anything_starts() -> None:
+    with pytest.raises(ValueError, match="dialect"):
+        Sandbox.start(dialect="1999")
+
+
+def test_unknown_auto_approve_user_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown user"):
+        Sandbox.start(auto_approve="mallory")
+
+
+def test_start_stop_frees_every_port() -> None:
+    sandbox = Sandbox.start(auto_approve="alice")
+    ports = [server.port for server in sandbox.servers.values()]
+    assert all(_port_open(port) for port in ports)
+    with sandbox:
+        pass
+    assert not any(_port_open(port) for port in ports)
+    sandbox.stop()  # idempotent
+
+
+def test_endpoints_file_imports_as_a_working_profile(sandbox: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "endpoints.json"
+    path.write_text(json.dumps(sandbox.endpoints), encoding="utf-8")
+    assert cli_main(["profile", "import", str(path), "--name", "sandbox"]) == 0
+    assert cli_main(["profile", "use", "sandbox"]) == 0
+    services = build_services(resolve_dirs(None))
+    profile = services.profiles.active()
+    assert profile.name == "sandbox"
+    assert profile.issuer == sandbox.issuer
+    assert profile.superposition_org_id == sandbox.org_id
+    assert profile.public_base_url == sandbox.aws.public_base_url
+    keys = services.profiles.static_aws_keys("sandbox")
+    assert keys == (sandbox.aws.access_key_id, sandbox.aws.secret_access_key)
+    # The profile works: discovery at its issuer, and S3 + KMS with its keys.
+    assert httpx.get(f"{profile.issuer}/.well-known/openid-configuration").status_code == 200
+    s3 = sandbox.aws.client(
+        "s3",
+        endpoint_url=profile.s3_endpoint,
+        region_name=profile.region,
+        aws_access_key_id=keys[0],
+        aws_secret_access_key=keys[1],
+    )
+    s3.put_object(Bucket=profile.bucket, Key="profile-check.txt", Body=b"ok")
+    assert httpx.get(f"{profile.public_base_url}/profile-check.txt").content == b"ok"
+    kms = sandbox.aws.client("kms", endpoint_url=profile.s3_endpoint)
+    assert kms.describe_key(KeyId=profile.kms_signing_key)["KeyMetadata"]["KeySpec"] == "ECC_NIST_P256"
