@@ -147,6 +147,8 @@ def test_device_authorization_client_errors(config: dict) -> None:
     assert "error_description" in disabled.json()
     wrong_method = httpx.get(url)
     assert wrong_method.status_code == 405
+    bad_scope = httpx.post(url, data={"client_id": CLIENT, "scope": "openid admin:everything"})
+    assert bad_scope.status_code == 400 and bad_scope.json()["error"] == "invalid_scope"
 
 
 # token endpoint: every device-flow path ---------------------------------------------------------------------

@@ -140,7 +140,10 @@ class OidcEndpoints:
                 "Client is not allowed to initiate OAuth 2.0 Device Authorization Grant. "
                 "The flow is disabled for the client.",
             )
-        scope = granted_scope(params.get("scope", ""))
+        try:
+            scope = granted_scope(params.get("scope", ""))
+        except ValueError as exc:
+            raise oauth_error("invalid_scope", f"Invalid scopes: {params.get('scope', '')}") from exc
         with self.realm.lock:
             grant = self.realm.new_device_grant(
                 client.client_id, scope, self.kc.device_code_lifespan, self.kc.poll_interval

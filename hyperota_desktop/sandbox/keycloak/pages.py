@@ -52,11 +52,13 @@ class Pages:
 
     def landing(self, request: Request) -> Response:
         issuer = self.kc.request_issuer(request)
+        with self.realm.lock:
+            accounts = [(u, self.realm.user_group_paths(u)) for u in self.realm.sorted_users()]
         rows = "".join(
             f"<tr><td><code>{escape(u.username)}</code></td><td><code>{escape(self.kc.passwords[u.username])}"
-            f"</code></td><td>{escape(u.email)}</td><td>{escape(', '.join(self.realm.user_group_paths(u)))}"
+            f"</code></td><td>{escape(u.email)}</td><td>{escape(', '.join(paths))}"
             "</td></tr>"
-            for u in self.kc.users
+            for u, paths in accounts
         )
         body = (
             "<p>This is the <strong>sandbox</strong> identity provider (a Keycloak emulator). "

@@ -18,6 +18,11 @@ from joserfc.jwk import KeySet, OctKey, RSAKey
 from .model import Realm, Session, User
 
 DEFAULT_SCOPES = ("profile", "email")
+# client scopes a Keycloak realm has out of the box (default or optional for a new client)
+KNOWN_SCOPES = frozenset(
+    {"openid", "offline_access", "profile", "email", "roles", "web-origins", "acr", "basic", "address",
+     "phone", "microprofile-jwt", "organization"}
+)  # fmt: skip
 
 
 class Signer:
@@ -68,8 +73,14 @@ class Signer:
 
 
 def granted_scope(requested: str, offline_allowed: bool = True) -> str:
-    """The scope string Keycloak reports: requested optional scopes plus the default client scopes."""
+    """The scope string Keycloak reports: requested optional scopes plus the default client scopes.
+
+    Raises ValueError naming the scopes the realm does not know (Keycloak: `invalid_scope`).
+    """
     wanted = requested.split()
+    unknown = [s for s in wanted if s not in KNOWN_SCOPES]
+    if unknown:
+        raise ValueError(" ".join(unknown))
     scopes = [s for s in ("openid", "offline_access") if s in wanted]
     if not offline_allowed and "offline_access" in scopes:
         scopes.remove("offline_access")
