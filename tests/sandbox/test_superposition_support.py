@@ -23,7 +23,8 @@ SPEC_PATH = (
 
 # Where the real server differs from its own spec (NOTES.md "Known differences") or the spec is silent.
 EXEMPTIONS = {
-    "org-status-case": "organisation status is ACTIVE/INACTIVE/PENDING_KYB, spec says Active/Inactive/PendingKyb",
+    "org-status-case": "organisation status is ACTIVE/INACTIVE/PENDING_KYB, "
+    "spec says Active/Inactive/PendingKyb",
     "delete-200": "DELETE /dimension and /default-config answer 200 with an empty body, spec says 204",
     "version-path": "GET /config/version/{id} on the server, spec says GET /version/{id}",
     "validate-post": "POST /context/validate on the server, spec says PUT",

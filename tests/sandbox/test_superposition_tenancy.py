@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_superposition_support)
 """Organisations, workspaces, tenancy headers, auth and request decoding of the Superposition emulator."""
 
 from __future__ import annotations
