@@ -14,6 +14,7 @@ holds one AWS state, shared by every Sandbox in it and reset when the last one s
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -122,7 +123,8 @@ class Sandbox:
             return
         self._stopped = True
         errors: list[BaseException] = []
-        for name, server in self.servers.items():
+
+        def stop_one(name: str, server: RunningServer) -> None:
             try:
                 if name == "aws":
                     self.aws.stop()
@@ -131,6 +133,16 @@ class Sandbox:
             except Exception as exc:  # keep stopping the others
                 log.exception("stopping sandbox server %s failed", name)
                 errors.append(exc)
+
+        # In parallel: each werkzeug server notices shutdown only at its next poll (up to 0.5 s).
+        threads = [
+            threading.Thread(target=stop_one, args=(name, server), name=f"stop-{name}")
+            for name, server in self.servers.items()
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         log.info("sandbox stopped")
         if errors:
             raise errors[0]

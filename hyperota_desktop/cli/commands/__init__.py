@@ -1,5 +1,5 @@
 """Command groups of `hyperota`; each module has `register(subparsers)`."""
 
-from hyperota_desktop.cli.commands import profile
+from hyperota_desktop.cli.commands import profile, sandbox
 
-COMMAND_MODULES = [profile]
+COMMAND_MODULES = [profile, sandbox]
