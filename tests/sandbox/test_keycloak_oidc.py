@@ -202,7 +202,7 @@ def test_unknown_device_code_and_client_mismatch(config: dict, oauth: OAuth2Clie
             "client_id": "no-device-client",
         },
     )
-    assert resp.status_code == 400 and resp.json()["error"] == "unauthorized_client"
+    assert resp.status_code == 400 and resp.json()["error"] == "invalid_grant"  # what Keycloak answers
 
 
 def test_auto_approve(kc: KeycloakEmulator, config: dict, oauth: OAuth2Client) -> None:

@@ -183,9 +183,7 @@ class OidcEndpoints:
 
     def _device_code_grant(self, request: Request, params: dict[str, str], client: Client) -> dict[str, Any]:
         if not client.device_grant:
-            raise oauth_error(
-                "unauthorized_client", "Client is not allowed to use OAuth 2.0 Device Authorization Grant."
-            )
+            raise oauth_error("invalid_grant", "Client not allowed OAuth 2.0 Device Authorization Grant")
         device_code = params.get("device_code")
         if not device_code:
             raise oauth_error("invalid_request", "Missing parameter: device_code")
@@ -206,8 +204,10 @@ class OidcEndpoints:
             if grant.status == "pending":
                 raise oauth_error("authorization_pending", "The authorization request is still pending")
             user = self.realm.users.get(grant.user_id or "")
-            if user is None or not user.enabled:
-                raise oauth_error("invalid_grant", "User not found or disabled")
+            if user is None:
+                raise oauth_error("invalid_grant", "User not found")
+            if not user.enabled:
+                raise oauth_error("invalid_grant", "User disabled")
             grant.status = "redeemed"
             offline = "offline_access" in grant.scope.split()
             session = self.realm.new_session(user, client.client_id, grant.scope, offline)
