@@ -1,0 +1,144 @@
+"""Token responses and access-token validation: RS256 against the issuer's JWKS, iss, exp, azp/aud.
+
+An unknown `kid` means the server rotated its signing key: fetch the JWKS again, once per token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from hyperota_desktop.domain.errors import BackendUnavailable
+from hyperota_desktop.domain.redaction import KNOWN_SECRETS
+from hyperota_desktop.services.auth.discovery import OidcConfig, unreachable
+from hyperota_desktop.services.auth.errors import TokenInvalid
+
+log = logging.getLogger("hyperota.services.auth")
+DEFAULT_SKEW = 30.0  # seconds of clock difference tolerated on exp/iat
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """A token endpoint answer; secret fields stay out of repr."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False, default=None)
+    id_token: str | None = field(repr=False, default=None)
+    expires_in: int = 0
+    scope: str = ""
+
+
+def parse_token_response(body: Any) -> TokenResponse:
+    if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+        raise TokenInvalid("The sign-in server's token answer holds no access token.")
+    tokens = TokenResponse(
+        access_token=body["access_token"],
+        refresh_token=body.get("refresh_token") if isinstance(body.get("refresh_token"), str) else None,
+        id_token=body.get("id_token") if isinstance(body.get("id_token"), str) else None,
+        expires_in=int(body.get("expires_in") or 0),
+        scope=str(body.get("scope", "")),
+    )
+    for value in (tokens.access_token, tokens.refresh_token, tokens.id_token):
+        KNOWN_SECRETS.add(value)
+    return tokens
+
+
+class TokenValidator:
+    """Checks access tokens the way a resource server would, with a small clock skew."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        config: OidcConfig,
+        client_id: str,
+        *,
+        audience: str | None = None,
+        skew: float = DEFAULT_SKEW,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._config = config
+        self._client_id = client_id
+        self._audience = audience
+        self._skew = skew
+        self._clock = clock
+        self._keys: KeySet | None = None
+        self.jwks_fetches = 0
+
+    async def _fetch_keys(self) -> KeySet:
+        try:
+            response = await self._client.get(self._config.jwks_uri)
+        except httpx.TransportError as exc:
+            raise unreachable("fetching its signing keys", self._config.jwks_uri, exc) from exc
+        if response.status_code != 200:
+            raise BackendUnavailable(
+                f"The sign-in server answered {response.status_code} for its signing keys (JWKS)."
+            )
+        self.jwks_fetches += 1
+        try:
+            data = response.json()
+            keys = KeySet.import_key_set({"keys": [k for k in data["keys"] if k.get("kty") == "RSA"]})
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, JoseError) as exc:
+            raise TokenInvalid("The sign-in server's signing keys (JWKS) could not be read.") from exc
+        self._keys = keys
+        return keys
+
+    @staticmethod
+    def _kid(token: str) -> str:
+        try:
+            header = jws.extract_compact(token.encode("ascii")).protected
+        except (JoseError, ValueError, UnicodeError) as exc:
+            raise TokenInvalid("The access token is not a JWT.") from exc
+        if header.get("alg") != "RS256":
+            raise TokenInvalid(f"The access token is signed with {header.get('alg')!r}, expected RS256.")
+        return str(header.get("kid", ""))
+
+    async def validate(self, token: str) -> dict[str, Any]:
+        """The claims of a valid access token; `TokenInvalid` otherwise."""
+        kid = self._kid(token)
+        keys = self._keys or await self._fetch_keys()
+        if kid and not any(k.kid == kid for k in keys):
+            log.info("unknown signing key id; fetching the JWKS again (key rotation)")
+            keys = await self._fetch_keys()
+        try:
+            claims = dict(jwt.decode(token, keys, algorithms=["RS256"]).claims)
+        except JoseError as exc:
+            raise TokenInvalid(
+                "The access token's signature does not verify against the sign-in server's keys.",
+                hint="Sign in again; if it persists, check that the issuer in the profile is right.",
+            ) from exc
+        self._check_claims(claims)
+        return claims
+
+    def _check_claims(self, claims: dict[str, Any]) -> None:
+        now = self._clock()
+        if claims.get("iss") != self._config.issuer:
+            raise TokenInvalid(
+                f"The access token was issued by {claims.get('iss')!r}, not {self._config.issuer!r}."
+            )
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or exp + self._skew < now:
+            raise TokenInvalid("The access token has expired.", hint="Sign in again.")
+        iat = claims.get("iat")
+        if isinstance(iat, int | float) and iat - self._skew > now:
+            raise TokenInvalid(
+                "The access token was issued in the future: this computer's clock is wrong.",
+                hint="Correct the system clock.",
+            )
+        azp = claims.get("azp")
+        if azp is not None and azp != self._client_id:
+            raise TokenInvalid(f"The access token was issued to client {azp!r}, not {self._client_id!r}.")
+        if self._audience:
+            aud = claims.get("aud")
+            audiences = aud if isinstance(aud, list) else [aud]
+            if self._audience not in audiences:
+                raise TokenInvalid(f"The access token is not meant for audience {self._audience!r}.")
