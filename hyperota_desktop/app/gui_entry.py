@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hyperota_desktop.app.theme import apply_theme
 
     dirs = resolve_dirs(args.profile_dir).ensure()
-    services = build_services(dirs)
+    services = build_services(dirs, profile_override="sandbox" if args.sandbox else None)
     log_file = setup_logging(dirs.logs, args.log_level or services.settings.get("log/level"))
     log.info("starting hyperota-desktop %s, log file %s", __version__, log_file)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -53,12 +53,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_excepthook(show_dialogs=not args.no_err_windows)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    gui = build_gui(services)
-    gui.window.show()
-    app_close = asyncio.Event()
-    app.aboutToQuit.connect(app_close.set)
-    with loop:
-        loop.run_until_complete(app_close.wait())
+    sandbox = None
+    if args.sandbox:
+        from hyperota_desktop.app.sandbox_boot import SandboxBoot
+
+        sandbox = SandboxBoot.start(services)  # temporary `sandbox` profile, active for this run
+    try:
+        gui = build_gui(services)
+        gui.window.show()
+        app_close = asyncio.Event()
+        app.aboutToQuit.connect(app_close.set)
+        with loop:
+            loop.run_until_complete(app_close.wait())
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
     return 0
 
 

@@ -1,0 +1,72 @@
+"""`hyperota-desktop --sandbox`: start the embedded sandbox in-process and connect this run to it.
+
+The sandbox's endpoints become a temporary profile (`sandbox` by default) through the ProfileService,
+its AWS test keys go to the keyring through the SecretStore, and the profile is the active one for this
+run only (the services are built with it as the override, so the saved active profile is untouched).
+On quit the profile and its keyring entries are removed (its ports die with the sandbox) and every
+emulator stops. No Qt here: the GUI entry calls `start()` before building the window and `stop()` when
+the application quits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from hyperota_desktop.domain.errors import HyperOtaError
+from hyperota_desktop.sandbox.runtime import Sandbox
+from hyperota_desktop.services.context import AppServices
+from hyperota_desktop.services.profiles import AWS_KEY_ID, AWS_SECRET, profile_from_endpoints
+
+log = logging.getLogger("hyperota.app.sandbox")
+
+PROFILE_NAME = "sandbox"
+
+
+@dataclass
+class SandboxBoot:
+    sandbox: Sandbox
+    services: AppServices
+    profile_name: str = PROFILE_NAME
+    _stopped: bool = False
+
+    @classmethod
+    def start(
+        cls,
+        services: AppServices,
+        *,
+        profile_name: str = PROFILE_NAME,
+        auto_approve: str | None = None,
+        dialect: str = "current",
+    ) -> SandboxBoot:
+        sandbox = Sandbox.start(auto_approve=auto_approve, dialect=dialect)
+        try:
+            profile, keys = profile_from_endpoints(sandbox.endpoints, profile_name)
+            services.profiles.add(profile, overwrite=True)
+            if keys:
+                services.secrets.set(profile_name, AWS_KEY_ID, keys[0])
+                services.secrets.set(profile_name, AWS_SECRET, keys[1])
+        except BaseException:
+            sandbox.stop()
+            raise
+        if services.profiles.active_name() != profile_name:
+            log.warning("the sandbox profile is not the active one: build services with it as override")
+        log.info(
+            "sandbox running for this session: landing page %s, profile '%s'",
+            sandbox.landing_url,
+            profile_name,
+        )
+        return cls(sandbox=sandbox, services=services, profile_name=profile_name)
+
+    def stop(self) -> None:
+        """Remove the temporary profile (and its keyring entries), then stop every emulator."""
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self.services.profiles.remove(self.profile_name)
+        except HyperOtaError as exc:
+            log.warning("could not remove the sandbox profile: %s", exc)
+        finally:
+            self.sandbox.stop()
+        log.info("sandbox stopped")
