@@ -1,0 +1,114 @@
+"""Checkpoints of multipart uploads, so a publish interrupted by a crash continues where it stopped.
+
+SQLite in `data/upload_checkpoints.sqlite3`, committed after every finished part: the upload id of each
+unfinished multipart upload (by bucket and key) with the local file it reads (path, size, mtime) and
+every finished part with its ETag and SHA-256 checksum. Written from worker threads (one connection
+behind a lock) and by several processes (SQLite file locking, WAL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS uploads (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL, path TEXT NOT NULL,
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, part_size INTEGER NOT NULL, created_at REAL NOT NULL,
+    PRIMARY KEY (bucket, key)
+);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, etag TEXT NOT NULL, checksum TEXT NOT NULL,
+    size INTEGER NOT NULL, PRIMARY KEY (upload_id, part_number)
+);
+"""
+
+
+@dataclass(frozen=True)
+class PartRecord:
+    part_number: int
+    etag: str
+    checksum: str  # base64 SHA-256 of the part, as S3 wants it
+    size: int
+
+
+@dataclass
+class UploadCheckpoint:
+    bucket: str
+    key: str
+    upload_id: str
+    path: str
+    size: int
+    mtime_ns: int
+    part_size: int
+    created_at: float
+    parts: dict[int, PartRecord] = field(default_factory=dict)
+
+
+class UploadCheckpoints:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def get(self, bucket: str, key: str) -> UploadCheckpoint | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT bucket, key, upload_id, path, size, mtime_ns, part_size, created_at FROM uploads"
+                " WHERE bucket=? AND key=?",
+                (bucket, key),
+            ).fetchone()
+            if row is None:
+                return None
+            cp = UploadCheckpoint(*row)
+            for number, etag, checksum, size in self._db.execute(
+                "SELECT part_number, etag, checksum, size FROM parts WHERE upload_id=?", (cp.upload_id,)
+            ):
+                cp.parts[number] = PartRecord(number, etag, checksum, size)
+        return cp
+
+    def begin(self, cp: UploadCheckpoint) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO uploads VALUES (?,?,?,?,?,?,?,?)",
+                (cp.bucket, cp.key, cp.upload_id, cp.path, cp.size, cp.mtime_ns, cp.part_size, cp.created_at),
+            )
+
+    def part_done(self, upload_id: str, part: PartRecord) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?)",
+                (upload_id, part.part_number, part.etag, part.checksum, part.size),
+            )
+
+    def finish(self, bucket: str, key: str) -> None:
+        """Forget an upload (completed or aborted)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT upload_id FROM uploads WHERE bucket=? AND key=?", (bucket, key)
+            ).fetchone()
+            self._db.execute("DELETE FROM uploads WHERE bucket=? AND key=?", (bucket, key))
+            if row:
+                self._db.execute("DELETE FROM parts WHERE upload_id=?", (row[0],))
+
+    def upload_ids(self, bucket: str, key_prefix: str = "") -> dict[str, str]:
+        """upload id → key of every checkpointed upload under a prefix."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT upload_id, key FROM uploads WHERE bucket=? AND substr(key, 1, ?)=?",
+                (bucket, len(key_prefix), key_prefix),
+            ).fetchall()
+        return {str(u): str(k) for u, k in rows}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def now() -> float:
+    return time.time()
