@@ -53,12 +53,15 @@ class Pages:
     def landing(self, request: Request) -> Response:
         issuer = self.kc.request_issuer(request)
         with self.realm.lock:
-            accounts = [(u, self.realm.user_group_paths(u)) for u in self.realm.sorted_users()]
+            accounts = [
+                (u, self.kc.passwords.get(u.username, "(none)"), self.realm.user_group_paths(u))
+                for u in self.realm.sorted_users()
+            ]
         rows = "".join(
-            f"<tr><td><code>{escape(u.username)}</code></td><td><code>{escape(self.kc.passwords[u.username])}"
+            f"<tr><td><code>{escape(u.username)}</code></td><td><code>{escape(password)}"
             f"</code></td><td>{escape(u.email)}</td><td>{escape(', '.join(paths))}"
             "</td></tr>"
-            for u, paths in accounts
+            for u, password, paths in accounts
         )
         body = (
             "<p>This is the <strong>sandbox</strong> identity provider (a Keycloak emulator). "
