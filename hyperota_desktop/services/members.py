@@ -1,0 +1,187 @@
+"""Members of an organisation or application: list with levels, add, change level, remove.
+
+A level is membership of a role subgroup. Changes run as sagas (journalled, compensated): a level
+change adds the new role first, then removes the old ones, so a failure never leaves the person
+without access. Guards (domain.membership): nobody grants above their own level, only owners make
+owners, the last owner cannot leave or be demoted. Keycloak enforces its own rights as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.errors import NotFound, ValidationError
+from hyperota_desktop.domain.membership import MemberScope, check_change
+from hyperota_desktop.services.keycloak_admin import KcUser, KeycloakAdmin
+from hyperota_desktop.services.orgs import OrgService
+from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
+from hyperota_desktop.stores.journal import SagaRecord
+
+MEMBER_ADD, MEMBER_SET, MEMBER_REMOVE = "member.add", "member.set", "member.remove"
+
+
+@dataclass(frozen=True)
+class Member:
+    user: KcUser
+    level: AccessLevel
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.user.id,
+            "username": self.user.username,
+            "email": self.user.email,
+            "name": f"{self.user.first_name} {self.user.last_name}".strip(),
+            "level": self.level.label,
+        }
+
+
+class MemberService:
+    def __init__(self, orgs: OrgService, runner: SagaRunner) -> None:
+        self.orgs = orgs
+        self.runner = runner
+
+    @property
+    def _kc(self) -> KeycloakAdmin:
+        return self.orgs.backends.keycloak
+
+    async def role_groups(self, scope: MemberScope) -> dict[AccessLevel, str]:
+        """Group id of each level's role subgroup of `scope`."""
+        group = await self._kc.group_by_path(scope.path)
+        children = {c.name: c.id for c in await self._kc.children(group.id)}
+        missing = [lvl.label for lvl in scope.levels if lvl.label not in children]
+        if missing:
+            raise NotFound(
+                f"{scope.describe().capitalize()} lacks its role groups ({', '.join(missing)}).",
+                hint="It was not created by HyperOTA; an administrator must add those groups.",
+            )
+        return {lvl: children[lvl.label] for lvl in scope.levels}
+
+    async def list_members(self, scope: MemberScope) -> list[Member]:
+        """Every member with the highest level they hold directly in `scope`, by username."""
+        best: dict[str, Member] = {}
+        for level, group_id in (await self.role_groups(scope)).items():
+            for user in await self._kc.members(group_id):
+                if user.id not in best or best[user.id].level < level:
+                    best[user.id] = Member(user, level)
+        return sorted(best.values(), key=lambda m: m.user.username)
+
+    async def _current(
+        self, scope: MemberScope, user: KcUser
+    ) -> tuple[dict[AccessLevel, str], list[AccessLevel], int]:
+        groups = await self.role_groups(scope)
+        held = []
+        owners = 0
+        for level, group_id in groups.items():
+            members = await self._kc.members(group_id)
+            if any(m.id == user.id for m in members):
+                held.append(level)
+            if level is AccessLevel.OWNER:
+                owners = len(members)
+        return groups, held, owners
+
+    async def _check(
+        self, scope: MemberScope, user: KcUser, new: AccessLevel
+    ) -> tuple[dict[AccessLevel, str], list[AccessLevel]]:
+        groups, held, owners = await self._current(scope, user)
+        current = max(held, default=AccessLevel.NONE)
+        me = await self.orgs.me()
+        actor = await self.orgs.level(scope, fresh=True)
+        check_change(
+            scope,
+            actor,
+            target_current=current,
+            target_new=new,
+            owners=owners,
+            actor_is_target=me.id == user.id,
+        )
+        return groups, held
+
+    async def add(self, scope: MemberScope, who: str, level: AccessLevel) -> SagaRecord:
+        user = await self._kc.find_user(who)
+        groups, held = await self._check(scope, user, level)
+        if held:
+            raise ValidationError(
+                f"{user.username} is already a member of {scope.describe()} ({max(held).label}).",
+                hint="Change their level instead.",
+            )
+        return await self._run(
+            MEMBER_ADD,
+            scope,
+            user,
+            add=[groups[level]],
+            remove=[],
+            what=f"Add {user.username} as {level.label}",
+        )
+
+    async def set_level(self, scope: MemberScope, who: str, level: AccessLevel) -> SagaRecord:
+        user = await self._kc.find_user(who)
+        groups, held = await self._check(scope, user, level)
+        if not held:
+            raise NotFound(
+                f"{user.username} is not a member of {scope.describe()}.", hint="Add them instead."
+            )
+        add = [] if level in held else [groups[level]]
+        remove = [groups[lvl] for lvl in held if lvl is not level]
+        return await self._run(
+            MEMBER_SET, scope, user, add=add, remove=remove, what=f"Make {user.username} {level.label}"
+        )
+
+    async def remove(self, scope: MemberScope, who: str) -> SagaRecord:
+        user = await self._kc.find_user(who)
+        groups, held = await self._check(scope, user, AccessLevel.NONE)
+        if not held:
+            raise NotFound(f"{user.username} is not a member of {scope.describe()}.")
+        remove = [groups[lvl] for lvl in held]
+        return await self._run(
+            MEMBER_REMOVE, scope, user, add=[], remove=remove, what=f"Remove {user.username}"
+        )
+
+    async def _run(
+        self, kind: str, scope: MemberScope, user: KcUser, *, add: list[str], remove: list[str], what: str
+    ) -> SagaRecord:
+        params = {
+            "org": scope.org,
+            "app": scope.app,
+            "user_id": user.id,
+            "username": user.username,
+            "add": add,
+            "remove": remove,
+        }
+        record = await self.runner.run(kind, params, f"{what} on {scope.describe()}")
+        self.orgs.forget_memberships()
+        return record
+
+
+def member_steps(kc: KeycloakAdmin, params: dict[str, Any]) -> list[Step]:
+    user_id = params["user_id"]
+
+    async def add(ctx: SagaContext) -> None:
+        for group_id in params["add"]:
+            await kc.add_member(user_id, group_id)
+
+    async def undo_add(ctx: SagaContext) -> None:
+        for group_id in params["add"]:
+            await kc.remove_member(user_id, group_id)
+
+    async def remove(ctx: SagaContext) -> None:
+        for group_id in params["remove"]:
+            await kc.remove_member(user_id, group_id)
+
+    async def undo_remove(ctx: SagaContext) -> None:
+        for group_id in params["remove"]:
+            await kc.add_member(user_id, group_id)
+
+    steps = []
+    if params["add"]:
+        steps.append(Step("add the new role", add, undo_add))
+    if params["remove"]:
+        steps.append(Step("remove the old role(s)", remove, undo_remove))
+    return steps
+
+
+def register_member_sagas(runner: SagaRunner, keycloak: Callable[[], KeycloakAdmin]) -> None:
+    for kind in (MEMBER_ADD, MEMBER_SET, MEMBER_REMOVE):
+        runner.register(SagaDefinition(kind, lambda params: member_steps(keycloak(), params)))

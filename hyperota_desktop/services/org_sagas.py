@@ -1,0 +1,293 @@
+"""The sagas that create and delete organisations and applications (Keycloak groups + workspaces).
+
+Every step is idempotent and journals what it created before the next call that could fail, so a
+failure (or a crash, reconciled at the next start) undoes exactly what this run did and nothing else.
+Deleting files from S3 cannot be undone: it is the last step but one, after every check, and a failure
+after it leaves the organisation/application in place (re-run the deletion to finish).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hyperota_desktop.domain.errors import Conflict, NotFound, ValidationError
+from hyperota_desktop.domain.names import (
+    APP_ROLES,
+    ORG_ROLES,
+    RESERVED_IN_ORG,
+    validate_app_name,
+    validate_org_name,
+    workspace_name,
+)
+from hyperota_desktop.domain.workspace_defaults import default_configs
+from hyperota_desktop.services.keycloak_admin import KcGroup, KeycloakAdmin
+from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
+from hyperota_desktop.services.storage_cleanup import DeletePrefix, Progress, storage_prefix
+from hyperota_desktop.services.superposition import SuperpositionClient
+
+log = logging.getLogger("hyperota.services.orgs")
+WORKSPACE_ATTRIBUTE = "superposition_workspace"
+ORG_CREATE, ORG_DELETE, APP_CREATE, APP_DELETE = "org.create", "org.delete", "app.create", "app.delete"
+
+
+@dataclass
+class OrgBackends:
+    """What the org/app sagas talk to; `progress` receives (what, count) while files are deleted."""
+
+    keycloak: KeycloakAdmin
+    superposition: SuperpositionClient
+    delete_prefix: DeletePrefix | None = None
+    key_prefix: str = ""
+    progress: Callable[[str, int], None] | None = field(default=None)
+
+    def file_progress(self, what: str) -> Progress:
+        def report(count: int) -> None:
+            if self.progress is not None:
+                self.progress(what, count)
+
+        return report
+
+
+async def _delete_files(b: OrgBackends, ctx: SagaContext, org: str, app: str = "") -> None:
+    if ctx.params.get("keep_files"):
+        return
+    if b.delete_prefix is None:
+        raise ValidationError(
+            "No file storage is configured in this profile, so the files cannot be deleted.",
+            hint="Choose to keep the files, or set the bucket in the profile.",
+        )
+    prefix = storage_prefix(b.key_prefix, org, app)
+    ctx.data["files_deleted"] = await b.delete_prefix(prefix, b.file_progress(prefix))
+
+
+async def _delete_claimed(b: OrgBackends, ctx: SagaContext, id_key: str, path: str) -> None:
+    """Undo a group creation: by the journalled id, or by path if the crash came before the id."""
+    group_id = ctx.data.get(id_key)
+    if not group_id and ctx.data.get(f"{id_key}_claimed"):
+        found = await b.keycloak.find_group(path)
+        group_id = found.id if found else None
+    if group_id:
+        await b.keycloak.delete_group(group_id)
+
+
+async def _create_group(
+    b: OrgBackends, ctx: SagaContext, id_key: str, name: str, parent: KcGroup | None
+) -> None:
+    if ctx.data.get(id_key):
+        return
+    ctx.data[f"{id_key}_claimed"] = True
+    await ctx.save()
+    try:
+        if parent is None:
+            group_id = await b.keycloak.create_top_level(name)
+        else:
+            group_id = await b.keycloak.create_child(parent.id, name)
+    except Conflict:
+        ctx.data.pop(f"{id_key}_claimed", None)  # somebody else's group: never undo it
+        await ctx.save()
+        where = f"'{name}'" if parent is None else f"'{name}' in {parent.path}"
+        raise Conflict(f"A group named {where} exists already.") from None
+    ctx.data[id_key] = group_id
+    await ctx.save()
+
+
+async def _roles(b: OrgBackends, group_id: str, path: str, roles: tuple[str, ...]) -> dict[str, str]:
+    return {role: (await b.keycloak.ensure_child(group_id, path, role)).id for role in roles}
+
+
+# -- organisations -------------------------------------------------------------------------------------
+def org_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
+    org = params["org"]
+
+    async def validate(ctx: SagaContext) -> None:
+        validate_org_name(org)
+        if await b.keycloak.find_group(f"/{org}") is not None:
+            raise Conflict(f"An organisation named '{org}' exists already.")
+
+    async def create_group(ctx: SagaContext) -> None:
+        await _create_group(b, ctx, "org_group_id", org, None)
+
+    async def undo_group(ctx: SagaContext) -> None:
+        await _delete_claimed(b, ctx, "org_group_id", f"/{org}")
+
+    async def create_roles(ctx: SagaContext) -> None:
+        ctx.data["roles"] = await _roles(b, ctx.data["org_group_id"], f"/{org}", ORG_ROLES)
+
+    async def add_owner(ctx: SagaContext) -> None:
+        await b.keycloak.add_member(params["user_id"], ctx.data["roles"]["owner"])
+
+    return [
+        Step("check the name", validate),
+        Step("create the organisation group", create_group, undo_group),
+        Step("create the owner/admin/write/read groups", create_roles),
+        Step("make the creator owner", add_owner),
+    ]
+
+
+async def _app_workspaces(b: OrgBackends, org_group: KcGroup) -> list[dict[str, str]]:
+    apps = []
+    for child in await b.keycloak.children(org_group.id):
+        if child.name in RESERVED_IN_ORG:
+            continue
+        apps.append(
+            {"app": child.name, "group_id": child.id, "workspace": child.attribute(WORKSPACE_ATTRIBUTE)}
+        )
+    return apps
+
+
+async def _disable(b: OrgBackends, ctx: SagaContext, workspaces: list[str]) -> None:
+    disabled: list[str] = ctx.data.setdefault("disabled", [])
+    for name in workspaces:
+        if not name or name in disabled:
+            continue
+        found = await b.superposition.find_workspace(name)
+        if found is None:
+            log.warning("workspace %s named by a group does not exist", name)
+            continue
+        if found.status != "DISABLED":
+            disabled.append(name)
+            await ctx.save()
+            await b.superposition.set_workspace_status(name, "DISABLED")
+
+
+async def _reenable(b: OrgBackends, ctx: SagaContext) -> None:
+    for name in ctx.data.get("disabled", []):
+        if await b.superposition.find_workspace(name) is not None:
+            await b.superposition.set_workspace_status(name, "ENABLED")
+
+
+def org_delete_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
+    org = params["org"]
+
+    async def resolve(ctx: SagaContext) -> None:
+        group = await b.keycloak.group_by_path(f"/{org}")
+        ctx.data["org_group_id"] = group.id
+        ctx.data["apps"] = await _app_workspaces(b, group)
+
+    async def disable(ctx: SagaContext) -> None:
+        await _disable(b, ctx, [a["workspace"] for a in ctx.data["apps"]])
+
+    async def reenable(ctx: SagaContext) -> None:
+        await _reenable(b, ctx)
+
+    async def delete_files(ctx: SagaContext) -> None:
+        await _delete_files(b, ctx, org)
+
+    async def delete_group(ctx: SagaContext) -> None:
+        await b.keycloak.delete_group(ctx.data["org_group_id"])
+
+    return [
+        Step("find the organisation and its applications", resolve),
+        Step("disable every application's workspace", disable, reenable),
+        Step("delete the organisation's stored files", delete_files),
+        Step("delete the organisation's groups", delete_group),
+    ]
+
+
+# -- applications --------------------------------------------------------------------------------------
+def app_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
+    org, app = params["org"], params["app"]
+    path = f"/{org}/{app}"
+
+    async def validate(ctx: SagaContext) -> None:
+        validate_app_name(app)
+        org_group = await b.keycloak.group_by_path(f"/{org}")
+        if await b.keycloak.find_group(path) is not None:
+            raise Conflict(f"Organisation '{org}' already has an application named '{app}'.")
+        ctx.data["org_group_id"] = org_group.id
+
+    async def create_group(ctx: SagaContext) -> None:
+        parent = KcGroup(ctx.data["org_group_id"], org, f"/{org}")
+        await _create_group(b, ctx, "app_group_id", app, parent)
+
+    async def undo_group(ctx: SagaContext) -> None:
+        await _delete_claimed(b, ctx, "app_group_id", path)
+
+    async def create_roles(ctx: SagaContext) -> None:
+        ctx.data["roles"] = await _roles(b, ctx.data["app_group_id"], path, APP_ROLES)
+
+    async def add_admin(ctx: SagaContext) -> None:
+        await b.keycloak.add_member(params["user_id"], ctx.data["roles"]["admin"])
+
+    async def create_workspace(ctx: SagaContext) -> None:
+        for _ in range(3):
+            name = ctx.data.get("workspace") or workspace_name(org, app)
+            ctx.data["workspace"] = name
+            await ctx.save()
+            if await b.superposition.find_workspace(name) is not None:
+                return  # created by this run before an interruption
+            try:
+                await b.superposition.create_workspace(name, params.get("email") or "admin@example.com")
+                return
+            except Conflict:
+                ctx.data.pop("workspace")  # taken by someone else meanwhile: pick another name
+        raise Conflict("Could not find a free Superposition workspace name.")
+
+    async def disable_workspace(ctx: SagaContext) -> None:
+        name = ctx.data.get("workspace")
+        if name and await b.superposition.find_workspace(name) is not None:
+            await b.superposition.set_workspace_status(name, "DISABLED")
+
+    async def create_configs(ctx: SagaContext) -> None:
+        for config in default_configs(app):
+            await b.superposition.create_default_config(
+                ctx.data["workspace"], config, f"HyperOTA: defaults of application {org}/{app}"
+            )
+
+    async def bind(ctx: SagaContext) -> None:
+        group = KcGroup(ctx.data["app_group_id"], app, path, ctx.data["org_group_id"])
+        await b.keycloak.set_attributes(group, {WORKSPACE_ATTRIBUTE: [ctx.data["workspace"]]})
+
+    return [
+        Step("check the name", validate),
+        Step("create the application group", create_group, undo_group),
+        Step("create the admin/write/read groups", create_roles),
+        Step("make the creator admin", add_admin),
+        Step("create the Superposition workspace", create_workspace, disable_workspace),
+        Step("create the default configs", create_configs),
+        Step("record the workspace on the application group", bind),
+    ]
+
+
+def app_delete_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
+    org, app = params["org"], params["app"]
+
+    async def resolve(ctx: SagaContext) -> None:
+        group = await b.keycloak.group_by_path(f"/{org}/{app}")
+        if app in RESERVED_IN_ORG:
+            raise NotFound(f"'{app}' is a role group of {org}, not an application.")
+        ctx.data["app_group_id"] = group.id
+        ctx.data["workspace"] = group.attribute(WORKSPACE_ATTRIBUTE)  # never inferred
+
+    async def disable(ctx: SagaContext) -> None:
+        await _disable(b, ctx, [ctx.data["workspace"]])
+
+    async def reenable(ctx: SagaContext) -> None:
+        await _reenable(b, ctx)
+
+    async def delete_files(ctx: SagaContext) -> None:
+        await _delete_files(b, ctx, org, app)
+
+    async def delete_group(ctx: SagaContext) -> None:
+        await b.keycloak.delete_group(ctx.data["app_group_id"])
+
+    return [
+        Step("find the application and its workspace", resolve),
+        Step("disable the workspace", disable, reenable),
+        Step("delete the application's stored files", delete_files),
+        Step("delete the application's groups", delete_group),
+    ]
+
+
+def register_org_sagas(runner: SagaRunner, backends: Callable[[], OrgBackends]) -> None:
+    """Register the kinds; `backends()` is called when a run (or a crash reconciliation) is built."""
+    for kind, steps in (
+        (ORG_CREATE, org_create_steps),
+        (ORG_DELETE, org_delete_steps),
+        (APP_CREATE, app_create_steps),
+        (APP_DELETE, app_delete_steps),
+    ):
+        runner.register(SagaDefinition(kind, lambda params, s=steps: s(backends(), params)))  # type: ignore[misc]

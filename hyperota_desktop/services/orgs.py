@@ -1,0 +1,232 @@
+"""Organisations and applications: listing, create/delete through sagas, workspace repair.
+
+Organisations are top-level Keycloak groups, applications their non-role subgroups, each bound to its
+own Superposition workspace by the group attribute `superposition_workspace` (never inferred).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.errors import NotFound, PermissionDenied, ValidationError
+from hyperota_desktop.domain.membership import MemberScope, level_from_paths
+from hyperota_desktop.domain.names import RESERVED_IN_ORG, validate_app_name, validate_org_name
+from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.services.keycloak_admin import KcGroup, KcUser
+from hyperota_desktop.services.org_sagas import (
+    APP_CREATE,
+    APP_DELETE,
+    ORG_CREATE,
+    ORG_DELETE,
+    WORKSPACE_ATTRIBUTE,
+    OrgBackends,
+)
+from hyperota_desktop.services.saga import SagaRunner
+from hyperota_desktop.services.superposition import SpWorkspace
+from hyperota_desktop.stores.journal import SagaRecord
+
+log = logging.getLogger("hyperota.services.orgs")
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    org: str
+    name: str
+    workspace: str = ""  # "" = the group names no workspace (never inferred)
+    level: AccessLevel = AccessLevel.NONE
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    name: str
+    level: AccessLevel
+    apps: tuple[AppInfo, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "access": self.level.label,
+            "applications": [
+                {"name": a.name, "workspace": a.workspace, "access": a.level.label} for a in self.apps
+            ],
+        }
+
+
+class OrgService:
+    def __init__(
+        self,
+        backends: OrgBackends,
+        runner: SagaRunner,
+        profile: Profile,
+        save_profile: Callable[[Profile], None] | None = None,
+    ) -> None:
+        self.backends = backends
+        self.runner = runner
+        self.profile = profile
+        self._save_profile = save_profile
+        self._me: KcUser | None = None
+        self._paths: list[str] | None = None
+
+    @property
+    def keycloak(self) -> Any:
+        return self.backends.keycloak
+
+    # -- who am I -----------------------------------------------------------------------------------
+    async def me(self) -> KcUser:
+        if self._me is None:
+            self._me = await self.backends.keycloak.me()
+        return self._me
+
+    async def my_paths(self, *, fresh: bool = False) -> list[str]:
+        if self._paths is None or fresh:
+            self._paths = [g.path for g in await self.backends.keycloak.my_groups()]
+        return self._paths
+
+    def forget_memberships(self) -> None:
+        """Memberships changed: ask Keycloak again next time."""
+        self._paths = None
+
+    async def level(self, scope: MemberScope, *, fresh: bool = False) -> AccessLevel:
+        """The caller's level in an org/app; realm admins count as owners everywhere."""
+        if await self.backends.keycloak.is_realm_admin():
+            return AccessLevel.OWNER if not scope.app else AccessLevel.ADMIN
+        return level_from_paths(await self.my_paths(fresh=fresh), scope)
+
+    # -- Superposition organisation bootstrap ------------------------------------------------------
+    async def ensure_superposition_org(self) -> str:
+        """The profile's Superposition organisation id: given, found by name (all pages), or created."""
+        sp = self.backends.superposition
+        if self.profile.superposition_org_id:
+            sp.org_id = self.profile.superposition_org_id
+            return sp.org_id
+        name = self.profile.superposition_org_name
+        if not name:
+            raise ValidationError(
+                "The profile names no Superposition organisation.",
+                hint="Set superposition_org_id or superposition_org_name in the profile.",
+            )
+        found = next((o for o in await sp.organisations() if o.name == name), None)
+        if found is None:
+            email = (await self.me()).email or "admin@example.com"
+            found = await sp.create_organisation(name, email)
+            log.info("created Superposition organisation %s (%s)", name, found.id)
+        sp.org_id = found.id
+        self.profile = self.profile.with_changes(superposition_org_id=found.id)
+        if self._save_profile is not None:
+            self._save_profile(self.profile)
+        return found.id
+
+    # -- listing ------------------------------------------------------------------------------------
+    async def list_orgs(self) -> list[OrgInfo]:
+        """Organisations the caller belongs to; realm admins see every organisation."""
+        kc = self.backends.keycloak
+        paths = await self.my_paths(fresh=True)
+        admin = await kc.is_realm_admin()
+        names = {p.strip("/").split("/")[0] for p in paths if p.strip("/")}
+        groups: dict[str, KcGroup] = {}
+        if admin:
+            groups = {g.name: g for g in await kc.top_level_groups()}
+            names |= set(groups)
+        result = []
+        for name in sorted(names):
+            scope = MemberScope(name)
+            level = AccessLevel.OWNER if admin else level_from_paths(paths, scope)
+            result.append(OrgInfo(name, level, tuple(await self._apps(name, level, paths, admin))))
+        return result
+
+    async def _apps(self, org: str, level: AccessLevel, paths: list[str], admin: bool) -> list[AppInfo]:
+        kc = self.backends.keycloak
+        try:
+            group = await kc.group_by_path(f"/{org}")
+            children = [c for c in await kc.children(group.id) if c.name not in RESERVED_IN_ORG]
+        except PermissionDenied:
+            # readers/writers cannot list the org's groups: show the apps they hold a role on
+            names = sorted(
+                {
+                    p.strip("/").split("/")[1]
+                    for p in paths
+                    if p.strip("/").count("/") == 2 and p.startswith(f"/{org}/")
+                }
+            )
+            return [
+                AppInfo(org, n, "", level_from_paths(paths, MemberScope(org, n)))
+                for n in names
+                if n not in RESERVED_IN_ORG
+            ]
+        return [
+            AppInfo(
+                org,
+                c.name,
+                c.attribute(WORKSPACE_ATTRIBUTE),
+                AccessLevel.ADMIN if admin else level_from_paths(paths, MemberScope(org, c.name)),
+            )
+            for c in children
+        ]
+
+    async def list_apps(self, org: str) -> list[AppInfo]:
+        paths = await self.my_paths(fresh=True)
+        admin = await self.backends.keycloak.is_realm_admin()
+        level = AccessLevel.OWNER if admin else level_from_paths(paths, MemberScope(org))
+        if not admin and level is AccessLevel.NONE and not any(p.startswith(f"/{org}/") for p in paths):
+            raise PermissionDenied(f"You are not a member of organisation '{org}'.")
+        return await self._apps(org, level, paths, admin)
+
+    async def workspace_of(self, org: str, app: str) -> str:
+        group = await self.backends.keycloak.group_by_path(f"/{org}/{app}")
+        workspace = group.attribute(WORKSPACE_ATTRIBUTE)
+        if not workspace:
+            raise NotFound(
+                f"Application {org}/{app} names no Superposition workspace (group attribute "
+                f"{WORKSPACE_ATTRIBUTE} is missing).",
+                hint="It was not created by HyperOTA or its creation did not finish; re-create it.",
+            )
+        return workspace
+
+    # -- sagas --------------------------------------------------------------------------------------
+    async def _require(self, scope: MemberScope, needed: AccessLevel, action: str) -> None:
+        have = await self.level(scope, fresh=True)
+        if have < needed:
+            raise PermissionDenied(
+                f"To {action} you need the {needed.label} level on {scope.describe()}; you have "
+                f"{have.label if have else 'no access'}."
+            )
+
+    async def create_org(self, name: str) -> SagaRecord:
+        validate_org_name(name)
+        me = await self.me()
+        params = {"org": name, "user_id": me.id, "username": me.username}
+        record = await self.runner.run(ORG_CREATE, params, f"Create organisation {name}")
+        self._paths = None
+        return record
+
+    async def delete_org(self, name: str, *, keep_files: bool = False) -> SagaRecord:
+        await self._require(MemberScope(name), AccessLevel.OWNER, f"delete organisation {name}")
+        await self.ensure_superposition_org()
+        params = {"org": name, "keep_files": keep_files}
+        record = await self.runner.run(ORG_DELETE, params, f"Delete organisation {name}")
+        self._paths = None
+        return record
+
+    async def create_app(self, org: str, name: str) -> SagaRecord:
+        validate_app_name(name)
+        await self._require(MemberScope(org), AccessLevel.ADMIN, f"create applications in {org}")
+        await self.ensure_superposition_org()
+        me = await self.me()
+        params = {"org": org, "app": name, "user_id": me.id, "email": me.email}
+        return await self.runner.run(APP_CREATE, params, f"Create application {org}/{name}")
+
+    async def delete_app(self, org: str, name: str, *, keep_files: bool = False) -> SagaRecord:
+        await self._require(MemberScope(org, name), AccessLevel.ADMIN, f"delete application {org}/{name}")
+        await self.ensure_superposition_org()
+        params = {"org": org, "app": name, "keep_files": keep_files}
+        return await self.runner.run(APP_DELETE, params, f"Delete application {org}/{name}")
+
+    async def migrate_workspace(self, org: str, app: str) -> SpWorkspace:
+        """Repair a broken workspace schema (`POST /workspaces/{name}/db/migrate`); app admins only."""
+        await self._require(MemberScope(org, app), AccessLevel.ADMIN, f"migrate the workspace of {org}/{app}")
+        await self.ensure_superposition_org()
+        return await self.backends.superposition.migrate_workspace(await self.workspace_of(org, app))
