@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.services.auth import AuthService
+from hyperota_desktop.services.aws_credentials import AwsCredentials
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.profiles import ProfileService
 from hyperota_desktop.services.saga import SagaRunner
+from hyperota_desktop.services.session import ProfileSession, Sessions
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.stores.journal import Journal
 from hyperota_desktop.stores.profiles import ProfileStore
@@ -16,10 +20,19 @@ def build_services(dirs: AppDirs, *, profile_override: str | None = None) -> App
     dirs.ensure()
     secrets = SecretStore()
     profiles = ProfileService(ProfileStore(dirs.config / "profiles.json"), secrets, override=profile_override)
-    return AppServices(
+    services = AppServices(
         dirs=dirs,
         profiles=profiles,
         settings=SettingsStore(dirs.config / "settings.json"),
         secrets=secrets,
         sagas=SagaRunner(Journal(dirs.data / "journal.sqlite3")),
+        sessions=Sessions(lambda profile: open_session(services, profile)),
     )
+    return services
+
+
+def open_session(services: AppServices, profile: Profile) -> ProfileSession:
+    """Everything bound to one profile for this run; use `services.session(profile)` to get it."""
+    auth = AuthService(profile, services.secrets)
+    aws = AwsCredentials(profile, services.secrets, web_token=auth.access_token_blocking)
+    return ProfileSession(profile=profile, auth=auth, aws=aws)

@@ -85,6 +85,7 @@ class AuthService:
         self._claims: dict[str, Any] = {}
         self._identity: tuple[str, Identity] | None = None
         self._listeners: list[Callable[[AuthEvent], None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.refresh_count = 0  # refresh requests sent (diagnostics and tests)
 
     # -- plumbing ----------------------------------------------------------------------------------------
@@ -138,6 +139,7 @@ class AuthService:
         return self._validator
 
     async def _load(self) -> None:
+        self._loop = asyncio.get_running_loop()
         if self._loaded:
             return
         self._loaded = True
@@ -177,6 +179,7 @@ class AuthService:
     # -- login -------------------------------------------------------------------------------------------
     async def begin_login(self) -> DeviceAuthorization:
         """Discovery + a new device code to show to the person."""
+        self._loop = asyncio.get_running_loop()
         config = await self.config()
         return await request_device_code(self.http, config, self.profile.client_id, clock=self._clock)
 
@@ -222,6 +225,25 @@ class AuthService:
             if self._fresh() and self._access:
                 return self._access
             return await self._refresh_locked()
+
+    def access_token_blocking(self, timeout: float = 60.0) -> str:
+        """`access_token()` for code in a worker thread (botocore's credential refresh).
+
+        The refresh runs on the event loop the service lives on; never call this from that loop.
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise NotSignedIn(
+                f"Not signed in to profile '{self.profile.name}' in this run.",
+                hint="Sign in first; AWS web-identity credentials need the sign-in token.",
+            )
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            raise RuntimeError("access_token_blocking() called on the event loop; use a worker thread")
+        return asyncio.run_coroutine_threadsafe(self.access_token(), loop).result(timeout)
 
     async def refresh_after_unauthorized(self, stale: str) -> str:
         await self._load()

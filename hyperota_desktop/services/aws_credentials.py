@@ -1,0 +1,152 @@
+"""AWS credentials per profile: boto3's default chain, static keys from the keyring, or STS
+`AssumeRoleWithWebIdentity` with the OIDC access token, refreshed by botocore before they expire.
+
+Everything here is blocking (boto3): call `session()`/`client()` in a worker thread
+(`asyncio.to_thread`), or `await asession()`. Web-identity refreshes ask the `AuthService` for a token
+on its event loop, so they must not run on that loop's thread either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hyperota_desktop.domain.errors import AuthError, BackendUnavailable
+from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
+from hyperota_desktop.domain.redaction import KNOWN_SECRETS
+from hyperota_desktop.services.profiles import AWS_KEY_ID, AWS_SECRET
+from hyperota_desktop.stores.secrets import SecretStore
+
+WEB_IDENTITY_DURATION = 3600
+TokenGetter = Callable[[], str]
+
+
+class _WebIdentityProvider(CredentialProvider):
+    METHOD = "hyperota-web-identity"
+    CANONICAL_NAME = "HyperotaWebIdentity"
+
+    def __init__(self, credentials: RefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> RefreshableCredentials:
+        return self._credentials
+
+
+class AwsCredentials:
+    """Builds boto3 sessions and clients for one profile; sessions are cached and thread-safe."""
+
+    def __init__(self, profile: Profile, secrets: SecretStore, web_token: TokenGetter | None = None) -> None:
+        self.profile = profile
+        self._secrets = secrets
+        self._web_token = web_token
+        self._session: boto3.Session | None = None
+        self._lock = threading.Lock()
+        self.sts_calls = 0
+
+    @property
+    def mode(self) -> AwsCredentialMode:
+        return self.profile.aws_credential_mode
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """Custom endpoint (sandbox, MinIO-style) for S3, KMS and STS alike; None means AWS."""
+        return self.profile.s3_endpoint or None
+
+    async def asession(self) -> boto3.Session:
+        return await asyncio.to_thread(self.session)
+
+    def session(self) -> boto3.Session:
+        with self._lock:
+            if self._session is None:
+                self._session = self._build()
+            return self._session
+
+    def client(self, service: str, config: Config | None = None) -> Any:
+        """A boto3 client for `service` with the profile's region and endpoint (blocking)."""
+        session: Any = self.session()  # boto3-stubs only type literal service names
+        return session.client(
+            service, region_name=self.profile.region, endpoint_url=self.endpoint_url, config=config
+        )
+
+    def invalidate(self) -> None:
+        """Forget the cached session (after the profile's keys or sign-in changed)."""
+        with self._lock:
+            self._session = None
+
+    def _build(self) -> boto3.Session:
+        if self.mode is AwsCredentialMode.STATIC_KEYS:
+            key_id = self._secrets.get(self.profile.name, AWS_KEY_ID)
+            secret = self._secrets.get(self.profile.name, AWS_SECRET)
+            if not key_id or not secret:
+                raise AuthError(
+                    f"Profile '{self.profile.name}' uses static AWS keys, but none are in the keyring.",
+                    hint="Enter the access key id and secret in the profile editor.",
+                )
+            KNOWN_SECRETS.add(secret)
+            return boto3.Session(
+                aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=self.profile.region
+            )
+        if self.mode is AwsCredentialMode.WEB_IDENTITY:
+            credentials = RefreshableCredentials.create_from_metadata(
+                metadata=self._assume_role(),
+                refresh_using=self._assume_role,
+                method=_WebIdentityProvider.METHOD,
+            )
+            core = botocore.session.Session()
+            core.register_component(
+                "credential_provider", CredentialResolver([_WebIdentityProvider(credentials)])
+            )
+            return boto3.Session(botocore_session=core, region_name=self.profile.region)
+        return boto3.Session(region_name=self.profile.region)
+
+    def _session_name(self) -> str:
+        return ("hyperota-desktop-" + re.sub(r"[^\w+=,.@-]", "-", self.profile.name))[:64]
+
+    def _assume_role(self) -> dict[str, Any]:
+        """STS AssumeRoleWithWebIdentity (unsigned: the OIDC token is the proof)."""
+        if self._web_token is None:
+            raise AuthError("Web-identity AWS credentials need a signed-in profile.", hint="Sign in first.")
+        token = self._web_token()
+        sts = boto3.session.Session().client(
+            "sts",
+            region_name=self.profile.region,
+            endpoint_url=self.endpoint_url,
+            config=Config(signature_version=UNSIGNED, retries={"max_attempts": 3, "mode": "standard"}),
+        )
+        self.sts_calls += 1
+        try:
+            answer = sts.assume_role_with_web_identity(
+                RoleArn=self.profile.aws_role_arn,
+                RoleSessionName=self._session_name(),
+                WebIdentityToken=token,
+                DurationSeconds=WEB_IDENTITY_DURATION,
+            )
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise AuthError(
+                f"AWS refused the web-identity sign-in for role {self.profile.aws_role_arn}: "
+                f"{error.get('Code', '')} {error.get('Message', '')}".strip(),
+                hint="Check the role ARN in the profile and that the role trusts this identity provider.",
+            ) from exc
+        except BotoCoreError as exc:
+            raise BackendUnavailable(f"Could not reach AWS STS ({type(exc).__name__}).") from exc
+        creds = answer["Credentials"]
+        KNOWN_SECRETS.add(creds["SecretAccessKey"])
+        KNOWN_SECRETS.add(creds["SessionToken"])
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
