@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from .app import Call
 
 STATUSES = ("CREATED", "INPROGRESS", "PAUSED", "CONCLUDED", "DISCARDED")
-SOMETHING_WENT_WRONG = "Something went wrong"
+BROKEN_WORKSPACE_DB_ERROR = (
+    'Failed to insert experiment: column "experiment_type" of relation "experiments" does not exist'
+)
 
 
 def exp_json(call: Call, e: dict[str, Any]) -> dict[str, Any]:
@@ -162,8 +164,10 @@ def create(call: Call) -> Response:
     vid = ws.bump_version(description or reason, call.user)
     if ws.broken:
         # mid-2025 template defect: the INSERT names column "experiment_type", which the workspace's
-        # experiments table lacks; Postgres rejects it and the server hides the DB error (contexts stay).
-        raise ApiError(500, SOMETHING_WENT_WRONG)
+        # experiments table lacks. Deployments of that era answer with the database error (what this
+        # switch reproduces); v0.117.1's source would mask it as "Something went wrong". The variant
+        # contexts stay behind either way.
+        raise ApiError(500, BROKEN_WORKSPACE_DB_ERROR)
     ts = now()
     e = {
         "id": exp_id,
