@@ -9,7 +9,7 @@ DEB_PACKAGES := fonts-dejavu-core libegl1 libgl1 libfontconfig1 libxkbcommon0 li
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 \
 	libxcb-randr0 libxcb-shape0 libxcb-cursor0 libdbus-1-3 xvfb xauth dbus-daemon gnome-keyring
 
-.PHONY: run test lint bench sandbox system-deps clean screenshots
+.PHONY: run test lint bench sandbox system-deps clean package
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -21,7 +21,7 @@ system-deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "Installing Debian packages: $$missing"; \
+			echo "Installing Debian packages:" $$missing; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 		else \
 			echo "Please install these Debian packages (needs root): $$missing"; exit 1; \
@@ -53,3 +53,8 @@ sandbox: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist artifacts .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+package: system-deps $(STAMP)
+	$(PY) -m pip install --quiet 'pyinstaller>=6.10'
+	cd packaging && ../$(VENV)/bin/pyinstaller --noconfirm --distpath ../dist --workpath ../build hyperota-desktop.spec
+	packaging/smoke.sh dist/hyperota-desktop

@@ -1,0 +1,3 @@
+from hyperota_desktop.app.cli_entry import main
+
+raise SystemExit(main())

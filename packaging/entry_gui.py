@@ -1,0 +1,3 @@
+from hyperota_desktop.app.gui_entry import main
+
+raise SystemExit(main())
