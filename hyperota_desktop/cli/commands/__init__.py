@@ -1,5 +1,5 @@
 """Command groups of `hyperota`; each module has `register(subparsers)`."""
 
-from hyperota_desktop.cli.commands import profile, sandbox
+from hyperota_desktop.cli.commands import auth, profile, sandbox
 
-COMMAND_MODULES = [profile, sandbox]
+COMMAND_MODULES = [profile, auth, sandbox]

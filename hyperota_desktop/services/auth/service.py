@@ -200,9 +200,16 @@ class AuthService:
             else:
                 yield state
 
-    async def login(self, on_state: Callable[[LoginState], None] | None = None) -> Identity:
-        """The whole device flow for headless use: `on_state` hears the code states; raises on failure."""
+    async def login(
+        self,
+        on_state: Callable[[LoginState], None] | None = None,
+        on_code: Callable[[DeviceAuthorization], None] | None = None,
+    ) -> Identity:
+        """The whole device flow for headless use: `on_code` shows the code, `on_state` hears the
+        states; raises `SignInDenied`/`SignInExpired` when it does not end signed in."""
         flow = await self.begin_login()
+        if on_code is not None:
+            on_code(flow)
         last: LoginState | None = None
         async for state in self.poll_login(flow):
             last = state

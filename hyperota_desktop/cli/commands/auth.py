@@ -1,0 +1,91 @@
+"""`hyperota login|logout|whoami`: device-flow sign-in for the active (or `--profile`) profile."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import segno
+
+from hyperota_desktop.cli.framework import CliContext, add_verb
+from hyperota_desktop.domain.access import Identity
+from hyperota_desktop.services.auth import DeviceAuthorization, LoginState, LoginStatus, NotSignedIn
+
+
+def _identity_text(identity: Identity, profile: str) -> str:
+    lines = [f"{identity.display_name()} <{identity.email}> on profile '{profile}'"]
+    if identity.is_realm_admin:
+        lines.append("  realm administrator")
+    if not identity.organisations:
+        lines.append("  no organisations yet")
+    for org in identity.organisations:
+        lines.append(f"  {org.name}: {org.access.label}")
+        lines.extend(f"    {app.name}: {app.access.label}" for app in org.applications)
+    return "\n".join(lines)
+
+
+async def _login(ctx: CliContext, args: argparse.Namespace) -> int:
+    session = ctx.services.session()
+    auth = session.auth
+    last: list[LoginStatus] = []
+
+    def on_code(flow: DeviceAuthorization) -> None:
+        minutes = max(0, round((flow.expires_at - time.time()) / 60))
+        ctx.info(f"To sign in to profile '{session.profile.name}', open {flow.verification_uri}")
+        ctx.info(f"and enter the code  {flow.user_code}   (valid for about {minutes} min)")
+        if flow.verification_uri_complete:
+            ctx.info(f"or scan this QR code / open {flow.verification_uri_complete}")
+            segno.make(flow.qr_target, error="m").terminal(out=ctx.stderr, compact=True)
+        ctx.info("Waiting for approval (Ctrl+C to cancel)…")
+
+    def on_state(state: LoginState) -> None:
+        # Say what changed, not every poll.
+        if state.status is LoginStatus.WAITING and last[-1:] == [LoginStatus.WAITING]:
+            return
+        if state.status is not LoginStatus.WAITING or last:
+            ctx.info(state.message)
+        last.append(state.status)
+
+    try:
+        identity = await auth.login(on_state, on_code)
+        notice = auth.persistence_notice()
+    finally:
+        await session.aclose()
+    if notice:
+        ctx.info(f"note: {notice}")
+    ctx.emit(identity.to_json(), f"Signed in as {_identity_text(identity, session.profile.name)}")
+    return 0
+
+
+async def _logout(ctx: CliContext, args: argparse.Namespace) -> int:
+    session = ctx.services.session()
+    try:
+        was_signed_in = await session.auth.is_signed_in()
+        revoked = await session.auth.logout() if was_signed_in else False
+    finally:
+        await session.aclose()
+    if was_signed_in and not revoked:
+        ctx.info("warning: the sign-in server could not be told; the tokens were forgotten on this machine.")
+    text = "Signed out." if was_signed_in else "Not signed in; nothing to do."
+    ctx.emit({"profile": session.profile.name, "signed_out": was_signed_in, "revoked": revoked}, text)
+    return 0
+
+
+async def _whoami(ctx: CliContext, args: argparse.Namespace) -> int:
+    session = ctx.services.session()
+    try:
+        if not await session.auth.is_signed_in():
+            raise NotSignedIn(
+                f"Not signed in to profile '{session.profile.name}'.", hint="Run `hyperota login`."
+            )
+        identity = await session.auth.identity()
+    finally:
+        await session.aclose()
+    ctx.emit(identity.to_json(), lambda: _identity_text(identity, session.profile.name))
+    return 0
+
+
+def register(subparsers: object) -> None:
+    add_verb(subparsers, "login", "sign in with the device code flow (opens nothing: shows a code)", _login)
+    add_verb(subparsers, "logout", "revoke the sign-in and forget its tokens", _logout)
+    add_verb(subparsers, "whoami", "who is signed in, with organisations and access levels", _whoami)
