@@ -213,7 +213,7 @@ def _extract_zip(path: Path, cache: Path, limits: Limits) -> Path:
                 raise ValidationError(
                     f"Zip entry '{name}' is a symbolic link.", hint="Refusing an unsafe archive."
                 )
-            if mode and not stat.S_ISREG(mode):
+            if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
                 raise ValidationError(f"Zip entry '{name}' is not a regular file.")
             if info.flag_bits & 0x1:
                 raise ValidationError(f"Zip entry '{name}' is encrypted.")

@@ -1,0 +1,185 @@
+"""Publishing against moto over real HTTP: dedupe, deltas, concurrency, multipart, retries, integrity."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hyperota_desktop.domain.errors import Cancelled, IntegrityError, NotFound
+from hyperota_desktop.sandbox.aws import AwsSandbox
+from hyperota_desktop.services.saga import SagaFailed
+from hyperota_desktop.services.storage import UploadItem, b64_of_hex
+from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
+from tests.support import bundles
+from tests.support.packages_env import WireCounter, make_service
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[AwsSandbox]:
+    sandbox = AwsSandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clear_faults(aws: AwsSandbox) -> Iterator[None]:
+    yield
+    aws.server.faults.clear()
+
+
+def _app(request: pytest.FixtureRequest) -> str:
+    return "app-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
+
+
+def _unfinished(aws: AwsSandbox, prefix: str) -> list[dict]:
+    return aws.client("s3").list_multipart_uploads(Bucket=aws.bucket, Prefix=prefix).get("Uploads", [])
+
+
+async def test_publish_show_list_and_files_are_public(aws: AwsSandbox, tmp_path: Path, request) -> None:
+    app = _app(request)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    root = bundles.react_native(tmp_path / "rn")
+    result = await service.publish("acme", app, [root], tag="beta")
+    assert (result.version, result.files, result.bytes_skipped) == (1, 4, 0)
+    assert result.bytes_uploaded == sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+    manifest = await make_service(tmp_path / "other", aws.endpoint).show("acme", app, 1)
+    assert manifest.index == "index.android.bundle" and manifest.created_by == "alice"
+    assert manifest.tag == "beta"
+    for f in manifest.files:
+        body = httpx.get(f.url).content
+        assert hashlib.sha256(body).hexdigest() == f.checksum and len(body) == f.size
+        assert f.url.startswith(aws.public_base_url + "/acme/" + app + "/files/sha256/")
+    page = await service.page("acme", app)
+    assert page.total == 1 and page.items[0].tags == ("beta",) and page.items[0].file_count == 4
+    head = aws.client("s3").head_object(
+        Bucket=aws.bucket, Key=f"acme/{app}/files/sha256/{manifest.files[0].checksum[:2]}/"
+        f"{manifest.files[0].checksum}", ChecksumMode="ENABLED",
+    )  # fmt: skip
+    assert head["ChecksumSHA256"] == b64_of_hex(manifest.files[0].checksum)
+
+
+async def test_second_publish_sends_nothing_and_one_change_sends_one_file(
+    aws: AwsSandbox, tmp_path: Path, request
+) -> None:
+    app = _app(request)
+    counter = WireCounter()
+    service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
+    root = bundles.react_native(tmp_path / "rn")
+    await service.publish("acme", app, [root])
+    counter.calls.clear()
+    counter.bytes.clear()
+    again = await service.publish("acme", app, [root])
+    assert (again.version, again.bytes_uploaded) == (2, 0)
+    assert again.bytes_skipped == again.manifest.total_size
+    assert counter.calls["UploadPart"] == 0 and counter.calls["PutObject"] == 1  # the manifest only
+    (root / "index.android.bundle").write_bytes(b"var app = 2; // changed")
+    counter.calls.clear()
+    counter.bytes.clear()
+    third = await service.publish("acme", app, [root])
+    assert third.bytes_uploaded == len(b"var app = 2; // changed")
+    assert counter.calls["PutObject"] == 2  # the changed file + the manifest
+    diff = await service.diff("acme", app, 2, 3)
+    assert [c.file_path for c in diff.changed] == ["index.android.bundle"]
+    assert not diff.added and not diff.removed and diff.download_bytes == third.bytes_uploaded
+
+
+async def test_concurrent_publishers_get_distinct_versions(aws: AwsSandbox, tmp_path: Path, request) -> None:
+    app = _app(request)
+    services = [make_service(tmp_path / f"home{i}", aws.endpoint, actor=f"user{i}") for i in range(4)]
+    roots = [bundles.react_native(tmp_path / f"rn{i}", seed=str(i).encode()) for i in range(4)]
+    results = await asyncio.gather(
+        *(s.publish("acme", app, [r]) for s, r in zip(services, roots, strict=True))
+    )
+    assert sorted(r.version for r in results) == [1, 2, 3, 4]
+    for r in results:
+        shown = await services[0].show("acme", app, r.version)
+        assert shown.created_by == r.manifest.created_by
+
+
+async def test_multipart_with_progress_and_retries(aws: AwsSandbox, tmp_path: Path, request) -> None:
+    app = _app(request)
+    counter = WireCounter()
+    service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
+    big = os.urandom(13 * MiB)
+    root = bundles.write(tmp_path / "h", {"app.hbc": bundles.HERMES_MAGIC + big, "small.txt": b"s"})
+    aws.server.faults.add(f"/{aws.bucket}/acme/{app}/files/", method="PUT", status=503, times=2)
+    aws.server.faults.add(f"/{aws.bucket}/acme/{app}/files/", method="PUT", status=429, times=1)
+    snapshots: list[ProgressSnapshot] = []
+    result = await service.publish("acme", app, [root], progress=snapshots.append)
+    assert counter.calls["UploadPart"] >= 3 and counter.calls["CompleteMultipartUpload"] == 1
+    uploads = [s for s in snapshots if s.phase == "uploading"]
+    assert uploads[-1].done == uploads[-1].total == result.bytes_uploaded
+    assert [s.done for s in uploads] == sorted(s.done for s in uploads)
+    entry = result.manifest.file("app.hbc")
+    assert entry is not None and httpx.get(entry.url).content == bundles.HERMES_MAGIC + big
+    assert not _unfinished(aws, f"acme/{app}/")
+
+
+async def test_corrupt_stored_object_is_a_checksum_mismatch(aws: AwsSandbox, tmp_path: Path, request) -> None:
+    app = _app(request)
+    root = bundles.react_native(tmp_path / "rn")
+    data = (root / "index.android.bundle").read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    aws.client("s3").put_object(
+        Bucket=aws.bucket, Key=f"acme/{app}/files/sha256/{digest[:2]}/{digest}", Body=b"bad"
+    )
+    service = make_service(tmp_path / "home", aws.endpoint)
+    with pytest.raises(SagaFailed, match="Checksum mismatch") as info:
+        await service.publish("acme", app, [root])
+    assert isinstance(info.value.cause, IntegrityError) and int(info.value.exit_code) == 5
+    assert await service.list_versions("acme", app) == []
+
+
+async def test_file_changed_after_hashing_and_s3_bad_digest(aws: AwsSandbox, tmp_path: Path, request) -> None:
+    app = _app(request)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"new content")
+    item = UploadItem(path, 11, hashlib.sha256(b"old content").hexdigest(), f"acme/{app}/files/x", "a/b", "f")
+    with pytest.raises(IntegrityError, match="Checksum mismatch"):
+        await service.storage.upload_all([item])
+    client = await service.storage.client()
+    with pytest.raises(IntegrityError, match="BadDigest"):
+        await service.storage._call(
+            "Upload", client.put_object, Bucket=aws.bucket, Key=f"acme/{app}/x", Body=b"abc",
+            ChecksumSHA256=b64_of_hex(hashlib.sha256(b"abd").hexdigest()),
+        )  # fmt: skip
+
+
+async def test_cancel_aborts_multipart_and_pause_holds(aws: AwsSandbox, tmp_path: Path, request) -> None:
+    app = _app(request)
+    service = make_service(tmp_path / "home", aws.endpoint, concurrency=1)
+    root = bundles.write(tmp_path / "h", {"app.hbc": bundles.HERMES_MAGIC + os.urandom(26 * MiB)})
+    control = TransferControl()
+    seen: list[int] = []
+
+    def on_progress(snap: ProgressSnapshot) -> None:
+        if snap.phase == "uploading" and snap.done > 0:
+            seen.append(snap.done)
+            if len(seen) == 1:
+                control.pause()
+
+    task = asyncio.create_task(service.publish("acme", app, [root], progress=on_progress, control=control))
+    control.attach(task)  # type: ignore[arg-type]
+    while not seen:
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.5)
+    held = len(seen)
+    assert held <= 2  # the part in flight when pausing may finish (concurrency 1)
+    await asyncio.sleep(0.5)
+    assert len(seen) == held  # paused: nothing more is sent
+    assert _unfinished(aws, f"acme/{app}/")
+    control.cancel()
+    with pytest.raises((SagaFailed, Cancelled, asyncio.CancelledError)):
+        await task
+    assert not _unfinished(aws, f"acme/{app}/")
+    with pytest.raises(NotFound):
+        await service.show("acme", app, 1)

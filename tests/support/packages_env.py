@@ -1,0 +1,71 @@
+"""Build a PackageService against an S3 endpoint for tests (and the killed-publisher child process)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from hyperota_desktop.services.packages import PackageService
+from hyperota_desktop.services.saga import SagaRunner
+from hyperota_desktop.services.storage import MiB, S3Storage, client_config
+from hyperota_desktop.stores.dirs import AppDirs
+from hyperota_desktop.stores.hash_cache import HashCache
+from hyperota_desktop.stores.journal import Journal
+from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
+
+
+class WireCounter:
+    """Counts S3 operations and body bytes as botocore sends them (what really went over the wire)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.bytes: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def hook(self, model: Any, params: dict[str, Any], **_kw: Any) -> None:
+        body = params.get("Body")
+        size = len(body) if isinstance(body, bytes | bytearray) else 0
+        with self._lock:
+            self.calls[model.name] += 1
+            self.bytes[model.name] += size
+
+    @property
+    def file_bytes(self) -> int:
+        return self.bytes["UploadPart"] + self.bytes["PutObject"] - self.manifest_bytes
+
+    manifest_bytes = 0
+
+
+def s3_client(
+    endpoint: str, region: str, key_id: str, secret: str, counter: WireCounter | None = None
+) -> Any:
+    client = boto3.session.Session().client(
+        "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
+        aws_secret_access_key=secret, config=client_config(),
+    )  # fmt: skip
+    if counter is not None:
+        client.meta.events.register("provide-client-params.s3", counter.hook)
+    return client
+
+
+def make_service(
+    home: Path, endpoint: str, *, bucket: str = "hyperota", region: str = "us-east-1",
+    key_id: str = "AKIASANDBOXHYPEROTA1", secret: str = "hyperota-sandbox-secret-access-key-0000",  # noqa: S107 - public test value
+    public_base_url: str = "", counter: WireCounter | None = None, part_size: int = 5 * MiB,
+    multipart_threshold: int = 5 * MiB, concurrency: int = 4, actor: str = "alice",
+) -> PackageService:  # fmt: skip
+    dirs = AppDirs.under(home).ensure()
+    storage = S3Storage(
+        lambda: s3_client(endpoint, region, key_id, secret, counter), bucket,
+        checkpoints=UploadCheckpoints(dirs.data / "upload_checkpoints.sqlite3"), part_size=part_size,
+        multipart_threshold=multipart_threshold, concurrency=concurrency,
+    )  # fmt: skip
+    sagas = SagaRunner(Journal(dirs.data / "journal.sqlite3"), actor=actor)
+    return PackageService(
+        storage, sagas, HashCache(dirs.cache / "hashes.sqlite3"), cache_dir=dirs.cache,
+        public_base_url=public_base_url or f"{endpoint}/{bucket}", actor=lambda: actor,
+    )  # fmt: skip
