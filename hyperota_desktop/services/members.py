@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hyperota_desktop.domain.access import AccessLevel
-from hyperota_desktop.domain.errors import NotFound, ValidationError
+from hyperota_desktop.domain.errors import Conflict, NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, check_change
 from hyperota_desktop.services.keycloak_admin import KcUser, KeycloakAdmin
 from hyperota_desktop.services.orgs import OrgService
@@ -85,17 +85,18 @@ class MemberService:
     async def _check(
         self, scope: MemberScope, user: KcUser, new: AccessLevel
     ) -> tuple[dict[AccessLevel, str], list[AccessLevel]]:
-        groups, held, owners = await self._current(scope, user)
-        current = max(held, default=AccessLevel.NONE)
         me = await self.orgs.me()
         actor = await self.orgs.level(scope, fresh=True)
+        is_self = me.id == user.id
+        if actor < AccessLevel.ADMIN and not (is_self and new is AccessLevel.NONE):
+            have = actor.label if actor else "no access"
+            raise PermissionDenied(
+                f"Changing members of {scope.describe()} needs the admin or owner level; you have {have}."
+            )
+        groups, held, owners = await self._current(scope, user)
+        current = max(held, default=AccessLevel.NONE)
         check_change(
-            scope,
-            actor,
-            target_current=current,
-            target_new=new,
-            owners=owners,
-            actor_is_target=me.id == user.id,
+            scope, actor, target_current=current, target_new=new, owners=owners, actor_is_target=is_self
         )
         return groups, held
 
@@ -103,7 +104,7 @@ class MemberService:
         user = await self._kc.find_user(who)
         groups, held = await self._check(scope, user, level)
         if held:
-            raise ValidationError(
+            raise Conflict(
                 f"{user.username} is already a member of {scope.describe()} ({max(held).label}).",
                 hint="Change their level instead.",
             )

@@ -9,7 +9,7 @@ after it leaves the organisation/application in place (re-run the deletion to fi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,13 @@ class OrgBackends:
     delete_prefix: DeletePrefix | None = None
     key_prefix: str = ""
     progress: Callable[[str, int], None] | None = field(default=None)
+    bootstrap: Callable[[], Awaitable[str]] | None = None  # finds the Superposition org id if unknown
+
+    async def sp(self) -> SuperpositionClient:
+        """The Superposition client with its organisation id set (a reconciliation may come first)."""
+        if not self.superposition.org_id and self.bootstrap is not None:
+            await self.bootstrap()
+        return self.superposition
 
     def file_progress(self, what: str) -> Progress:
         def report(count: int) -> None:
@@ -143,20 +150,20 @@ async def _disable(b: OrgBackends, ctx: SagaContext, workspaces: list[str]) -> N
     for name in workspaces:
         if not name or name in disabled:
             continue
-        found = await b.superposition.find_workspace(name)
+        found = await (await b.sp()).find_workspace(name)
         if found is None:
             log.warning("workspace %s named by a group does not exist", name)
             continue
         if found.status != "DISABLED":
             disabled.append(name)
             await ctx.save()
-            await b.superposition.set_workspace_status(name, "DISABLED")
+            await (await b.sp()).set_workspace_status(name, "DISABLED")
 
 
 async def _reenable(b: OrgBackends, ctx: SagaContext) -> None:
     for name in ctx.data.get("disabled", []):
-        if await b.superposition.find_workspace(name) is not None:
-            await b.superposition.set_workspace_status(name, "ENABLED")
+        if await (await b.sp()).find_workspace(name) is not None:
+            await (await b.sp()).set_workspace_status(name, "ENABLED")
 
 
 def org_delete_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
@@ -217,10 +224,10 @@ def app_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
             name = ctx.data.get("workspace") or workspace_name(org, app)
             ctx.data["workspace"] = name
             await ctx.save()
-            if await b.superposition.find_workspace(name) is not None:
+            if await (await b.sp()).find_workspace(name) is not None:
                 return  # created by this run before an interruption
             try:
-                await b.superposition.create_workspace(name, params.get("email") or "admin@example.com")
+                await (await b.sp()).create_workspace(name, params.get("email") or "admin@example.com")
                 return
             except Conflict:
                 ctx.data.pop("workspace")  # taken by someone else meanwhile: pick another name
@@ -228,12 +235,12 @@ def app_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
 
     async def disable_workspace(ctx: SagaContext) -> None:
         name = ctx.data.get("workspace")
-        if name and await b.superposition.find_workspace(name) is not None:
-            await b.superposition.set_workspace_status(name, "DISABLED")
+        if name and await (await b.sp()).find_workspace(name) is not None:
+            await (await b.sp()).set_workspace_status(name, "DISABLED")
 
     async def create_configs(ctx: SagaContext) -> None:
         for config in default_configs(app):
-            await b.superposition.create_default_config(
+            await (await b.sp()).create_default_config(
                 ctx.data["workspace"], config, f"HyperOTA: defaults of application {org}/{app}"
             )
 

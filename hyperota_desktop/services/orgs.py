@@ -70,6 +70,10 @@ class OrgService:
         self._save_profile = save_profile
         self._me: KcUser | None = None
         self._paths: list[str] | None = None
+        if profile.superposition_org_id and not backends.superposition.org_id:
+            backends.superposition.org_id = profile.superposition_org_id
+        if backends.bootstrap is None:
+            backends.bootstrap = self.ensure_superposition_org
 
     @property
     def keycloak(self) -> Any:

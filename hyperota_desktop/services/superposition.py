@@ -241,7 +241,10 @@ class SuperpositionClient:
             "workspace_admin_email": current.admin_email or "admin@example.com",
             "workspace_status": status,
         }
-        return _workspace(await self._json(self.dialect.update_method, f"/workspaces/{name}", json_body=body))
+        data = await self._json(self.dialect.update_method, f"/workspaces/{name}", json_body=body)
+        if isinstance(data, dict) and "workspace_name" in data:
+            return _workspace(data)
+        return await self.get_workspace(name)  # a 512 answer may carry only the webhook error
 
     async def migrate_workspace(self, name: str) -> SpWorkspace:
         """Bring a workspace's database schema up to date (fixes BrokenWorkspace)."""

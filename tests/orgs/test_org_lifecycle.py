@@ -135,7 +135,7 @@ APP_CREATE_FAULTS = [
     ("keycloak", r"/users/.*/groups/", "PUT", 1),  # creator admin
     ("superposition", r"^/workspaces$", "POST", 1),
     ("superposition", r"^/default-config$", "POST", 1),
-    ("keycloak", r"/groups/[^/]+$", "PUT", 1),  # bind attribute
+    ("keycloak", r"/realms/hyperota/groups/[^/]+$", "PUT", 1),  # bind attribute
 ]
 
 
