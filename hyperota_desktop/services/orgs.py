@@ -104,6 +104,11 @@ class OrgService:
     async def ensure_superposition_org(self) -> str:
         """The profile's Superposition organisation id: given, found by name (all pages), or created."""
         sp = self.backends.superposition
+        if not sp.base_url:
+            raise ValidationError(
+                f"Profile '{self.profile.name}' has no Superposition URL.",
+                hint="Set superposition_url in the profile (applications need a workspace).",
+            )
         if self.profile.superposition_org_id:
             sp.org_id = self.profile.superposition_org_id
             return sp.org_id

@@ -1,0 +1,45 @@
+"""`hyperota activity [--limit N]`: the journal of multi-step operations, with steps and errors."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from hyperota_desktop.cli.framework import EXIT_CODES_HELP, CliContext, add_global_options
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def _text(records: list[Any]) -> str:
+    lines = []
+    for r in records:
+        lines.append(f"{_when(r.created_at)}  {r.status:12} {r.title}  (by {r.actor}, {r.kind})")
+        if r.error:
+            lines.append(f"    why: {r.error}")
+        for s in r.steps:
+            extra = f" — {s.error}" if s.error else ""
+            lines.append(f"    {s.idx + 1}. {s.name}: {s.status}{extra}")
+    return "\n".join(lines) or "No operations recorded yet."
+
+
+def _activity(ctx: CliContext, args: argparse.Namespace) -> int:
+    records = ctx.services.sagas.journal.list(limit=args.limit)
+    ctx.emit([r.to_dict() for r in records], lambda: _text(records))
+    return 0
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "activity",
+        help="multi-step operations (create/delete org or app, member changes) and what happened",
+        description="Multi-step operations from the local journal, newest first: status, each step, "
+        "and for failures what happened and why.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_global_options(parser, suppress=True)
+    parser.add_argument("--limit", type=int, default=50, help="how many operations to show")
+    parser.set_defaults(handler=_activity)

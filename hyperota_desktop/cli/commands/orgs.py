@@ -1,0 +1,140 @@
+"""`hyperota org list|create|delete` and `hyperota app list|create|delete`.
+
+Mutating commands first reconcile operations a crashed run left unfinished (see `hyperota activity`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from hyperota_desktop.cli.framework import CliContext, add_group, add_verb
+from hyperota_desktop.domain.errors import UsageError
+from hyperota_desktop.services.org_session import OrgSession, open_orgs
+
+T = TypeVar("T")
+
+
+async def with_orgs(ctx: CliContext, fn: Callable[[OrgSession], Awaitable[T]], *, mutating: bool) -> T:
+    """Open the org services of the profile, reconcile first when the command changes anything."""
+    session = open_orgs(ctx.services)
+    try:
+        if mutating:
+            for record in await session.reconcile():
+                ctx.info(f"Finished an interrupted operation: {record.title} → {record.status}.")
+        return await fn(session)
+    finally:
+        await session.aclose()
+        await session.session.aclose()
+
+
+def _saga_text(record: Any) -> str:
+    return f"{record.title}: {record.status}."
+
+
+def _progress(ctx: CliContext) -> Callable[[str, int], None]:
+    def report(prefix: str, count: int) -> None:
+        ctx.info(f"  deleted {count} file(s) under {prefix}")
+
+    return report
+
+
+async def _org_list(ctx: CliContext, args: argparse.Namespace) -> int:
+    orgs = await with_orgs(ctx, lambda s: s.orgs.list_orgs(), mutating=False)
+    lines = []
+    for org in orgs:
+        lines.append(f"{org.name:30} {org.level.label}")
+        lines.extend(f"  {app.name:28} {app.level.label:6} {app.workspace}" for app in org.apps)
+    ctx.emit([o.to_json() for o in orgs], "\n".join(lines) or "You are not a member of any organisation.")
+    return 0
+
+
+async def _org_create(ctx: CliContext, args: argparse.Namespace) -> int:
+    record = await with_orgs(ctx, lambda s: s.orgs.create_org(args.name), mutating=True)
+    ctx.emit(record.to_dict(), f"Organisation '{args.name}' created; you are its owner.")
+    return 0
+
+
+def _confirm(args: argparse.Namespace, what: str) -> None:
+    if not args.yes:
+        raise UsageError(f"Deleting {what} cannot be undone: add --yes to confirm.")
+
+
+async def _org_delete(ctx: CliContext, args: argparse.Namespace) -> int:
+    _confirm(args, f"organisation '{args.name}'")
+
+    async def run(s: OrgSession) -> Any:
+        s.backends.progress = _progress(ctx)
+        return await s.orgs.delete_org(args.name, keep_files=args.keep_files)
+
+    record = await with_orgs(ctx, run, mutating=True)
+    kept = " Its files were kept." if args.keep_files else ""
+    ctx.emit(record.to_dict(), f"Organisation '{args.name}' deleted; its workspaces are disabled.{kept}")
+    return 0
+
+
+async def _app_list(ctx: CliContext, args: argparse.Namespace) -> int:
+    apps = await with_orgs(ctx, lambda s: s.orgs.list_apps(args.org), mutating=False)
+    data = [{"name": a.name, "workspace": a.workspace, "access": a.level.label} for a in apps]
+    text = "\n".join(f"{a.name:30} {a.level.label:6} {a.workspace}" for a in apps)
+    ctx.emit(data, text or f"Organisation '{args.org}' has no applications you can see.")
+    return 0
+
+
+async def _app_create(ctx: CliContext, args: argparse.Namespace) -> int:
+    record = await with_orgs(ctx, lambda s: s.orgs.create_app(args.org, args.name), mutating=True)
+    workspace = record.data.get("workspace", "")
+    ctx.emit(
+        {**record.to_dict(), "workspace": workspace},
+        f"Application '{args.org}/{args.name}' created with Superposition workspace {workspace}.",
+    )
+    return 0
+
+
+async def _app_delete(ctx: CliContext, args: argparse.Namespace) -> int:
+    _confirm(args, f"application '{args.org}/{args.name}'")
+
+    async def run(s: OrgSession) -> Any:
+        s.backends.progress = _progress(ctx)
+        return await s.orgs.delete_app(args.org, args.name, keep_files=args.keep_files)
+
+    record = await with_orgs(ctx, run, mutating=True)
+    ctx.emit(record.to_dict(), f"Application '{args.org}/{args.name}' deleted; its workspace is disabled.")
+    return 0
+
+
+async def _app_migrate(ctx: CliContext, args: argparse.Namespace) -> int:
+    workspace = await with_orgs(ctx, lambda s: s.orgs.migrate_workspace(args.org, args.name), mutating=True)
+    ctx.emit({"workspace": workspace.name}, f"Workspace {workspace.name} migrated.")
+    return 0
+
+
+def register(sub: Any) -> None:
+    org = add_group(sub, "org", "organisations (Keycloak groups)")
+    add_verb(org, "list", "organisations you belong to (realm admins: all)", _org_list)
+    create = add_verb(org, "create", "create an organisation; you become its owner", _org_create)
+    create.add_argument("name")
+    delete = add_verb(
+        org, "delete", "delete an organisation: groups, workspaces (disabled) and stored files", _org_delete
+    )
+    delete.add_argument("name")
+    delete.add_argument("--yes", action="store_true", help="confirm the deletion")
+    delete.add_argument("--keep-files", action="store_true", help="keep the stored files in S3")
+
+    app = add_group(sub, "app", "applications of an organisation (each with its own workspace)")
+    lst = add_verb(app, "list", "applications of an organisation", _app_list)
+    lst.add_argument("--org", required=True)
+    create = add_verb(app, "create", "create an application with its Superposition workspace", _app_create)
+    create.add_argument("--org", required=True)
+    create.add_argument("name")
+    delete = add_verb(app, "delete", "delete an application (its workspace is disabled)", _app_delete)
+    delete.add_argument("--org", required=True)
+    delete.add_argument("name")
+    delete.add_argument("--yes", action="store_true", help="confirm the deletion")
+    delete.add_argument("--keep-files", action="store_true", help="keep the stored files in S3")
+    migrate = add_verb(
+        app, "migrate-workspace", "repair a broken workspace schema (db/migrate)", _app_migrate
+    )
+    migrate.add_argument("--org", required=True)
+    migrate.add_argument("name")
