@@ -6,9 +6,11 @@ from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.auth import AuthService
 from hyperota_desktop.services.aws_credentials import AwsCredentials
 from hyperota_desktop.services.context import AppServices
+from hyperota_desktop.services.packages import PackageService, open_packages, register_publish_saga
 from hyperota_desktop.services.profiles import ProfileService
 from hyperota_desktop.services.saga import SagaRunner
 from hyperota_desktop.services.session import ProfileSession, Sessions
+from hyperota_desktop.services.storage import client_config
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.stores.journal import Journal
 from hyperota_desktop.stores.profiles import ProfileStore
@@ -28,11 +30,26 @@ def build_services(dirs: AppDirs, *, profile_override: str | None = None) -> App
         sagas=SagaRunner(Journal(dirs.data / "journal.sqlite3")),
         sessions=Sessions(lambda profile: open_session(services, profile)),
     )
+    register_publish_saga(services.sagas, lambda params: _packages_of(services, str(params["profile"])))
     return services
+
+
+def _packages_of(services: AppServices, profile_name: str) -> PackageService:
+    packages = services.session(services.profiles.get(profile_name)).packages
+    assert packages is not None
+    return packages
 
 
 def open_session(services: AppServices, profile: Profile) -> ProfileSession:
     """Everything bound to one profile for this run; use `services.session(profile)` to get it."""
     auth = AuthService(profile, services.secrets)
     aws = AwsCredentials(profile, services.secrets, web_token=auth.access_token_blocking)
-    return ProfileSession(profile=profile, auth=auth, aws=aws)
+
+    async def who() -> str:
+        identity = await auth.identity()
+        return identity.email or identity.display_name()
+
+    packages = open_packages(
+        profile, lambda: aws.client("s3", config=client_config()), services.sagas, services.dirs, who=who
+    )
+    return ProfileSession(profile=profile, auth=auth, aws=aws, packages=packages)

@@ -11,18 +11,19 @@ Publish = saga `package.publish` (recovery FORWARD: after a crash the next start
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hyperota_desktop.domain.bundles import content_type
-from hyperota_desktop.domain.errors import Conflict, IntegrityError, NotFound
+from hyperota_desktop.domain.errors import Conflict, HyperOtaError, IntegrityError, NotFound, ValidationError
 from hyperota_desktop.domain.packages import (
     AppKeys,
     Manifest,
@@ -35,12 +36,18 @@ from hyperota_desktop.domain.packages import (
     sha256_of_file_key,
     version_of_key,
 )
+from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.bundle_scan import ScannedBundle, discard_extraction, scan
 from hyperota_desktop.services.hashing import Hashed, hash_files
 from hyperota_desktop.services.saga import Recovery, SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.storage import S3Storage, UploadItem
 from hyperota_desktop.services.transfer import ProgressCallback, ProgressMeter, TransferControl
+from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.stores.hash_cache import HashCache
+from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger("hyperota.services.packages")
 PUBLISH_KIND = "package.publish"
@@ -123,7 +130,10 @@ class PackageService:
         key_prefix: str = "",
         public_base_url: str = "",
         actor: Callable[[], str] = lambda: "unknown",
+        who: Callable[[], Awaitable[str]] | None = None,
+        profile_name: str = "",
         fetch_concurrency: int = 16,
+        register_saga: bool = True,
     ) -> None:
         self.storage = storage
         self.sagas = sagas
@@ -132,11 +142,13 @@ class PackageService:
         self.key_prefix = key_prefix
         self.public_base_url = public_base_url
         self.actor = actor
+        self.who = who
+        self.profile_name = profile_name
         self._fetch = asyncio.Semaphore(fetch_concurrency) if fetch_concurrency else None
         self._manifests: dict[tuple[str, str, int], Manifest] = {}
         self._live: dict[str, _LiveRun] = {}
-        if PUBLISH_KIND not in sagas.definitions:
-            sagas.register(SagaDefinition(PUBLISH_KIND, self._publish_steps, Recovery.FORWARD))
+        if register_saga and PUBLISH_KIND not in sagas.definitions:
+            register_publish_saga(sagas, lambda _params: self)
 
     def keys(self, org: str, app: str) -> AppKeys:
         return AppKeys(self.key_prefix, org, app)
@@ -192,11 +204,20 @@ class PackageService:
     ) -> PublishResult:
         if tag is not None:
             check_tag(tag)
+        if not self.storage.bucket:
+            raise ValidationError(
+                "The profile names no S3 bucket.", hint="Edit the profile and set its bucket."
+            )
+        created_by = self.actor()
+        if self.who is not None:
+            with contextlib.suppress(HyperOtaError):
+                created_by = await self.who()
         token = uuid.uuid4().hex
         params = {
             "org": org, "app": app, "sources": [str(p.resolve()) for p in sources], "index": index,
             "tag": tag, "bucket": self.storage.bucket, "key_prefix": self.key_prefix,
-            "started_at": time.time(), "run": token,
+            "started_at": time.time(), "run": token, "profile": self.profile_name,
+            "created_by": created_by,
         }  # fmt: skip
         self._live[token] = _LiveRun(progress, control or TransferControl())
         try:
@@ -285,7 +306,7 @@ class PackageService:
         org, app = str(p["org"]), str(p["app"])
         keys = self.keys(org, app)
         ctx.data.setdefault("created_at", datetime.now(UTC).isoformat(timespec="seconds"))
-        ctx.data.setdefault("created_by", self.actor())
+        ctx.data.setdefault("created_by", str(ctx.params.get("created_by") or self.actor()))
         versions = await self.list_versions(org, app)
         adopted = await self._adopt_existing(ctx, versions)
         if adopted:
@@ -415,3 +436,29 @@ class PackageService:
         await self.storage.put_bytes(
             self.keys(org, app).tag_key(tag), data, content_type="application/json", what=f"Tag '{tag}'"
         )
+
+
+def register_publish_saga(sagas: SagaRunner, resolve: Callable[[dict[str, Any]], PackageService]) -> None:
+    """Register `package.publish`; `resolve(params)` finds the service of the saga's profile (reconcile)."""
+    sagas.register(
+        SagaDefinition(PUBLISH_KIND, lambda params: resolve(params)._publish_steps(params), Recovery.FORWARD)
+    )
+
+
+def open_packages(
+    profile: Profile,
+    s3_client: Callable[[], S3Client],
+    sagas: SagaRunner,
+    dirs: AppDirs,
+    *,
+    who: Callable[[], Awaitable[str]] | None = None,
+) -> PackageService:
+    """The package service of one profile (built by the composition root)."""
+    storage = S3Storage(
+        s3_client, profile.bucket, checkpoints=UploadCheckpoints(dirs.data / "upload_checkpoints.sqlite3")
+    )
+    return PackageService(
+        storage, sagas, HashCache(dirs.cache / "hashes.sqlite3"), cache_dir=dirs.cache,
+        key_prefix=profile.key_prefix, public_base_url=profile.public_base_url, who=who,
+        profile_name=profile.name, register_saga=False,
+    )  # fmt: skip

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.auth import AuthService
 from hyperota_desktop.services.aws_credentials import AwsCredentials
+from hyperota_desktop.services.packages import PackageService
 
 
 @dataclass
@@ -19,6 +20,7 @@ class ProfileSession:
     profile: Profile
     auth: AuthService
     aws: AwsCredentials
+    packages: PackageService | None = None  # None only in sessions built by hand (tests)
 
     async def aclose(self) -> None:
         await self.auth.aclose()
