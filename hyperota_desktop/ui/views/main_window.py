@@ -4,7 +4,8 @@ A view only: it knows no services. Presenters fill it and listen to its signals.
 
 Signals:
 - `profileChosen(str)`: the person picked a profile in the switcher.
-- `newProfileRequested()`, `editProfileRequested()`, `signInRequested()`, `refreshRequested()`.
+- `newProfileRequested()`, `editProfileRequested()`, `signInRequested()`, `signOutRequested()`,
+  `refreshRequested()`.
 - `selectionChanged(str, str)`: organisation and application ("" when an organisation is selected).
 """
 
@@ -46,6 +47,7 @@ class MainWindow(QMainWindow):
     newProfileRequested = Signal()
     editProfileRequested = Signal()
     signInRequested = Signal()
+    signOutRequested = Signal()
     refreshRequested = Signal()
     selectionChanged = Signal(str, str)
 
@@ -81,6 +83,8 @@ class MainWindow(QMainWindow):
         )
         bar.addSeparator()
         self.sign_in_action = self._action(bar, "signInAction", "Sign in", self.signInRequested, "Ctrl+L")
+        self.sign_out_action = self._action(bar, "signOutAction", "Sign out", self.signOutRequested)
+        self.sign_out_action.setEnabled(False)
         self.refresh_action = self._action(bar, "refreshAction", "Refresh", self.refreshRequested, "F5")
 
     def _action(

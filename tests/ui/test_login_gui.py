@@ -1,0 +1,232 @@
+"""Sign-in in the GUI against the Keycloak emulator: the login dialog, the status bar, gated actions,
+and a refused refresh bringing the dialog back without losing the person's place.
+
+The presenter is async: each test runs one coroutine on a qasync loop and polls for conditions with
+`asyncio.sleep` (never qtbot.waitUntil inside the loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtGui import QAction, QGuiApplication
+
+from hyperota_desktop.app.container import build_services
+from hyperota_desktop.app.gui_composition import Gui, build_gui
+from hyperota_desktop.domain.access import Action
+from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.sandbox.http import RunningServer, serve
+from hyperota_desktop.sandbox.keycloak import KeycloakEmulator
+from hyperota_desktop.services.auth import SessionExpired
+from hyperota_desktop.stores.dirs import AppDirs
+from hyperota_desktop.ui.views.login_dialog import LoginDialog
+
+TOKEN_PATH = r"/protocol/openid-connect/token$"
+
+
+@pytest.fixture(scope="module")
+def kc() -> KeycloakEmulator:
+    return KeycloakEmulator(poll_interval=1)
+
+
+@pytest.fixture(scope="module")
+def server(kc: KeycloakEmulator) -> Iterator[RunningServer]:
+    running = serve(kc.wsgi, "keycloak-gui-tests")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def loop(qapp) -> Iterator[qasync.QEventLoop]:
+    event_loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    asyncio.set_event_loop(None)
+    event_loop.close()
+
+
+@pytest.fixture
+def gui(qtbot, tmp_path: Path, kc: KeycloakEmulator, server: RunningServer, loop) -> Iterator[Gui]:
+    services = build_services(AppDirs.under(tmp_path))
+    services.profiles.add(Profile(name="kc", issuer=kc.issuer(server.url)))
+    services.profiles.use("kc")
+    built = build_gui(services)
+    built.shell.refresh()
+    qtbot.addWidget(built.window)
+    built.window.show()
+    yield built
+    loop.run_until_complete(built.auth.wait_idle())
+    loop.run_until_complete(services.sessions.aclose())
+    server.faults.clear()
+
+
+async def until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def run(loop: qasync.QEventLoop, scenario: Callable[[], Awaitable[None]]) -> None:
+    loop.run_until_complete(scenario())
+
+
+async def sign_in(gui: Gui, kc: KeycloakEmulator, user: str) -> LoginDialog:
+    gui.auth.sign_in()
+    dialog = gui.auth.dialog
+    assert dialog is not None
+    await until(lambda: dialog.state == "waiting", "the code")
+    kc.approve(dialog.code_label.text(), user)
+    await until(lambda: gui.auth.identity is not None, "sign-in")
+    return dialog
+
+
+def test_login_dialog_signs_in_and_shows_the_user(
+    gui: Gui, kc: KeycloakEmulator, loop, artifacts_dir: Path
+) -> None:
+    async def scenario() -> None:
+        assert gui.window.status_user.text() == "Signed out"
+        gui.auth.sign_in()
+        dialog = gui.auth.dialog
+        assert dialog is not None
+        await until(lambda: dialog.state == "waiting", "the code")
+        code = dialog.code_label.text()
+        assert len(code) == 9 and code[4] == "-"
+        assert dialog.qr.text.endswith(f"user_code={code}") and dialog.qr.modules >= 21
+        assert "/device" in dialog.url and "expires in" in dialog.countdown_label.text()
+        dialog.copy_button.click()
+        assert QGuiApplication.clipboard().text() == code
+        assert dialog.grab().save(str(artifacts_dir / "login-dialog.png"))
+        for widget in (dialog.copy_button, dialog.cancel_button, dialog.new_code_button, dialog.url_label):
+            assert widget.objectName() and widget.accessibleName()
+        kc.approve(code, "alice")
+        await until(lambda: gui.auth.identity is not None, "sign-in")
+        assert gui.window.status_user.text() == "Signed in as alice"
+        assert gui.window.sign_out_action.isEnabled()
+        await until(lambda: not dialog.isVisible(), "the dialog to close")
+
+    run(loop, scenario)
+
+
+def test_bob_sees_write_actions_disabled_with_a_reason(gui: Gui, kc: KeycloakEmulator, loop) -> None:
+    publish = QAction("Publish package…", gui.window)
+    release = QAction("New release…", gui.window)
+    view = QAction("Open application", gui.window)
+    gui.auth.gate(publish, Action.PUBLISH_PACKAGE)
+    gui.auth.gate(release, Action.CREATE_RELEASE)
+    gui.auth.gate(view, Action.VIEW_APP)
+    assert not publish.isEnabled() and "Sign in" in publish.toolTip()
+
+    async def scenario() -> None:
+        await sign_in(gui, kc, "bob")
+        gui.window.selectionChanged.emit("demo", "shop")
+        assert view.isEnabled()
+        for action in (publish, release):
+            assert not action.isEnabled()
+            assert "read access to demo/shop" in action.toolTip() and "write access" in action.toolTip()
+        gui.auth.sign_out()
+        await until(lambda: gui.auth.identity is None, "sign-out")
+        assert gui.window.status_user.text() == "Signed out" and not view.isEnabled()
+        await sign_in(gui, kc, "dave")
+        assert publish.isEnabled() and release.isEnabled()
+
+    run(loop, scenario)
+
+
+def test_refresh_failure_reopens_the_dialog_without_losing_the_place(
+    gui: Gui, kc: KeycloakEmulator, loop
+) -> None:
+    async def scenario() -> None:
+        first = await sign_in(gui, kc, "dave")
+        await until(lambda: not first.isVisible(), "the first dialog to close")
+        gui.window.pages.setCurrentIndex(2)
+        gui.window.nav_search.setText("half-typed search")
+        with kc.realm.lock:  # the administrator ends the session: the next refresh is refused
+            for session in kc.realm.sessions.values():
+                kc.realm.end_session(session)
+        auth = gui.auth._session.auth  # type: ignore[union-attr]
+        with pytest.raises(SessionExpired):
+            await auth.refresh_after_unauthorized(await auth.access_token())
+        await until(lambda: gui.auth.dialog is not first and gui.auth.dialog.isVisible(), "the dialog")
+        assert gui.window.status_user.text() == "Signed out"
+        assert gui.window.pages.currentIndex() == 2
+        assert gui.window.nav_search.text() == "half-typed search"
+        again = gui.auth.dialog
+        await until(lambda: again.state == "waiting", "a new code")
+        kc.approve(again.code_label.text(), "dave")
+        await until(lambda: gui.auth.identity is not None, "signed in again")
+        assert gui.window.nav_search.text() == "half-typed search"
+
+    run(loop, scenario)
+
+
+def test_denied_and_network_lost_are_shown(
+    gui: Gui, kc: KeycloakEmulator, server: RunningServer, loop
+) -> None:
+    async def scenario() -> None:
+        server.faults.add(TOKEN_PATH, drop=True, times=1)
+        gui.auth.sign_in()
+        dialog = gui.auth.dialog
+        assert dialog is not None
+        seen: list[str] = []
+        original = dialog.show_state
+        dialog.show_state = lambda state, message: (seen.append(state), original(state, message))  # type: ignore[method-assign]
+        await until(lambda: "network_lost" in seen, "network lost")
+        assert "retrying" in dialog.status_label.text()
+        await until(lambda: seen[-1] == "waiting", "reconnection")
+        assert "Connection restored" in dialog.status_label.text()
+        kc.deny(dialog.code_label.text())
+        await until(lambda: dialog.state == "denied", "denial")
+        assert "denied" in dialog.status_label.text()
+        assert dialog.new_code_button.isVisible() and not dialog.qr.isVisible()
+        dialog.new_code_button.click()
+        await until(lambda: dialog.state == "waiting", "a new code")
+        dialog.cancel_button.click()
+        await until(lambda: gui.auth._login_task is None, "cancel")
+        assert gui.auth.identity is None
+
+    run(loop, scenario)
+
+
+def test_wrong_client_is_explained_in_the_dialog(
+    qtbot, tmp_path: Path, kc: KeycloakEmulator, server: RunningServer, loop
+) -> None:
+    services = build_services(AppDirs.under(tmp_path))
+    services.profiles.add(Profile(name="bad", issuer=kc.issuer(server.url), client_id="no-device-client"))
+    services.profiles.use("bad")
+    built = build_gui(services)
+    qtbot.addWidget(built.window)
+
+    async def scenario() -> None:
+        built.auth.sign_in()
+        dialog = built.auth.dialog
+        assert dialog is not None
+        await until(lambda: dialog.state == "error", "the error")
+        assert "Device Authorization Grant" in dialog.status_label.text()
+        assert dialog.new_code_button.isVisible()
+        await built.auth.wait_idle()
+        await services.sessions.aclose()
+
+    run(loop, scenario)
+
+
+def test_expired_state_offers_a_new_code(qtbot) -> None:
+    dialog = LoginDialog("p")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.show_code("ABCD-EFGH", "https://sso/device", "https://sso/device?user_code=ABCD-EFGH", 90)
+    assert (
+        dialog.countdown_label.text() == "This code expires in 1:30."
+        or "1:29" in dialog.countdown_label.text()
+    )
+    dialog.show_state("slowed_down", "The sign-in server asked us to slow down; checking every 10 s.")
+    assert "10 s" in dialog.status_label.text()
+    dialog.show_state("expired", "The code expired before it was approved. Get a new code.")
+    assert dialog.new_code_button.isVisible() and dialog.cancel_button.text() == "Close"
+    with qtbot.waitSignal(dialog.newCodeRequested):
+        dialog.new_code_button.click()
