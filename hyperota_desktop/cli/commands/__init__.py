@@ -1,5 +1,5 @@
 """Command groups of `hyperota`; each module has `register(subparsers)`."""
 
-from hyperota_desktop.cli.commands import activity, auth, members, orgs, profile, sandbox
+from hyperota_desktop.cli.commands import activity, auth, members, orgs, packages, profile, sandbox
 
-COMMAND_MODULES = [profile, auth, sandbox, orgs, members, activity]
+COMMAND_MODULES = [profile, auth, sandbox, orgs, members, activity, packages]
