@@ -1,0 +1,101 @@
+"""Table model of members (username, name, email, level) and the level-selector delegate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+COLUMNS = ("Username", "Name", "Email", "Level")
+LEVEL_COLUMN = 3
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    username: str
+    name: str
+    email: str
+    level: str  # owner | admin | write | read
+
+
+class MembersModel(QAbstractTableModel):
+    """Signals: `levelEdited(str username, str level)` when the level cell is edited (nothing changes
+    in the model until the presenter reloads it from Keycloak)."""
+
+    levelEdited = Signal(str, str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[MemberRow] = []
+        self.levels: tuple[str, ...] = ("owner", "admin", "write", "read")
+        self.editable = False
+
+    def set_rows(self, rows: list[MemberRow], levels: tuple[str, ...], editable: bool) -> None:
+        self.beginResetModel()
+        self.rows, self.levels, self.editable = list(rows), levels, editable
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        value = (row.username, row.name, row.email, row.level)[index.column()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return value
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == LEVEL_COLUMN and self.editable:
+            return "Double-click to change the level"
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        if index.isValid() and index.column() == LEVEL_COLUMN and self.editable:
+            return base | Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or index.column() != LEVEL_COLUMN or value not in self.levels:
+            return False
+        row = self.rows[index.row()]
+        if value != row.level:
+            self.levelEdited.emit(row.username, str(value))
+        return True
+
+    def username_at(self, row: int) -> str:
+        return self.rows[row].username if 0 <= row < len(self.rows) else ""
+
+
+class LevelDelegate(QStyledItemDelegate):
+    """A combobox of the scope's levels for the Level column."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
+        combo = QComboBox(parent)
+        combo.setObjectName("memberLevelEditor")
+        combo.setAccessibleName("Access level")
+        model = index.model()
+        levels = getattr(model, "levels", ("owner", "admin", "write", "read"))
+        combo.addItems(list(levels))
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        if isinstance(editor, QComboBox):
+            editor.setCurrentText(str(index.data(Qt.ItemDataRole.EditRole)))
+
+    def setModelData(self, editor: QWidget, model: Any, index: Index) -> None:
+        if isinstance(editor, QComboBox):
+            model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)

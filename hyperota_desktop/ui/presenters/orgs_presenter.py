@@ -1,0 +1,277 @@
+"""Presenter of organisations, applications, members and activity: fills the navigation tree, the
+Members and Activity pages, and runs create/delete/member/migrate operations as named tasks.
+
+It awaits the asyncio services (`OrgSession`) and reports every failure through the message channel.
+Dialogs are opened through `ask_name` / `confirm_delete`, which tests replace.
+
+Signals: `refreshed()` after the navigation tree was reloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDialog
+
+from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.membership import MemberScope, parse_level
+from hyperota_desktop.domain.names import name_problem
+from hyperota_desktop.services.org_session import OrgSession
+from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.models.activity import ActivityRow, StepRow
+from hyperota_desktop.ui.models.members import MemberRow
+from hyperota_desktop.ui.models.navigation import NavEntry
+from hyperota_desktop.ui.views.main_window import MainWindow
+from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, NameDialog
+from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
+
+log = logging.getLogger("hyperota.ui.orgs")
+
+
+class OrgsPresenter(QObject):
+    refreshed = Signal()
+
+    def __init__(
+        self,
+        window: MainWindow,
+        toolbar: OrgToolbar,
+        members_page: MembersPage,
+        activity_page: ActivityPage,
+        open_orgs: Callable[[], OrgSession],
+        journal: Callable[[], list[Any]],
+        messages: MessageChannel,
+    ) -> None:
+        super().__init__(window)
+        self.window, self.toolbar = window, toolbar
+        self.members_page, self.activity_page = members_page, activity_page
+        self._open_orgs, self._journal, self._messages = open_orgs, journal, messages
+        self._session: OrgSession | None = None
+        self._selection = ("", "")
+        self._apps: dict[str, list[Any]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        window.selectionChanged.connect(self._on_selection)
+        window.refreshRequested.connect(lambda: self._spawn(self.refresh(), "orgs-refresh"))
+        toolbar.newOrgRequested.connect(lambda: self._spawn(self.new_org(), "org-create"))
+        toolbar.newAppRequested.connect(lambda: self._spawn(self.new_app(), "app-create"))
+        toolbar.deleteRequested.connect(lambda: self._spawn(self.delete_selected(), "org-delete"))
+        toolbar.migrateRequested.connect(lambda: self._spawn(self.migrate_selected(), "workspace-migrate"))
+        members_page.addRequested.connect(lambda u, lvl: self._spawn(self.add_member(u, lvl), "member-add"))
+        members_page.levelChangeRequested.connect(
+            lambda u, lvl: self._spawn(self.set_level(u, lvl), "member-set")
+        )
+        members_page.removeRequested.connect(lambda u: self._spawn(self.remove_member(u), "member-remove"))
+        members_page.refreshRequested.connect(lambda: self._spawn(self.load_members(), "members-load"))
+        activity_page.refreshRequested.connect(lambda: self._spawn(self.load_activity(), "activity-load"))
+        self._update_actions()
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def identity_changed(self, identity: object) -> None:
+        """Signed in: reconcile what a crash left, then load. Signed out: forget everything."""
+        if identity is None:
+            self._session = None
+            self.window.nav_model.set_entries([])
+            self.window.nav_stack.setCurrentWidget(self.window.nav_empty)
+            self._update_actions()
+            return
+        self._session = None
+        self._spawn(self.start(), "orgs-start")
+
+    def session(self) -> OrgSession:
+        if self._session is None:
+            self._session = self._open_orgs()
+        return self._session
+
+    async def start(self) -> None:
+        reconciled = await self.session().reconcile()
+        for record in reconciled:
+            self._messages.warning(f"Finished an interrupted operation: {record.title} → {record.status}.")
+        await self.refresh()
+        await self.load_activity()
+
+    async def wait_idle(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- loading ----------------------------------------------------------------------------------------
+    async def refresh(self) -> None:
+        orgs = await self.session().orgs.list_orgs()
+        self._apps = {o.name: list(o.apps) for o in orgs}
+        self.window.nav_model.set_entries(
+            [NavEntry(o.name, tuple(a.name for a in o.apps), o.level.label) for o in orgs]
+        )
+        if orgs:
+            self.window.nav_stack.setCurrentWidget(self.window.nav_tree)
+            self.window.nav_tree.expandAll()
+        else:
+            self.window.nav_empty.set_content("No organisations", "Create one with “New organisation…”.")
+            self.window.nav_stack.setCurrentWidget(self.window.nav_empty)
+        self._update_actions()
+        self.refreshed.emit()
+
+    async def load_members(self) -> None:
+        org, app = self._selection
+        if not org:
+            self.members_page.model.set_rows([], (), False)
+            self.members_page.set_scope(
+                "Select an organisation or application to see who has access.", (), editable=False
+            )
+            return
+        scope = MemberScope(org, app)
+        session = self.session()
+        level = await session.orgs.level(scope, fresh=True)
+        editable = level >= AccessLevel.ADMIN
+        levels = tuple(lvl.label for lvl in scope.levels if lvl <= level) if editable else ()
+        members = await session.members.list_members(scope)
+        rows = [MemberRow(m.user.username, m.to_json()["name"], m.user.email, m.level.label) for m in members]
+        self.members_page.model.set_rows(rows, levels, editable)
+        title = f"Members of {scope.describe()} — your level: {level.label if level else 'none'}"
+        self.members_page.set_scope(title, levels, editable=editable)
+
+    async def load_activity(self) -> None:
+        records = await asyncio.to_thread(self._journal)
+        rows = [
+            ActivityRow(
+                r.id, r.created_at, r.title, r.actor, r.status, r.error,
+                tuple(StepRow(s.name, s.status, s.error) for s in r.steps),
+            )
+            for r in records
+        ]  # fmt: skip
+        self.activity_page.model.set_rows(rows)
+
+    # -- operations -------------------------------------------------------------------------------------
+    def ask_name(self, title: str, prompt: str, kind: str) -> str | None:
+        dialog = NameDialog(title, prompt, lambda n: name_problem(n, kind=kind), self.window)
+        return dialog.name if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def confirm_delete(self, title: str, name: str, consequences: list[str]) -> tuple[bool, bool]:
+        dialog = ConfirmDeleteDialog(title, name, consequences, files_option=True, parent=self.window)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        return accepted, dialog.keep_files.isChecked()
+
+    async def new_org(self) -> None:
+        name = self.ask_name("New organisation", "Organisation name", "organisation")
+        if name:
+            await self.session().orgs.create_org(name)
+            self._messages.info(f"Organisation '{name}' created; you are its owner.")
+            await self._after_change()
+
+    async def new_app(self) -> None:
+        org = self._selection[0]
+        if not org:
+            return
+        name = self.ask_name(f"New application in {org}", "Application name", "application")
+        if name:
+            record = await self.session().orgs.create_app(org, name)
+            self._messages.info(
+                f"Application '{org}/{name}' created (workspace {record.data.get('workspace')})."
+            )
+            await self._after_change()
+
+    def consequences(self, org: str, app: str) -> list[str]:
+        session = self.session()
+        profile = session.orgs.profile
+        bucket = f"s3://{profile.bucket}/" if profile.bucket else "the bucket"
+        prefix = "/".join(p for p in (profile.key_prefix.strip("/"), org, app) if p) + "/"
+        if app:
+            workspace = next((a.workspace for a in self._apps.get(org, []) if a.name == app), "")
+            return [
+                f"delete the Keycloak group /{org}/{app} and its admin/write/read groups "
+                "(everyone loses access)",
+                f"disable its Superposition workspace {workspace or '(none recorded)'} "
+                "(devices stop getting updates)",
+                f"delete every stored file under {bucket}{prefix} unless you keep them",
+            ]
+        apps = self._apps.get(org, [])
+        names = ", ".join(a.name for a in apps) or "none"
+        spaces = ", ".join(a.workspace for a in apps if a.workspace) or "none"
+        return [
+            f"delete the Keycloak group /{org} with its owner/admin/write/read groups and its "
+            f"{len(apps)} application(s): {names}",
+            f"disable the Superposition workspaces: {spaces}",
+            f"delete every stored file under {bucket}{prefix} unless you keep them",
+        ]
+
+    async def delete_selected(self) -> None:
+        org, app = self._selection
+        if not org:
+            return
+        target = f"{org}/{app}" if app else org
+        ok, keep = self.confirm_delete(f"Delete {target}", app or org, self.consequences(org, app))
+        if not ok:
+            return
+        session = self.session()
+        session.backends.progress = lambda prefix, n: self.window.statusBar().showMessage(
+            f"Deleted {n} file(s) under {prefix}…"
+        )
+        if app:
+            await session.orgs.delete_app(org, app, keep_files=keep)
+        else:
+            await session.orgs.delete_org(org, keep_files=keep)
+        self._messages.info(f"Deleted {target}.")
+        await self._after_change()
+
+    async def migrate_selected(self) -> None:
+        org, app = self._selection
+        if org and app:
+            workspace = await self.session().orgs.migrate_workspace(org, app)
+            self._messages.info(f"Workspace {workspace.name} of {org}/{app} migrated.")
+
+    async def add_member(self, user: str, level: str) -> None:
+        await self.session().members.add(self._scope(), user, parse_level(level))
+        self.members_page.user_edit.clear()
+        await self._after_member_change(f"{user} added as {level}.")
+
+    async def set_level(self, user: str, level: str) -> None:
+        await self.session().members.set_level(self._scope(), user, parse_level(level))
+        await self._after_member_change(f"{user} is now {level}.")
+
+    async def remove_member(self, user: str) -> None:
+        await self.session().members.remove(self._scope(), user)
+        await self._after_member_change(f"{user} removed.")
+
+    # -- internals -------------------------------------------------------------------------------------
+    def _scope(self) -> MemberScope:
+        return MemberScope(*self._selection)
+
+    async def _after_change(self) -> None:
+        await self.refresh()
+        await self.load_activity()
+
+    async def _after_member_change(self, text: str) -> None:
+        self.members_page.set_status(text)
+        await self.load_members()
+        await self.load_activity()
+
+    def _on_selection(self, org: str, app: str) -> None:
+        self._selection = (org, app)
+        self._update_actions()
+        if self._session is not None or org:
+            self._spawn(self.load_members(), "members-load")
+
+    def _update_actions(self) -> None:
+        org, app = self._selection
+        signed_in = self._session is not None
+        self.toolbar.new_org_action.setEnabled(signed_in)
+        self.toolbar.new_app_action.setEnabled(signed_in and bool(org))
+        self.toolbar.delete_action.setEnabled(signed_in and bool(org))
+        self.toolbar.migrate_action.setEnabled(signed_in and bool(app))
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            coro.close()
+            log.debug("no running event loop for %s", name)
+            return
+        task = loop.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._messages.error(task.exception())  # type: ignore[arg-type]

@@ -1,0 +1,162 @@
+"""The Members and Activity pages and the organisation toolbar (views only: no services).
+
+MembersPage signals: `addRequested(str user, str level)`, `levelChangeRequested(str user, str level)`,
+`removeRequested(str user)`, `refreshRequested()`.
+ActivityPage signals: `refreshRequested()`.
+OrgToolbar signals: `newOrgRequested()`, `newAppRequested()`, `deleteRequested()`, `migrateRequested()`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QToolBar,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hyperota_desktop.ui.models.activity import ActivityModel
+from hyperota_desktop.ui.models.members import LEVEL_COLUMN, LevelDelegate, MembersModel
+from hyperota_desktop.ui.widgets.naming import named
+
+
+class MembersPage(QWidget):
+    addRequested = Signal(str, str)
+    levelChangeRequested = Signal(str, str)
+    removeRequested = Signal(str)
+    refreshRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("membersPage")
+        layout = QVBoxLayout(self)
+        self.title = named(
+            QLabel("Select an organisation or application to see who has access."), "membersTitle"
+        )
+        self.title.setWordWrap(True)
+        self.model = MembersModel()
+        self.model.levelEdited.connect(self.levelChangeRequested)
+        self.table = named(QTableView(), "membersTable", "Members and their access levels")
+        self.table.setModel(self.model)
+        self.table.setItemDelegateForColumn(LEVEL_COLUMN, LevelDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        add_row = QHBoxLayout()
+        self.user_edit = named(QLineEdit(), "memberUserEdit", "Username or email of the person to add")
+        self.user_edit.setPlaceholderText("exact username or email")
+        self.level_combo = named(QComboBox(), "memberLevelCombo", "Access level for the new member")
+        self.add_button = named(QPushButton("Add member"), "memberAddButton", "Add member")
+        self.remove_button = named(
+            QPushButton("Remove selected"), "memberRemoveButton", "Remove selected member"
+        )
+        self.refresh_button = named(QPushButton("Refresh"), "membersRefreshButton", "Reload members")
+        for widget in (
+            self.user_edit,
+            self.level_combo,
+            self.add_button,
+            self.remove_button,
+            self.refresh_button,
+        ):
+            add_row.addWidget(widget)
+        add_row.setStretch(0, 1)
+        self.status = named(QLabel(""), "membersStatus")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.title)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(add_row)
+        layout.addWidget(self.status)
+        self.add_button.clicked.connect(self._add)
+        self.user_edit.returnPressed.connect(self._add)
+        self.remove_button.clicked.connect(self._remove)
+        self.refresh_button.clicked.connect(self.refreshRequested)
+        self.set_scope("", (), editable=False)
+
+    def set_scope(self, title: str, levels: tuple[str, ...], *, editable: bool) -> None:
+        if title:
+            self.title.setText(title)
+        self.level_combo.clear()
+        self.level_combo.addItems(list(levels))
+        if "read" in levels:
+            self.level_combo.setCurrentText("read")
+        for widget in (self.user_edit, self.level_combo, self.add_button, self.remove_button):
+            widget.setEnabled(editable)
+        tip = "" if editable else "You need the admin or owner level to change members."
+        for widget in (self.add_button, self.remove_button):
+            widget.setToolTip(tip)
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _add(self) -> None:
+        user = self.user_edit.text().strip()
+        if user:
+            self.addRequested.emit(user, self.level_combo.currentText())
+
+    def _remove(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self.removeRequested.emit(self.model.username_at(rows[0].row()))
+
+
+class ActivityPage(QWidget):
+    refreshRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("activityPage")
+        layout = QVBoxLayout(self)
+        self.model = ActivityModel()
+        self.tree = named(QTreeView(), "activityTree", "Operations and their steps")
+        self.tree.setModel(self.model)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(True)
+        self.refresh_button = named(QPushButton("Refresh"), "activityRefreshButton", "Reload the activity")
+        self.refresh_button.clicked.connect(self.refreshRequested)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Multi-step operations of this computer, newest first. Failed ones say why."))
+        top.addStretch(1)
+        top.addWidget(self.refresh_button)
+        layout.addLayout(top)
+        layout.addWidget(self.tree, 1)
+
+
+class OrgToolbar(QToolBar):
+    newOrgRequested = Signal()
+    newAppRequested = Signal()
+    deleteRequested = Signal()
+    migrateRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Organisations", parent)
+        self.setObjectName("orgToolbar")
+        self.setMovable(False)
+        self.new_org_action = self._add("newOrgAction", "New organisation…", self.newOrgRequested)
+        self.new_app_action = self._add("newAppAction", "New application…", self.newAppRequested)
+        self.delete_action = self._add("deleteOrgAppAction", "Delete…", self.deleteRequested)
+        self.migrate_action = self._add("migrateWorkspaceAction", "Migrate workspace…", self.migrateRequested)
+
+    def _add(self, name: str, text: str, signal: SignalInstance) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.triggered.connect(signal)
+        self.addAction(action)
+        widget = self.widgetForAction(action)
+        if widget is not None:
+            named(widget, f"{name}Button", text.rstrip("…"))
+        return action
