@@ -6,11 +6,18 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer
 
+from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.services.context import AppServices
+from hyperota_desktop.services.org_session import open_orgs
+from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.auth_presenter import AuthPresenter
+from hyperota_desktop.ui.presenters.orgs_presenter import OrgsPresenter
+from hyperota_desktop.ui.presenters.packages import PackagesPresenter
 from hyperota_desktop.ui.presenters.shell import ShellPresenter
 from hyperota_desktop.ui.views.main_window import MainWindow
+from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
+from hyperota_desktop.ui.views.packages_page import PackagesPage
 
 
 @dataclass
@@ -19,6 +26,8 @@ class Gui:
     messages: MessageChannel
     shell: ShellPresenter
     auth: AuthPresenter  # sign-in; pages gate their actions with `auth.gate(action, Action.X)`
+    packages: PackagesPresenter | None = None
+    orgs: OrgsPresenter | None = None
 
 
 def build_gui(services: AppServices) -> Gui:
@@ -29,4 +38,32 @@ def build_gui(services: AppServices) -> Gui:
     auth = AuthPresenter(window, services.session, messages)
     shell.activeProfileChanged.connect(auth.profile_changed)
     QTimer.singleShot(0, auth.restore)  # once the event loop runs: who is signed in (keyring)
-    return Gui(window=window, messages=messages, shell=shell, auth=auth)
+
+    def active_packages() -> PackageService | None:
+        try:
+            return services.session().packages
+        except HyperOtaError:
+            return None
+
+    packages_page = PackagesPage()
+    packages = PackagesPresenter(packages_page, active_packages, messages)
+    window.set_page("packages", packages_page)
+    window.selectionChanged.connect(packages.select)
+    shell.activeProfileChanged.connect(lambda _name: packages.select("", ""))
+    org_toolbar = OrgToolbar(window)
+    window.addToolBar(org_toolbar)
+    members_page, activity_page = MembersPage(), ActivityPage()
+    orgs = OrgsPresenter(
+        window,
+        org_toolbar,
+        members_page,
+        activity_page,
+        lambda: open_orgs(services),
+        lambda: services.sagas.journal.list(),
+        messages,
+    )
+    window.set_page("members", members_page)
+    window.set_page("activity", activity_page)
+    auth.identityChanged.connect(orgs.identity_changed)  # signed in: reconcile, then fill the tree
+    shell.activeProfileChanged.connect(lambda _name: orgs.identity_changed(None))
+    return Gui(window=window, messages=messages, shell=shell, auth=auth, packages=packages, orgs=orgs)

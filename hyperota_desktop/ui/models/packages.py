@@ -1,0 +1,139 @@
+"""Qt item models of the Packages page: the package list (lazy paging), the pre-flight and file tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+
+from hyperota_desktop.domain.packages import PackageFile, PackageSummary
+
+Index = QModelIndex | QPersistentModelIndex
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+
+
+def human_size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+class _Table(QAbstractTableModel):
+    HEADERS: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Any] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if role == _DISPLAY and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def set_rows(self, rows: list[Any]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def cell(self, row: Any, column: int) -> str:
+        raise NotImplementedError
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role in (_DISPLAY, Qt.ItemDataRole.ToolTipRole):
+            return self.cell(row, index.column())
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        return None
+
+
+class PackageListModel(_Table):
+    """Newest first. `canFetchMore`/`fetchMore` ask the presenter for the next page (`moreRequested`).
+
+    Signals: `moreRequested(int offset)`.
+    """
+
+    HEADERS = ("Version", "Tags", "Index", "Files", "Size", "Created", "By")
+    moreRequested = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+        self._loading = False
+
+    def reset(self, items: list[PackageSummary], total: int) -> None:
+        self.total = total
+        self._loading = False
+        self.set_rows(items)
+
+    def append(self, items: list[PackageSummary], total: int) -> None:
+        self._loading = False
+        self.total = total
+        if not items:
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(items) - 1)
+        self.rows.extend(items)
+        self.endInsertRows()
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return not parent.isValid() and not self._loading and len(self.rows) < self.total
+
+    def fetchMore(self, parent: Index) -> None:
+        if self.canFetchMore(parent):
+            self._loading = True
+            self.moreRequested.emit(len(self.rows))
+
+    def cell(self, row: PackageSummary, column: int) -> str:
+        values = (str(row.version), ", ".join(row.tags), row.index, str(row.file_count),
+                  human_size(row.total_size), row.created_at, row.created_by)  # fmt: skip
+        return values[column]
+
+
+class PackageFilter(QSortFilterProxyModel):
+    """Search over version, tags, index, author and date."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._text = ""
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        assert isinstance(model, PackageListModel)
+        return bool(model.rows[source_row].matches(self._text))
+
+
+class PreflightModel(_Table):
+    HEADERS = ("File", "Size", "SHA-256", "Status")
+
+    def cell(self, row: Any, column: int) -> str:
+        status = "index" if row.is_index else ""
+        status = f"{status}{', ' if status else ''}{'already stored' if row.stored else 'new'}"
+        return (row.path, human_size(row.size), row.sha256[:16] + "…", status)[column]
+
+
+class FilesModel(_Table):
+    HEADERS = ("File", "Size", "SHA-256", "URL")
+
+    def cell(self, row: PackageFile, column: int) -> str:
+        return (row.file_path, human_size(row.size), row.checksum, row.url)[column]

@@ -1,0 +1,190 @@
+"""Presenter of the Packages page: awaits `PackageService` and fills the view (no blocking on the UI thread).
+
+Long work runs as named asyncio tasks kept in `_tasks`; failures go to the message channel. Switching the
+application cancels the stale list task; a running publish keeps going until it finishes or is cancelled.
+Signals: `published(int)` after a publish succeeds (version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from hyperota_desktop.domain.errors import HyperOtaError
+from hyperota_desktop.services.packages import PackageService, Preflight
+from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
+from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.models.packages import human_size
+from hyperota_desktop.ui.views.packages_page import PackagesPage
+
+log = logging.getLogger("hyperota.ui.packages")
+PAGE = 50
+
+
+class PackagesPresenter(QObject):
+    published = Signal(int)
+
+    def __init__(
+        self, page: PackagesPage, packages: Callable[[], PackageService | None], messages: MessageChannel
+    ) -> None:
+        super().__init__(page)
+        self._page = page
+        self._packages = packages
+        self._messages = messages
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._list_task: asyncio.Task[Any] | None = None
+        self.org = ""
+        self.app = ""
+        self._sources: list[Path] = []
+        self.preflight: Preflight | None = None
+        self.control: TransferControl | None = None
+        page.pathsDropped.connect(self.dropped)
+        page.publishRequested.connect(self.publish)
+        page.pauseRequested.connect(lambda: self.control and self.control.pause())
+        page.resumeRequested.connect(lambda: self.control and self.control.resume())
+        page.cancelRequested.connect(lambda: self.control and self.control.cancel())
+        page.versionChosen.connect(lambda v: self._spawn(self._show(v), "package-show"))
+        page.diffRequested.connect(lambda a, b: self._spawn(self._diff(a, b), "package-diff"))
+        page.list_model.moreRequested.connect(lambda offset: self._spawn(self._more(offset), "package-more"))
+        page.set_target("Select an application on the left.", False)
+
+    # -- slots ------------------------------------------------------------------------------------
+    def select(self, org: str, app: str) -> None:
+        self.org, self.app = org, app
+        self.preflight = None
+        self._page.show_preflight(None)
+        if not app:
+            self._page.set_target("Select an application on the left.", False)
+            self._page.list_model.reset([], 0)
+            return
+        self._page.set_target(f"Packages of {org}/{app}", True)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self._list_task is not None:
+            self._list_task.cancel()
+        if self.app:
+            self._list_task = self._spawn(self._load_list(), "package-list")
+
+    def dropped(self, paths: list[str]) -> None:
+        if not self.app:
+            self._messages.warning("Select an application first, then drop the bundle.")
+            return
+        self._sources = [Path(p) for p in paths]
+        self._page.index_edit.clear()
+        self._spawn(self._preflight(None), "package-preflight")
+
+    def publish(self, index: str, tag: str) -> None:
+        if not self._sources or not self.app:
+            return
+        if self.preflight is not None and index and index != self.preflight.bundle.index:
+            self._spawn(self._preflight(index), "package-preflight")  # index changed: check again first
+            return
+        self._spawn(self._publish(index or None, tag or None), "package-publish")
+
+    async def wait_idle(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- work ---------------------------------------------------------------------------------------
+    def _service(self) -> PackageService:
+        service = self._packages()
+        if service is None:
+            raise HyperOtaError("No profile is active.", hint="Create or choose a profile first.")
+        return service
+
+    async def _load_list(self) -> None:
+        page = await self._service().page(self.org, self.app, limit=PAGE)
+        self._page.list_model.reset(page.items, page.total)
+        self._page.list_status.setText(f"{page.total} package(s)")
+
+    async def _more(self, offset: int) -> None:
+        page = await self._service().page(self.org, self.app, offset=offset, limit=PAGE)
+        self._page.list_model.append(page.items, page.total)
+
+    async def _preflight(self, index: str | None) -> None:
+        self._page.show_preflight("Checking the bundle…")
+        self.control = TransferControl()
+        try:
+            pre = await self._service().preflight(
+                self.org, self.app, self._sources, index=index, progress=self._progress, control=self.control
+            )
+        except HyperOtaError as exc:
+            self.preflight = None
+            self._page.show_preflight(f"Refused: {exc.user_text()}")
+            raise
+        self.preflight = pre
+        warnings = "".join(f"\n⚠ {w}" for w in pre.warnings)
+        summary = (
+            f"{pre.bundle.layout.kind.value} bundle, index {pre.bundle.index}: {len(pre.rows)} file(s), "
+            f"{human_size(pre.total_size)}; {pre.new_files} new, {len(pre.rows) - pre.new_files} already "
+            f"stored; {human_size(pre.bytes_to_send)} will be sent.{warnings}"
+        )
+        self._page.show_preflight(summary, list(pre.rows), pre.bundle.index)
+
+    async def _publish(self, index: str | None, tag: str | None) -> None:
+        self.control = TransferControl()
+        self._page.set_publishing(True)
+        task = asyncio.current_task()
+        if task is not None:
+            self.control.attach(task)
+        try:
+            result = await self._service().publish(
+                self.org, self.app, self._sources, index=index, tag=tag, progress=self._progress,
+                control=self.control,
+            )  # fmt: skip
+        finally:
+            self._page.set_publishing(False)
+        self._messages.info(
+            f"Published {self.org}/{self.app} version {result.version}: {human_size(result.bytes_uploaded)} "
+            f"sent, {human_size(result.bytes_skipped)} already stored."
+        )
+        self._page.show_preflight(None)
+        self.preflight = None
+        self.published.emit(result.version)
+        self.refresh()
+
+    def _progress(self, snap: ProgressSnapshot) -> None:
+        current = "  ".join(f"{f.path} {human_size(f.done)}/{human_size(f.total)}" for f in snap.current[:3])
+        self._page.show_progress(
+            snap.phase + (" (paused)" if snap.paused else ""), snap.done, snap.total, snap.bytes_per_second,
+            snap.seconds_left, f"{snap.files_done}/{snap.files_total} files", current,
+        )  # fmt: skip
+
+    async def _show(self, version: int) -> None:
+        manifest = await self._service().show(self.org, self.app, version)
+        self._page.files_model.set_rows(list(manifest.files))
+        self._page.detail_label.setText(
+            f"Version {manifest.version} — index {manifest.index}, {len(manifest.files)} file(s), "
+            f"{human_size(manifest.total_size)}, created {manifest.created_at} by {manifest.created_by}"
+        )
+        self._page.diff_to.setValue(version)
+        self._page.diff_from.setValue(max(1, version - 1))
+
+    async def _diff(self, old: int, new: int) -> None:
+        diff = await self._service().diff(self.org, self.app, old, new)
+        lines = [f"{old} → {new}: a device downloads {human_size(diff.download_bytes)}"]
+        lines += [f"+ {f.file_path} ({human_size(f.size)})" for f in diff.added]
+        lines += [f"- {f.file_path}" for f in diff.removed]
+        lines += [f"~ {c.file_path}" for c in diff.changed]
+        lines.append(f"{diff.unchanged} unchanged")
+        self._page.diff_text.setPlainText("\n".join(lines))
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._messages.error(exc)

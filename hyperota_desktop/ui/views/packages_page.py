@@ -1,0 +1,273 @@
+"""The Packages page: drop a bundle, check the pre-flight, publish with progress; list, detail and diff.
+
+A view only. Signals (the presenter listens):
+- `pathsDropped(list)`: local paths dropped or chosen (folder, .zip or files).
+- `publishRequested(str, str)`: index file ("" = recognised) and tag ("" = none), after the pre-flight.
+- `pauseRequested()`, `resumeRequested()`, `cancelRequested()`: the running publish.
+- `versionChosen(int)`: a package selected in the list; `diffRequested(int, int)`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, Qt, QUrl, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hyperota_desktop.ui.models.packages import (
+    FilesModel,
+    PackageFilter,
+    PackageListModel,
+    PreflightModel,
+    human_size,
+)
+from hyperota_desktop.ui.widgets.naming import named
+
+
+class DropArea(QFrame):
+    """Accepts dropped local files and folders. Signals: `dropped(list)`."""
+
+    dropped = Signal(list)
+
+    def __init__(self) -> None:
+        super().__init__()
+        named(self, "packagesDropArea", "Drop a bundle folder, zip or files here")
+        self.setAcceptDrops(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumHeight(70)
+        layout = QVBoxLayout(self)
+        self.label = named(QLabel("Drop a bundle folder, a .zip or files here"), "packagesDropLabel")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.label)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.dropped.emit(paths)
+
+
+class PackagesPage(QWidget):
+    pathsDropped = Signal(list)
+    publishRequested = Signal(str, str)
+    pauseRequested = Signal()
+    resumeRequested = Signal()
+    cancelRequested = Signal()
+    versionChosen = Signal(int)
+    diffRequested = Signal(int, int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("packagesPage")
+        outer = QVBoxLayout(self)
+        self.target_label = named(QLabel("Select an application on the left."), "packagesTarget")
+        outer.addWidget(self.target_label)
+        splitter = named(QSplitter(Qt.Orientation.Vertical), "packagesSplitter")
+        splitter.addWidget(self._build_publish())
+        splitter.addWidget(self._build_browse())
+        outer.addWidget(splitter)
+        self.set_publishing(False)
+        self.show_preflight(None)
+
+    # -- construction -----------------------------------------------------------------------------
+    def _build_publish(self) -> QWidget:
+        box = named(QWidget(), "packagesPublishPanel")
+        layout = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.drop_area = DropArea()
+        self.drop_area.dropped.connect(self.pathsDropped)
+        row.addWidget(self.drop_area, 1)
+        self.choose_folder = named(QPushButton("Choose folder…"), "packagesChooseFolder", "Choose a folder")
+        self.choose_zip = named(QPushButton("Choose zip or files…"), "packagesChooseFiles", "Choose files")
+        self.choose_folder.clicked.connect(self._choose_folder)
+        self.choose_zip.clicked.connect(self._choose_files)
+        row.addWidget(self.choose_folder)
+        row.addWidget(self.choose_zip)
+        layout.addLayout(row)
+        self.preflight_model = PreflightModel()
+        self.preflight_table = self._table("packagesPreflightTable", "Files that will be published")
+        self.preflight_table.setModel(self.preflight_model)
+        layout.addWidget(self.preflight_table)
+        self.preflight_summary = named(QLabel(""), "packagesPreflightSummary")
+        self.preflight_summary.setWordWrap(True)
+        self.preflight_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.preflight_summary)
+        row = QHBoxLayout()
+        self.index_edit = named(QLineEdit(), "packagesIndexEdit", "Index file")
+        self.index_edit.setPlaceholderText("index file (recognised automatically)")
+        self.tag_edit = named(QLineEdit(), "packagesTagEdit", "Tag for the new version")
+        self.tag_edit.setPlaceholderText("tag (optional), e.g. beta")
+        self.publish_button = named(QPushButton("Publish"), "packagesPublishButton", "Publish the package")
+        self.publish_button.clicked.connect(
+            lambda: self.publishRequested.emit(self.index_edit.text().strip(), self.tag_edit.text().strip())
+        )
+        for w in (self.index_edit, self.tag_edit, self.publish_button):
+            row.addWidget(w)
+        layout.addLayout(row)
+        row = QHBoxLayout()
+        self.progress = named(QProgressBar(), "packagesProgress", "Publish progress")
+        self.progress.setRange(0, 1000)
+        self.progress_label = named(QLabel(""), "packagesProgressLabel")
+        self.pause_button = named(QPushButton("Pause"), "packagesPauseButton", "Pause the upload")
+        self.cancel_button = named(QPushButton("Cancel"), "packagesCancelButton", "Cancel the publish")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.pause_button)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.current_files = named(QLabel(""), "packagesCurrentFiles")
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.current_files)
+        return box
+
+    def _build_browse(self) -> QWidget:
+        tabs = named(QTabWidget(), "packagesBrowseTabs", "Packages")
+        listing = QWidget()
+        layout = QVBoxLayout(listing)
+        self.search = named(QLineEdit(), "packagesSearch", "Search packages")
+        self.search.setPlaceholderText("Search version, tag, index, author…")
+        self.search.setClearButtonEnabled(True)
+        self.list_model = PackageListModel()
+        self.list_filter = PackageFilter()
+        self.list_filter.setSourceModel(self.list_model)
+        self.search.textChanged.connect(self.list_filter.set_text)
+        self.list_table = self._table("packagesListTable", "Published packages")
+        self.list_table.setModel(self.list_filter)
+        self.list_table.selectionModel().selectionChanged.connect(self._list_selection)
+        self.list_status = named(QLabel(""), "packagesListStatus")
+        layout.addWidget(self.search)
+        layout.addWidget(self.list_table)
+        layout.addWidget(self.list_status)
+        tabs.addTab(listing, "List")
+        detail = QWidget()
+        layout = QVBoxLayout(detail)
+        self.detail_label = named(QLabel("Select a package in the list."), "packagesDetailLabel")
+        self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.files_model = FilesModel()
+        self.files_table = self._table("packagesFilesTable", "Files of the selected package")
+        self.files_table.setModel(self.files_model)
+        self.copy_button = named(QPushButton("Copy URL"), "packagesCopyUrl", "Copy the selected file's URL")
+        self.copy_button.clicked.connect(self._copy_url)
+        layout.addWidget(self.detail_label)
+        layout.addWidget(self.files_table)
+        layout.addWidget(self.copy_button, alignment=Qt.AlignmentFlag.AlignRight)
+        tabs.addTab(detail, "Detail")
+        diff = QWidget()
+        layout = QVBoxLayout(diff)
+        row = QHBoxLayout()
+        self.diff_from = named(QSpinBox(), "packagesDiffFrom", "Older version")
+        self.diff_to = named(QSpinBox(), "packagesDiffTo", "Newer version")
+        for spin in (self.diff_from, self.diff_to):
+            spin.setRange(1, 99_999_999)
+        self.diff_button = named(QPushButton("Compare"), "packagesDiffButton", "Compare the two versions")
+        self.diff_button.clicked.connect(
+            lambda: self.diffRequested.emit(self.diff_from.value(), self.diff_to.value())
+        )
+        row.addWidget(QLabel("From"))
+        row.addWidget(self.diff_from)
+        row.addWidget(QLabel("to"))
+        row.addWidget(self.diff_to)
+        row.addWidget(self.diff_button)
+        row.addStretch(1)
+        self.diff_text = named(QPlainTextEdit(), "packagesDiffText", "Differences")
+        self.diff_text.setReadOnly(True)
+        layout.addLayout(row)
+        layout.addWidget(self.diff_text)
+        tabs.addTab(diff, "Diff")
+        self.browse_tabs = tabs
+        return tabs
+
+    @staticmethod
+    def _table(name: str, accessible: str) -> QTableView:
+        table = named(QTableView(), name, accessible)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.verticalHeader().setVisible(False)
+        return table
+
+    # -- what the presenter calls ---------------------------------------------------------------------
+    def set_target(self, text: str, enabled: bool) -> None:
+        self.target_label.setText(text)
+        for w in (self.drop_area, self.choose_folder, self.choose_zip):
+            w.setEnabled(enabled)
+
+    def show_preflight(self, summary: str | None, rows: list[object] | None = None, index: str = "") -> None:
+        self.preflight_model.set_rows(rows or [])
+        self.preflight_summary.setText(summary or "Drop a bundle to see what will be published.")
+        if index:
+            self.index_edit.setText(index)
+        self.publish_button.setEnabled(bool(rows))
+
+    def set_publishing(self, running: bool) -> None:
+        self.pause_button.setEnabled(running)
+        self.cancel_button.setEnabled(running)
+        self.progress.setVisible(running or self.progress.value() > 0)
+        self.publish_button.setEnabled(not running and bool(self.preflight_model.rows))
+        if not running:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.setText("Pause")
+            self.pause_button.blockSignals(False)
+
+    def show_progress(self, phase: str, done: int, total: int, speed: float, left: float | None,
+                      files: str, current: str) -> None:  # fmt: skip
+        self.progress.setVisible(True)
+        self.progress.setValue(int(1000 * done / total) if total else 1000)
+        eta = f", about {left:.0f} s left" if left is not None else ""
+        self.progress_label.setText(
+            f"{phase}: {human_size(done)} of {human_size(total)} ({files}) at {human_size(speed)}/s{eta}"
+        )
+        self.current_files.setText(current)
+
+    def _pause_toggled(self, checked: bool) -> None:
+        self.pause_button.setText("Resume" if checked else "Pause")
+        (self.pauseRequested if checked else self.resumeRequested).emit()
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Bundle folder")
+        if folder:
+            self.pathsDropped.emit([folder])
+
+    def _choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Bundle zip or files")
+        if files:
+            self.pathsDropped.emit(files)
+
+    def _list_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if indexes:
+            summary = self.list_filter.data(indexes[0], Qt.ItemDataRole.UserRole)
+            self.versionChosen.emit(int(summary.version))
+
+    def _copy_url(self) -> None:
+        rows = self.files_table.selectionModel().selectedRows()
+        if rows:
+            QGuiApplication.clipboard().setText(self.files_model.rows[rows[0].row()].url)
+
+    @staticmethod
+    def local_urls(paths: list[str]) -> list[QUrl]:
+        return [QUrl.fromLocalFile(p) for p in paths]
