@@ -115,7 +115,7 @@ class PackageFilter(QSortFilterProxyModel):
 
     def set_text(self, text: str) -> None:
         self._text = text
-        self.invalidateFilter()
+        self.setFilterFixedString(text)  # re-filters; the match itself is PackageSummary.matches
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
