@@ -130,3 +130,23 @@ def test_endpoints_file_from_up_imports_as_profile(start_up: Starter) -> None:
         proc.terminate()
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+def test_unwritable_endpoints_file_fails_and_stops_the_sandbox(tmp_path: Path) -> None:
+    from io import StringIO
+
+    from hyperota_desktop.cli.main import run
+
+    err = StringIO()
+    before = signal.getsignal(signal.SIGTERM)
+    target = tmp_path / "missing-dir" / "endpoints.json"
+    code = run(
+        ["sandbox", "up", "--endpoints-file", str(target)],
+        lambda args: build_services(resolve_dirs(None)),
+        stdout=StringIO(),
+        stderr=err,
+    )
+    assert code == 5
+    assert "Cannot write the endpoints file" in err.getvalue()
+    assert not target.exists()
+    assert signal.getsignal(signal.SIGTERM) is before  # handlers restored
