@@ -264,3 +264,43 @@ def test_stop_is_idempotent_and_closes_the_port() -> None:
     sandbox.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(url, timeout=2)
+
+
+def test_upload_part_with_wrong_checksum_is_refused(aws: AwsSandbox) -> None:
+    s3 = aws.client("s3")
+    key = "org/app/files/bad-part.bin"
+    upload = s3.create_multipart_upload(Bucket=aws.bucket, Key=key, ChecksumAlgorithm="SHA256")
+    try:
+        with pytest.raises(ClientError) as info:
+            s3.upload_part(
+                Bucket=aws.bucket,
+                Key=key,
+                UploadId=upload["UploadId"],
+                PartNumber=1,
+                Body=b"part",
+                ChecksumSHA256=_b64_sha256(b"another part"),
+            )
+        assert info.value.response["Error"]["Code"] == "BadDigest"
+    finally:
+        s3.abort_multipart_upload(Bucket=aws.bucket, Key=key, UploadId=upload["UploadId"])
+
+
+_RESET_CHILD = """
+from hyperota_desktop.sandbox.aws import AwsSandbox
+first = AwsSandbox.start()
+first.client("s3").put_object(Bucket=first.bucket, Key="k", Body=b"v")
+old_key = first.signing_key_id
+first.stop()
+second = AwsSandbox.start()
+keys = second.client("s3").list_objects_v2(Bucket=second.bucket).get("KeyCount")
+print(keys, second.signing_key_id != old_key)
+second.stop()
+"""
+
+
+def test_last_stop_resets_moto_state() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _RESET_CHILD], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "True"]
