@@ -25,6 +25,7 @@ from hyperota_desktop.services.http import ApiClient, TokenSource
 
 log = logging.getLogger("hyperota.services.keycloak")
 PAGE = 100
+ASK = "Ask an owner of the organisation or a realm administrator for that right."
 REALM_ADMIN_ROLES = frozenset({"realm-admin", "manage-users", "view-users", "query-groups"})
 
 
@@ -116,7 +117,7 @@ class KeycloakAdmin:
         try:
             return await self._api.json(method, path, **kwargs)
         except PermissionDenied as exc:
-            raise PermissionDenied(f"Keycloak refused this: it needs {right}.", hint=exc.message) from exc
+            raise PermissionDenied(f"Keycloak refused this: it needs {right}.", hint=ASK) from exc
 
     async def _paged(self, path: str, right: str, params: dict[str, Any] | None = None) -> AsyncIterator[Any]:
         first = 0
@@ -308,4 +309,4 @@ class KeycloakAdmin:
         try:
             return await self._api.request(method, path, **kwargs)
         except PermissionDenied as exc:
-            raise PermissionDenied(f"Keycloak refused this: it needs {right}.", hint=exc.message) from exc
+            raise PermissionDenied(f"Keycloak refused this: it needs {right}.", hint=ASK) from exc
