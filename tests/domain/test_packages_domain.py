@@ -32,7 +32,7 @@ def test_manifest_round_trip_and_keys() -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"format": 2}, {"index": "missing"}, {"total_size": 1}, {"files": [{"file_path": "x"}]}],
+    [{"format": 2}, {"index": "missing"}, {"total_size": 99}, {"files": [{"file_path": "x"}]}],
 )
 def test_bad_manifests_are_refused(change: dict) -> None:
     data = _m(1, _f("i.js", b"1")).to_dict() | change
