@@ -230,3 +230,19 @@ def test_expired_state_offers_a_new_code(qtbot) -> None:
     assert dialog.new_code_button.isVisible() and dialog.cancel_button.text() == "Close"
     with qtbot.waitSignal(dialog.newCodeRequested):
         dialog.new_code_button.click()
+
+
+def test_next_start_restores_the_user_from_the_keyring(
+    gui: Gui, qtbot, tmp_path: Path, kc: KeycloakEmulator, loop
+) -> None:
+    async def scenario() -> None:
+        await sign_in(gui, kc, "bob")
+        services = build_services(AppDirs.under(tmp_path))  # the next run: same folder, same keyring
+        again = build_gui(services)
+        qtbot.addWidget(again.window)
+        await until(lambda: again.auth.identity is not None, "the restored identity")
+        assert again.window.status_user.text() == "Signed in as bob"
+        await again.auth.wait_idle()
+        await services.sessions.aclose()
+
+    run(loop, scenario)

@@ -24,7 +24,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 from hyperota_desktop.domain.access import Action, Identity, Permission, can
-from hyperota_desktop.domain.errors import HyperOtaError
+from hyperota_desktop.domain.errors import AuthError, HyperOtaError
 from hyperota_desktop.services.auth import AuthEvent, AuthService, LoginStatus
 from hyperota_desktop.services.session import ProfileSession
 from hyperota_desktop.ui.messages import MessageChannel
@@ -185,9 +185,13 @@ class AuthPresenter(QObject):
             return
         try:
             identity = await auth.identity()
-        except HyperOtaError as exc:
+        except AuthError as exc:
             self._set_identity(None)
             self._messages.warning(f"Not signed in: {exc.user_text()}")
+            return
+        except HyperOtaError as exc:  # e.g. server unreachable: the tokens are kept for later
+            self._set_identity(None)
+            self._messages.warning(f"Could not confirm the sign-in: {exc.user_text()}")
             return
         self._set_identity(identity)
 
