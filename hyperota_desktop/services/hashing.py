@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hyperota_desktop.domain.errors import IntegrityError, ValidationError
 from hyperota_desktop.services.bundle_scan import ScannedFile
-from hyperota_desktop.services.transfer import ProgressMeter, TransferControl, run_all
+from hyperota_desktop.services.transfer import ProgressMeter, TransferControl, run_bounded
 from hyperota_desktop.stores.hash_cache import HashCache
 
 CHUNK = 1024 * 1024
@@ -61,20 +61,19 @@ async def hash_files(
     control: TransferControl | None = None,
     concurrency: int = 4,
 ) -> dict[str, Hashed]:
-    """Bundle path → SHA-256 and mtime. hashlib releases the GIL, so files hash in parallel threads."""
-    sem = asyncio.Semaphore(concurrency)
+    """Bundle path → SHA-256 and mtime. hashlib releases the GIL, so files hash in parallel threads
+    (`concurrency` workers, not one task per file: see `transfer.run_bounded`)."""
     result: dict[str, Hashed] = {}
 
     async def one(file: ScannedFile) -> None:
-        async with sem:
-            if control is not None:
-                await control.checkpoint()
-            if meter is not None:
-                meter.file(file.path, 0, file.size, "hashing")
-            result[file.path] = await asyncio.to_thread(_hash_one, file, cache)
-            if meter is not None:
-                meter.file(file.path, file.size, file.size, "done")
-                meter.advance(file.size, file_finished=True)
+        if control is not None:
+            await control.checkpoint()
+        if meter is not None:
+            meter.file(file.path, 0, file.size, "hashing")
+        result[file.path] = await asyncio.to_thread(_hash_one, file, cache)
+        if meter is not None:
+            meter.file(file.path, file.size, file.size, "done")
+            meter.advance(file.size, file_finished=True)
 
-    await run_all([one(file) for file in files])
+    await run_bounded(files, one, concurrency)
     return result

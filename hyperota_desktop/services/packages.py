@@ -318,8 +318,9 @@ class PackageService:
             ctx.data["trying_version"] = version
             await ctx.save()
             try:
+                body = await asyncio.to_thread(manifest.to_json)  # O(files): off the loop
                 await self.storage.put_bytes(
-                    keys.manifest_key(version), manifest.to_json(), content_type="application/json",
+                    keys.manifest_key(version), body, content_type="application/json",
                     if_none_match=True, metadata={"saga": ctx.saga_id}, what=f"Write package {version}",
                 )  # fmt: skip
             except Conflict:
@@ -383,7 +384,7 @@ class PackageService:
                 raw = await self.storage.get_bytes(key, f"Read package {version}")
         else:
             raw = await self.storage.get_bytes(key, f"Read package {version}")
-        manifest = Manifest.from_json(raw)
+        manifest = await asyncio.to_thread(Manifest.from_json, raw)  # O(files): off the loop
         if (manifest.org, manifest.app, manifest.version) != (org, app, version):
             raise IntegrityError(f"Package {version} of {org}/{app} holds the manifest of another package.")
         self._manifests[(org, app, version)] = manifest

@@ -43,7 +43,7 @@ from hyperota_desktop.domain.errors import (
     NotFound,
     PermissionDenied,
 )
-from hyperota_desktop.services.transfer import ProgressMeter, TransferControl, run_all
+from hyperota_desktop.services.transfer import ProgressMeter, TransferControl, run_all, run_bounded
 from hyperota_desktop.stores.upload_checkpoints import PartRecord, UploadCheckpoint, UploadCheckpoints
 
 if TYPE_CHECKING:
@@ -256,8 +256,14 @@ class S3Storage:
         """Upload items (distinct keys) concurrently; an explicit cancel aborts unfinished multiparts."""
         control = control or TransferControl()
         sem = asyncio.Semaphore(self.concurrency)
+
+        async def one(item: UploadItem) -> None:
+            await self._upload_one(item, sem, meter, control)
+
         try:
-            await run_all([self._upload_one(item, sem, meter, control) for item in items])
+            # `concurrency` workers take the items in turn (not one task per item); `sem` still bounds
+            # the requests in flight, multipart parts included.
+            await run_bounded(items, one, self.concurrency)
         except BaseException:
             if control.cancelled:
                 await asyncio.shield(self.abort_uploads([i.key for i in items]))
@@ -326,8 +332,8 @@ class S3Storage:
                 await control.checkpoint()
                 offset = (number - 1) * cp.part_size
                 length = min(cp.part_size, item.size - offset)
-                data = await asyncio.to_thread(_read_range, item.local, offset, length)
-                checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+                # read and checksum in the worker thread: hashing 8 MiB on the loop blocked it
+                data, checksum = await asyncio.to_thread(_read_part, item.local, offset, length)
                 response = await self._call(
                     f"Upload part {number}/{count} of '{item.label}'", client.upload_part,
                     Bucket=self.bucket, Key=item.key, UploadId=cp.upload_id, PartNumber=number, Body=data,
@@ -462,10 +468,11 @@ def _read_verified(item: UploadItem) -> bytes:
     return data
 
 
-def _read_range(path: Path, offset: int, length: int) -> bytes:
+def _read_part(path: Path, offset: int, length: int) -> tuple[bytes, str]:
+    """One part of a file and its base64 SHA-256 (as S3 wants it). Blocking: run in a worker thread."""
     with path.open("rb") as fh:
         fh.seek(offset)
         data = fh.read(length)
     if len(data) != length:
         raise IntegrityError(f"'{path}' became shorter while it was being uploaded.")
-    return data
+    return data, base64.b64encode(hashlib.sha256(data).digest()).decode()

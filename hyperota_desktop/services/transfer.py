@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from hyperota_desktop.domain.errors import Cancelled
+
+T = TypeVar("T")
 
 
 class TransferControl:
@@ -158,3 +160,19 @@ async def run_all(coros: list[Coroutine[Any, Any, None]]) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+async def run_bounded(items: Iterable[T], work: Callable[[T], Awaitable[None]], limit: int) -> None:
+    """`work(item)` for every item, in order, by at most `limit` worker tasks (failure: as `run_all`).
+
+    A few workers instead of one task per item: a bundle of thousands of files no longer parks thousands
+    of tasks (and their futures) on a semaphore. Those long-lived objects made the loop step through
+    them in bursts and, worse, triggered full garbage collections that stop every thread (loop stalls).
+    """
+    pending = iter(items)
+
+    async def worker() -> None:
+        for item in pending:
+            await work(item)
+
+    await run_all([worker() for _ in range(max(1, limit))])
