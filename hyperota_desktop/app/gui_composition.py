@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QTimer
-
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.org_session import open_orgs
@@ -37,7 +35,6 @@ def build_gui(services: AppServices) -> Gui:
     shell.refresh()
     auth = AuthPresenter(window, services.session, messages)
     shell.activeProfileChanged.connect(auth.profile_changed)
-    QTimer.singleShot(0, auth.restore)  # once the event loop runs: who is signed in (keyring)
 
     def active_packages() -> PackageService | None:
         try:

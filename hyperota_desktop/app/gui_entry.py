@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         gui = build_gui(services)
         gui.window.show()
+        loop.call_soon(gui.auth.restore)  # who is signed in (from the keyring), once the loop runs
         app_close = asyncio.Event()
         app.aboutToQuit.connect(app_close.set)
         with loop:

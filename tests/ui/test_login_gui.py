@@ -240,6 +240,7 @@ def test_next_start_restores_the_user_from_the_keyring(
         services = build_services(AppDirs.under(tmp_path))  # the next run: same folder, same keyring
         again = build_gui(services)
         qtbot.addWidget(again.window)
+        again.auth.restore()  # what gui_entry does once the loop runs
         await until(lambda: again.auth.identity is not None, "the restored identity")
         assert again.window.status_user.text() == "Signed in as bob"
         await again.auth.wait_idle()

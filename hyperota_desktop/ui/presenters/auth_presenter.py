@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
@@ -229,6 +230,7 @@ class AuthPresenter(QObject):
         self._apply_gates()
 
     def _apply_gates(self) -> None:
+        self._gates = [g for g in self._gates if shiboken6.isValid(g[0])]  # drop deleted widgets
         for target, action, tooltip in self._gates:
             self._apply_gate(target, action, tooltip)
 
