@@ -85,8 +85,10 @@ class AuthPresenter(QObject):
     def restore(self) -> None:
         """At start and after a profile switch: show who is signed in (from the keyring), if anyone."""
         try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # a window without an asyncio loop (widget tests): nothing to restore with
+            usable = not asyncio.get_running_loop().is_closed()
+        except RuntimeError:
+            usable = False
+        if not usable:  # a window without an asyncio loop (widget tests): nothing to restore with
             log.debug("no running event loop; sign-in state not restored")
             return
         session = self._current()
