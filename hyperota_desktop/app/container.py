@@ -6,7 +6,7 @@ from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.auth import AuthService
 from hyperota_desktop.services.aws_credentials import AwsCredentials
 from hyperota_desktop.services.context import AppServices
-from hyperota_desktop.services.packages import PackageService, open_packages, register_publish_saga
+from hyperota_desktop.services.packages import open_packages
 from hyperota_desktop.services.profiles import ProfileService
 from hyperota_desktop.services.saga import SagaRunner
 from hyperota_desktop.services.session import ProfileSession, Sessions
@@ -30,14 +30,7 @@ def build_services(dirs: AppDirs, *, profile_override: str | None = None) -> App
         sagas=SagaRunner(Journal(dirs.data / "journal.sqlite3")),
         sessions=Sessions(lambda profile: open_session(services, profile)),
     )
-    register_publish_saga(services.sagas, lambda params: _packages_of(services, str(params["profile"])))
     return services
-
-
-def _packages_of(services: AppServices, profile_name: str) -> PackageService:
-    packages = services.session(services.profiles.get(profile_name)).packages
-    assert packages is not None
-    return packages
 
 
 def open_session(services: AppServices, profile: Profile) -> ProfileSession:
@@ -49,7 +42,8 @@ def open_session(services: AppServices, profile: Profile) -> ProfileSession:
         identity = await auth.identity()
         return identity.email or identity.display_name()
 
+    sagas = services.sagas.scoped(profile.name, actor=who)  # features register their kinds on it
     packages = open_packages(
-        profile, lambda: aws.client("s3", config=client_config()), services.sagas, services.dirs, who=who
+        profile, lambda: aws.client("s3", config=client_config()), sagas, services.dirs, who=who
     )
-    return ProfileSession(profile=profile, auth=auth, aws=aws, packages=packages)
+    return ProfileSession(profile=profile, auth=auth, aws=aws, sagas=sagas, packages=packages)

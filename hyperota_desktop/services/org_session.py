@@ -59,7 +59,7 @@ def open_orgs(services: AppServices, profile: Profile | None = None) -> OrgSessi
         delete_prefix=delete_prefix,
         key_prefix=profile.key_prefix,
     )
-    runner = services.sagas
+    runner = session.sagas
     register_org_sagas(runner, lambda: backends)
     register_member_sagas(runner, lambda: backends.keycloak)
 

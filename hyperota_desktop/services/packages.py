@@ -461,5 +461,5 @@ def open_packages(
     return PackageService(
         storage, sagas, HashCache(dirs.cache / "hashes.sqlite3"), cache_dir=dirs.cache,
         key_prefix=profile.key_prefix, public_base_url=profile.public_base_url, who=who,
-        profile_name=profile.name, register_saga=False,
+        profile_name=profile.name,
     )  # fmt: skip

@@ -69,20 +69,43 @@ class SagaFailed(HyperOtaError):
             self.exit_code = cause.exit_code
 
 
+Actor = str | Callable[[], Awaitable[str]]
+
+
 @dataclass
 class SagaRunner:
+    """Runs and reconciles sagas of one scope (a profile): the journal is shared, definitions are not.
+
+    `scoped(profile_name, actor)` gives the runner of one profile session, whose registered kinds are
+    bound to that profile's backends; `reconcile()` only touches sagas of its own scope and kinds.
+    """
+
     journal: Journal
-    actor: str = "unknown"
+    actor: Actor = "unknown"
+    scope: str = ""
     definitions: dict[str, SagaDefinition] = field(default_factory=dict)
+
+    def scoped(self, scope: str, actor: Actor | None = None) -> SagaRunner:
+        return SagaRunner(self.journal, actor if actor is not None else self.actor, scope)
 
     def register(self, definition: SagaDefinition) -> None:
         self.definitions[definition.kind] = definition
 
+    async def _actor_name(self) -> str:
+        if isinstance(self.actor, str):
+            return self.actor
+        try:
+            return await self.actor()
+        except HyperOtaError as exc:  # signed out mid-way: still journal the run
+            log.info("actor unknown for the journal: %s", exc.message)
+            return "unknown"
+
     async def run(self, kind: str, params: dict[str, Any], title: str) -> SagaRecord:
         """Run a saga to completion; on failure compensate and raise SagaFailed (cancel: re-raise)."""
         steps = self.definitions[kind].build(params)
+        actor = await self._actor_name()
         saga_id = await asyncio.to_thread(
-            self.journal.begin, kind, title, self.actor, params, [s.name for s in steps]
+            self.journal.begin, kind, title, actor, params, [s.name for s in steps], self.scope
         )
         ctx = SagaContext(saga_id, params, {}, self.journal)
         try:
@@ -134,18 +157,21 @@ class SagaRunner:
         await asyncio.to_thread(self.journal.finish, ctx.saga_id, "stuck" if stuck else "rolled_back", reason)
 
     async def reconcile(self) -> list[SagaRecord]:
-        """Finish or undo sagas whose process died; leave those of live processes alone."""
+        """Finish or undo this scope's sagas whose process died.
+
+        Sagas held by a live process (the CLI beside the GUI) and kinds this runner does not know (another
+        feature's, registered on its own runner) are left alone.
+        """
         results: list[SagaRecord] = []
-        for record in await asyncio.to_thread(self.journal.list, unfinished_only=True):
+        unfinished = await asyncio.to_thread(self.journal.list, unfinished_only=True, scope=self.scope)
+        for record in unfinished:
+            definition = self.definitions.get(record.kind)
+            if definition is None:
+                log.debug("leaving %s (%s) to the runner that knows its kind", record.id, record.kind)
+                continue
             if not self.journal.claim(record.id):
                 continue  # another live process owns it
             try:
-                definition = self.definitions.get(record.kind)
-                if definition is None:
-                    await asyncio.to_thread(
-                        self.journal.finish, record.id, "stuck", f"unknown operation kind '{record.kind}'"
-                    )
-                    continue
                 steps = definition.build(record.params)
                 ctx = SagaContext(record.id, record.params, dict(record.data), self.journal)
                 if definition.recovery is Recovery.FORWARD and record.status == "running":

@@ -13,6 +13,7 @@ from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.auth import AuthService
 from hyperota_desktop.services.aws_credentials import AwsCredentials
 from hyperota_desktop.services.packages import PackageService
+from hyperota_desktop.services.saga import SagaRunner
 
 
 @dataclass
@@ -20,6 +21,7 @@ class ProfileSession:
     profile: Profile
     auth: AuthService
     aws: AwsCredentials
+    sagas: SagaRunner  # this profile's runner: features register their saga kinds on it
     packages: PackageService | None = None  # None only in sessions built by hand (tests)
 
     async def aclose(self) -> None:

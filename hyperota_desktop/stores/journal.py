@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS steps (
 CREATE INDEX IF NOT EXISTS sagas_by_status ON sagas(status);
 """
 
+_COLUMNS = "id, kind, title, actor, params, data, status, error, created_at, updated_at, scope"
 # Saga statuses: running → done | compensating → rolled_back | stuck (a compensation failed).
 UNFINISHED = ("running", "compensating")
 
@@ -65,11 +66,12 @@ class SagaRecord:
     error: str
     created_at: float
     updated_at: float
+    scope: str = ""  # the profile the saga ran against ("" = not bound to one)
     steps: list[StepRecord] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "kind": self.kind, "title": self.title, "actor": self.actor,
+            "id": self.id, "kind": self.kind, "title": self.title, "actor": self.actor, "scope": self.scope,
             "status": self.status, "error": self.error, "params": self.params,
             "created_at": self.created_at, "updated_at": self.updated_at,
             "steps": [s.__dict__ for s in self.steps],
@@ -87,6 +89,10 @@ class Journal:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(sagas)")}
+            if "scope" not in columns:  # journals written before sagas were scoped by profile
+                db.execute("ALTER TABLE sagas ADD COLUMN scope TEXT NOT NULL DEFAULT ''")
+                db.commit()
         finally:
             db.close()
 
@@ -140,14 +146,22 @@ class Journal:
             self._lock_path(saga_id).unlink(missing_ok=True)
 
     # -- writes ------------------------------------------------------------------------------------
-    def begin(self, kind: str, title: str, actor: str, params: dict[str, Any], step_names: list[str]) -> str:
+    def begin(
+        self,
+        kind: str,
+        title: str,
+        actor: str,
+        params: dict[str, Any],
+        step_names: list[str],
+        scope: str = "",
+    ) -> str:
         saga_id = uuid.uuid4().hex
         self.claim(saga_id)
         now = time.time()
         with self._connect() as db:
             db.execute(
-                "INSERT INTO sagas VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (saga_id, kind, title, actor, json.dumps(params), "{}", "running", "", now, now),
+                f"INSERT INTO sagas ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+                (saga_id, kind, title, actor, json.dumps(params), "{}", "running", "", now, now, scope),
             )
             db.executemany(
                 "INSERT INTO steps (saga_id, idx, name, status) VALUES (?,?,?,?)",
@@ -183,6 +197,7 @@ class Journal:
         record = SagaRecord(
             id=row[0], kind=row[1], title=row[2], actor=row[3], params=json.loads(row[4]),
             data=json.loads(row[5]), status=row[6], error=row[7], created_at=row[8], updated_at=row[9],
+            scope=row[10],
         )  # fmt: skip
         columns = "idx, name, status, error, started_at, finished_at"
         steps = db.execute(f"SELECT {columns} FROM steps WHERE saga_id=? ORDER BY idx", (record.id,))  # noqa: S608
@@ -191,11 +206,20 @@ class Journal:
 
     def get(self, saga_id: str) -> SagaRecord | None:
         with self._connect() as db:
-            row = db.execute("SELECT * FROM sagas WHERE id=?", (saga_id,)).fetchone()
+            row = db.execute(f"SELECT {_COLUMNS} FROM sagas WHERE id=?", (saga_id,)).fetchone()  # noqa: S608
             return self._record(db, row) if row else None
 
-    def list(self, *, limit: int = 200, unfinished_only: bool = False) -> list[SagaRecord]:
-        where = f"WHERE status IN {UNFINISHED!r}" if unfinished_only else ""
+    def list(
+        self, *, limit: int = 200, unfinished_only: bool = False, scope: str | None = None
+    ) -> list[SagaRecord]:
+        clauses, args = [], []
+        if unfinished_only:
+            clauses.append(f"status IN {UNFINISHED!r}")
+        if scope is not None:
+            clauses.append("scope = ?")
+            args.append(scope)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        query = f"SELECT {_COLUMNS} FROM sagas {where} ORDER BY created_at DESC LIMIT ?"  # noqa: S608
         with self._connect() as db:
-            rows = db.execute(f"SELECT * FROM sagas {where} ORDER BY created_at DESC LIMIT ?", (limit,))  # noqa: S608
+            rows = db.execute(query, (*args, limit))
             return [self._record(db, row) for row in rows.fetchall()]

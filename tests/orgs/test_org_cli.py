@@ -89,6 +89,7 @@ def test_mutating_commands_reconcile_first(cli: Any, sb: Any, isolated_home: Pat
             "create the owner/admin/write/read groups",
             "make the creator owner",
         ],
+        scope="sb",  # the profile it ran against
     )
     journal.step(saga_id, 0, "done")
     journal.step(saga_id, 1, "running")

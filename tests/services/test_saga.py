@@ -125,9 +125,31 @@ def _locked_elsewhere(folder: Path, saga_id: str) -> bool:
     return out.stdout.strip() == "held"
 
 
-async def test_unknown_kinds_are_marked_stuck_not_dropped(tmp_path: Path) -> None:
+async def test_unknown_kinds_are_left_for_the_runner_that_knows_them(tmp_path: Path) -> None:
     journal = _start_and_kill(tmp_path, hang=0)
     runner = SagaRunner(Journal(journal))
-    results = await runner.reconcile()
-    assert results == []
-    assert Journal(journal).list()[0].status == "stuck"
+    assert await runner.reconcile() == []
+    assert Journal(journal).list()[0].status == "running"
+    runner.register(definition())
+    assert [r.status for r in await runner.reconcile()] == ["rolled_back"]
+
+
+async def test_scoped_runners_only_reconcile_their_own_profile(tmp_path: Path) -> None:
+    journal = _start_and_kill(tmp_path, hang=1)  # the subprocess runs unscoped ("")
+    other = SagaRunner(Journal(journal)).scoped("staging")
+    other.register(definition())
+    assert await other.reconcile() == []
+    mine = SagaRunner(Journal(journal)).scoped("")
+    mine.register(definition())
+    assert [r.status for r in await mine.reconcile()] == ["rolled_back"]
+
+
+async def test_the_actor_is_asked_when_a_saga_starts_and_the_scope_is_journalled(tmp_path: Path) -> None:
+    async def who() -> str:
+        return "alice@example.com"
+
+    runner = SagaRunner(Journal(tmp_path / "journal.sqlite3")).scoped("prod", actor=who)
+    runner.register(definition())
+    record = await runner.run("demo", {"root": str(tmp_path)}, "demo")
+    assert (record.actor, record.scope) == ("alice@example.com", "prod")
+    assert record.to_dict()["scope"] == "prod"

@@ -57,6 +57,9 @@ def _progress(ctx: CliContext) -> Callable[[ProgressSnapshot], None]:
 
 async def _publish(ctx: CliContext, args: argparse.Namespace) -> int:
     sources = [Path(p) for p in args.path]
+    # A publish that a crash interrupted is rolled forward first, so its parts are not sent again.
+    for record in await ctx.services.session().sagas.reconcile():
+        ctx.info(f"Finished an interrupted operation: {record.title} ({record.status}).")
     result = await _with_packages(
         ctx,
         lambda p: p.publish(
