@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.org_session import open_orgs
@@ -32,6 +33,7 @@ def build_gui(services: AppServices) -> Gui:
     messages = MessageChannel()
     window = MainWindow()
     shell = ShellPresenter(window, services.profiles, messages)
+    messages.connectionChanged.connect(window.set_connection)
     shell.refresh()
     auth = AuthPresenter(window, services.session, messages)
     shell.activeProfileChanged.connect(auth.profile_changed)
@@ -43,7 +45,12 @@ def build_gui(services: AppServices) -> Gui:
             return None
 
     packages_page = PackagesPage()
-    packages = PackagesPresenter(packages_page, active_packages, messages)
+    packages = PackagesPresenter(
+        packages_page,
+        active_packages,
+        messages,
+        lambda org, app: auth.permission(Action.PUBLISH_PACKAGE, org, app),
+    )
     window.set_page("packages", packages_page)
     window.selectionChanged.connect(packages.select)
     shell.activeProfileChanged.connect(lambda _name: packages.select("", ""))
@@ -58,9 +65,11 @@ def build_gui(services: AppServices) -> Gui:
         lambda: open_orgs(services),
         lambda: services.sagas.journal.list(),
         messages,
+        auth.permission,
     )
     window.set_page("members", members_page)
     window.set_page("activity", activity_page)
     auth.identityChanged.connect(orgs.identity_changed)  # signed in: reconcile, then fill the tree
+    auth.identityChanged.connect(lambda _identity: packages.update_permission())
     shell.activeProfileChanged.connect(lambda _name: orgs.identity_changed(None))
     return Gui(window=window, messages=messages, shell=shell, auth=auth, packages=packages, orgs=orgs)

@@ -206,6 +206,7 @@ class Action(StrEnum):
     EDIT_DIMENSIONS = "edit dimensions"
     MANAGE_APP_MEMBERS = "manage the application's members"
     DELETE_APP = "delete the application"
+    MIGRATE_WORKSPACE = "repair the application's workspace"
     VIEW_ORG = "view the organisation"
     CREATE_APP = "create applications"
     MANAGE_ORG_MEMBERS = "manage the organisation's members"
@@ -225,6 +226,7 @@ _REQUIREMENTS: dict[Action, tuple[Scope, AccessLevel]] = {
     Action.EDIT_DIMENSIONS: (Scope.APP, AccessLevel.ADMIN),
     Action.MANAGE_APP_MEMBERS: (Scope.APP, AccessLevel.ADMIN),
     Action.DELETE_APP: (Scope.APP, AccessLevel.ADMIN),
+    Action.MIGRATE_WORKSPACE: (Scope.APP, AccessLevel.ADMIN),
     Action.VIEW_ORG: (Scope.ORG, AccessLevel.READ),
     Action.CREATE_APP: (Scope.ORG, AccessLevel.ADMIN),
     Action.MANAGE_ORG_MEMBERS: (Scope.ORG, AccessLevel.ADMIN),

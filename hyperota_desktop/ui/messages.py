@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
 
-from hyperota_desktop.domain.errors import HyperOtaError
+from hyperota_desktop.domain.errors import BackendUnavailable, HyperOtaError
 
 log = logging.getLogger("hyperota.ui.messages")
 
@@ -26,9 +26,14 @@ def describe_error(exc: BaseException) -> str:
 
 
 class MessageChannel(QObject):
-    """Signals: `posted(level: str, text: str)`."""
+    """Signals: `posted(level: str, text: str)`; `connectionChanged(text: str)` when a backend was
+    reached (`connected`) or turned out unreachable (a BackendUnavailable error)."""
 
     posted = Signal(str, str)
+    connectionChanged = Signal(str)
+
+    def connected(self, where: str) -> None:
+        self.connectionChanged.emit(f"Connected to {where}")
 
     def info(self, text: str) -> None:
         log.info("%s", text)
@@ -40,6 +45,8 @@ class MessageChannel(QObject):
 
     def error(self, exc: BaseException | str) -> None:
         text = exc if isinstance(exc, str) else describe_error(exc)
+        if isinstance(exc, BackendUnavailable):
+            self.connectionChanged.emit(f"Offline: {exc.message}")
         if isinstance(exc, BaseException) and not isinstance(exc, HyperOtaError):
             log.error("unexpected error", exc_info=exc)
         else:

@@ -129,11 +129,27 @@ def test_bob_sees_write_actions_disabled_with_a_reason(gui: Gui, kc: KeycloakEmu
         for action in (publish, release):
             assert not action.isEnabled()
             assert "read access to demo/shop" in action.toolTip() and "write access" in action.toolTip()
+        # The real controls: the packages drop target and the organisation toolbar.
+        drop = gui.packages._page.drop_area  # type: ignore[union-attr]
+        assert not drop.isEnabled() and "need write access" in drop.toolTip()
+        toolbar = gui.orgs.toolbar  # type: ignore[union-attr]
+        await until(lambda: gui.orgs._session is not None, "the organisations to load")  # type: ignore[union-attr]
+        gui.window.selectionChanged.emit("demo", "shop")
+        assert not toolbar.new_org_action.isEnabled() and "org-creator" in toolbar.new_org_action.toolTip()
+        assert not toolbar.new_app_action.isEnabled() and "admin access" in toolbar.new_app_action.toolTip()
+        assert not toolbar.delete_action.isEnabled()
+        assert gui.window.status_connection.text().startswith("Connected to 127.0.0.1")
         gui.auth.sign_out()
         await until(lambda: gui.auth.identity is None, "sign-out")
         assert gui.window.status_user.text() == "Signed out" and not view.isEnabled()
+        assert not drop.isEnabled() and not toolbar.new_org_action.isEnabled()
         await sign_in(gui, kc, "dave")
         assert publish.isEnabled() and release.isEnabled()
+        assert drop.isEnabled() and drop.toolTip() == ""
+        await until(lambda: gui.orgs._session is not None, "the organisations to load")  # type: ignore[union-attr]
+        gui.window.selectionChanged.emit("demo", "shop")
+        assert toolbar.new_org_action.isEnabled()  # dave has the org-creator role
+        assert not toolbar.new_app_action.isEnabled()  # write on demo; creating apps needs admin
 
     run(loop, scenario)
 

@@ -17,6 +17,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QAbstractButton, QLineEdit, QSpinBox, QTabBar, QTableView, QWidget
 
 from hyperota_desktop.app.container import build_services
+from hyperota_desktop.domain.access import Identity, memberships_from_paths
 from hyperota_desktop.app.gui_composition import build_gui
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.stores.dirs import AppDirs
@@ -73,6 +74,14 @@ def test_drop_preflight_publish_and_list(
 
     async def scenario() -> None:
         presenter.select("guiorg", "guiapp")
+        assert not page.drop_area.isEnabled()  # signed out: publishing is gated, and says why
+        assert page.drop_area.toolTip() == "Sign in to publish packages."
+        reader = Identity("u1", "bob", "bob@example.com", memberships_from_paths(["/guiorg/guiapp/read"]))
+        gui.auth._set_identity(reader)
+        assert not page.drop_area.isEnabled() and "need write access" in page.drop_area.toolTip()
+        writer = Identity("u2", "dave", "dave@example.com", memberships_from_paths(["/guiorg/guiapp/write"]))
+        gui.auth._set_identity(writer)
+        assert page.drop_area.isEnabled() and page.drop_area.toolTip() == ""
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(str(root))])
         event = QDropEvent(

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal
@@ -25,7 +26,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 from hyperota_desktop.domain.access import Action, Identity, Permission, can
-from hyperota_desktop.domain.errors import AuthError, HyperOtaError
+from hyperota_desktop.domain.errors import AuthError, BackendUnavailable, HyperOtaError
 from hyperota_desktop.services.auth import AuthEvent, AuthService, LoginStatus
 from hyperota_desktop.services.session import ProfileSession
 from hyperota_desktop.ui.messages import MessageChannel
@@ -176,6 +177,7 @@ class AuthPresenter(QObject):
 
     async def _signed_in(self, auth: AuthService) -> None:
         identity = await auth.identity()
+        self._messages.connected(urlsplit(auth.profile.issuer).netloc)
         self._set_identity(identity)
         self._messages.info(f"Signed in as {identity.display_name()}.")
         notice = await asyncio.to_thread(auth.persistence_notice)
@@ -194,8 +196,12 @@ class AuthPresenter(QObject):
             return
         except HyperOtaError as exc:  # e.g. server unreachable: the tokens are kept for later
             self._set_identity(None)
-            self._messages.warning(f"Could not confirm the sign-in: {exc.user_text()}")
+            if isinstance(exc, BackendUnavailable):
+                self._messages.error(exc)  # also marks the connection offline
+            else:
+                self._messages.warning(f"Could not confirm the sign-in: {exc.user_text()}")
             return
+        self._messages.connected(urlsplit(auth.profile.issuer).netloc)
         self._set_identity(identity)
 
     async def _sign_out(self, auth: AuthService) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog
 
-from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.access import AccessLevel, Action, Permission
 from hyperota_desktop.domain.membership import MemberScope, parse_level
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.services.org_session import OrgSession
@@ -44,12 +44,15 @@ class OrgsPresenter(QObject):
         open_orgs: Callable[[], OrgSession],
         journal: Callable[[], list[Any]],
         messages: MessageChannel,
+        permission: Callable[[Action, str, str], Permission] | None = None,
     ) -> None:
         super().__init__(window)
         self.window, self.toolbar = window, toolbar
         self.members_page, self.activity_page = members_page, activity_page
         self._open_orgs, self._journal, self._messages = open_orgs, journal, messages
         self._session: OrgSession | None = None
+        # Without a permission source (page tests) every action is allowed; the services still check.
+        self._permission = permission or (lambda _action, _org, _app: Permission(True))
         self._selection = ("", "")
         self._apps: dict[str, list[Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -253,12 +256,20 @@ class OrgsPresenter(QObject):
             self._spawn(self.load_members(), "members-load")
 
     def _update_actions(self) -> None:
+        """Enable each action only when it applies to the selection and the person may do it."""
         org, app = self._selection
         signed_in = self._session is not None
-        self.toolbar.new_org_action.setEnabled(signed_in)
-        self.toolbar.new_app_action.setEnabled(signed_in and bool(org))
-        self.toolbar.delete_action.setEnabled(signed_in and bool(org))
-        self.toolbar.migrate_action.setEnabled(signed_in and bool(app))
+        delete = Action.DELETE_APP if app else Action.DELETE_ORG
+        for action, needs, applies in (
+            (self.toolbar.new_org_action, Action.CREATE_ORG, True),
+            (self.toolbar.new_app_action, Action.CREATE_APP, bool(org)),
+            (self.toolbar.delete_action, delete, bool(org)),
+            (self.toolbar.migrate_action, Action.MIGRATE_WORKSPACE, bool(app)),
+        ):
+            permission = self._permission(needs, org, app)
+            action.setEnabled(signed_in and applies and permission.allowed)
+            why = "" if permission.allowed else permission.reason
+            action.setToolTip(why or action.text())
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         try:

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from hyperota_desktop.domain.access import Permission
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.services.packages import PackageService, Preflight
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
@@ -30,12 +31,18 @@ class PackagesPresenter(QObject):
     published = Signal(int)
 
     def __init__(
-        self, page: PackagesPage, packages: Callable[[], PackageService | None], messages: MessageChannel
+        self,
+        page: PackagesPage,
+        packages: Callable[[], PackageService | None],
+        messages: MessageChannel,
+        permission: Callable[[str, str], Permission] | None = None,
     ) -> None:
         super().__init__(page)
         self._page = page
         self._packages = packages
         self._messages = messages
+        # Without a permission source (page tests) publishing is allowed; S3 and the services still check.
+        self._permission = permission or (lambda _org, _app: Permission(True))
         self._tasks: set[asyncio.Task[Any]] = set()
         self._list_task: asyncio.Task[Any] | None = None
         self.org = ""
@@ -63,7 +70,13 @@ class PackagesPresenter(QObject):
             self._page.list_model.reset([], 0)
             return
         self._page.set_target(f"Packages of {org}/{app}", True)
+        self.update_permission()
         self.refresh()
+
+    def update_permission(self) -> None:
+        """Re-check whether the signed-in person may publish to the selected application."""
+        permission = self._permission(self.org, self.app)
+        self._page.set_permission(permission.allowed, permission.reason)
 
     def refresh(self) -> None:
         if self._list_task is not None:

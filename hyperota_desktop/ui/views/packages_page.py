@@ -79,6 +79,7 @@ class PackagesPage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("packagesPage")
+        self._allowed, self._denied_reason, self._target_enabled = True, "", False
         outer = QVBoxLayout(self)
         self.target_label = named(QLabel("Select an application on the left."), "packagesTarget")
         outer.addWidget(self.target_label)
@@ -210,23 +211,35 @@ class PackagesPage(QWidget):
         return table
 
     # -- what the presenter calls ---------------------------------------------------------------------
+    def set_permission(self, allowed: bool, reason: str = "") -> None:
+        """Whether the signed-in person may publish here; `reason` says why not (tooltip)."""
+        self._allowed, self._denied_reason = allowed, reason
+        for w in (self.drop_area, self.choose_folder, self.choose_zip, self.publish_button):
+            w.setToolTip("" if allowed else reason)
+        self.set_target(self.target_label.text(), self._target_enabled)
+
     def set_target(self, text: str, enabled: bool) -> None:
         self.target_label.setText(text)
+        self._target_enabled = enabled
         for w in (self.drop_area, self.choose_folder, self.choose_zip):
-            w.setEnabled(enabled)
+            w.setEnabled(enabled and self._allowed)
+        self.publish_button.setEnabled(self._can_publish())
+
+    def _can_publish(self, running: bool = False) -> bool:
+        return self._allowed and self._target_enabled and not running and bool(self.preflight_model.rows)
 
     def show_preflight(self, summary: str | None, rows: list[object] | None = None, index: str = "") -> None:
         self.preflight_model.set_rows(rows or [])
         self.preflight_summary.setText(summary or "Drop a bundle to see what will be published.")
         if index:
             self.index_edit.setText(index)
-        self.publish_button.setEnabled(bool(rows))
+        self.publish_button.setEnabled(self._can_publish())
 
     def set_publishing(self, running: bool) -> None:
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
         self.progress.setVisible(running or self.progress.value() > 0)
-        self.publish_button.setEnabled(not running and bool(self.preflight_model.rows))
+        self.publish_button.setEnabled(self._can_publish(running))
         if not running:
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
