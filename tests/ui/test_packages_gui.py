@@ -17,8 +17,8 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QAbstractButton, QLineEdit, QSpinBox, QTabBar, QTableView, QWidget
 
 from hyperota_desktop.app.container import build_services
-from hyperota_desktop.domain.access import Identity, memberships_from_paths
 from hyperota_desktop.app.gui_composition import build_gui
+from hyperota_desktop.domain.access import Identity, memberships_from_paths
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
