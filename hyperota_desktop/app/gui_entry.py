@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -61,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         gui = build_gui(services)
         gui.window.show()
+        # Start-up objects (Qt wrappers, boto3/botocore models) live for the whole run: moving them out of
+        # the collector's reach keeps full collections short, which would otherwise stall the UI.
+        gc.freeze()
         loop.call_soon(gui.auth.restore)  # who is signed in (from the keyring), once the loop runs
         app_close = asyncio.Event()
         app.aboutToQuit.connect(app_close.set)
