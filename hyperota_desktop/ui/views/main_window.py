@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("statusBar")
         self.status_profile = named(QLabel("No profile"), "statusProfile", "Active profile")
         self.status_user = named(QLabel("Signed out"), "statusUser", "Signed-in user")
-        self.status_connection = named(QLabel("Offline"), "statusConnection", "Connection state")
+        self.status_connection = named(QLabel("Not connected"), "statusConnection", "Connection state")
         for label in (self.status_profile, self.status_user, self.status_connection):
             bar.addPermanentWidget(label)
 
