@@ -45,8 +45,12 @@ lint: $(STAMP)
 test: system-deps $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
+# The publish benchmark compares against `aws s3 sync`: the AWS CLI goes in its own venv (it pins botocore).
+AWSCLI_VENV := .venv-awscli
 bench: system-deps $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks
+	@command -v aws >/dev/null || test -x $(AWSCLI_VENV)/bin/aws || \
+		{ python3 -m venv $(AWSCLI_VENV) && $(AWSCLI_VENV)/bin/pip install --quiet awscli; }
+	PATH="$$PATH:$(CURDIR)/$(AWSCLI_VENV)/bin" QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks
 
 sandbox: $(STAMP)
 	$(VENV)/bin/hyperota sandbox up
