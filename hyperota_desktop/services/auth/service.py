@@ -79,6 +79,7 @@ class AuthService:
         self._config: OidcConfig | None = None
         self._validator: TokenValidator | None = None
         self._lock = asyncio.Lock()
+        self._load_lock = asyncio.Lock()  # the first callers after start all wait for the keyring read
         self._loaded = False
         self._access: str | None = None
         self._refresh: str | None = None
@@ -142,7 +143,15 @@ class AuthService:
         self._loop = asyncio.get_running_loop()
         if self._loaded:
             return
-        self._loaded = True
+        async with self._load_lock:
+            if self._loaded:
+                return
+            try:
+                await self._load_stored()
+            finally:
+                self._loaded = True
+
+    async def _load_stored(self) -> None:
         if self._env_token is not None:
             self._refresh = self._env_token
             return

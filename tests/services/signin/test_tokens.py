@@ -90,6 +90,16 @@ async def test_twenty_concurrent_callers_near_expiry_share_one_refresh(
     assert counter.count("/token", "grant_type=refresh_token") - before == 1
 
 
+async def test_twenty_concurrent_first_calls_after_start_wait_for_the_keyring(
+    make_auth, kc, memory_keyring, fake_time
+) -> None:
+    await sign_in(make_auth(), kc, "alice")
+    again = make_auth()  # a new run: pages and the status bar ask for a token at the same moment
+    tokens = await asyncio.gather(*(again.access_token() for _ in range(20)))
+    assert len(set(tokens)) == 1
+    assert again.refresh_count == 0  # the stored access token was used, read once
+
+
 async def test_refresh_failure_asks_to_sign_in_again(make_auth, kc, memory_keyring, fake_time) -> None:
     auth = make_auth()
     events: list[AuthEvent] = []
