@@ -17,6 +17,7 @@ from hyperota_desktop.domain.errors import ValidationError
 # Hermes bytecode files start with this 8-byte magic (0x1F1903C103BC1FC6, little-endian).
 HERMES_MAGIC = bytes.fromhex("c61fbc03c103191f")
 RN_INDEX_NAMES = ("index.android.bundle", "main.jsbundle")
+_SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".bundle", ".jsbundle", ".hbc")
 
 
 class BundleKind(StrEnum):
@@ -53,6 +54,18 @@ class BundleLayout:
     index: str
     platform: str = ""  # "android" | "ios" | "" when unknown
     warnings: tuple[str, ...] = ()
+
+
+class IndexRequired(ValidationError):
+    """The bundle is fine but its index is not clear: the person must pick one of `files`.
+
+    `candidates` are the likely ones (bundles of several platforms), `files` every path of the bundle.
+    """
+
+    def __init__(self, message: str, *, hint: str, candidates: tuple[str, ...], files: tuple[str, ...]):
+        super().__init__(message, hint=hint)
+        self.candidates = candidates
+        self.files = files
 
 
 @dataclass
@@ -207,14 +220,18 @@ def recognise(
     elif len(candidates) == 1:
         chosen = candidates[0]
     elif not candidates:
-        raise ValidationError(
+        raise IndexRequired(
             "No index file found: this is not a React Native, Expo or Hermes output.",
             hint="Choose the index (entry bundle) file yourself (--index FILE).",
+            candidates=tuple(sorted(p for p in paths if p.endswith(_SCRIPT_SUFFIXES))),
+            files=tuple(sorted(paths)),
         )
     else:
-        raise ValidationError(
+        raise IndexRequired(
             f"Several possible index files: {', '.join(candidates[:5])}.",
             hint="Choose the one this package is for (--index FILE).",
+            candidates=tuple(candidates),
+            files=tuple(sorted(paths)),
         )
     if is_hermes_bytecode(heads.get(chosen, b"")):
         if kind is BundleKind.GENERIC:

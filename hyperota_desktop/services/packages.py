@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -87,6 +88,18 @@ class Preflight:
     @property
     def warnings(self) -> tuple[str, ...]:
         return self.bundle.layout.warnings
+
+    @property
+    def fingerprint(self) -> str:
+        """What the person confirmed: the index and every file's path, size and SHA-256."""
+        return content_fingerprint(self.bundle.index, self.rows)
+
+
+def content_fingerprint(index: str, rows: tuple[PreflightRow, ...]) -> str:
+    h = hashlib.sha256(f"{index}\n".encode())
+    for r in sorted(rows, key=lambda r: r.path):
+        h.update(f"{r.path}\0{r.size}\0{r.sha256}\n".encode())
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -201,7 +214,10 @@ class PackageService:
         tag: str | None = None,
         progress: ProgressCallback | None = None,
         control: TransferControl | None = None,
+        expected: str | None = None,
     ) -> PublishResult:
+        """Publish `sources`; with `expected` (a `Preflight.fingerprint`), only if the bundle is still
+        exactly what the person confirmed (else ValidationError, nothing uploaded)."""
         if tag is not None:
             check_tag(tag)
         if not self.storage.bucket:
@@ -217,7 +233,7 @@ class PackageService:
             "org": org, "app": app, "sources": [str(p.resolve()) for p in sources], "index": index,
             "tag": tag, "bucket": self.storage.bucket, "key_prefix": self.key_prefix,
             "started_at": time.time(), "run": token, "profile": self.profile_name,
-            "created_by": created_by,
+            "created_by": created_by, "expected": expected,
         }  # fmt: skip
         self._live[token] = _LiveRun(progress, control or TransferControl())
         try:
@@ -255,6 +271,14 @@ class PackageService:
             org, app, [Path(s) for s in p["sources"]], index=p.get("index"), progress=live.progress,
             control=live.control,
         )  # fmt: skip
+        expected = p.get("expected")
+        if expected and pre.fingerprint != expected:
+            discard_extraction(pre.bundle)
+            raise ValidationError(
+                "The bundle changed since it was checked: it is not what you confirmed. "
+                "Nothing was uploaded.",
+                hint="Drop it again, check the pre-flight and confirm.",
+            )
         keys = self.keys(org, app)
         items: dict[str, UploadItem] = {}
         for row, f in zip(pre.rows, pre.bundle.files, strict=True):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hyperota_desktop.domain.bundles import BundleKind, Limits
+from hyperota_desktop.domain.bundles import BundleKind, IndexRequired, Limits
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.services.bundle_scan import scan_sync
 from tests.support import bundles
@@ -57,12 +57,25 @@ def test_hermes_bytecode_by_magic(tmp_path: Path) -> None:
 
 def test_generic_folder_needs_a_chosen_index(tmp_path: Path) -> None:
     root = bundles.generic(tmp_path / "g")
-    with pytest.raises(ValidationError, match="No index file"):
+    with pytest.raises(IndexRequired, match="No index file") as info:
         _scan(root, tmp_path)
+    assert info.value.files == ("entry.js", "lib/a.js", "lib/b.js")  # what a picker offers
+    assert info.value.candidates == ("entry.js", "lib/a.js", "lib/b.js")
     bundle = _scan(root, tmp_path, index="entry.js")
     assert bundle.layout.kind is BundleKind.GENERIC and bundle.index == "entry.js"
     with pytest.raises(ValidationError, match="not in the bundle"):
         _scan(root, tmp_path, index="missing.js")
+
+
+def test_several_index_candidates_name_them_for_a_picker(tmp_path: Path) -> None:
+    root = bundles.write(
+        tmp_path / "both", {"index.android.bundle": b"a", "main.jsbundle": b"i", "x.png": b"p"}
+    )
+    with pytest.raises(IndexRequired, match="Several possible index files") as info:
+        _scan(root, tmp_path)
+    assert info.value.candidates == ("index.android.bundle", "main.jsbundle")
+    assert info.value.files == ("index.android.bundle", "main.jsbundle", "x.png")
+    assert _scan(root, tmp_path, index="main.jsbundle").layout.platform == "ios"
 
 
 def test_zip_of_react_native_output_and_loose_files(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hyperota_desktop.domain.errors import Cancelled, IntegrityError, NotFound
+from hyperota_desktop.domain.errors import Cancelled, IntegrityError, NotFound, ValidationError
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.services.saga import SagaFailed
 from hyperota_desktop.services.storage import UploadItem, b64_of_hex
@@ -89,6 +89,23 @@ async def test_second_publish_sends_nothing_and_one_change_sends_one_file(
     diff = await service.diff("acme", app, 2, 3)
     assert [c.file_path for c in diff.changed] == ["index.android.bundle"]
     assert not diff.added and not diff.removed and diff.download_bytes == third.bytes_uploaded
+
+
+async def test_publish_sends_only_what_was_confirmed(aws: AwsSandbox, tmp_path: Path, request) -> None:
+    app = _app(request)
+    counter = WireCounter()
+    service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
+    root = bundles.react_native(tmp_path / "rn")
+    pre = await service.preflight("acme", app, [root])
+    (root / "raw/sound.mp3").write_bytes(b"swapped after the pre-flight")
+    with pytest.raises(SagaFailed, match="not what you confirmed") as info:
+        await service.publish("acme", app, [root], expected=pre.fingerprint)
+    assert isinstance(info.value.cause, ValidationError) and int(info.value.exit_code) == 5
+    assert counter.calls["PutObject"] == 0 and counter.calls["CreateMultipartUpload"] == 0
+    assert await service.list_versions("acme", app) == []
+    checked = await service.preflight("acme", app, [root])
+    result = await service.publish("acme", app, [root], expected=checked.fingerprint)
+    assert result.version == 1 and result.bytes_uploaded == checked.bytes_to_send
 
 
 async def test_concurrent_publishers_get_distinct_versions(aws: AwsSandbox, tmp_path: Path, request) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zipfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 import qasync
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QAbstractButton, QLineEdit, QSpinBox, QTabBar, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QSpinBox, QTabBar, QTableView, QWidget
 
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import build_gui
@@ -48,9 +49,25 @@ async def until(condition: Callable[[], object], what: str, timeout: float = 30.
         await asyncio.sleep(0.05)
 
 
-def test_drop_preflight_publish_and_list(
-    qtbot, tmp_path: Path, aws: AwsSandbox, loop, artifacts_dir: Path
-) -> None:
+def _drop(page, paths: list[Path]) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    page.drop_area.dropEvent(event)
+
+
+def _writer(gui, org: str, app: str) -> None:
+    who = Identity("u2", "dave", "dave@example.com", memberships_from_paths([f"/{org}/{app}/write"]))
+    gui.auth._set_identity(who)
+
+
+def _build(tmp_path: Path, aws: AwsSandbox, qtbot):
     services = build_services(AppDirs.under(tmp_path / "home"))
     endpoints = {
         "issuer": "http://127.0.0.1:9/realms/hyperota", "client_id": "hyperota-desktop",
@@ -65,6 +82,13 @@ def test_drop_preflight_publish_and_list(
     gui = build_gui(services)
     qtbot.addWidget(gui.window)
     gui.window.show()
+    return services, gui
+
+
+def test_drop_preflight_publish_and_list(
+    qtbot, tmp_path: Path, aws: AwsSandbox, loop, artifacts_dir: Path
+) -> None:
+    services, gui = _build(tmp_path, aws, qtbot)
     presenter = gui.packages
     assert presenter is not None
     page = presenter._page
@@ -79,26 +103,22 @@ def test_drop_preflight_publish_and_list(
         reader = Identity("u1", "bob", "bob@example.com", memberships_from_paths(["/guiorg/guiapp/read"]))
         gui.auth._set_identity(reader)
         assert not page.drop_area.isEnabled() and "need write access" in page.drop_area.toolTip()
-        writer = Identity("u2", "dave", "dave@example.com", memberships_from_paths(["/guiorg/guiapp/write"]))
-        gui.auth._set_identity(writer)
+        _writer(gui, "guiorg", "guiapp")
         assert page.drop_area.isEnabled() and page.drop_area.toolTip() == ""
-        mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(root))])
-        event = QDropEvent(
-            QPointF(5, 5),
-            Qt.DropAction.CopyAction,
-            mime,
-            Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier,
-        )
-        page.drop_area.dropEvent(event)
+        _drop(page, [root])
         await until(lambda: page.preflight_model.rowCount() == 4, "the pre-flight table")
         assert "4 new" in page.preflight_summary.text() and "will be sent" in page.preflight_summary.text()
-        assert page.index_edit.text() == "index.android.bundle"
+        assert page.index_picker.currentText() == "index.android.bundle"
         assert page.publish_button.isEnabled()
         gui.window.grab().save(str(artifacts_dir / "packages-preflight.png"))
         page.tag_edit.setText("beta")
-        page.publish_button.click()
+        page.publish_button.click()  # asks first: nothing is sent before the person confirms
+        assert page.confirm_panel.isVisibleTo(page) and "uploading" not in page.progress_label.text()
+        text = page.confirm_label.text()
+        assert "guiorg/guiapp" in text and "tagged 'beta'" in text and "4 file(s)" in text
+        assert "will be uploaded" in text
+        assert aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="guiorg/")["KeyCount"] == 0
+        page.confirm_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "the new version in the list")
         row = page.list_model.rows[0]
         assert (row.version, row.tags, row.file_count) == (1, ("beta",), 4)
@@ -118,6 +138,85 @@ def test_drop_preflight_publish_and_list(
     loop.run_until_complete(run())
 
 
+def test_generic_folder_index_is_picked_from_the_bundle_files(
+    qtbot, tmp_path: Path, aws: AwsSandbox, loop
+) -> None:
+    services, gui = _build(tmp_path, aws, qtbot)
+    presenter = gui.packages
+    assert presenter is not None
+    page = presenter._page
+    root = bundles.generic(tmp_path / "g")
+    posted: list[tuple[str, str]] = []
+    gui.messages.posted.connect(lambda level, text: posted.append((level, text)))
+
+    async def scenario() -> None:
+        presenter.select("guiorg", "generic")
+        _writer(gui, "guiorg", "generic")
+        _drop(page, [root])
+        await until(lambda: page.index_picker.count() > 0, "the index picker")
+        assert (
+            "Choose the index" in page.preflight_summary.text()
+            and "--index" not in page.preflight_summary.text()
+        )
+        assert not [text for _level, text in posted if "index" in text]  # a question, not an error
+        assert page.index_picker.isEnabled() and page.index_picker.currentIndex() == -1
+        assert not page.publish_button.isEnabled()
+        choices = [page.index_picker.itemText(i) for i in range(page.index_picker.count())]
+        assert [c for c in choices if c] == ["entry.js", "lib/a.js", "lib/b.js"]
+        page.index_picker.setCurrentIndex(choices.index("entry.js"))
+        page.index_picker.activated.emit(choices.index("entry.js"))
+        await until(lambda: page.preflight_model.rowCount() == 3, "the pre-flight with the chosen index")
+        assert (
+            page.index_picker.currentText() == "entry.js"
+            and "index entry.js" in page.preflight_summary.text()
+        )
+        assert [r.is_index for r in page.preflight_model.rows] == [True, False, False]
+        page.publish_button.click()
+        assert "index entry.js" in page.confirm_label.text()
+        page.back_button.click()  # changing one's mind sends nothing
+        assert not page.confirm_panel.isVisibleTo(page)
+        await presenter.wait_idle()
+        assert aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="guiorg/generic/")["KeyCount"] == 0
+        page.publish_button.click()
+        page.confirm_button.click()
+        await until(lambda: page.list_model.rowCount() == 1, "the new version in the list")
+        assert page.list_model.rows[0].index == "entry.js"
+        await presenter.wait_idle()
+        await services.sessions.aclose()
+
+    loop.run_until_complete(scenario())
+
+
+def test_refused_bundle_says_why_and_uploads_nothing(qtbot, tmp_path: Path, aws: AwsSandbox, loop) -> None:
+    services, gui = _build(tmp_path, aws, qtbot)
+    presenter = gui.packages
+    assert presenter is not None
+    page = presenter._page
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr("index.android.bundle", b"js")
+        zf.writestr("../escape.js", b"x")
+    posted: list[tuple[str, str]] = []
+    gui.messages.posted.connect(lambda level, text: posted.append((level, text)))
+
+    async def scenario() -> None:
+        presenter.select("guiorg", "refused")
+        _writer(gui, "guiorg", "refused")
+        _drop(page, [bad])
+        await until(lambda: "Refused" in page.preflight_summary.text(), "the refusal")
+        await presenter.wait_idle()
+        assert (
+            "nothing was uploaded" in page.preflight_summary.text()
+            and "'..'" in page.preflight_summary.text()
+        )
+        assert any(level == "error" and "'..'" in text for level, text in posted)
+        assert page.preflight_model.rowCount() == 0 and not page.publish_button.isEnabled()
+        assert aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="guiorg/refused/")["KeyCount"] == 0
+        await services.sessions.aclose()
+
+    loop.run_until_complete(scenario())
+
+
 def test_every_interactive_widget_on_the_page_is_named(qtbot) -> None:
     from hyperota_desktop.ui.views.packages_page import PackagesPage
 
@@ -127,6 +226,6 @@ def test_every_interactive_widget_on_the_page_is_named(qtbot) -> None:
         qt_part = isinstance(widget.parent(), QTabBar | QLineEdit | QTableView)
         if widget.objectName().startswith("qt_") or qt_part:
             continue  # Qt parts: spin box edit, tab arrows, clear and corner buttons
-        if isinstance(widget, QAbstractButton | QLineEdit | QTableView | QSpinBox):
+        if isinstance(widget, QAbstractButton | QLineEdit | QTableView | QSpinBox | QComboBox):
             assert widget.objectName(), widget
             assert widget.accessibleName(), widget.objectName()

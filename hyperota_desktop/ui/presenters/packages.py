@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from hyperota_desktop.domain.access import Permission
+from hyperota_desktop.domain.bundles import IndexRequired
 from hyperota_desktop.domain.errors import HyperOtaError
+from hyperota_desktop.domain.packages import check_tag
 from hyperota_desktop.services.packages import PackageService, Preflight
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
@@ -48,10 +51,13 @@ class PackagesPresenter(QObject):
         self.org = ""
         self.app = ""
         self._sources: list[Path] = []
+        self._tag = ""
         self.preflight: Preflight | None = None
         self.control: TransferControl | None = None
         page.pathsDropped.connect(self.dropped)
-        page.publishRequested.connect(self.publish)
+        page.indexChosen.connect(self.choose_index)
+        page.publishRequested.connect(self.review)
+        page.publishConfirmed.connect(self.publish)
         page.pauseRequested.connect(lambda: self.control and self.control.pause())
         page.resumeRequested.connect(lambda: self.control and self.control.resume())
         page.cancelRequested.connect(lambda: self.control and self.control.cancel())
@@ -89,16 +95,40 @@ class PackagesPresenter(QObject):
             self._messages.warning("Select an application first, then drop the bundle.")
             return
         self._sources = [Path(p) for p in paths]
-        self._page.index_edit.clear()
+        self.preflight = None
         self._spawn(self._preflight(None), "package-preflight")
 
-    def publish(self, index: str, tag: str) -> None:
-        if not self._sources or not self.app:
+    def choose_index(self, index: str) -> None:
+        """The person picked the index file: check the bundle again with it (hashes are cached)."""
+        if not self._sources or (self.preflight is not None and index == self.preflight.bundle.index):
             return
-        if self.preflight is not None and index and index != self.preflight.bundle.index:
-            self._spawn(self._preflight(index), "package-preflight")  # index changed: check again first
+        self._spawn(self._preflight(index), "package-preflight")
+
+    def review(self, tag: str) -> None:
+        """Publish clicked: say exactly what will be published and sent, and wait for the confirmation."""
+        pre = self.preflight
+        if pre is None or not self.app:
             return
-        self._spawn(self._publish(index or None, tag or None), "package-publish")
+        try:
+            if tag:
+                check_tag(tag)
+        except HyperOtaError as exc:
+            self._messages.error(exc)
+            return
+        self._tag = tag
+        tagged = f", tagged '{tag}'" if tag else ""
+        self._page.ask_confirmation(
+            f"Publish a new version of {self.org}/{self.app}{tagged}: {len(pre.rows)} file(s), "
+            f"{human_size(pre.total_size)}, index {pre.bundle.index}. {pre.new_files} file(s), "
+            f"{human_size(pre.bytes_to_send)} will be uploaded; the rest is already stored."
+        )
+
+    def publish(self) -> None:
+        """The person confirmed: publish exactly the checked bundle (refused if it changed since)."""
+        pre = self.preflight
+        if pre is None or not self._sources or not self.app:
+            return
+        self._spawn(self._publish(pre, self._tag or None), "package-publish")
 
     async def wait_idle(self) -> None:
         while self._tasks:
@@ -121,15 +151,20 @@ class PackagesPresenter(QObject):
         self._page.list_model.append(page.items, page.total)
 
     async def _preflight(self, index: str | None) -> None:
+        self.preflight = None
         self._page.show_preflight("Checking the bundle…")
-        self.control = TransferControl()
         try:
             pre = await self._service().preflight(
-                self.org, self.app, self._sources, index=index, progress=self._progress, control=self.control
+                self.org, self.app, self._sources, index=index, progress=self._progress
             )
+        except IndexRequired as exc:
+            self._page.show_preflight(
+                f"{exc.message} Choose the index (entry bundle) file in the list below."
+            )
+            self._page.set_index_choices(list(exc.candidates), list(exc.files), "")
+            return
         except HyperOtaError as exc:
-            self.preflight = None
-            self._page.show_preflight(f"Refused: {exc.user_text()}")
+            self._page.show_preflight(f"Refused, nothing was uploaded: {exc.user_text()}")
             raise
         self.preflight = pre
         warnings = "".join(f"\n⚠ {w}" for w in pre.warnings)
@@ -140,7 +175,7 @@ class PackagesPresenter(QObject):
         )
         self._page.show_preflight(summary, list(pre.rows), pre.bundle.index)
 
-    async def _publish(self, index: str | None, tag: str | None) -> None:
+    async def _publish(self, pre: Preflight, tag: str | None) -> None:
         self.control = TransferControl()
         self._page.set_publishing(True)
         task = asyncio.current_task()
@@ -148,9 +183,16 @@ class PackagesPresenter(QObject):
             self.control.attach(task)
         try:
             result = await self._service().publish(
-                self.org, self.app, self._sources, index=index, tag=tag, progress=self._progress,
-                control=self.control,
+                self.org, self.app, self._sources, index=pre.bundle.index, tag=tag, progress=self._progress,
+                control=self.control, expected=pre.fingerprint,
             )  # fmt: skip
+        except (HyperOtaError, asyncio.CancelledError):
+            if self.control.cancelled:
+                self._messages.info("Publish cancelled; its unfinished uploads were aborted.")
+            if not isinstance(sys.exception(), asyncio.CancelledError) or self.control.cancelled:
+                # Show the bundle as it is now (stored meanwhile; refused if it changed) before a retry.
+                self._spawn(self._preflight(pre.bundle.index), "package-preflight")
+            raise
         finally:
             self._page.set_publishing(False)
         self._messages.info(

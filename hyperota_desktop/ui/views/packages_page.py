@@ -2,7 +2,9 @@
 
 A view only. Signals (the presenter listens):
 - `pathsDropped(list)`: local paths dropped or chosen (folder, .zip or files).
-- `publishRequested(str, str)`: index file ("" = recognised) and tag ("" = none), after the pre-flight.
+- `indexChosen(str)`: the person picked the index file in the picker (check the bundle again with it).
+- `publishRequested(str)`: tag ("" = none); the presenter asks for confirmation (`ask_confirmation`).
+- `publishConfirmed()`: the person confirmed the publish summary.
 - `pauseRequested()`, `resumeRequested()`, `cancelRequested()`: the running publish.
 - `versionChosen(int)`: a package selected in the list; `diffRequested(int, int)`.
 """
@@ -13,6 +15,7 @@ from PySide6.QtCore import QItemSelection, Qt, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -69,7 +72,9 @@ class DropArea(QFrame):
 
 class PackagesPage(QWidget):
     pathsDropped = Signal(list)
-    publishRequested = Signal(str, str)
+    indexChosen = Signal(str)
+    publishRequested = Signal(str)
+    publishConfirmed = Signal()
     pauseRequested = Signal()
     resumeRequested = Signal()
     cancelRequested = Signal()
@@ -80,6 +85,7 @@ class PackagesPage(QWidget):
         super().__init__()
         self.setObjectName("packagesPage")
         self._allowed, self._denied_reason, self._target_enabled = True, "", False
+        self._running = False
         outer = QVBoxLayout(self)
         self.target_label = named(QLabel("Select an application on the left."), "packagesTarget")
         outer.addWidget(self.target_label)
@@ -114,17 +120,33 @@ class PackagesPage(QWidget):
         self.preflight_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.preflight_summary)
         row = QHBoxLayout()
-        self.index_edit = named(QLineEdit(), "packagesIndexEdit", "Index file")
-        self.index_edit.setPlaceholderText("index file (recognised automatically)")
+        self.index_picker = named(QComboBox(), "packagesIndexPicker", "Index file of the package")
+        self.index_picker.setPlaceholderText("Index file (recognised automatically)")
+        self.index_picker.setMinimumContentsLength(30)
+        self.index_picker.activated.connect(self._index_activated)
         self.tag_edit = named(QLineEdit(), "packagesTagEdit", "Tag for the new version")
         self.tag_edit.setPlaceholderText("tag (optional), e.g. beta")
-        self.publish_button = named(QPushButton("Publish"), "packagesPublishButton", "Publish the package")
-        self.publish_button.clicked.connect(
-            lambda: self.publishRequested.emit(self.index_edit.text().strip(), self.tag_edit.text().strip())
-        )
-        for w in (self.index_edit, self.tag_edit, self.publish_button):
+        self.publish_button = named(QPushButton("Publish…"), "packagesPublishButton", "Publish the package")
+        self.publish_button.clicked.connect(lambda: self.publishRequested.emit(self.tag_edit.text().strip()))
+        row.addWidget(named(QLabel("Index:"), "packagesIndexLabel"))
+        for w in (self.index_picker, self.tag_edit, self.publish_button):
             row.addWidget(w)
         layout.addLayout(row)
+        self.confirm_panel = named(QFrame(), "packagesConfirmPanel")
+        self.confirm_panel.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(self.confirm_panel)
+        self.confirm_label = named(QLabel(""), "packagesConfirmLabel")
+        self.confirm_label.setWordWrap(True)
+        self.confirm_button = named(QPushButton("Confirm and publish"), "packagesConfirmButton",
+                                    "Confirm and publish")  # fmt: skip
+        self.back_button = named(QPushButton("Back"), "packagesConfirmBack", "Back to the pre-flight")
+        self.confirm_button.clicked.connect(self._confirmed)
+        self.back_button.clicked.connect(lambda: self.confirm_panel.setVisible(False))
+        row.addWidget(self.confirm_label, 1)
+        row.addWidget(self.confirm_button)
+        row.addWidget(self.back_button)
+        self.confirm_panel.setVisible(False)
+        layout.addWidget(self.confirm_panel)
         row = QHBoxLayout()
         self.progress = named(QProgressBar(), "packagesProgress", "Publish progress")
         self.progress.setRange(0, 1000)
@@ -222,24 +244,61 @@ class PackagesPage(QWidget):
         self.target_label.setText(text)
         self._target_enabled = enabled
         for w in (self.drop_area, self.choose_folder, self.choose_zip):
-            w.setEnabled(enabled and self._allowed)
+            w.setEnabled(enabled and self._allowed and not self._running)
         self.publish_button.setEnabled(self._can_publish())
 
-    def _can_publish(self, running: bool = False) -> bool:
-        return self._allowed and self._target_enabled and not running and bool(self.preflight_model.rows)
+    def _can_publish(self) -> bool:
+        ready = self._allowed and self._target_enabled and bool(self.preflight_model.rows)
+        return ready and not self._running
 
     def show_preflight(self, summary: str | None, rows: list[object] | None = None, index: str = "") -> None:
+        self.confirm_panel.setVisible(False)
         self.preflight_model.set_rows(rows or [])
         self.preflight_summary.setText(summary or "Drop a bundle to see what will be published.")
-        if index:
-            self.index_edit.setText(index)
+        if rows:
+            self.set_index_choices([], [str(getattr(r, "path", r)) for r in rows], index)
+        elif summary is None:
+            self.set_index_choices([], [], "")
         self.publish_button.setEnabled(self._can_publish())
 
+    def set_index_choices(self, likely: list[str], files: list[str], current: str) -> None:
+        """Fill the index picker: `likely` first, then every other file; select `current` ("" = none)."""
+        self.index_picker.blockSignals(True)
+        self.index_picker.clear()
+        self.index_picker.addItems(likely)
+        taken = set(likely)
+        rest = [f for f in files if f not in taken]
+        if likely and rest:
+            self.index_picker.insertSeparator(len(likely))
+        self.index_picker.addItems(rest)
+        self.index_picker.setCurrentIndex(self.index_picker.findText(current) if current else -1)
+        self.index_picker.setEnabled(self.index_picker.count() > 0)
+        self.index_picker.blockSignals(False)
+
+    def ask_confirmation(self, text: str) -> None:
+        self.confirm_label.setText(text)
+        self.confirm_panel.setVisible(True)
+        self.confirm_button.setFocus()
+
+    def _confirmed(self) -> None:
+        self.confirm_panel.setVisible(False)
+        self.publishConfirmed.emit()
+
+    def _index_activated(self, row: int) -> None:
+        text = self.index_picker.itemText(row)
+        if text:
+            self.indexChosen.emit(text)
+
     def set_publishing(self, running: bool) -> None:
+        self._running = running
+        for w in (self.drop_area, self.choose_folder, self.choose_zip, self.index_picker):
+            w.setEnabled(not running and self._target_enabled and self._allowed)
+        self.index_picker.setEnabled(self.index_picker.isEnabled() and self.index_picker.count() > 0)
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
         self.progress.setVisible(running or self.progress.value() > 0)
-        self.publish_button.setEnabled(self._can_publish(running))
+        self.publish_button.setEnabled(self._can_publish())
+        self.confirm_button.setEnabled(not running)
         if not running:
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
