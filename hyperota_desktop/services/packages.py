@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +44,7 @@ from hyperota_desktop.services.bundle_scan import ScannedBundle, discard_extract
 from hyperota_desktop.services.hashing import Hashed, hash_files
 from hyperota_desktop.services.saga import Recovery, SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.storage import S3Storage, UploadItem
-from hyperota_desktop.services.transfer import ProgressCallback, ProgressMeter, TransferControl
+from hyperota_desktop.services.transfer import ProgressCallback, ProgressMeter, TransferControl, run_bounded
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.stores.hash_cache import HashCache
 from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("hyperota.services.packages")
 PUBLISH_KIND = "package.publish"
 _MAX_VERSION_TRIES = 1000
+_CACHED_MANIFESTS = 64
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,10 @@ class PackageService:
         self.who = who
         self.profile_name = profile_name
         self._fetch = asyncio.Semaphore(fetch_concurrency) if fetch_concurrency else None
-        self._manifests: dict[tuple[str, str, int], Manifest] = {}
+        self._fetch_workers = fetch_concurrency or 16
+        # Manifests are immutable: keep the last few whole (detail, diff) and every summary (list, search).
+        self._manifests: OrderedDict[tuple[str, str, int], Manifest] = OrderedDict()
+        self._summaries: dict[tuple[str, str, int], PackageSummary] = {}
         self._live: dict[str, _LiveRun] = {}
         if register_saga and PUBLISH_KIND not in sagas.definitions:
             register_publish_saga(sagas, lambda _params: self)
@@ -353,7 +359,7 @@ class PackageService:
                 continue
             ctx.data["version"] = version
             ctx.data["wrote_manifest"] = True
-            self._manifests[(org, app, version)] = manifest
+            self._remember(manifest)
             return
         raise Conflict("Could not allocate a package version (too many concurrent publishers).")
 
@@ -375,6 +381,7 @@ class PackageService:
         if head.get("Metadata", {}).get("saga") == ctx.saga_id:
             await self.storage.delete(key)
             self._manifests.pop((keys.org, keys.app, int(ctx.data["version"])), None)
+            self._summaries.pop((keys.org, keys.app, int(ctx.data["version"])), None)
 
     async def _step_tag(self, ctx: SagaContext) -> None:
         org, app, tag = str(ctx.params["org"]), str(ctx.params["app"]), str(ctx.params["tag"])
@@ -398,9 +405,18 @@ class PackageService:
         versions = {v for o in objects if (v := version_of_key(o.key)) is not None}
         return sorted(versions, reverse=True)
 
+    def _remember(self, manifest: Manifest) -> None:
+        key = (manifest.org, manifest.app, manifest.version)
+        self._manifests[key] = manifest
+        self._manifests.move_to_end(key)
+        while len(self._manifests) > _CACHED_MANIFESTS:
+            self._manifests.popitem(last=False)
+        self._summaries[key] = PackageSummary.of(manifest)
+
     async def show(self, org: str, app: str, version: int) -> Manifest:
         cached = self._manifests.get((org, app, version))
         if cached is not None:
+            self._manifests.move_to_end((org, app, version))
             return cached
         key = self.keys(org, app).manifest_key(version)
         if self._fetch is not None:
@@ -411,22 +427,41 @@ class PackageService:
         manifest = await asyncio.to_thread(Manifest.from_json, raw)  # O(files): off the loop
         if (manifest.org, manifest.app, manifest.version) != (org, app, version):
             raise IntegrityError(f"Package {version} of {org}/{app} holds the manifest of another package.")
-        self._manifests[(org, app, version)] = manifest
+        self._remember(manifest)
         return manifest
 
+    async def _untagged_summaries(self, org: str, app: str, versions: list[int]) -> list[PackageSummary]:
+        """Cached summaries; missing ones read by a few workers (at most `fetch_concurrency` at once)."""
+        missing = [v for v in versions if (org, app, v) not in self._summaries]
+
+        async def read(version: int) -> None:
+            with contextlib.suppress(NotFound):  # listed, then gone (an undone publish): not shown
+                await self.show(org, app, version)
+
+        await run_bounded(missing, read, self._fetch_workers)
+        return [s for v in versions if (s := self._summaries.get((org, app, v))) is not None]
+
     async def summaries(self, org: str, app: str, versions: list[int]) -> list[PackageSummary]:
-        """Summaries of these versions, manifests fetched concurrently (at most `fetch_concurrency`)."""
-        manifests, tags = await asyncio.gather(
-            asyncio.gather(*(self.show(org, app, v) for v in versions)), self.tags(org, app)
-        )
-        by_version: dict[int, list[str]] = {}
-        for name, version in sorted(tags.items()):
-            by_version.setdefault(version, []).append(name)
-        return [PackageSummary.of(m, tuple(by_version.get(m.version, ()))) for m in manifests]
+        """Summaries of these versions with their tags, manifests fetched concurrently and cached."""
+        found, tags = await asyncio.gather(self._untagged_summaries(org, app, versions), self.tags(org, app))
+        return _with_tags(found, tags)
 
     async def page(self, org: str, app: str, *, offset: int = 0, limit: int = 50) -> PackagePage:
         versions = await self.list_versions(org, app)
         return PackagePage(len(versions), await self.summaries(org, app, versions[offset : offset + limit]))
+
+    async def search(self, org: str, app: str, text: str, *, offset: int = 0, limit: int = 50) -> PackagePage:
+        """Packages (all of them, not one page) whose version, tag, index, author or date contains `text`.
+
+        The first search reads every manifest not read yet (concurrently, at most `fetch_concurrency`);
+        summaries are kept, so the next searches only list the keys and the tags.
+        """
+        if not text.strip():
+            return await self.page(org, app, offset=offset, limit=limit)
+        versions, tags = await asyncio.gather(self.list_versions(org, app), self.tags(org, app))
+        found = _with_tags(await self._untagged_summaries(org, app, versions), tags)
+        matches = [s for s in found if s.matches(text)]
+        return PackagePage(len(matches), matches[offset : offset + limit])
 
     async def diff(self, org: str, app: str, old: int, new: int) -> PackageDiff:
         a, b = await asyncio.gather(self.show(org, app, old), self.show(org, app, new))
@@ -461,6 +496,13 @@ class PackageService:
         await self.storage.put_bytes(
             self.keys(org, app).tag_key(tag), data, content_type="application/json", what=f"Tag '{tag}'"
         )
+
+
+def _with_tags(summaries: list[PackageSummary], tags: dict[str, int]) -> list[PackageSummary]:
+    by_version: dict[int, list[str]] = {}
+    for name, version in sorted(tags.items()):
+        by_version.setdefault(version, []).append(name)
+    return [dataclasses.replace(s, tags=tuple(by_version.get(s.version, ()))) for s in summaries]
 
 
 def register_publish_saga(sagas: SagaRunner, resolve: Callable[[dict[str, Any]], PackageService]) -> None:

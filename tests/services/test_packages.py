@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from hyperota_desktop.domain.errors import Cancelled, IntegrityError, NotFound, ValidationError
+from hyperota_desktop.domain.packages import Manifest, PackageFile
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.services.saga import SagaFailed
 from hyperota_desktop.services.storage import UploadItem, b64_of_hex
@@ -106,6 +107,35 @@ async def test_publish_sends_only_what_was_confirmed(aws: AwsSandbox, tmp_path: 
     checked = await service.preflight("acme", app, [root])
     result = await service.publish("acme", app, [root], expected=checked.fingerprint)
     assert result.version == 1 and result.bytes_uploaded == checked.bytes_to_send
+
+
+async def test_search_covers_every_package_not_only_the_first_page(
+    aws: AwsSandbox, tmp_path: Path, request
+) -> None:
+    app = _app(request)
+    s3 = aws.client("s3")
+    digest = hashlib.sha256(b"js").hexdigest()
+    for v in range(1, 131):
+        author = "carol" if v in (3, 77) else "alice"
+        entry = PackageFile("index.android.bundle", f"https://cdn/{digest}", digest, 2)
+        manifest = Manifest(
+            "acme", app, v, "index.android.bundle", (entry,), f"2024-01-{1 + v % 28:02d}", author
+        )
+        s3.put_object(Bucket=aws.bucket, Key=f"acme/{app}/packages/{v:08d}.json", Body=manifest.to_json())
+    counter = WireCounter()
+    service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
+    await service.tag("acme", app, 5, "stable")
+    first = await service.page("acme", app, limit=50)
+    assert first.total == 130 and [s.version for s in first.items][-1] == 81  # newest first, one page
+    found = await service.search("acme", app, "CAROL")
+    assert (found.total, [s.version for s in found.items]) == (2, [77, 3])
+    tagged = await service.search("acme", app, "stable")
+    assert [(s.version, s.tags) for s in tagged.items] == [(5, ("stable",))]
+    counter.calls.clear()
+    paged = await service.search("acme", app, "alice", offset=100, limit=50)
+    assert paged.total == 128 and len(paged.items) == 28 and paged.items[-1].version == 1
+    assert counter.calls["GetObject"] == 1  # the tag only: summaries are cached, manifests not read again
+    assert (await service.search("acme", app, "  ")).total == 130  # blank: the plain list
 
 
 async def test_concurrent_publishers_get_distinct_versions(aws: AwsSandbox, tmp_path: Path, request) -> None:

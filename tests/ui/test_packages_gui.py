@@ -6,6 +6,7 @@ Runs on a qasync loop and polls with asyncio.sleep (never qtbot.waitUntil inside
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import zipfile
 from collections.abc import Awaitable, Callable, Iterator
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QSpinBox, Q
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import build_gui
 from hyperota_desktop.domain.access import Identity, memberships_from_paths
+from hyperota_desktop.domain.packages import Manifest, PackageFile
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
@@ -212,6 +214,37 @@ def test_refused_bundle_says_why_and_uploads_nothing(qtbot, tmp_path: Path, aws:
         assert any(level == "error" and "'..'" in text for level, text in posted)
         assert page.preflight_model.rowCount() == 0 and not page.publish_button.isEnabled()
         assert aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="guiorg/refused/")["KeyCount"] == 0
+        await services.sessions.aclose()
+
+    loop.run_until_complete(scenario())
+
+
+def test_search_finds_packages_beyond_the_loaded_page(qtbot, tmp_path: Path, aws: AwsSandbox, loop) -> None:
+    services, gui = _build(tmp_path, aws, qtbot)
+    presenter = gui.packages
+    assert presenter is not None
+    page = presenter._page
+    s3 = aws.client("s3")
+    digest = hashlib.sha256(b"js").hexdigest()
+    for v in range(1, 121):
+        entry = PackageFile("main.jsbundle", f"https://cdn/{digest}", digest, 2)
+        author = "carol" if v in (2, 9) else "alice"
+        body = Manifest("guiorg", "many", v, "main.jsbundle", (entry,), "2024-02-01", author).to_json()
+        s3.put_object(Bucket=aws.bucket, Key=f"guiorg/many/packages/{v:08d}.json", Body=body)
+
+    async def scenario() -> None:
+        presenter.select("guiorg", "many")
+        await until(lambda: page.list_model.rowCount() > 0, "the first page")
+        assert (page.list_model.rowCount(), page.list_model.total) == (50, 120)
+        page.search.setText("carol")
+        assert page.list_filter.rowCount() == 0  # none of the loaded rows match …
+        await until(lambda: page.list_filter.rowCount() == 2, "the search over every package")
+        assert [r.version for r in page.list_model.rows] == [9, 2]  # … but versions 9 and 2 do
+        assert "2 package(s) match" in page.list_status.text()
+        page.search.clear()
+        await until(lambda: page.list_model.total == 120, "the plain list again")
+        assert page.list_filter.rowCount() == 50 and page.list_status.text() == "120 package(s)"
+        await presenter.wait_idle()
         await services.sessions.aclose()
 
     loop.run_until_complete(scenario())

@@ -52,6 +52,8 @@ class PackagesPresenter(QObject):
         self.app = ""
         self._sources: list[Path] = []
         self._tag = ""
+        self._query = ""
+        self._generation = 0  # of the list's content: a page asked for before a new search is dropped
         self.preflight: Preflight | None = None
         self.control: TransferControl | None = None
         page.pathsDropped.connect(self.dropped)
@@ -64,6 +66,7 @@ class PackagesPresenter(QObject):
         page.versionChosen.connect(lambda v: self._spawn(self._show(v), "package-show"))
         page.diffRequested.connect(lambda a, b: self._spawn(self._diff(a, b), "package-diff"))
         page.list_model.moreRequested.connect(lambda offset: self._spawn(self._more(offset), "package-more"))
+        page.searchRequested.connect(self.search)
         page.set_target("Select an application on the left.", False)
 
     # -- slots ------------------------------------------------------------------------------------
@@ -73,6 +76,7 @@ class PackagesPresenter(QObject):
         self._page.show_preflight(None)
         if not app:
             self._page.set_target("Select an application on the left.", False)
+            self._generation += 1
             self._page.list_model.reset([], 0)
             return
         self._page.set_target(f"Packages of {org}/{app}", True)
@@ -85,10 +89,17 @@ class PackagesPresenter(QObject):
         self._page.set_permission(permission.allowed, permission.reason)
 
     def refresh(self) -> None:
+        self._generation += 1
         if self._list_task is not None:
             self._list_task.cancel()
         if self.app:
             self._list_task = self._spawn(self._load_list(), "package-list")
+
+    def search(self, text: str) -> None:
+        """Search every package of the application (the service reads and caches the summaries)."""
+        if text.strip() != self._query:
+            self._query = text.strip()
+            self.refresh()
 
     def dropped(self, paths: list[str]) -> None:
         if not self.app:
@@ -142,13 +153,20 @@ class PackagesPresenter(QObject):
         return service
 
     async def _load_list(self) -> None:
-        page = await self._service().page(self.org, self.app, limit=PAGE)
+        query = self._query
+        if query:
+            self._page.list_status.setText(f"Searching every package for “{query}”…")
+        page = await self._service().search(self.org, self.app, query, limit=PAGE)
         self._page.list_model.reset(page.items, page.total)
-        self._page.list_status.setText(f"{page.total} package(s)")
+        self._page.list_status.setText(
+            f"{page.total} package(s) match “{query}”" if query else f"{page.total} package(s)"
+        )
 
     async def _more(self, offset: int) -> None:
-        page = await self._service().page(self.org, self.app, offset=offset, limit=PAGE)
-        self._page.list_model.append(page.items, page.total)
+        generation = self._generation
+        page = await self._service().search(self.org, self.app, self._query, offset=offset, limit=PAGE)
+        if generation == self._generation:
+            self._page.list_model.append(page.items, page.total)
 
     async def _preflight(self, index: str | None) -> None:
         self.preflight = None

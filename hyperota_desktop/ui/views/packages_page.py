@@ -7,11 +7,12 @@ A view only. Signals (the presenter listens):
 - `publishConfirmed()`: the person confirmed the publish summary.
 - `pauseRequested()`, `resumeRequested()`, `cancelRequested()`: the running publish.
 - `versionChosen(int)`: a package selected in the list; `diffRequested(int, int)`.
+- `searchRequested(str)`: the search text, once typing paused (searches every package, not only loaded rows).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, QUrl, Signal
+from PySide6.QtCore import QItemSelection, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -80,6 +81,8 @@ class PackagesPage(QWidget):
     cancelRequested = Signal()
     versionChosen = Signal(int)
     diffRequested = Signal(int, int)
+    searchRequested = Signal(str)
+    SEARCH_DELAY_MS = 300
 
     def __init__(self) -> None:
         super().__init__()
@@ -175,7 +178,12 @@ class PackagesPage(QWidget):
         self.list_model = PackageListModel()
         self.list_filter = PackageFilter()
         self.list_filter.setSourceModel(self.list_model)
-        self.search.textChanged.connect(self.list_filter.set_text)
+        self.search.textChanged.connect(self.list_filter.set_text)  # loaded rows at once
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(self.SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(lambda: self.searchRequested.emit(self.search.text().strip()))
+        self.search.textChanged.connect(self._search_timer.start)  # then every package, once typing pauses
         self.list_table = self._table("packagesListTable", "Published packages")
         self.list_table.setModel(self.list_filter)
         self.list_table.selectionModel().selectionChanged.connect(self._list_selection)
