@@ -25,7 +25,7 @@ from hyperota_desktop.domain.names import (
 from hyperota_desktop.domain.workspace_defaults import default_configs
 from hyperota_desktop.services.keycloak_admin import KcGroup, KeycloakAdmin
 from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
-from hyperota_desktop.services.storage_cleanup import DeletePrefix, Progress, storage_prefix
+from hyperota_desktop.services.storage_cleanup import CountPrefix, DeletePrefix, Progress, storage_prefix
 from hyperota_desktop.services.superposition import SuperpositionClient
 
 log = logging.getLogger("hyperota.services.orgs")
@@ -43,6 +43,7 @@ class OrgBackends:
     key_prefix: str = ""
     progress: Callable[[str, int], None] | None = field(default=None)
     bootstrap: Callable[[], Awaitable[str]] | None = None  # finds the Superposition org id if unknown
+    count_prefix: CountPrefix | None = None  # counts the files a deletion would remove (confirmations)
 
     async def sp(self) -> SuperpositionClient:
         """The Superposition client with its organisation id set (a reconciliation may come first)."""

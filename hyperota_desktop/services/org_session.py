@@ -58,6 +58,7 @@ def open_orgs(services: AppServices, profile: Profile | None = None) -> OrgSessi
         ),
         delete_prefix=delete_prefix,
         key_prefix=profile.key_prefix,
+        count_prefix=delete_prefix.count if delete_prefix is not None else None,
     )
     runner = session.sagas
     register_org_sagas(runner, lambda: backends)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hyperota_desktop.domain.access import AccessLevel
-from hyperota_desktop.domain.errors import NotFound, PermissionDenied, ValidationError
+from hyperota_desktop.domain.errors import HyperOtaError, NotFound, PermissionDenied, ValidationError
 from hyperota_desktop.domain.membership import MemberScope, level_from_paths
 from hyperota_desktop.domain.names import RESERVED_IN_ORG, validate_app_name, validate_org_name
 from hyperota_desktop.domain.profiles import Profile
@@ -26,6 +26,7 @@ from hyperota_desktop.services.org_sagas import (
     OrgBackends,
 )
 from hyperota_desktop.services.saga import SagaRunner
+from hyperota_desktop.services.storage_cleanup import FileCount, storage_prefix
 from hyperota_desktop.services.superposition import SpWorkspace
 from hyperota_desktop.stores.journal import SagaRecord
 
@@ -53,6 +54,62 @@ class OrgInfo:
             "applications": [
                 {"name": a.name, "workspace": a.workspace, "access": a.level.label} for a in self.apps
             ],
+        }
+
+
+@dataclass(frozen=True)
+class DeletionPreview:
+    """Exactly what deleting an organisation or application will do, read fresh from the backends."""
+
+    org: str
+    app: str
+    apps: tuple[AppInfo, ...]  # the org's applications (org deletion), or the application itself
+    files_at: str  # s3://bucket/prefix/, or "" when the profile names no bucket
+    files: FileCount | None = None  # None: not counted (no bucket, or counting failed)
+    files_problem: str = ""  # why the files could not be counted
+
+    @property
+    def can_delete_files(self) -> bool:
+        return bool(self.files_at)
+
+    def lines(self, *, keep_files: bool | None = None) -> list[str]:
+        """One line per consequence; `keep_files` None = the user has not chosen yet."""
+        if self.app:
+            workspace = self.apps[0].workspace if self.apps else ""
+            lines = [
+                f"delete the Keycloak group /{self.org}/{self.app} and its admin/write/read groups "
+                "(everyone loses access to the application)",
+                f"disable its Superposition workspace {workspace or '(none recorded)'} "
+                "(devices stop getting its updates)",
+            ]
+        else:
+            names = ", ".join(a.name for a in self.apps) or "none"
+            spaces = ", ".join(a.workspace for a in self.apps if a.workspace) or "none"
+            lines = [
+                f"delete the Keycloak group /{self.org} with its owner/admin/write/read groups and its "
+                f"{len(self.apps)} application(s): {names} (everyone loses access)",
+                f"disable the Superposition workspaces: {spaces} (devices stop getting updates)",
+            ]
+        if not self.files_at:
+            lines.append("keep the stored files: this profile names no bucket, so none can be deleted")
+            return lines
+        count = self.files.describe() if self.files else f"files not counted: {self.files_problem}"
+        if keep_files:
+            lines.append(f"keep the stored files under {self.files_at} ({count})")
+        else:
+            unless = "" if keep_files is False else " unless you keep them"
+            lines.append(
+                f"delete every stored file under {self.files_at} ({count}){unless}; this cannot be undone"
+            )
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "org": self.org,
+            "app": self.app,
+            "applications": [{"name": a.name, "workspace": a.workspace} for a in self.apps],
+            "files_at": self.files_at,
+            "files": None if self.files is None else self.files.__dict__,
         }
 
 
@@ -233,6 +290,31 @@ class OrgService:
         await self.ensure_superposition_org()
         params = {"org": org, "app": name, "keep_files": keep_files}
         return await self.runner.run(APP_DELETE, params, f"Delete application {org}/{name}")
+
+    async def deletion_preview(self, org: str, app: str = "") -> DeletionPreview:
+        """What `delete_org`/`delete_app` would remove, for a confirmation that says exactly that."""
+        kc = self.backends.keycloak
+        if app:
+            group = await kc.group_by_path(f"/{org}/{app}")
+            apps: tuple[AppInfo, ...] = (AppInfo(org, app, group.attribute(WORKSPACE_ATTRIBUTE)),)
+        else:
+            group = await kc.group_by_path(f"/{org}")
+            apps = tuple(
+                AppInfo(org, c.name, c.attribute(WORKSPACE_ATTRIBUTE))
+                for c in await kc.children(group.id)
+                if c.name not in RESERVED_IN_ORG
+            )
+        if self.backends.delete_prefix is None or not self.profile.bucket:
+            return DeletionPreview(org, app, apps, "")
+        prefix = storage_prefix(self.backends.key_prefix, org, app)
+        files_at = f"s3://{self.profile.bucket}/{prefix}"
+        if self.backends.count_prefix is None:
+            return DeletionPreview(org, app, apps, files_at, None, "counting is not available")
+        try:
+            files = await self.backends.count_prefix(prefix)
+        except HyperOtaError as exc:
+            return DeletionPreview(org, app, apps, files_at, None, exc.message)
+        return DeletionPreview(org, app, apps, files_at, files)
 
     async def migrate_workspace(self, org: str, app: str) -> SpWorkspace:
         """Repair a broken workspace schema (`POST /workspaces/{name}/db/migrate`); app admins only."""

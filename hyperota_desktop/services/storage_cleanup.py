@@ -8,12 +8,41 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from hyperota_desktop.domain.errors import BackendUnavailable, PermissionDenied
 
 Progress = Callable[[int], None]
 DeletePrefix = Callable[[str, Progress | None], Awaitable[int]]
+COUNT_LIMIT = 10_000  # counting stops here: a confirmation dialog must not wait for a huge listing
+
+
+@dataclass(frozen=True)
+class FileCount:
+    """Stored files under a prefix; `complete` is False when counting stopped at COUNT_LIMIT."""
+
+    files: int
+    size: int
+    complete: bool = True
+
+    def describe(self) -> str:
+        if self.files == 0:
+            return "no files"
+        more = "" if self.complete else "more than "
+        return f"{more}{self.files} file(s), {more}{human_size(self.size)}"
+
+
+CountPrefix = Callable[[str], Awaitable[FileCount]]
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
 
 
 def storage_prefix(key_prefix: str, org: str, app: str = "") -> str:
@@ -44,6 +73,30 @@ class S3PrefixDeleter:
             deleted += len(keys)
             if progress is not None:
                 progress(deleted)
+
+    async def count(self, prefix: str, limit: int = COUNT_LIMIT) -> FileCount:
+        """How many files (and bytes) lie under `prefix`, listing at most `limit` of them."""
+        if self._client is None:
+            self._client = await asyncio.to_thread(self._factory)
+        files = size = 0
+        token = ""
+        while files < limit:
+            page = await asyncio.to_thread(self._list_sizes, prefix, token, min(1000, limit - files))
+            for item in page.get("Contents", []):
+                files += 1
+                size += int(item.get("Size") or 0)
+            token = str(page.get("NextContinuationToken") or "")
+            if not page.get("IsTruncated") or not token:
+                return FileCount(files, size)
+        return FileCount(files, size, complete=False)
+
+    def _list_sizes(self, prefix: str, token: str, most: int) -> dict[str, Any]:
+        extra = {"ContinuationToken": token} if token else {}
+        try:
+            page = self._client.list_objects_v2(Bucket=self._bucket, Prefix=prefix, MaxKeys=most, **extra)
+        except Exception as exc:
+            raise _error(exc, f"list s3://{self._bucket}/{prefix}") from exc
+        return dict(page)
 
     def _list_page(self, prefix: str) -> list[str]:
         try:

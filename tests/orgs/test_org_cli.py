@@ -11,6 +11,7 @@ import pytest
 from hyperota_desktop.app.cli_entry import main as cli_main
 from hyperota_desktop.stores.journal import Journal
 from tests.orgs.test_org_lifecycle import fresh, groups, workspaces
+from tests.support.org_env import s3_client
 
 
 @pytest.fixture
@@ -56,8 +57,29 @@ def test_org_app_member_activity_commands(cli: Any, sb: Any, isolated_home: Path
 
     code, out, err = cli("member", "add", "--org", org, "carol", "god")
     assert code == 2
-    code, out, err = cli("org", "delete", org)
-    assert code == 2 and "--yes" in err
+    code, out, err = cli("org", "delete", org)  # says what would go, deletes nothing
+    assert code == 2 and "--yes" in err and f"/{org}" in groups(sb)
+    assert f"Deleting organisation '{org}' will:" in err and "1 application(s): web" in err
+    assert workspace in err and "(no files)" in err
+
+    code, out, err = cli("app", "create", "--org", org, "shop", "--json")
+    assert code == 0, err
+    shop = f"{org}/shop/"
+    files = s3_client(sb)
+    key_prefix = next(
+        line.split("s3://", 1)[1].split(" ", 1)[0]
+        for line in cli("app", "delete", "--org", org, "shop")[2].splitlines()
+        if "s3://" in line
+    )
+    assert key_prefix.endswith(shop)
+    bucket, prefix = key_prefix.split("/", 1)
+    for i in range(2):
+        files.put_object(Bucket=bucket, Key=f"{prefix}f{i}", Body=b"xyz")
+    code, out, err = cli("app", "delete", "--org", org, "shop", "--yes")
+    assert code == 0, err
+    assert "(2 file(s), 6 bytes); this cannot be undone" in err
+    assert f"deleted 2 of 2 file(s) under {prefix}" in err
+    assert files.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount") == 0
     code, out, err = cli("org", "delete", org, "--yes", "--keep-files")
     assert code == 0, err
     assert f"/{org}" not in groups(sb) and workspaces(sb)[workspace] == "DISABLED"

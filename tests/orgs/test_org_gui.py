@@ -6,15 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from hyperota_desktop.services.org_session import OrgSession
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.orgs_presenter import OrgsPresenter
 from hyperota_desktop.ui.views.main_window import MainWindow
-from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, NameDialog
+from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, DeletionProgressDialog, NameDialog
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
-from tests.orgs.test_org_lifecycle import fresh, groups
+from tests.orgs.test_org_lifecycle import fresh, groups, keys, put_file, workspaces
 from tests.support.org_env import OrgEnv
 
 
@@ -62,8 +63,33 @@ def test_dialogs_validate_inline_and_demand_the_name(qtbot: Any) -> None:
     assert not confirm.ok.isEnabled()
     confirm.edit.setText("acme")
     assert confirm.ok.isEnabled()
-    for widget in [*dialog.findChildren(QWidget), *confirm.findChildren(QWidget)]:
-        if isinstance(widget, QLineEdit | QComboBox) or widget.metaObject().className() == "QPushButton":
+    # the summary follows the "keep files" choice; without a bucket the files are always kept
+    follow = ConfirmDeleteDialog(
+        "Delete acme", "acme", lambda keep: ["keep files" if keep else "delete files"], files_option=True
+    )
+    qtbot.addWidget(follow)
+    assert "delete files" in follow.summary.text() and not follow.keep_files.isChecked()
+    follow.keep_files.setChecked(True)
+    assert "keep files" in follow.summary.text()
+    no_bucket = ConfirmDeleteDialog("Delete acme", "acme", ["x"], files_option=False)
+    qtbot.addWidget(no_bucket)
+    assert no_bucket.keep_files.isChecked() and not no_bucket.keep_files.isEnabled()
+    progress = DeletionProgressDialog("Deleting acme", 0)
+    qtbot.addWidget(progress)
+    progress.report("tenants/acme/", 5)
+    assert "Deleted 5 file(s)" in progress.label.text() and progress.bar.maximum() == 0  # busy
+    cancelled: list[bool] = []
+    progress.cancelRequested.connect(lambda: cancelled.append(True))
+    progress.close()  # closing the window means cancel, once
+    progress.cancel_button.click()
+    assert cancelled == [True] and progress.isVisible() is False
+    for widget in [
+        *dialog.findChildren(QWidget),
+        *confirm.findChildren(QWidget),
+        *progress.findChildren(QWidget),
+    ]:
+        interactive = isinstance(widget, QLineEdit | QComboBox)
+        if interactive or widget.metaObject().className() in ("QPushButton", "QCheckBox", "QProgressBar"):
             assert widget.objectName() and widget.accessibleName(), widget
 
 
@@ -102,14 +128,23 @@ async def test_org_pages_against_the_sandbox(qtbot: Any, env: OrgEnv, sb: Any, a
     assert presenter.activity_page.model.rowCount() >= 3
     assert window.grab().save(str(artifacts_dir / "orgs-activity-page.png"))
 
-    lines = presenter.consequences(org, "")
-    assert any("/" + org in line and "web" in line for line in lines)
-    assert any("tenants/" + org + "/" in line for line in lines)
-    presenter.confirm_delete = lambda title, name, what: (True, True)  # type: ignore[method-assign]
+    put_file(sb, f"tenants/{org}/web/files/a")
+    put_file(sb, f"tenants/{org}/web/files/b")
+    shown: list[list[str]] = []
+
+    def confirm(title: str, name: str, preview: Any) -> tuple[bool, bool]:
+        shown.append(preview.lines())
+        return True, True
+
+    presenter.confirm_delete = confirm  # type: ignore[method-assign]
     select(window, org)
     await presenter.wait_idle()
     await presenter.delete_selected()
-    assert f"/{org}" not in groups(sb)
+    lines = shown[0]
+    assert any("/" + org in line and "web" in line for line in lines)
+    assert any(f"s3://{sb.aws.bucket}/tenants/{org}/ (2 file(s), 2 bytes)" in line for line in lines)
+    assert f"/{org}" not in groups(sb) and len(keys(sb, f"tenants/{org}/")) == 2  # kept
+    assert ("info", f"Deleted {org}. Its stored files were kept.") in posted
     assert not [p for p in posted if p[0] == "error"], posted
 
     for widget in window.findChildren(QWidget):
@@ -118,3 +153,44 @@ async def test_org_pages_against_the_sandbox(qtbot: Any, env: OrgEnv, sb: Any, a
             if widget.objectName().startswith("qt_") or not widget.isVisible():
                 continue
             assert widget.objectName(), (cls, widget)
+
+
+async def test_deletion_progress_and_cancel(
+    qtbot: Any, env: OrgEnv, sb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window, presenter, posted = build(qtbot, env)
+    org = fresh("gui-cancel")
+    await env.orgs.create_org(org)
+    workspace = (await env.orgs.create_app(org, "web")).data["workspace"]
+    for i in range(3):
+        put_file(sb, f"tenants/{org}/web/f{i}")
+    presenter.identity_changed(object())
+    await presenter.wait_idle()
+    select(window, org, "web")
+    await presenter.wait_idle()
+    presenter.confirm_delete = lambda title, name, preview: (True, False)  # type: ignore[method-assign]
+    seen: list[tuple[str, int, int, bool]] = []
+    report = DeletionProgressDialog.report
+
+    def report_then_cancel(dialog: DeletionProgressDialog, where: str, deleted: int) -> None:
+        report(dialog, where, deleted)
+        seen.append((dialog.label.text(), dialog.bar.value(), dialog.bar.maximum(), dialog.isVisible()))
+        dialog.cancel_button.click()
+
+    monkeypatch.setattr(DeletionProgressDialog, "report", report_then_cancel)
+    await presenter.delete_selected()
+    assert seen == [(f"Deleted 3 of 3 file(s) under tenants/{org}/web/…", 3, 3, True)]
+    assert presenter.progress_dialog is None
+    assert f"/{org}/web" in groups(sb) and workspaces(sb)[workspace] == "ENABLED"  # undone
+    assert keys(sb, f"tenants/{org}/web/") == []  # deleted files cannot come back
+    assert any(level == "warning" and "cancelled and undone" in text for level, text in posted), posted
+    record = env.runner.journal.list(limit=1)[0]
+    assert record.status == "rolled_back" and record.error == "cancelled"
+
+    monkeypatch.undo()
+    select(window, org, "web")
+    await presenter.wait_idle()
+    await presenter.delete_selected()  # again, to finish
+    assert f"/{org}/web" not in groups(sb) and workspaces(sb)[workspace] == "DISABLED"
+    assert ("info", f"Deleted {org}/web.") in posted
+    assert not [p for p in posted if p[0] == "error"], posted

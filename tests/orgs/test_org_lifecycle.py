@@ -11,6 +11,7 @@ import pytest
 from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.errors import Conflict, ValidationError
 from hyperota_desktop.services.saga import SagaFailed
+from hyperota_desktop.services.storage_cleanup import FileCount, S3PrefixDeleter
 from tests.support.org_env import OrgEnv, s3_client
 
 _names = itertools.count()
@@ -86,6 +87,38 @@ async def test_keep_files_keeps_them(env: OrgEnv, sb: Any) -> None:
     await env.orgs.delete_app(org, app, keep_files=True)
     await env.orgs.delete_org(org, keep_files=True)
     assert keys(sb, f"tenants/{org}/") == [f"tenants/{org}/{app}/files/x"]
+
+
+async def test_deletion_preview_says_what_goes_and_counts_the_files(env: OrgEnv, sb: Any) -> None:
+    org = fresh("preview")
+    await env.orgs.create_org(org)
+    workspace = (await env.orgs.create_app(org, "web")).data["workspace"]
+    for i in range(3):
+        put_file(sb, f"tenants/{org}/web/f{i}")
+    preview = await env.orgs.deletion_preview(org)
+    assert [(a.name, a.workspace) for a in preview.apps] == [("web", workspace)]
+    assert preview.files == FileCount(3, 3) and preview.can_delete_files
+    where = f"s3://{sb.aws.bucket}/tenants/{org}/ (3 file(s), 3 bytes)"
+    assert any(where in line and "cannot be undone" in line for line in preview.lines(keep_files=False))
+    assert any(line.startswith("keep the stored files") for line in preview.lines(keep_files=True))
+    assert any(workspace in line for line in preview.lines())
+    app_preview = await env.orgs.deletion_preview(org, "web")
+    assert app_preview.files_at.endswith(f"tenants/{org}/web/") and app_preview.apps[0].workspace == workspace
+    deleter = env.backends.delete_prefix
+    assert isinstance(deleter, S3PrefixDeleter)
+    capped = await deleter.count(f"tenants/{org}/", limit=2)
+    assert capped == FileCount(2, 2, complete=False) and capped.describe().startswith("more than 2 file(s)")
+
+    sb.servers["aws"].faults.add(r"/", method="GET", status=503, times=50)
+    broken = await env.orgs.deletion_preview(org)  # a failed count still says what will be deleted
+    sb.servers["aws"].faults.clear()
+    assert broken.files is None and broken.files_problem and broken.can_delete_files
+    env.backends.delete_prefix = None
+    try:
+        without = await env.orgs.deletion_preview(org)
+    finally:
+        env.backends.delete_prefix = deleter
+    assert not without.can_delete_files and "names no bucket" in without.lines()[-1]
 
 
 async def test_bad_and_duplicate_names(env: OrgEnv) -> None:

@@ -102,11 +102,13 @@ def make_env(sandbox: Any, username: str, folder: Path, *, journal: Journal | No
     sp_api = ApiClient(
         sandbox.superposition_url, service="Superposition", tokens=tokens, retries=2, backoff=0.01
     )
+    deleter = S3PrefixDeleter(lambda: s3_client(sandbox), sandbox.aws.bucket)
     backends = OrgBackends(
         keycloak=KeycloakAdmin(profile.keycloak_base_url, profile.realm, tokens, api=kc_api),
         superposition=SuperpositionClient(sandbox.superposition_url, tokens, api=sp_api, lock_backoff=0.01),
-        delete_prefix=S3PrefixDeleter(lambda: s3_client(sandbox), sandbox.aws.bucket),
+        delete_prefix=deleter,
         key_prefix=profile.key_prefix,
+        count_prefix=deleter.count,
     )
     runner = SagaRunner(journal or Journal(folder / "journal.sqlite3"), actor=username)
     register_org_sagas(runner, lambda: backends)

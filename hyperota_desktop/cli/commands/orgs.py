@@ -33,11 +33,30 @@ def _saga_text(record: Any) -> str:
     return f"{record.title}: {record.status}."
 
 
-def _progress(ctx: CliContext) -> Callable[[str, int], None]:
+def _progress(ctx: CliContext, total: int) -> Callable[[str, int], None]:
     def report(prefix: str, count: int) -> None:
-        ctx.info(f"  deleted {count} file(s) under {prefix}")
+        of = f" of {max(total, count)}" if total else ""
+        ctx.info(f"  deleted {count}{of} file(s) under {prefix}")
 
     return report
+
+
+async def _delete(ctx: CliContext, args: argparse.Namespace, s: OrgSession, org: str, app: str) -> Any:
+    """Say exactly what will go (stderr); without --yes stop there, else delete with progress."""
+    what = f"application '{org}/{app}'" if app else f"organisation '{org}'"
+    preview = await s.orgs.deletion_preview(org, app)
+    keep = args.keep_files or not preview.can_delete_files
+    ctx.info(f"Deleting {what} will:")
+    for line in preview.lines(keep_files=keep):
+        ctx.info(f"  - {line}")
+    if not args.yes:
+        raise UsageError(f"Deleting {what} cannot be undone: add --yes to confirm.")
+    files = preview.files
+    total = files.files if files is not None and files.complete and not keep else 0
+    s.backends.progress = _progress(ctx, total)
+    if app:
+        return await s.orgs.delete_app(org, app, keep_files=keep)
+    return await s.orgs.delete_org(org, keep_files=keep)
 
 
 async def _org_list(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -56,20 +75,9 @@ async def _org_create(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirm(args: argparse.Namespace, what: str) -> None:
-    if not args.yes:
-        raise UsageError(f"Deleting {what} cannot be undone: add --yes to confirm.")
-
-
 async def _org_delete(ctx: CliContext, args: argparse.Namespace) -> int:
-    _confirm(args, f"organisation '{args.name}'")
-
-    async def run(s: OrgSession) -> Any:
-        s.backends.progress = _progress(ctx)
-        return await s.orgs.delete_org(args.name, keep_files=args.keep_files)
-
-    record = await with_orgs(ctx, run, mutating=True)
-    kept = " Its files were kept." if args.keep_files else ""
+    record = await with_orgs(ctx, lambda s: _delete(ctx, args, s, args.name, ""), mutating=args.yes)
+    kept = " Its files were kept." if record.params.get("keep_files") else ""
     ctx.emit(record.to_dict(), f"Organisation '{args.name}' deleted; its workspaces are disabled.{kept}")
     return 0
 
@@ -93,14 +101,11 @@ async def _app_create(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 async def _app_delete(ctx: CliContext, args: argparse.Namespace) -> int:
-    _confirm(args, f"application '{args.org}/{args.name}'")
-
-    async def run(s: OrgSession) -> Any:
-        s.backends.progress = _progress(ctx)
-        return await s.orgs.delete_app(args.org, args.name, keep_files=args.keep_files)
-
-    record = await with_orgs(ctx, run, mutating=True)
-    ctx.emit(record.to_dict(), f"Application '{args.org}/{args.name}' deleted; its workspace is disabled.")
+    record = await with_orgs(ctx, lambda s: _delete(ctx, args, s, args.org, args.name), mutating=args.yes)
+    kept = " Its files were kept." if record.params.get("keep_files") else ""
+    ctx.emit(
+        record.to_dict(), f"Application '{args.org}/{args.name}' deleted; its workspace is disabled.{kept}"
+    )
     return 0
 
 
@@ -116,7 +121,11 @@ def register(sub: Any) -> None:
     create = add_verb(org, "create", "create an organisation; you become its owner", _org_create)
     create.add_argument("name")
     delete = add_verb(
-        org, "delete", "delete an organisation: groups, workspaces (disabled) and stored files", _org_delete
+        org,
+        "delete",
+        "delete an organisation: groups, workspaces (disabled) and stored files; without --yes, only "
+        "say what would be deleted",
+        _org_delete,
     )
     delete.add_argument("name")
     delete.add_argument("--yes", action="store_true", help="confirm the deletion")
@@ -128,7 +137,13 @@ def register(sub: Any) -> None:
     create = add_verb(app, "create", "create an application with its Superposition workspace", _app_create)
     create.add_argument("--org", required=True)
     create.add_argument("name")
-    delete = add_verb(app, "delete", "delete an application (its workspace is disabled)", _app_delete)
+    delete = add_verb(
+        app,
+        "delete",
+        "delete an application (its workspace is disabled) and its stored files; without --yes, only say "
+        "what would be deleted",
+        _app_delete,
+    )
     delete.add_argument("--org", required=True)
     delete.add_argument("name")
     delete.add_argument("--yes", action="store_true", help="confirm the deletion")

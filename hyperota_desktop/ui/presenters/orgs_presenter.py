@@ -2,7 +2,9 @@
 Members and Activity pages, and runs create/delete/member/migrate operations as named tasks.
 
 It awaits the asyncio services (`OrgSession`) and reports every failure through the message channel.
-Dialogs are opened through `ask_name` / `confirm_delete`, which tests replace.
+Dialogs are opened through `ask_name` / `confirm_delete`, which tests replace. A deletion first reads
+what it will remove (`deletion_preview`: applications, workspaces, number and size of stored files),
+then runs as a task followed by a cancellable progress dialog.
 
 Signals: `refreshed()` after the navigation tree was reloaded.
 """
@@ -21,12 +23,13 @@ from hyperota_desktop.domain.access import AccessLevel, Action, Permission
 from hyperota_desktop.domain.membership import MemberScope, parse_level
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.services.org_session import OrgSession
+from hyperota_desktop.services.orgs import DeletionPreview
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.models.activity import ActivityRow, StepRow
 from hyperota_desktop.ui.models.members import MemberRow
 from hyperota_desktop.ui.models.navigation import NavEntry
 from hyperota_desktop.ui.views.main_window import MainWindow
-from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, NameDialog
+from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, DeletionProgressDialog, NameDialog
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
 
 log = logging.getLogger("hyperota.ui.orgs")
@@ -54,7 +57,7 @@ class OrgsPresenter(QObject):
         # Without a permission source (page tests) every action is allowed; the services still check.
         self._permission = permission or (lambda _action, _org, _app: Permission(True))
         self._selection = ("", "")
-        self._apps: dict[str, list[Any]] = {}
+        self.progress_dialog: DeletionProgressDialog | None = None  # while a deletion runs
         self._tasks: set[asyncio.Task[Any]] = set()
         window.selectionChanged.connect(self._on_selection)
         window.refreshRequested.connect(lambda: self._spawn(self.refresh(), "orgs-refresh"))
@@ -102,7 +105,6 @@ class OrgsPresenter(QObject):
     # -- loading ----------------------------------------------------------------------------------------
     async def refresh(self) -> None:
         orgs = await self.session().orgs.list_orgs()
-        self._apps = {o.name: list(o.apps) for o in orgs}
         self.window.nav_model.set_entries(
             [NavEntry(o.name, tuple(a.name for a in o.apps), o.level.label) for o in orgs]
         )
@@ -150,10 +152,17 @@ class OrgsPresenter(QObject):
         dialog = NameDialog(title, prompt, lambda n: name_problem(n, kind=kind), self.window)
         return dialog.name if dialog.exec() == QDialog.DialogCode.Accepted else None
 
-    def confirm_delete(self, title: str, name: str, consequences: list[str]) -> tuple[bool, bool]:
-        dialog = ConfirmDeleteDialog(title, name, consequences, files_option=True, parent=self.window)
+    def confirm_delete(self, title: str, name: str, preview: DeletionPreview) -> tuple[bool, bool]:
+        """(accepted, keep files); files are always kept when the profile cannot delete them."""
+        dialog = ConfirmDeleteDialog(
+            title,
+            name,
+            lambda keep: preview.lines(keep_files=keep),
+            files_option=preview.can_delete_files,
+            parent=self.window,
+        )
         accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        return accepted, dialog.keep_files.isChecked()
+        return accepted, dialog.keep_files.isChecked() or not preview.can_delete_files
 
     async def new_org(self) -> None:
         name = self.ask_name("New organisation", "Organisation name", "organisation")
@@ -174,47 +183,45 @@ class OrgsPresenter(QObject):
             )
             await self._after_change()
 
-    def consequences(self, org: str, app: str) -> list[str]:
-        session = self.session()
-        profile = session.orgs.profile
-        bucket = f"s3://{profile.bucket}/" if profile.bucket else "the bucket"
-        prefix = "/".join(p for p in (profile.key_prefix.strip("/"), org, app) if p) + "/"
-        if app:
-            workspace = next((a.workspace for a in self._apps.get(org, []) if a.name == app), "")
-            return [
-                f"delete the Keycloak group /{org}/{app} and its admin/write/read groups "
-                "(everyone loses access)",
-                f"disable its Superposition workspace {workspace or '(none recorded)'} "
-                "(devices stop getting updates)",
-                f"delete every stored file under {bucket}{prefix} unless you keep them",
-            ]
-        apps = self._apps.get(org, [])
-        names = ", ".join(a.name for a in apps) or "none"
-        spaces = ", ".join(a.workspace for a in apps if a.workspace) or "none"
-        return [
-            f"delete the Keycloak group /{org} with its owner/admin/write/read groups and its "
-            f"{len(apps)} application(s): {names}",
-            f"disable the Superposition workspaces: {spaces}",
-            f"delete every stored file under {bucket}{prefix} unless you keep them",
-        ]
-
     async def delete_selected(self) -> None:
         org, app = self._selection
         if not org:
             return
+        session = self.session()
         target = f"{org}/{app}" if app else org
-        ok, keep = self.confirm_delete(f"Delete {target}", app or org, self.consequences(org, app))
+        preview = await session.orgs.deletion_preview(org, app)
+        ok, keep = self.confirm_delete(f"Delete {target}", app or org, preview)
         if not ok:
             return
-        session = self.session()
-        session.backends.progress = lambda prefix, n: self.window.statusBar().showMessage(
-            f"Deleted {n} file(s) under {prefix}…"
-        )
+        counted = preview.files
+        total = counted.files if counted is not None and counted.complete and not keep else 0
+        dialog = DeletionProgressDialog(f"Deleting {target}", total, self.window)
+        self.progress_dialog = dialog
         if app:
-            await session.orgs.delete_app(org, app, keep_files=keep)
+            task = asyncio.ensure_future(session.orgs.delete_app(org, app, keep_files=keep))
         else:
-            await session.orgs.delete_org(org, keep_files=keep)
-        self._messages.info(f"Deleted {target}.")
+            task = asyncio.ensure_future(session.orgs.delete_org(org, keep_files=keep))
+        dialog.cancelRequested.connect(task.cancel)
+        session.backends.progress = dialog.report
+        dialog.show()
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # this presenter task itself is being cancelled
+            self._messages.warning(
+                f"Deletion of {target} cancelled and undone: it is still there and its workspaces are "
+                "enabled again. Files already deleted from S3 stay deleted; delete again to finish."
+            )
+        else:
+            kept = " Its stored files were kept." if keep else ""
+            self._messages.info(f"Deleted {target}.{kept}")
+        finally:
+            session.backends.progress = None
+            dialog.cancelRequested.disconnect()
+            dialog.finish()
+            self.progress_dialog = None
         await self._after_change()
 
     async def migrate_selected(self) -> None:

@@ -1,16 +1,22 @@
-"""Dialogs: name a new organisation/application (validated as you type) and confirm a deletion by
-typing the name, listing exactly what will be deleted."""
+"""Dialogs: name a new organisation/application (validated as you type), confirm a deletion by
+typing the name, listing exactly what will be deleted, and follow a deletion's progress (cancellable).
+
+DeletionProgressDialog signals: `cancelRequested()` (Cancel, Escape or closing the dialog)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
+    QProgressBar,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -61,13 +67,18 @@ class NameDialog(QDialog):
 
 
 class ConfirmDeleteDialog(QDialog):
-    """Lists what will be deleted; Delete is enabled only once the exact name is typed."""
+    """Lists what will be deleted; Delete is enabled only once the exact name is typed.
+
+    `consequences` is the list of lines, or a function of the "keep files" choice giving them, so the
+    summary follows the checkbox. Without `files_option` nothing can be deleted from S3: the files are
+    kept and the checkbox is shown checked and disabled.
+    """
 
     def __init__(
         self,
         title: str,
         name: str,
-        consequences: list[str],
+        consequences: list[str] | Callable[[bool], list[str]],
         *,
         files_option: bool,
         parent: QWidget | None = None,
@@ -76,16 +87,22 @@ class ConfirmDeleteDialog(QDialog):
         self.setObjectName("confirmDeleteDialog")
         self.setWindowTitle(title)
         self._name = name
+        self._lines = consequences if callable(consequences) else (lambda _keep: list(consequences))
         layout = QVBoxLayout(self)
-        text = "This will:\n" + "\n".join(f"  • {line}" for line in consequences)
-        self.summary = named(QLabel(text), "deleteSummary", "What will be deleted")
+        self.summary = named(QLabel(""), "deleteSummary", "What will be deleted")
         self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.summary)
         self.keep_files = named(
             QCheckBox("Keep the stored files in S3"), "keepFilesCheck", "Keep the stored files in S3"
         )
-        self.keep_files.setVisible(files_option)
+        if not files_option:
+            self.keep_files.setChecked(True)
+            self.keep_files.setEnabled(False)
+            self.keep_files.setToolTip("This profile names no bucket: no files can be deleted.")
+        self.keep_files.toggled.connect(self._describe)
         layout.addWidget(self.keep_files)
+        self._describe(self.keep_files.isChecked())
         layout.addWidget(QLabel(f"Type {name} to confirm:"))
         self.edit = named(QLineEdit(), "confirmNameEdit", f"Type {name} to confirm")
         layout.addWidget(self.edit)
@@ -101,3 +118,61 @@ class ConfirmDeleteDialog(QDialog):
         layout.addWidget(self.buttons)
         self.edit.textChanged.connect(lambda text: self.ok.setEnabled(text == self._name))
         self.ok.setEnabled(False)
+
+    def _describe(self, keep: bool) -> None:
+        self.summary.setText("This will:\n" + "\n".join(f"  • {line}" for line in self._lines(keep)))
+
+
+class DeletionProgressDialog(QDialog):
+    """Progress of a running deletion: a bar (busy until the file count is known) and Cancel.
+
+    Shown with `show()` (window-modal, no nested event loop): the deletion keeps running on the asyncio
+    loop and its blocking S3 calls in worker threads, so the window stays responsive.
+    """
+
+    cancelRequested = Signal()
+
+    def __init__(self, title: str, total_files: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("deletionProgressDialog")
+        self.setWindowTitle(title)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self._total = total_files
+        layout = QVBoxLayout(self)
+        self.label = named(QLabel(f"{title}: disabling workspaces…"), "deletionProgressLabel")
+        self.label.setWordWrap(True)
+        self.bar = named(QProgressBar(), "deletionProgressBar", "Files deleted")
+        self.bar.setRange(0, 0)  # busy until files are being deleted
+        self.cancel_button = named(QPushButton("Cancel"), "deletionCancelButton", "Cancel the deletion")
+        self.cancel_button.clicked.connect(self._cancel)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.resize(460, self.sizeHint().height())
+
+    def report(self, where: str, deleted: int) -> None:
+        """`deleted` files under `where` are gone so far."""
+        if self._total:
+            total = max(self._total, deleted)  # files added since they were counted
+            self.bar.setRange(0, total)
+            self.bar.setValue(deleted)
+            self.label.setText(f"Deleted {deleted} of {total} file(s) under {where}…")
+        else:
+            self.label.setText(f"Deleted {deleted} file(s) under {where}…")
+
+    def _cancel(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.label.setText("Cancelling: undoing what was done (files already deleted stay deleted)…")
+        self.cancelRequested.emit()
+
+    def reject(self) -> None:  # Escape
+        if self.cancel_button.isEnabled():
+            self._cancel()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        event.ignore()  # closes when the deletion ends; closing the window means cancel
+        self.reject()
+
+    def finish(self) -> None:
+        self.hide()
+        self.deleteLater()
