@@ -42,11 +42,37 @@ class Fault:
     delay: float = 0.0
     drop: bool = False
     content_type: str = "application/json"
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Refuse a fault that would break every later request (bad regex, wrong types)."""
+        if not isinstance(self.path, str):
+            raise ValueError("path must be a string (a regular expression)")
+        try:
+            self._pattern = re.compile(self.path)
+        except re.error as exc:
+            raise ValueError(f"path is not a regular expression: {exc}") from None
+        if self.method is not None and not isinstance(self.method, str):
+            raise ValueError("method must be a string")
+        if not _is_int(self.times) or self.times < 0:
+            raise ValueError("times must be a whole number >= 0")
+        if not _is_int(self.status) or not (self.status == 0 or 100 <= self.status <= 599):
+            raise ValueError("status must be 0 (pass through) or an HTTP status 100-599")
+        if not (_is_int(self.delay) or isinstance(self.delay, float)) or self.delay < 0:
+            raise ValueError("delay must be a number of seconds >= 0")
+        if not isinstance(self.drop, bool):
+            raise ValueError("drop must be true or false")
+        if not isinstance(self.content_type, str):
+            raise ValueError("content_type must be a string")
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
             return False
-        return re.search(self.path, path) is not None
+        return self._pattern.search(path) is not None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class FaultInjector:
@@ -112,13 +138,18 @@ class FaultInjector:
             return Response(status=204)(environ, start_response)
         if request.method == "POST":
             try:
-                spec = request.get_json(force=True)
+                spec = json.loads(request.get_data(cache=True) or b"null")
+                if not isinstance(spec, dict):
+                    raise ValueError("the body must be a JSON object")
                 fault = self.add(**spec)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
                 return json_response({"message": f"bad fault: {exc}"}, 400)(environ, start_response)
             return json_response({"path": fault.path, "times": fault.times}, 201)(environ, start_response)
-        listed = [{"path": f.path, "method": f.method, "times": f.times} for f in self.pending()]
-        return json_response(listed)(environ, start_response)
+        if request.method in ("GET", "HEAD"):
+            listed = [{"path": f.path, "method": f.method, "times": f.times} for f in self.pending()]
+            return json_response(listed)(environ, start_response)
+        allowed = {"Allow": "GET, HEAD, POST, DELETE"}
+        return json_response({"message": "method not allowed"}, 405, allowed)(environ, start_response)
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -95,6 +95,41 @@ def test_faults_apply_to_every_emulator(sandbox: Sandbox) -> None:
         assert server.faults.pending() == []
 
 
+BAD_FAULTS = [
+    b"not json",
+    b"[1, 2]",
+    b"null",
+    b'{"method": "GET"}',
+    b'{"path": "x", "colour": "red"}',
+    b'{"path": "("}',
+    b'{"path": "x", "times": "a"}',
+    b'{"path": "x", "times": -1}',
+    b'{"path": "x", "status": "abc"}',
+    b'{"path": "x", "status": 1000}',
+    b'{"path": "x", "delay": "x"}',
+    b'{"path": "x", "drop": "yes"}',
+    b'{"path": 7}',
+]
+
+
+@pytest.mark.parametrize("name", ["keycloak", "superposition", "aws"])
+def test_bad_fault_requests_get_400_and_never_break_the_emulator(sandbox: Sandbox, name: str) -> None:
+    server = sandbox.servers[name]
+    control = f"{server.url}/__sandbox__/faults"
+    try:
+        for body in BAD_FAULTS:
+            response = httpx.post(control, content=body)
+            assert response.status_code == 400, (name, body, response.text)
+            assert response.json()["message"].startswith("bad fault"), (name, body)
+        assert server.faults.pending() == []
+        assert httpx.get(f"{server.url}/nowhere-at-all").status_code != 500, name  # still routing
+        refused = httpx.put(control, json={"path": "x"})
+        assert refused.status_code == 405 and "POST" in refused.headers["Allow"]
+        assert server.faults.pending() == []
+    finally:
+        server.faults.clear()
+
+
 def test_2025_dialect(sandbox_2025: Sandbox) -> None:
     assert sandbox_2025.dialect == "2025"
     assert sandbox_2025.superposition.dialect == "2025"
