@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import qasync
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QSpinBox, QTabBar, QTableView, QWidget
 
 from hyperota_desktop.app.container import build_services
@@ -97,6 +97,8 @@ def test_drop_preflight_publish_and_list(
     root = bundles.react_native(tmp_path / "rn")
     progress: list[int] = []
     page.progress.valueChanged.connect(progress.append)
+    posted: list[tuple[str, str]] = []
+    gui.messages.posted.connect(lambda level, text: posted.append((level, text)))
 
     async def scenario() -> None:
         presenter.select("guiorg", "guiapp")
@@ -128,6 +130,16 @@ def test_drop_preflight_publish_and_list(
         page.list_table.selectRow(0)
         await until(lambda: page.files_model.rowCount() == 4, "the package detail")
         assert page.files_model.rows[0].url.startswith(aws.public_base_url)
+        page.files_table.selectRow(1)
+        page.copy_button.click()
+        assert QGuiApplication.clipboard().text() == page.files_model.rows[1].url
+        page.detail_tag_edit.setText("no good")
+        page.tag_button.click()
+        await until(lambda: any("Tag 'no good' is not valid" in t for _lvl, t in posted), "the tag refusal")
+        page.detail_tag_edit.setText("stable")
+        page.tag_button.click()  # like `hyperota package tag`
+        await until(lambda: page.list_model.rows and "stable" in page.list_model.rows[0].tags, "the new tag")
+        assert page.list_model.rows[0].tags == ("beta", "stable")
         page.search.setText("nomatch")
         assert page.list_filter.rowCount() == 0
         page.search.setText("beta")

@@ -67,6 +67,7 @@ class PackagesPresenter(QObject):
         page.diffRequested.connect(lambda a, b: self._spawn(self._diff(a, b), "package-diff"))
         page.list_model.moreRequested.connect(lambda offset: self._spawn(self._more(offset), "package-more"))
         page.searchRequested.connect(self.search)
+        page.tagRequested.connect(lambda v, tag: self._spawn(self._tag_version(v, tag), "package-tag"))
         page.set_target("Select an application on the left.", False)
 
     # -- slots ------------------------------------------------------------------------------------
@@ -74,6 +75,8 @@ class PackagesPresenter(QObject):
         self.org, self.app = org, app
         self.preflight = None
         self._page.show_preflight(None)
+        self._page.show_detail(0, "Select a package in the list.", [])
+        self._page.diff_text.clear()
         if not app:
             self._page.set_target("Select an application on the left.", False)
             self._generation += 1
@@ -231,13 +234,20 @@ class PackagesPresenter(QObject):
 
     async def _show(self, version: int) -> None:
         manifest = await self._service().show(self.org, self.app, version)
-        self._page.files_model.set_rows(list(manifest.files))
-        self._page.detail_label.setText(
+        self._page.show_detail(
+            version,
             f"Version {manifest.version} — index {manifest.index}, {len(manifest.files)} file(s), "
-            f"{human_size(manifest.total_size)}, created {manifest.created_at} by {manifest.created_by}"
+            f"{human_size(manifest.total_size)}, created {manifest.created_at} by {manifest.created_by}",
+            list(manifest.files),
         )
         self._page.diff_to.setValue(version)
         self._page.diff_from.setValue(max(1, version - 1))
+
+    async def _tag_version(self, version: int, tag: str) -> None:
+        await self._service().tag(self.org, self.app, version, tag)
+        self._messages.info(f"Tag '{tag}' of {self.org}/{self.app} now points at version {version}.")
+        self._page.detail_tag_edit.clear()
+        self.refresh()
 
     async def _diff(self, old: int, new: int) -> None:
         diff = await self._service().diff(self.org, self.app, old, new)

@@ -7,6 +7,7 @@ A view only. Signals (the presenter listens):
 - `publishConfirmed()`: the person confirmed the publish summary.
 - `pauseRequested()`, `resumeRequested()`, `cancelRequested()`: the running publish.
 - `versionChosen(int)`: a package selected in the list; `diffRequested(int, int)`.
+- `tagRequested(int, str)`: point a tag at the package shown in the detail (like `package tag`).
 - `searchRequested(str)`: the search text, once typing paused (searches every package, not only loaded rows).
 """
 
@@ -82,6 +83,7 @@ class PackagesPage(QWidget):
     versionChosen = Signal(int)
     diffRequested = Signal(int, int)
     searchRequested = Signal(str)
+    tagRequested = Signal(int, str)
     SEARCH_DELAY_MS = 300
 
     def __init__(self) -> None:
@@ -201,9 +203,20 @@ class PackagesPage(QWidget):
         self.files_table.setModel(self.files_model)
         self.copy_button = named(QPushButton("Copy URL"), "packagesCopyUrl", "Copy the selected file's URL")
         self.copy_button.clicked.connect(self._copy_url)
+        self.shown_version = 0
+        self.detail_tag_edit = named(QLineEdit(), "packagesDetailTag", "Tag to point at this package")
+        self.detail_tag_edit.setPlaceholderText("tag, e.g. stable")
+        self.tag_button = named(QPushButton("Set tag"), "packagesTagButton", "Point the tag at this package")
+        self.tag_button.clicked.connect(self._tag_clicked)
+        self.detail_tag_edit.returnPressed.connect(self._tag_clicked)
         layout.addWidget(self.detail_label)
         layout.addWidget(self.files_table)
-        layout.addWidget(self.copy_button, alignment=Qt.AlignmentFlag.AlignRight)
+        row = QHBoxLayout()
+        row.addWidget(self.detail_tag_edit)
+        row.addWidget(self.tag_button)
+        row.addStretch(1)
+        row.addWidget(self.copy_button)
+        layout.addLayout(row)
         tabs.addTab(detail, "Detail")
         diff = QWidget()
         layout = QVBoxLayout(diff)
@@ -248,12 +261,30 @@ class PackagesPage(QWidget):
             w.setToolTip("" if allowed else reason)
         self.set_target(self.target_label.text(), self._target_enabled)
 
+    def show_detail(self, version: int, text: str, files: list[object]) -> None:
+        self.shown_version = version
+        self.files_model.set_rows(files)
+        self.detail_label.setText(text)
+        self._update_tagging()
+
+    def _update_tagging(self) -> None:
+        can = self._allowed and self._target_enabled and self.shown_version > 0
+        for w in (self.detail_tag_edit, self.tag_button):
+            w.setEnabled(can)
+            w.setToolTip("" if self._allowed else self._denied_reason)
+
+    def _tag_clicked(self) -> None:
+        tag = self.detail_tag_edit.text().strip()
+        if tag and self.shown_version and self.tag_button.isEnabled():
+            self.tagRequested.emit(self.shown_version, tag)
+
     def set_target(self, text: str, enabled: bool) -> None:
         self.target_label.setText(text)
         self._target_enabled = enabled
         for w in (self.drop_area, self.choose_folder, self.choose_zip):
             w.setEnabled(enabled and self._allowed and not self._running)
         self.publish_button.setEnabled(self._can_publish())
+        self._update_tagging()
 
     def _can_publish(self) -> bool:
         ready = self._allowed and self._target_enabled and bool(self.preflight_model.rows)
