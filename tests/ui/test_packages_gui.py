@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import zipfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -196,6 +197,61 @@ def test_generic_folder_index_is_picked_from_the_bundle_files(
         await until(lambda: page.list_model.rowCount() == 1, "the new version in the list")
         assert page.list_model.rows[0].index == "entry.js"
         await presenter.wait_idle()
+        await services.sessions.aclose()
+
+    loop.run_until_complete(scenario())
+
+
+def test_pause_resume_and_cancel_from_the_page(qtbot, tmp_path: Path, aws: AwsSandbox, loop) -> None:
+    services, gui = _build(tmp_path, aws, qtbot)
+    presenter = gui.packages
+    assert presenter is not None
+    page = presenter._page
+    first = bundles.write(tmp_path / "one", {"index.android.bundle": b"one", "raw/a.bin": os.urandom(4096)})
+    second = bundles.write(tmp_path / "two", {"index.android.bundle": b"two", "raw/b.bin": os.urandom(4096)})
+    posted: list[tuple[str, str]] = []
+    gui.messages.posted.connect(lambda level, text: posted.append((level, text)))
+    shown = page.show_progress
+    on_upload: list[Callable[[], None]] = []
+
+    def spy(phase: str, *args: object) -> None:
+        shown(phase, *args)  # type: ignore[arg-type]
+        if phase == "uploading" and on_upload:
+            on_upload.pop()()  # at the start of the upload phase: nothing sent yet
+
+    page.show_progress = spy  # type: ignore[method-assign]
+
+    async def publish(root: Path, action: Callable[[], None]) -> None:
+        _drop(page, [root])
+        await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
+        on_upload.append(action)
+        page.publish_button.click()
+        page.confirm_button.click()
+        await until(lambda: page.cancel_button.isEnabled(), "the publish to start")
+
+    async def scenario() -> None:
+        presenter.select("guiorg", "pausing")
+        _writer(gui, "guiorg", "pausing")
+        await publish(first, page.pause_button.click)
+        await until(lambda: not on_upload, "the upload phase")
+        assert page.pause_button.text() == "Resume" and presenter.control and presenter.control.paused
+        assert "paused" in page.progress_label.text() and "left" not in page.progress_label.text()
+        assert not page.drop_area.isEnabled() and not page.publish_button.isEnabled()  # one publish at a time
+        page.pause_button.click()
+        await until(lambda: page.list_model.rowCount() == 1, "the resumed publish to finish")
+        assert page.pause_button.text() == "Pause" and not page.cancel_button.isEnabled()
+        await presenter.wait_idle()
+        await publish(second, page.cancel_button.click)
+        await until(lambda: not page.cancel_button.isEnabled(), "the cancel")
+        await presenter.wait_idle()
+        assert ("info", "Publish cancelled; its unfinished uploads were aborted.") in posted
+        assert (
+            page.preflight_model.rowCount() == 2 and page.publish_button.isEnabled()
+        )  # checked again: retry
+        assert [r.version for r in page.list_model.rows] == [1]
+        s3 = aws.client("s3")
+        assert s3.list_objects_v2(Bucket=aws.bucket, Prefix="guiorg/pausing/packages/")["KeyCount"] == 1
+        assert not s3.list_multipart_uploads(Bucket=aws.bucket, Prefix="guiorg/pausing/").get("Uploads")
         await services.sessions.aclose()
 
     loop.run_until_complete(scenario())

@@ -228,7 +228,7 @@ class PackagesPresenter(QObject):
     def _progress(self, snap: ProgressSnapshot) -> None:
         current = "  ".join(f"{f.path} {human_size(f.done)}/{human_size(f.total)}" for f in snap.current[:3])
         self._page.show_progress(
-            snap.phase + (" (paused)" if snap.paused else ""), snap.done, snap.total, snap.bytes_per_second,
+            snap.phase, snap.done, snap.total, snap.bytes_per_second,
             snap.seconds_left, f"{snap.files_done}/{snap.files_total} files", current,
         )  # fmt: skip
 

@@ -45,6 +45,15 @@ from hyperota_desktop.ui.models.packages import (
 from hyperota_desktop.ui.widgets.naming import named
 
 
+def _duration(seconds: float) -> str:
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
 class DropArea(QFrame):
     """Accepts dropped local files and folders. Signals: `dropped(list)`."""
 
@@ -91,6 +100,7 @@ class PackagesPage(QWidget):
         self.setObjectName("packagesPage")
         self._allowed, self._denied_reason, self._target_enabled = True, "", False
         self._running = False
+        self._last_progress: tuple[str, int, int, float, float | None, str] | None = None
         outer = QVBoxLayout(self)
         self.target_label = named(QLabel("Select an application on the left."), "packagesTarget")
         outer.addWidget(self.target_label)
@@ -342,21 +352,29 @@ class PackagesPage(QWidget):
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
             self.pause_button.setText("Pause")
+            self.pause_button.setAccessibleName("Pause the upload")
             self.pause_button.blockSignals(False)
 
     def show_progress(self, phase: str, done: int, total: int, speed: float, left: float | None,
                       files: str, current: str) -> None:  # fmt: skip
+        self._last_progress = (phase, done, total, speed, left, files)
         self.progress.setVisible(True)
         self.progress.setValue(int(1000 * done / total) if total else 1000)
-        eta = f", about {left:.0f} s left" if left is not None else ""
-        self.progress_label.setText(
-            f"{phase}: {human_size(done)} of {human_size(total)} ({files}) at {human_size(speed)}/s{eta}"
-        )
+        if self.pause_button.isChecked():  # nothing moves while paused: no speed, no time left
+            rate = " — paused, parts in flight finish"
+        else:
+            eta = f", about {_duration(left)} left" if left is not None else ""
+            rate = f" at {human_size(speed)}/s{eta}"
+        self.progress_label.setText(f"{phase}: {human_size(done)} of {human_size(total)} ({files}){rate}")
         self.current_files.setText(current)
 
     def _pause_toggled(self, checked: bool) -> None:
         self.pause_button.setText("Resume" if checked else "Pause")
+        self.pause_button.setAccessibleName("Resume the upload" if checked else "Pause the upload")
         (self.pauseRequested if checked else self.resumeRequested).emit()
+        if self._last_progress is not None:
+            phase, done, total, speed, left, files = self._last_progress
+            self.show_progress(phase, done, total, speed, left, files, self.current_files.text())
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Bundle folder")
