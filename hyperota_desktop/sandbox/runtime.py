@@ -41,8 +41,18 @@ class Sandbox:
     _stopped: bool = field(default=False, init=False, repr=False)
 
     @classmethod
-    def start(cls, *, auto_approve: str | None = None, dialect: str = "current") -> Sandbox:
-        """Start every emulator on a free 127.0.0.1 port; on any failure, stop what already started."""
+    def start(
+        cls,
+        *,
+        auto_approve: str | None = None,
+        dialect: str = "current",
+        broken_workspace_template: bool = False,
+    ) -> Sandbox:
+        """Start every emulator on a free 127.0.0.1 port; on any failure, stop what already started.
+
+        `broken_workspace_template`: workspaces get the mid-2025 template defect (see
+        `SuperpositionEmulator.set_broken_workspace_template`; switchable later over HTTP too).
+        """
         if dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {dialect!r}: use one of {', '.join(DIALECTS)}")
         from .keycloak import KeycloakEmulator
@@ -56,6 +66,7 @@ class Sandbox:
             superposition = SuperpositionEmulator(
                 dialect=dialect, token_verifier=keycloak.verify_access_token
             )
+            superposition.set_broken_workspace_template(broken_workspace_template)
             org_id = superposition.create_organisation(ORG_NAME)
             servers["superposition"] = serve(superposition.wsgi, "superposition")
             aws = AwsSandbox.start()

@@ -101,6 +101,52 @@ def test_up_with_2025_dialect(start_up: Starter) -> None:
     assert proc.returncode == 0, err
 
 
+def _bearer(endpoints: dict[str, object]) -> dict[str, str]:
+    """A token from the sandbox's device flow (the sandbox auto-approves)."""
+    oidc = f"{endpoints['issuer']}/protocol/openid-connect"
+    client = str(endpoints["client_id"])
+    grant = httpx.post(f"{oidc}/auth/device", data={"client_id": client}, timeout=10).json()
+    data = {
+        "client_id": client,
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        "device_code": grant["device_code"],
+    }
+    token = httpx.post(f"{oidc}/token", data=data, timeout=10)
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def test_up_with_broken_workspace_template(start_up: Starter) -> None:
+    proc, endpoints_file = start_up("--broken-workspace-template", "--auto-approve", "alice")
+    endpoints = _wait_for(endpoints_file, proc)
+    try:
+        sp = str(endpoints["superposition_url"])
+        assert httpx.get(f"{sp}/__sandbox__/workspace-template", timeout=10).json() == {"broken": True}
+        headers = {**_bearer(endpoints), "x-org-id": str(endpoints["superposition_org_id"])}
+        workspace = {"workspace_name": "shop", "workspace_admin_email": "admin@example.com"}
+        created = httpx.post(f"{sp}/workspaces", json=workspace, headers=headers, timeout=10)
+        assert created.status_code == 200, created.text
+        in_ws = {**headers, "x-workspace": "shop"}
+        default = {"key": "v", "value": "0", "schema": {"type": "string"}, "description": "v"}
+        default["change_reason"] = "setup"
+        assert httpx.post(f"{sp}/default-config", json=default, headers=in_ws, timeout=10).is_success
+        variants = [
+            {"id": "c", "variant_type": "CONTROL", "overrides": {"v": "0"}},
+            {"id": "e", "variant_type": "EXPERIMENTAL", "overrides": {"v": "1"}},
+        ]
+        experiment = {"name": "r", "context": {}, "description": "d", "change_reason": "r"}
+        experiment["variants"] = variants
+        failed = httpx.post(f"{sp}/experiments", json=experiment, headers=in_ws, timeout=10)
+        assert failed.status_code == 500 and "experiment_type" in failed.json()["message"]
+        assert httpx.post(f"{sp}/workspaces/shop/db/migrate", headers=headers, timeout=10).is_success
+        assert httpx.post(f"{sp}/experiments", json=experiment, headers=in_ws, timeout=10).is_success
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Workspace defect  ON" in err
+
+
 def test_unknown_auto_approve_user_fails_with_validation_exit_code(start_up: Starter) -> None:
     proc, endpoints_file = start_up("--auto-approve", "mallory")
     _, err = proc.communicate(timeout=60)

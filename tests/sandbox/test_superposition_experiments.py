@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
 from test_superposition_support import Client, Env, env, legacy  # noqa: F401
 
 ACTIONS = ("ramp", "pause", "resume", "conclude", "discard", "overrides")
@@ -240,3 +242,48 @@ def test_legacy_dialect_experiments(legacy: Env) -> None:
     config = c.get("/config").json()
     assert any("and" in ctx["condition"] for ctx in config["contexts"])
     assert "/resolve" and c.get("/resolve", params={"identifier": "x"}).status_code == 404
+
+
+def test_workspace_template_switch_over_http(env: Env) -> None:
+    """For a sandbox in another process (`hyperota sandbox up`): the switch and the defect over HTTP."""
+    control = httpx.Client(base_url=f"{env.url}/__sandbox__", timeout=10)
+    assert control.get("/workspace-template").json() == {"broken": False}
+    assert control.put("/workspace-template", json={"broken": True}).json() == {"broken": True}
+    try:
+        c = env.workspace("remoteold")
+    finally:
+        assert control.put("/workspace-template", json={"broken": False}).json() == {"broken": False}
+    setup(c)
+    broken = c.experiment({}, {"config.version": "0.0.0"}, {"config.version": "1.0.0"})
+    assert broken.status_code == 500 and "experiment_type" in broken.json()["message"]
+    assert env.client().post("/workspaces/remoteold/db/migrate").status_code == 200
+    assert new_experiment(c)["status"] == "CREATED"
+    fresh = env.workspace("remotefresh")
+    setup(fresh)
+    target = {"org_id": env.org, "workspace": "remotefresh"}
+    assert control.post("/broken-workspaces", json=target).status_code == 204
+    assert fresh.experiment({}, {"config.version": "0.0.0"}, {"config.version": "1.0.0"}).status_code == 500
+    missing = control.post("/broken-workspaces", json={**target, "workspace": "nope"})
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("PUT", "/workspace-template", b"not json", 400),
+        ("PUT", "/workspace-template", b'{"broken": "yes"}', 400),
+        ("PUT", "/workspace-template", b'{"broken": true, "extra": 1}', 400),
+        ("PUT", "/workspace-template", b"[true]", 400),
+        ("DELETE", "/workspace-template", b"", 405),
+        ("POST", "/broken-workspaces", b'{"workspace": "x"}', 400),
+        ("GET", "/broken-workspaces", b"", 405),
+        ("GET", "/nothing-here", b"", 404),
+    ],
+)
+def test_bad_control_requests_are_answered_not_crashed(
+    env: Env, method: str, path: str, body: bytes, status: int
+) -> None:
+    response = httpx.request(method, f"{env.url}/__sandbox__{path}", content=body, timeout=10)
+    assert response.status_code == status, response.text
+    assert "message" in response.json()
+    assert env.sp.broken_template is False

@@ -30,8 +30,15 @@ def write_endpoints_file(path: Path, endpoints: dict[str, Any]) -> None:
         raise ValidationError(f"Cannot write the endpoints file {path}: {exc}.") from exc
 
 
-def summary(endpoints: dict[str, Any], landing_url: str, endpoints_file: Path | None) -> str:
+def summary(
+    endpoints: dict[str, Any],
+    landing_url: str,
+    endpoints_file: Path | None,
+    broken_workspace_template: bool = False,
+) -> str:
     users = "\n".join(f"    {name:8} password: {pw}" for name, pw in sorted(endpoints["users"].items()))
+    broken = broken_workspace_template
+    toggle = "false" if broken else "true"
     lines = [
         "HyperOTA sandbox is running (Ctrl+C to stop).",
         f"  Landing page      {landing_url}",
@@ -45,6 +52,9 @@ def summary(endpoints: dict[str, Any], landing_url: str, endpoints_file: Path | 
         "  Users:",
         users,
         "  Faults            POST {any URL above}/__sandbox__/faults (see docs/sandbox.md)",
+        f"  Workspace defect  {'ON' if broken else 'off'} (new workspaces "
+        f"{'lack' if broken else 'have'} experiment_type); switch: PUT "
+        f'{endpoints["superposition_url"]}/__sandbox__/workspace-template {{"broken": {toggle}}}',
     ]
     if endpoints_file is not None:
         lines.append(f"  Endpoints file    {endpoints_file}")
@@ -64,14 +74,18 @@ def _up(ctx: CliContext, args: argparse.Namespace) -> int:
     endpoints_file = Path(args.endpoints_file) if args.endpoints_file else None
     try:
         try:
-            sandbox = Sandbox.start(auto_approve=args.auto_approve, dialect=args.dialect)
+            sandbox = Sandbox.start(
+                auto_approve=args.auto_approve,
+                dialect=args.dialect,
+                broken_workspace_template=args.broken_workspace_template,
+            )
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
         try:
             endpoints = sandbox.endpoints
             if endpoints_file is not None:
                 write_endpoints_file(endpoints_file, endpoints)
-            ctx.info(summary(endpoints, sandbox.landing_url, endpoints_file))
+            ctx.info(summary(endpoints, sandbox.landing_url, endpoints_file, args.broken_workspace_template))
             if ctx.json:
                 ctx.emit(endpoints, "")
             while not stop.wait(0.2):
@@ -110,4 +124,10 @@ def register(sub: Any) -> None:
         choices=("current", "2025"),
         default="current",
         help="Superposition API dialect (current = v0.117, 2025 = v0.87)",
+    )
+    up.add_argument(
+        "--broken-workspace-template",
+        action="store_true",
+        help="reproduce the mid-2025 workspace-template defect: experiments fail in new workspaces "
+        "until POST /workspaces/NAME/db/migrate (switch later: PUT /__sandbox__/workspace-template)",
     )

@@ -13,7 +13,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from ..http import json_response
-from . import buckets, cac, config, contexts, experiment_list, experiments, tenancy
+from . import buckets, cac, config, contexts, control, experiment_list, experiments, tenancy
 from .conditions import CURRENT, LEGACY
 from .engine import Engine, make_engine
 from .errors import ApiError, Body, bad_argument, no_records, parse_json_body
@@ -198,7 +198,10 @@ class SuperpositionEmulator:
         request = Request(environ)
         try:
             with self.lock:
-                response = self._dispatch(request)
+                if request.path.startswith(control.PREFIX):
+                    response = control.handle(self, request)
+                else:
+                    response = self._dispatch(request)
         except ApiError as err:
             response = self._error(err)
         except Exception:  # the emulator must never crash on a request: answer like the server would
