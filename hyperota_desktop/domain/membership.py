@@ -104,3 +104,51 @@ def check_change(
     if not scope.app and demoting_owner and owners <= 1:
         verb = "leave" if target_new is AccessLevel.NONE else "be demoted"
         raise Conflict(f"The last owner of {where} cannot {verb}.", hint="Make someone else an owner first.")
+
+
+def refusal(
+    scope: MemberScope,
+    actor: AccessLevel,
+    *,
+    target_current: AccessLevel,
+    target_new: AccessLevel,
+    owners: int,
+    actor_is_target: bool = False,
+) -> str:
+    """Why `check_change` would refuse this change, or "" when it is allowed (for the GUI to show)."""
+    try:
+        check_change(
+            scope,
+            actor,
+            target_current=target_current,
+            target_new=target_new,
+            owners=owners,
+            actor_is_target=actor_is_target,
+        )
+    except (PermissionDenied, Conflict, ValidationError) as exc:
+        return exc.message
+    return ""
+
+
+def selectable_levels(
+    scope: MemberScope,
+    actor: AccessLevel,
+    current: AccessLevel,
+    *,
+    owners: int,
+    actor_is_target: bool = False,
+) -> tuple[AccessLevel, ...]:
+    """The levels a member's level selector offers: the current one and every one the guards allow."""
+    return tuple(
+        level
+        for level in scope.levels
+        if level is current
+        or not refusal(
+            scope,
+            actor,
+            target_current=current,
+            target_new=level,
+            owners=owners,
+            actor_is_target=actor_is_target,
+        )
+    )

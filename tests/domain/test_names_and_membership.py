@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.errors import Conflict, PermissionDenied, ValidationError
-from hyperota_desktop.domain.membership import MemberScope, check_change, level_from_paths, parse_level
+from hyperota_desktop.domain.membership import (
+    MemberScope,
+    check_change,
+    level_from_paths,
+    parse_level,
+    refusal,
+    selectable_levels,
+)
 from hyperota_desktop.domain.names import (
     ORG_ROLES,
     name_problem,
@@ -131,3 +138,30 @@ def test_nobody_grants_above_their_level_and_only_owners_make_owners() -> None:
         check_change(
             org, AccessLevel.WRITE, target_current=AccessLevel.NONE, target_new=AccessLevel.READ, owners=1
         )
+
+
+@given(LEVELS, st.sampled_from(list(AccessLevel)[1:]), st.integers(min_value=1, max_value=3), st.booleans())
+def test_the_level_selector_offers_exactly_what_the_guards_allow(actor, current, owners, app) -> None:  # type: ignore[no-untyped-def]
+    scope = MemberScope("demo", "shop" if app else "")
+    if current not in scope.levels:
+        return
+    offered = selectable_levels(scope, actor, current, owners=owners)
+    assert current in offered
+    for level in scope.levels:
+        allowed = not refusal(scope, actor, target_current=current, target_new=level, owners=owners)
+        assert (level in offered) is (allowed or level is current)
+
+
+def test_the_selector_locks_the_last_owner_and_members_above_the_actor() -> None:
+    org = MemberScope("demo")
+    owner, admin = AccessLevel.OWNER, AccessLevel.ADMIN
+    assert selectable_levels(org, owner, owner, owners=1) == (owner,)  # last owner: nothing to pick
+    assert selectable_levels(org, owner, owner, owners=2) == org.levels
+    assert selectable_levels(org, admin, owner, owners=2) == (owner,)  # above the admin
+    assert selectable_levels(org, admin, AccessLevel.READ, owners=1) == (
+        admin,
+        AccessLevel.WRITE,
+        AccessLevel.READ,
+    )
+    assert "last owner" in refusal(org, owner, target_current=owner, target_new=AccessLevel.NONE, owners=1)
+    assert refusal(org, admin, target_current=AccessLevel.READ, target_new=AccessLevel.NONE, owners=1) == ""

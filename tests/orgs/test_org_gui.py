@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLineEdit, QStyleOptionViewItem, QWidget
 
+from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.membership import MemberScope
 from hyperota_desktop.services.org_session import OrgSession
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.orgs_presenter import OrgsPresenter
@@ -119,6 +122,18 @@ async def test_org_pages_against_the_sandbox(qtbot: Any, env: OrgEnv, sb: Any, a
     page.model.setData(page.model.index(bob_row, 3), "read")  # what the level combobox does
     await presenter.wait_idle()
     assert {r.username: r.level for r in page.model.rows}["bob"] == "read"
+    # the guards show in the selector: alice is the last owner, so her level and membership are locked
+    alice_row = next(i for i, r in enumerate(page.model.rows) if r.username == "alice")
+    assert page.model.levels_at(alice_row) == ("owner",)
+    assert not page.model.flags(page.model.index(alice_row, 3)) & Qt.ItemFlag.ItemIsEditable
+    assert "last owner" in page.model.data(page.model.index(alice_row, 3), Qt.ItemDataRole.ToolTipRole)
+    assert not page.model.setData(page.model.index(alice_row, 3), "admin")
+    page.table.selectRow(alice_row)
+    assert not page.remove_button.isEnabled() and "last owner" in page.remove_button.toolTip()
+    bob_row = next(i for i, r in enumerate(page.model.rows) if r.username == "bob")
+    assert page.model.levels_at(bob_row) == ("owner", "admin", "write", "read")
+    page.table.selectRow(bob_row)
+    assert page.remove_button.isEnabled()
     window.pages.setCurrentWidget(page)
     assert window.grab().save(str(artifacts_dir / "orgs-members-page.png"))
 
@@ -193,4 +208,60 @@ async def test_deletion_progress_and_cancel(
     await presenter.delete_selected()  # again, to finish
     assert f"/{org}/web" not in groups(sb) and workspaces(sb)[workspace] == "DISABLED"
     assert ("info", f"Deleted {org}/web.") in posted
+    assert not [p for p in posted if p[0] == "error"], posted
+
+
+async def test_an_admin_sees_only_what_the_guards_let_them_do(
+    qtbot: Any, env: OrgEnv, as_user: Any, sb: Any
+) -> None:
+    org = fresh("gui-admin")
+    await env.orgs.create_org(org)
+    scope = MemberScope(org)
+    await env.members.add(scope, "bob", AccessLevel.ADMIN)
+    await env.members.add(scope, "dave", AccessLevel.WRITE)
+    bob = as_user("bob")
+    window, presenter, posted = build(qtbot, bob)
+    presenter.identity_changed(object())
+    await presenter.wait_idle()
+    select(window, org)
+    await presenter.wait_idle()
+    page = presenter.members_page
+    rows = {r.username: i for i, r in enumerate(page.model.rows)}
+    assert set(rows) == {"alice", "bob", "dave"}
+    # no owner for newcomers: only owners make owners
+    assert [page.level_combo.itemText(i) for i in range(page.level_combo.count())] == [
+        "admin",
+        "write",
+        "read",
+    ]
+    alice = page.model.index(rows["alice"], 3)
+    assert page.model.levels_at(rows["alice"]) == ("owner",)  # above bob: locked
+    assert "level owner" in page.model.data(alice, Qt.ItemDataRole.ToolTipRole)
+    page.table.selectRow(rows["alice"])
+    assert not page.remove_button.isEnabled() and "owner" in page.remove_button.toolTip()
+    assert page.model.levels_at(rows["dave"]) == ("admin", "write", "read")
+    page.table.selectRow(rows["dave"])
+    assert page.remove_button.isEnabled()
+    editor = page.table.itemDelegateForColumn(3).createEditor(
+        page.table.viewport(), QStyleOptionViewItem(), page.model.index(rows["dave"], 3)
+    )
+    assert isinstance(editor, QComboBox) and editor.count() == 3 and editor.accessibleName()
+    editor.deleteLater()
+    assert not [p for p in posted if p[0] == "error"], posted
+
+
+async def test_a_reader_is_told_why_the_members_are_hidden(
+    qtbot: Any, env: OrgEnv, as_user: Any, sb: Any
+) -> None:
+    org = fresh("gui-reader")
+    await env.orgs.create_org(org)
+    await env.members.add(MemberScope(org), "bob", AccessLevel.READ)
+    window, presenter, posted = build(qtbot, as_user("bob"))
+    presenter.identity_changed(object())
+    await presenter.wait_idle()
+    select(window, org)
+    await presenter.wait_idle()
+    page = presenter.members_page
+    assert page.model.rows == [] and not page.add_button.isEnabled() and not page.remove_button.isEnabled()
+    assert "your level: read" in page.title.text()
     assert not [p for p in posted if p[0] == "error"], posted

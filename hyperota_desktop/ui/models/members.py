@@ -15,10 +15,16 @@ Index = QModelIndex | QPersistentModelIndex
 
 @dataclass(frozen=True)
 class MemberRow:
+    """`levels`: what this member's level selector offers (the guards' choice; editable when more than
+    the current one); `locked`: why the level cannot change; `removal`: why they cannot be removed."""
+
     username: str
     name: str
     email: str
     level: str  # owner | admin | write | read
+    levels: tuple[str, ...] | None = None  # None: every level of the table
+    locked: str = ""
+    removal: str = ""
 
 
 class MembersModel(QAbstractTableModel):
@@ -59,17 +65,37 @@ class MembersModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return value
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == LEVEL_COLUMN and self.editable:
-            return "Double-click to change the level"
+            return row.locked or ("Double-click to change the level" if self.can_edit(index.row()) else "")
         return None
+
+    def levels_at(self, row: int) -> tuple[str, ...]:
+        if not 0 <= row < len(self.rows):
+            return ()
+        offered = self.rows[row].levels
+        return self.levels if offered is None else offered
+
+    def can_edit(self, row: int) -> bool:
+        return self.editable and len(self.levels_at(row)) > 1
+
+    def removal_refused(self, row: int) -> str:
+        """Why the member of `row` cannot be removed ("" = they can)."""
+        if not self.editable:
+            return "You need the admin or owner level to change members."
+        return self.rows[row].removal if 0 <= row < len(self.rows) else "Select a member first."
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = super().flags(index)
-        if index.isValid() and index.column() == LEVEL_COLUMN and self.editable:
+        if index.isValid() and index.column() == LEVEL_COLUMN and self.can_edit(index.row()):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or index.column() != LEVEL_COLUMN or value not in self.levels:
+        if (
+            role != Qt.ItemDataRole.EditRole
+            or index.column() != LEVEL_COLUMN
+            or not self.can_edit(index.row())
+            or value not in self.levels_at(index.row())
+        ):
             return False
         row = self.rows[index.row()]
         if value != row.level:
@@ -81,14 +107,17 @@ class MembersModel(QAbstractTableModel):
 
 
 class LevelDelegate(QStyledItemDelegate):
-    """A combobox of the scope's levels for the Level column."""
+    """A combobox of the levels the guards allow for that member, in the Level column."""
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         combo = QComboBox(parent)
         combo.setObjectName("memberLevelEditor")
         combo.setAccessibleName("Access level")
         model = index.model()
-        levels = getattr(model, "levels", ("owner", "admin", "write", "read"))
+        if isinstance(model, MembersModel):
+            levels = model.levels_at(index.row())
+        else:
+            levels = ("owner", "admin", "write", "read")
         combo.addItems(list(levels))
         return combo
 

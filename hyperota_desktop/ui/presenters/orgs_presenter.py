@@ -20,7 +20,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog
 
 from hyperota_desktop.domain.access import AccessLevel, Action, Permission
-from hyperota_desktop.domain.membership import MemberScope, parse_level
+from hyperota_desktop.domain.errors import PermissionDenied
+from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal, selectable_levels
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.services.org_session import OrgSession
 from hyperota_desktop.services.orgs import DeletionPreview
@@ -129,12 +130,49 @@ class OrgsPresenter(QObject):
         session = self.session()
         level = await session.orgs.level(scope, fresh=True)
         editable = level >= AccessLevel.ADMIN
-        levels = tuple(lvl.label for lvl in scope.levels if lvl <= level) if editable else ()
-        members = await session.members.list_members(scope)
-        rows = [MemberRow(m.user.username, m.to_json()["name"], m.user.email, m.level.label) for m in members]
-        self.members_page.model.set_rows(rows, levels, editable)
         title = f"Members of {scope.describe()} — your level: {level.label if level else 'none'}"
-        self.members_page.set_scope(title, levels, editable=editable)
+        # the add selector offers what the guards allow for a newcomer: up to your own level
+        levels = selectable_levels(scope, level, AccessLevel.NONE, owners=0) if editable else ()
+        try:
+            members = await session.members.list_members(scope)
+        except PermissionDenied as exc:  # Keycloak lets only admins and owners list members
+            self.members_page.model.set_rows([], (), False)
+            self.members_page.set_scope(f"{title}. {exc.message}", (), editable=False)
+            return
+        me = (await session.orgs.me()).username
+        owners = sum(1 for m in members if m.level is AccessLevel.OWNER)
+        rows = [self._member_row(scope, level, m, owners, m.user.username == me) for m in members]
+        labels = tuple(lvl.label for lvl in levels if lvl is not AccessLevel.NONE)
+        self.members_page.model.set_rows(rows, labels, editable)
+        self.members_page.set_scope(title, labels, editable=editable)
+
+    @staticmethod
+    def _member_row(scope: MemberScope, actor: AccessLevel, member: Any, owners: int, me: bool) -> MemberRow:
+        current = member.level
+        offered = selectable_levels(scope, actor, current, owners=owners, actor_is_target=me)
+        locked = ""
+        if len(offered) == 1:  # why not: the reason for the level just below (or above) the current one
+            other = next(lvl for lvl in scope.levels if lvl is not current)
+            locked = refusal(
+                scope, actor, target_current=current, target_new=other, owners=owners, actor_is_target=me
+            )
+        removal = refusal(
+            scope,
+            actor,
+            target_current=current,
+            target_new=AccessLevel.NONE,
+            owners=owners,
+            actor_is_target=me,
+        )
+        return MemberRow(
+            member.user.username,
+            member.to_json()["name"],
+            member.user.email,
+            current.label,
+            tuple(lvl.label for lvl in offered),
+            locked,
+            removal,
+        )
 
     async def load_activity(self) -> None:
         records = await asyncio.to_thread(self._journal)

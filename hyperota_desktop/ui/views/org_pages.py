@@ -84,6 +84,8 @@ class MembersPage(QWidget):
         self.user_edit.returnPressed.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
         self.refresh_button.clicked.connect(self.refreshRequested)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_remove())
+        self.model.modelReset.connect(self._update_remove)
         self.set_scope("", (), editable=False)
 
     def set_scope(self, title: str, levels: tuple[str, ...], *, editable: bool) -> None:
@@ -93,11 +95,11 @@ class MembersPage(QWidget):
         self.level_combo.addItems(list(levels))
         if "read" in levels:
             self.level_combo.setCurrentText("read")
-        for widget in (self.user_edit, self.level_combo, self.add_button, self.remove_button):
+        for widget in (self.user_edit, self.level_combo, self.add_button):
             widget.setEnabled(editable)
         tip = "" if editable else "You need the admin or owner level to change members."
-        for widget in (self.add_button, self.remove_button):
-            widget.setToolTip(tip)
+        self.add_button.setToolTip(tip)
+        self._update_remove()
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
@@ -107,10 +109,20 @@ class MembersPage(QWidget):
         if user:
             self.addRequested.emit(user, self.level_combo.currentText())
 
-    def _remove(self) -> None:
+    def _selected_row(self) -> int:
         rows = self.table.selectionModel().selectedRows()
-        if rows:
-            self.removeRequested.emit(self.model.username_at(rows[0].row()))
+        return rows[0].row() if rows else -1
+
+    def _update_remove(self) -> None:
+        """Remove is enabled only for a selected member the guards let you remove; the tooltip says why."""
+        why = self.model.removal_refused(self._selected_row())
+        self.remove_button.setEnabled(not why)
+        self.remove_button.setToolTip(why)
+
+    def _remove(self) -> None:
+        row = self._selected_row()
+        if row >= 0 and not self.model.removal_refused(row):
+            self.removeRequested.emit(self.model.username_at(row))
 
 
 class ActivityPage(QWidget):
