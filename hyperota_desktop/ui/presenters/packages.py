@@ -254,7 +254,9 @@ class PackagesPresenter(QObject):
         lines = [f"{old} → {new}: a device downloads {human_size(diff.download_bytes)}"]
         lines += [f"+ {f.file_path} ({human_size(f.size)})" for f in diff.added]
         lines += [f"- {f.file_path}" for f in diff.removed]
-        lines += [f"~ {c.file_path}" for c in diff.changed]
+        for c in diff.changed:
+            old_size, new_size = (c.old.size if c.old else 0), (c.new.size if c.new else 0)
+            lines.append(f"~ {c.file_path} ({human_size(old_size)} → {human_size(new_size)})")
         lines.append(f"{diff.unchanged} unchanged")
         self._page.diff_text.setPlainText("\n".join(lines))
 
