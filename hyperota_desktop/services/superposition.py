@@ -21,7 +21,13 @@ from typing import Any
 
 import httpx
 
-from hyperota_desktop.domain.errors import BackendUnavailable, Conflict, HyperOtaError, NotFound
+from hyperota_desktop.domain.errors import (
+    BackendUnavailable,
+    Conflict,
+    HyperOtaError,
+    NotFound,
+    PermissionDenied,
+)
 from hyperota_desktop.domain.workspace_defaults import DefaultConfig
 from hyperota_desktop.services.http import ApiClient, TokenSource, error_for, server_message
 
@@ -143,6 +149,12 @@ class SuperpositionClient:
                 response = await self.api.request(
                     method, path, headers=self._headers(workspace), ok=(200, 201, 204, 409, 512), **kwargs
                 )
+            except PermissionDenied as exc:
+                right = _right(method, path, workspace, self.org_id)
+                raise PermissionDenied(
+                    f"Superposition refused this: it needs {right}. ({exc.message})",
+                    hint="Ask a Superposition administrator for that right.",
+                ) from exc
             except HyperOtaError as exc:
                 if workspace and _BROKEN_RE.search(exc.message):
                     raise BrokenWorkspace(workspace, server_detail(exc.message)) from exc
@@ -293,6 +305,27 @@ class SuperpositionClient:
                 if variant.split("-", 1)[0] not in experiment_ids:
                     return True
         return False
+
+
+def _right(method: str, path: str, workspace: str | None, org_id: str) -> str:
+    """The Superposition right a refused call needed, in words (a 403 must say which right is missing)."""
+    org = f"organisation {org_id}" if org_id else "the organisation"
+    parts = path.strip("/").split("/")
+    if parts[:2] == ["superposition", "organisations"]:
+        verb = "create" if method == "POST" else "see"
+        return f"the right to {verb} Superposition organisations (a Superposition administrator)"
+    if parts[0] == "workspaces":
+        if len(parts) == 1:
+            verb = "create" if method == "POST" else "list"
+            return f"the right to {verb} workspaces in Superposition {org}"
+        if parts[-1] == "migrate":
+            return f"admin rights on workspace {parts[1]} to migrate its database"
+        if method in ("PUT", "PATCH"):
+            return f"admin rights on workspace {parts[1]} to enable or disable it"
+        return f"read rights on workspace {parts[1]}"
+    where = f"workspace {workspace}" if workspace else f"Superposition {org}"
+    kind = "read" if method == "GET" else "write"
+    return f"{kind} rights on {where} for {method} /{parts[0]}"
 
 
 def server_detail(message: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hyperota_desktop.domain.access import AccessLevel
-from hyperota_desktop.domain.errors import Conflict, ValidationError
+from hyperota_desktop.domain.errors import Conflict, PermissionDenied, ValidationError
 from hyperota_desktop.services.saga import SagaFailed
 from hyperota_desktop.services.storage_cleanup import FileCount, S3PrefixDeleter
 from tests.support.org_env import OrgEnv, s3_client
@@ -119,6 +119,21 @@ async def test_deletion_preview_says_what_goes_and_counts_the_files(env: OrgEnv,
     finally:
         env.backends.delete_prefix = deleter
     assert not without.can_delete_files and "names no bucket" in without.lines()[-1]
+
+
+async def test_a_superposition_403_names_the_missing_right(env: OrgEnv, sb: Any) -> None:
+    org = fresh("denied")
+    await env.orgs.create_org(org)
+    sb.servers["superposition"].faults.add(r"^/workspaces$", method="POST", status=403, times=1)
+    with pytest.raises(SagaFailed) as failed:
+        await env.orgs.create_app(org, "web")
+    cause = failed.value.cause
+    assert isinstance(cause, PermissionDenied)
+    assert f"needs the right to create workspaces in Superposition organisation {sb.org_id}" in cause.message
+    assert f"/{org}/web" not in groups(sb)  # rolled back
+    assert "needs the right to create workspaces" in (
+        failed.value.record.error if failed.value.record else ""
+    )
 
 
 async def test_bad_and_duplicate_names(env: OrgEnv) -> None:
