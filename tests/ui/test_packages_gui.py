@@ -277,6 +277,34 @@ def test_pause_resume_and_cancel_from_the_page(qtbot, tmp_path: Path, aws: AwsSa
     loop.run_until_complete(scenario())
 
 
+def test_a_new_drop_replaces_the_check_of_the_previous_one(
+    qtbot, tmp_path: Path, aws: AwsSandbox, loop
+) -> None:
+    services, gui = _build(tmp_path, aws, qtbot)
+    presenter = gui.packages
+    assert presenter is not None
+    page = presenter._page
+    big = bundles.write(tmp_path / "big", {"index.android.bundle": b"big", "raw/a.bin": b"a"})
+    small = bundles.react_native(tmp_path / "small")
+
+    async def scenario() -> None:
+        presenter.select("guiorg", "redrop")
+        _writer(gui, "guiorg", "redrop")
+        await presenter.wait_idle()
+        held = aws.server.faults.add(
+            f"^/{aws.bucket}/?$", method="GET", status=0, delay=2.0
+        )  # a slow listing
+        _drop(page, [big])
+        await until(lambda: held.times == 0, "the first check to be listing S3")
+        _drop(page, [small])  # changed one's mind before the first check finished
+        await presenter.wait_idle()
+        assert presenter.preflight is not None and presenter.preflight.bundle.source == str(small)
+        assert page.preflight_model.rowCount() == 4
+        await services.sessions.aclose()
+
+    loop.run_until_complete(scenario())
+
+
 def test_refused_bundle_says_why_and_uploads_nothing(qtbot, tmp_path: Path, aws: AwsSandbox, loop) -> None:
     services, gui = _build(tmp_path, aws, qtbot)
     presenter = gui.packages

@@ -48,6 +48,7 @@ class PackagesPresenter(QObject):
         self._permission = permission or (lambda _org, _app: Permission(True))
         self._tasks: set[asyncio.Task[Any]] = set()
         self._list_task: asyncio.Task[Any] | None = None
+        self._check_task: asyncio.Task[Any] | None = None
         self.org = ""
         self.app = ""
         self._sources: list[Path] = []
@@ -73,6 +74,8 @@ class PackagesPresenter(QObject):
     # -- slots ------------------------------------------------------------------------------------
     def select(self, org: str, app: str) -> None:
         self.org, self.app = org, app
+        if self._check_task is not None:
+            self._check_task.cancel()  # its "already stored" was about the other application
         self.preflight = None
         self._page.show_preflight(None)
         self._page.show_detail(0, "Select a package in the list.", [])
@@ -110,13 +113,13 @@ class PackagesPresenter(QObject):
             return
         self._sources = [Path(p) for p in paths]
         self.preflight = None
-        self._spawn(self._preflight(None), "package-preflight")
+        self._check(None)
 
     def choose_index(self, index: str) -> None:
         """The person picked the index file: check the bundle again with it (hashes are cached)."""
         if not self._sources or (self.preflight is not None and index == self.preflight.bundle.index):
             return
-        self._spawn(self._preflight(index), "package-preflight")
+        self._check(index)
 
     def review(self, tag: str) -> None:
         """Publish clicked: say exactly what will be published and sent, and wait for the confirmation."""
@@ -143,6 +146,12 @@ class PackagesPresenter(QObject):
         if pre is None or not self._sources or not self.app:
             return
         self._spawn(self._publish(pre, self._tag or None), "package-publish")
+
+    def _check(self, index: str | None) -> None:
+        """(Re)check the dropped bundle; a check still running for an older drop or index is dropped."""
+        if self._check_task is not None:
+            self._check_task.cancel()
+        self._check_task = self._spawn(self._preflight(index), "package-preflight")
 
     async def wait_idle(self) -> None:
         while self._tasks:
@@ -212,7 +221,7 @@ class PackagesPresenter(QObject):
                 self._messages.info("Publish cancelled; its unfinished uploads were aborted.")
             if not isinstance(sys.exception(), asyncio.CancelledError) or self.control.cancelled:
                 # Show the bundle as it is now (stored meanwhile; refused if it changed) before a retry.
-                self._spawn(self._preflight(pre.bundle.index), "package-preflight")
+                self._check(pre.bundle.index)
             raise
         finally:
             self._page.set_publishing(False)
