@@ -132,7 +132,9 @@ class SagaRunner:
         await asyncio.to_thread(self.journal.finish, ctx.saga_id, "done")
 
     async def _rollback(self, ctx: SagaContext, steps: list[Step], cause: BaseException | None) -> None:
-        reason = _describe(cause) if cause else "interrupted (the app stopped mid-way)"
+        reason = (
+            _describe(cause) if cause else "interrupted (the app stopped mid-way); undone at the next start"
+        )
         await asyncio.to_thread(self.journal.finish, ctx.saga_id, "compensating", reason)
         record = await asyncio.to_thread(self.journal.get, ctx.saga_id)
         assert record is not None
