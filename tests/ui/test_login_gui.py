@@ -263,3 +263,55 @@ def test_next_start_restores_the_user_from_the_keyring(
         await services.sessions.aclose()
 
     run(loop, scenario)
+
+
+def test_sign_out_goes_back_to_the_sign_in_screen(gui: Gui, kc: KeycloakEmulator, loop) -> None:
+    async def scenario() -> None:
+        await sign_in(gui, kc, "carol")  # no organisations: the navigation says how to create one
+        orgs = gui.orgs
+        assert orgs is not None
+        await until(lambda: "Create one" in gui.window.nav_empty.text.text(), "the organisations to load")
+        gui.auth.sign_out()
+        await until(lambda: gui.auth.identity is None, "sign-out")
+        await gui.auth.wait_idle()
+        await orgs.wait_idle()
+        nav = gui.window.nav_empty
+        assert gui.window.nav_stack.currentWidget() is nav
+        assert "Sign in" in nav.text.text() and nav.button.text() == "Sign in"
+        assert not nav.button.isHidden()
+        nav.button.click()
+        dialog = gui.auth.dialog
+        assert dialog is not None
+        await until(lambda: dialog.state == "waiting", "a code")
+        dialog.cancel_button.click()
+
+    run(loop, scenario)
+
+
+def test_without_a_keyring_the_window_says_the_sign_in_lasts_this_session_only(
+    qtbot, tmp_path: Path, kc: KeycloakEmulator, server: RunningServer, loop
+) -> None:
+    import keyring
+    import keyring.backends.fail
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # conftest restores the memory keyring
+    services = build_services(AppDirs.under(tmp_path))
+    services.profiles.add(Profile(name="nokeyring", issuer=kc.issuer(server.url)))
+    services.profiles.use("nokeyring")
+    built = build_gui(services)
+    built.shell.refresh()
+    qtbot.addWidget(built.window)
+    posted: list[tuple[str, str]] = []
+    built.messages.posted.connect(lambda level, text: posted.append((level, text)))
+
+    async def scenario() -> None:
+        await sign_in(built, kc, "bob")
+        await built.auth.wait_idle()
+        status = built.window.status_user
+        assert status.text() == "Signed in as bob (this session only)"
+        assert "No OS keyring" in status.toolTip()
+        notice = "No OS keyring is available: you stay signed in only until the app closes."
+        assert ("warning", notice) in posted
+        await services.sessions.aclose()
+
+    run(loop, scenario)

@@ -177,10 +177,10 @@ class AuthPresenter(QObject):
 
     async def _signed_in(self, auth: AuthService) -> None:
         identity = await auth.identity()
+        notice = await asyncio.to_thread(auth.persistence_notice)  # may ask D-Bus: off the UI thread
         self._messages.connected(urlsplit(auth.profile.issuer).netloc)
-        self._set_identity(identity)
+        self._set_identity(identity, notice)
         self._messages.info(f"Signed in as {identity.display_name()}.")
-        notice = await asyncio.to_thread(auth.persistence_notice)
         if notice:
             self._messages.warning(notice)
 
@@ -201,8 +201,9 @@ class AuthPresenter(QObject):
             else:
                 self._messages.warning(f"Could not confirm the sign-in: {exc.user_text()}")
             return
+        notice = await asyncio.to_thread(auth.persistence_notice)
         self._messages.connected(urlsplit(auth.profile.issuer).netloc)
-        self._set_identity(identity)
+        self._set_identity(identity, notice)
 
     async def _sign_out(self, auth: AuthService) -> None:
         revoked = await auth.logout()
@@ -221,14 +222,17 @@ class AuthPresenter(QObject):
             self._messages.warning("Your sign-in has ended. Sign in again — your work in the window is kept.")
             self.sign_in()
 
-    def _set_identity(self, identity: Identity | None) -> None:
+    def _set_identity(self, identity: Identity | None, notice: str = "") -> None:
+        """`notice`: why the sign-in is not kept (no keyring, environment token); stays on the status bar."""
         self._identity = identity
         if identity is None:
             self._window.set_user("Signed out")
             self._window.status_user.setToolTip("")
+            self._window.show_sign_in_prompt()  # back to the sign-in screen
         else:
-            self._window.set_user(f"Signed in as {identity.display_name()}")
-            self._window.status_user.setToolTip(identity.email)
+            suffix = " (this session only)" if notice else ""
+            self._window.set_user(f"Signed in as {identity.display_name()}{suffix}")
+            self._window.status_user.setToolTip("\n".join(filter(None, (identity.email, notice))))
         self._window.sign_out_action.setEnabled(identity is not None)
         self._apply_gates()
         self.identityChanged.emit(identity)

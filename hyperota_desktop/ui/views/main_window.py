@@ -185,6 +185,11 @@ class MainWindow(QMainWindow):
                 "New profile…",
             )
         else:
+            self.show_sign_in_prompt()
+
+    def show_sign_in_prompt(self) -> None:
+        """Signed out: the navigation asks to sign in (unless there is no profile to sign in with)."""
+        if self.profile_switcher.count():
             self.nav_empty.set_content("No organisations", "Sign in to see your organisations.", "Sign in")
 
     def set_user(self, text: str) -> None:
