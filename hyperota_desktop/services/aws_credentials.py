@@ -91,7 +91,8 @@ class AwsCredentials:
             if not key_id or not secret:
                 raise AuthError(
                     f"Profile '{self.profile.name}' uses static AWS keys, but none are in the keyring.",
-                    hint="Enter the access key id and secret in the profile editor.",
+                    hint=f"Store them with `hyperota profile aws-keys {self.profile.name} "
+                    "--access-key-id ID` (the secret is read from stdin or a hidden prompt).",
                 )
             KNOWN_SECRETS.add(secret)
             return boto3.Session(

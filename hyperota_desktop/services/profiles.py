@@ -8,6 +8,7 @@ from typing import Any
 
 from hyperota_desktop.domain.errors import NotFound, ValidationError
 from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
+from hyperota_desktop.domain.redaction import KNOWN_SECRETS
 from hyperota_desktop.stores.profiles import ProfileStore
 from hyperota_desktop.stores.secrets import SecretStore
 
@@ -104,6 +105,16 @@ class ProfileService:
             self._secrets.set(profile.name, AWS_KEY_ID, keys[0])
             self._secrets.set(profile.name, AWS_SECRET, keys[1])
         return profile
+
+    def set_static_aws_keys(self, name: str, key_id: str, secret: str) -> None:
+        """Keep a profile's static AWS keys in the keyring (blocking: call it off the UI thread)."""
+        self._store.get(name)  # NotFound for an unknown profile
+        key_id, secret = key_id.strip(), secret.strip()
+        if not key_id or not secret:
+            raise ValidationError("Both the AWS access key id and the secret access key are needed.")
+        KNOWN_SECRETS.add(secret)
+        self._secrets.set(name, AWS_KEY_ID, key_id)
+        self._secrets.set(name, AWS_SECRET, secret)
 
     def static_aws_keys(self, name: str) -> tuple[str, str] | None:
         key_id, secret = self._secrets.get(name, AWS_KEY_ID), self._secrets.get(name, AWS_SECRET)

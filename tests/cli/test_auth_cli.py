@@ -146,3 +146,25 @@ def test_environment_refresh_token_for_pipelines(
     code, out, _ = cli("whoami", "--json")
     assert code == 0 and json.loads(out)["username"] == "bob"
     assert memory_keyring.store == {}  # used in memory only, never written
+
+
+def test_static_aws_keys_go_to_the_keyring_from_stdin(
+    cli, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring, isolated_home
+) -> None:
+    import io
+
+    secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
+    monkeypatch.setattr("sys.stdin", io.StringIO(secret + "\n"))
+    code, out, err = cli("profile", "aws-keys", "kc", "--access-key-id", "AKIAEXAMPLE", "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"profile": "kc", "aws_access_key_id": "AKIAEXAMPLE"}
+    assert memory_keyring.store[(SERVICE, "kc/aws_secret_access_key")] == secret
+    assert memory_keyring.store[(SERVICE, "kc/aws_access_key_id")] == "AKIAEXAMPLE"
+    assert "static" in err  # the profile does not use static keys yet: says how
+    for path in isolated_home.rglob("*"):
+        assert not path.is_file() or secret not in path.read_text(errors="replace")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, _, err = cli("profile", "aws-keys", "kc", "--access-key-id", "AKIAEXAMPLE")
+    assert code == 5 and "secret access key" in err
+    code, _, err = cli("profile", "aws-keys", "nope", "--access-key-id", "AKIAEXAMPLE")
+    assert code != 0 and "nope" in err

@@ -1,9 +1,11 @@
-"""`hyperota profile add|list|show|use|remove|import|export`."""
+"""`hyperota profile add|list|show|use|remove|import|export|aws-keys`."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,22 @@ def _remove(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _aws_keys(ctx: CliContext, args: argparse.Namespace) -> int:
+    """Static AWS keys into the keyring; the secret comes from stdin or a hidden prompt, never argv."""
+    service = ctx.services.profiles
+    name = args.name or service.active().name
+    if sys.stdin is not None and sys.stdin.isatty():
+        secret = getpass.getpass("AWS secret access key: ", stream=ctx.stderr)
+    else:
+        secret = sys.stdin.readline() if sys.stdin is not None else ""
+    service.set_static_aws_keys(name, args.access_key_id, secret)
+    if service.get(name).aws_credential_mode is not AwsCredentialMode.STATIC_KEYS:
+        ctx.info(f"note: profile '{name}' does not use static keys yet (aws_credential_mode static).")
+    text = f"AWS keys of profile '{name}' saved in the keyring."
+    ctx.emit({"profile": name, "aws_access_key_id": args.access_key_id.strip()}, text)
+    return 0
+
+
 def _import(ctx: CliContext, args: argparse.Namespace) -> int:
     profile = ctx.services.profiles.import_file(Path(args.file), name=args.name, overwrite=args.overwrite)
     ctx.emit(profile.to_dict(), f"Imported profile '{profile.name}'.")
@@ -115,6 +133,14 @@ def register(sub: Any) -> None:
     use.add_argument("name")
     remove = add_verb(group, "remove", "remove a profile and its keyring entries", _remove)
     remove.add_argument("name")
+    keys = add_verb(
+        group,
+        "aws-keys",
+        "keep static AWS keys in the keyring (secret read from stdin or a hidden prompt)",
+        _aws_keys,
+    )
+    keys.add_argument("name", nargs="?", help="profile (the active one by default)")
+    keys.add_argument("--access-key-id", required=True)
     imp = add_verb(group, "import", "import an exported profile or a sandbox endpoints file", _import)
     imp.add_argument("file")
     imp.add_argument("--name", help="name of the new profile")

@@ -85,8 +85,9 @@ async def test_web_identity_without_sign_in_is_an_auth_error(
 async def test_static_keys_from_keyring(profile: Profile, aws: AwsSandbox, secrets: SecretStore) -> None:
     target = aws_profile(profile, aws, AwsCredentialMode.STATIC_KEYS)
     creds = AwsCredentials(target, secrets)
-    with pytest.raises(AuthError, match="none are in the keyring"):
+    with pytest.raises(AuthError, match="none are in the keyring") as missing:
         await creds.asession()
+    assert f"hyperota profile aws-keys {target.name}" in missing.value.hint  # a way that exists
     secrets.set(target.name, AWS_KEY_ID, aws.access_key_id)
     secrets.set(target.name, AWS_SECRET, aws.secret_access_key)
     creds.invalidate()
