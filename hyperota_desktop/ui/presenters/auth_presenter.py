@@ -30,6 +30,7 @@ from hyperota_desktop.domain.errors import AuthError, BackendUnavailable, HyperO
 from hyperota_desktop.services.auth import AuthEvent, AuthService, LoginStatus
 from hyperota_desktop.services.session import ProfileSession
 from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.login_dialog import LoginDialog
 from hyperota_desktop.ui.views.main_window import MainWindow
 
@@ -54,7 +55,7 @@ class AuthPresenter(QObject):
         self._identity: Identity | None = None
         self._selection = ("", "")
         self._gates: list[tuple[Gated, Action, str]] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = PresenterTasks(messages)
         self._login_task: asyncio.Task[Any] | None = None
         self.dialog: LoginDialog | None = None
         self._subscribed: set[int] = set()
@@ -118,8 +119,7 @@ class AuthPresenter(QObject):
 
     async def wait_idle(self) -> None:
         """Await every running task (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait_idle()
 
     # -- internals ---------------------------------------------------------------------------------------
     def _current(self) -> ProfileSession | None:
@@ -136,19 +136,8 @@ class AuthPresenter(QObject):
                 auth.subscribe(lambda event: self._on_auth_event(auth, event))
         return session
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-        return task
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            self._messages.error(exc)
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
+        return self._tasks.spawn(coro, name)
 
     def _start_login(self, session: ProfileSession, dialog: LoginDialog) -> None:
         self._cancel_login()

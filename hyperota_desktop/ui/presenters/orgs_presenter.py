@@ -29,6 +29,7 @@ from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.models.activity import ActivityRow, StepRow
 from hyperota_desktop.ui.models.members import MemberRow
 from hyperota_desktop.ui.models.navigation import NavEntry
+from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.main_window import MainWindow
 from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, DeletionProgressDialog, NameDialog
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
@@ -59,7 +60,7 @@ class OrgsPresenter(QObject):
         self._permission = permission or (lambda _action, _org, _app: Permission(True))
         self._selection = ("", "")
         self.progress_dialog: DeletionProgressDialog | None = None  # while a deletion runs
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = PresenterTasks(messages)
         window.selectionChanged.connect(self._on_selection)
         window.refreshRequested.connect(lambda: self._spawn(self.refresh(), "orgs-refresh"))
         toolbar.newOrgRequested.connect(lambda: self._spawn(self.new_org(), "org-create"))
@@ -100,8 +101,7 @@ class OrgsPresenter(QObject):
         await self.load_activity()
 
     async def wait_idle(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait_idle()
 
     # -- loading ----------------------------------------------------------------------------------------
     async def refresh(self) -> None:
@@ -316,18 +316,5 @@ class OrgsPresenter(QObject):
             why = "" if permission.allowed else permission.reason
             action.setToolTip(why or action.text())
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            coro.close()
-            log.debug("no running event loop for %s", name)
-            return
-        task = loop.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self._messages.error(task.exception())  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
+        return self._tasks.spawn(coro, name)

@@ -24,6 +24,7 @@ from hyperota_desktop.services.packages import PackageService, Preflight
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.models.packages import human_size
+from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.packages_page import PackagesPage
 
 log = logging.getLogger("hyperota.ui.packages")
@@ -46,7 +47,7 @@ class PackagesPresenter(QObject):
         self._messages = messages
         # Without a permission source (page tests) publishing is allowed; S3 and the services still check.
         self._permission = permission or (lambda _org, _app: Permission(True))
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = PresenterTasks(messages)
         self._list_task: asyncio.Task[Any] | None = None
         self._check_task: asyncio.Task[Any] | None = None
         self.org = ""
@@ -154,8 +155,7 @@ class PackagesPresenter(QObject):
         self._check_task = self._spawn(self._preflight(index), "package-preflight")
 
     async def wait_idle(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait_idle()
 
     # -- work ---------------------------------------------------------------------------------------
     def _service(self) -> PackageService:
@@ -269,16 +269,5 @@ class PackagesPresenter(QObject):
         lines.append(f"{diff.unchanged} unchanged")
         self._page.diff_text.setPlainText("\n".join(lines))
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-        return task
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            self._messages.error(exc)
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
+        return self._tasks.spawn(coro, name)
