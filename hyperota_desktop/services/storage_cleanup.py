@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hyperota_desktop.domain.errors import BackendUnavailable, PermissionDenied
+from hyperota_desktop.domain.units import human_size
 
 Progress = Callable[[int], None]
 DeletePrefix = Callable[[str, Progress | None], Awaitable[int]]
@@ -34,15 +35,6 @@ class FileCount:
 
 
 CountPrefix = Callable[[str], Awaitable[FileCount]]
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
 
 
 def storage_prefix(key_prefix: str, org: str, app: str = "") -> str:

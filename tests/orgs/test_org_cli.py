@@ -77,7 +77,7 @@ def test_org_app_member_activity_commands(cli: Any, sb: Any, isolated_home: Path
         files.put_object(Bucket=bucket, Key=f"{prefix}f{i}", Body=b"xyz")
     code, out, err = cli("app", "delete", "--org", org, "shop", "--yes")
     assert code == 0, err
-    assert "(2 file(s), 6 bytes); this cannot be undone" in err
+    assert "(2 file(s), 6 B); this cannot be undone" in err
     assert f"deleted 2 of 2 file(s) under {prefix}" in err
     assert files.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount") == 0
     code, out, err = cli("org", "delete", org, "--yes", "--keep-files")

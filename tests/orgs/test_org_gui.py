@@ -157,7 +157,7 @@ async def test_org_pages_against_the_sandbox(qtbot: Any, env: OrgEnv, sb: Any, a
     await presenter.delete_selected()
     lines = shown[0]
     assert any("/" + org in line and "web" in line for line in lines)
-    assert any(f"s3://{sb.aws.bucket}/tenants/{org}/ (2 file(s), 2 bytes)" in line for line in lines)
+    assert any(f"s3://{sb.aws.bucket}/tenants/{org}/ (2 file(s), 2 B)" in line for line in lines)
     assert f"/{org}" not in groups(sb) and len(keys(sb, f"tenants/{org}/")) == 2  # kept
     assert ("info", f"Deleted {org}. Its stored files were kept.") in posted
     assert not [p for p in posted if p[0] == "error"], posted

@@ -98,7 +98,7 @@ async def test_deletion_preview_says_what_goes_and_counts_the_files(env: OrgEnv,
     preview = await env.orgs.deletion_preview(org)
     assert [(a.name, a.workspace) for a in preview.apps] == [("web", workspace)]
     assert preview.files == FileCount(3, 3) and preview.can_delete_files
-    where = f"s3://{sb.aws.bucket}/tenants/{org}/ (3 file(s), 3 bytes)"
+    where = f"s3://{sb.aws.bucket}/tenants/{org}/ (3 file(s), 3 B)"
     assert any(where in line and "cannot be undone" in line for line in preview.lines(keep_files=False))
     assert any(line.startswith("keep the stored files") for line in preview.lines(keep_files=True))
     assert any(workspace in line for line in preview.lines())

@@ -10,18 +10,11 @@ from typing import TypeVar
 from hyperota_desktop.cli.framework import CliContext, add_group, add_verb
 from hyperota_desktop.domain.errors import NotFound
 from hyperota_desktop.domain.packages import Manifest, PackageDiff
+from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.transfer import ProgressSnapshot
 
 T = TypeVar("T")
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
 
 
 async def _with_packages(ctx: CliContext, fn: Callable[[PackageService], Awaitable[T]]) -> T:

@@ -14,17 +14,10 @@ from PySide6.QtCore import (
 )
 
 from hyperota_desktop.domain.packages import PackageFile, PackageSummary
+from hyperota_desktop.domain.units import human_size
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
 
 
 class _Table(QAbstractTableModel):

@@ -20,10 +20,10 @@ from hyperota_desktop.domain.access import Permission
 from hyperota_desktop.domain.bundles import IndexRequired
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.domain.packages import check_tag
+from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.packages import PackageService, Preflight
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
-from hyperota_desktop.ui.models.packages import human_size
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.packages_page import PackagesPage
 

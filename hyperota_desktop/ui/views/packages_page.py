@@ -35,12 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.ui.models.packages import (
     FilesModel,
     PackageFilter,
     PackageListModel,
     PreflightModel,
-    human_size,
 )
 from hyperota_desktop.ui.widgets.naming import named
 
