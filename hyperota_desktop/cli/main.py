@@ -20,8 +20,8 @@ ServicesBuilder = Callable[[argparse.Namespace], AppServices]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hyperota",
-        description="HyperOTA administration from the command line: profiles, sign-in, organisations, "
-        "applications, packages, releases and archives.",
+        description="HyperOTA administration from the command line: profiles, sign-in, the sandbox, "
+        "organisations, applications, members and packages.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

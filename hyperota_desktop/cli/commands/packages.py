@@ -143,7 +143,7 @@ def _target(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def register(subparsers: object) -> None:
-    sub = add_group(subparsers, "package", "Publish bundles as packages and inspect them.")
+    sub = add_group(subparsers, "package", "publish bundles as packages and inspect them")
     p = _target(
         add_verb(sub, "publish", "Publish a folder, a .zip or files as the next package version.", _publish)
     )
