@@ -121,6 +121,7 @@ def test_alice_signs_in_creates_an_app_publishes_and_sees_members_and_activity(
         assert dialog is not None
         await until(lambda: gui.auth.identity is not None, "sign-in")
         await until(lambda: window.status_user.text() == "Signed in as alice", "the user in the status bar")
+        assert window.sign_out_action.isEnabled() and not window.sign_in_action.isEnabled()
         await until(lambda: window.status_connection.text().startswith("Connected to"), "the connection")
         await until(lambda: not dialog.isVisible(), "the dialog to close")
         await until(lambda: orgs._session is not None, "the organisations to load")
@@ -162,6 +163,7 @@ def test_alice_signs_in_creates_an_app_publishes_and_sees_members_and_activity(
         row = page.list_model.rows[0]
         assert (row.version, row.file_count) == (1, 4)
         assert row.created_by == "alice@example.com"  # the author is recorded by e-mail when known
+        assert page.progress_label.text().startswith(f"Published {org}/{app} version 1")
         assert window.grab().save(str(artifacts_dir / "journey-2-packages.png"))
 
         # Members: alice owns the new organisation.

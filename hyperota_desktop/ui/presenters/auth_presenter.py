@@ -223,6 +223,8 @@ class AuthPresenter(QObject):
             self._window.set_user(f"Signed in as {identity.display_name()}{suffix}")
             self._window.status_user.setToolTip("\n".join(filter(None, (identity.email, notice))))
         self._window.sign_out_action.setEnabled(identity is not None)
+        has_profile = bool(self._window.profile_switcher.currentData())
+        self._window.sign_in_action.setEnabled(identity is None and has_profile)
         self._apply_gates()
         self.identityChanged.emit(identity)
 

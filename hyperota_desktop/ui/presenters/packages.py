@@ -225,10 +225,12 @@ class PackagesPresenter(QObject):
             raise
         finally:
             self._page.set_publishing(False)
-        self._messages.info(
+        done = (
             f"Published {self.org}/{self.app} version {result.version}: {human_size(result.bytes_uploaded)} "
             f"sent, {human_size(result.bytes_skipped)} already stored."
         )
+        self._messages.info(done)
+        self._page.progress_label.setText(done)
         self._page.show_preflight(None)
         self.preflight = None
         self.published.emit(result.version)
