@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.memkeyring import MemoryKeyring
 
+pytest_plugins = ["tests.support.gui"]  # the `loop` fixture (qasync) for GUI tests
+
 if TYPE_CHECKING:
     from hyperota_desktop.sandbox.runtime import Sandbox
 

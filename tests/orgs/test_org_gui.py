@@ -19,6 +19,7 @@ from hyperota_desktop.ui.views.main_window import MainWindow
 from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, DeletionProgressDialog, NameDialog
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
 from tests.orgs.test_org_lifecycle import fresh, groups, keys, put_file, workspaces
+from tests.support.gui import select
 from tests.support.org_env import OrgEnv
 
 
@@ -40,14 +41,6 @@ def build(qtbot: Any, env: OrgEnv) -> tuple[MainWindow, OrgsPresenter, list[tupl
     window.resize(1200, 760)
     window.show()
     return window, presenter, posted
-
-
-def select(window: MainWindow, org: str, app: str = "") -> None:
-    window.nav_search.setText(app or org)
-    proxy = window.nav_filter
-    root = proxy.index(0, 0)
-    index = root if not app else proxy.index(0, 0, root)
-    window.nav_tree.setCurrentIndex(index)
 
 
 def test_dialogs_validate_inline_and_demand_the_name(qtbot: Any) -> None:

@@ -8,33 +8,19 @@ Screenshots go to artifacts/journey-*.png.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import qasync
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
 
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import Gui, build_gui
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.stores.dirs import AppDirs
-from hyperota_desktop.ui.views.main_window import MainWindow
 from tests.support import bundles
-
-
-@pytest.fixture
-def loop(qapp) -> Iterator[qasync.QEventLoop]:
-    event_loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(event_loop)
-    yield event_loop
-    asyncio.set_event_loop(None)
-    event_loop.close()
+from tests.support.gui import drop, select, until
 
 
 @pytest.fixture
@@ -63,41 +49,6 @@ def wired(qtbot, tmp_path: Path, alice_approved: Sandbox, loop) -> Iterator[Gui]
     if gui.packages is not None:
         loop.run_until_complete(gui.packages.wait_idle())
     loop.run_until_complete(services.sessions.aclose())
-
-
-async def until(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-def drop(page: Any, paths: list[Path]) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(
-        QPointF(5, 5),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    page.drop_area.dropEvent(event)
-
-
-def select(window: MainWindow, org: str, app: str = "") -> None:
-    """Pick the organisation (or its application) in the navigation tree, narrowed by the search box
-    to the one unique name (other tests share the sandbox and its organisations)."""
-    window.nav_search.setText(app or org)
-    proxy = window.nav_filter
-    assert proxy.rowCount() == 1, [proxy.index(i, 0).data() for i in range(proxy.rowCount())]
-    index = proxy.index(0, 0)
-    assert index.data() == org
-    if app:
-        assert proxy.rowCount(index) == 1 and proxy.index(0, 0, index).data() == app
-        index = proxy.index(0, 0, index)
-    window.nav_tree.setCurrentIndex(index)
 
 
 def test_alice_signs_in_creates_an_app_publishes_and_sees_members_and_activity(

@@ -7,7 +7,6 @@ The presenter is async: each test runs one coroutine on a qasync loop and polls 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from hyperota_desktop.sandbox.keycloak import KeycloakEmulator
 from hyperota_desktop.services.auth import SessionExpired
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.views.login_dialog import LoginDialog
+from tests.support.gui import until
 
 TOKEN_PATH = r"/protocol/openid-connect/token$"
 
@@ -41,15 +41,6 @@ def server(kc: KeycloakEmulator) -> Iterator[RunningServer]:
 
 
 @pytest.fixture
-def loop(qapp) -> Iterator[qasync.QEventLoop]:
-    event_loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(event_loop)
-    yield event_loop
-    asyncio.set_event_loop(None)
-    event_loop.close()
-
-
-@pytest.fixture
 def gui(qtbot, tmp_path: Path, kc: KeycloakEmulator, server: RunningServer, loop) -> Iterator[Gui]:
     services = build_services(AppDirs.under(tmp_path))
     services.profiles.add(Profile(name="kc", issuer=kc.issuer(server.url)))
@@ -62,14 +53,6 @@ def gui(qtbot, tmp_path: Path, kc: KeycloakEmulator, server: RunningServer, loop
     loop.run_until_complete(built.auth.wait_idle())
     loop.run_until_complete(services.sessions.aclose())
     server.faults.clear()
-
-
-async def until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def run(loop: qasync.QEventLoop, scenario: Callable[[], Awaitable[None]]) -> None:

@@ -5,7 +5,6 @@ Runs on a qasync loop and polls with asyncio.sleep (never qtbot.waitUntil inside
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -14,9 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-import qasync
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -37,6 +34,7 @@ from hyperota_desktop.domain.packages import Manifest, PackageFile
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
+from tests.support.gui import drop, until
 
 
 @pytest.fixture(scope="module")
@@ -44,36 +42,6 @@ def aws() -> Iterator[AwsSandbox]:
     sandbox = AwsSandbox.start()
     yield sandbox
     sandbox.stop()
-
-
-@pytest.fixture
-def loop(qapp) -> Iterator[qasync.QEventLoop]:
-    event_loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(event_loop)
-    yield event_loop
-    asyncio.set_event_loop(None)
-    event_loop.close()
-
-
-async def until(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-def _drop(page, paths: list[Path]) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(
-        QPointF(5, 5),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    page.drop_area.dropEvent(event)
 
 
 def _writer(gui, org: str, app: str) -> None:
@@ -121,7 +89,7 @@ def test_drop_preflight_publish_and_list(
         assert not page.drop_area.isEnabled() and "need write access" in page.drop_area.toolTip()
         _writer(gui, "guiorg", "guiapp")
         assert page.drop_area.isEnabled() and page.drop_area.toolTip() == ""
-        _drop(page, [root])
+        drop(page, [root])
         await until(lambda: page.preflight_model.rowCount() == 4, "the pre-flight table")
         assert "4 new" in page.preflight_summary.text() and "will be sent" in page.preflight_summary.text()
         assert page.index_picker.currentText() == "index.android.bundle"
@@ -178,7 +146,7 @@ def test_generic_folder_index_is_picked_from_the_bundle_files(
     async def scenario() -> None:
         presenter.select("guiorg", "generic")
         _writer(gui, "guiorg", "generic")
-        _drop(page, [root])
+        drop(page, [root])
         await until(lambda: page.index_picker.count() > 0, "the index picker")
         assert (
             "Choose the index" in page.preflight_summary.text()
@@ -233,7 +201,7 @@ def test_pause_resume_and_cancel_from_the_page(qtbot, tmp_path: Path, aws: AwsSa
     page.show_progress = spy  # type: ignore[method-assign]
 
     async def publish(root: Path, action: Callable[[], None]) -> None:
-        _drop(page, [root])
+        drop(page, [root])
         await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
         on_upload.append(action)
         page.publish_button.click()
@@ -294,9 +262,9 @@ def test_a_new_drop_replaces_the_check_of_the_previous_one(
         held = aws.server.faults.add(
             f"^/{aws.bucket}/?$", method="GET", status=0, delay=2.0
         )  # a slow listing
-        _drop(page, [big])
+        drop(page, [big])
         await until(lambda: held.times == 0, "the first check to be listing S3")
-        _drop(page, [small])  # changed one's mind before the first check finished
+        drop(page, [small])  # changed one's mind before the first check finished
         await presenter.wait_idle()
         assert presenter.preflight is not None and presenter.preflight.bundle.source == str(small)
         assert page.preflight_model.rowCount() == 4
@@ -320,7 +288,7 @@ def test_refused_bundle_says_why_and_uploads_nothing(qtbot, tmp_path: Path, aws:
     async def scenario() -> None:
         presenter.select("guiorg", "refused")
         _writer(gui, "guiorg", "refused")
-        _drop(page, [bad])
+        drop(page, [bad])
         await until(lambda: "Refused" in page.preflight_summary.text(), "the refusal")
         await presenter.wait_idle()
         assert (
