@@ -140,3 +140,41 @@ def test_empty_state_leads_to_the_next_step(qtbot) -> None:
     window.set_profiles(["prod"], "prod")
     with qtbot.waitSignal(window.signInRequested):
         window.nav_empty.button.click()
+
+
+def test_static_aws_keys_are_asked_for_only_in_static_mode_and_go_to_the_keyring(
+    qtbot, tmp_path: Path, loop, memory_keyring
+) -> None:
+    from tests.support.gui import until
+
+    services = build_services(AppDirs.under(tmp_path))
+    gui = build_gui(services)
+    qtbot.addWidget(gui.window)
+    editor = ProfileEditor(None, set())
+    qtbot.addWidget(editor)
+    editor.show()
+    save = editor.buttons.button(editor.buttons.StandardButton.Save)
+    editor._edits["name"].setText("static")
+    editor._edits["issuer"].setText("https://sso.example.com/realms/x")
+    assert not editor.key_id.isVisible() and save.isEnabled()
+    editor.mode.setCurrentText("static")
+    assert editor.key_id.isVisible() and editor.secret.isVisible()
+    assert "both the access key id and the secret" in editor.problems.text() and not save.isEnabled()
+    editor.key_id.setText("AKIDEXAMPLE")
+    editor.secret.setText("example-secret-value")
+    assert save.isEnabled() and editor.static_keys() == ("AKIDEXAMPLE", "example-secret-value")
+    for widget in interactive_widgets(editor):
+        assert widget.objectName() and widget.accessibleName(), widget
+
+    async def scenario() -> None:
+        gui.shell._save(editor.profile(), editor.static_keys(), overwrite=False)
+        await gui.shell.wait_idle()
+        await until(lambda: services.profiles.static_aws_keys("static") is not None, "the keys")
+
+    loop.run_until_complete(scenario())
+    assert (
+        memory_keyring.store[("hyperota-desktop", "static/aws_secret_access_key")] == "example-secret-value"
+    )
+    profiles_file = tmp_path / "config" / "profiles.json"
+    assert "example-secret-value" not in profiles_file.read_text()
+    assert gui.window.status_profile.text() == "Profile: static"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import QObject, Signal
 
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.profiles import ProfileService
 from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.main_window import MainWindow
 from hyperota_desktop.ui.widgets.profile_editor import edit_profile
 
@@ -22,6 +25,7 @@ class ShellPresenter(QObject):
         self._window = window
         self._profiles = profiles
         self._messages = messages
+        self._tasks = PresenterTasks(messages)
         window.profileChosen.connect(self.switch_to)
         window.newProfileRequested.connect(self.new_profile)
         window.editProfileRequested.connect(self.edit_active)
@@ -45,20 +49,31 @@ class ShellPresenter(QObject):
         self.refresh()
         self.activeProfileChanged.emit(name)
 
-    def _save(self, profile: Profile, *, overwrite: bool) -> None:
+    def _save(self, profile: Profile, keys: tuple[str, str] | None, *, overwrite: bool) -> None:
         try:
             self._profiles.add(profile, overwrite=overwrite)
             self._profiles.use(profile.name)
         except HyperOtaError as exc:
             self._messages.error(exc)
             return
-        self._messages.info(f"Profile '{profile.name}' saved.")
         self.refresh()
-        self.activeProfileChanged.emit(profile.name)
+        if keys is None:
+            self._messages.info(f"Profile '{profile.name}' saved.")
+            self.activeProfileChanged.emit(profile.name)
+        else:  # the keyring may talk D-Bus: off the UI thread, and the profile is usable once it is done
+            self._tasks.spawn(self._save_keys(profile.name, keys), "profile-save-keys")
+
+    async def _save_keys(self, name: str, keys: tuple[str, str]) -> None:
+        await asyncio.to_thread(self._profiles.set_static_aws_keys, name, *keys)
+        self._messages.info(f"Profile '{name}' saved; its AWS keys are in the OS keyring.")
+        self.activeProfileChanged.emit(name)
+
+    async def wait_idle(self) -> None:
+        await self._tasks.wait_idle()
 
     def new_profile(self) -> None:
         existing = {p.name for p in self._profiles.list()}
-        edit_profile(self._window, None, existing, lambda p: self._save(p, overwrite=False))
+        edit_profile(self._window, None, existing, lambda p, keys: self._save(p, keys, overwrite=False))
 
     def edit_active(self) -> None:
         try:
@@ -67,4 +82,4 @@ class ShellPresenter(QObject):
             self._messages.error(exc)
             return
         existing = {p.name for p in self._profiles.list()}
-        edit_profile(self._window, profile, existing, lambda p: self._save(p, overwrite=True))
+        edit_profile(self._window, profile, existing, lambda p, keys: self._save(p, keys, overwrite=True))

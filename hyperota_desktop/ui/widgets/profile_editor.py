@@ -64,6 +64,19 @@ class ProfileEditor(QDialog):
             edit.textChanged.connect(self._validate)
             self._edits[f.name] = edit
             form.addRow(_LABELS[f.name], edit)
+        # Static keys go to the OS keyring, never into the profile: blank on an existing profile = keep.
+        self.key_id = named(QLineEdit(), "profileAwsKeyId", "AWS access key id (kept in the OS keyring)")
+        self.secret = named(QLineEdit(), "profileAwsSecret", "AWS secret access key (kept in the OS keyring)")
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        hint = "leave blank to keep the stored keys" if profile else "kept in the OS keyring"
+        for edit in (self.key_id, self.secret):
+            edit.setPlaceholderText(hint)
+            edit.textChanged.connect(self._validate)
+        form.addRow("AWS access key id", self.key_id)
+        form.addRow("AWS secret access key", self.secret)
+        self._key_rows = (self.key_id, self.secret)
+        self._form = form
+        self._is_new = profile is None
         if profile:
             self._edits["name"].setReadOnly(True)
         self.problems = named(QLabel(), "profileProblems", "Profile problems")
@@ -91,20 +104,36 @@ class ProfileEditor(QDialog):
     def profile(self) -> Profile:
         return Profile.from_dict(self.values())
 
+    def static_keys(self) -> tuple[str, str] | None:
+        """The static AWS keys typed in (both), or None to leave the keyring as it is."""
+        if self.mode.currentData() != AwsCredentialMode.STATIC_KEYS.value:
+            return None
+        key_id, secret = self.key_id.text().strip(), self.secret.text().strip()
+        return (key_id, secret) if key_id and secret else None
+
     def _validate(self) -> list[str]:
         data = self.values()
         mode = AwsCredentialMode(data.pop("aws_credential_mode"))
         problems = profile_problems(Profile(**data, aws_credential_mode=mode))
         if data["name"] in self._existing:
             problems.insert(0, f"A profile named '{data['name']}' exists already.")
+        static = mode is AwsCredentialMode.STATIC_KEYS
+        for edit in self._key_rows:
+            self._form.setRowVisible(edit, static)
+        typed = [bool(e.text().strip()) for e in self._key_rows]
+        if static and (any(typed) or self._is_new) and not all(typed):
+            problems.append("Static credentials need both the access key id and the secret access key.")
         self.problems.setText("\n".join(problems))
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
         return problems
 
 
 def edit_profile(
-    parent: QWidget, profile: Profile | None, existing: set[str], on_save: Callable[[Profile], None]
+    parent: QWidget,
+    profile: Profile | None,
+    existing: set[str],
+    on_save: Callable[[Profile, tuple[str, str] | None], None],
 ) -> None:
     dialog = ProfileEditor(profile, existing, parent)
     if dialog.exec() == QDialog.DialogCode.Accepted:
-        on_save(dialog.profile())
+        on_save(dialog.profile(), dialog.static_keys())
