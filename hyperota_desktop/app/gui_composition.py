@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.errors import HyperOtaError
+from hyperota_desktop.services.activity import recent_activity
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.org_session import open_orgs
 from hyperota_desktop.services.packages import PackageService
@@ -63,7 +64,7 @@ def build_gui(services: AppServices) -> Gui:
         members_page,
         activity_page,
         lambda: open_orgs(services),
-        lambda: services.sagas.journal.list(),
+        lambda: recent_activity(services.sagas.journal),
         messages,
         auth.permission,
     )

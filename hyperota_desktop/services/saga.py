@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from hyperota_desktop.domain.errors import HyperOtaError
-from hyperota_desktop.stores.journal import Journal, SagaRecord
+from hyperota_desktop.stores.journal import UNFINISHED, Journal, SagaRecord
 
 log = logging.getLogger("hyperota.services.saga")
 
@@ -174,6 +174,10 @@ class SagaRunner:
             if not self.journal.claim(record.id):
                 continue  # another live process owns it
             try:
+                fresh = await asyncio.to_thread(self.journal.get, record.id)
+                if fresh is None or fresh.status not in UNFINISHED:
+                    continue  # its owner finished it between our listing and our claim
+                record = fresh
                 steps = definition.build(record.params)
                 ctx = SagaContext(record.id, record.params, dict(record.data), self.journal)
                 if definition.recovery is Recovery.FORWARD and record.status == "running":

@@ -138,6 +138,16 @@ class Journal:
             self._held[saga_id] = handle
             return True
 
+    def orphaned(self, record: SagaRecord) -> bool:
+        """An unfinished saga whose process is gone (nobody holds its lock): it awaits reconciliation."""
+        if record.status not in UNFINISHED or record.id in self._held:
+            return False
+        handle = self._try_lock(record.id)
+        if handle is None:
+            return False
+        handle.close()  # only looked: the file stays for whoever claims it next
+        return True
+
     def release(self, saga_id: str) -> None:
         with self._mutex:
             handle = self._held.pop(saga_id, None)

@@ -120,6 +120,10 @@ def test_mutating_commands_reconcile_first(cli: Any, sb: Any, isolated_home: Pat
 
     code, out, err = cli("org", "list")  # reading does not reconcile
     assert org in out
+    code, out, _ = cli("activity", "--json")
+    assert next(r for r in json.loads(out) if r["id"] == saga_id)["status"] == "interrupted"
+    code, out, _ = cli("activity")
+    assert f"interrupted  Create organisation {org}" in out and "finished or undone at the next" in out
     code, out, err = cli("org", "create", fresh("after"))
     assert code == 0, err
     assert f"Finished an interrupted operation: Create organisation {org} → rolled_back" in err

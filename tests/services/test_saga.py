@@ -153,3 +153,26 @@ async def test_the_actor_is_asked_when_a_saga_starts_and_the_scope_is_journalled
     record = await runner.run("demo", {"root": str(tmp_path)}, "demo")
     assert (record.actor, record.scope) == ("alice@example.com", "prod")
     assert record.to_dict()["scope"] == "prod"
+
+
+async def test_a_saga_finished_between_listing_and_claim_is_not_undone(tmp_path: Path) -> None:
+    journal = _start_and_kill(tmp_path, hang=1)
+    stale = Journal(journal).list(unfinished_only=True)
+    Journal(journal).finish(stale[0].id, "done")  # its owner completed it meanwhile
+    runner = SagaRunner(Journal(journal))
+    runner.register(definition())
+    runner.journal.list = lambda **_kwargs: stale  # type: ignore[method-assign]
+    assert await runner.reconcile() == []
+    assert Journal(journal).get(stale[0].id).status == "done"
+    assert (tmp_path / "step0").exists()
+
+
+async def test_orphaned_sagas_are_recognised_without_being_claimed(tmp_path: Path) -> None:
+    journal_path = _start_and_kill(tmp_path, hang=1)
+    journal = Journal(journal_path)
+    record = journal.list()[0]
+    assert journal.orphaned(record)
+    runner = SagaRunner(Journal(journal_path))
+    runner.register(definition())
+    assert [r.status for r in await runner.reconcile()] == ["rolled_back"]
+    assert not journal.orphaned(journal.get(record.id))

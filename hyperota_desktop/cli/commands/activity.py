@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from hyperota_desktop.cli.framework import EXIT_CODES_HELP, CliContext, add_global_options
+from hyperota_desktop.services.activity import recent_activity
 
 
 def _when(ts: float) -> str:
@@ -26,7 +27,7 @@ def _text(records: list[Any]) -> str:
 
 
 def _activity(ctx: CliContext, args: argparse.Namespace) -> int:
-    records = ctx.services.sagas.journal.list(limit=args.limit)
+    records = recent_activity(ctx.services.sagas.journal, args.limit)
     ctx.emit([r.to_dict() for r in records], lambda: _text(records))
     return 0
 
