@@ -39,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hyperota_desktop.app.container import build_services
     from hyperota_desktop.app.crash import install_excepthook
     from hyperota_desktop.app.gui_composition import build_gui
+    from hyperota_desktop.app.signals import quit_on_signals
     from hyperota_desktop.app.theme import apply_theme
 
     dirs = resolve_dirs(args.profile_dir).ensure()
@@ -68,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop.call_soon(gui.auth.restore)  # who is signed in (from the keyring), once the loop runs
         app_close = asyncio.Event()
         app.aboutToQuit.connect(app_close.set)
+        quit_on_signals(app)  # Ctrl+C / SIGTERM close the window cleanly (the sandbox stops, too)
         with loop:
             loop.run_until_complete(app_close.wait())
     finally:
