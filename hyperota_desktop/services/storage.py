@@ -42,6 +42,7 @@ from hyperota_desktop.domain.errors import (
     IntegrityError,
     NotFound,
     PermissionDenied,
+    ValidationError,
 )
 from hyperota_desktop.services.transfer import ProgressMeter, TransferControl, run_all, run_bounded
 from hyperota_desktop.stores.upload_checkpoints import PartRecord, UploadCheckpoint, UploadCheckpoints
@@ -171,6 +172,11 @@ class S3Storage:
         self._active_uploads: set[str] = set()
 
     async def client(self) -> S3Client:
+        if not self.bucket:
+            raise ValidationError(
+                "This profile names no S3 bucket, so packages cannot be stored or listed.",
+                hint="Set the bucket in the profile (Edit profile… or `hyperota profile add … --bucket`).",
+            )
         if self._client is None:
             self._client = await asyncio.to_thread(self._factory)
         return self._client
