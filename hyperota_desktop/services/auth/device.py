@@ -115,6 +115,13 @@ async def request_device_code(
     )
 
 
+def poll_wait(interval: float) -> float:
+    """How long to wait before the next poll: the interval plus a margin, because event-loop timers
+    (Qt's coarse timers under qasync fire up to 5 % early) must never make us poll before the server's
+    interval has passed; a poll that early is answered with slow_down and a 5 s longer interval."""
+    return interval + max(0.25, 0.06 * interval)
+
+
 async def poll_device(
     client: httpx.AsyncClient,
     config: OidcConfig,
@@ -138,7 +145,7 @@ async def poll_device(
         if remaining <= 0:
             yield state(LoginStatus.EXPIRED, "The code expired before it was approved. Get a new code.")
             return
-        await sleep(min(delay, remaining))
+        await sleep(min(poll_wait(delay), remaining))
         data = {"grant_type": DEVICE_GRANT, "device_code": flow.device_code, "client_id": client_id}
         try:
             response = await client.post(config.token_endpoint, data=data)

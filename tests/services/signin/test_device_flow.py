@@ -15,6 +15,7 @@ from hyperota_desktop.services.auth import (
     SignInDenied,
     SignInExpired,
 )
+from hyperota_desktop.services.auth.device import poll_wait
 
 from .conftest import FakeTime
 
@@ -33,7 +34,8 @@ async def test_pending_then_approved(make_auth, kc: KeycloakEmulator, fake_time:
         assert state.tokens is None  # tokens never leave the service
     assert statuses[:3] == [LoginStatus.WAITING] * 3
     assert statuses[-1] is LoginStatus.SIGNED_IN
-    assert fake_time.sleeps == [5, 5, 5]
+    assert fake_time.sleeps == [poll_wait(5)] * 3
+    assert all(s > 5 for s in fake_time.sleeps)  # never before the server's interval
     assert (await auth.identity()).username == "alice"
     assert await auth.is_signed_in()
 
@@ -51,7 +53,7 @@ async def test_slow_down_raises_the_interval(
             kc.approve(flow.user_code, "bob")
     assert (LoginStatus.SLOWED_DOWN, 10) in seen
     assert seen[-1][0] is LoginStatus.SIGNED_IN
-    assert fake_time.sleeps == [5, 10]  # the poll after slow_down waited 5 s longer
+    assert fake_time.sleeps == [poll_wait(5), poll_wait(10)]  # after slow_down: 5 s longer
 
 
 async def test_polling_too_fast_gets_real_slow_down_from_server(
