@@ -29,6 +29,13 @@ class Gui:
     packages: PackagesPresenter | None = None
     orgs: OrgsPresenter | None = None
 
+    async def wait_idle(self) -> None:
+        """Await the work every presenter started (shutdown, tests), including work it starts meanwhile."""
+        presenters = [p for p in (self.shell, self.auth, self.orgs, self.packages) if p is not None]
+        for _ in range(3):  # one presenter's task can start another's (sign-in → load organisations)
+            for presenter in presenters:
+                await presenter.wait_idle()
+
 
 def build_gui(services: AppServices) -> Gui:
     messages = MessageChannel()

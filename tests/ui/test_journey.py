@@ -43,11 +43,7 @@ def wired(qtbot, tmp_path: Path, alice_approved: Sandbox, loop) -> Iterator[Gui]
     gui.window.resize(1200, 760)
     gui.window.show()
     yield gui
-    loop.run_until_complete(gui.auth.wait_idle())
-    if gui.orgs is not None:
-        loop.run_until_complete(gui.orgs.wait_idle())
-    if gui.packages is not None:
-        loop.run_until_complete(gui.packages.wait_idle())
+    loop.run_until_complete(gui.wait_idle())
     loop.run_until_complete(services.sessions.aclose())
 
 

@@ -50,7 +50,7 @@ def gui(qtbot, tmp_path: Path, kc: KeycloakEmulator, server: RunningServer, loop
     qtbot.addWidget(built.window)
     built.window.show()
     yield built
-    loop.run_until_complete(built.auth.wait_idle())
+    loop.run_until_complete(built.wait_idle())
     loop.run_until_complete(services.sessions.aclose())
     server.faults.clear()
 
@@ -208,7 +208,7 @@ def test_wrong_client_is_explained_in_the_dialog(
         await until(lambda: dialog.state == "error", "the error")
         assert "Device Authorization Grant" in dialog.status_label.text()
         assert dialog.new_code_button.isVisible()
-        await built.auth.wait_idle()
+        await built.wait_idle()
         await services.sessions.aclose()
 
     run(loop, scenario)
@@ -242,7 +242,7 @@ def test_next_start_restores_the_user_from_the_keyring(
         again.auth.restore()  # what gui_entry does once the loop runs
         await until(lambda: again.auth.identity is not None, "the restored identity")
         assert again.window.status_user.text() == "Signed in as bob"
-        await again.auth.wait_idle()
+        await again.wait_idle()
         await services.sessions.aclose()
 
     run(loop, scenario)
@@ -256,7 +256,7 @@ def test_sign_out_goes_back_to_the_sign_in_screen(gui: Gui, kc: KeycloakEmulator
         await until(lambda: "Create one" in gui.window.nav_empty.text.text(), "the organisations to load")
         gui.auth.sign_out()
         await until(lambda: gui.auth.identity is None, "sign-out")
-        await gui.auth.wait_idle()
+        await gui.wait_idle()
         await orgs.wait_idle()
         nav = gui.window.nav_empty
         assert gui.window.nav_stack.currentWidget() is nav
@@ -289,7 +289,7 @@ def test_without_a_keyring_the_window_says_the_sign_in_lasts_this_session_only(
 
     async def scenario() -> None:
         await sign_in(built, kc, "bob")
-        await built.auth.wait_idle()
+        await built.wait_idle()
         status = built.window.status_user
         assert status.text() == "Signed in as bob (this session only)"
         assert "No OS keyring" in status.toolTip()
