@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("HyperOTA")
     apply_theme(app, services.settings.get("ui/theme"))
     install_excepthook(show_dialogs=not args.no_err_windows)
+    quit_on_signals(app)  # Ctrl+C / SIGTERM close the window cleanly (the sandbox stops, too)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     sandbox = None
@@ -69,7 +70,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop.call_soon(gui.auth.restore)  # who is signed in (from the keyring), once the loop runs
         app_close = asyncio.Event()
         app.aboutToQuit.connect(app_close.set)
-        quit_on_signals(app)  # Ctrl+C / SIGTERM close the window cleanly (the sandbox stops, too)
         with loop:
             loop.run_until_complete(app_close.wait())
     finally:

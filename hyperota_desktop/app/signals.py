@@ -15,7 +15,8 @@ log = logging.getLogger("hyperota.app")
 def quit_on_signals(app: QApplication) -> QTimer:
     def handler(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s: quitting", signal.Signals(signum).name)
-        app.quit()
+        # Queued, so a signal during start-up (before the event loop runs) still quits once it does.
+        QTimer.singleShot(0, app.quit)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, handler)
