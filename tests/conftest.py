@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.memkeyring import MemoryKeyring
 
-pytest_plugins = ["tests.support.gui"]  # the `loop` fixture (qasync) for GUI tests
+pytest_plugins = ["tests.support.gui", "tests.support.aws"]  # `loop` (qasync), `aws` (moto)
 
 if TYPE_CHECKING:
     from hyperota_desktop.sandbox.runtime import Sandbox

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,6 @@ import pytest
 from hyperota_desktop.app.cli_entry import main as cli_main
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from tests.support import bundles
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[AwsSandbox]:
-    sandbox = AwsSandbox.start()
-    yield sandbox
-    sandbox.stop()
 
 
 @pytest.fixture

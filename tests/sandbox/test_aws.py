@@ -21,13 +21,6 @@ from hyperota_desktop.sandbox.aws import WEB_IDENTITY_ROLE_ARN, AwsSandbox
 PART = 5 * 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def aws() -> Iterator[AwsSandbox]:
-    sandbox = AwsSandbox.start()
-    yield sandbox
-    sandbox.stop()
-
-
 @pytest.fixture(autouse=True)
 def _no_leftover_faults(aws: AwsSandbox) -> Iterator[None]:
     yield

@@ -23,13 +23,6 @@ from tests.support.packages_env import WireCounter, make_service
 MiB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def aws() -> Iterator[AwsSandbox]:
-    sandbox = AwsSandbox.start()
-    yield sandbox
-    sandbox.stop()
-
-
 @pytest.fixture(autouse=True)
 def _clear_faults(aws: AwsSandbox) -> Iterator[None]:
     yield

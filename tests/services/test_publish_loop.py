@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -25,13 +24,6 @@ from tests.support import bundles
 from tests.support.packages_env import make_service
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[AwsSandbox]:
-    sandbox = AwsSandbox.start()
-    yield sandbox
-    sandbox.stop()
 
 
 async def test_multipart_parts_are_hashed_off_the_loop(

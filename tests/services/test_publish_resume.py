@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ from tests.support.packages_env import WireCounter, make_service
 
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[AwsSandbox]:
-    sandbox = AwsSandbox.start()
-    yield sandbox
-    sandbox.stop()
 
 
 @pytest.mark.slow

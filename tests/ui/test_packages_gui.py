@@ -9,10 +9,9 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -35,13 +34,6 @@ from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
 from tests.support.gui import drop, until
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[AwsSandbox]:
-    sandbox = AwsSandbox.start()
-    yield sandbox
-    sandbox.stop()
 
 
 def _writer(gui, org: str, app: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,13 +16,6 @@ from hyperota_desktop.services.profiles import AWS_KEY_ID, AWS_SECRET
 from hyperota_desktop.stores.secrets import SecretStore
 
 from .conftest import sign_in
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[AwsSandbox]:
-    sandbox = AwsSandbox.start()
-    yield sandbox
-    sandbox.stop()
 
 
 def aws_profile(base: Profile, aws: AwsSandbox, mode: AwsCredentialMode) -> Profile:
