@@ -1,32 +1,43 @@
 """Remembered SHA-256 of local files by (path, size, mtime): re-publishing an unchanged bundle hashes nothing.
 
 SQLite in `cache/hashes.sqlite3`; safe to delete (everything is re-hashed). Thread-safe: one connection
-behind a lock, since hashing runs in worker threads.
+behind a lock, since hashing runs in worker threads. A cache written by a newer app version is not
+used (files are simply hashed again): a cache must never stop a publish.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from pathlib import Path
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS hashes (
-    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL
-);
-"""
+from hyperota_desktop.stores.sqlite_schema import Migration, SchemaTooNew, open_database
+
+log = logging.getLogger("hyperota.stores.hash_cache")
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS hashes (
+            path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL
+        )""",
+    ),
+)
 
 
 class HashCache:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db: sqlite3.Connection | None
+        try:
+            self._db = open_database(path, MIGRATIONS)
+        except SchemaTooNew as exc:
+            log.warning("not using the hash cache: %s", exc.message)
+            self._db = None
 
     def get(self, path: Path, size: int, mtime_ns: int) -> str | None:
         with self._lock:
+            if self._db is None:
+                return None
             row = self._db.execute(
                 "SELECT sha256 FROM hashes WHERE path=? AND size=? AND mtime_ns=?",
                 (str(path), size, mtime_ns),
@@ -35,6 +46,8 @@ class HashCache:
 
     def put(self, path: Path, size: int, mtime_ns: int, sha256: str) -> None:
         with self._lock:
+            if self._db is None:
+                return
             self._db.execute(
                 "INSERT OR REPLACE INTO hashes(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
                 (str(path), size, mtime_ns, sha256),
@@ -42,4 +55,6 @@ class HashCache:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None

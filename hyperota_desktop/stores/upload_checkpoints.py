@@ -8,23 +8,26 @@ behind a lock) and by several processes (SQLite file locking, WAL).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS uploads (
-    bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL, path TEXT NOT NULL,
-    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, part_size INTEGER NOT NULL, created_at REAL NOT NULL,
-    PRIMARY KEY (bucket, key)
-);
-CREATE TABLE IF NOT EXISTS parts (
-    upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, etag TEXT NOT NULL, checksum TEXT NOT NULL,
-    size INTEGER NOT NULL, PRIMARY KEY (upload_id, part_number)
-);
-"""
+from hyperota_desktop.stores.sqlite_schema import Migration, open_database
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS uploads (
+            bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL, path TEXT NOT NULL,
+            size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, part_size INTEGER NOT NULL,
+            created_at REAL NOT NULL, PRIMARY KEY (bucket, key)
+        )""",
+        """CREATE TABLE IF NOT EXISTS parts (
+            upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, etag TEXT NOT NULL, checksum TEXT NOT NULL,
+            size INTEGER NOT NULL, PRIMARY KEY (upload_id, part_number)
+        )""",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,8 @@ class UploadCheckpoint:
 
 class UploadCheckpoints:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_database(path, MIGRATIONS)  # a newer app's file: SchemaTooNew, never guessed
 
     def get(self, bucket: str, key: str) -> UploadCheckpoint | None:
         with self._lock:
