@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.context import AppServices
-from hyperota_desktop.services.profiles import AWS_KEY_ID, AWS_SECRET, profile_from_endpoints
+from hyperota_desktop.services.profiles import profile_from_endpoints
 
 log = logging.getLogger("hyperota.app.sandbox")
 
@@ -44,8 +44,7 @@ class SandboxBoot:
             profile, keys = profile_from_endpoints(sandbox.endpoints, profile_name)
             services.profiles.add(profile, overwrite=True)
             if keys:
-                services.secrets.set(profile_name, AWS_KEY_ID, keys[0])
-                services.secrets.set(profile_name, AWS_SECRET, keys[1])
+                services.profiles.set_static_aws_keys(profile_name, *keys)
         except BaseException:
             sandbox.stop()
             raise

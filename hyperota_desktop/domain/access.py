@@ -201,6 +201,7 @@ class Action(StrEnum):
 
     VIEW_APP = "view the application"
     PUBLISH_PACKAGE = "publish packages"
+    TAG_PACKAGE = "move package tags"
     CREATE_RELEASE = "create releases"
     CHANGE_RELEASE = "ramp, pause or conclude releases"
     EDIT_DIMENSIONS = "edit dimensions"
@@ -221,6 +222,7 @@ class Action(StrEnum):
 _REQUIREMENTS: dict[Action, tuple[Scope, AccessLevel]] = {
     Action.VIEW_APP: (Scope.APP, AccessLevel.READ),
     Action.PUBLISH_PACKAGE: (Scope.APP, AccessLevel.WRITE),
+    Action.TAG_PACKAGE: (Scope.APP, AccessLevel.WRITE),
     Action.CREATE_RELEASE: (Scope.APP, AccessLevel.WRITE),
     Action.CHANGE_RELEASE: (Scope.APP, AccessLevel.WRITE),
     Action.EDIT_DIMENSIONS: (Scope.APP, AccessLevel.ADMIN),

@@ -2,8 +2,10 @@
 
 A level is membership of a role subgroup. Changes run as sagas (journalled, compensated): a level
 change adds the new role first, then removes the old ones, so a failure never leaves the person
-without access. Guards (domain.membership): nobody grants above their own level, only owners make
-owners, the last owner cannot leave or be demoted. Keycloak enforces its own rights as well.
+without access. The caller's level comes from the authorizer (`services.authz`, fresh for every
+change); the guards are `domain.membership`: changing members needs admin (leaving needs nothing),
+nobody grants above their own level, only owners make owners, the last owner cannot leave or be
+demoted. Listing needs read access. Keycloak enforces its own rights as well.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.access import AccessLevel, Action
 from hyperota_desktop.domain.errors import Conflict, NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, check_change
 from hyperota_desktop.services.keycloak_admin import KcUser, KeycloakAdmin
@@ -61,6 +63,7 @@ class MemberService:
 
     async def list_members(self, scope: MemberScope) -> list[Member]:
         """Every member with the highest level they hold directly in `scope`, by username."""
+        await self.orgs.authz.require(Action.VIEW_APP if scope.app else Action.VIEW_ORG, scope.org, scope.app)
         best: dict[str, Member] = {}
         for level, group_id in (await self.role_groups(scope)).items():
             for user in await self._kc.members(group_id):
@@ -140,9 +143,14 @@ class MemberService:
             MEMBER_REMOVE, scope, user, add=[], remove=remove, what=f"Remove {user.username}"
         )
 
+    async def recover(self) -> list[SagaRecord]:
+        """Finish or undo the membership changes a crash or quit left unfinished."""
+        return await self.runner.reconcile(kinds=(MEMBER_ADD, MEMBER_SET, MEMBER_REMOVE))
+
     async def _run(
         self, kind: str, scope: MemberScope, user: KcUser, *, add: list[str], remove: list[str], what: str
     ) -> SagaRecord:
+        """Run the change; the memberships are read afresh afterwards whatever happened."""
         params = {
             "org": scope.org,
             "app": scope.app,
@@ -151,9 +159,10 @@ class MemberService:
             "add": add,
             "remove": remove,
         }
-        record = await self.runner.run(kind, params, f"{what} on {scope.describe()}")
-        self.orgs.forget_memberships()
-        return record
+        try:
+            return await self.runner.run(kind, params, f"{what} on {scope.describe()}")
+        finally:
+            self.orgs.forget_memberships()
 
 
 def member_steps(kc: KeycloakAdmin, params: dict[str, Any]) -> list[Step]:

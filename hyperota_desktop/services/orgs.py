@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.access import AccessLevel, Action, Identity
 from hyperota_desktop.domain.errors import HyperOtaError, NotFound, PermissionDenied, ValidationError
-from hyperota_desktop.domain.membership import MemberScope, level_from_paths
+from hyperota_desktop.domain.membership import MemberScope
 from hyperota_desktop.domain.names import RESERVED_IN_ORG, validate_app_name, validate_org_name
 from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.keycloak_admin import KcGroup, KcUser
 from hyperota_desktop.services.org_sagas import (
     APP_CREATE,
@@ -25,7 +26,7 @@ from hyperota_desktop.services.org_sagas import (
     WORKSPACE_ATTRIBUTE,
     OrgBackends,
 )
-from hyperota_desktop.services.saga import SagaRunner
+from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
 from hyperota_desktop.services.storage_cleanup import FileCount, storage_prefix
 from hyperota_desktop.services.superposition import SpWorkspace
 from hyperota_desktop.stores.journal import SagaRecord
@@ -114,19 +115,22 @@ class DeletionPreview:
 
 
 class OrgService:
+    """Every decision about who may do what is the authorizer's (`services.authz`), as for packages."""
+
     def __init__(
         self,
         backends: OrgBackends,
         runner: SagaRunner,
         profile: Profile,
+        authz: Authorizer,
         save_profile: Callable[[Profile], None] | None = None,
     ) -> None:
         self.backends = backends
         self.runner = runner
         self.profile = profile
+        self.authz = authz
         self._save_profile = save_profile
         self._me: KcUser | None = None
-        self._paths: list[str] | None = None
         if profile.superposition_org_id and not backends.superposition.org_id:
             backends.superposition.org_id = profile.superposition_org_id
         if backends.bootstrap is None:
@@ -142,20 +146,17 @@ class OrgService:
             self._me = await self.backends.keycloak.me()
         return self._me
 
-    async def my_paths(self, *, fresh: bool = False) -> list[str]:
-        if self._paths is None or fresh:
-            self._paths = [g.path for g in await self.backends.keycloak.my_groups()]
-        return self._paths
+    def forget_identity(self) -> None:
+        """Someone else signed in: ask Keycloak who we are again."""
+        self._me = None
 
     def forget_memberships(self) -> None:
-        """Memberships changed: ask Keycloak again next time."""
-        self._paths = None
+        """Memberships changed: the authorizer asks Keycloak again next time."""
+        self.authz.forget()
 
     async def level(self, scope: MemberScope, *, fresh: bool = False) -> AccessLevel:
         """The caller's level in an org/app; realm admins count as owners everywhere."""
-        if await self.backends.keycloak.is_realm_admin():
-            return AccessLevel.OWNER if not scope.app else AccessLevel.ADMIN
-        return level_from_paths(await self.my_paths(fresh=fresh), scope)
+        return await self.authz.level(scope.org, scope.app, fresh=fresh)
 
     # -- Superposition organisation bootstrap ------------------------------------------------------
     async def ensure_superposition_org(self) -> str:
@@ -189,57 +190,47 @@ class OrgService:
     # -- listing ------------------------------------------------------------------------------------
     async def list_orgs(self) -> list[OrgInfo]:
         """Organisations the caller belongs to; realm admins see every organisation."""
-        kc = self.backends.keycloak
-        paths = await self.my_paths(fresh=True)
-        admin = await kc.is_realm_admin()
-        names = {p.strip("/").split("/")[0] for p in paths if p.strip("/")}
+        identity = await self.authz.identity(fresh=True)
+        names = {o.name for o in identity.organisations}
         groups: dict[str, KcGroup] = {}
-        if admin:
-            groups = {g.name: g for g in await kc.top_level_groups()}
+        if identity.is_realm_admin:
+            groups = {g.name: g for g in await self.backends.keycloak.top_level_groups()}
             names |= set(groups)
         result = []
         for name in sorted(names):
-            scope = MemberScope(name)
-            level = AccessLevel.OWNER if admin else level_from_paths(paths, scope)
-            result.append(OrgInfo(name, level, tuple(await self._apps(name, level, paths, admin))))
+            level = AccessLevel.OWNER if identity.is_realm_admin else identity.org_access(name)
+            result.append(OrgInfo(name, level, tuple(await self._apps(name, identity))))
         return result
 
-    async def _apps(self, org: str, level: AccessLevel, paths: list[str], admin: bool) -> list[AppInfo]:
+    async def _apps(self, org: str, identity: Identity) -> list[AppInfo]:
         kc = self.backends.keycloak
+        admin = identity.is_realm_admin
         try:
             group = await kc.group_by_path(f"/{org}")
             children = [c for c in await kc.children(group.id) if c.name not in RESERVED_IN_ORG]
         except PermissionDenied:
             # readers/writers cannot list the org's groups: show the apps they hold a role on
-            names = sorted(
-                {
-                    p.strip("/").split("/")[1]
-                    for p in paths
-                    if p.strip("/").count("/") == 2 and p.startswith(f"/{org}/")
-                }
-            )
+            known = identity.org(org)
             return [
-                AppInfo(org, n, "", level_from_paths(paths, MemberScope(org, n)))
-                for n in names
-                if n not in RESERVED_IN_ORG
+                AppInfo(org, a.name, "", a.access)
+                for a in (known.applications if known else ())
+                if a.name not in RESERVED_IN_ORG
             ]
         return [
             AppInfo(
                 org,
                 c.name,
                 c.attribute(WORKSPACE_ATTRIBUTE),
-                AccessLevel.ADMIN if admin else level_from_paths(paths, MemberScope(org, c.name)),
+                AccessLevel.ADMIN if admin else identity.app_access(org, c.name),
             )
             for c in children
         ]
 
     async def list_apps(self, org: str) -> list[AppInfo]:
-        paths = await self.my_paths(fresh=True)
-        admin = await self.backends.keycloak.is_realm_admin()
-        level = AccessLevel.OWNER if admin else level_from_paths(paths, MemberScope(org))
-        if not admin and level is AccessLevel.NONE and not any(p.startswith(f"/{org}/") for p in paths):
+        identity = await self.authz.identity(fresh=True)
+        if not identity.is_realm_admin and identity.org(org) is None:
             raise PermissionDenied(f"You are not a member of organisation '{org}'.")
-        return await self._apps(org, level, paths, admin)
+        return await self._apps(org, identity)
 
     async def workspace_of(self, org: str, app: str) -> str:
         group = await self.backends.keycloak.group_by_path(f"/{org}/{app}")
@@ -253,46 +244,56 @@ class OrgService:
         return workspace
 
     # -- sagas --------------------------------------------------------------------------------------
-    async def _require(self, scope: MemberScope, needed: AccessLevel, action: str) -> None:
-        have = await self.level(scope, fresh=True)
-        if have < needed:
-            raise PermissionDenied(
-                f"To {action} you need the {needed.label} level on {scope.describe()}; you have "
-                f"{have.label if have else 'no access'}."
-            )
+    async def recover(self, runtime: SagaRuntime | None = None) -> list[SagaRecord]:
+        """Finish or undo the organisation/application operations a crash or quit left unfinished."""
+        return await self.runner.reconcile(runtime, kinds=(ORG_CREATE, ORG_DELETE, APP_CREATE, APP_DELETE))
 
-    async def create_org(self, name: str) -> SagaRecord:
+    async def create_org(self, name: str, runtime: SagaRuntime | None = None) -> SagaRecord:
         validate_org_name(name)
+        await self.authz.require(Action.CREATE_ORG)
         me = await self.me()
         params = {"org": name, "user_id": me.id, "username": me.username}
-        record = await self.runner.run(ORG_CREATE, params, f"Create organisation {name}")
-        self._paths = None
-        return record
+        try:
+            return await self.runner.run(ORG_CREATE, params, f"Create organisation {name}", runtime)
+        finally:
+            self.forget_memberships()
 
-    async def delete_org(self, name: str, *, keep_files: bool = False) -> SagaRecord:
-        await self._require(MemberScope(name), AccessLevel.OWNER, f"delete organisation {name}")
+    async def delete_org(
+        self, name: str, *, keep_files: bool = False, runtime: SagaRuntime | None = None
+    ) -> SagaRecord:
+        await self.authz.require(Action.DELETE_ORG, name)
         await self.ensure_superposition_org()
         params = {"org": name, "keep_files": keep_files}
-        record = await self.runner.run(ORG_DELETE, params, f"Delete organisation {name}")
-        self._paths = None
-        return record
+        try:
+            return await self.runner.run(ORG_DELETE, params, f"Delete organisation {name}", runtime)
+        finally:
+            self.forget_memberships()
 
-    async def create_app(self, org: str, name: str) -> SagaRecord:
+    async def create_app(self, org: str, name: str, runtime: SagaRuntime | None = None) -> SagaRecord:
         validate_app_name(name)
-        await self._require(MemberScope(org), AccessLevel.ADMIN, f"create applications in {org}")
+        await self.authz.require(Action.CREATE_APP, org)
         await self.ensure_superposition_org()
         me = await self.me()
         params = {"org": org, "app": name, "user_id": me.id, "email": me.email}
-        return await self.runner.run(APP_CREATE, params, f"Create application {org}/{name}")
+        try:
+            return await self.runner.run(APP_CREATE, params, f"Create application {org}/{name}", runtime)
+        finally:
+            self.forget_memberships()
 
-    async def delete_app(self, org: str, name: str, *, keep_files: bool = False) -> SagaRecord:
-        await self._require(MemberScope(org, name), AccessLevel.ADMIN, f"delete application {org}/{name}")
+    async def delete_app(
+        self, org: str, name: str, *, keep_files: bool = False, runtime: SagaRuntime | None = None
+    ) -> SagaRecord:
+        await self.authz.require(Action.DELETE_APP, org, name)
         await self.ensure_superposition_org()
         params = {"org": org, "app": name, "keep_files": keep_files}
-        return await self.runner.run(APP_DELETE, params, f"Delete application {org}/{name}")
+        try:
+            return await self.runner.run(APP_DELETE, params, f"Delete application {org}/{name}", runtime)
+        finally:
+            self.forget_memberships()
 
     async def deletion_preview(self, org: str, app: str = "") -> DeletionPreview:
         """What `delete_org`/`delete_app` would remove, for a confirmation that says exactly that."""
+        await self.authz.require(Action.DELETE_APP if app else Action.DELETE_ORG, org, app)
         kc = self.backends.keycloak
         if app:
             group = await kc.group_by_path(f"/{org}/{app}")
@@ -318,6 +319,6 @@ class OrgService:
 
     async def migrate_workspace(self, org: str, app: str) -> SpWorkspace:
         """Repair a broken workspace schema (`POST /workspaces/{name}/db/migrate`); app admins only."""
-        await self._require(MemberScope(org, app), AccessLevel.ADMIN, f"migrate the workspace of {org}/{app}")
+        await self.authz.require(Action.MIGRATE_WORKSPACE, org, app)
         await self.ensure_superposition_org()
         return await self.backends.superposition.migrate_workspace(await self.workspace_of(org, app))

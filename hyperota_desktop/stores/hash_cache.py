@@ -25,20 +25,31 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 
 class HashCache:
+    """Opened on first use (in the worker thread that needs it), so building one does no I/O."""
+
     def __init__(self, path: Path) -> None:
+        self._path = path
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None
-        try:
-            self._db = open_database(path, MIGRATIONS)
-        except SchemaTooNew as exc:
-            log.warning("not using the hash cache: %s", exc.message)
-            self._db = None
+        self._db: sqlite3.Connection | None = None
+        self._usable = True
+        self._closed = False
+
+    def _connection(self) -> sqlite3.Connection | None:
+        """The open database, or None when the cache is not used (newer schema) or closed."""
+        if self._db is None and self._usable and not self._closed:
+            try:
+                self._db = open_database(self._path, MIGRATIONS)
+            except SchemaTooNew as exc:
+                log.warning("not using the hash cache: %s", exc.message)
+                self._usable = False
+        return self._db
 
     def get(self, path: Path, size: int, mtime_ns: int) -> str | None:
         with self._lock:
-            if self._db is None:
+            db = self._connection()
+            if db is None:
                 return None
-            row = self._db.execute(
+            row = db.execute(
                 "SELECT sha256 FROM hashes WHERE path=? AND size=? AND mtime_ns=?",
                 (str(path), size, mtime_ns),
             ).fetchone()
@@ -46,15 +57,16 @@ class HashCache:
 
     def put(self, path: Path, size: int, mtime_ns: int, sha256: str) -> None:
         with self._lock:
-            if self._db is None:
-                return
-            self._db.execute(
-                "INSERT OR REPLACE INTO hashes(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
-                (str(path), size, mtime_ns, sha256),
-            )
+            db = self._connection()
+            if db is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO hashes(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
+                    (str(path), size, mtime_ns, sha256),
+                )
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             if self._db is not None:
                 self._db.close()
                 self._db = None

@@ -8,6 +8,7 @@ behind a lock) and by several processes (SQLite file locking, WAL).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -52,9 +53,20 @@ class UploadCheckpoint:
 
 
 class UploadCheckpoints:
+    """Opened on first use (in the worker thread that needs it), so building one does no I/O. A file
+    written by a newer app raises `SchemaTooNew` then: never guessed at."""
+
     def __init__(self, path: Path) -> None:
+        self._path = path
         self._lock = threading.Lock()
-        self._db = open_database(path, MIGRATIONS)  # a newer app's file: SchemaTooNew, never guessed
+        self._open: sqlite3.Connection | None = None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The open database (call with the lock held)."""
+        if self._open is None:
+            self._open = open_database(self._path, MIGRATIONS)
+        return self._open
 
     def get(self, bucket: str, key: str) -> UploadCheckpoint | None:
         with self._lock:
@@ -106,8 +118,11 @@ class UploadCheckpoints:
         return {str(u): str(k) for u, k in rows}
 
     def close(self) -> None:
+        """Close the file; a later call opens it again (closing twice is harmless)."""
         with self._lock:
-            self._db.close()
+            if self._open is not None:
+                self._open.close()
+                self._open = None
 
 
 def now() -> float:

@@ -55,7 +55,7 @@ async def test_broken_workspace_is_detected_named_and_migrated(sb2025: Sandbox, 
 
         bob = make_env(sb2025, "bob", tmp_path / "bob")
         try:
-            with pytest.raises(PermissionDenied, match="admin level"):
+            with pytest.raises(PermissionDenied, match="need admin access"):
                 await bob.orgs.migrate_workspace("demo", "brokenapp")
         finally:
             await bob.aclose()

@@ -3,6 +3,7 @@ the level selector, Activity page. Screenshots go to artifacts/."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,6 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QStyleOptionViewItem, QWidge
 
 from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.membership import MemberScope
-from hyperota_desktop.services.org_session import OrgSession
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.orgs_presenter import OrgsPresenter
 from hyperota_desktop.ui.views.main_window import MainWindow
@@ -32,15 +32,26 @@ def build(qtbot: Any, env: OrgEnv) -> tuple[MainWindow, OrgsPresenter, list[tupl
     messages = MessageChannel()
     posted: list[tuple[str, str]] = []
     messages.posted.connect(lambda level, text: posted.append((level, text)))
-    session = OrgSession(None, env.backends, env.orgs, env.members)  # type: ignore[arg-type]
-    presenter = OrgsPresenter(
-        window, toolbar, members, activity, lambda: session, lambda: env.runner.journal.list(), messages
-    )
+
+    async def activity_rows() -> list[Any]:
+        return await asyncio.to_thread(env.runner.journal.list)
+
+    presenter = OrgsPresenter(window, toolbar, members, activity, activity_rows, messages)
+    presenter.set_services(env)
     window.set_page("members", members)
     window.set_page("activity", activity)
     window.resize(1200, 760)
     window.show()
     return window, presenter, posted
+
+
+def answer(value: Any) -> Any:
+    """What a dialog the test does not open answers (the presenter awaits its dialogs)."""
+
+    async def ask(*_args: Any) -> Any:
+        return value
+
+    return ask
 
 
 def test_dialogs_validate_inline_and_demand_the_name(qtbot: Any) -> None:
@@ -92,14 +103,14 @@ def test_dialogs_validate_inline_and_demand_the_name(qtbot: Any) -> None:
 async def test_org_pages_against_the_sandbox(qtbot: Any, env: OrgEnv, sb: Any, artifacts_dir: Path) -> None:
     window, presenter, posted = build(qtbot, env)
     org = fresh("gui")
-    presenter.ask_name = lambda title, prompt, kind: org  # type: ignore[method-assign]
+    presenter.ask_name = answer(org)  # type: ignore[method-assign]
     presenter.identity_changed(object())
     await presenter.wait_idle()
     await presenter.new_org()
     assert window.nav_stack.currentWidget() is window.nav_tree
     select(window, org)
     await presenter.wait_idle()
-    presenter.ask_name = lambda title, prompt, kind: "web"  # type: ignore[method-assign]
+    presenter.ask_name = answer("web")  # type: ignore[method-assign]
     await presenter.new_app()
     select(window, org)
     await presenter.wait_idle()
@@ -140,7 +151,7 @@ async def test_org_pages_against_the_sandbox(qtbot: Any, env: OrgEnv, sb: Any, a
     put_file(sb, f"tenants/{org}/web/files/b")
     shown: list[list[str]] = []
 
-    def confirm(title: str, name: str, preview: Any) -> tuple[bool, bool]:
+    async def confirm(title: str, name: str, preview: Any) -> tuple[bool, bool]:
         shown.append(preview.lines())
         return True, True
 
@@ -176,7 +187,7 @@ async def test_deletion_progress_and_cancel(
     await presenter.wait_idle()
     select(window, org, "web")
     await presenter.wait_idle()
-    presenter.confirm_delete = lambda title, name, preview: (True, False)  # type: ignore[method-assign]
+    presenter.confirm_delete = answer((True, False))  # type: ignore[method-assign]
     seen: list[tuple[str, int, int, bool]] = []
     report = DeletionProgressDialog.report
 

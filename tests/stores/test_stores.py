@@ -148,13 +148,16 @@ def test_a_journal_whose_scope_column_was_added_ad_hoc_is_migrated(tmp_path: Pat
 
 
 def test_stores_written_by_a_newer_app_are_refused_or_ignored(tmp_path: Path) -> None:
-    for name, store in (("journal.sqlite3", Journal), ("checkpoints.sqlite3", UploadCheckpoints)):
+    for name, use in (
+        ("journal.sqlite3", Journal),
+        ("checkpoints.sqlite3", lambda path: UploadCheckpoints(path).get("bucket", "key")),
+    ):
         path = tmp_path / name
         db = sqlite3.connect(path)
         db.execute("PRAGMA user_version = 99")
         db.close()
         with pytest.raises(SchemaTooNew, match="newer version") as info:
-            store(path)
+            use(path)
         assert str(path) in info.value.hint and int(info.value.exit_code) == 5
     cache_path = tmp_path / "hashes.sqlite3"
     db = sqlite3.connect(cache_path)
@@ -168,6 +171,8 @@ def test_stores_written_by_a_newer_app_are_refused_or_ignored(tmp_path: Path) ->
 
 def test_every_store_records_its_schema_version(tmp_path: Path) -> None:
     checkpoints = UploadCheckpoints(tmp_path / "c.sqlite3")
+    assert not (tmp_path / "c.sqlite3").exists()  # opened on first use, not when built
+    assert checkpoints.get("bucket", "key") is None
     cache = HashCache(tmp_path / "h.sqlite3")
     cache.put(tmp_path / "f", 1, 2, "ab")
     assert cache.get(tmp_path / "f", 1, 2) == "ab"
