@@ -85,27 +85,38 @@ class MemberService:
                 owners = len(members)
         return groups, held, owners
 
-    async def _check(
-        self, scope: MemberScope, user: KcUser, new: AccessLevel
-    ) -> tuple[dict[AccessLevel, str], list[AccessLevel]]:
+    async def _target(self, scope: MemberScope, who: str, new: AccessLevel) -> tuple[KcUser, AccessLevel]:
+        """The person to change and the caller's level; refused before any lookup when the caller may
+        not change members of `scope` (only leaving needs no level)."""
         me = await self.orgs.me()
+        is_self = who.strip().lower() in {me.username.lower(), me.email.lower()} - {""}
         actor = await self.orgs.level(scope, fresh=True)
-        is_self = me.id == user.id
         if actor < AccessLevel.ADMIN and not (is_self and new is AccessLevel.NONE):
             have = actor.label if actor else "no access"
             raise PermissionDenied(
                 f"Changing members of {scope.describe()} needs the admin or owner level; you have {have}."
             )
+        return (me if is_self else await self._kc.find_user(who)), actor
+
+    async def _check(
+        self, scope: MemberScope, who: str, new: AccessLevel
+    ) -> tuple[KcUser, dict[AccessLevel, str], list[AccessLevel]]:
+        user, actor = await self._target(scope, who, new)
+        me = await self.orgs.me()
         groups, held, owners = await self._current(scope, user)
         current = max(held, default=AccessLevel.NONE)
         check_change(
-            scope, actor, target_current=current, target_new=new, owners=owners, actor_is_target=is_self
+            scope,
+            actor,
+            target_current=current,
+            target_new=new,
+            owners=owners,
+            actor_is_target=me.id == user.id,
         )
-        return groups, held
+        return user, groups, held
 
     async def add(self, scope: MemberScope, who: str, level: AccessLevel) -> SagaRecord:
-        user = await self._kc.find_user(who)
-        groups, held = await self._check(scope, user, level)
+        user, groups, held = await self._check(scope, who, level)
         if held:
             raise Conflict(
                 f"{user.username} is already a member of {scope.describe()} ({max(held).label}).",
@@ -121,8 +132,7 @@ class MemberService:
         )
 
     async def set_level(self, scope: MemberScope, who: str, level: AccessLevel) -> SagaRecord:
-        user = await self._kc.find_user(who)
-        groups, held = await self._check(scope, user, level)
+        user, groups, held = await self._check(scope, who, level)
         if not held:
             raise NotFound(
                 f"{user.username} is not a member of {scope.describe()}.", hint="Add them instead."
@@ -134,8 +144,7 @@ class MemberService:
         )
 
     async def remove(self, scope: MemberScope, who: str) -> SagaRecord:
-        user = await self._kc.find_user(who)
-        groups, held = await self._check(scope, user, AccessLevel.NONE)
+        user, groups, held = await self._check(scope, who, AccessLevel.NONE)
         if not held:
             raise NotFound(f"{user.username} is not a member of {scope.describe()}.")
         remove = [groups[lvl] for lvl in held]
