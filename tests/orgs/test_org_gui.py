@@ -269,3 +269,27 @@ async def test_a_reader_is_told_why_the_members_are_hidden(
     assert page.model.rows == [] and not page.add_button.isEnabled() and not page.remove_button.isEnabled()
     assert "your level: read" in page.title.text()
     assert not [p for p in posted if p[0] == "error"], posted
+
+
+async def test_a_quick_change_of_selection_never_shows_the_previous_members(
+    qtbot: Any, env: OrgEnv, sb: Any
+) -> None:
+    slow, quick = fresh("gui-slow"), fresh("gui-quick")
+    await env.orgs.create_org(slow)
+    await env.orgs.create_org(quick)
+    await env.members.add(MemberScope(slow), "bob", AccessLevel.READ)
+    read_group = (await env.members.role_groups(MemberScope(slow)))[AccessLevel.READ]
+    window, presenter, posted = build(qtbot, env)
+    presenter.identity_changed(object())
+    await presenter.wait_idle()
+    # Listing the members of the first organisation is slow; the person moves on meanwhile.
+    sb.servers["keycloak"].faults.add(f"/groups/{read_group}/members", method="GET", status=0, delay=1.5)
+    select(window, slow)
+    await asyncio.sleep(0.3)
+    select(window, quick)
+    await presenter.wait_idle()
+    await asyncio.sleep(1.5)  # past the moment the slow answer would have landed
+    page = presenter.members_page
+    assert [r.username for r in page.model.rows] == ["alice"], "the previous organisation's members"
+    assert quick in page.title.text() and slow not in page.title.text()
+    assert not [p for p in posted if p[0] == "error"], posted
