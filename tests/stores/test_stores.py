@@ -28,10 +28,10 @@ def test_settings_round_trip_and_defaults(tmp_path: Path) -> None:
     store = SettingsStore(tmp_path / "settings.json")
     for spec in SETTINGS:
         assert store.get(spec.key) == spec.default
-    store.set("upload/parallel_parts", 8)
+    store.set("upload/parallel_parts", 6)
     store.set("ui/theme", "dark")
     again = SettingsStore(tmp_path / "settings.json")
-    assert again.get("upload/parallel_parts") == 8
+    assert again.get("upload/parallel_parts") == 6
     assert again.get("ui/theme") == "dark"
 
 
@@ -50,7 +50,7 @@ def test_damaged_settings_file_falls_back_to_defaults(tmp_path: Path) -> None:
     path.write_text("{not json")
     assert SettingsStore(path).get("ui/theme") == "system"
     path.write_text(json.dumps({"upload/parallel_parts": "many"}))
-    assert SettingsStore(path).get("upload/parallel_parts") == 4
+    assert SettingsStore(path).get("upload/parallel_parts") == 8
 
 
 def test_profiles_save_list_activate_remove(tmp_path: Path) -> None:
