@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hyperota_desktop.app.container import build_services
     from hyperota_desktop.app.crash import install_excepthook
     from hyperota_desktop.app.gui_composition import build_gui
-    from hyperota_desktop.app.qt_logging import route_qt_messages
+    from hyperota_desktop.app.qt_logging import restore_qt_messages, route_qt_messages
     from hyperota_desktop.app.signals import quit_on_signals
     from hyperota_desktop.app.theme import apply_theme
 
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     services = build_services(dirs, profile_override="sandbox" if args.sandbox else None)
     log_file = setup_logging(dirs.logs, args.log_level or services.settings.get("log/level"))
     faults = _enable_faulthandler(log_file.with_name("faults.log"))
-    route_qt_messages()
+    previous_qt_handler = route_qt_messages()
     log.info("starting hyperota-desktop %s, log file %s", __version__, log_file)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -103,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _stop_sandbox(sandbox)
         faulthandler.disable()
         faults.close()
+        restore_qt_messages(previous_qt_handler)
     log.info("hyperota-desktop stopped")
     return 0
 

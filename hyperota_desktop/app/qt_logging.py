@@ -21,5 +21,10 @@ def _handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None
     log.log(_LEVELS.get(kind, logging.WARNING), "%s%s", message, where)
 
 
-def route_qt_messages() -> None:
-    qInstallMessageHandler(_handler)
+def route_qt_messages() -> object:
+    """Install the handler; returns the previous one, to put back when the app stops."""
+    return qInstallMessageHandler(_handler)
+
+
+def restore_qt_messages(previous: object) -> None:
+    qInstallMessageHandler(previous)  # type: ignore[arg-type]

@@ -32,3 +32,19 @@ def test_a_token_written_to_the_log_never_reaches_the_file(tmp_path: Path) -> No
     text = path.read_text()
     assert "got token" in text and "failed" in text
     assert JWT not in text and "opaque-token-value" not in text
+
+
+def test_qt_messages_go_to_the_log(qapp, caplog) -> None:
+    from PySide6.QtCore import qInstallMessageHandler, qWarning
+
+    from hyperota_desktop.app.qt_logging import route_qt_messages
+
+    route_qt_messages()
+    try:
+        with caplog.at_level("INFO", logger="hyperota.qt"):
+            qWarning("a widget complained")
+        assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+            ("hyperota.qt", "WARNING", "a widget complained")
+        ]
+    finally:
+        qInstallMessageHandler(None)  # pytest-qt installs its own for the next tests
