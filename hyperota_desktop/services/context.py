@@ -41,4 +41,4 @@ class AppServices:
 
     async def aclose(self) -> None:
         await self.active.aclose()
-        self.workers.shutdown()
+        await self.workers.aclose()

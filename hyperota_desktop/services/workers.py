@@ -45,10 +45,15 @@ class Workers:
         return await _run(self.shorts, fn, *args, **kwargs)
 
     def shutdown(self) -> None:
-        """Wait for running calls and stop the threads (after the services are closed, at quit)."""
+        """Drop queued calls, wait for running ones and stop the threads (blocking)."""
         for pool in (self.transfers, self.shorts):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+
+    async def aclose(self) -> None:
+        """`shutdown()` without blocking the loop: a part upload still in a thread when the app quits
+        may take a while to end, and the loop keeps serving the window meanwhile."""
+        await asyncio.to_thread(self.shutdown)
 
 
 async def _run(

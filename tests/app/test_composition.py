@@ -71,13 +71,14 @@ async def test_someone_else_signing_in_gets_their_own_sts_credentials(
         alices = await asyncio.to_thread(_frozen_key, services)
         assert profile.aws.sts_calls == 1
         await profile.auth.logout()
+        interval = sandbox.keycloak.poll_interval
         sandbox.keycloak.set_auto_approve("bob")
-        sandbox.keycloak.poll_interval = 1
+        sandbox.keycloak.poll_interval = 1  # a quick device flow
         try:
             await profile.auth.login()
         finally:
             sandbox.keycloak.set_auto_approve(None)
-            sandbox.keycloak.poll_interval = 5
+            sandbox.keycloak.poll_interval = interval
         await profile.packages.storage.list_objects("nothing/")
         assert profile.aws.sts_calls == 2  # bob's token was exchanged: alice's credentials are gone
         assert await asyncio.to_thread(_frozen_key, services) != alices

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal
 
 from hyperota_desktop.domain.access import AccessLevel, Action, Permission
-from hyperota_desktop.domain.errors import PermissionDenied
+from hyperota_desktop.domain.errors import NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal, selectable_levels
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.services.members import MemberService
@@ -114,7 +114,7 @@ class OrgsPresenter(QObject):
 
     def session(self) -> OrgServices:
         if self._services is None:
-            raise PermissionDenied("No profile is active.", hint="Create or choose a profile first.")
+            raise NotFound("No profile is active.", hint="Create or choose a profile first.")
         return self._services
 
     @property
