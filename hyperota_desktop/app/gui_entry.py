@@ -94,11 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 try:
                     runner.run(_finish(main_task))
                     break
-                except RuntimeError as exc:  # Qt's loop ended first (QApplication.quit()): shut down
+                except RuntimeError as exc:  # Qt's loop ended first (display gone, exit()): shut down
                     if main_task.done():
-                        raise
+                        main_task.result()  # it finished all the same (or raise what it raised)
+                        break
                     log.info("the Qt event loop ended (%s): finishing the shutdown", exc)
                     quit_requested.ask()  # also when it ended before the app listened (start-up)
+            else:
+                log.warning("the Qt event loop keeps ending: quitting without a clean shutdown")
     finally:
         _stop_sandbox(sandbox)
         faulthandler.disable()

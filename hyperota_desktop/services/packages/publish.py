@@ -86,49 +86,45 @@ class PublishSaga:
             org, app, [Path(s) for s in p["sources"]], index=p.get("index"), progress=runtime.progress,
             control=runtime.control,
         )  # fmt: skip
-        try:
-            expected = p.get("expected")
-            if expected and pre.fingerprint != expected:
-                raise ValidationError(
-                    "The bundle changed since it was checked: it is not what you confirmed. "
-                    "Nothing was uploaded.",
-                    hint="Drop it again, check the pre-flight and confirm.",
-                )
-            keys = self.keys(ctx)
-            items: dict[str, UploadItem] = {}
-            for row, f in zip(pre.rows, pre.bundle.files, strict=True):
-                if not row.stored and row.sha256 not in items:
-                    items[row.sha256] = UploadItem(
-                        f.local, f.size, row.sha256, keys.file_key(row.sha256), content_type(f.path), f.path,
-                        pre.hashes[f.path].mtime_ns,
-                    )  # fmt: skip
-            meter = ProgressMeter(
-                "uploading",
-                sum(i.size for i in items.values()),
-                len(items),
-                runtime.progress,
-                runtime.control,
-            )
-            meter.flush()
-            report = UploadReport()
-            try:
-                await self.storage.upload_all(list(items.values()), meter=meter, control=runtime.control,
-                                              report=report)  # fmt: skip
-            finally:
-                ctx.data["created"] = sorted({*ctx.data.get("created", []), *report.created})
-            meter.flush()
-            stored = await self.catalogue.stored_hashes(org, app)
-            _check_stored(pre.rows, stored)
-            await self.storage.cleanup_orphans(keys.files_prefix, stored={keys.file_key(h) for h in stored})
-            ctx.data.update(
-                files=[[r.path, r.sha256, r.size] for r in pre.rows],
-                index=pre.bundle.index,
-                source=pre.bundle.source,
-                bytes_uploaded=report.bytes_sent,
-                bytes_skipped=pre.total_size - report.bytes_sent,
-            )
-        finally:
+        expected = p.get("expected")
+        if expected and pre.fingerprint != expected:
             discard_extraction(pre.bundle)
+            raise ValidationError(
+                "The bundle changed since it was checked: it is not what you confirmed. "
+                "Nothing was uploaded.",
+                hint="Drop it again, check the pre-flight and confirm.",
+            )
+        keys = self.keys(ctx)
+        items: dict[str, UploadItem] = {}
+        for row, f in zip(pre.rows, pre.bundle.files, strict=True):
+            if not row.stored and row.sha256 not in items:
+                items[row.sha256] = UploadItem(
+                    f.local, f.size, row.sha256, keys.file_key(row.sha256), content_type(f.path), f.path,
+                    pre.hashes[f.path].mtime_ns,
+                )  # fmt: skip
+        to_send = sum(i.size for i in items.values())
+        meter = ProgressMeter("uploading", to_send, len(items), runtime.progress, runtime.control)
+        meter.flush()
+        report = UploadReport()
+        try:
+            await self.storage.upload_all(list(items.values()), meter=meter, control=runtime.control,
+                                          report=report)  # fmt: skip
+        finally:
+            ctx.data["created"] = sorted({*ctx.data.get("created", []), *report.created})
+        meter.flush()
+        stored = await self.catalogue.stored_hashes(org, app)
+        _check_stored(pre.rows, stored)
+        await self.storage.cleanup_orphans(keys.files_prefix, stored={keys.file_key(h) for h in stored})
+        ctx.data.update(
+            files=[[r.path, r.sha256, r.size] for r in pre.rows],
+            index=pre.bundle.index,
+            source=pre.bundle.source,
+            bytes_uploaded=report.bytes_sent,
+            bytes_skipped=pre.total_size - report.bytes_sent,
+        )
+        # Kept until here: an interrupted run resumes from the same extracted files (same mtimes, so
+        # the hash cache and the upload checkpoints still match them).
+        discard_extraction(pre.bundle)
 
     async def _undo_upload(self, ctx: SagaContext) -> None:
         """Delete the objects this run created, unless a package written since it started names them."""
