@@ -6,6 +6,7 @@ The person publishing is a fixed `Identity` (owner of `acme` unless told otherwi
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
 from pathlib import Path
@@ -74,7 +75,9 @@ def cached(factory: Any) -> Any:
 
     async def client() -> Any:
         if not made:
-            made.append(factory())
+            built = await asyncio.to_thread(factory)  # loading botocore's models takes tens of ms
+            if not made:
+                made.append(built)
         return made[0]
 
     return client
