@@ -107,3 +107,40 @@ def test_s3_errors_name_the_status_once() -> None:
     )  # fmt: skip
     text = map_error(named, "Upload 'a'").message
     assert text == "Upload 'a': S3 answered 503 SlowDown (Reduce your request rate.) after retries."
+
+
+async def test_a_package_is_verified_before_the_publish_is_called_done(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(request)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    root = bundles.react_native(tmp_path / "rn")
+    verify = service.publisher._verify
+    s3 = aws.client("s3")
+
+    async def lose_a_file_first(ctx: object) -> None:  # e.g. another publish's undo removed it meanwhile
+        doomed = _keys(aws, f"acme/{app}/files/")[0]
+        s3.delete_object(Bucket=aws.bucket, Key=doomed)
+        await verify(ctx)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service.publisher, "_verify", lose_a_file_first)
+    with pytest.raises(SagaFailed, match="does not hold as written") as info:
+        await service.publish("acme", app, [root], tag="beta")
+    record = info.value.record
+    assert record is not None and record.status == "rolled_back" and "was undone" in info.value.message
+    assert [s.name for s in record.steps] == ["upload files", "write manifest", "tag", "verify"]
+    assert _keys(aws, f"acme/{app}/") == []  # no manifest, no tag, none of the files it sent
+    monkeypatch.undo()
+    assert (await service.publish("acme", app, [root])).version == 1  # publishing again works
+
+
+async def test_deleting_files_retries_like_every_s3_call(aws: AwsSandbox, tmp_path: Path) -> None:
+    from hyperota_desktop.services.storage_cleanup import S3PrefixDeleter
+
+    service = make_service(tmp_path / "home", aws.endpoint)
+    s3 = aws.client("s3")
+    for i in range(3):
+        s3.put_object(Bucket=aws.bucket, Key=f"gone/app/f{i}", Body=b"x")
+    aws.server.faults.add(f"^/{aws.bucket}/?$", method="POST", status=503, times=2)  # DeleteObjects
+    deleted = await S3PrefixDeleter(service.storage)("gone/app/")
+    assert deleted == 3 and _keys(aws, "gone/app/") == []
