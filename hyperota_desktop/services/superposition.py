@@ -124,14 +124,21 @@ class SuperpositionClient:
         return headers
 
     async def _call(
-        self, method: str, path: str, *, workspace: str | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        workspace: str | None = None,
+        also_ok: tuple[int, ...] = (),
+        **kwargs: Any,
     ) -> httpx.Response:
         assert self.api is not None
         attempt = 0
+        ok = (200, 201, 204, 409, 512, *also_ok)
         while True:
             try:
                 response = await self.api.request(
-                    method, path, headers=self._headers(workspace), ok=(200, 201, 204, 409, 512), **kwargs
+                    method, path, headers=self._headers(workspace), ok=ok, **kwargs
                 )
             except PermissionDenied as exc:
                 right = _right(method, path, workspace, self.org_id)
@@ -182,13 +189,7 @@ class SuperpositionClient:
         return response
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self._call(method, path, **kwargs)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise BackendUnavailable("Superposition sent a response that is not JSON.") from exc
+        return _body(await self._call(method, path, **kwargs))
 
     def _warn(self, text: str) -> None:
         log.warning("%s", text)
@@ -333,15 +334,14 @@ class SuperpositionClient:
     async def experiment_call(self, method: str, path: str, workspace: str, **kwargs: Any) -> Any:
         """An experiment request (`/experiments…`); a 500 is diagnosed, and a broken workspace raises
         BrokenWorkspace instead of a bare "Something went wrong"."""
-        try:
-            return await self._json(method, path, workspace=workspace, **kwargs)
-        except BackendUnavailable as exc:
-            if "answered 500" not in exc.message:
-                raise
+        response = await self._call(method, path, workspace=workspace, also_ok=(500,), **kwargs)
+        if response.status_code == 500:
+            failure = error_for("Superposition", response)
             health = await self.diagnose_workspace(workspace)
             if health.broken:
-                raise BrokenWorkspace.from_health(health) from exc
-            raise
+                raise BrokenWorkspace.from_health(health) from failure
+            raise failure
+        return _body(response)
 
     async def create_experiment(self, workspace: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST /experiments; BrokenWorkspace when the workspace cannot store experiments."""
@@ -381,6 +381,15 @@ def _right(method: str, path: str, workspace: str | None, org_id: str) -> str:
     where = f"workspace {workspace}" if workspace else f"Superposition {org}"
     kind = "read" if method == "GET" else "write"
     return f"{kind} rights on {where} for {method} /{parts[0]}"
+
+
+def _body(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise BackendUnavailable("Superposition sent a response that is not JSON.") from exc
 
 
 def _said(response: httpx.Response, what: str) -> str:
