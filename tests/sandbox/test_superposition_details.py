@@ -130,6 +130,9 @@ def test_last_modified_formats_and_304(any_build: Env) -> None:
         assert smithy.status_code == 304  # a POST's If-Modified-Since is RFC 3339 on v0.117
         bucketed = c.get("/resolve", params={"identifier": "d"}, headers={"If-Modified-Since": FAR_AHEAD})
         assert bucketed.status_code == 200  # never 304 with an identifier
+        version = got.headers["x-config-version"]
+        pinned = {"identifier": "d", "version": version}
+        assert c.get("/resolve", params=pinned, headers={"If-Modified-Since": FAR_AHEAD}).status_code == 200
 
 
 def test_change_reason_and_description_are_optional_on_experiments(any_build: Env) -> None:

@@ -140,9 +140,16 @@ def config_get(call: Call) -> Response:
     return json_response(config, 200, _modified_headers(call, ws, vid))
 
 
-def resolve(call: Call, ws: Workspace, query: dict[str, Any], identifier: str | None = None) -> Response:
-    if identifier is None and _not_modified(call, ws):
-        return Response(status=304)  # /resolve checks only without an identifier (resolve/handlers.rs)
+def resolve(
+    call: Call,
+    ws: Workspace,
+    query: dict[str, Any],
+    identifier: str | None = None,
+    *,
+    conditional: bool = True,
+) -> Response:
+    if conditional and _not_modified(call, ws):
+        return Response(status=304)
     config, vid = _version_config(call, ws)
     config = _prefixed(config, call)
     contexts = _contexts_of(config)
@@ -186,10 +193,11 @@ def config_resolve(call: Call) -> Response:
 
 
 def resolve_with_identifier(call: Call) -> Response:
-    identifier = call.args.get("identifier")
-    if call.args.get("version"):
-        identifier = None  # the server only buckets against the live experiments
-    return resolve(call, call.workspace, _query(call), identifier)
+    asked = call.args.get("identifier")
+    # resolve/handlers.rs: 304 only without an identifier; bucketing only without a version (the server
+    # buckets against the live experiments).
+    identifier = None if call.args.get("version") else asked
+    return resolve(call, call.workspace, _query(call), identifier, conditional=asked is None)
 
 
 def versions_list(call: Call) -> Response:
