@@ -174,7 +174,7 @@ def expo_index_candidates(paths: set[str], metadata: bytes | None) -> list[str]:
                 bundle = str(info.get("bundle", "")) if isinstance(info, dict) else ""
                 if bundle in paths:
                     found.append(bundle)
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             pass
     if not found:
         found = [p for p in paths if p.startswith("_expo/static/js/") and p.endswith((".js", ".hbc"))]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hyperota_desktop.domain.errors import ValidationError
+from hyperota_desktop.domain.jsontext import parse_json
 from hyperota_desktop.domain.names import validate_app_name, validate_org_name
 
 MANIFEST_FORMAT = 1
@@ -166,11 +167,7 @@ class Manifest:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Manifest:
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise ValidationError(f"The package manifest is not valid JSON: {exc}.") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(raw, "The package manifest"))
 
     @classmethod
     def from_dict(cls, data: Any) -> Manifest:

@@ -8,12 +8,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from hyperota_desktop.stores.untrusted import MissingFile, read_json_file
+
+STORE_LIMIT = 8 * 1024 * 1024  # far above any real profiles or settings file
+
 
 def read_json(path: Path, default: Any) -> Any:
+    """The JSON in `path` (`default` when missing); `ValidationError` when it is not readable JSON."""
     try:
-        with path.open(encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
+        return read_json_file(path, limit=STORE_LIMIT)
+    except MissingFile:
         return default
 
 

@@ -86,7 +86,8 @@ def _aws_keys(ctx: CliContext, args: argparse.Namespace) -> int:
     if sys.stdin is not None and sys.stdin.isatty():
         secret = getpass.getpass("AWS secret access key: ", stream=ctx.stderr)
     else:
-        secret = sys.stdin.readline() if sys.stdin is not None else ""
+        # bounded: a secret key is 40 characters; `< /dev/zero` must not fill the memory
+        secret = sys.stdin.readline(4096) if sys.stdin is not None else ""
     service.set_static_aws_keys(name, args.access_key_id, secret)
     if service.get(name).aws_credential_mode is not AwsCredentialMode.STATIC_KEYS:
         ctx.info(f"note: profile '{name}' does not use static keys yet (aws_credential_mode static).")
