@@ -7,9 +7,19 @@ import logging.handlers
 from pathlib import Path
 
 from hyperota_desktop.domain.redaction import redact
+from hyperota_desktop.stores.private import private_dir, private_opener
 
 LOG_FILE = "hyperota.log"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are 0600 whatever the umask (each rotation opens a new file)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        return open(
+            self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=private_opener
+        )
 
 
 class RedactingFormatter(logging.Formatter):
@@ -20,7 +30,7 @@ class RedactingFormatter(logging.Formatter):
 
 
 def setup_logging(log_dir: Path, level: str = "INFO", *, stderr: bool = False) -> Path:
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(log_dir)
     path = log_dir / LOG_FILE
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -28,9 +38,7 @@ def setup_logging(log_dir: Path, level: str = "INFO", *, stderr: bool = False) -
             root.removeHandler(handler)
             handler.close()
     formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
+    file_handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     file_handler.setFormatter(formatter)
     file_handler._hyperota = True  # type: ignore[attr-defined]
     root.addHandler(file_handler)

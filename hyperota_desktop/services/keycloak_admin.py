@@ -20,6 +20,7 @@ from hyperota_desktop.domain.errors import (
     HyperOtaError,
     NotFound,
     PermissionDenied,
+    ValidationError,
 )
 from hyperota_desktop.services.http import ApiClient, TokenSource
 
@@ -265,6 +266,8 @@ class KeycloakAdmin:
         """Exactly one user by exact username, or exact email when the text has an '@'."""
         key = "email" if "@" in username_or_email else "username"
         wanted = username_or_email.strip().lower()
+        if not wanted:
+            raise ValidationError("A username or email is required.", hint="Name the user exactly.")
         found = [
             _user(item)
             async for item in self._paged(

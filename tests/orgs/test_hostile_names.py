@@ -69,3 +69,12 @@ def test_read_paths_refuse_names_that_are_not_names(cli: Any, argv: tuple[str, .
     code, out, err = cli(*argv)
     assert code == 5, (out, err)
     assert "name" in err
+
+
+@pytest.mark.parametrize("who", ["", "   "])
+def test_an_empty_member_name_is_a_validation_error(cli: Any, who: str) -> None:  # noqa: F811
+    org = fresh("members")
+    assert cli("org", "create", org)[0] == 0
+    for verb in (("add", who, "read"), ("set", who, "read"), ("remove", who)):
+        code, _, err = cli("member", verb[0], "--org", org, *verb[1:])
+        assert code == 5 and "username or email is required" in err, (verb, err)
