@@ -25,6 +25,26 @@ class AwsCredentialMode(StrEnum):
     STATIC_KEYS = "static"  # access key id + secret kept in the OS keyring
     WEB_IDENTITY = "web-identity"  # STS AssumeRoleWithWebIdentity with the OIDC token
 
+    @property
+    def isolation(self) -> str:
+        """Whether S3 itself keeps organisations apart with these credentials (short, for a person)."""
+        return {
+            AwsCredentialMode.STATIC_KEYS: "shared keys: no isolation",
+            AwsCredentialMode.DEFAULT_CHAIN: "AWS default credentials: isolation unknown",
+            AwsCredentialMode.WEB_IDENTITY: "per-person web identity: S3 enforces organisations",
+        }[self]
+
+    @property
+    def isolation_detail(self) -> str:
+        return {
+            AwsCredentialMode.STATIC_KEYS: "Everyone using these keys can write every organisation's files; "
+            "only the app's own checks keep organisations apart.",
+            AwsCredentialMode.DEFAULT_CHAIN: "Whatever the IAM policy of the machine's AWS credentials "
+            "allows; S3 keeps organisations apart only if that policy does.",
+            AwsCredentialMode.WEB_IDENTITY: "Each person gets their own STS credentials; with the role "
+            "policies of packaging/aws, S3 refuses writes outside the organisations in their sign-in token.",
+        }[self]
+
 
 @dataclass(frozen=True)
 class Profile:
