@@ -20,6 +20,7 @@ from hyperota_desktop.domain.errors import (
     HyperOtaError,
     NotFound,
     PermissionDenied,
+    ValidationError,
 )
 from hyperota_desktop.services.http import ApiClient, TokenSource
 
@@ -94,7 +95,7 @@ def token_claims(token: str) -> dict[str, Any]:
     try:
         payload = token.split(".")[1]
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
+    except (IndexError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -265,6 +266,8 @@ class KeycloakAdmin:
         """Exactly one user by exact username, or exact email when the text has an '@'."""
         key = "email" if "@" in username_or_email else "username"
         wanted = username_or_email.strip().lower()
+        if not wanted:
+            raise ValidationError("A username or email is required.", hint="Name the user exactly.")
         found = [
             _user(item)
             async for item in self._paged(

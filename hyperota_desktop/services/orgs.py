@@ -21,7 +21,12 @@ from hyperota_desktop.domain.errors import (
     ValidationError,
 )
 from hyperota_desktop.domain.membership import MemberScope, level_from_paths
-from hyperota_desktop.domain.names import RESERVED_IN_ORG, validate_app_name, validate_org_name
+from hyperota_desktop.domain.names import (
+    RESERVED_IN_ORG,
+    name_problem,
+    validate_app_name,
+    validate_org_name,
+)
 from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.keycloak_admin import KcGroup, KcUser
 from hyperota_desktop.services.org_sagas import (
@@ -175,6 +180,9 @@ class OrgService:
         self._save_profile = save_profile
         self._me: KcUser | None = None
         self._paths: list[str] | None = None
+        # Groups the last listing skipped because their names are not valid org/app names (made
+        # outside HyperOTA, e.g. "..\n"): shown as warnings, fixed in the Keycloak admin console.
+        self.skipped_groups: tuple[str, ...] = ()
         if profile.superposition_org_id and not backends.superposition.org_id:
             backends.superposition.org_id = profile.superposition_org_id
         if backends.bootstrap is None:
@@ -245,32 +253,48 @@ class OrgService:
         if admin:
             groups = {g.name: g for g in await kc.top_level_groups()}
             names |= set(groups)
+        skipped: list[str] = []
+        names = self._interpretable(names, "organisation", skipped)
         result = []
         for name in sorted(names):
             scope = MemberScope(name)
             level = AccessLevel.OWNER if admin else level_from_paths(paths, scope)
-            result.append(OrgInfo(name, level, tuple(await self._apps(name, level, paths, admin))))
+            result.append(OrgInfo(name, level, tuple(await self._apps(name, level, paths, admin, skipped))))
+        self.skipped_groups = tuple(skipped)
         return result
 
-    async def _apps(self, org: str, level: AccessLevel, paths: list[str], admin: bool) -> list[AppInfo]:
+    @staticmethod
+    def _interpretable(names: set[str], kind: str, skipped: list[str], parent: str = "") -> set[str]:
+        """The names that are valid org/app names; the others are logged and added to `skipped`."""
+        good = set()
+        for name in names:
+            if name_problem(name, kind=kind) is None:
+                good.add(name)
+            else:
+                path = f"/{parent}/{name}" if parent else f"/{name}"
+                log.warning("skipping the Keycloak group %r: not a valid %s name", path, kind)
+                skipped.append(path)
+        return good
+
+    async def _apps(
+        self, org: str, level: AccessLevel, paths: list[str], admin: bool, skipped: list[str] | None = None
+    ) -> list[AppInfo]:
         kc = self.backends.keycloak
+        skipped = [] if skipped is None else skipped
         try:
             group = await kc.group_by_path(f"/{org}")
             children = [c for c in await kc.children(group.id) if c.name not in RESERVED_IN_ORG]
         except PermissionDenied:
             # readers/writers cannot list the org's groups: show the apps they hold a role on
-            names = sorted(
-                {
-                    p.strip("/").split("/")[1]
-                    for p in paths
-                    if p.strip("/").count("/") == 2 and p.startswith(f"/{org}/")
-                }
-            )
-            return [
-                AppInfo(org, n, "", level_from_paths(paths, MemberScope(org, n)))
-                for n in names
-                if n not in RESERVED_IN_ORG
-            ]
+            found = {
+                p.strip("/").split("/")[1]
+                for p in paths
+                if p.strip("/").count("/") == 2 and p.startswith(f"/{org}/")
+            } - RESERVED_IN_ORG
+            names = sorted(self._interpretable(found, "application", skipped, org))
+            return [AppInfo(org, n, "", level_from_paths(paths, MemberScope(org, n))) for n in names]
+        valid = self._interpretable({c.name for c in children}, "application", skipped, org)
+        children = [c for c in children if c.name in valid]
         return [
             AppInfo(
                 org,

@@ -475,7 +475,7 @@ class PackageService:
             try:
                 data = json.loads(await self.storage.get_bytes(key, "Read tag"))
                 return str(data["tag"]), int(data["version"])
-            except (NotFound, ValueError, KeyError, TypeError):
+            except (NotFound, ValueError, KeyError, TypeError, RecursionError):
                 return None
 
         pairs = await asyncio.gather(*(read(o.key) for o in objects if o.key.endswith(".json")))

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from hyperota_desktop.cli.framework import CliContext, add_group, add_verb
 from hyperota_desktop.domain.errors import ExitCode, UsageError
 from hyperota_desktop.services.org_session import OrgSession, open_orgs
+from hyperota_desktop.services.orgs import OrgInfo
 from hyperota_desktop.services.workspace_health import BrokenWorkspace
 
 T = TypeVar("T")
@@ -61,7 +62,20 @@ async def _delete(ctx: CliContext, args: argparse.Namespace, s: OrgSession, org:
 
 
 async def _org_list(ctx: CliContext, args: argparse.Namespace) -> int:
-    orgs = await with_orgs(ctx, lambda s: s.orgs.list_orgs(), mutating=False)
+    skipped: tuple[str, ...] = ()
+
+    async def listing(s: OrgSession) -> list[OrgInfo]:
+        nonlocal skipped
+        found = await s.orgs.list_orgs()
+        skipped = s.orgs.skipped_groups
+        return found
+
+    orgs = await with_orgs(ctx, listing, mutating=False)
+    for path in skipped:
+        ctx.info(
+            f"warning: skipped the Keycloak group {path!r}: not a valid organisation/application name "
+            "(rename or remove it in the Keycloak admin console)."
+        )
     lines = []
     for org in orgs:
         lines.append(f"{org.name:30} {org.level.label}")

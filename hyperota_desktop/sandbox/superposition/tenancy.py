@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 ORG_STATUSES = ("ACTIVE", "INACTIVE", "PENDING_KYB")
 WORKSPACE_STATUSES = ("ENABLED", "DISABLED")
-WORKSPACE_NAME = re.compile(r"^[a-zA-Z0-9]+$")
+# Superposition checks `^[a-zA-Z0-9]+$` with Rust's regex crate, whose `$` is end of text (no
+# trailing-newline exception): `fullmatch` is the faithful Python equivalent.
+WORKSPACE_NAME = re.compile(r"[a-zA-Z0-9]+")
 CONFLICT = "The data you are trying to create already exists"
 
 
@@ -94,7 +96,7 @@ def _workspace(call: Call, name: str) -> Workspace:
 def _validate_name(name: str) -> None:
     if len(name.encode()) > 25:
         raise bad_argument("the workspace name cannot be larger than 25 characters")
-    if not WORKSPACE_NAME.match(name):
+    if not WORKSPACE_NAME.fullmatch(name):
         raise bad_argument("the workspace name can only contain letters and numbers")
 
 
