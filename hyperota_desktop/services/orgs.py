@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from hyperota_desktop.domain.access import AccessLevel
-from hyperota_desktop.domain.errors import HyperOtaError, NotFound, PermissionDenied, ValidationError
+from hyperota_desktop.domain.errors import (
+    BackendUnavailable,
+    HyperOtaError,
+    IntegrityError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from hyperota_desktop.domain.membership import MemberScope, level_from_paths
 from hyperota_desktop.domain.names import (
     RESERVED_IN_ORG,
@@ -32,7 +39,7 @@ from hyperota_desktop.services.org_sagas import (
 )
 from hyperota_desktop.services.saga import SagaRunner
 from hyperota_desktop.services.storage_cleanup import FileCount, storage_prefix
-from hyperota_desktop.services.superposition import SpWorkspace
+from hyperota_desktop.services.workspace_health import BrokenWorkspace, WorkspaceHealth
 from hyperota_desktop.stores.journal import SagaRecord
 
 log = logging.getLogger("hyperota.services.orgs")
@@ -115,6 +122,47 @@ class DeletionPreview:
             "applications": [{"name": a.name, "workspace": a.workspace} for a in self.apps],
             "files_at": self.files_at,
             "files": None if self.files is None else self.files.__dict__,
+        }
+
+
+@dataclass(frozen=True)
+class MigrationOutcome:
+    """What `migrate_workspace` found and did: `migrated` False = nothing to repair, nothing changed."""
+
+    org: str
+    app: str
+    before: WorkspaceHealth
+    after: WorkspaceHealth | None = None
+
+    @property
+    def migrated(self) -> bool:
+        return self.after is not None
+
+    @property
+    def workspace(self) -> str:
+        return self.before.workspace
+
+    def message(self) -> str:
+        where = f"{self.org}/{self.app}"
+        if not self.migrated:
+            return (
+                f"Workspace {self.workspace} of {where} is healthy: nothing to repair, nothing was "
+                f"changed. ({'; '.join(self.before.evidence)})"
+            )
+        return (
+            f"Workspace {self.workspace} of {where} was repaired: its experiments failed "
+            f"({'; '.join(self.before.evidence)}) and work again after POST /workspaces/"
+            f"{self.workspace}/db/migrate."
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "org": self.org,
+            "app": self.app,
+            "workspace": self.workspace,
+            "migrated": self.migrated,
+            "before": self.before.to_json(),
+            "after": None if self.after is None else self.after.to_json(),
         }
 
 
@@ -340,8 +388,38 @@ class OrgService:
             return DeletionPreview(org, app, apps, files_at, None, exc.message)
         return DeletionPreview(org, app, apps, files_at, files)
 
-    async def migrate_workspace(self, org: str, app: str) -> SpWorkspace:
-        """Repair a broken workspace schema (`POST /workspaces/{name}/db/migrate`); app admins only."""
+    async def diagnose_workspace(self, org: str, app: str) -> WorkspaceHealth:
+        """Whether the application's workspace can store experiments, with the evidence (reads only;
+        anyone who can see the application may ask)."""
+        await self._require(MemberScope(org, app), AccessLevel.READ, f"check the workspace of {org}/{app}")
+        await self.ensure_superposition_org()
+        return await self.backends.superposition.diagnose_workspace(await self.workspace_of(org, app))
+
+    async def migrate_workspace(self, org: str, app: str) -> MigrationOutcome:
+        """Repair a broken workspace (`POST /workspaces/{name}/db/migrate`); application admins only.
+
+        Checks first and changes nothing unless the workspace is broken; after migrating, checks again
+        and fails if experiments still do not work. MigrationUnavailable on servers before v0.87."""
         await self._require(MemberScope(org, app), AccessLevel.ADMIN, f"migrate the workspace of {org}/{app}")
         await self.ensure_superposition_org()
-        return await self.backends.superposition.migrate_workspace(await self.workspace_of(org, app))
+        sp = self.backends.superposition
+        before = await sp.diagnose_workspace(await self.workspace_of(org, app))
+        if before.healthy:
+            return MigrationOutcome(org, app, before)
+        if not before.broken:
+            raise BackendUnavailable(
+                before.describe() + " Nothing was changed: a migration repairs only a workspace whose "
+                "experiments fail while its config works.",
+                hint="Check the Superposition server and try again.",
+            )
+        if not before.can_migrate:
+            raise BrokenWorkspace.from_health(before)
+        await sp.migrate_workspace(before.workspace)
+        after = await sp.diagnose_workspace(before.workspace)
+        if not after.healthy:
+            raise IntegrityError(
+                f"Superposition ran the migration of workspace {before.workspace}, but {after.describe()}",
+                hint="Ask the Superposition operator to look at the workspace's database schema.",
+            )
+        log.info("migrated workspace %s of %s/%s", before.workspace, org, app)
+        return MigrationOutcome(org, app, before, after)

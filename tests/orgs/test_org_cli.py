@@ -132,3 +132,31 @@ def test_mutating_commands_reconcile_first(cli: Any, sb: Any, isolated_home: Pat
     record = next(r for r in json.loads(out) if r["id"] == saga_id)
     assert record["status"] == "rolled_back" and "interrupted" in record["error"]
     assert record["steps"][1]["status"] == "compensated"
+
+
+def test_migrate_workspace_checks_first_and_reports_truthfully(
+    cli: Any, sb: Any, isolated_home: Path
+) -> None:
+    org = fresh("mig")
+    assert cli("org", "create", org)[0] == 0
+    code, out, err = cli("app", "create", "--org", org, "web", "--json")
+    assert code == 0, err
+    workspace = json.loads(out)["workspace"]
+
+    code, out, err = cli("app", "migrate-workspace", "--org", org, "web", "--check")
+    assert code == 0 and "is healthy" in out, err
+    code, out, err = cli("app", "migrate-workspace", "--org", org, "web")
+    assert code == 0 and "nothing to repair, nothing was changed" in out, err
+
+    sb.superposition.break_workspace(sb.org_id, workspace)
+    code, out, err = cli("app", "migrate-workspace", "--org", org, "web", "--check", "--json")
+    assert code == 5, err
+    report = json.loads(out)
+    assert report["state"] == "broken" and report["can_migrate"] is True
+    assert any("GET /experiments answered 500" in line for line in report["evidence"])
+    assert sb.superposition.workspaces[(sb.org_id, workspace)].broken  # --check changed nothing
+    code, out, err = cli("app", "migrate-workspace", "--org", org, "web", "--json")
+    assert code == 0, err
+    outcome = json.loads(out)
+    assert outcome["migrated"] is True and outcome["after"]["state"] == "healthy"
+    assert not sb.superposition.workspaces[(sb.org_id, workspace)].broken

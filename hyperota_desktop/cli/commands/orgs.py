@@ -1,4 +1,4 @@
-"""`hyperota org list|create|delete` and `hyperota app list|create|delete`.
+"""`hyperota org list|create|delete` and `hyperota app list|create|delete|migrate-workspace`.
 
 Mutating commands first reconcile operations a crashed run left unfinished (see `hyperota activity`).
 """
@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from hyperota_desktop.cli.framework import CliContext, add_group, add_verb
-from hyperota_desktop.domain.errors import UsageError
+from hyperota_desktop.domain.errors import ExitCode, UsageError
 from hyperota_desktop.services.org_session import OrgSession, open_orgs
 from hyperota_desktop.services.orgs import OrgInfo
+from hyperota_desktop.services.workspace_health import BrokenWorkspace
 
 T = TypeVar("T")
 
@@ -124,9 +125,20 @@ async def _app_delete(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 async def _app_migrate(ctx: CliContext, args: argparse.Namespace) -> int:
-    workspace = await with_orgs(ctx, lambda s: s.orgs.migrate_workspace(args.org, args.name), mutating=True)
-    ctx.emit({"workspace": workspace.name}, f"Workspace {workspace.name} migrated.")
-    return 0
+    if args.check:
+        health = await with_orgs(
+            ctx, lambda s: s.orgs.diagnose_workspace(args.org, args.name), mutating=False
+        )
+        text = health.describe()
+        if health.broken:
+            text += " " + BrokenWorkspace.from_health(health).hint
+        ctx.emit(health.to_json(), text)
+        if health.healthy:
+            return ExitCode.OK
+        return ExitCode.INTEGRITY if health.broken else ExitCode.UNAVAILABLE
+    outcome = await with_orgs(ctx, lambda s: s.orgs.migrate_workspace(args.org, args.name), mutating=True)
+    ctx.emit(outcome.to_json(), outcome.message())
+    return ExitCode.OK
 
 
 def register(sub: Any) -> None:
@@ -163,7 +175,16 @@ def register(sub: Any) -> None:
     delete.add_argument("--yes", action="store_true", help="confirm the deletion")
     delete.add_argument("--keep-files", action="store_true", help="keep the stored files in S3")
     migrate = add_verb(
-        app, "migrate-workspace", "repair a broken workspace schema (db/migrate)", _app_migrate
+        app,
+        "migrate-workspace",
+        "check the application's workspace and, only if its experiments fail while its config works, "
+        "repair it (POST /workspaces/NAME/db/migrate) and check again",
+        _app_migrate,
     )
     migrate.add_argument("--org", required=True)
     migrate.add_argument("name")
+    migrate.add_argument(
+        "--check",
+        action="store_true",
+        help="only check, change nothing; exit 0 healthy, 5 broken, 6 cannot tell",
+    )
