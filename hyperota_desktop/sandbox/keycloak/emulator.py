@@ -69,6 +69,7 @@ class KeycloakEmulator:
         access_token_lifespan: int = 300,
         device_code_lifespan: int = 600,
         poll_interval: int = 5,
+        revoke_refresh_token: bool = False,
     ) -> None:
         self.clock: Callable[[], float] = time.time
         self.realm_name = realm
@@ -76,6 +77,9 @@ class KeycloakEmulator:
         self.access_token_lifespan = access_token_lifespan
         self.device_code_lifespan = device_code_lifespan
         self.poll_interval = poll_interval
+        # Realm setting "Revoke Refresh Token": off in a new realm (RealmRepresentation default), so a
+        # refresh token stays valid after use; tests switch it on to check the client copes with both.
+        self.revoke_refresh_token = revoke_refresh_token
         self.realm = Realm(realm, clock=lambda: self.clock())
         self.realm.clients[client_id] = Client(client_id, device_grant=True)
         self.realm.clients["no-device-client"] = Client("no-device-client", device_grant=False)
