@@ -239,13 +239,13 @@ def test_access_token_signature_and_claims(
     assert claims["groups"] == ["/demo/owner"]
     assert claims["exp"] - claims["iat"] == 300
     assert {"sub", "sid", "scope"} <= set(claims)
-    assert "realm-admin" in claims["realm_access"]["roles"]
-    assert set(claims["resource_access"]["realm-management"]["roles"]) == {
-        "realm-admin",
-        "manage-users",
-        "view-users",
-        "query-groups",
-    }
+    assert claims["realm_access"]["roles"] == [
+        "default-roles-hyperota",
+        "offline_access",
+        "uma_authorization",
+    ]
+    management = set(claims["resource_access"]["realm-management"]["roles"])  # composites expanded
+    assert {"realm-admin", "manage-users", "view-users", "query-groups", "manage-authorization"} <= management
     id_token = jwt.decode(token["id_token"], jwks, algorithms=["RS256"]).claims
     assert id_token["aud"] == CLIENT and id_token["typ"] == "ID"
     assert kc.verify_access_token(token["access_token"])["sub"] == claims["sub"]
