@@ -32,6 +32,10 @@ log = logging.getLogger("hyperota.services.orgs")
 MANAGERS_POLICY = "hyperota: organisation managers"
 FIND_PEOPLE = "hyperota: organisation managers may find and add people"
 QUERY_ROLES = ("query-groups", "query-users")
+# What creating a delegated organisation needs besides realm-admin (packaging/keycloak/hyperota-realm.json
+# bundles them as the realm role hyperota-administrator): groups and memberships, the admin permissions,
+# reading the realm and the realm-management client, and holding the query roles it maps.
+ORG_CREATOR_RIGHTS = ("manage-users", "manage-authorization", "view-realm", "view-clients", *QUERY_ROLES)
 REALM_MANAGEMENT = "realm-management"
 ENABLE = (
     "Turn on Realm settings > General > Admin Permissions (Keycloak 26.2 or later; the server feature "

@@ -233,6 +233,26 @@ async def test_paging_beyond_100_groups_children_members_and_organisations(env: 
     env.backends.superposition.org_id = sb.org_id
 
 
+async def test_the_sandbox_seed_is_what_the_client_creates(env: OrgEnv, sb: Any) -> None:
+    """`demo`'s admin permissions are seeded by the sandbox; delegating `demo` again through the
+    admin API finds every object the client would create, creates none, changes no resource."""
+    realm = sb.keycloak.realm
+    with realm.lock:
+        before = {
+            p.name: (p.type, sorted(p.resources), sorted(p.scopes), p.groups, p.policies)
+            for p in realm.authz.policies.values()
+        }
+    record = await env.orgs.delegate_org("demo")
+    assert record.data["delegation"].get("created") == [] and "joined" not in record.data["delegation"]
+    with realm.lock:
+        after = {
+            p.name: (p.type, sorted(p.resources), sorted(p.scopes), p.groups, p.policies)
+            for p in realm.authz.policies.values()
+        }
+    assert after == before
+    assert {*permission_names("demo").values()} <= set(after)
+
+
 async def test_a_person_in_130_groups_reads_their_memberships_once(as_user: Any, sb: Any) -> None:
     """Issue 12.5: the Account API's group list is not paged (AccountRestService.groupMemberships);
     the client used to page it and, for 100 or more groups, asked for the same page forever."""
