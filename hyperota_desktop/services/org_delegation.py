@@ -111,7 +111,17 @@ class OrgDelegation:
     # granting ----------------------------------------------------------------------------------------
     async def grant(self, org: str, record: dict[str, Any], save: Save) -> None:
         """Create or bring up to date every object of the organisation (idempotent). Objects this call
-        creates are listed in `record["created"]` (saved before the next call) so they can be undone."""
+        creates are listed in `record["created"]` (saved before the next call) so they can be undone.
+        A right the caller lacks (e.g. manage-authorization) becomes DelegationUnavailable."""
+        try:
+            await self._grant(org, record, save)
+        except MissingRight as exc:
+            raise DelegationUnavailable(
+                f"Only a realm administrator can give the members of {org} their rights ({exc.message})",
+                hint=f"Ask a realm administrator to run `hyperota org delegate {org}`.",
+            ) from exc
+
+    async def _grant(self, org: str, record: dict[str, Any], save: Save) -> None:
         client = await self._client(org)
         tree = await self.tree(org)
         created: list[str] = record.setdefault("created", [])

@@ -62,6 +62,28 @@ async def test_view_users_or_query_groups_do_not_make_an_owner(as_user: Any, sb:
     assert await bob.orgs.level(MemberScope("other-org")) is AccessLevel.NONE
 
 
+async def test_manage_users_alone_creates_but_cannot_delegate(as_user: Any, sb: Any) -> None:
+    """An administrator with manage-users but not manage-authorization: the organisation and the
+    application are created (Keycloak lets them), and the result says who must delegate them."""
+    realm = sb.keycloak.realm
+    with realm.lock:
+        if realm.user_by_name("mona") is None:
+            realm.add_user("mona", "mona@example.com", "Mona", "Manager").client_roles["realm-management"] = [
+                "manage-users"
+            ]
+    mona = as_user("mona")
+    org = fresh("monas")
+    record = await mona.orgs.create_org(org)
+    assert record.status == "done" and any(
+        f"hyperota org delegate {org}" in w for w in record.data["warnings"]
+    )
+    app = await mona.orgs.create_app(org, "web")
+    assert app.status == "done" and any("realm administrator" in w for w in app.data["warnings"])
+    assert realm.authz.by_name(permission_names(org)["view"]) is None
+    with pytest.raises(SagaFailed, match="realm administrator"):
+        await mona.orgs.delegate_org(org)
+
+
 async def test_carol_sees_nothing(as_user: Any) -> None:
     carol = as_user("carol")
     assert await carol.orgs.list_orgs() == []
