@@ -35,6 +35,12 @@ def _saga_text(record: Any) -> str:
     return f"{record.title}: {record.status}."
 
 
+def _warnings(ctx: CliContext, record: Any) -> None:
+    """What the operation could not do although it succeeded (e.g. Keycloak delegation)."""
+    for text in record.data.get("warnings", []):
+        ctx.info(f"Warning: {text}")
+
+
 def _progress(ctx: CliContext, total: int) -> Callable[[str, int], None]:
     def report(prefix: str, count: int) -> None:
         of = f" of {max(total, count)}" if total else ""
@@ -80,18 +86,32 @@ async def _org_list(ctx: CliContext, args: argparse.Namespace) -> int:
     for org in orgs:
         lines.append(f"{org.name:30} {org.level.label}")
         lines.extend(f"  {app.name:28} {app.level.label:6} {app.workspace}" for app in org.apps)
+        if org.hidden:
+            lines.append(f"  ({org.hidden})")
     ctx.emit([o.to_json() for o in orgs], "\n".join(lines) or "You are not a member of any organisation.")
     return 0
 
 
 async def _org_create(ctx: CliContext, args: argparse.Namespace) -> int:
     record = await with_orgs(ctx, lambda s: s.orgs.create_org(args.name), mutating=True)
+    _warnings(ctx, record)
     ctx.emit(record.to_dict(), f"Organisation '{args.name}' created; you are its owner.")
+    return 0
+
+
+async def _org_delegate(ctx: CliContext, args: argparse.Namespace) -> int:
+    record = await with_orgs(ctx, lambda s: s.orgs.delegate_org(args.name), mutating=True)
+    ctx.emit(
+        record.to_dict(),
+        f"The owners and admins of '{args.name}' may now manage it and its members see it "
+        "(Keycloak admin permissions).",
+    )
     return 0
 
 
 async def _org_delete(ctx: CliContext, args: argparse.Namespace) -> int:
     record = await with_orgs(ctx, lambda s: _delete(ctx, args, s, args.name, ""), mutating=args.yes)
+    _warnings(ctx, record)
     kept = " Its files were kept." if record.params.get("keep_files") else ""
     ctx.emit(record.to_dict(), f"Organisation '{args.name}' deleted; its workspaces are disabled.{kept}")
     return 0
@@ -107,6 +127,7 @@ async def _app_list(ctx: CliContext, args: argparse.Namespace) -> int:
 
 async def _app_create(ctx: CliContext, args: argparse.Namespace) -> int:
     record = await with_orgs(ctx, lambda s: s.orgs.create_app(args.org, args.name), mutating=True)
+    _warnings(ctx, record)
     workspace = record.data.get("workspace", "")
     ctx.emit(
         {**record.to_dict(), "workspace": workspace},
@@ -146,6 +167,14 @@ def register(sub: Any) -> None:
     add_verb(org, "list", "organisations you belong to (realm admins: all)", _org_list)
     create = add_verb(org, "create", "create an organisation; you become its owner", _org_create)
     create.add_argument("name")
+    delegate = add_verb(
+        org,
+        "delegate",
+        "(realm administrators) create or repair the Keycloak admin permissions that let an "
+        "organisation's owners and admins manage it and its members see it",
+        _org_delegate,
+    )
+    delegate.add_argument("name")
     delete = add_verb(
         org,
         "delete",

@@ -199,6 +199,11 @@ async def poll_device(
         elif error == "access_denied":
             yield state(LoginStatus.DENIED, "The sign-in was denied in the browser.")
             return
+        elif error == "invalid_grant" and clock() >= flow.expires_at - interval:
+            # Keycloak answers expired_token only until expires_in + interval + 10 s, then forgets the
+            # code (DeviceEndpoint.java): a poll that late (a computer waking from sleep) is an expiry.
+            yield state(LoginStatus.EXPIRED, "The code expired before it was approved. Get a new code.")
+            return
         else:
             problem = client_problem(error, description, client_id)
             if problem is not None:
