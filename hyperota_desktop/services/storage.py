@@ -219,6 +219,20 @@ class S3Storage:
         finally:
             body.close()
 
+    async def download(
+        self, key: str, dest: Path, *, what: str, on_bytes: Callable[[int], None] | None = None
+    ) -> tuple[int, str]:
+        """Stream an object into a new file `dest`: (size, SHA-256 hex), memory bounded to one chunk.
+        `on_bytes` is called from a worker thread with each chunk's length."""
+        client = await self.client()
+        response = await self._call(what, client.get_object, Bucket=self.bucket, Key=key)
+        try:
+            return await asyncio.to_thread(_save_body, response["Body"], dest, on_bytes)
+        except OSError as exc:
+            raise ValidationError(f"{what}: could not write {dest} ({exc.strerror or exc}).") from exc
+        except Exception as exc:
+            raise map_error(exc, what) from exc
+
     async def head(self, key: str) -> dict[str, Any]:
         client = await self.client()
         result = await self._call("Check object", client.head_object, Bucket=self.bucket, Key=key,
@@ -460,6 +474,22 @@ class S3Storage:
         with contextlib.suppress(NotFound):
             await self._call("Abort upload", client.abort_multipart_upload, Bucket=self.bucket, Key=key,
                              UploadId=upload_id)  # fmt: skip
+
+
+def _save_body(body: Any, dest: Path, on_bytes: Callable[[int], None] | None) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with dest.open("xb") as out:
+            while chunk := body.read(MiB):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
+    finally:
+        body.close()
+    return size, digest.hexdigest()
 
 
 def _read_verified(item: UploadItem) -> bytes:
