@@ -66,7 +66,7 @@ async def import_archive(
         result = await archives.read(
             path, trust=trust, extract_to=scratch, progress=progress, control=control
         )
-        refused = refusal(result.report, "import", allow_unsigned=allow_untrusted)
+        refused = refusal(result.report, "import", allow_untrusted=allow_untrusted)
         if refused is not None:
             raise refused
         manifest = result.manifest
@@ -131,7 +131,7 @@ async def fallback_assets(
         result = await archives.read(
             path, trust=trust, extract_to=staging, progress=progress, control=control
         )
-        refused = refusal(result.report, "make fallback assets", allow_unsigned=not (trust and trust.given))
+        refused = refusal(result.report, "make fallback assets", allow_untrusted=not (trust and trust.given))
         if refused is not None:
             raise refused
         assert result.manifest is not None

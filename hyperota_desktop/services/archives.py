@@ -469,22 +469,22 @@ class ArchiveRefused(IntegrityError):
         self.report = report
 
 
-def refusal(report: VerifyReport, action: str, *, allow_unsigned: bool) -> ArchiveRefused | None:
+def refusal(report: VerifyReport, action: str, *, allow_untrusted: bool) -> ArchiveRefused | None:
     """Why `action` must not proceed with this archive (None: it may)."""
     if not report.ok:
         return ArchiveRefused(f"Refusing to {action}: {report.summary()}", report)
     status = report.status_of("signature")
-    if status is Status.PASSED or allow_unsigned:
+    if status is Status.PASSED or allow_untrusted:
         return None
     if not report.signed:
         return ArchiveRefused(
             f"Refusing to {action}: the archive is not signed.", report,
-            hint="Sign it (hyperota archive sign), or accept it unsigned (--allow-unsigned).",
+            hint="Sign it (hyperota archive sign), or accept it unsigned (--allow-untrusted).",
         )  # fmt: skip
     return ArchiveRefused(
         f"Refusing to {action}: the archive is signed, but not by a key you trust.", report,
-        hint="Give the trusted public key (--public-key PEM) or KMS key (--kms-key), or set the profile's "
-        "signing key.",
+        hint="Give the trusted public key (--public-key PEM) or KMS key (--kms-key), set the profile's "
+        "signing key, or accept it anyway (--allow-untrusted).",
     )  # fmt: skip
 
 

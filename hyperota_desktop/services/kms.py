@@ -82,6 +82,8 @@ def map_kms_error(exc: BaseException, what: str, key: str = "") -> HyperOtaError
             return IntegrityError(f"{what}: the data was encrypted with another KMS key than{named}.")
         if code in ("DisabledException", "KMSInvalidStateException"):
             return ValidationError(f"{what}: KMS key{named} is disabled or pending deletion.")
+        if code == "UnsupportedOperationException":
+            return ValidationError(f"{what}: KMS key{named} does not support this ({message}).")
         if code == "InvalidKeyUsageException":
             return ValidationError(f"{what}: KMS key{named} cannot be used for this ({message}).")
         if code in ("ValidationException", "InvalidKeyIdException"):
