@@ -172,9 +172,13 @@ class Kms:
         )
         return DataKey(str(answer["KeyId"]), bytes(answer["Plaintext"]), bytes(answer["CiphertextBlob"]))
 
-    async def decrypt(self, blob: bytes, context: dict[str, str], key: str, what: str = "Decrypt") -> bytes:
+    async def decrypt(
+        self, blob: bytes, context: dict[str, str], key: str = "", what: str = "Decrypt"
+    ) -> bytes:
+        """Plaintext of a symmetric ciphertext; `key` (if given) must be the key it was encrypted with."""
+        extra = {"KeyId": key} if key else {}
         answer = await self._call(
-            what, key, "decrypt", CiphertextBlob=blob, EncryptionContext=context, KeyId=key
+            what, key, "decrypt", CiphertextBlob=blob, EncryptionContext=context, **extra
         )
         return bytes(answer["Plaintext"])
 
