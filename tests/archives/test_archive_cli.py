@@ -41,8 +41,8 @@ def test_offline_build_verify_and_fallback_without_any_profile(
 ) -> None:
     root = bundles.react_native(tmp_path / "rn")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")
-    code, out, err = _run(capsys, "archive", "build", str(root), "-o", str(tmp_path / "a.hota"), "--app", "shop",
-                          "--json")  # fmt: skip
+    archive = str(tmp_path / "a.hota")
+    code, out, err = _run(capsys, "archive", "build", str(root), "-o", archive, "--app", "shop", "--json")
     assert code == 0, err
     built = json.loads(out)
     assert built["files"] == 4 and not built["signed"] and built["archive"].endswith("a.hota")
@@ -124,8 +124,8 @@ def test_secrets_round_trip_and_server_compatibility(cli, aws: AwsSandbox, tmp_p
     assert {v["key"]: v["value"] for v in json.loads(out)["values"]} == {
         "DB_PASSWORD": "p@ss word#1", "KEYCLOAK_SECRET": 's3cr"et',
     }  # fmt: skip
-    code, out, err = cli("secrets", "encrypt", str(env), "--keys", "DB_PASSWORD", "--context", "svc=ota", "-o",
-                         str(tmp_path / "ctx.env"))  # fmt: skip
+    code, out, err = cli("secrets", "encrypt", str(env), "--keys", "DB_PASSWORD", "--context", "svc=ota",
+                         "-o", str(tmp_path / "ctx.env"))  # fmt: skip
     assert code == 0 and "needs the same context" in err
     code, out, _ = cli("secrets", "decrypt", str(tmp_path / "ctx.env"), "--context", "svc=other")
     assert code == 5 and "encryption context does not match" in out
