@@ -20,7 +20,8 @@ from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.archive_report import VerifyReport
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.fallback import CONFIG_FILE, FallbackPlan, Platform, plan_fallback
-from hyperota_desktop.services.archives import ArchiveService, Trust, refusal
+from hyperota_desktop.services.archive_trust import Trust, refusal
+from hyperota_desktop.services.archives import ArchiveService
 from hyperota_desktop.services.packages import PreflightRow, content_fingerprint
 from hyperota_desktop.services.transfer import ProgressCallback, TransferControl
 

@@ -253,7 +253,7 @@ class ArchiveReader:
         try:
             manifest = ArchiveManifest.parse(raw, self.limits)
         except ValidationError as exc:
-            self._fail(exc.message, "manifest", report=r)
+            self._fail(exc.user_text(), "manifest", report=r)
         self._canonical(block, MANIFEST_MEMBER, len(raw), manifest.mtime, r)
         r.manifest_sha256 = manifest.digest()
         r.org, r.app, r.package_version = manifest.org, manifest.app, manifest.package.version

@@ -30,14 +30,15 @@ from hyperota_desktop.domain.archive_manifest import (
 )
 from hyperota_desktop.domain.archive_report import Check, Status, VerifyReport
 from hyperota_desktop.domain.archive_seal import ARCHIVE_CONTEXT, Envelope, Seal, SignatureRecord, statement
-from hyperota_desktop.domain.archive_seal import context_mismatch as missing_pairs
 from hyperota_desktop.domain.bundles import DEFAULT_LIMITS, Limits
 from hyperota_desktop.domain.errors import HyperOtaError, IntegrityError, PermissionDenied, ValidationError
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageFile, public_url
-from hyperota_desktop.services.archive_crypto import algorithm_for, check_signature, fingerprint
+from hyperota_desktop.services.archive_crypto import algorithm_for, check_signature
 from hyperota_desktop.services.archive_reader import ArchiveReader, ReadResult, peek_envelope
 from hyperota_desktop.services.archive_stream import Ticker
+from hyperota_desktop.services.archive_trust import ArchiveRefused, Trust, check_trust
+from hyperota_desktop.services.archive_trust import data_key as archive_data_key
 from hyperota_desktop.services.archive_writer import LocalFile, new_envelope, reseal, write_archive
 from hyperota_desktop.services.bundle_scan import discard_extraction, scan
 from hyperota_desktop.services.hashing import hash_files
@@ -48,18 +49,6 @@ from hyperota_desktop.services.transfer import ProgressCallback, ProgressMeter, 
 TOOL = f"hyperota-desktop {__version__}"
 OFFLINE_BASE_URL = "https://offline.invalid"  # RFC 2606: a name that never resolves
 LevelFn = Callable[[str, str], Awaitable[AccessLevel]]
-
-
-@dataclass(frozen=True)
-class Trust:
-    """What a signature must be checked against: a public key (DER) or a KMS key the caller trusts."""
-
-    public_key: bytes | None = None
-    kms_key: str | None = None
-
-    @property
-    def given(self) -> bool:
-        return self.public_key is not None or bool(self.kms_key)
 
 
 @dataclass(frozen=True)
@@ -339,98 +328,25 @@ class ArchiveService:
         if not await asyncio.to_thread(path.is_file):
             raise ValidationError(f"'{path}' is not a file.")
         envelope = await asyncio.to_thread(peek_envelope, path, self.limits)
-        data_key, key_problem = None, ""
+        key, key_problem = None, ""
         if envelope is not None:
-            data_key, key_problem = await self._data_key(envelope, expect_key, require_context or {})
+            key, key_problem = await archive_data_key(self.kms, envelope, expect_key, require_context or {})
         size = (await asyncio.to_thread(path.stat)).st_size
         meter = ProgressMeter("verifying", size, 0, progress, control)
         ticker = Ticker(meter, control, asyncio.get_running_loop())
-        reader = ArchiveReader(
-            path, limits=self.limits, data_key=data_key, extract_to=extract_to, ticker=ticker
-        )
+        reader = ArchiveReader(path, limits=self.limits, data_key=key, extract_to=extract_to, ticker=ticker)
         result = await asyncio.to_thread(reader.read)
         meter.flush()
         if key_problem:
             checks = result.report.checks
             checks.insert(1 if checks and checks[0].part == "structure" else 0,
                           Check("encryption", Status.FAILED, key_problem))  # fmt: skip
-        await self._check_signature(result, trust)
+        if result.seal is not None:
+            await check_trust(result.report, result.seal, trust, self.kms)
         return result
 
     async def verify(self, path: Path, **kwargs: Any) -> VerifyReport:
         return (await self.read(path, **kwargs)).report
-
-    async def _data_key(
-        self, envelope: Envelope, expect_key: str | None, required: Mapping[str, str]
-    ) -> tuple[bytes | None, str]:
-        """(data key, "") or (None, why it could not be had), checking the key and context asked for."""
-        missing = missing_pairs(envelope.encryption_context, dict(required))
-        if missing:
-            return None, f"the archive was not encrypted for the context you require: {', '.join(missing)}"
-        if self.kms is None:
-            return (
-                None,
-                f"encrypted with KMS key {envelope.kms_key_id}; decrypting needs a profile with KMS access",
-            )
-        try:
-            if expect_key:
-                wanted = await self.kms.key_arn(expect_key)
-                if wanted != envelope.kms_key_id:
-                    return (
-                        None,
-                        f"encrypted with KMS key {envelope.kms_key_id}, not with {expect_key} ({wanted})",
-                    )
-            key = await self.kms.decrypt(
-                envelope.encrypted_data_key, envelope.encryption_context, envelope.kms_key_id,
-                what="Decrypt the archive's data key",
-            )  # fmt: skip
-        except HyperOtaError as exc:
-            return None, exc.user_text()
-        return key, ""
-
-    async def _check_signature(self, result: ReadResult, trust: Trust | None) -> None:
-        report, seal = result.report, result.seal
-        if seal is None:
-            return
-        if seal.signature is None:
-            report.skipped("signature", "the archive is not signed")
-            return
-        record = seal.signature
-        who = f"KMS key {record.key_id} (public key {fingerprint(record.public_key)})"
-        try:
-            check_signature(record, seal.statement(), record.public_key)
-        except (IntegrityError, ValidationError) as exc:
-            report.failed("signature", exc.message)
-            return
-        if trust is None or not trust.given:
-            report.skipped("signature", f"valid signature by {who}, but not checked against a key you trust")
-            return
-        if trust.public_key is not None:
-            if trust.public_key != record.public_key:
-                report.failed(
-                    "signature", f"signed by {who}, not by the trusted key {fingerprint(trust.public_key)}"
-                )
-            else:
-                report.passed(
-                    "signature", f"{record.algorithm} by the trusted key {fingerprint(trust.public_key)}"
-                )
-            return
-        assert trust.kms_key
-        try:
-            info = await self._kms("Checking the signature through KMS").public_key(trust.kms_key)
-            if info.der != record.public_key:
-                report.failed("signature", f"signed by {who}, not by the trusted KMS key {info.key_id}")
-                return
-            valid = await self._kms("Verify").verify(
-                info.key_id, seal.statement(), record.signature, record.algorithm
-            )
-        except HyperOtaError as exc:
-            report.failed("signature", f"could not check with KMS key {trust.kms_key}: {exc.user_text()}")
-            return
-        if valid:
-            report.passed("signature", f"{record.algorithm} by KMS key {record.key_id}, confirmed by KMS")
-        else:
-            report.failed("signature", f"KMS says the signature is not valid for key {info.key_id}")
 
     # -- sign ---------------------------------------------------------------------------------------
     async def sign(
@@ -459,33 +375,6 @@ class ArchiveService:
             target, size, report.manifest_sha256, report.files, report.total_size, True, report.encrypted,
             report.org, report.app, report.package_version or 0,
         )  # fmt: skip
-
-
-class ArchiveRefused(IntegrityError):
-    """An archive failed verification; `report` says which checks."""
-
-    def __init__(self, message: str, report: VerifyReport, *, hint: str = "") -> None:
-        super().__init__(message, hint=hint)
-        self.report = report
-
-
-def refusal(report: VerifyReport, action: str, *, allow_untrusted: bool) -> ArchiveRefused | None:
-    """Why `action` must not proceed with this archive (None: it may)."""
-    if not report.ok:
-        return ArchiveRefused(f"Refusing to {action}: {report.summary()}", report)
-    status = report.status_of("signature")
-    if status is Status.PASSED or allow_untrusted:
-        return None
-    if not report.signed:
-        return ArchiveRefused(
-            f"Refusing to {action}: the archive is not signed.", report,
-            hint="Sign it (hyperota archive sign), or accept it unsigned (--allow-untrusted).",
-        )  # fmt: skip
-    return ArchiveRefused(
-        f"Refusing to {action}: the archive is signed, but not by a key you trust.", report,
-        hint="Give the trusted public key (--public-key PEM) or KMS key (--kms-key), set the profile's "
-        "signing key, or accept it anyway (--allow-untrusted).",
-    )  # fmt: skip
 
 
 def _name_from(source: str) -> str:

@@ -16,7 +16,8 @@ from hyperota_desktop.domain.errors import (
 )
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.services.archive_import import import_archive
-from hyperota_desktop.services.archives import ArchiveRefused, ArchiveService, Protection
+from hyperota_desktop.services.archive_trust import ArchiveRefused
+from hyperota_desktop.services.archives import ArchiveService, Protection
 from hyperota_desktop.services.kms import Kms
 from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl

@@ -11,7 +11,8 @@ import pytest
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.fallback import Platform
 from hyperota_desktop.services.archive_import import fallback_assets
-from hyperota_desktop.services.archives import ArchiveRefused, ArchiveService
+from hyperota_desktop.services.archive_trust import ArchiveRefused
+from hyperota_desktop.services.archives import ArchiveService
 from tests.archives.conftest import TIME
 from tests.support.archives import flipped, split
 

@@ -19,7 +19,8 @@ from hyperota_desktop.domain.errors import IntegrityError
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.services.archive_crypto import public_key_der, public_key_pem
 from hyperota_desktop.services.archive_reader import ArchiveReader
-from hyperota_desktop.services.archives import ArchiveRefused, ArchiveService, Protection, Trust
+from hyperota_desktop.services.archive_trust import ArchiveRefused, Trust
+from hyperota_desktop.services.archives import ArchiveService, Protection
 from hyperota_desktop.services.kms import Kms
 from tests.archives.conftest import TIME
 from tests.support import bundles
@@ -224,7 +225,7 @@ async def test_encrypted_tamper_wrong_key_and_context(
     assert len(seen) == len(cases) - 1  # chunk byte and reordered both say chunk 0 fails, rightly
     no_kms = ArchiveService(tmp_path / "c2")
     report = await no_kms.verify(path)
-    assert "decrypting needs a profile with KMS access" in report.failures[0].detail
+    assert "decrypting needs a profile with KMS" in report.failures[0].detail
 
 
 @pytest.fixture(scope="module")

@@ -22,14 +22,8 @@ from hyperota_desktop.domain.fallback import Platform
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.archive_crypto import public_key_der
 from hyperota_desktop.services.archive_import import fallback_assets, import_archive
-from hyperota_desktop.services.archives import (
-    ArchiveRefused,
-    ArchiveResult,
-    ArchiveService,
-    Protection,
-    Trust,
-    offline_archives,
-)
+from hyperota_desktop.services.archive_trust import ArchiveRefused, Trust
+from hyperota_desktop.services.archives import ArchiveResult, ArchiveService, Protection, offline_archives
 
 
 def _service(ctx: CliContext, *, profile: bool = False) -> ArchiveService:

@@ -20,7 +20,8 @@ from hyperota_desktop.domain.fallback import Platform
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.archive_crypto import public_key_der
 from hyperota_desktop.services.archive_import import fallback_assets, import_archive
-from hyperota_desktop.services.archives import ArchiveRefused, ArchiveService, Protection, Trust
+from hyperota_desktop.services.archive_trust import ArchiveRefused, Trust
+from hyperota_desktop.services.archives import ArchiveService, Protection
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
