@@ -26,7 +26,7 @@ _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
 class EnvEntry:
     """One line (or a multi-line quoted value) of a `.env` file; `key` None for comments and blanks."""
 
-    raw: str  # the original text, newline excluded
+    raw: str = field(repr=False)  # the original text, newline excluded (holds the value)
     key: str | None = None
     value: str = field(default="", repr=False)
     export: bool = False

@@ -113,7 +113,7 @@ class ArchiveReader:
         except OSError as exc:
             report.failed("structure", f"the archive could not be read ({exc.strerror or exc})")
         finally:
-            self.ticker.flush()
+            self.ticker.flush(file_finished=True)
         report.checks.sort(key=lambda c: _ORDER.get(c.part, 5))
         return result
 
@@ -327,7 +327,6 @@ class ArchiveReader:
                 f"file {file.path}",
                 f"its SHA-256 is {actual[:16]}…, the manifest says {file.sha256[:16]}… (it was altered)",
             )
-        self.ticker.advance(0, file_finished=True)
 
     def _seal(self, src: PlainSource, result: ReadResult) -> None:
         r = result.report

@@ -332,7 +332,7 @@ class ArchiveService:
         if envelope is not None:
             key, key_problem = await archive_data_key(self.kms, envelope, expect_key, require_context or {})
         size = (await asyncio.to_thread(path.stat)).st_size
-        meter = ProgressMeter("verifying", size, 0, progress, control)
+        meter = ProgressMeter("verifying", size, 1, progress, control)  # one file: the archive
         ticker = Ticker(meter, control, asyncio.get_running_loop())
         reader = ArchiveReader(path, limits=self.limits, data_key=key, extract_to=extract_to, ticker=ticker)
         result = await asyncio.to_thread(reader.read)

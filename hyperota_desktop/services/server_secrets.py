@@ -81,10 +81,7 @@ def _read(path: Path) -> EnvFile:
         raise ValidationError(f"{path} is not a UTF-8 text file.") from None
     except OSError as exc:
         raise ValidationError(f"Could not read {path} ({exc.strerror or exc}).") from None
-    entries = parse_env(text)
-    for entry in entries:
-        KNOWN_SECRETS.add(entry.value)
-    return EnvFile(path, entries)
+    return EnvFile(path, parse_env(text))
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -144,6 +141,7 @@ class ServerSecrets:
         ciphertexts: dict[str, str] = {}
         arn = ""
         for name in keys:
+            KNOWN_SECRETS.add(values[name])  # from now on masked in every log line
             plain = values[name].encode()
             if len(plain) > MAX_PLAINTEXT:
                 raise ValidationError(f"The value of {name} is larger than KMS encrypts (4096 bytes).")

@@ -165,3 +165,16 @@ async def test_import_refuses_untrusted_or_tampered(
     assert _keys(aws, "arc/u2/") == []
     result = await import_archive(service, tmp_path / "u.hota", org="arc", app="u2", allow_untrusted=True)
     assert result.version == 1 and not any((tmp_path / "cache/imports").iterdir())
+
+
+async def test_package_properties_travel_and_decide_adoption(
+    service: ArchiveService, packages: PackageService, tmp_path: Path
+) -> None:
+    root = bundles.react_native(tmp_path / "rn")
+    await packages.publish("arc", "props", [root], properties={"min_app_version": "2.1"})
+    await packages.publish("arc", "props", [root])  # same files, no properties: another package
+    await service.export_package("arc", "props", tmp_path / "p.hota", version=1)
+    result = await import_archive(service, tmp_path / "p.hota", org="arc", app="props", allow_untrusted=True)
+    assert (result.version, result.adopted) == (1, True)  # version 2 has the same files, not the properties
+    copy = await import_archive(service, tmp_path / "p.hota", org="arc", app="props2", allow_untrusted=True)
+    assert (await packages.show("arc", "props2", copy.version)).properties == {"min_app_version": "2.1"}

@@ -278,3 +278,27 @@ def test_reader_fuzz_never_raises(
     assert report.checks  # a report, never a traceback
     if bytes(raw) != plain:
         assert not report.ok
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "needle"),
+    [
+        ("hota/manifest.json", 65 * 1024 * 1024, "larger than the format allows"),
+        ("hota/envelope.json", 70 * 1024, "larger than the format allows"),
+    ],
+)
+async def test_oversize_members_are_refused_before_reading(
+    tmp_path: Path, name: str, size: int, needle: str
+) -> None:
+    path = tmp_path / "big.hota"
+    path.write_bytes(member_header(name, size, TIME) + bytes(4 * BLOCK))
+    report = ArchiveReader(path).read().report
+    assert needle in report.failures[0].detail and report.failures[0].part == "structure"
+
+
+async def test_oversize_seal_is_refused(plain: bytes, tmp_path: Path) -> None:
+    members = split(plain)
+    members[-1] = Member("hota/seal.json", b"{" + b" " * (70 * 1024) + b"}")
+    path = tmp_path / "s.hota"
+    path.write_bytes(join(members, TIME))
+    assert "larger than the format allows" in ArchiveReader(path).read().report.failures[0].detail
