@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from typing import BinaryIO
 
@@ -26,6 +27,7 @@ class Ticker:
 
     `advance(n)` counts bytes and hands them to the meter on the event loop's thread (the meter's
     callback updates the UI) at most every 50 ms; `check()` raises Cancelled once `control` is cancelled.
+    Worker threads may share one (parallel downloads).
     """
 
     def __init__(
@@ -39,20 +41,25 @@ class Ticker:
         self.loop = loop
         self._pending = 0
         self._last = 0.0
+        self._lock = threading.Lock()
 
     def check(self) -> None:
         if self.control is not None and self.control.cancelled:
             raise Cancelled("Cancelled: the archive was not finished.")
 
     def advance(self, nbytes: int, *, file_finished: bool = False) -> None:
-        self._pending += nbytes
-        now = time.monotonic()
-        if file_finished or now - self._last >= 0.05:
-            self._last = now
+        with self._lock:
+            self._pending += nbytes
+            now = time.monotonic()
+            due = file_finished or now - self._last >= 0.05
+            if due:
+                self._last = now
+        if due:
             self.flush(file_finished=file_finished)
 
     def flush(self, *, file_finished: bool = False) -> None:
-        pending, self._pending = self._pending, 0
+        with self._lock:
+            pending, self._pending = self._pending, 0
         if self.meter is None or (not pending and not file_finished):
             return
         meter = self.meter
