@@ -8,6 +8,7 @@ channel. Signals: `showRequested()` (bring the Archives page forward: an export 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,8 @@ class ArchivesPresenter(QObject):
 
     def bundle_chosen(self, paths: list[str]) -> None:
         first = Path(paths[0])
-        name = first.stem.lower().replace(" ", "-") if first.suffix.lower() == ".zip" else first.name.lower()
+        stem = first.stem if first.suffix.lower() == ".zip" else first.name
+        name = re.sub(r"[^a-z0-9._-]+", "-", stem.lower()).strip("-.")[:50] or "app"
         org, app = self._selection()
         output = first.with_name(f"{app or name}.hota")
         self._page.show_build_form(BuildForm(paths, app or name, org, str(output)))
