@@ -62,7 +62,7 @@ async def import_archive(
         await archives.require(org, app, AccessLevel.WRITE, f"import packages into {org}/{app}")
     if trust is None or not trust.given:
         trust = Trust(kms_key=archives.signing_key or None)
-    scratch = archives.scratch("imports")
+    scratch = await asyncio.to_thread(archives.scratch, "imports")
     try:
         result = await archives.read(
             path, trust=trust, extract_to=scratch, progress=progress, control=control

@@ -14,6 +14,7 @@ import contextlib
 import getpass
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -133,7 +134,16 @@ class ArchiveService:
         return getpass.getuser()
 
     def scratch(self, kind: str) -> Path:
-        folder = self.cache_dir / kind / uuid.uuid4().hex
+        """A fresh private folder under `cache/<kind>/`; folders a crashed run left there for more than a
+        day are removed first (a publish recovering from such a crash has long finished or given up)."""
+        root = self.cache_dir / kind
+        stale = time.time() - 24 * 3600
+        if root.is_dir():
+            for old in root.iterdir():
+                with contextlib.suppress(OSError):
+                    if old.lstat().st_mtime < stale:
+                        shutil.rmtree(old, ignore_errors=True)
+        folder = root / uuid.uuid4().hex
         folder.mkdir(parents=True, mode=0o700)
         return folder
 
@@ -281,7 +291,7 @@ class ArchiveService:
         A release export adds its values to the manifest and comes through here too."""
         packages = self.package_service()
         keys = packages.keys(manifest.package.org, manifest.package.app)
-        scratch = self.scratch("exports")
+        scratch = await asyncio.to_thread(self.scratch, "exports")
         try:
             unique = {f.sha256: f.size for f in manifest.files}
             meter = ProgressMeter("downloading", sum(unique.values()), len(unique), progress, control)

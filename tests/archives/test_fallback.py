@@ -83,3 +83,18 @@ async def test_refusals_write_nothing(offline: ArchiveService, archive: Path, tm
     with pytest.raises(ValidationError, match="not an earlier fallback"):
         await fallback_assets(offline, archive, Platform.IOS, target, replace=True)
     assert _tree(target) == {"mine.txt": b"keep me"}
+
+
+def test_scratch_folders_left_by_a_crash_are_removed_after_a_day(
+    offline: ArchiveService, tmp_path: Path
+) -> None:
+    import os
+    import time
+
+    old, recent = tmp_path / "cache/imports/old", tmp_path / "cache/imports/recent"
+    for folder in (old, recent):
+        (folder / "sub").mkdir(parents=True)
+    os.utime(old, (time.time() - 2 * 86400,) * 2)
+    fresh = offline.scratch("imports")
+    assert fresh.is_dir() and not old.exists() and recent.exists()
+    assert fresh.stat().st_mode & 0o077 == 0
