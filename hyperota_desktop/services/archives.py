@@ -297,6 +297,10 @@ class ArchiveService:
             meter = ProgressMeter("downloading", sum(unique.values()), len(unique), progress, control)
             ticker = Ticker(meter, control, asyncio.get_running_loop())
 
+            def received(nbytes: int) -> None:  # in a download's thread: count, and stop on cancel
+                ticker.advance(nbytes)
+                ticker.check()
+
             async def fetch(item: tuple[str, int]) -> None:
                 digest, size = item
                 if control is not None:
@@ -305,7 +309,7 @@ class ArchiveService:
                     keys.file_key(digest),
                     scratch / digest,
                     what=f"Download {digest[:12]}…",
-                    on_bytes=ticker.advance,
+                    on_bytes=received,
                 )
                 if (got_size, got) != (size, digest):
                     raise IntegrityError(

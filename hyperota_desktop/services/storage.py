@@ -222,16 +222,21 @@ class S3Storage:
     async def download(
         self, key: str, dest: Path, *, what: str, on_bytes: Callable[[int], None] | None = None
     ) -> tuple[int, str]:
-        """Stream an object into a new file `dest`: (size, SHA-256 hex), memory bounded to one chunk.
-        `on_bytes` is called from a worker thread with each chunk's length."""
+        """Stream an object into the file `dest`: (size, SHA-256 hex), memory bounded to one chunk.
+
+        The request and the reading run in one worker thread, so the response is always read to its end or
+        closed, even when the awaiting task is cancelled. `on_bytes` is called in that thread with each
+        chunk's length; an exception it raises (a cancel) stops the download."""
         client = await self.client()
-        response = await self._call(what, client.get_object, Bucket=self.bucket, Key=key)
-        try:
-            return await asyncio.to_thread(_save_body, response["Body"], dest, on_bytes)
-        except OSError as exc:
-            raise ValidationError(f"{what}: could not write {dest} ({exc.strerror or exc}).") from exc
-        except Exception as exc:
-            raise map_error(exc, what) from exc
+
+        def fetch() -> tuple[int, str]:
+            response = client.get_object(Bucket=self.bucket, Key=key)
+            try:
+                return _save_body(response["Body"], dest, on_bytes)
+            except OSError as exc:
+                raise ValidationError(f"{what}: could not write {dest} ({exc.strerror or exc}).") from exc
+
+        return await self._call(what, fetch)
 
     async def head(self, key: str) -> dict[str, Any]:
         client = await self.client()
@@ -480,7 +485,7 @@ def _save_body(body: Any, dest: Path, on_bytes: Callable[[int], None] | None) ->
     digest = hashlib.sha256()
     size = 0
     try:
-        with dest.open("xb") as out:
+        with dest.open("wb") as out:  # a retry starts the file again
             while chunk := body.read(MiB):
                 digest.update(chunk)
                 out.write(chunk)
