@@ -179,3 +179,35 @@ def test_every_interactive_widget_on_the_page_is_named(qtbot) -> None:
         if isinstance(widget, interactive) or widget in (page.archives.drop_area, page.secrets.drop_area):
             assert widget.objectName(), widget
             assert widget.accessibleName(), widget.objectName()
+
+
+def test_build_without_any_profile_asks_for_an_unclear_index(qtbot, tmp_path: Path, loop) -> None:
+    services, gui = _gui(tmp_path, qtbot, None)
+    presenter = gui.archives
+    assert presenter is not None
+    panel = presenter._page
+    root = bundles.generic(tmp_path / "My Web App")
+    posted: list[tuple[str, str]] = []
+    gui.messages.posted.connect(lambda level, text: posted.append((level, text)))
+
+    async def scenario() -> None:
+        assert gui.window.status_profile.text() == "No profile"
+        assert (
+            not panel.build_sign.isEnabled() and not panel.trust_kms.isEnabled()
+        )  # no KMS without a profile
+        drop(panel, [root])
+        assert panel.build_app.text() == "my-web-app"  # a valid package name from the folder's
+        panel.build_output.setText(str(tmp_path / "web.hota"))
+        panel.build_button.click()
+        await until(lambda: any(level == "warning" for level, _t in posted), "the index question")
+        await presenter.wait_idle()
+        assert "Type the index file in the build form (e.g. entry.js, lib/a.js, lib/b.js)" in posted[-1][1]
+        assert panel.build_panel.isVisibleTo(panel) and not (tmp_path / "web.hota").exists()
+        panel.build_index.setText("entry.js")
+        panel.build_button.click()
+        await until(lambda: "Verified" in panel.summary.text(), "the built archive's report")
+        await gui.wait_idle()
+        assert (tmp_path / "web.hota").is_file()
+        assert not [p for p in posted if p[0] == "error"], posted
+
+    loop.run_until_complete(scenario())

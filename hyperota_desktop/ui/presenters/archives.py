@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from hyperota_desktop.domain.archive_seal import parse_context
+from hyperota_desktop.domain.bundles import IndexRequired
 from hyperota_desktop.domain.errors import Cancelled, ValidationError
 from hyperota_desktop.domain.fallback import Platform
 from hyperota_desktop.domain.units import human_size
@@ -200,10 +201,17 @@ class ArchivesPresenter(QObject):
             service.signing_key if form.sign else None, service.data_key if form.encrypt else None,
             context_pairs(form.context),
         )  # fmt: skip
-        result = await service.build(
-            [Path(s) for s in form.sources], Path(form.output), org=form.org or None, app=form.app or None,
-            protection=protection, progress=self._progress, control=control,
-        )  # fmt: skip
+        try:
+            result = await service.build(
+                [Path(s) for s in form.sources], Path(form.output), index=form.index or None,
+                org=form.org or None, app=form.app or None, protection=protection, progress=self._progress,
+                control=control,
+            )  # fmt: skip
+        except IndexRequired as exc:
+            likely = ", ".join(exc.candidates[:5]) or ", ".join(exc.files[:5])
+            self._messages.warning(f"{exc.message} Type the index file in the build form (e.g. {likely}).")
+            self._page.build_index.setFocus()
+            return
         self._messages.info(
             f"Built {result.path.name}: {result.files} file(s), {human_size(result.total_size)}."
         )

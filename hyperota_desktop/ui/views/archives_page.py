@@ -54,6 +54,7 @@ class BuildForm:
     sign: bool = False
     encrypt: bool = False
     context: str = ""  # "name=value, name=value"
+    index: str = ""  # "" = recognised automatically
 
 
 def _button(text: str, name: str, accessible: str = "") -> QPushButton:
@@ -159,6 +160,7 @@ class ArchivesPanel(QWidget):
         self.build_source = named(QLabel(""), "archivesBuildSource", "Bundle to archive")
         self.build_app = _edit("archivesBuildApp", "Application (package name)")
         self.build_org = _edit("archivesBuildOrg", "Organisation (optional)", "optional")
+        self.build_index = _edit("archivesBuildIndex", "Index file", "index file: recognised automatically")
         self.build_output = _edit("archivesBuildOutput", "Archive file to write")
         self.build_output_button = _button("Choose…", "archivesBuildOutputButton", "Choose the archive file")
         self.build_output_button.clicked.connect(self._choose_output)
@@ -172,7 +174,8 @@ class ArchivesPanel(QWidget):
         self.build_button = _button("Build archive", "archivesBuildButton", "Build the offline archive")
         self.build_button.clicked.connect(self._build_clicked)
         grid.addWidget(QLabel("Bundle:"), 0, 0)
-        grid.addWidget(self.build_source, 0, 1, 1, 3)
+        grid.addWidget(self.build_source, 0, 1, 1, 2)
+        grid.addWidget(self.build_index, 0, 3)
         grid.addWidget(QLabel("Application:"), 1, 0)
         grid.addWidget(self.build_app, 1, 1)
         grid.addWidget(QLabel("Organisation:"), 1, 2)
@@ -284,6 +287,7 @@ class ArchivesPanel(QWidget):
         self.build_source.setText(", ".join(form.sources))
         self.build_app.setText(form.app)
         self.build_org.setText(form.org)
+        self.build_index.setText(form.index)
         self.build_output.setText(form.output)
         self.build_panel.setVisible(True)
         self.build_app.setFocus()
@@ -348,7 +352,7 @@ class ArchivesPanel(QWidget):
             BuildForm(
                 self._sources, self.build_app.text().strip(), self.build_org.text().strip(),
                 self.build_output.text().strip(), self.build_sign.isChecked(), self.build_encrypt.isChecked(),
-                self.build_context.text().strip(),
+                self.build_context.text().strip(), self.build_index.text().strip(),
             )
         )  # fmt: skip
 
