@@ -182,7 +182,7 @@ def test_every_interactive_widget_on_the_page_is_named(qtbot) -> None:
 
 
 def test_build_without_any_profile_asks_for_an_unclear_index(qtbot, tmp_path: Path, loop) -> None:
-    services, gui = _gui(tmp_path, qtbot, None)
+    _services, gui = _gui(tmp_path, qtbot, None)
     presenter = gui.archives
     assert presenter is not None
     panel = presenter._page
