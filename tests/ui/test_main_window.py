@@ -172,6 +172,7 @@ def test_static_aws_keys_are_asked_for_only_in_static_mode_and_go_to_the_keyring
         gui.shell._save(editor.profile(), editor.static_keys(), overwrite=False)
         await gui.shell.wait_idle()
         await until(lambda: services.profiles.static_aws_keys("static") is not None, "the keys")
+        await gui.wait_idle()  # the new profile's sign-in restore, too
 
     loop.run_until_complete(scenario())
     assert (

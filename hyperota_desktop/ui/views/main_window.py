@@ -50,7 +50,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     (
         "archives",
         "Archives",
-        "Signed release archives are not in this version yet.",
+        "Verify, import and build offline archives, make fallback assets, encrypt server secrets.",
     ),
     ("activity", "Activity", "Multi-step operations and what happened to them appear here."),
 )
