@@ -16,14 +16,19 @@ from typing import Protocol
 
 from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.errors import HyperOtaError, NotFound
+from hyperota_desktop.services.archives import ArchiveService, offline_archives
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.profile_services import ProfileServices
+from hyperota_desktop.services.server_secrets import ServerSecrets
 from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.presenters.archives import ArchivesPresenter
 from hyperota_desktop.ui.presenters.auth_presenter import AuthPresenter
 from hyperota_desktop.ui.presenters.orgs_presenter import OrgsPresenter
 from hyperota_desktop.ui.presenters.packages import PackagesPresenter
+from hyperota_desktop.ui.presenters.secrets import SecretsPresenter
 from hyperota_desktop.ui.presenters.shell import ShellPresenter
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
+from hyperota_desktop.ui.views.archives_page import ArchivesPage
 from hyperota_desktop.ui.views.main_window import MainWindow
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
 from hyperota_desktop.ui.views.packages_page import PackagesPage
@@ -46,6 +51,8 @@ class Gui:
     auth: AuthPresenter  # sign-in; pages gate their actions with `auth.gate(action, Action.X)`
     packages: PackagesPresenter
     orgs: OrgsPresenter
+    archives: ArchivesPresenter
+    secrets: SecretsPresenter
     _tasks: PresenterTasks = field(init=False)
     _switching: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -54,13 +61,14 @@ class Gui:
 
     @property
     def presenters(self) -> list[Presenter]:
-        return [self.shell, self.auth, self.orgs, self.packages]
+        return [self.shell, self.auth, self.orgs, self.packages, self.archives, self.secrets]
 
     def hand_out(self, services: ProfileServices | None) -> None:
         """Give every presenter these services (None: no profile); the auth presenter goes last, since
         what it learns (who is signed in) is what the others react to."""
         self.orgs.set_services(services)
         self.packages.set_services(services.packages if services is not None else None)
+        self.archives.profile_changed()  # it asks for the services handed out last
         self.auth.set_services(services)
 
     def profile_changed(self, _name: str = "") -> None:
@@ -134,7 +142,40 @@ def build_gui(services: AppServices, *, error_dialogs: bool = True) -> Gui:
     auth.identityChanged.connect(packages.identity_changed)
     auth.permissionsChanged.connect(orgs.permissions_changed)
     auth.permissionsChanged.connect(packages.update_permission)
-    gui = Gui(window, messages, services, shell, auth, packages, orgs)
+    archives, secrets = _build_archives(services, window, packages_page, packages, messages)
+    gui = Gui(window, messages, services, shell, auth, packages, orgs, archives, secrets)
     shell.activeProfileChanged.connect(gui.profile_changed)
     gui.hand_out(gui._current())  # nothing to close yet: the first services are simply handed out
     return gui
+
+
+def _build_archives(
+    services: AppServices,
+    window: MainWindow,
+    packages_page: PackagesPage,
+    packages: PackagesPresenter,
+    messages: MessageChannel,
+) -> tuple[ArchivesPresenter, SecretsPresenter]:
+    """The Archives page (archives and server secrets): works without a profile, offline. It asks for
+    the services handed out last (`Gui.hand_out`), never builds any."""
+
+    def active_archives() -> ArchiveService:
+        current = services.active.peek()
+        return current.archives if current is not None else offline_archives(services.dirs.cache)
+
+    def active_secrets() -> ServerSecrets | None:
+        current = services.active.peek()
+        return current.server_secrets if current is not None else None
+
+    page = ArchivesPage()
+    archives = ArchivesPresenter(
+        page.archives, active_archives, messages, lambda: (packages.org, packages.app)
+    )
+    secrets = SecretsPresenter(page.secrets, active_secrets, messages)
+    window.set_page("archives", page)
+    packages_page.exportRequested.connect(lambda v: archives.export_package(packages.org, packages.app, v))
+    archives.showRequested.connect(lambda: window.pages.setCurrentWidget(page))
+    archives.imported.connect(
+        lambda org, app, _v: packages.refresh() if (org, app) == (packages.org, packages.app) else None
+    )
+    return archives, secrets

@@ -15,17 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 from hyperota_desktop.domain.access import Identity, identity_from_claims
 from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
+from hyperota_desktop.services.archives import open_archives
 from hyperota_desktop.services.auth import AuthEvent, AuthService
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.aws_credentials import AwsCredentials
 from hyperota_desktop.services.http import ApiClient
 from hyperota_desktop.services.keycloak_admin import KeycloakAdmin
+from hyperota_desktop.services.kms import Kms
 from hyperota_desktop.services.members import MemberService, register_member_sagas
 from hyperota_desktop.services.org_sagas import OrgBackends, register_org_sagas
 from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.packages import PackageService, author
 from hyperota_desktop.services.profile_services import ProfileServices
 from hyperota_desktop.services.saga import SagaRunner
+from hyperota_desktop.services.server_secrets import ServerSecrets
 from hyperota_desktop.services.storage import MiB, S3Storage, client_config
 from hyperota_desktop.services.storage_cleanup import S3PrefixDeleter
 from hyperota_desktop.services.superposition import SuperpositionClient
@@ -46,11 +49,12 @@ def build_profile_services(app: AppServices, profile: Profile) -> ProfileService
 
     auth = AuthService(profile, app.secrets, timeout=timeout)
     s3_config = client_config(max_connections=parallel_parts + 8, timeout=timeout)
+    kms_config = client_config(timeout=timeout)
     aws = AwsCredentials(
         profile,
         app.secrets,
         web_token=auth.access_token_blocking,
-        configs={"s3": s3_config},
+        configs={"s3": s3_config, "kms": kms_config},
         workers=app.workers,
     )
     keycloak = KeycloakAdmin(
@@ -94,9 +98,16 @@ def build_profile_services(app: AppServices, profile: Profile) -> ProfileService
         app.active.updated(updated)
 
     orgs = OrgService(backends, sagas, profile, authz, save_profile=save_profile)
+    kms = Kms(lambda: aws.client("kms"))  # the credentials' client, asked each time (never a stale one)
+    archives = open_archives(
+        app.dirs.cache, kms=kms, packages=packages, authz=authz, actor=who,
+        public_base_url=profile.public_base_url, key_prefix=profile.key_prefix,
+        signing_key=profile.kms_signing_key, data_key=profile.kms_data_key,
+    )  # fmt: skip
     services = ProfileServices(
         profile=profile, auth=auth, aws=aws, authz=authz, sagas=sagas, packages=packages, orgs=orgs,
-        members=MemberService(orgs, sagas),
+        members=MemberService(orgs, sagas), archives=archives,
+        server_secrets=ServerSecrets(kms, profile.kms_data_key),
     )  # fmt: skip
 
     # Lifetimes: closed in reverse order; reset when someone else (or nobody) is signed in.

@@ -26,8 +26,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from hyperota_desktop.domain.access import AccessLevel, Action, Identity, Permission, can
-from hyperota_desktop.domain.errors import AuthError, PermissionDenied
+from hyperota_desktop.domain.access import REALM_ADMINISTRATOR, AccessLevel, Action, Identity, Permission, can
+from hyperota_desktop.domain.errors import AuthError, MissingRight, PermissionDenied
 
 log = logging.getLogger("hyperota.services.authz")
 IdentityLoader = Callable[[], Awaitable[Identity]]
@@ -97,6 +97,8 @@ class Authorizer:
             decision = can(identity, action, org, app)
         if not decision.allowed:
             log.info("refused %s on %s/%s for %s", action.name, org, app, identity.display_name())
+            if decision.right:  # a realm role only a realm administrator gives
+                raise MissingRight(decision.reason, right=decision.right, granted_by=REALM_ADMINISTRATOR)
             raise PermissionDenied(decision.reason)
         return identity
 
@@ -113,11 +115,9 @@ class Authorizer:
         return can(self._identity, action, org, app)
 
     async def level(self, org: str, app: str = "", *, fresh: bool = False) -> AccessLevel:
-        """The person's level on an organisation or application (realm administrators: owner of every
-        organisation, admin of every application)."""
+        """The person's level on an organisation or application: their memberships, or what their realm
+        roles give everywhere (`domain.access.realm_level`), whichever is higher."""
         identity = await self.identity(fresh=fresh)
-        if identity.is_realm_admin:
-            return AccessLevel.ADMIN if app else AccessLevel.OWNER
         return identity.app_access(org, app) if app else identity.org_access(org)
 
     # -- internals ---------------------------------------------------------------------------------------

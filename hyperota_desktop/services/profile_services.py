@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.services.archives import ArchiveService
 from hyperota_desktop.services.auth import AuthService
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.aws_credentials import AwsCredentials
@@ -29,6 +30,7 @@ from hyperota_desktop.services.members import MemberService
 from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
+from hyperota_desktop.services.server_secrets import ServerSecrets
 from hyperota_desktop.stores.journal import SagaRecord
 
 log = logging.getLogger("hyperota.services.profile")
@@ -45,6 +47,8 @@ class ProfileServices:
     packages: PackageService
     orgs: OrgService
     members: MemberService
+    archives: ArchiveService  # offline archives, export/import, KMS signing
+    server_secrets: ServerSecrets  # the Hyper OTA server's .env, KMS-encrypted
     _closers: list[Closer] = field(default_factory=list, repr=False)
     _person_changes: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _closed: bool = field(default=False, repr=False)

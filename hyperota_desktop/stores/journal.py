@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from hyperota_desktop.stores.private import private_dir, private_opener
 from hyperota_desktop.stores.sqlite_schema import Migration, add_column, open_database
 
 try:
@@ -89,7 +90,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._locks_dir = path.parent / "sagas"
-        self._locks_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self._locks_dir)
         self._held: dict[str, IO[bytes]] = {}
         self._mutex = threading.Lock()
         open_database(self._path, MIGRATIONS).close()  # created or migrated once, then one per call
@@ -114,7 +115,7 @@ class Journal:
         return self._locks_dir / f"{saga_id}.lock"
 
     def _try_lock(self, saga_id: str) -> IO[bytes] | None:
-        handle = self._lock_path(saga_id).open("a+b")
+        handle = open(self._lock_path(saga_id), "a+b", opener=private_opener)  # noqa: SIM115
         try:
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

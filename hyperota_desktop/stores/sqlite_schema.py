@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hyperota_desktop.domain.errors import ValidationError
+from hyperota_desktop.stores.private import private_file
 
 Migration = tuple[str, ...] | Callable[[sqlite3.Connection], None]
 
@@ -68,8 +69,9 @@ def add_column(table: str, column: str, definition: str) -> Callable[[sqlite3.Co
 
 
 def open_database(path: Path, migrations: Sequence[Migration]) -> sqlite3.Connection:
-    """A connection in autocommit mode (explicit transactions), WAL, at the latest schema version."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A connection in autocommit mode (explicit transactions), WAL, at the latest schema version; the
+    file is the owner's alone (SQLite gives its -wal/-shm files the database file's mode)."""
+    private_file(path)
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
     try:
         db.execute("PRAGMA journal_mode=WAL")

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from ..http import json_response
 from . import conditions
 from .engine import EngineExperiment, EngineVariant
-from .errors import bad_argument, deserialize_error
+from .errors import bad_argument
 from .state import Workspace
 
 if TYPE_CHECKING:
@@ -75,23 +75,31 @@ def applicable_variant_ids(emu: Any, ws: Workspace, query: dict[str, Any], ident
 
 
 def applicable(call: Call) -> Response:
+    # experiments/handlers.rs `get_applicable_variants(_handler)`. v0.117.1: GET needs `identifier` (or
+    # `toss`); POST reads an `Option<Json<{context, identifier|toss}>>`, so a missing or unreadable body
+    # (no identifier included) counts as context {} with identifier "". v0.87.0: a query or body
+    # without an identifier is no input at all: 400 "Invalid input for the method".
     ws = call.workspace
     if call.request.method == "GET":
         identifier = call.args.get("identifier") or call.args.get("toss")
         if identifier is None:
+            if not call.current:
+                raise bad_argument("Invalid input for the method")
             raise bad_argument("Missing query param `identifier` that is required to allocate variants")
         query = conditions.query_dimensions(call.args, call.dialect, {"identifier", "toss"})
     else:
         body = call.optional_body()
         query, identifier = {}, ""
-        if body is not None:
-            query = body.req("context", "object")
-            raw = body.data.get("identifier", body.data.get("toss"))
-            if raw is None:
-                raise deserialize_error(f"missing field `identifier` at line 1 column {body.col}")
-            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-                raise deserialize_error(f"identifier must be a string at line 1 column {body.col}")
-            identifier = str(raw)
+        raw = None if body is None else body.data.get("identifier", body.data.get("toss"))
+        context = None if body is None else body.data.get("context")
+        valid = isinstance(context, dict) and (
+            isinstance(raw, str) or (isinstance(raw, int | float) and not isinstance(raw, bool))
+        )
+        if valid:
+            assert isinstance(context, dict)
+            query, identifier = context, str(raw)
+        elif not call.current:
+            raise bad_argument("Invalid input for the method")
     picked = set(applicable_variant_ids(call.emu, ws, query, identifier))
     variants = [copy.deepcopy(v) for e in ws.experiments.values() for v in e["variants"] if v["id"] in picked]
     if call.request.method == "POST":

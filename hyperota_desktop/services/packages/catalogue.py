@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from hyperota_desktop.domain.errors import IntegrityError, NotFound
 from hyperota_desktop.domain.packages import (
@@ -126,6 +127,26 @@ class Catalogue:
         found = _with_tags(await self._untagged_summaries(org, app, versions), tags)
         matches = [s for s in found if s.matches(text)]
         return PackagePage(len(matches), matches[offset : offset + limit])
+
+    async def find_identical(
+        self, org: str, app: str, index: str, files: list[tuple[str, str, int]], properties: dict[str, Any]
+    ) -> int | None:
+        """The newest version with exactly this index, files (path, SHA-256, size) and properties, if any.
+
+        Reads the summaries of every version (cached, like search), then whole manifests only of the
+        versions whose index, file count and total size match."""
+        want = sorted(files)
+        total = sum(size for _p, _h, size in want)
+        versions = await self.list_versions(org, app)
+        for summary in await self._untagged_summaries(org, app, versions):
+            if (summary.index, summary.file_count, summary.total_size) != (index, len(want), total):
+                continue
+            found = await self.show(org, app, summary.version)
+            if sorted((f.file_path, f.checksum, f.size) for f in found.files) == want and (
+                found.properties == properties
+            ):
+                return summary.version
+        return None
 
     async def diff(self, org: str, app: str, old: int, new: int) -> PackageDiff:
         a, b = await asyncio.gather(self.show(org, app, old), self.show(org, app, new))

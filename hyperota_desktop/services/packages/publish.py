@@ -45,12 +45,13 @@ class PublishResult:
     bytes_uploaded: int  # sent by this publish (a resumed upload counts only the parts it sent)
     bytes_skipped: int
     manifest: Manifest
+    adopted: bool = False  # an identical package already existed (adopt_identical): nothing was written
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version, "tag": self.tag, "files": self.files,
             "bytes_uploaded": self.bytes_uploaded, "bytes_skipped": self.bytes_skipped,
-            "total_size": self.manifest.total_size, "index": self.manifest.index,
+            "total_size": self.manifest.total_size, "index": self.manifest.index, "adopted": self.adopted,
         }  # fmt: skip
 
 
@@ -118,7 +119,7 @@ class PublishSaga:
         ctx.data.update(
             files=[[r.path, r.sha256, r.size] for r in pre.rows],
             index=pre.bundle.index,
-            source=pre.bundle.source,
+            source=p.get("source_label") or pre.bundle.source,
             bytes_uploaded=report.bytes_sent,
             bytes_skipped=pre.total_size - report.bytes_sent,
         )
@@ -160,7 +161,7 @@ class PublishSaga:
         return Manifest(
             org=keys.org, app=keys.app, version=version, index=str(d["index"]), files=files,
             created_at=str(d["created_at"]), created_by=str(d["created_by"]), source=str(d["source"]),
-            tag=p.get("tag") or None,
+            tag=p.get("tag") or None, properties=dict(p.get("properties") or {}),
         )  # fmt: skip
 
     async def _manifest(self, ctx: SagaContext) -> None:
@@ -175,6 +176,14 @@ class PublishSaga:
             ctx.data["version"] = adopted
             ctx.data["wrote_manifest"] = True
             return
+        if p.get("adopt_identical"):
+            files = [(str(f), str(h), int(n)) for f, h, n in ctx.data["files"]]
+            identical = await self.catalogue.find_identical(
+                org, app, str(ctx.data["index"]), files, dict(p.get("properties") or {})
+            )
+            if identical is not None:
+                ctx.data.update(version=identical, adopted=True)  # not ours: verify, never undo it
+                return
         version = (versions[0] if versions else 0) + 1
         for _ in range(_MAX_VERSION_TRIES):
             manifest = self._manifest_for(ctx, version)
@@ -243,7 +252,8 @@ class PublishSaga:
         org, app, version = str(ctx.params["org"]), str(ctx.params["app"]), int(ctx.data["version"])
         self.catalogue.forget(org, app, version)  # read it back from S3, not from our cache
         stored = await self.catalogue.show(org, app, version)
-        if not await self._ours(ctx, version) or stored != self._manifest_for(ctx, version):
+        adopted = bool(ctx.data.get("adopted"))  # someone else's identical package: only its files count
+        if not adopted and (not await self._ours(ctx, version) or stored != self._manifest_for(ctx, version)):
             raise IntegrityError(
                 f"Package {version} of {org}/{app} in S3 is not the manifest this publish wrote."
             )

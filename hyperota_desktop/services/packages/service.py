@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from hyperota_desktop.domain.access import Action, Identity
 from hyperota_desktop.domain.errors import ValidationError
-from hyperota_desktop.domain.packages import Manifest, PackageDiff, check_tag
+from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageDiff, check_tag
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.packages.catalogue import Catalogue, PackagePage
 from hyperota_desktop.services.packages.preflight import Preflight, Preflighter
@@ -63,6 +64,10 @@ class PackageService:
         if PUBLISH_KIND not in sagas.definitions:
             register_publish_saga(sagas, lambda _params: self.publisher)
 
+    def keys(self, org: str, app: str) -> AppKeys:
+        """Every S3 key of one application (below the profile's key prefix)."""
+        return self.catalogue.keys(org, app)
+
     def close(self) -> None:
         """Close the SQLite files (upload checkpoints, hash cache)."""
         self.storage.close()
@@ -96,10 +101,17 @@ class PackageService:
         tag: str | None = None,
         runtime: SagaRuntime | None = None,
         expected: str | None = None,
+        properties: dict[str, Any] | None = None,
+        source_label: str | None = None,
+        adopt_identical: bool = False,
     ) -> PublishResult:
         """Publish `sources`; with `expected` (a `Preflight.fingerprint`), only if the bundle is still
         exactly what the person confirmed (else ValidationError, nothing uploaded). `runtime` receives
-        the progress and holds the pause/cancel control."""
+        the progress and holds the pause/cancel control.
+
+        `properties` go into the manifest; `source_label` replaces the dropped path as its `source`;
+        `adopt_identical` returns an existing version with exactly this content instead of writing a new
+        one (archive imports: importing twice creates nothing new)."""
         if tag is not None:
             check_tag(tag)
         if not self.storage.bucket:
@@ -111,7 +123,8 @@ class PackageService:
             "org": org, "app": app, "sources": [str(p.resolve()) for p in sources], "index": index,
             "tag": tag, "bucket": self.storage.bucket, "key_prefix": self.key_prefix,
             "started_at": time.time(), "run": uuid.uuid4().hex, "profile": self.profile_name,
-            "created_by": author(identity), "expected": expected,
+            "created_by": author(identity), "expected": expected, "properties": dict(properties or {}),
+            "source_label": source_label, "adopt_identical": adopt_identical,
         }  # fmt: skip
         record = await self.sagas.run(PUBLISH_KIND, params, f"Publish a package of {org}/{app}", runtime)
         return await self.result_of(record)
@@ -127,6 +140,7 @@ class PackageService:
             bytes_uploaded=int(data.get("bytes_uploaded", 0)),
             bytes_skipped=int(data.get("bytes_skipped", 0)),
             manifest=manifest,
+            adopted=bool(data.get("adopted")),
         )
 
     async def recover(self, runtime: SagaRuntime | None = None) -> list[SagaRecord]:

@@ -27,7 +27,7 @@ class Tags:
             try:
                 data = json.loads(await self.objects.get_bytes(key, "Read tag"))
                 return str(data["tag"]), int(data["version"])
-            except (NotFound, ValueError, KeyError, TypeError):
+            except (NotFound, ValueError, KeyError, TypeError, RecursionError):
                 return None
 
         pairs = await asyncio.gather(*(one(o.key) for o in objects if o.key.endswith(".json")))

@@ -11,6 +11,7 @@ import base64
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hyperota_desktop.domain.errors import BackendUnavailable, ValidationError
@@ -23,6 +24,7 @@ else:
     S3Client = Any
 
 T = TypeVar("T")
+MiB = 1024 * 1024
 ClientSource = Callable[[], Awaitable[S3Client]]
 
 
@@ -91,6 +93,25 @@ class S3Objects:
         finally:
             body.close()
 
+    async def download(
+        self, key: str, dest: Path, *, what: str, on_bytes: Callable[[int], None] | None = None
+    ) -> tuple[int, str]:
+        """Stream an object into the file `dest`: (size, SHA-256 hex), memory bounded to one chunk.
+
+        The request and the reading run in one worker thread, so the response is always read to its end or
+        closed, even when the awaiting task is cancelled. `on_bytes` is called in that thread with each
+        chunk's length; an exception it raises (a cancel) stops the download."""
+        client = await self.client()
+
+        def fetch() -> tuple[int, str]:
+            response = client.get_object(Bucket=self.bucket, Key=key)
+            try:
+                return _save_body(response["Body"], dest, on_bytes)
+            except OSError as exc:
+                raise ValidationError(f"{what}: could not write {dest} ({exc.strerror or exc}).") from exc
+
+        return await self.call(what, fetch)
+
     async def head(self, key: str) -> dict[str, Any]:
         client = await self.client()
         result = await self.call("Check object", client.head_object, Bucket=self.bucket, Key=key,
@@ -139,3 +160,19 @@ class S3Objects:
             raise BackendUnavailable(
                 f"S3 could not delete {len(errors)} file(s), e.g. {first.get('Key')}: {first.get('Message')}."
             )
+
+
+def _save_body(body: Any, dest: Path, on_bytes: Callable[[int], None] | None) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with dest.open("wb") as out:  # a retry starts the file again
+            while chunk := body.read(MiB):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
+    finally:
+        body.close()
+    return size, digest.hexdigest()

@@ -4,6 +4,7 @@ its files and tag, and the diff between two versions, as tabs.
 A view only. Signals:
 - `versionChosen(int)`: a package selected in the list; `diffRequested(int, int)`.
 - `tagRequested(int, str)`: point a tag at the package shown in the detail (like `package tag`).
+- `exportRequested(int)`: export the package shown in the detail as an offline archive.
 - `searchRequested(str)`: the search text, once typing paused (searches every package, not only loaded rows).
 """
 
@@ -33,6 +34,7 @@ class PackageBrowser(QTabWidget):
     diffRequested = Signal(int, int)
     searchRequested = Signal(str)
     tagRequested = Signal(int, str)
+    exportRequested = Signal(int)
     SEARCH_DELAY_MS = 300
 
     def __init__(self) -> None:
@@ -83,12 +85,16 @@ class PackageBrowser(QTabWidget):
         self.tag_button = named(QPushButton("Set tag"), "packagesTagButton", "Point the tag at this package")
         self.tag_button.clicked.connect(self._tag_clicked)
         self.detail_tag_edit.returnPressed.connect(self._tag_clicked)
+        self.export_button = named(QPushButton("Export archive…"), "packagesExportButton",
+                                   "Export the package as an offline archive")  # fmt: skip
+        self.export_button.clicked.connect(lambda: self.exportRequested.emit(self.shown_version))
         layout.addWidget(self.detail_label)
         layout.addWidget(self.files_table)
         row = QHBoxLayout()
         row.addWidget(self.detail_tag_edit)
         row.addWidget(self.tag_button)
         row.addStretch(1)
+        row.addWidget(self.export_button)
         row.addWidget(self.copy_button)
         layout.addLayout(row)
         return detail
@@ -128,6 +134,7 @@ class PackageBrowser(QTabWidget):
         for w in (self.detail_tag_edit, self.tag_button):
             w.setEnabled(can)
             w.setToolTip("" if allowed else reason)
+        self.export_button.setEnabled(target_enabled and self.shown_version > 0)
 
     # -- internals ------------------------------------------------------------------------------------
     def _tag_clicked(self) -> None:

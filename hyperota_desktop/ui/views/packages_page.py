@@ -3,8 +3,8 @@
 A view only. Signals (the presenter listens), forwarded from the two halves:
 - `pathsDropped(list)`, `indexChosen(str)`, `publishRequested(str)`, `publishConfirmed()`,
   `pauseRequested()`, `resumeRequested()`, `cancelRequested()`: see `PublishPanel`.
-- `versionChosen(int)`, `diffRequested(int, int)`, `tagRequested(int, str)`, `searchRequested(str)`:
-  see `PackageBrowser`.
+- `versionChosen(int)`, `diffRequested(int, int)`, `tagRequested(int, str)`, `searchRequested(str)`,
+  `exportRequested(int)`: see `PackageBrowser`.
 The page holds what both halves depend on: the selected application and whether the person may publish.
 """
 
@@ -32,6 +32,7 @@ class PackagesPage(QWidget):
     diffRequested = Signal(int, int)
     searchRequested = Signal(str)
     tagRequested = Signal(int, str)
+    exportRequested = Signal(int)
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,6 +58,7 @@ class PackagesPage(QWidget):
             (self.browser.diffRequested, self.diffRequested),
             (self.browser.searchRequested, self.searchRequested),
             (self.browser.tagRequested, self.tagRequested),
+            (self.browser.exportRequested, self.exportRequested),
         ):
             source.connect(target)
         self._expose_widgets()
@@ -87,7 +89,11 @@ class PackagesPage(QWidget):
         )
         self.list_table, self.list_status, self.detail_label = b.list_table, b.list_status, b.detail_label
         self.files_model, self.files_table, self.copy_button = b.files_model, b.files_table, b.copy_button
-        self.detail_tag_edit, self.tag_button = b.detail_tag_edit, b.tag_button
+        self.detail_tag_edit, self.tag_button, self.export_button = (
+            b.detail_tag_edit,
+            b.tag_button,
+            b.export_button,
+        )
         self.diff_from, self.diff_to, self.diff_button, self.diff_text = (
             b.diff_from,
             b.diff_to,
