@@ -71,6 +71,8 @@ def _rules(dialect: str) -> list[tuple[str, str, list[str], Callable[..., Respon
             NEEDS_WORKSPACE,
         ),
         ("/experiments/<exp_id>", "exp_get", ["GET"], experiments.get, NEEDS_WORKSPACE),
+        ("/experiment-groups", "grp_list", ["GET"], buckets.group_list, NEEDS_WORKSPACE),
+        ("/experiment-groups/<group_id>", "grp_get", ["GET"], buckets.group_get, NEEDS_WORKSPACE),
         ("/experiments/<exp_id>/ramp", "exp_ramp", ["PATCH"], experiments.ramp, NEEDS_WORKSPACE),
         ("/experiments/<exp_id>/conclude", "exp_conclude", ["PATCH"], experiments.conclude, NEEDS_WORKSPACE),
         ("/experiments/<exp_id>/discard", "exp_discard", ["PATCH"], experiments.discard, NEEDS_WORKSPACE),
@@ -90,6 +92,7 @@ def _rules(dialect: str) -> list[tuple[str, str, list[str], Callable[..., Respon
             ("/resolve", "resolve_id", ["GET", "POST"], config.resolve_with_identifier, NEEDS_WORKSPACE),
             ("/config/version/<vid>", "version_get", ["GET"], config.version_get, NEEDS_WORKSPACE),
             ("/experiments/list", "exp_list_post", ["POST"], experiment_list.list_, NEEDS_WORKSPACE),
+            ("/experiment-groups/list", "grp_list_post", ["POST"], buckets.group_list, NEEDS_WORKSPACE),
         ]
     return r
 

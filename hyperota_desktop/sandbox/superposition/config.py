@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
@@ -14,7 +14,7 @@ from .cac import version_header
 from .contexts import merge_strategy
 from .engine import EngineContext
 from .errors import ApiError, bad_argument, deserialize_error, no_records
-from .state import Workspace, content_hash, iso, paged
+from .state import Workspace, content_hash, iso, now, paged
 
 if TYPE_CHECKING:
     from .app import Call
@@ -188,7 +188,11 @@ def audit_list(call: Call) -> Response:
     if bad:
         raise bad_argument(f"Query deserialize error: unknown variant `{sorted(bad)[0]}`")
     username = call.args.get("username")
-    start, end = _date_arg(call, "from_date"), _date_arg(call, "to_date")
+    # context_aware_config/src/api/audit_log/handlers.rs: without dates the window is the last 7 days
+    # (v0.117.1), the last 24 hours (v0.87.0, v0.74.0).
+    window = timedelta(days=7) if call.current else timedelta(hours=24)
+    start = _date_arg(call, "from_date") or now() - window
+    end = _date_arg(call, "to_date") or now()
     items = [
         a
         for a in ws.audit
