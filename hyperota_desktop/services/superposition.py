@@ -67,6 +67,25 @@ class Dialect:
     def update_method(self) -> str:
         return "PUT"
 
+    # Features by server version (unknown version: assume a current server). Read from the source:
+    # identifier bucketing replaced the client's `toss` in v0.82, `POST /resolve` came in v0.96, the
+    # workspace's `allow_experiment_self_approval` in v0.77.
+    @property
+    def assigns_by_toss(self) -> bool:
+        return self.version is not None and self.version < (0, 82)
+
+    @property
+    def has_resolve(self) -> bool:
+        return self.version is None or self.version >= (0, 96)
+
+    @property
+    def has_self_approval(self) -> bool:
+        return self.version is None or self.version >= (0, 77)
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version[0]}.{self.version[1]}" if self.version else "unknown version"
+
     def condition(self, dimensions: dict[str, Any]) -> dict[str, Any]:
         """A targeting condition for `{dimension: value}` in this server's dialect."""
         if not self.legacy or not dimensions:
@@ -140,14 +159,25 @@ class SuperpositionClient:
         return headers
 
     async def _call(
-        self, method: str, path: str, *, workspace: str | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        workspace: str | None = None,
+        headers: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (),
+        **kwargs: Any,
     ) -> httpx.Response:
         assert self.api is not None
         attempt = 0
         while True:
             try:
                 response = await self.api.request(
-                    method, path, headers=self._headers(workspace), ok=(200, 201, 204, 409, 512), **kwargs
+                    method,
+                    path,
+                    headers={**self._headers(workspace), **(headers or {})},
+                    ok=(200, 201, 204, 409, 512, *ok),
+                    **kwargs,
                 )
             except PermissionDenied as exc:
                 right = _right(method, path, workspace, self.org_id)
@@ -191,10 +221,35 @@ class SuperpositionClient:
         if self.on_warning is not None:
             self.on_warning(text)
 
-    async def _pages(self, path: str, *, workspace: str | None = None) -> AsyncIterator[Any]:
+    # Public transport for the workspace API (services.sp_workspace): same headers, retries and errors.
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await self._call(method, path, **kwargs)
+
+    async def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await self._json(method, path, **kwargs)
+
+    def pages(
+        self,
+        path: str,
+        *,
+        workspace: str | None = None,
+        params: dict[str, Any] | None = None,
+        count: int = PAGE,
+    ) -> AsyncIterator[Any]:
+        return self._pages(path, workspace=workspace, params=params, count=count)
+
+    async def _pages(
+        self,
+        path: str,
+        *,
+        workspace: str | None = None,
+        params: dict[str, Any] | None = None,
+        count: int = PAGE,
+    ) -> AsyncIterator[Any]:
         page = 1
         while True:
-            body = await self._json("GET", path, workspace=workspace, params={"page": page, "count": PAGE})
+            query = {**(params or {}), "page": page, "count": count}
+            body = await self._json("GET", path, workspace=workspace, params=query)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise BackendUnavailable(f"Superposition sent an unexpected listing for {path}.")
             for item in body["data"]:
