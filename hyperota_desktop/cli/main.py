@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hyperota",
         description="HyperOTA administration from the command line: profiles, sign-in, the sandbox, "
-        "organisations, applications, members and packages.",
+        "organisations, applications, members, packages, dimensions and releases.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

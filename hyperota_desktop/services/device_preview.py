@@ -264,6 +264,10 @@ def _preview(
     if release is not None and toss is None and release.group_id:
         group_id = release.group_id
         bucket = server_bucket(identifier, group_id_number(group_id))
+    elif toss is None:  # in no variant: its bucket in the first release group that targets it says why
+        group = next((g for g in groups if applies(g.context, dims)), None)
+        if group is not None:
+            group_id, bucket = str(group.id), server_bucket(identifier, group.id)
     lines = _explain(groups, running, dims, identifier, toss, picked)
     if config is None:
         lines.append("No package has been released to this device yet.")

@@ -1,5 +1,15 @@
 """Command groups of `hyperota`; each module has `register(subparsers)`."""
 
-from hyperota_desktop.cli.commands import activity, auth, members, orgs, packages, profile, sandbox
+from hyperota_desktop.cli.commands import (
+    activity,
+    auth,
+    dimensions,
+    members,
+    orgs,
+    packages,
+    profile,
+    releases,
+    sandbox,
+)
 
-COMMAND_MODULES = [profile, auth, sandbox, orgs, members, activity, packages]
+COMMAND_MODULES = [profile, auth, sandbox, orgs, members, activity, packages, dimensions, releases]
