@@ -74,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.aboutToQuit.connect(app_close.set)
         with loop:
             loop.run_until_complete(app_close.wait())
+            if sandbox is not None:
+                loop.run_until_complete(sandbox.cancel_demo())
     finally:
         if sandbox is not None:
             sandbox.stop()

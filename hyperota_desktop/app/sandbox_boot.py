@@ -11,6 +11,7 @@ the application quits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -81,6 +82,13 @@ class SandboxBoot:
 
         self._demo = asyncio.get_running_loop().create_task(seed())  # a strong reference
         return self._demo
+
+    async def cancel_demo(self) -> None:
+        """On quit: stop a demo still being made (its operations are undone) before the sandbox goes."""
+        if self._demo is not None and not self._demo.done():
+            self._demo.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._demo
 
     def stop(self) -> None:
         """Remove the temporary profile (and its keyring entries), then stop every emulator."""

@@ -80,3 +80,22 @@ def test_sandbox_up_demo_as_a_process(tmp_path: Path, capsys: pytest.CaptureFixt
         proc.terminate()
         proc.wait(timeout=30)
         err_file.close()
+
+
+async def test_the_gui_sandbox_makes_the_demo_in_the_background(tmp_path: Path) -> None:
+    """What `hyperota-desktop --sandbox` calls after start (and cancels on quit)."""
+    from hyperota_desktop.app.sandbox_boot import SandboxBoot
+
+    services = build_services(AppDirs.under(tmp_path / "home"), profile_override="sandbox")
+    boot = SandboxBoot.start(services)
+    try:
+        await boot.start_demo()
+        reader = make_release_env(boot.sandbox, "bob", tmp_path / "bob")
+        try:
+            statuses = {r.status for r in (await reader.releases.page("demo", "shop")).items}
+            assert statuses == {ReleaseStatus.CONCLUDED, ReleaseStatus.INPROGRESS}
+        finally:
+            await reader.aclose()
+        await boot.cancel_demo()  # done already: nothing to cancel
+    finally:
+        boot.stop()
