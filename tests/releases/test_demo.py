@@ -40,13 +40,23 @@ async def test_seed_demo_makes_a_living_system_and_leaves_no_secrets(
     try:
         page = await bob.releases.page("demo", "shop")
         rows = {r.id: r for r in page.items}
-        assert rows[content.concluded].status is ReleaseStatus.CONCLUDED and rows[content.concluded].package_version == 1
+        assert (
+            rows[content.concluded].status is ReleaseStatus.CONCLUDED
+            and rows[content.concluded].package_version == 1
+        )
         ramping = rows[content.ramping]
-        assert ramping.status is ReleaseStatus.INPROGRESS and ramping.traffic == 20 and ramping.package_version == 2
+        assert (
+            ramping.status is ReleaseStatus.INPROGRESS
+            and ramping.traffic == 20
+            and ramping.package_version == 2
+        )
         assert [d.name for d in await bob.dimensions.all("demo", "shop")] == ["city", "tier"]
         assert await bob.packages.list_versions("demo", "shop") == [3, 2, 1]
         assert (await bob.packages.tags("demo", "shop")) == {"stable": 1, "beta": 3}
-        seen = {(await bob.previews.preview("demo", "shop", {}, identifier=f"d{i}")).package_version for i in range(40)}
+        seen = {
+            (await bob.previews.preview("demo", "shop", {}, identifier=f"d{i}")).package_version
+            for i in range(40)
+        }
         assert seen == {1, 2}
     finally:
         await bob.aclose()
@@ -73,7 +83,9 @@ def test_sandbox_up_demo_as_a_process(tmp_path: Path, capsys: pytest.CaptureFixt
         assert cli_main(["profile", "import", str(endpoints), "--name", "sb"]) == 0
         assert cli_main(["login", "--profile", "sb"]) == 0  # auto-approved as bob
         capsys.readouterr()
-        assert cli_main(["release", "list", "--org", "demo", "--app", "shop", "--profile", "sb", "--json"]) == 0
+        assert (
+            cli_main(["release", "list", "--org", "demo", "--app", "shop", "--profile", "sb", "--json"]) == 0
+        )
         rows = json.loads(capsys.readouterr().out)["releases"]
         assert sorted(r["status_text"] for r in rows) == ["ramping (20%)", "released"]
     finally:

@@ -23,7 +23,7 @@ DEVICES = 1000
 
 
 def server_versions(sb: Any, workspace: str, devices: list[str]) -> list[int]:
-    """What the emulator resolves each device to (its /resolve; v0.87: applicable-variants + /config/resolve)."""
+    """What the emulator resolves each device to (/resolve; v0.87: applicable-variants, /config/resolve)."""
     headers = {"Authorization": f"Bearer {login(sb, 'alice')}", "x-org-id": sb.org_id,
                "x-workspace": workspace, "x-tenant": workspace}  # fmt: skip
     out = []
@@ -35,12 +35,16 @@ def server_versions(sb: Any, workspace: str, devices: list[str]) -> list[int]:
             else:
                 picked = http.post("/experiments/applicable-variants", json={**body, "identifier": device})
                 ids = [v["id"] for v in picked.json()["data"]]
-                values = http.post("/config/resolve", json={"context": {"city": "Pune", "variantIds": ids}}).json()
+                values = http.post(
+                    "/config/resolve", json={"context": {"city": "Pune", "variantIds": ids}}
+                ).json()
             out.append(values["package.version"])
     return out
 
 
-async def test_offline_previews_match_the_server_device_by_device(alice: ReleaseEnv, sb: Any, tmp_path: Path) -> None:
+async def test_offline_previews_match_the_server_device_by_device(
+    alice: ReleaseEnv, sb: Any, tmp_path: Path
+) -> None:
     app = await new_app(alice, tmp_path)
     r = alice.releases
     await r.create(ORG, app, ReleaseDraft(package="1"))
@@ -66,8 +70,14 @@ async def test_offline_previews_match_the_server_device_by_device(alice: Release
             assert f"bucket is {p.bucket} of 100" in p.explanation[0]
     for p in offline[:25]:  # and the online preview (what the GUI and CLI show) says the same
         online = await alice.previews.preview(ORG, app, {"city": "Pune"}, identifier=p.identifier)
-        assert (online.package_version, online.variant, online.bucket) == (p.package_version, p.variant, p.bucket)
-        assert online.config == p.config and [f.file_path for f in online.files] == [f.file_path for f in p.files]
+        assert (online.package_version, online.variant, online.bucket) == (
+            p.package_version,
+            p.variant,
+            p.bucket,
+        )
+        assert online.config == p.config and [f.file_path for f in online.files] == [
+            f.file_path for f in p.files
+        ]
 
     delhi = alice.previews.preview_offline(resolver, {"city": "Delhi"}, identifier="device-0001")
     assert delhi.package_version == 1 and delhi.release is None
@@ -94,7 +104,9 @@ async def test_a_server_before_v0_82_previews_by_toss(
     alice.org_env.backends.superposition.dialect = type(alice.org_env.backends.superposition.dialect)()
     with pytest.raises(ValidationError, match="toss"):
         await fresh.preview(ORG, app, {"city": "Pune"}, identifier="dev-1")
-    got = {toss: (await fresh.preview(ORG, app, {"city": "Pune"}, toss=toss)) for toss in (0, 29, 30, 59, 60, -1)}
+    got = {
+        toss: (await fresh.preview(ORG, app, {"city": "Pune"}, toss=toss)) for toss in (0, 29, 30, 59, 60, -1)
+    }
     assert {t: (p.variant, p.package_version) for t, p in got.items()} == {
         0: ("CONTROL", 1), 29: ("CONTROL", 1), 30: ("EXPERIMENTAL", 2), 59: ("EXPERIMENTAL", 2),
         60: ("", 1), -1: ("EXPERIMENTAL", 2),

@@ -46,7 +46,9 @@ def test_dimensions_and_a_release_from_the_command_line(cli: Any, tmp_path: Path
     where = ("--org", "demo", "--app", app)
     assert cli("app", "create", "--org", "demo", app)[0] == 0
     assert cli("dimension", "create", *where, "city", "--kind", "string")[0] == 0
-    code, out, err = cli("dimension", "create", *where, "tier", "--kind", "enum", "--values", "free,gold", "--json")
+    code, out, err = cli(
+        "dimension", "create", *where, "tier", "--kind", "enum", "--values", "free,gold", "--json"
+    )
     assert code == 0, err
     assert json.loads(out)["values"] == ["free", "gold"]
     code, out, _ = cli("dimension", "list", *where)
@@ -61,11 +63,13 @@ def test_dimensions_and_a_release_from_the_command_line(cli: Any, tmp_path: Path
     code, out, err = cli("release", "create", *where, "--package", "1", "--notes", "first", "--yes", "--json")
     assert code == 0, err
     assert json.loads(out)["status"] == "CONCLUDED"
-    code, out, err = cli("release", "create", *where, "--package", "2", "--dim", "city=Pune", "--dry-run", "--json")
+    code, out, err = cli(
+        "release", "create", *where, "--package", "2", "--dim", "city=Pune", "--dry-run", "--json"
+    )
     assert code == 0 and json.loads(out)["device_config"]["package"]["version"] == "2"
     assert "Nothing created" not in out and "download" in err
-    code, out, err = cli("release", "create", *where, "--package", "2", "--dim", "city=Pune",
-                         "--lazy", "raw/sound.mp3", "--properties", '{"banner": "sale"}', "--json")  # fmt: skip
+    extra = ("--lazy", "raw/sound.mp3", "--properties", '{"banner": "sale"}', "--json")
+    code, out, err = cli("release", "create", *where, "--package", "2", "--dim", "city=Pune", *extra)
     assert code == 0, err
     rid = json.loads(out)["release"]
     code, out, err = cli("release", "create", *where, "--package", "2", "--dim", "city=Pune")
@@ -89,7 +93,9 @@ def test_dimensions_and_a_release_from_the_command_line(cli: Any, tmp_path: Path
     assert [e["what"] for e in detail["events"]] == ["created", "started at 30%"]
     assert detail["events"][-1]["why"] == "HyperOTA: ramp to 30% of city=Pune (step one)"
 
-    code, out, err = cli("release", "preview", *where, "--identifier", "dev-7", "--dim", "city=Pune", "--json")
+    code, out, err = cli(
+        "release", "preview", *where, "--identifier", "dev-7", "--dim", "city=Pune", "--json"
+    )
     assert code == 0, err
     online = json.loads(out)
     assert online["package_version"] in (1, 2) and online["bucket"] is not None

@@ -32,19 +32,28 @@ class Counting(httpx.AsyncBaseTransport):
         return response
 
     def listings(self) -> Counter[int]:
-        return Counter(status for method, path, status in self.seen if path == "/experiments" and method == "GET")
+        return Counter(
+            status for method, path, status in self.seen if path == "/experiments" and method == "GET"
+        )
 
 
 def counted(env: ReleaseEnv, sb: Any) -> Counting:
     transport = Counting()
     tokens = SandboxTokens(sb, env.username)
     env.org_env.backends.superposition.api = ApiClient(
-        sb.superposition_url, service="Superposition", tokens=tokens, retries=2, backoff=0.01, transport=transport
+        sb.superposition_url,
+        service="Superposition",
+        tokens=tokens,
+        retries=2,
+        backoff=0.01,
+        transport=transport,
     )
     return transport
 
 
-async def test_polls_cost_one_request_and_see_changes(alice: ReleaseEnv, as_user: Any, sb: Any, tmp_path: Path) -> None:
+async def test_polls_cost_one_request_and_see_changes(
+    alice: ReleaseEnv, as_user: Any, sb: Any, tmp_path: Path
+) -> None:
     app = await new_app(alice, tmp_path)
     r = alice.releases
     await r.create(ORG, app, ReleaseDraft(package="1"))
@@ -75,7 +84,9 @@ async def test_filters_search_and_paging(alice: ReleaseEnv, tmp_path: Path) -> N
     await r.create(ORG, app, ReleaseDraft(package="1", notes="first of all"))
     ids = []
     for i, city in enumerate(("Pune", "Delhi", "Goa", "Agra", "Kochi")):
-        created = await r.create(ORG, app, ReleaseDraft(target={"city": city}, package="2", notes=f"note {i}"))
+        created = await r.create(
+            ORG, app, ReleaseDraft(target={"city": city}, package="2", notes=f"note {i}")
+        )
         ids.append(created.release.id)
     await r.ramp(ORG, app, ids[0], 10)
     await r.discard(ORG, app, ids[1])
@@ -83,8 +94,8 @@ async def test_filters_search_and_paging(alice: ReleaseEnv, tmp_path: Path) -> N
     assert page.total == 6 and len(page.items) == 4 and page.items[0].id == ids[-1]  # newest first
     rest = await r.page(ORG, app, offset=4, limit=4, refresh=False)
     assert [x.id for x in rest.items][-1] != ids[-1] and len(rest.items) == 2
-    assert rest.counts == {ReleaseStatus.CONCLUDED: 1, ReleaseStatus.INPROGRESS: 1, ReleaseStatus.DISCARDED: 1,
-                           ReleaseStatus.CREATED: 3}  # fmt: skip
+    s = ReleaseStatus
+    assert rest.counts == {s.CONCLUDED: 1, s.INPROGRESS: 1, s.DISCARDED: 1, s.CREATED: 3}
     created = await r.page(ORG, app, statuses=[ReleaseStatus.CREATED, ReleaseStatus.INPROGRESS])
     assert {x.id for x in created.items} == {ids[0], ids[2], ids[3], ids[4]}
     assert [x.id for x in (await r.page(ORG, app, search="city=goa")).items] == [ids[2]]
@@ -94,3 +105,19 @@ async def test_filters_search_and_paging(alice: ReleaseEnv, tmp_path: Path) -> N
     assert (await r.page(ORG, app, search="v2", statuses=[ReleaseStatus.DISCARDED])).items[0].id == ids[1]
     everyone = (await r.page(ORG, app, search="everyone")).items
     assert len(everyone) == 1 and everyone[0].devices_percent == 100
+
+
+def test_the_next_validator_never_hides_a_change_in_the_same_second() -> None:
+    from hyperota_desktop.services.sp_workspace import next_if_modified_since
+
+    # changed 10 s before the answer: send the change's second (the next poll is a 304)
+    assert next_if_modified_since("Tue, 1 Jul 2025 10:52:27 +0000", "Tue, 01 Jul 2025 10:52:37 GMT") == (
+        "Tue, 01 Jul 2025 10:52:27 GMT"
+    )
+    # changed in the answer's own second: a later change in that second must still be seen → one second less
+    assert next_if_modified_since("Tue, 1 Jul 2025 10:52:37 +0000", "Tue, 01 Jul 2025 10:52:37 GMT") == (
+        "Tue, 01 Jul 2025 10:52:36 GMT"
+    )
+    # servers before v0.88 send no Last-Modified: the answer's Date minus a second
+    assert next_if_modified_since("", "Tue, 01 Jul 2025 10:52:37 GMT") == "Tue, 01 Jul 2025 10:52:36 GMT"
+    assert next_if_modified_since("Tue, 1 Jul 2025 10:52:27 +0000", "") == ""  # no server clock: no shortcut
