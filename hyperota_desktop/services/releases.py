@@ -55,7 +55,7 @@ from hyperota_desktop.services.release_create import (
     experiment_body,
     register_release_sagas,
 )
-from hyperota_desktop.services.release_index import ReleaseIndex, ReleasePage
+from hyperota_desktop.services.release_index import Progress, ReleaseIndex, ReleasePage
 from hyperota_desktop.services.saga import SagaRunner
 from hyperota_desktop.services.sp_workspace import WorkspaceApi
 from hyperota_desktop.services.superposition import SuperpositionClient
@@ -207,10 +207,15 @@ class ReleaseService:
             raise ValidationError(f"'{release_id}' is not a release id (a number).")
         return release_from_experiment(await api.experiment(release_id.strip()))
 
-    async def refresh(self, org: str, app: str, *, force: bool = False) -> bool:
-        """Poll for changes (one request, 304 when nothing changed); True when the rows changed."""
+    async def refresh(
+        self, org: str, app: str, *, force: bool = False, on_progress: Progress | None = None
+    ) -> bool:
+        """Poll for changes (one request, 304 when nothing changed); True when the rows changed. The
+        first call loads everything: `on_progress(loaded, total)` after each page (query the index then
+        to paint the rows so far)."""
         await authorize(self.orgs, org, app, Action.VIEW_APP)
-        return await self.index(org, app).refresh(await self._api(org, app), force=force)
+        api = await self._api(org, app)
+        return await self.index(org, app).refresh(api, force=force, on_progress=on_progress)
 
     async def page(
         self,

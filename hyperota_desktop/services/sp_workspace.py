@@ -9,9 +9,10 @@ missing (before v0.96).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email.utils
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from hyperota_desktop.domain.targeting import VARIANT_DIMENSION, wire_condition
 from hyperota_desktop.services.superposition import Dialect, SuperpositionClient
 
 LIST_PAGE = 500  # experiments per listing request (the server has no upper limit on `count`)
+ROWS_PAGE = 2000  # per request of a listing trimmed by `prefix` (small rows; the server filters in memory)
 
 
 def _reason(text: str) -> str:
@@ -164,15 +166,22 @@ class WorkspaceApi:
     def experiments(self, params: dict[str, Any] | None = None, count: int = LIST_PAGE) -> AsyncIterator[Any]:
         return self._pages("/experiments", params=params, count=count)
 
-    async def experiments_since(self, if_modified_since: str, params: dict[str, Any]) -> Listing:
-        """Every experiment matching `params` (all pages), or `Listing(None)` when the server says 304."""
+    async def experiments_since(
+        self,
+        if_modified_since: str,
+        params: dict[str, Any],
+        count: int = ROWS_PAGE,
+        on_page: Callable[[list[dict[str, Any]], int], Awaitable[None]] | None = None,
+    ) -> Listing:
+        """Every experiment matching `params` (all pages), or `Listing(None)` when the server says 304.
+        `on_page(items, total)` hears each page as it arrives (to paint the first rows early)."""
         items: list[dict[str, Any]] = []
         page, validator = 1, ""
         while True:
             headers = {"If-Modified-Since": if_modified_since} if page == 1 and if_modified_since else {}
             response = await self.client.call(
                 "GET", "/experiments", workspace=self.name, headers=headers, ok=(304,),
-                params={**params, "page": page, "count": LIST_PAGE},
+                params={**params, "page": page, "count": count},
             )  # fmt: skip
             if response.status_code == 304:
                 return Listing(None, if_modified_since)
@@ -181,14 +190,17 @@ class WorkspaceApi:
                     response.headers.get("Last-Modified", ""), response.headers.get("Date", "")
                 )
             try:
-                body = response.json()
+                body = await asyncio.to_thread(response.json)  # megabytes for thousands of releases
             except ValueError as exc:
                 raise BackendUnavailable(
                     "Superposition sent an experiment listing that is not JSON."
                 ) from exc
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise BackendUnavailable("Superposition sent an unexpected experiment listing.")
-            items.extend(e for e in body["data"] if isinstance(e, dict))
+            got = [e for e in body["data"] if isinstance(e, dict)]
+            items.extend(got)
+            if on_page is not None:
+                await on_page(got, int(body.get("total_items") or len(got)))
             if page >= int(body.get("total_pages") or 0) or not body["data"]:
                 return Listing(items, validator)
             page += 1

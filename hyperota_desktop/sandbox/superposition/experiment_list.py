@@ -21,7 +21,7 @@ from ..http import json_response
 from . import conditions
 from .errors import bad_argument
 from .experiments import STATUSES, exp_json
-from .state import paged
+from .state import paginate
 
 if TYPE_CHECKING:
     from .app import Call
@@ -112,4 +112,33 @@ def list_(call: Call) -> Response:
     sort_on = args.get("sort_on", "last_modified_at")
     key = "created_at" if sort_on == "created_at" else "last_modified"
     items.sort(key=lambda e: (e[key], int(e["id"])), reverse=args.get("sort_by", "desc") != "asc")
-    return json_response(paged([exp_json(call, e) for e in items], args), 200, headers)
+    if call.current:  # v0.102+: `prefix` / `exclude_prefix` trim the variants' override keys
+        items = [
+            t for e in items if (t := _trimmed(e, _listed(args, "prefix"), _listed(args, "exclude_prefix")))
+        ]
+    data, pages, total = paginate(items, args)  # render only the page asked for
+    body = {"total_pages": pages, "total_items": total, "data": [exp_json(call, e) for e in data]}
+    return json_response(body, 200, headers)
+
+
+def _listed(args: Any, name: str) -> tuple[str, ...]:
+    return tuple(p for v in args.getlist(name) for p in v.split(",") if p)
+
+
+def _trimmed(
+    e: dict[str, Any], prefixes: tuple[str, ...], excluded: tuple[str, ...], *, check_only: bool = False
+) -> dict[str, Any] | None:
+    """`Variant::filter_keys_by_prefix` (v0.117.1 experiments/handlers.rs `list_experiments_db`): keys
+    kept by the prefixes and not excluded; a variant left empty goes, and an experiment with none left."""
+
+    def kept_key(k: str) -> bool:
+        return (not prefixes or k.startswith(prefixes)) and not (excluded and k.startswith(excluded))
+
+    if check_only:
+        return e if any(kept_key(k) for v in e["variants"] for k in v["overrides"]) else None
+    variants = []
+    for v in e["variants"]:
+        kept = {k: val for k, val in v["overrides"].items() if kept_key(k)}
+        if kept:
+            variants.append({**v, "overrides": kept})
+    return {**e, "variants": variants} if variants else None
