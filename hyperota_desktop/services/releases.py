@@ -11,38 +11,21 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from typing import Any
 
-from hyperota_desktop.domain.access import AccessLevel, Action
+from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.dimensions import Dimension
-from hyperota_desktop.domain.errors import Conflict, HyperOtaError, PermissionDenied, ValidationError
+from hyperota_desktop.domain.errors import Conflict, PermissionDenied, ValidationError
 from hyperota_desktop.domain.packages import PackageFile
-from hyperota_desktop.domain.release_config import nest, problems
-from hyperota_desktop.domain.release_drafts import (
-    DownloadDiff,
-    ReleaseDraft,
-    ValueChange,
-    download_diff,
-    effective_values,
-    value_changes,
-)
+from hyperota_desktop.domain.release_drafts import ReleaseDraft
 from hyperota_desktop.domain.releases import (
-    ALLOWED,
     Impact,
     Release,
     ReleaseAction,
     ReleaseStatus,
     impact_of,
     release_from_experiment,
-)
-from hyperota_desktop.domain.rollout import (
-    RolloutEvent,
-    events_from_audit,
-    events_from_release,
-    merge_events,
-    traffic_series,
 )
 from hyperota_desktop.services.dimensions import DimensionService
 from hyperota_desktop.services.orgs import OrgService
@@ -54,6 +37,13 @@ from hyperota_desktop.services.release_create import (
     build_review,
     experiment_body,
     register_release_sagas,
+)
+from hyperota_desktop.services.release_detail import (
+    FourEyes,
+    ReleaseDetail,
+    build_detail,
+    read_four_eyes,
+    waiting,
 )
 from hyperota_desktop.services.release_index import Progress, ReleaseIndex, ReleasePage
 from hyperota_desktop.services.saga import SagaRunner
@@ -74,18 +64,6 @@ class DraftInvalid(ValidationError):
 
 
 @dataclass(frozen=True)
-class FourEyes:
-    """The application setting "a release must be started by someone other than its author"."""
-
-    supported: bool  # False on servers without it (before v0.77)
-    required: bool
-    server: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"supported": self.supported, "required": self.required, "server": self.server}
-
-
-@dataclass(frozen=True)
 class ReleaseCreated:
     release: Release
     record: SagaRecord
@@ -97,53 +75,6 @@ class ReleaseCreated:
 class ActionResult:
     release: Release
     impact: Impact
-
-
-@dataclass(frozen=True)
-class ReleaseDetail:
-    """The rollout inspection view: the release, its history, what devices get, what you may do."""
-
-    release: Release
-    events: tuple[RolloutEvent, ...]
-    traffic: tuple[tuple[datetime, int], ...]
-    allowed: frozenset[ReleaseAction]  # for the caller, now
-    blocked: dict[ReleaseAction, str]  # why an action the status allows is not allowed to the caller
-    waiting_for_second_person: bool
-    who_may_start: str
-    device_config: dict[str, Any] | None  # devices in the release get this
-    control_config: dict[str, Any] | None  # the others in the target keep this (None: no package)
-    changes: tuple[ValueChange, ...] = ()
-    download: DownloadDiff | None = None
-    audit_problem: str = ""  # why the audit log could not be read (the history is then partial)
-    config_problems: tuple[str, ...] = field(default=())
-
-    def to_dict(self) -> dict[str, Any]:
-        r = self.release
-        return {
-            "id": r.id,
-            "name": r.name,
-            "target": r.target.as_dict(),
-            "status": r.status.value,
-            "status_text": r.status_text,
-            "traffic": r.traffic,
-            "devices_percent": r.devices_percent,
-            "package_version": r.package_version,
-            "previous_version": r.previous_version,
-            "created_at": r.created_at.isoformat() if r.created_at else None,
-            "created_by": r.created_by,
-            "started_by": r.started_by,
-            "notes": r.notes,
-            "events": [e.to_dict() for e in self.events],
-            "allowed": sorted(a.value for a in self.allowed),
-            "blocked": {a.value: why for a, why in self.blocked.items()},
-            "waiting_for_second_person": self.waiting_for_second_person,
-            "who_may_start": self.who_may_start,
-            "device_config": self.device_config,
-            "control_config": self.control_config,
-            "changes": [c.to_dict() for c in self.changes],
-            "download": self.download.to_dict() if self.download else None,
-            "audit_problem": self.audit_problem,
-        }
 
 
 def draft_from(release: Release) -> ReleaseDraft:
@@ -235,62 +166,23 @@ class ReleaseService:
         )
 
     async def detail(self, org: str, app: str, release_id: str) -> ReleaseDetail:
+        """The rollout inspection view: history (who, when, what, why), traffic over time, what devices
+        get, and what the caller may do now (with the reason for what not)."""
         level = await authorize(self.orgs, org, app, Action.VIEW_APP)
         api = await self._api(org, app)
         release = await self._get(api, release_id)
-        audit_problem = ""
-        audited: list[RolloutEvent] = []
-        since = (release.created_at or datetime.now(UTC)) - timedelta(minutes=1)
-        try:
-            entries = await api.audit(since, datetime.now(UTC) + timedelta(minutes=1))
-            audited = events_from_audit(release.id, entries)
-        except HyperOtaError as exc:
-            audit_problem = exc.message
-        events = tuple(merge_events(audited, events_from_release(release)))
-        four = await self._four_eyes(api)
-        mine = await me(self.orgs)
-        allowed, blocked = self._allowed(release, level, four, mine)
-        waiting = self._waiting(release, four)
-        control = dict(release.control.overrides) if release.control else {}
-        experimental = dict(release.experimental.overrides) if release.experimental else {}
-        effective = effective_values(control, experimental)
-        device_config = control_config = None
-        config_problems: list[str] = []
-        try:
-            device_config = nest(effective)
-            config_problems = problems(device_config)
-        except ValidationError as exc:
-            config_problems = [exc.message]
-        if control.get("package.index") is not None:
-            try:
-                control_config = nest(control)
-            except ValidationError as exc:
-                config_problems.append(exc.message)
-        return ReleaseDetail(
-            release, events, traffic_series(events), allowed, blocked, waiting,
-            self._who_may_start(release, four, org, app), device_config, control_config,
-            value_changes(control, effective),
-            download_diff(control if control_config else None, effective) if device_config else None,
-            audit_problem, tuple(config_problems),
-        )  # fmt: skip
+        return await build_detail(api, release, level, await me(self.orgs), org, app)
 
     # -- four eyes --------------------------------------------------------------------------------------
     async def four_eyes(self, org: str, app: str) -> FourEyes:
         await authorize(self.orgs, org, app, Action.VIEW_APP)
-        return await self._four_eyes(await self._api(org, app))
-
-    async def _four_eyes(self, api: WorkspaceApi) -> FourEyes:
-        settings = await api.settings()
-        flag = settings.get("allow_experiment_self_approval")
-        if not isinstance(flag, bool):
-            return FourEyes(False, False, api.dialect.label)
-        return FourEyes(True, not flag, api.dialect.label)
+        return await read_four_eyes(await self._api(org, app))
 
     async def set_four_eyes(self, org: str, app: str, required: bool) -> FourEyes:
         """Require (or not) that someone other than a release's author starts it. App admins only."""
         await authorize(self.orgs, org, app, Action.CHANGE_APP_SETTINGS)
         api = await self._api(org, app)
-        current = await self._four_eyes(api)
+        current = await read_four_eyes(api)
         if not current.supported:
             raise ValidationError(
                 f"Superposition {current.server} has no setting for who may start a release "
@@ -298,34 +190,7 @@ class ReleaseService:
                 hint="Upgrade Superposition to use four-eyes releases.",
             )
         await api.update_settings({"allow_experiment_self_approval": not required})
-        return await self._four_eyes(api)
-
-    @staticmethod
-    def _waiting(release: Release, four: FourEyes) -> bool:
-        return four.required and release.status is ReleaseStatus.CREATED
-
-    @staticmethod
-    def _who_may_start(release: Release, four: FourEyes, org: str, app: str) -> str:
-        if release.status is not ReleaseStatus.CREATED:
-            return ""
-        if four.required:
-            return (
-                f"Waiting for a second person: anyone with write access to {org}/{app} other than "
-                f"{release.created_by} may start it."
-            )
-        return f"Anyone with write access to {org}/{app} may start it."
-
-    def _allowed(
-        self, release: Release, level: AccessLevel, four: FourEyes, mine: str
-    ) -> tuple[frozenset[ReleaseAction], dict[ReleaseAction, str]]:
-        possible = ALLOWED[release.status]
-        blocked: dict[ReleaseAction, str] = {}
-        for action in possible:
-            if level < AccessLevel.WRITE:
-                blocked[action] = f"You have {level.label or 'no'} access; changing a release needs write."
-            elif action is ReleaseAction.RAMP and self._waiting(release, four) and release.created_by == mine:
-                blocked[action] = "Four-eyes is on: someone other than you (the author) must start it."
-        return frozenset(a for a in possible if a not in blocked), blocked
+        return await read_four_eyes(api)
 
     # -- drafts -----------------------------------------------------------------------------------------
     async def review(self, org: str, app: str, draft: ReleaseDraft, *, editing: str = "") -> ReleaseReview:
@@ -372,7 +237,7 @@ class ReleaseService:
         if not review.ok:
             raise DraftInvalid(review)
         assert review.target is not None and review.package is not None
-        four = await self._four_eyes(api)
+        four = await read_four_eyes(api)
         one_step = review.first_release and not four.required
         params = {
             "org": org, "app": app, "workspace": api.name, "target": review.target.as_dict(),
@@ -443,8 +308,8 @@ class ReleaseService:
         impact = impact_of(release, action, percent)
         rid = release.id
         if action is ReleaseAction.RAMP:
-            four = await self._four_eyes(api)
-            if self._waiting(release, four) and release.created_by == await me(self.orgs):
+            four = await read_four_eyes(api)
+            if waiting(release, four) and release.created_by == await me(self.orgs):
                 raise PermissionDenied(
                     f"Release {rid} is waiting for a second person: four-eyes is on for {org}/{app}, so "
                     f"someone other than its author ({release.created_by}) must start it.",

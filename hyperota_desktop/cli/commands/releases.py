@@ -21,8 +21,8 @@ from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.device_preview import DevicePreview, DevicePreviewService, parse_pairs
 from hyperota_desktop.services.offline_resolve import Snapshot
 from hyperota_desktop.services.release_create import ReleaseReview
+from hyperota_desktop.services.release_detail import ReleaseDetail
 from hyperota_desktop.services.release_session import ReleaseSession
-from hyperota_desktop.services.releases import ReleaseDetail
 
 
 def _text_or_file(value: str | None) -> str | None:
