@@ -140,3 +140,19 @@ def test_lifecycle_confirmations_exit_codes_and_four_eyes(cli: Any, tmp_path: Pa
     code, out, _ = cli("release", "four-eyes", *where)
     assert "on: someone other than" in out
     assert cli("dimension", "delete", *where, "city", "--yes")[0] == 5
+
+
+def test_every_group_and_verb_has_working_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse formats help with %: a stray '%' in a help text breaks `--help` (it did once)."""
+    import argparse
+
+    from hyperota_desktop.cli.main import build_parser
+
+    parser = build_parser()
+    groups = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, group in groups.choices.items():
+        assert cli_main([name, "--help"]) == 0, name
+        verbs = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
+        for verb in verbs[0].choices if verbs else ():
+            assert cli_main([name, verb, "--help"]) == 0, f"{name} {verb}"
+    assert "PERCENT percent" in capsys.readouterr().out

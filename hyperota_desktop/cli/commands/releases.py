@@ -362,7 +362,7 @@ def register(sub: Any) -> None:
     p = _app_options(add_verb(group, "show", "one release with its history (who, when, what, why)", _show))
     p.add_argument("id")
     for verb, help_text in (
-        ("ramp", "give the new package to PERCENT % of the devices in the target"),
+        ("ramp", "give the new package to PERCENT percent of the devices in the target"),
         ("pause", "stop giving the new package (devices go back) until resumed"),
         ("resume", "give the new package again at the last percentage"),
         ("conclude", "release to every device in the target, permanently"),
@@ -372,7 +372,7 @@ def register(sub: Any) -> None:
         p = _app_options(add_verb(group, verb, help_text, _act))
         p.add_argument("id")
         if verb == "ramp":
-            p.add_argument("percent", type=int, help="% of the target's devices (whole number)")
+            p.add_argument("percent", type=int, help="%% of the target's devices (whole number)")
         p.add_argument("--why", help="the reason, recorded with the action")
         p.add_argument("--yes", action="store_true", help="confirm (the action changes what devices get)")
     p = _app_options(
