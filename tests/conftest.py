@@ -56,7 +56,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="session")
 def sandbox_2025() -> Iterator[Sandbox]:
-    """Like `sandbox`, with the Superposition emulator speaking the 2025 (v0.87) dialect."""
+    """Like `sandbox`, with the Superposition emulator as build v0.74.0 (the "2025" dialect)."""
     from hyperota_desktop.sandbox.runtime import Sandbox
 
     with Sandbox.start(auto_approve=None, dialect="2025") as running:

@@ -5,6 +5,11 @@ Keycloak models organisations and applications as groups with role subgroups (se
 highest role subgroup they belong to; app access is the higher of their app role and their org role,
 with org owner/admin giving app admin. The UI uses `can()` to enable actions and to say why not; the
 backends still enforce their own rules (this gate is convenience, not security).
+
+Realm-wide rights are stock Keycloak's realm-management roles, and count only for what they let one do:
+`realm-admin` is owner of everything, `manage-users` manages every group and membership (so it creates
+organisations and acts as their owner), `view-users` views every group and member (reader of every
+organisation). `query-groups` / `query-users` only let a person list what they may see anyway.
 """
 
 from __future__ import annotations
@@ -17,7 +22,15 @@ from typing import Any
 ORG_ROLES = ("owner", "admin", "write", "read")
 APP_ROLES = ("admin", "write", "read")
 REALM_ADMIN_ROLE = "realm-admin"
-ORG_CREATOR_ROLE = "org-creator"
+MANAGE_USERS = "manage-users"
+VIEW_USERS = "view-users"
+REALM_ADMINISTRATOR = "a realm administrator"
+APP_NEEDS_REALM_ADMIN = (
+    "Only a realm administrator can create applications in {org}: an application is a group with its "
+    "own role groups, and Keycloak's admin permissions do not reach groups created after them "
+    "(keycloak#29100), so a realm administrator must create it (or give you the roles manage-users "
+    "and manage-authorization). You can manage its members afterwards."
+)
 
 
 class AccessLevel(IntEnum):
@@ -67,17 +80,23 @@ class Identity:
     is_realm_admin: bool = False
     can_create_organisations: bool = False
     realm_roles: frozenset[str] = field(default_factory=frozenset)
+    realm_rights: frozenset[str] = field(default_factory=frozenset)  # realm-management roles
+
+    @property
+    def realm_level(self) -> AccessLevel:
+        """What the realm-management roles alone grant in every organisation."""
+        return realm_level(self.realm_rights)
 
     def org(self, name: str) -> OrgAccess | None:
         return next((o for o in self.organisations if o.name == name), None)
 
     def org_access(self, org: str) -> AccessLevel:
         found = self.org(org)
-        return found.access if found else AccessLevel.NONE
+        return max(found.access if found else AccessLevel.NONE, self.realm_level)
 
     def app_access(self, org: str, app: str) -> AccessLevel:
         found = self.org(org)
-        return found.app_access(app) if found else AccessLevel.NONE
+        return max(found.app_access(app) if found else AccessLevel.NONE, app_level_from_org(self.realm_level))
 
     def display_name(self) -> str:
         return self.username or self.email or self.sub
@@ -173,20 +192,28 @@ def groups_claim(claims: dict[str, Any]) -> list[str] | None:
     return [g for g in groups if isinstance(g, str)]
 
 
+def realm_level(rights: Iterable[str]) -> AccessLevel:
+    """The level realm-management roles give in every organisation (stock Keycloak's meaning)."""
+    held = set(rights)
+    if REALM_ADMIN_ROLE in held or MANAGE_USERS in held:
+        return AccessLevel.OWNER
+    if VIEW_USERS in held:
+        return AccessLevel.READ
+    return AccessLevel.NONE
+
+
 def identity_from_claims(claims: dict[str, Any], group_paths: Iterable[str]) -> Identity:
     """Identity from access-token claims and the person's group paths (from the claim or Account API)."""
-    realm_roles = _roles(claims)
-    realm_admin = REALM_ADMIN_ROLE in realm_roles or REALM_ADMIN_ROLE in _client_roles(
-        claims, "realm-management"
-    )
+    rights = _client_roles(claims, "realm-management")
     return Identity(
         sub=str(claims.get("sub", "")),
         username=str(claims.get("preferred_username", "")),
         email=str(claims.get("email", "")),
         organisations=memberships_from_paths(group_paths),
-        is_realm_admin=realm_admin,
-        can_create_organisations=realm_admin or ORG_CREATOR_ROLE in realm_roles,
-        realm_roles=realm_roles,
+        is_realm_admin=REALM_ADMIN_ROLE in rights,
+        can_create_organisations=REALM_ADMIN_ROLE in rights or MANAGE_USERS in rights,
+        realm_roles=_roles(claims),
+        realm_rights=rights,
     )
 
 
@@ -255,10 +282,10 @@ def can(identity: Identity | None, action: Action, org: str = "", app: str = "")
         if identity.can_create_organisations:
             return Permission(True)
         return Permission(
-            False, f"You cannot {action.value}: ask a realm administrator for the org-creator role."
+            False,
+            f"You cannot {action.value}: Keycloak lets only holders of the role {MANAGE_USERS} "
+            f"(realm-management) create them. Ask {REALM_ADMINISTRATOR} to create it or to grant the role.",
         )
-    if identity.is_realm_admin:
-        return Permission(True)
     if not org:
         return Permission(False, f"Select an organisation to {action.value}.")
     if scope is Scope.APP:
@@ -269,6 +296,8 @@ def can(identity: Identity | None, action: Action, org: str = "", app: str = "")
     else:
         have = identity.org_access(org)
         where = org
+    if have >= needed and action is Action.CREATE_APP and not identity.can_create_organisations:
+        return Permission(False, APP_NEEDS_REALM_ADMIN.format(org=org))
     if have >= needed:
         return Permission(True)
     if have is AccessLevel.NONE:

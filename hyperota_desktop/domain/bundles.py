@@ -117,6 +117,23 @@ class EntryRules:
         return self._total
 
 
+def invisible_characters(name: str) -> list[str]:
+    """Characters that change how a name reads without being seen: bidirectional overrides and
+    isolates (U+202E makes "evil\u202egpj.js" show as "eviljs.jpg"), zero-width and other format
+    characters (Unicode category Cf), and C1 controls. Named once each, e.g. "U+202E RIGHT-TO-LEFT
+    OVERRIDE"."""
+    found: dict[str, str] = {}
+    for ch in name:
+        if unicodedata.category(ch) in ("Cf", "Cc") and ch not in found:
+            found[ch] = f"U+{ord(ch):04X} {unicodedata.name(ch, 'CONTROL CHARACTER')}"
+    return list(found.values())
+
+
+def shown_name(name: str) -> str:
+    """`name` with every invisible character written as an escape, so a warning cannot be spoofed."""
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cf", "Cc") else ch for ch in name)
+
+
 def safe_entry_name(name: str) -> str:
     """A relative POSIX path inside the bundle, or ValidationError for anything that could escape it."""
     if not name or "\x00" in name:
@@ -174,7 +191,7 @@ def expo_index_candidates(paths: set[str], metadata: bytes | None) -> list[str]:
                 bundle = str(info.get("bundle", "")) if isinstance(info, dict) else ""
                 if bundle in paths:
                     found.append(bundle)
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             pass
     if not found:
         found = [p for p in paths if p.startswith("_expo/static/js/") and p.endswith((".js", ".hbc"))]
@@ -247,6 +264,12 @@ def recognise(
         base = posixpath.basename(entry.path)
         if base in (".DS_Store", "Thumbs.db") or base.endswith(".map"):
             warnings.append(f"'{entry.path}' is usually not meant to ship to devices.")
+        hidden = invisible_characters(entry.path)
+        if hidden:
+            warnings.append(
+                f"'{shown_name(entry.path)}' contains {', '.join(hidden)}: the name a person sees is not "
+                "the name that is stored. Rename the file unless you meant it."
+            )
     return BundleLayout(kind=kind, index=chosen, platform=_platform_of(chosen), warnings=tuple(warnings))
 
 

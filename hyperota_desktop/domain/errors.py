@@ -79,3 +79,13 @@ class Cancelled(HyperOtaError):
     """The person cancelled a long-running task."""
 
     exit_code = ExitCode.USAGE
+
+
+class MissingRight(PermissionDenied):
+    """A backend refused because the person lacks a named right: `right` is what is missing (e.g. the
+    Keycloak role `manage-users`), `granted_by` who can give it (e.g. a realm administrator)."""
+
+    def __init__(self, message: str, *, right: str, granted_by: str, hint: str = "") -> None:
+        super().__init__(message, hint=hint or f"Ask {granted_by} for {right}.")
+        self.right = right
+        self.granted_by = granted_by

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.errors import Conflict, PermissionDenied, ValidationError
+from hyperota_desktop.domain.names import validate_app_name, validate_org_name
 
 
 def parse_level(text: str) -> AccessLevel:
@@ -32,6 +33,11 @@ class MemberScope:
 
     org: str
     app: str = ""
+
+    def __post_init__(self) -> None:
+        validate_org_name(self.org)
+        if self.app:
+            validate_app_name(self.app)
 
     @property
     def path(self) -> str:

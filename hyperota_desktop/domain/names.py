@@ -13,8 +13,9 @@ from collections.abc import Callable, Collection
 
 from hyperota_desktop.domain.errors import ValidationError
 
-NAME_RE = re.compile(r"^[a-z0-9._-]{1,50}$")
-WORKSPACE_RE = re.compile(r"^[a-zA-Z0-9]{1,25}$")
+# Always `fullmatch`: `re.match` with `$` accepts a trailing "\n" (a group "..\n" broke `org list`).
+NAME_RE = re.compile(r"[a-z0-9._-]{1,50}")
+WORKSPACE_RE = re.compile(r"[a-zA-Z0-9]{1,25}")
 ORG_ROLES = ("owner", "admin", "write", "read")
 APP_ROLES = ("admin", "write", "read")
 RESERVED_IN_ORG = frozenset(ORG_ROLES)
@@ -30,8 +31,8 @@ def name_problem(name: str, *, kind: str = "organisation") -> str | None:
         return f"{label} name is required."
     if len(name) > MAX_NAME:
         return f"{label} name has at most {MAX_NAME} characters (this one has {len(name)})."
-    if not NAME_RE.match(name):
-        bad = sorted({ch for ch in name if not re.match(r"[a-z0-9._-]", ch)})
+    if not NAME_RE.fullmatch(name):
+        bad = sorted({ch for ch in name if not re.fullmatch(r"[a-z0-9._-]", ch)})
         shown = " ".join(repr(ch) for ch in bad[:5])
         return f"{label} name may only use lowercase letters, digits, '.', '_' and '-' (not {shown})."
     if name in (".", ".."):
@@ -68,7 +69,7 @@ def workspace_name(
     lowered = {t.lower() for t in taken}
     for _ in range(1000):
         candidate = f"{stem}{pick(8)}"[:MAX_WORKSPACE]
-        if WORKSPACE_RE.match(candidate) and candidate.lower() not in lowered:
+        if WORKSPACE_RE.fullmatch(candidate) and candidate.lower() not in lowered:
             return candidate
     raise ValidationError("Could not find a free Superposition workspace name.")
 

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hyperota_desktop.domain.errors import ValidationError
+from hyperota_desktop.domain.jsontext import parse_json
+from hyperota_desktop.domain.names import validate_app_name, validate_org_name
 
 MANIFEST_FORMAT = 1
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_TAG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_MANIFEST_KEY_RE = re.compile(r"/packages/(\d{8})\.json$")
+# `fullmatch` / `\Z` only: `$` accepts a trailing newline.
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_TAG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_MANIFEST_KEY_RE = re.compile(r"/packages/(\d{8})\.json\Z")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,11 @@ class AppKeys:
     prefix: str
     org: str
     app: str
+
+    def __post_init__(self) -> None:
+        # Read paths too: `package list --org ../..` must not list another prefix of the bucket.
+        validate_org_name(self.org)
+        validate_app_name(self.app)
 
     @property
     def root(self) -> str:
@@ -67,17 +75,17 @@ def version_of_key(key: str) -> int | None:
 
 def sha256_of_file_key(key: str) -> str | None:
     tail = key.rsplit("/", 1)[-1]
-    return tail if _HEX64.match(tail) and "/files/sha256/" in key else None
+    return tail if _HEX64.fullmatch(tail) and "/files/sha256/" in key else None
 
 
 def check_sha256(value: str) -> str:
-    if not _HEX64.match(value):
+    if not _HEX64.fullmatch(value):
         raise ValidationError(f"'{value}' is not a lowercase hex SHA-256.")
     return value
 
 
 def check_tag(tag: str) -> str:
-    if not _TAG_RE.match(tag):
+    if not _TAG_RE.fullmatch(tag):
         raise ValidationError(
             f"Tag '{tag}' is not valid.", hint="Use 1-64 letters, digits, '.', '_' or '-' (e.g. 'stable')."
         )
@@ -159,11 +167,7 @@ class Manifest:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Manifest:
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise ValidationError(f"The package manifest is not valid JSON: {exc}.") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(raw, "The package manifest"))
 
     @classmethod
     def from_dict(cls, data: Any) -> Manifest:

@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 
 from hyperota_desktop.domain.errors import ValidationError
 
-PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+# Used with `fullmatch` only (`$` would accept a trailing newline).
+PROFILE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -23,6 +24,26 @@ class AwsCredentialMode(StrEnum):
     DEFAULT_CHAIN = "default"  # boto3's chain: env, ~/.aws, instance role
     STATIC_KEYS = "static"  # access key id + secret kept in the OS keyring
     WEB_IDENTITY = "web-identity"  # STS AssumeRoleWithWebIdentity with the OIDC token
+
+    @property
+    def isolation(self) -> str:
+        """Whether S3 itself keeps organisations apart with these credentials (short, for a person)."""
+        return {
+            AwsCredentialMode.STATIC_KEYS: "shared keys: no isolation",
+            AwsCredentialMode.DEFAULT_CHAIN: "AWS default credentials: isolation unknown",
+            AwsCredentialMode.WEB_IDENTITY: "per-person web identity: S3 enforces organisations",
+        }[self]
+
+    @property
+    def isolation_detail(self) -> str:
+        return {
+            AwsCredentialMode.STATIC_KEYS: "Everyone using these keys can write every organisation's files; "
+            "only the app's own checks keep organisations apart.",
+            AwsCredentialMode.DEFAULT_CHAIN: "Whatever the IAM policy of the machine's AWS credentials "
+            "allows; S3 keeps organisations apart only if that policy does.",
+            AwsCredentialMode.WEB_IDENTITY: "Each person gets their own STS credentials; with the role "
+            "policies of packaging/aws, S3 refuses writes outside the organisations in their sign-in token.",
+        }[self]
 
 
 @dataclass(frozen=True)
@@ -103,7 +124,7 @@ def _check_url(field: str, value: str, problems: list[str], *, required: bool) -
 def profile_problems(profile: Profile) -> list[str]:
     """Every problem with a profile, worded for a person (empty when valid)."""
     problems: list[str] = []
-    if not PROFILE_NAME_RE.match(profile.name):
+    if not PROFILE_NAME_RE.fullmatch(profile.name):
         problems.append("Name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
     _check_url("Issuer", profile.issuer, problems, required=True)
     if profile.issuer and "/realms/" not in profile.issuer:
@@ -119,9 +140,9 @@ def profile_problems(profile: Profile) -> list[str]:
         problems.append("Superposition organisation id has unexpected characters.")
     _check_url("S3 endpoint", profile.s3_endpoint, problems, required=False)
     _check_url("Public base URL", profile.public_base_url, problems, required=False)
-    if profile.bucket and not _BUCKET_RE.match(profile.bucket):
+    if profile.bucket and not _BUCKET_RE.fullmatch(profile.bucket):
         problems.append("Bucket: 3-63 lowercase letters, digits, '.' or '-'.")
-    if profile.region and not _REGION_RE.match(profile.region):
+    if profile.region and not _REGION_RE.fullmatch(profile.region):
         problems.append(f"Region '{profile.region}' does not look like an AWS region (e.g. eu-west-1).")
     if profile.key_prefix.startswith("/") or ".." in profile.key_prefix.split("/"):
         problems.append("Key prefix must be relative and must not contain '..'.")

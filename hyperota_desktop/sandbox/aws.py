@@ -35,6 +35,9 @@ Known gaps of moto (5.2) that matter to HyperOTA; do not rely on the sandbox to 
   - KMS `Verify` of a bad signature returns `SignatureValid: false`; AWS raises
     `KMSInvalidSignatureException`. Clients must treat both as "invalid".
   - KMS `DescribeKey` omits `KeyUsage` for symmetric keys.
+  - KMS `GetPublicKey` names the key by its bare id (AWS: the ARN), gives only `CustomerMasterKeySpec`,
+    and answers for symmetric keys (AWS: `UnsupportedOperationException`).
+  - KMS `Decrypt` with another key's `KeyId` raises `AccessDeniedException` (AWS: `IncorrectKeyException`).
   - No authentication or IAM enforcement: any (or no) credentials are accepted, and even anonymous
     PUTs and listings succeed. Only an explicit bucket-policy Deny and anonymous GETs of objects that
     no policy/ACL makes public are refused.

@@ -27,7 +27,8 @@ log = logging.getLogger("hyperota.sandbox")
 ORG_NAME = "DefaultHyperOTAOrg"
 REALM = "hyperota"
 CLIENT_ID = "hyperota-desktop"
-DIALECTS = ("current", "2025")
+DIALECTS = ("current", "2025")  # older names of the builds v0.117 and v0.74
+BUILDS = ("0.74", "0.87", "0.117")
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Sandbox:
     servers: dict[str, RunningServer]
     org_id: str
     dialect: str = "current"
+    build: str = "0.117"
     _stopped: bool = field(default=False, init=False, repr=False)
 
     @classmethod
@@ -45,16 +47,22 @@ class Sandbox:
         cls,
         *,
         auto_approve: str | None = None,
-        dialect: str = "current",
+        dialect: str | None = None,
         broken_workspace_template: bool = False,
+        build: str | None = None,
     ) -> Sandbox:
         """Start every emulator on a free 127.0.0.1 port; on any failure, stop what already started.
 
-        `broken_workspace_template`: workspaces get the mid-2025 template defect (see
-        `SuperpositionEmulator.set_broken_workspace_template`; switchable later over HTTP too).
+        `build`: the Superposition build, "0.74", "0.87" or "0.117" (default); `dialect` is the older
+        name ("current" = v0.117, "2025" = v0.74). `broken_workspace_template`: workspaces get the
+        v0.74 template defect (see `SuperpositionEmulator.set_broken_workspace_template`; switchable
+        later over HTTP too).
         """
-        if dialect not in DIALECTS:
+        if dialect is not None and dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {dialect!r}: use one of {', '.join(DIALECTS)}")
+        from .superposition.builds import resolve_build
+
+        chosen = resolve_build(build, dialect)  # ValueError before anything starts
         from .keycloak import KeycloakEmulator
         from .superposition import SuperpositionEmulator
 
@@ -64,7 +72,7 @@ class Sandbox:
             keycloak = KeycloakEmulator(realm=REALM, client_id=CLIENT_ID, auto_approve=auto_approve)
             servers["keycloak"] = serve(keycloak.wsgi, "keycloak")
             superposition = SuperpositionEmulator(
-                dialect=dialect, token_verifier=keycloak.verify_access_token
+                build=chosen.key, token_verifier=keycloak.verify_access_token
             )
             superposition.set_broken_workspace_template(broken_workspace_template)
             org_id = superposition.create_organisation(ORG_NAME)
@@ -84,7 +92,8 @@ class Sandbox:
             aws=aws,
             servers=servers,
             org_id=org_id,
-            dialect=dialect,
+            dialect=chosen.dialect,
+            build=chosen.key,
         )
         log.info("sandbox started: %s", {name: s.url for name, s in servers.items()})
         return sandbox

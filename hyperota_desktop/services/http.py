@@ -27,6 +27,7 @@ from hyperota_desktop.domain.errors import (
     PermissionDenied,
     ValidationError,
 )
+from hyperota_desktop.domain.jsontext import parse_json
 
 log = logging.getLogger("hyperota.services.http")
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -46,15 +47,15 @@ class TokenSource(Protocol):
 def server_message(response: httpx.Response) -> str:
     """The server's own words from any of the error shapes our backends use."""
     try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = parse_json(response.content, "the answer")
+        if isinstance(body, dict):
+            for key in ("message", "errorMessage", "error_description", "error"):
+                value = body.get(key)
+                if isinstance(value, str) and value:
+                    return value
+        return json.dumps(body)[:500]
+    except (ValidationError, RecursionError):
         return response.text.strip()[:500]
-    if isinstance(body, dict):
-        for key in ("message", "errorMessage", "error_description", "error"):
-            value = body.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return json.dumps(body)[:500]
 
 
 def error_for(service: str, response: httpx.Response) -> HyperOtaError:
@@ -169,6 +170,6 @@ class ApiClient:
         if not response.content:
             return None
         try:
-            return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return parse_json(response.content, "the answer")
+        except ValidationError as exc:
             raise BackendUnavailable(f"{self.service} sent a response that is not JSON.") from exc

@@ -1,8 +1,10 @@
 """Typed client of the Keycloak Admin REST subset we use (keycloak.md), with the user's own token.
 
-Every listing pages with `first`/`max` until a short page: Keycloak never says how many there are.
-Raw JSON stays in here; callers get `KcGroup` / `KcUser`. A 403 becomes `PermissionDenied` naming the
-right that is missing for that call.
+Every admin listing pages with `first`/`max` until a short page: Keycloak never says how many there
+are. The Account API's group list is not paged (AccountRestService.groupMemberships, 26.x) and is read
+in one request. Raw JSON stays in here; callers get `KcGroup` / `KcUser`. A 403 becomes `MissingRight`
+naming the right that call needs and who can grant it (stock Keycloak: admin roles of the
+realm-management client, or an organisation's delegated admin permissions; see org_delegation.py).
 """
 
 from __future__ import annotations
@@ -18,15 +20,30 @@ from urllib.parse import quote
 from hyperota_desktop.domain.errors import (
     BackendUnavailable,
     HyperOtaError,
+    MissingRight,
     NotFound,
     PermissionDenied,
+    ValidationError,
 )
 from hyperota_desktop.services.http import ApiClient, TokenSource
+from hyperota_desktop.services.keycloak_fgap import REALM_ADMIN, KeycloakAuthz
 
 log = logging.getLogger("hyperota.services.keycloak")
 PAGE = 100
-ASK = "Ask an owner of the organisation or a realm administrator for that right."
-REALM_ADMIN_ROLES = frozenset({"realm-admin", "manage-users", "view-users", "query-groups"})
+REALM_MANAGEMENT = "realm-management"
+ORG_MANAGER = "an owner or admin of the organisation"
+ORG_VIEW = (
+    "membership of the organisation (its admin permissions let members view it; listing needs the "
+    "role query-groups, which the organisation group gives its members)"
+)
+
+
+@dataclass(frozen=True)
+class Right:
+    """What a call needs, in words, and who can grant it."""
+
+    needs: str
+    granted_by: str = REALM_ADMIN
 
 
 @dataclass(frozen=True)
@@ -94,7 +111,7 @@ def token_claims(token: str) -> dict[str, Any]:
     try:
         payload = token.split(".")[1]
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
+    except (IndexError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -113,13 +130,26 @@ class KeycloakAdmin:
     async def aclose(self) -> None:
         await self._api.aclose()
 
-    async def _json(self, method: str, path: str, right: str, **kwargs: Any) -> Any:
+    @property
+    def authz(self) -> KeycloakAuthz:
+        """The realm's admin permissions (FGAP v2) API, on the same connection."""
+        return KeycloakAuthz(self._api, self._admin)
+
+    @staticmethod
+    def _refused(right: Right, exc: PermissionDenied) -> MissingRight:
+        return MissingRight(
+            f"Keycloak refused this: it needs {right.needs}.", right=right.needs, granted_by=right.granted_by
+        )
+
+    async def _json(self, method: str, path: str, right: Right, **kwargs: Any) -> Any:
         try:
             return await self._api.json(method, path, **kwargs)
         except PermissionDenied as exc:
-            raise PermissionDenied(f"Keycloak refused this: it needs {right}.", hint=ASK) from exc
+            raise self._refused(right, exc) from exc
 
-    async def _paged(self, path: str, right: str, params: dict[str, Any] | None = None) -> AsyncIterator[Any]:
+    async def _paged(
+        self, path: str, right: Right, params: dict[str, Any] | None = None
+    ) -> AsyncIterator[Any]:
         first = 0
         while True:
             page = await self._json(
@@ -137,25 +167,32 @@ class KeycloakAdmin:
     async def claims(self) -> dict[str, Any]:
         return token_claims(await self._tokens.access_token())
 
-    async def is_realm_admin(self) -> bool:
-        """True when the token carries realm-management roles that let it browse every group."""
+    async def realm_rights(self) -> frozenset[str]:
+        """The realm-management roles in the caller's token (composites already expanded by Keycloak)."""
         claims = await self.claims()
-        roles = ((claims.get("resource_access") or {}).get("realm-management") or {}).get("roles") or []
-        return bool(REALM_ADMIN_ROLES & set(roles))
+        roles = ((claims.get("resource_access") or {}).get(REALM_MANAGEMENT) or {}).get("roles") or []
+        return frozenset(r for r in roles if isinstance(r, str))
+
+    async def is_realm_admin(self) -> bool:
+        """Only `realm-admin` makes a realm administrator; `view-users` or `query-groups` do not."""
+        return "realm-admin" in await self.realm_rights()
 
     async def me(self) -> KcUser:
-        data = await self._json("GET", self._account, "a valid sign-in (Account API)")
+        data = await self._json("GET", self._account, Right("a valid sign-in (Account API)"))
         return _user(data)
 
     async def my_groups(self) -> list[KcGroup]:
-        """The caller's own group memberships (Account API: any signed-in user may ask)."""
-        items = [
-            item
-            async for item in self._paged(
-                f"{self._account}/groups", "a valid sign-in (Account API)", {"briefRepresentation": "false"}
-            )
-        ]
-        return [_group(item) for item in items]
+        """The caller's own group memberships (Account API: any signed-in user may ask), in one request:
+        the endpoint is not paged, so asking for `first`/`max` pages would repeat the same list."""
+        data = await self._json(
+            "GET",
+            f"{self._account}/groups",
+            Right("a valid sign-in (Account API)"),
+            params={"briefRepresentation": "false"},
+        )
+        if not isinstance(data, list):
+            raise BackendUnavailable("Keycloak sent something other than a list of your groups.")
+        return [_group(item) for item in data]
 
     # -- groups -------------------------------------------------------------------------------------
     async def top_level_groups(self) -> list[KcGroup]:
@@ -163,7 +200,7 @@ class KeycloakAdmin:
             _group(item)
             async for item in self._paged(
                 f"{self._admin}/groups",
-                "the realm-management role view-users or query-groups to browse organisations",
+                Right("the Keycloak role view-users (realm-management) to list every organisation"),
                 {"briefRepresentation": "false"},
             )
         ]
@@ -175,7 +212,7 @@ class KeycloakAdmin:
             data = await self._json(
                 "GET",
                 f"{self._admin}/group-by-path/{quoted}",
-                f"owner/admin of the organisation or view-users to see '{path}'",
+                Right(f"{ORG_VIEW} to see '{path}'", ORG_MANAGER),
             )
         except NotFound:
             raise NotFound(f"There is no group '{path}' in Keycloak.") from None
@@ -188,14 +225,15 @@ class KeycloakAdmin:
             return None
 
     async def get_group(self, group_id: str) -> KcGroup:
-        return _group(await self._json("GET", f"{self._admin}/groups/{group_id}", "view rights on the group"))
+        right = Right(ORG_VIEW, ORG_MANAGER)
+        return _group(await self._json("GET", f"{self._admin}/groups/{group_id}", right))
 
     async def children(self, group_id: str) -> list[KcGroup]:
         return [
             _group(item)
             async for item in self._paged(
                 f"{self._admin}/groups/{group_id}/children",
-                "owner/admin of the organisation to list its applications",
+                Right(f"{ORG_VIEW} to list its applications", ORG_MANAGER),
                 {"briefRepresentation": "false"},
             )
         ]
@@ -204,7 +242,7 @@ class KeycloakAdmin:
         response = await self._request(
             "POST",
             f"{self._admin}/groups",
-            "the realm role org-creator (or manage-users) to create organisations",
+            Right("the Keycloak role manage-users (realm-management) to create an organisation"),
             json_body={"name": name, "attributes": attributes or {}},
         )
         return _id_from_location(response.headers.get("Location", ""))
@@ -215,7 +253,10 @@ class KeycloakAdmin:
         response = await self._request(
             "POST",
             f"{self._admin}/groups/{parent_id}/children",
-            "owner/admin of the organisation to create groups in it",
+            Right(
+                "management of that group: owner or admin of the organisation, through admin permissions "
+                "that a realm administrator extends to each new group (or the Keycloak role manage-users)"
+            ),
             json_body={"name": name, "attributes": attributes or {}},
         )
         location = response.headers.get("Location", "")
@@ -235,7 +276,7 @@ class KeycloakAdmin:
         await self._request(
             "PUT",
             f"{self._admin}/groups/{group.id}",
-            "owner/admin of the organisation to change its groups",
+            Right("owner or admin of the organisation (or the Keycloak role manage-users)"),
             json_body={"name": group.name, "attributes": attributes},
         )
 
@@ -245,7 +286,7 @@ class KeycloakAdmin:
             await self._request(
                 "DELETE",
                 f"{self._admin}/groups/{group_id}",
-                "owner of the organisation (or manage-users) to delete it",
+                Right("owner of the organisation (or the Keycloak role manage-users) to delete it"),
             )
         except NotFound:
             log.info("group %s was already deleted", group_id)
@@ -256,7 +297,7 @@ class KeycloakAdmin:
             _user(item)
             async for item in self._paged(
                 f"{self._admin}/groups/{group_id}/members",
-                "owner/admin of the organisation to list its members",
+                Right("membership of the organisation to list its members", ORG_MANAGER),
                 {"briefRepresentation": "true"},
             )
         ]
@@ -265,11 +306,15 @@ class KeycloakAdmin:
         """Exactly one user by exact username, or exact email when the text has an '@'."""
         key = "email" if "@" in username_or_email else "username"
         wanted = username_or_email.strip().lower()
+        if not wanted:
+            raise ValidationError("A username or email is required.", hint="Name the user exactly.")
         found = [
             _user(item)
             async for item in self._paged(
                 f"{self._admin}/users",
-                "owner/admin of an organisation (or query-users) to look users up",
+                Right(
+                    "owner or admin of an organisation (or the Keycloak role view-users) to look people up"
+                ),
                 {key: username_or_email.strip(), "exact": "true"},
             )
         ]
@@ -284,7 +329,8 @@ class KeycloakAdmin:
         return [
             _group(item)
             async for item in self._paged(
-                f"{self._admin}/users/{user_id}/groups", "owner/admin of an organisation to see memberships"
+                f"{self._admin}/users/{user_id}/groups",
+                Right("the Keycloak role view-users to see memberships"),
             )
         ]
 
@@ -292,7 +338,9 @@ class KeycloakAdmin:
         await self._request(
             "PUT",
             f"{self._admin}/users/{user_id}/groups/{group_id}",
-            "owner/admin of the organisation (owner for the owner group) to add members",
+            Right(
+                "owner or admin of the organisation (owner for the owner group) to add members", ORG_MANAGER
+            ),
         )
 
     async def remove_member(self, user_id: str, group_id: str) -> None:
@@ -300,13 +348,16 @@ class KeycloakAdmin:
             await self._request(
                 "DELETE",
                 f"{self._admin}/users/{user_id}/groups/{group_id}",
-                "owner/admin of the organisation (owner for the owner group) to remove members",
+                Right(
+                    "owner or admin of the organisation (owner for the owner group) to remove members",
+                    ORG_MANAGER,
+                ),
             )
         except NotFound:
             log.info("membership of %s in %s already gone", user_id, group_id)
 
-    async def _request(self, method: str, path: str, right: str, **kwargs: Any) -> Any:
+    async def _request(self, method: str, path: str, right: Right, **kwargs: Any) -> Any:
         try:
             return await self._api.request(method, path, **kwargs)
         except PermissionDenied as exc:
-            raise PermissionDenied(f"Keycloak refused this: it needs {right}.", hint=ASK) from exc
+            raise self._refused(right, exc) from exc

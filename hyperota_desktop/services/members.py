@@ -100,7 +100,22 @@ class MemberService:
         )
         return groups, held
 
+    async def _precheck(self, scope: MemberScope, who: str, *, leaving: bool = False) -> None:
+        """Refuse a non-admin before looking anyone up: a reader may only see the members of their own
+        organisations, so the lookup would fail with a misleading "no such user"."""
+        actor = await self.orgs.level(scope, fresh=True)
+        if actor >= AccessLevel.ADMIN:
+            return
+        me = await self.orgs.me()
+        if leaving and who.strip().lower() in {me.username.lower(), me.email.lower()}:
+            return
+        have = actor.label if actor else "no access"
+        raise PermissionDenied(
+            f"Changing members of {scope.describe()} needs the admin or owner level; you have {have}."
+        )
+
     async def add(self, scope: MemberScope, who: str, level: AccessLevel) -> SagaRecord:
+        await self._precheck(scope, who)
         user = await self._kc.find_user(who)
         groups, held = await self._check(scope, user, level)
         if held:
@@ -118,6 +133,7 @@ class MemberService:
         )
 
     async def set_level(self, scope: MemberScope, who: str, level: AccessLevel) -> SagaRecord:
+        await self._precheck(scope, who)
         user = await self._kc.find_user(who)
         groups, held = await self._check(scope, user, level)
         if not held:
@@ -131,6 +147,7 @@ class MemberService:
         )
 
     async def remove(self, scope: MemberScope, who: str) -> SagaRecord:
+        await self._precheck(scope, who, leaving=True)
         user = await self._kc.find_user(who)
         groups, held = await self._check(scope, user, AccessLevel.NONE)
         if not held:

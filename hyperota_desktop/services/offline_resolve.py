@@ -28,7 +28,7 @@ from hyperota_desktop.domain.bucketing import (
 from hyperota_desktop.domain.dimensions import Dimension
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.targeting import VARIANT_DIMENSION, flat_condition
-from hyperota_desktop.services.superposition import parse_version
+from hyperota_desktop.services.superposition_builds import Dialect, parse_version
 
 SNAPSHOT_KIND = "hyperota.superposition-snapshot"
 SNAPSHOT_FORMAT = 1
@@ -84,8 +84,7 @@ class Snapshot:
 
     @property
     def by_toss(self) -> bool:
-        version = parse_version(self.server_version)
-        return version is not None and version < (0, 82)
+        return Dialect(parse_version(self.server_version)).assigns_by_toss
 
 
 def make_snapshot(

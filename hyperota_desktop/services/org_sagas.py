@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperota_desktop.domain.errors import Conflict, NotFound, ValidationError
+from hyperota_desktop.domain.errors import Conflict, HyperOtaError, NotFound, ValidationError
 from hyperota_desktop.domain.names import (
     APP_ROLES,
     ORG_ROLES,
@@ -24,6 +24,7 @@ from hyperota_desktop.domain.names import (
 )
 from hyperota_desktop.domain.workspace_defaults import default_configs
 from hyperota_desktop.services.keycloak_admin import KcGroup, KeycloakAdmin
+from hyperota_desktop.services.org_delegation import DelegationUnavailable, OrgDelegation
 from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.storage_cleanup import CountPrefix, DeletePrefix, Progress, storage_prefix
 from hyperota_desktop.services.superposition import SuperpositionClient
@@ -31,6 +32,7 @@ from hyperota_desktop.services.superposition import SuperpositionClient
 log = logging.getLogger("hyperota.services.orgs")
 WORKSPACE_ATTRIBUTE = "superposition_workspace"
 ORG_CREATE, ORG_DELETE, APP_CREATE, APP_DELETE = "org.create", "org.delete", "app.create", "app.delete"
+ORG_DELEGATE = "org.delegate"
 
 
 @dataclass
@@ -106,6 +108,29 @@ async def _roles(b: OrgBackends, group_id: str, path: str, roles: tuple[str, ...
     return {role: (await b.keycloak.ensure_child(group_id, path, role)).id for role in roles}
 
 
+def _warn(ctx: SagaContext, text: str) -> None:
+    """Something the operation could not do that the person should know (it still succeeded)."""
+    warnings: list[str] = ctx.data.setdefault("warnings", [])
+    if text not in warnings:
+        warnings.append(text)
+    log.warning("%s", text)
+
+
+async def _delegate(b: OrgBackends, ctx: SagaContext, org: str) -> None:
+    """Give the organisation's members their rights through Keycloak's admin permissions (see
+    org_delegation.py); where the realm cannot, the operation still succeeds and says why."""
+    try:
+        await OrgDelegation(b.keycloak).grant(org, ctx.data.setdefault("delegation", {}), ctx.save)
+    except DelegationUnavailable as exc:
+        _warn(ctx, exc.user_text())
+
+
+async def _undo_delegate(b: OrgBackends, ctx: SagaContext, org: str) -> None:
+    record = ctx.data.get("delegation")
+    if record:
+        await OrgDelegation(b.keycloak).undo(org, record)
+
+
 # -- organisations -------------------------------------------------------------------------------------
 def org_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
     org = params["org"]
@@ -127,11 +152,36 @@ def org_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
     async def add_owner(ctx: SagaContext) -> None:
         await b.keycloak.add_member(params["user_id"], ctx.data["roles"]["owner"])
 
+    async def delegate(ctx: SagaContext) -> None:
+        await _delegate(b, ctx, org)
+
+    async def undo_delegate(ctx: SagaContext) -> None:
+        await _undo_delegate(b, ctx, org)
+
     return [
         Step("check the name", validate),
         Step("create the organisation group", create_group, undo_group),
         Step("create the owner/admin/write/read groups", create_roles),
         Step("make the creator owner", add_owner),
+        Step(
+            "let its owners and admins manage it and its members see it (Keycloak)", delegate, undo_delegate
+        ),
+    ]
+
+
+def org_delegate_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
+    """`org delegate`: create or repair an organisation's admin permissions (a realm administrator)."""
+    org = params["org"]
+
+    async def check(ctx: SagaContext) -> None:
+        await b.keycloak.group_by_path(f"/{org}")
+
+    async def grant(ctx: SagaContext) -> None:
+        await OrgDelegation(b.keycloak).grant(org, ctx.data.setdefault("delegation", {}), ctx.save)
+
+    return [
+        Step("find the organisation", check),
+        Step("give its members their rights (Keycloak admin permissions)", grant),
     ]
 
 
@@ -174,6 +224,8 @@ def org_delete_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
         group = await b.keycloak.group_by_path(f"/{org}")
         ctx.data["org_group_id"] = group.id
         ctx.data["apps"] = await _app_workspaces(b, group)
+        children = await b.keycloak.children(group.id)
+        ctx.data["managers"] = [c.id for c in children if c.name in ("owner", "admin")]
 
     async def disable(ctx: SagaContext) -> None:
         await _disable(b, ctx, [a["workspace"] for a in ctx.data["apps"]])
@@ -187,11 +239,25 @@ def org_delete_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
     async def delete_group(ctx: SagaContext) -> None:
         await b.keycloak.delete_group(ctx.data["org_group_id"])
 
+    async def forget(ctx: SagaContext) -> None:
+        # Keycloak drops deleted groups from permissions itself; the policies are left. Removing them
+        # needs a realm administrator: an owner's deletion leaves them, inert, and says so.
+        try:
+            await OrgDelegation(b.keycloak).remove(org, set(ctx.data.get("managers", [])))
+        except HyperOtaError as exc:
+            _warn(
+                ctx,
+                f"The admin permissions of {org} were left in Keycloak; they grant nothing now that its "
+                f"groups are gone. {exc.message} A realm administrator can delete the policies named "
+                f"'hyperota org {org}: ...'.",
+            )
+
     return [
         Step("find the organisation and its applications", resolve),
         Step("disable every application's workspace", disable, reenable),
         Step("delete the organisation's stored files", delete_files),
         Step("delete the organisation's groups", delete_group),
+        Step("remove its admin permissions (Keycloak)", forget),
     ]
 
 
@@ -219,6 +285,12 @@ def app_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
 
     async def add_admin(ctx: SagaContext) -> None:
         await b.keycloak.add_member(params["user_id"], ctx.data["roles"]["admin"])
+
+    async def delegate(ctx: SagaContext) -> None:
+        await _delegate(b, ctx, org)
+
+    async def undo_delegate(ctx: SagaContext) -> None:
+        await _undo_delegate(b, ctx, org)
 
     async def create_workspace(ctx: SagaContext) -> None:
         for _ in range(3):
@@ -258,6 +330,7 @@ def app_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
         Step("create the application group", create_group, undo_group),
         Step("create the admin/write/read groups", create_roles),
         Step("make the creator admin", add_admin),
+        Step("let the organisation's members see and manage it (Keycloak)", delegate, undo_delegate),
         Step("create the Superposition workspace", create_workspace, disable_workspace),
         Step("create the default configs", create_configs),
         Step("record the workspace on the application group", bind),
@@ -299,6 +372,7 @@ def register_org_sagas(runner: SagaRunner, backends: Callable[[], OrgBackends]) 
     for kind, steps in (
         (ORG_CREATE, org_create_steps),
         (ORG_DELETE, org_delete_steps),
+        (ORG_DELEGATE, org_delegate_steps),
         (APP_CREATE, app_create_steps),
         (APP_DELETE, app_delete_steps),
     ):

@@ -113,12 +113,13 @@ class PublishResult:
     bytes_uploaded: int
     bytes_skipped: int
     manifest: Manifest
+    adopted: bool = False  # an identical package already existed (adopt_identical): nothing was written
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version, "tag": self.tag, "files": self.files,
             "bytes_uploaded": self.bytes_uploaded, "bytes_skipped": self.bytes_skipped,
-            "total_size": self.manifest.total_size, "index": self.manifest.index,
+            "total_size": self.manifest.total_size, "index": self.manifest.index, "adopted": self.adopted,
         }  # fmt: skip
 
 
@@ -221,9 +222,16 @@ class PackageService:
         progress: ProgressCallback | None = None,
         control: TransferControl | None = None,
         expected: str | None = None,
+        properties: dict[str, Any] | None = None,
+        source_label: str | None = None,
+        adopt_identical: bool = False,
     ) -> PublishResult:
         """Publish `sources`; with `expected` (a `Preflight.fingerprint`), only if the bundle is still
-        exactly what the person confirmed (else ValidationError, nothing uploaded)."""
+        exactly what the person confirmed (else ValidationError, nothing uploaded).
+
+        `properties` go into the manifest; `source_label` replaces the dropped path as its `source`;
+        `adopt_identical` returns an existing version with exactly this content instead of writing a new
+        one (archive imports: importing twice creates nothing new)."""
         if tag is not None:
             check_tag(tag)
         if not self.storage.bucket:
@@ -239,7 +247,8 @@ class PackageService:
             "org": org, "app": app, "sources": [str(p.resolve()) for p in sources], "index": index,
             "tag": tag, "bucket": self.storage.bucket, "key_prefix": self.key_prefix,
             "started_at": time.time(), "run": token, "profile": self.profile_name,
-            "created_by": created_by, "expected": expected,
+            "created_by": created_by, "expected": expected, "properties": dict(properties or {}),
+            "source_label": source_label, "adopt_identical": adopt_identical,
         }  # fmt: skip
         self._live[token] = _LiveRun(progress, control or TransferControl())
         try:
@@ -255,6 +264,7 @@ class PackageService:
             bytes_uploaded=int(data.get("bytes_uploaded", 0)),
             bytes_skipped=int(data.get("bytes_skipped", 0)),
             manifest=manifest,
+            adopted=bool(data.get("adopted")),
         )
 
     def _publish_steps(self, params: dict[str, Any]) -> list[Step]:
@@ -312,7 +322,7 @@ class PackageService:
         ctx.data.update(
             files=[[r.path, r.sha256, r.size] for r in pre.rows],
             index=pre.bundle.index,
-            source=pre.bundle.source,
+            source=p.get("source_label") or pre.bundle.source,
             bytes_uploaded=to_send,
             bytes_skipped=pre.total_size - to_send,
         )
@@ -328,7 +338,7 @@ class PackageService:
         return Manifest(
             org=keys.org, app=keys.app, version=version, index=str(d["index"]), files=files,
             created_at=str(d["created_at"]), created_by=str(d["created_by"]), source=str(d["source"]),
-            tag=p.get("tag") or None,
+            tag=p.get("tag") or None, properties=dict(p.get("properties") or {}),
         )  # fmt: skip
 
     async def _step_manifest(self, ctx: SagaContext) -> None:
@@ -342,6 +352,14 @@ class PackageService:
         if adopted:
             ctx.data["version"] = adopted
             return
+        if p.get("adopt_identical"):
+            identical = await self.find_identical(
+                org, app, str(ctx.data["index"]), [(str(f), str(h), int(n)) for f, h, n in ctx.data["files"]],
+                dict(p.get("properties") or {}),
+            )  # fmt: skip
+            if identical is not None:
+                ctx.data.update(version=identical, adopted=True)
+                return
         version = (versions[0] if versions else 0) + 1
         for _ in range(_MAX_VERSION_TRIES):
             manifest = self._manifest_for(ctx, version)
@@ -371,6 +389,26 @@ class PackageService:
         keys = self.keys(str(ctx.params["org"]), str(ctx.params["app"]))
         head = await self.storage.head(keys.manifest_key(int(trying)))
         return int(trying) if head.get("Metadata", {}).get("saga") == ctx.saga_id else None
+
+    async def find_identical(
+        self, org: str, app: str, index: str, files: list[tuple[str, str, int]], properties: dict[str, Any]
+    ) -> int | None:
+        """The newest version with exactly this index, files (path, SHA-256, size) and properties, if any.
+
+        Reads the summaries of every version (cached, like search), then whole manifests only of the
+        versions whose index, file count and total size match."""
+        want = sorted(files)
+        total = sum(size for _p, _h, size in want)
+        versions = await self.list_versions(org, app)
+        for summary in await self._untagged_summaries(org, app, versions):
+            if (summary.index, summary.file_count, summary.total_size) != (index, len(want), total):
+                continue
+            found = await self.show(org, app, summary.version)
+            if sorted((f.file_path, f.checksum, f.size) for f in found.files) == want and (
+                found.properties == properties
+            ):
+                return summary.version
+        return None
 
     async def _undo_manifest(self, ctx: SagaContext) -> None:
         if not ctx.data.get("wrote_manifest"):
@@ -475,7 +513,7 @@ class PackageService:
             try:
                 data = json.loads(await self.storage.get_bytes(key, "Read tag"))
                 return str(data["tag"]), int(data["version"])
-            except (NotFound, ValueError, KeyError, TypeError):
+            except (NotFound, ValueError, KeyError, TypeError, RecursionError):
                 return None
 
         pairs = await asyncio.gather(*(read(o.key) for o in objects if o.key.endswith(".json")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,34 +10,31 @@ from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
 from hyperota_desktop.domain.redaction import KNOWN_SECRETS
 from hyperota_desktop.stores.profiles import ProfileStore
 from hyperota_desktop.stores.secrets import SecretStore
+from hyperota_desktop.stores.untrusted import read_json_file
 
 AWS_KEY_ID = "aws_access_key_id"
 AWS_SECRET = "aws_secret_access_key"  # noqa: S105 - a keyring entry name, not a secret
 
 
+_PROFILE_KEYS = ("issuer", "client_id", "superposition_url", "s3_endpoint", "region", "bucket",
+                 "public_base_url", "kms_signing_key", "kms_data_key")  # fmt: skip
+_ENDPOINT_KEYS = (*_PROFILE_KEYS, "aws_access_key_id", "aws_secret_access_key")
+_OPTIONAL_KEYS = ("superposition_org_id", "superposition_org_name")
+
+
 def profile_from_endpoints(data: dict[str, Any], name: str) -> tuple[Profile, tuple[str, str] | None]:
     """Map a sandbox endpoints file (`hyperota sandbox up --endpoints-file`) to a profile + static keys."""
-    try:
-        profile = Profile(
-            name=name,
-            issuer=data["issuer"],
-            client_id=data["client_id"],
-            superposition_url=data["superposition_url"],
-            superposition_org_id=data.get("superposition_org_id", ""),
-            superposition_org_name=data.get("superposition_org_name", ""),
-            s3_endpoint=data["s3_endpoint"],
-            region=data["region"],
-            bucket=data["bucket"],
-            public_base_url=data["public_base_url"],
-            kms_signing_key=data["kms_signing_key"],
-            kms_data_key=data["kms_data_key"],
-            aws_credential_mode=AwsCredentialMode.STATIC_KEYS,
-        )
-    except (KeyError, TypeError) as exc:
-        raise ValidationError(f"The endpoints file lacks {exc}.") from None
-    keys = (str(data["aws_access_key_id"]), str(data["aws_secret_access_key"]))
-    Profile.from_dict(profile.to_dict())  # validate
-    return profile, keys
+    missing = sorted(k for k in _ENDPOINT_KEYS if k not in data)
+    if missing:
+        raise ValidationError(f"The endpoints file lacks {', '.join(missing)}.")
+    wrong = sorted(k for k in (*_ENDPOINT_KEYS, *_OPTIONAL_KEYS) if not isinstance(data.get(k, ""), str))
+    if wrong:
+        raise ValidationError(f"The endpoints file's {', '.join(wrong)} must be text.")
+    values = {k: data[k] for k in _PROFILE_KEYS} | {k: data.get(k, "") for k in _OPTIONAL_KEYS}
+    profile = Profile.from_dict(
+        {"name": name, **values, "aws_credential_mode": str(AwsCredentialMode.STATIC_KEYS)}
+    )  # validates every field
+    return profile, (data["aws_access_key_id"], data["aws_secret_access_key"])
 
 
 class ProfileService:
@@ -82,12 +78,7 @@ class ProfileService:
 
     def import_file(self, path: Path, *, name: str | None = None, overwrite: bool = False) -> Profile:
         """Import an exported profile or a sandbox endpoints file."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationError(f"Cannot read {path}: {exc}.") from exc
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"{path} is not valid JSON: {exc}.") from exc
+        data = read_json_file(path, what=str(path))
         if not isinstance(data, dict):
             raise ValidationError(f"{path} does not hold a profile.")
         keys = None

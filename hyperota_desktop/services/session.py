@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.services.archives import ArchiveService
 from hyperota_desktop.services.auth import AuthService
 from hyperota_desktop.services.aws_credentials import AwsCredentials
 from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.saga import SagaRunner
+from hyperota_desktop.services.server_secrets import ServerSecrets
 
 
 @dataclass
@@ -23,6 +25,8 @@ class ProfileSession:
     aws: AwsCredentials
     sagas: SagaRunner  # this profile's runner: features register their saga kinds on it
     packages: PackageService | None = None  # None only in sessions built by hand (tests)
+    archives: ArchiveService | None = None  # offline archives, export/import, KMS signing
+    server_secrets: ServerSecrets | None = None  # the Hyper OTA server's .env, KMS-encrypted
 
     async def aclose(self) -> None:
         await self.auth.aclose()

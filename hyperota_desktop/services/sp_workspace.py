@@ -180,7 +180,7 @@ class WorkspaceApi:
         while True:
             headers = {"If-Modified-Since": if_modified_since} if page == 1 and if_modified_since else {}
             response = await self.client.call(
-                "GET", "/experiments", workspace=self.name, headers=headers, ok=(304,),
+                "GET", "/experiments", workspace=self.name, headers=headers, also_ok=(304,),
                 params={**params, "page": page, "count": count},
             )  # fmt: skip
             if response.status_code == 304:

@@ -219,6 +219,25 @@ class S3Storage:
         finally:
             body.close()
 
+    async def download(
+        self, key: str, dest: Path, *, what: str, on_bytes: Callable[[int], None] | None = None
+    ) -> tuple[int, str]:
+        """Stream an object into the file `dest`: (size, SHA-256 hex), memory bounded to one chunk.
+
+        The request and the reading run in one worker thread, so the response is always read to its end or
+        closed, even when the awaiting task is cancelled. `on_bytes` is called in that thread with each
+        chunk's length; an exception it raises (a cancel) stops the download."""
+        client = await self.client()
+
+        def fetch() -> tuple[int, str]:
+            response = client.get_object(Bucket=self.bucket, Key=key)
+            try:
+                return _save_body(response["Body"], dest, on_bytes)
+            except OSError as exc:
+                raise ValidationError(f"{what}: could not write {dest} ({exc.strerror or exc}).") from exc
+
+        return await self._call(what, fetch)
+
     async def head(self, key: str) -> dict[str, Any]:
         client = await self.client()
         result = await self._call("Check object", client.head_object, Bucket=self.bucket, Key=key,
@@ -460,6 +479,22 @@ class S3Storage:
         with contextlib.suppress(NotFound):
             await self._call("Abort upload", client.abort_multipart_upload, Bucket=self.bucket, Key=key,
                              UploadId=upload_id)  # fmt: skip
+
+
+def _save_body(body: Any, dest: Path, on_bytes: Callable[[int], None] | None) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with dest.open("wb") as out:  # a retry starts the file again
+            while chunk := body.read(MiB):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
+    finally:
+        body.close()
+    return size, digest.hexdigest()
 
 
 def _read_verified(item: UploadItem) -> bytes:

@@ -1,20 +1,21 @@
 """Typed client of the Superposition API subset for organisations and workspaces (NOTES.md).
 
 - Sends `x-org-id`, and for workspace calls both `x-workspace` and the legacy `x-tenant`.
-- Learns the server version from `X-SERVER-VERSION` and picks the dialect: mid-2025 servers (<= v0.87)
-  take only PUT updates, require `workspace_strict_mode` on create (always sent), JSON Logic conditions
-  and plain query dimensions.
+- Learns the server version from `X-SERVER-VERSION` (asking `GET /health` first when a request body
+  depends on it) and speaks that build's dialect (`superposition_builds.Dialect`): v0.74, v0.87 and
+  v0.117 differ in the workspace create body, conditions, query dimensions and repair endpoint.
 - `512` = the write happened but a webhook failed: success, with a warning kept in `warnings`.
 - `409` with a `lock` object = workspace busy: retried with backoff.
-- Errors that mean a workspace schema is broken (the mid-2025 `experiment_type` defect) become
-  `BrokenWorkspace` naming the workspace and the fix.
+- A broken workspace (the v0.74 template defect: its experiments table lacks `experiment_type`) shows
+  only as a symptom: every experiment request answers 500 "Something went wrong" while the workspace's
+  config endpoints work. `diagnose_workspace` checks exactly that; experiment calls that fail with a
+  500 run the check and raise `BrokenWorkspace` naming the workspace and the fix.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,76 +31,30 @@ from hyperota_desktop.domain.errors import (
 )
 from hyperota_desktop.domain.workspace_defaults import DefaultConfig
 from hyperota_desktop.services.http import ApiClient, TokenSource, error_for, server_message
+from hyperota_desktop.services.superposition_builds import Dialect, parse_version
+from hyperota_desktop.services.workspace_health import (
+    BROKEN,
+    HEALTHY,
+    UNKNOWN,
+    BrokenWorkspace,
+    MigrationUnavailable,
+    WorkspaceHealth,
+    repair_sql,
+)
+
+__all__ = [
+    "BrokenWorkspace",
+    "Dialect",
+    "MigrationUnavailable",
+    "SuperpositionClient",
+    "WorkspaceHealth",
+    "parse_version",
+]
 
 log = logging.getLogger("hyperota.services.superposition")
 PAGE = 100
-LEGACY_MAX = (0, 87)
-_VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
-_BROKEN_RE = re.compile(r"experiment_type|column .* does not exist", re.IGNORECASE)
-
-
-class BrokenWorkspace(HyperOtaError):
-    """A workspace whose database schema is out of date; `fix` is the call that repairs it."""
-
-    def __init__(self, workspace: str, detail: str = "") -> None:
-        self.workspace = workspace
-        self.fix = f"POST /workspaces/{workspace}/db/migrate"
-        why = f" ({detail})" if detail else ""
-        super().__init__(
-            f"Superposition workspace '{workspace}' has a broken database schema: its experiments table "
-            f"lacks the experiment_type column, so every release fails{why}.",
-            hint=f"Migrate the workspace ({self.fix}): an organisation owner or admin can run "
-            "'Migrate workspace', or ask the Superposition operator.",
-        )
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """What a server version speaks."""
-
-    version: tuple[int, int] | None = None
-
-    @property
-    def legacy(self) -> bool:
-        return self.version is not None and self.version <= LEGACY_MAX
-
-    @property
-    def update_method(self) -> str:
-        return "PUT"
-
-    # Features by server version (unknown version: assume a current server). Read from the source:
-    # identifier bucketing replaced the client's `toss` in v0.82, `POST /resolve` came in v0.96, the
-    # workspace's `allow_experiment_self_approval` in v0.77.
-    @property
-    def assigns_by_toss(self) -> bool:
-        return self.version is not None and self.version < (0, 82)
-
-    @property
-    def has_resolve(self) -> bool:
-        return self.version is None or self.version >= (0, 96)
-
-    @property
-    def has_self_approval(self) -> bool:
-        return self.version is None or self.version >= (0, 77)
-
-    @property
-    def label(self) -> str:
-        return f"v{self.version[0]}.{self.version[1]}" if self.version else "unknown version"
-
-    def condition(self, dimensions: dict[str, Any]) -> dict[str, Any]:
-        """A targeting condition for `{dimension: value}` in this server's dialect."""
-        if not self.legacy or not dimensions:
-            return dict(dimensions)
-        return {"and": [{"==": [{"var": k}, v]} for k, v in dimensions.items()]}
-
-    def query_dimensions(self, dimensions: dict[str, Any]) -> list[tuple[str, str]]:
-        fmt = "{}" if self.legacy else "dimension[{}]"
-        return [(fmt.format(k), str(v)) for k, v in dimensions.items()]
-
-
-def parse_version(text: str) -> tuple[int, int] | None:
-    match = _VERSION_RE.search(text or "")
-    return (int(match.group(1)), int(match.group(2))) if match else None
+# Statuses a diagnosis probe reads instead of raising (401 still goes through the token refresh).
+_PROBE_OK = (200, 201, 204, 400, 403, 404, 409, 500, 502, 503, 504, 512)
 
 
 @dataclass(frozen=True)
@@ -111,11 +66,19 @@ class SpOrganisation:
 
 @dataclass(frozen=True)
 class SpWorkspace:
+    """A workspace; the experiment settings are None on builds without them (v0.74)."""
+
     name: str
     status: str
     admin_email: str = ""
-    self_approval: bool = False
-    auto_populate_control: bool = True
+    self_approval: bool | None = None
+    auto_populate_control: bool | None = None
+    schema: str = ""
+
+
+def _flag(data: dict[str, Any], key: str) -> bool | None:
+    value = data.get(key)
+    return value if isinstance(value, bool) else None
 
 
 def _workspace(data: Any) -> SpWorkspace:
@@ -125,8 +88,9 @@ def _workspace(data: Any) -> SpWorkspace:
         name=data["workspace_name"],
         status=str(data.get("workspace_status", "")),
         admin_email=str(data.get("workspace_admin_email") or ""),
-        self_approval=bool(data.get("allow_experiment_self_approval", False)),
-        auto_populate_control=bool(data.get("auto_populate_control", True)),
+        self_approval=_flag(data, "allow_experiment_self_approval"),
+        auto_populate_control=_flag(data, "auto_populate_control"),
+        schema=str(data.get("workspace_schema_name") or ""),
     )
 
 
@@ -141,6 +105,7 @@ class SuperpositionClient:
     warnings: list[str] = field(default_factory=list)
     dialect: Dialect = field(default_factory=Dialect)
     on_warning: Callable[[str], None] | None = None
+    _asked_version: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.api is None:
@@ -165,33 +130,23 @@ class SuperpositionClient:
         *,
         workspace: str | None = None,
         headers: dict[str, str] | None = None,
-        ok: tuple[int, ...] = (),
+        also_ok: tuple[int, ...] = (),
         **kwargs: Any,
     ) -> httpx.Response:
         assert self.api is not None
         attempt = 0
+        ok = (200, 201, 204, 409, 512, *also_ok)
+        sent = {**self._headers(workspace), **(headers or {})}
         while True:
             try:
-                response = await self.api.request(
-                    method,
-                    path,
-                    headers={**self._headers(workspace), **(headers or {})},
-                    ok=(200, 201, 204, 409, 512, *ok),
-                    **kwargs,
-                )
+                response = await self.api.request(method, path, headers=sent, ok=ok, **kwargs)
             except PermissionDenied as exc:
                 right = _right(method, path, workspace, self.org_id)
                 raise PermissionDenied(
                     f"Superposition refused this: it needs {right}. ({exc.message})",
                     hint="Ask a Superposition administrator for that right.",
                 ) from exc
-            except HyperOtaError as exc:
-                if workspace and _BROKEN_RE.search(exc.message):
-                    raise BrokenWorkspace(workspace, server_detail(exc.message)) from exc
-                raise
-            version = parse_version(response.headers.get("X-SERVER-VERSION", ""))
-            if version is not None and version != self.dialect.version:
-                self.dialect = Dialect(version)
+            self._learn_version(response)
             if response.status_code == 409 and _is_lock(response) and attempt < self.lock_retries:
                 log.info("workspace %s is locked; retrying %s %s", workspace, method, path)
                 await asyncio.sleep(min(self.lock_backoff * 2**attempt, 5.0))
@@ -206,14 +161,35 @@ class SuperpositionClient:
                 raise error_for("Superposition", response)
             return response
 
+    def _learn_version(self, response: httpx.Response) -> None:
+        version = parse_version(response.headers.get("X-SERVER-VERSION", ""))
+        if version is not None and version != self.dialect.version:
+            self.dialect = Dialect(version)
+
+    async def server_dialect(self) -> Dialect:
+        """The server's dialect; asks the cheap `GET /health` (every build has it, and every answer
+        carries X-SERVER-VERSION) when no answer has shown the version yet. Unknown stays unknown: the
+        callers then send what every build accepts."""
+        if not self.dialect.known and not self._asked_version:
+            self._asked_version = True
+            assert self.api is not None
+            try:
+                self._learn_version(await self.api.request("GET", "/health", ok=_PROBE_OK))
+            except HyperOtaError as exc:
+                log.info("could not learn the Superposition version: %s", exc.message)
+        return self.dialect
+
+    async def _probe(self, path: str, workspace: str) -> httpx.Response:
+        """One GET whose status is read, not raised (diagnosis), without retrying a 500."""
+        assert self.api is not None
+        response = await self.api.request(
+            "GET", path, headers=self._headers(workspace), params={"count": 1}, ok=_PROBE_OK
+        )
+        self._learn_version(response)
+        return response
+
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self._call(method, path, **kwargs)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise BackendUnavailable("Superposition sent a response that is not JSON.") from exc
+        return _body(await self._call(method, path, **kwargs))
 
     def _warn(self, text: str) -> None:
         log.warning("%s", text)
@@ -291,14 +267,10 @@ class SuperpositionClient:
             return None
 
     async def create_workspace(self, name: str, admin_email: str) -> SpWorkspace:
-        body = {
-            "workspace_name": name,
-            "workspace_admin_email": admin_email,
-            "workspace_status": "ENABLED",
-            "workspace_strict_mode": False,  # required before v0.97, harmless after
-            "allow_experiment_self_approval": True,
-            "auto_populate_control": False,
-        }
+        """Create with the body of the server's build (v0.74 takes four fields, v0.87 requires the
+        experiment flags, v0.117 defaults them); the version is asked first when not known."""
+        dialect = await self.server_dialect()
+        body = dialect.workspace_create_body(name, admin_email)
         return _workspace(await self._json("POST", "/workspaces", json_body=body))
 
     async def set_workspace_status(self, name: str, status: str) -> SpWorkspace:
@@ -314,8 +286,51 @@ class SuperpositionClient:
         return await self.get_workspace(name)  # a 512 answer may carry only the webhook error
 
     async def migrate_workspace(self, name: str) -> SpWorkspace:
-        """Bring a workspace's database schema up to date (fixes BrokenWorkspace)."""
-        return _workspace(await self._json("POST", f"/workspaces/{name}/db/migrate"))
+        """`POST /workspaces/{name}/db/migrate`: run the server's workspace template again on the
+        workspace's schema (adds what is missing, changes nothing else). Servers before v0.87 have no
+        such route: MigrationUnavailable."""
+        dialect = await self.server_dialect()
+        if not dialect.can_migrate:
+            raise self._no_migration(name, dialect)
+        try:
+            return _workspace(await self._json("POST", f"/workspaces/{name}/db/migrate"))
+        except NotFound as exc:
+            if "No records found" in exc.message:
+                raise  # the workspace itself is missing
+            raise self._no_migration(name, self.dialect) from exc  # no such route on this server
+
+    def _no_migration(self, name: str, dialect: Dialect) -> MigrationUnavailable:
+        return MigrationUnavailable(
+            f"Superposition {dialect.label} has no endpoint to repair workspace {name} "
+            "(POST /workspaces/NAME/db/migrate arrived in v0.87).",
+            hint="Upgrade Superposition to v0.87 or later and migrate again, or have its operator add "
+            "the column: " + repair_sql(""),
+        )
+
+    async def diagnose_workspace(self, name: str) -> WorkspaceHealth:
+        """Healthy, broken or unknown, from the symptom the real server shows: in a broken workspace
+        every experiment request answers 500 "Something went wrong" (the database error is hidden)
+        while the config endpoints answer. Reads only; NotFound when the workspace does not exist."""
+        workspace = await self.get_workspace(name)
+        dialect = await self.server_dialect()
+        first = await self._probe("/experiments", name)
+        config = await self._probe("/default-config", name)
+        evidence = [_said(first, "GET /experiments"), _said(config, "GET /default-config")]
+        state = UNKNOWN
+        if first.status_code == 200:
+            state = HEALTHY
+        elif first.status_code == 500 and config.status_code == 200:
+            again = await self._probe("/experiments", name)  # a one-off 500 is not a broken schema
+            evidence.append(_said(again, "GET /experiments again"))
+            state = BROKEN if again.status_code == 500 else (HEALTHY if again.status_code == 200 else UNKNOWN)
+        return WorkspaceHealth(
+            name,
+            state,
+            tuple(evidence),
+            server_version=dialect.label if dialect.known else "",
+            can_migrate=dialect.can_migrate,
+            schema=workspace.schema,
+        )
 
     # -- default configs ----------------------------------------------------------------------------
     async def default_config_keys(self, workspace: str) -> set[str]:
@@ -340,26 +355,36 @@ class SuperpositionClient:
             return False
         return True
 
-    # -- experiments: only what broken-workspace diagnosis needs ------------------------------------
-    async def create_experiment(self, workspace: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST /experiments; an unexplained 500 is diagnosed (BrokenWorkspace when the schema is)."""
-        try:
-            result = await self._json("POST", "/experiments", workspace=workspace, json_body=body)
-        except BackendUnavailable:
-            if await self.has_orphaned_variants(workspace):
-                raise BrokenWorkspace(workspace, "the experiment was refused by the database") from None
-            raise
-        return dict(result or {})
+    # -- experiments ----------------------------------------------------------------------------------
+    async def experiment_call(self, method: str, path: str, workspace: str, **kwargs: Any) -> Any:
+        """An experiment request (`/experiments…`); a 500 is diagnosed, and a broken workspace raises
+        BrokenWorkspace instead of a bare "Something went wrong"."""
+        response = await self._call(method, path, workspace=workspace, also_ok=(500,), **kwargs)
+        if response.status_code == 500:
+            failure = error_for("Superposition", response)
+            health = await self.diagnose_workspace(workspace)
+            if health.broken:
+                raise BrokenWorkspace.from_health(health) from failure
+            raise failure
+        return _body(response)
 
-    async def has_orphaned_variants(self, workspace: str) -> bool:
-        """True when contexts name experiment variants of experiments that do not exist: the trace
-        the mid-2025 defect leaves (variant contexts are written, the experiment insert fails)."""
-        experiment_ids = {str(e.get("id")) async for e in self._pages("/experiments", workspace=workspace)}
-        async for ctx in self._pages("/context", workspace=workspace):
-            for variant in _variant_ids(ctx.get("condition") if isinstance(ctx, dict) else None):
-                if variant.split("-", 1)[0] not in experiment_ids:
-                    return True
-        return False
+    async def create_experiment(self, workspace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /experiments; BrokenWorkspace when the workspace cannot store experiments."""
+        return dict(await self.experiment_call("POST", "/experiments", workspace, json_body=body) or {})
+
+    async def experiments(self, workspace: str) -> list[dict[str, Any]]:
+        """Every experiment of a workspace (all pages); BrokenWorkspace as above."""
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            params = {"page": page, "count": PAGE}
+            body = await self.experiment_call("GET", "/experiments", workspace, params=params)
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                raise BackendUnavailable("Superposition sent an unexpected listing for /experiments.")
+            found.extend(e for e in body["data"] if isinstance(e, dict))
+            if page >= int(body.get("total_pages") or 0) or not body["data"]:
+                return found
+            page += 1
 
 
 def _right(method: str, path: str, workspace: str | None, org_id: str) -> str:
@@ -383,9 +408,22 @@ def _right(method: str, path: str, workspace: str | None, org_id: str) -> str:
     return f"{kind} rights on {where} for {method} /{parts[0]}"
 
 
-def server_detail(message: str) -> str:
-    """The server's words after our 'Superposition answered NNN:' prefix."""
-    return message.split(": ", 1)[-1]
+def _body(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise BackendUnavailable("Superposition sent a response that is not JSON.") from exc
+
+
+def _said(response: httpx.Response, what: str) -> str:
+    """ "GET /experiments answered 500 "Something went wrong"" — one line of a diagnosis."""
+    text = f"{what} answered {response.status_code}"
+    if response.status_code >= 400:
+        message = server_message(response)
+        text += f' "{message[:120]}"' if message else ""
+    return text
 
 
 def _is_lock(response: httpx.Response) -> bool:
@@ -394,21 +432,3 @@ def _is_lock(response: httpx.Response) -> bool:
     except ValueError:
         return False
     return isinstance(body, dict) and isinstance(body.get("lock"), dict)
-
-
-def _variant_ids(condition: Any) -> list[str]:
-    """variantIds values in a condition of either dialect."""
-    found: list[str] = []
-    if isinstance(condition, dict):
-        value = condition.get("variantIds")
-        if isinstance(value, str):
-            found.append(value)
-        for op in ("in", "=="):
-            args = condition.get(op)
-            if isinstance(args, list) and len(args) == 2:
-                for a, b in (args, args[::-1]):
-                    if isinstance(b, dict) and b.get("var") == "variantIds" and isinstance(a, str):
-                        found.append(a)
-        for sub in condition.get("and") or []:
-            found.extend(_variant_ids(sub))
-    return found

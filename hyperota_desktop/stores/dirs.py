@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hyperota_desktop.stores.private import private_dir
+
 
 @dataclass(frozen=True)
 class AppDirs:
@@ -21,5 +23,5 @@ class AppDirs:
 
     def ensure(self) -> AppDirs:
         for path in (self.config, self.data, self.cache, self.logs):
-            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(path)
         return self

@@ -10,6 +10,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from hyperota_desktop.stores.private import private_file
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hashes (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL
@@ -19,7 +21,7 @@ CREATE TABLE IF NOT EXISTS hashes (
 
 class HashCache:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # SQLite gives its -wal/-shm files the database file's mode
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")

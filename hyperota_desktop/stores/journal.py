@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from hyperota_desktop.stores.private import private_dir, private_file, private_opener
+
 try:
     import fcntl
 except ImportError:  # Windows: fall back to msvcrt byte-range locks
@@ -82,7 +84,8 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._locks_dir = path.parent / "sagas"
-        self._locks_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self._locks_dir)
+        private_file(self._path)  # SQLite gives its -wal/-shm files the database file's mode
         self._held: dict[str, IO[bytes]] = {}
         self._mutex = threading.Lock()
         db = sqlite3.connect(self._path, timeout=30)
@@ -116,7 +119,7 @@ class Journal:
         return self._locks_dir / f"{saga_id}.lock"
 
     def _try_lock(self, saga_id: str) -> IO[bytes] | None:
-        handle = self._lock_path(saga_id).open("a+b")
+        handle = open(self._lock_path(saga_id), "a+b", opener=private_opener)  # noqa: SIM115
         try:
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

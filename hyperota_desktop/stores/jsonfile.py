@@ -8,17 +8,22 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from hyperota_desktop.stores.private import private_dir
+from hyperota_desktop.stores.untrusted import MissingFile, read_json_file
+
+STORE_LIMIT = 8 * 1024 * 1024  # far above any real profiles or settings file
+
 
 def read_json(path: Path, default: Any) -> Any:
+    """The JSON in `path` (`default` when missing); `ValidationError` when it is not readable JSON."""
     try:
-        with path.open(encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
+        return read_json_file(path, limit=STORE_LIMIT)
+    except MissingFile:
         return default
 
 
 def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

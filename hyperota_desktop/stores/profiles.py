@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ class ProfileStore:
     def _load(self) -> dict[str, Any]:
         try:
             data = read_json(self._path, {"format": FORMAT, "active": None, "profiles": {}})
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"{self._path} is not valid JSON ({exc}); fix or remove it.") from exc
+        except ValidationError as exc:
+            raise ValidationError(f"{exc.message} Fix or remove it.") from None
         if not isinstance(data, dict) or not isinstance(data.get("profiles"), dict):
             raise ValidationError(f"{self._path} is not a profiles file.")
         return data

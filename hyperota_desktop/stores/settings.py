@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ class SettingsStore:
     def _load(self) -> dict[str, Any]:
         try:
             data = read_json(self._path, {})
-        except json.JSONDecodeError:
+        except ValidationError:
             return {}  # a damaged settings file must not stop the app; defaults apply
         return data if isinstance(data, dict) else {}
 

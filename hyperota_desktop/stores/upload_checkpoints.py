@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hyperota_desktop.stores.private import private_file
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
     bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL, path TEXT NOT NULL,
@@ -50,7 +52,7 @@ class UploadCheckpoint:
 
 class UploadCheckpoints:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # SQLite gives its -wal/-shm files the database file's mode
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -32,3 +32,28 @@ def test_a_token_written_to_the_log_never_reaches_the_file(tmp_path: Path) -> No
     text = path.read_text()
     assert "got token" in text and "failed" in text
     assert JWT not in text and "opaque-token-value" not in text
+
+
+def test_library_loggers_stay_quiet_at_debug_unless_asked(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("HYPEROTA_DEBUG_LIBRARIES", raising=False)
+    setup_logging(tmp_path / "logs", "DEBUG")
+    assert logging.getLogger("botocore").level == logging.WARNING
+    assert logging.getLogger("urllib3").level == logging.WARNING
+    monkeypatch.setenv("HYPEROTA_DEBUG_LIBRARIES", "1")
+    setup_logging(tmp_path / "logs", "DEBUG")
+    assert logging.getLogger("botocore").level == logging.DEBUG
+    setup_logging(tmp_path / "logs", "INFO")
+    assert logging.getLogger("botocore").level == logging.WARNING
+
+
+def test_bytes_arguments_are_redacted_before_formatting(tmp_path: Path) -> None:
+    path = setup_logging(tmp_path / "logs", "DEBUG")
+    headers = {"Authorization": b"AWS4-HMAC-SHA256 Credential=AKIAX/1, Signature=" + b"cd" * 32}
+    logging.getLogger("hyperota.test").debug(
+        "Sending: %s and %r", headers, b"<SessionToken>Fwo+</SessionToken>"
+    )
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = path.read_text()
+    assert "AKIAX" not in text and "cd" * 32 not in text and "Fwo+" not in text
+    assert "Sending:" in text

@@ -88,7 +88,7 @@ def test_whoami_levels(cli, kc: KeycloakEmulator, user: str, expected: list) -> 
     assert json.loads(out)["organisations"] == expected
     code, out, _ = cli("whoami", "--json")
     data = json.loads(out)
-    assert code == 0 and set(data) == {"sub", "username", "email", "organisations"}
+    assert code == 0 and set(data) == {"sub", "username", "email", "organisations", "s3_isolation"}
     assert data["username"] == user and data["email"] == f"{user}@example.com"
     assert data["organisations"] == expected
 
@@ -168,3 +168,19 @@ def test_static_aws_keys_go_to_the_keyring_from_stdin(
     assert code == 5 and "secret access key" in err
     code, _, err = cli("profile", "aws-keys", "nope", "--access-key-id", "AKIAEXAMPLE")
     assert code != 0 and "nope" in err
+
+
+def test_whoami_says_what_s3_itself_enforces(cli, kc: KeycloakEmulator, server: RunningServer) -> None:
+    """Issue 17.2: shared keys are named as such; a web-identity profile whose token carries no AWS
+    session tags (the emulator has no script mapper) is told so instead of being shown as isolated."""
+    kc.set_auto_approve("dave")
+    assert cli("login")[0] == 0
+    code, out, _ = cli("whoami")
+    assert code == 0 and "S3: AWS default credentials: isolation unknown" in out
+    issuer = kc.issuer(server.url)
+    role = "arn:aws:iam::123456789012:role/hyperota"
+    mode = ("--aws-credential-mode", "web-identity", "--aws-role-arn", role)
+    code, _, err = cli("profile", "add", "kc", "--issuer", issuer, "--overwrite", *mode)
+    assert code == 0, err
+    code, out, _ = cli("whoami", "--json")
+    assert code == 0 and "carries no session tags" in json.loads(out)["s3_isolation"]

@@ -101,6 +101,21 @@ def test_up_with_2025_dialect(start_up: Starter) -> None:
     assert proc.returncode == 0, err
 
 
+def test_up_as_a_chosen_build(start_up: Starter) -> None:
+    proc, endpoints_file = start_up("--build", "0.87")
+    endpoints = _wait_for(endpoints_file, proc)
+    health = httpx.get(f"{endpoints['superposition_url']}/health", timeout=10)  # no sign-in needed
+    assert health.status_code == 200 and health.headers["X-SERVER-VERSION"] == "v0.87.0"
+    proc.terminate()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "v0.87.0, org DefaultHyperOTAOrg" in err
+
+
+def test_build_and_dialect_together_is_a_usage_error() -> None:
+    assert cli_main(["sandbox", "up", "--build", "0.74", "--dialect", "2025"]) == 2
+
+
 def _bearer(endpoints: dict[str, object]) -> dict[str, str]:
     """A token from the sandbox's device flow (the sandbox auto-approves)."""
     oidc = f"{endpoints['issuer']}/protocol/openid-connect"
@@ -137,7 +152,8 @@ def test_up_with_broken_workspace_template(start_up: Starter) -> None:
         experiment = {"name": "r", "context": {}, "description": "d", "change_reason": "r"}
         experiment["variants"] = variants
         failed = httpx.post(f"{sp}/experiments", json=experiment, headers=in_ws, timeout=10)
-        assert failed.status_code == 500 and "experiment_type" in failed.json()["message"]
+        assert failed.status_code == 500 and failed.json() == {"message": "Something went wrong"}
+        assert httpx.get(f"{sp}/experiments", headers=in_ws, timeout=10).status_code == 500
         assert httpx.post(f"{sp}/workspaces/shop/db/migrate", headers=headers, timeout=10).is_success
         assert httpx.post(f"{sp}/experiments", json=experiment, headers=in_ws, timeout=10).is_success
     finally:

@@ -58,14 +58,38 @@ def test_can_explains_why_not() -> None:
     assert not may(bob, Action.CREATE_ORG)
 
 
+def management(groups: list[str], rights: list[str]) -> dict:
+    """Claims with realm-management client roles, as Keycloak puts them in the token."""
+    return {**claims(groups), "resource_access": {"realm-management": {"roles": rights}}}
+
+
 def test_owner_and_realm_admin() -> None:
-    alice = identity_from_claims(claims([], ["realm-admin"]), ["/demo/owner"])
+    alice = identity_from_claims(
+        management([], ["realm-admin", "manage-users", "view-users"]), ["/demo/owner"]
+    )
     assert alice.is_realm_admin and alice.can_create_organisations
     assert may(alice, Action.DELETE_ORG, "demo") and may(alice, Action.DELETE_ORG, "elsewhere")
-    dave = identity_from_claims(claims([], ["org-creator"]), ["/demo/write"])
-    assert may(dave, Action.CREATE_ORG) and not dave.is_realm_admin
-    assert not may(dave, Action.CREATE_APP, "demo")
-    assert may(dave, Action.CREATE_RELEASE, "demo", "shop")
+    assert may(alice, Action.CREATE_APP, "elsewhere")
+    admin_only = identity_from_claims(claims(["/demo/admin"]), ["/demo/admin"])
+    refused = may(admin_only, Action.CREATE_APP, "demo")  # stock Keycloak: FGAP misses new groups
+    assert not refused and "realm administrator" in refused.reason and "keycloak#29100" in refused.reason
+    assert may(admin_only, Action.MANAGE_ORG_MEMBERS, "demo")
+
+
+def test_only_realm_admin_or_the_right_an_action_needs_count() -> None:
+    """Issue 12.1: query-groups or view-users do not make anyone a realm admin or an owner."""
+    lister = identity_from_claims(management([], ["query-groups", "query-users"]), [])
+    assert not lister.is_realm_admin and not lister.can_create_organisations
+    assert not may(lister, Action.VIEW_ORG, "demo") and not may(lister, Action.CREATE_ORG)
+    viewer = identity_from_claims(management([], ["view-users", "query-groups", "query-users"]), [])
+    assert not viewer.is_realm_admin and viewer.org_access("demo") is AccessLevel.READ
+    assert may(viewer, Action.VIEW_APP, "demo", "shop") and not may(viewer, Action.MANAGE_ORG_MEMBERS, "demo")
+    manager = identity_from_claims(management([], ["manage-users"]), [])
+    assert manager.can_create_organisations and not manager.is_realm_admin
+    assert may(manager, Action.DELETE_ORG, "demo") and may(manager, Action.CREATE_APP, "demo")
+    creator = identity_from_claims(claims([], ["org-creator"]), [])  # a realm role Keycloak never had
+    refused = may(creator, Action.CREATE_ORG)
+    assert not refused and "manage-users" in refused.reason and "realm administrator" in refused.reason
 
 
 def test_json_shape() -> None:

@@ -87,11 +87,32 @@ def test_org_app_member_activity_commands(cli: Any, sb: Any, isolated_home: Path
     code, out, _ = cli("activity", "--json")
     records = json.loads(out)
     assert records[0]["title"] == f"Delete organisation {org}" and records[0]["status"] == "done"
-    assert [s["status"] for s in records[0]["steps"]] == ["done"] * 4
+    assert [s["status"] for s in records[0]["steps"]] == ["done"] * 5
     # the refused removal was stopped by the guards before anything ran: nothing journalled
     assert not any(r["kind"] == "member.remove" for r in records)
     code, out, _ = cli("activity")
     assert f"Create application {org}/web" in out and "1. check the name: done" in out
+
+
+def test_a_realm_without_admin_permissions_warns_then_delegate_repairs(cli: Any, sb: Any) -> None:
+    """Issue 12.1: where the realm lacks FGAP v2 the organisation is still created, and the command
+    says what is missing and what to enable; `org delegate` creates the permissions afterwards."""
+    org = fresh("nofgap")
+    sb.keycloak.set_admin_permissions(False)
+    try:
+        code, out, err = cli("org", "create", org)
+    finally:
+        sb.keycloak.set_admin_permissions(True)
+    assert code == 0, err
+    assert "Warning: This Keycloak realm has its admin permissions (FGAP v2) switched off" in err
+    assert "Realm settings > General > Admin Permissions" in err and f"hyperota org delegate {org}" in err
+    realm = sb.keycloak.realm
+    assert realm.authz.by_name(f"hyperota org {org}: members may view") is None
+    code, out, err = cli("org", "delegate", org)
+    assert code == 0, err and "may now manage it" in out
+    assert realm.authz.by_name(f"hyperota org {org}: members may view") is not None
+    code, out, err = cli("org", "delete", org, "--yes")
+    assert code == 0, err and realm.authz.by_name(f"hyperota org {org}: members") is None
 
 
 def test_mutating_commands_reconcile_first(cli: Any, sb: Any, isolated_home: Path) -> None:
@@ -132,3 +153,31 @@ def test_mutating_commands_reconcile_first(cli: Any, sb: Any, isolated_home: Pat
     record = next(r for r in json.loads(out) if r["id"] == saga_id)
     assert record["status"] == "rolled_back" and "interrupted" in record["error"]
     assert record["steps"][1]["status"] == "compensated"
+
+
+def test_migrate_workspace_checks_first_and_reports_truthfully(
+    cli: Any, sb: Any, isolated_home: Path
+) -> None:
+    org = fresh("mig")
+    assert cli("org", "create", org)[0] == 0
+    code, out, err = cli("app", "create", "--org", org, "web", "--json")
+    assert code == 0, err
+    workspace = json.loads(out)["workspace"]
+
+    code, out, err = cli("app", "migrate-workspace", "--org", org, "web", "--check")
+    assert code == 0 and "is healthy" in out, err
+    code, out, err = cli("app", "migrate-workspace", "--org", org, "web")
+    assert code == 0 and "nothing to repair, nothing was changed" in out, err
+
+    sb.superposition.break_workspace(sb.org_id, workspace)
+    code, out, err = cli("app", "migrate-workspace", "--org", org, "web", "--check", "--json")
+    assert code == 5, err
+    report = json.loads(out)
+    assert report["state"] == "broken" and report["can_migrate"] is True
+    assert any("GET /experiments answered 500" in line for line in report["evidence"])
+    assert sb.superposition.workspaces[(sb.org_id, workspace)].broken  # --check changed nothing
+    code, out, err = cli("app", "migrate-workspace", "--org", org, "web", "--json")
+    assert code == 0, err
+    outcome = json.loads(out)
+    assert outcome["migrated"] is True and outcome["after"]["state"] == "healthy"
+    assert not sb.superposition.workspaces[(sb.org_id, workspace)].broken

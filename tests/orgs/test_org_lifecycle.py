@@ -10,6 +10,7 @@ import pytest
 
 from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.errors import Conflict, PermissionDenied, ValidationError
+from hyperota_desktop.services.org_delegation import MANAGERS_POLICY, permission_names, policy_names
 from hyperota_desktop.services.saga import SagaFailed
 from hyperota_desktop.services.storage_cleanup import FileCount, S3PrefixDeleter
 from tests.support.org_env import OrgEnv, s3_client
@@ -34,6 +35,22 @@ def workspaces(sb: Any) -> dict[str, str]:
         }
 
 
+def admin_permissions(sb: Any) -> dict[str, Any]:
+    """Name -> the FGAP v2 policy/permission objects in the Keycloak emulator."""
+    realm = sb.keycloak.realm
+    with realm.lock:
+        return {p.name: p for p in realm.authz.policies.values()}
+
+
+def managers(sb: Any) -> set[str]:
+    """Group ids in the shared `hyperota: organisation managers` policy."""
+    return {str(g["id"]) for g in admin_permissions(sb)[MANAGERS_POLICY].groups}
+
+
+def delegation(org: str) -> set[str]:
+    return {*policy_names(org).values(), *permission_names(org).values()}
+
+
 def put_file(sb: Any, key: str) -> None:
     s3_client(sb).put_object(Bucket=sb.aws.bucket, Key=key, Body=b"x")
 
@@ -46,12 +63,20 @@ def keys(sb: Any, prefix: str) -> list[str]:
 async def test_create_org_app_then_delete_everything(env: OrgEnv, sb: Any) -> None:
     org, app = fresh("acme"), fresh("shop")
     record = await env.orgs.create_org(org)
-    assert record.status == "done" and [s.status for s in record.steps] == ["done"] * 4
+    assert record.status == "done" and [s.status for s in record.steps] == ["done"] * 5
     assert {f"/{org}", f"/{org}/owner", f"/{org}/admin", f"/{org}/write", f"/{org}/read"} <= groups(sb)
+    assert delegation(org) <= set(admin_permissions(sb)) and not record.data.get("warnings")
+    realm = sb.keycloak.realm
+    owner, admin = realm.by_path(f"/{org}/owner"), realm.by_path(f"/{org}/admin")
+    assert {owner.id, admin.id} <= managers(sb)
+    assert realm.by_path(f"/{org}").client_roles["realm-management"] == {"query-groups", "query-users"}
 
     record = await env.orgs.create_app(org, app)
     assert record.status == "done"
     workspace = record.data["workspace"]
+    view = admin_permissions(sb)[permission_names(org)["view"]]
+    app_groups = {realm.by_path(f"/{org}/{app}{role}").id for role in ("", "/admin", "/write", "/read")}
+    assert app_groups <= set(view.resources)  # the organisation's members see the new application
     assert workspaces(sb)[workspace] == "ENABLED"
     ws = sb.superposition.workspaces[(sb.org_id, workspace)]
     assert ws.allow_experiment_self_approval and not ws.auto_populate_control
@@ -77,6 +102,7 @@ async def test_create_org_app_then_delete_everything(env: OrgEnv, sb: Any) -> No
     assert not any(p == f"/{org}" or p.startswith(f"/{org}/") for p in groups(sb))
     assert keys(sb, f"tenants/{org}/") == [] and keys(sb, f"tenants/{org}2/") == [f"tenants/{org}2/keep"]
     assert seen == [(f"tenants/{org}/", 1)]
+    assert not delegation(org) & set(admin_permissions(sb))  # its admin permissions went too
 
 
 async def test_keep_files_keeps_them(env: OrgEnv, sb: Any) -> None:
@@ -157,6 +183,9 @@ ORG_CREATE_FAULTS = [
     ("keycloak", r"/admin/realms/hyperota/groups$", "POST"),
     ("keycloak", r"/children$", "POST"),
     ("keycloak", r"/users/.*/groups/", "PUT"),
+    ("keycloak", r"/authz/resource-server/permission/scope$", "POST"),  # delegation, half-way
+    ("keycloak", r"/authz/resource-server/policy/group/[^/]+$", "PUT"),  # joining the shared policy
+    ("keycloak", r"/role-mappings/clients/", "POST"),  # delegation, last call
 ]
 
 
@@ -165,12 +194,13 @@ async def test_org_create_failing_at_any_step_leaves_nothing(
     env: OrgEnv, sb: Any, server: str, path: str, method: str
 ) -> None:
     org = fresh("fail")
-    before = groups(sb)
+    before, shared = groups(sb), managers(sb)
     sb.servers[server].faults.add(path, method=method, status=503, times=50)
     with pytest.raises(SagaFailed) as failed:
         await env.orgs.create_org(org)
     sb.servers[server].faults.clear()
     assert groups(sb) == before
+    assert not delegation(org) & set(admin_permissions(sb)) and managers(sb) == shared
     record = failed.value.record
     assert record is not None and record.status == "rolled_back"
     assert "Keycloak answered 503" in record.error
@@ -181,6 +211,7 @@ APP_CREATE_FAULTS = [
     ("keycloak", r"/children$", "POST", 1),  # app group
     ("keycloak", r"/children$", "POST", 2),  # role groups
     ("keycloak", r"/users/.*/groups/", "PUT", 1),  # creator admin
+    ("keycloak", r"/authz/resource-server/permission/scope/", "PUT", 1),  # extend the org's permissions
     ("superposition", r"^/workspaces$", "POST", 1),
     ("superposition", r"^/default-config$", "POST", 1),
     ("keycloak", r"/realms/hyperota/groups/[^/]+$", "PUT", 1),  # bind attribute

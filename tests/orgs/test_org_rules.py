@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from hyperota_desktop.domain.access import AccessLevel
-from hyperota_desktop.domain.errors import Conflict, NotFound, PermissionDenied
+from hyperota_desktop.domain.errors import Conflict, MissingRight, NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope
+from hyperota_desktop.services.org_delegation import permission_names
 from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.saga import SagaFailed
 from hyperota_desktop.stores.journal import Journal
@@ -28,14 +29,59 @@ ROOT = Path(__file__).resolve().parents[2]
 async def test_bob_reads_but_cannot_create(as_user: Any) -> None:
     bob = as_user("bob")
     orgs = {o.name: o for o in await bob.orgs.list_orgs()}
-    assert list(orgs) == ["demo"] and orgs["demo"].level is AccessLevel.READ
+    assert list(orgs) == ["demo"] and orgs["demo"].level is AccessLevel.READ and not orgs["demo"].hidden
     with pytest.raises(PermissionDenied, match="admin level on organisation demo; you have read"):
         await bob.orgs.create_app("demo", "nope")
-    with pytest.raises(SagaFailed, match="org-creator") as failed:
+    with pytest.raises(SagaFailed, match="manage-users") as failed:
         await bob.orgs.create_org(fresh("bobs"))
-    assert isinstance(failed.value.cause, PermissionDenied)
-    with pytest.raises(PermissionDenied, match="needs owner/admin"):
-        await bob.members.list_members(MemberScope("demo"))
+    cause = failed.value.cause
+    assert isinstance(cause, MissingRight) and "realm administrator" in cause.granted_by
+    members = {m.user.username for m in await bob.members.list_members(MemberScope("demo"))}
+    assert {"alice", "bob", "dave"} <= members  # a reader sees who else is in the organisation
+    with pytest.raises(PermissionDenied, match="admin or owner level"):
+        await bob.members.add(MemberScope("demo"), "carol", AccessLevel.READ)
+
+
+async def test_view_users_or_query_groups_do_not_make_an_owner(as_user: Any, sb: Any) -> None:
+    """Issue 12.1: the client used to count view-users or query-groups as realm admin, hence owner of
+    every organisation. A view-users holder reads every organisation; query-groups gives nothing."""
+    realm = sb.keycloak.realm
+    with realm.lock:
+        if realm.user_by_name("vera") is None:
+            realm.add_user("vera", "vera@example.com", "Vera", "Viewer").client_roles["realm-management"] = [
+                "view-users"
+            ]
+    vera = as_user("vera")
+    assert not await vera.backends.keycloak.is_realm_admin()
+    assert await vera.orgs.level(MemberScope("demo")) is AccessLevel.READ
+    assert "demo" in {o.name for o in await vera.orgs.list_orgs()}  # view-users lists every group
+    with pytest.raises(PermissionDenied, match="owner level"):
+        await vera.orgs.delete_org("demo")
+    bob = as_user("bob")  # holds query-groups and query-users through /demo's role mappings
+    assert "query-groups" in await bob.backends.keycloak.realm_rights()
+    assert await bob.orgs.level(MemberScope("other-org")) is AccessLevel.NONE
+
+
+async def test_manage_users_alone_creates_but_cannot_delegate(as_user: Any, sb: Any) -> None:
+    """An administrator with manage-users but not manage-authorization: the organisation and the
+    application are created (Keycloak lets them), and the result says who must delegate them."""
+    realm = sb.keycloak.realm
+    with realm.lock:
+        if realm.user_by_name("mona") is None:
+            realm.add_user("mona", "mona@example.com", "Mona", "Manager").client_roles["realm-management"] = [
+                "manage-users"
+            ]
+    mona = as_user("mona")
+    org = fresh("monas")
+    record = await mona.orgs.create_org(org)
+    assert record.status == "done" and any(
+        f"hyperota org delegate {org}" in w for w in record.data["warnings"]
+    )
+    app = await mona.orgs.create_app(org, "web")
+    assert app.status == "done" and any("realm administrator" in w for w in app.data["warnings"])
+    assert realm.authz.by_name(permission_names(org)["view"]) is None
+    with pytest.raises(SagaFailed, match="realm administrator"):
+        await mona.orgs.delegate_org(org)
 
 
 async def test_carol_sees_nothing(as_user: Any) -> None:
@@ -47,19 +93,69 @@ async def test_carol_sees_nothing(as_user: Any) -> None:
         await carol.orgs.delete_org("demo")
 
 
-async def test_dave_creates_his_own_org_and_manages_it(as_user: Any, sb: Any) -> None:
-    dave = as_user("dave")
-    org = fresh("daves")
-    await dave.orgs.create_org(org)
-    orgs = {o.name: o for o in await dave.orgs.list_orgs()}
-    assert orgs[org].level is AccessLevel.OWNER and orgs["demo"].level is AccessLevel.WRITE
-    await dave.members.add(MemberScope(org), "bob", AccessLevel.READ)
-    with pytest.raises(PermissionDenied, match="admin or owner level"):
-        await dave.members.add(MemberScope("demo"), "carol", AccessLevel.READ)
-    app = (await dave.orgs.create_app(org, "tool")).data["workspace"]
-    assert workspaces(sb)[app] == "ENABLED"
-    await dave.orgs.delete_org(org)
+async def test_an_owner_delegated_through_fgap_works_without_realm_roles(
+    env: OrgEnv, as_user: Any, sb: Any
+) -> None:
+    """alice (realm administrator) creates an organisation and makes carol its owner: carol holds no
+    admin role, yet manages it through the Keycloak admin permissions the creation set up."""
+    org = fresh("carols")
+    await env.orgs.create_org(org)
+    await env.members.add(MemberScope(org), "carol", AccessLevel.OWNER)
+    carol = as_user("carol")  # signs in now: her token carries the organisation's query roles
+    orgs = {o.name: o for o in await carol.orgs.list_orgs()}
+    assert list(orgs) == [org] and orgs[org].level is AccessLevel.OWNER
+    await carol.members.add(MemberScope(org), "bob", AccessLevel.READ)
+    await carol.members.add(MemberScope(org), "dave", AccessLevel.ADMIN)
+    await carol.members.set_level(MemberScope(org), "dave", AccessLevel.OWNER)
+    await carol.members.set_level(MemberScope(org), "dave", AccessLevel.ADMIN)
+    with pytest.raises(MissingRight, match="realm administrator") as refused:
+        await carol.orgs.create_app(org, "web")  # Keycloak's permissions miss groups made later
+    assert "keycloak#29100" in refused.value.message
+    with pytest.raises(PermissionDenied):
+        await carol.members.add(MemberScope("demo"), "bob", AccessLevel.READ)
+
+    workspace = (await env.orgs.create_app(org, "web")).data["workspace"]
+    assert [(a.name, a.workspace) for a in await carol.orgs.list_apps(org)] == [("web", workspace)]
+    await carol.members.add(MemberScope(org, "web"), "bob", AccessLevel.WRITE)
+    await carol.orgs.delete_app(org, "web")
+    assert f"/{org}/web" not in groups(sb)
+    record = await carol.orgs.delete_org(org)
     assert f"/{org}" not in groups(sb)
+    assert any("were left in Keycloak" in w and "realm administrator" in w for w in record.data["warnings"])
+
+
+async def test_a_reader_sees_the_applications_and_their_workspaces(env: OrgEnv, as_user: Any) -> None:
+    """Issue 16.7: bob, a reader, sees the organisation's applications, their workspaces (to read the
+    packages and releases) and its members; where Keycloak refuses, the service says why."""
+    org = fresh("readable")
+    await env.orgs.create_org(org)
+    workspace = (await env.orgs.create_app(org, "shop")).data["workspace"]
+    await env.members.add(MemberScope(org), "bob", AccessLevel.READ)
+    bob = as_user("bob")
+    listed = {o.name: o for o in await bob.orgs.list_orgs()}
+    assert [(a.name, a.workspace, a.level) for a in listed[org].apps] == [
+        ("shop", workspace, AccessLevel.READ)
+    ]
+    assert await bob.orgs.workspace_of(org, "shop") == workspace
+    assert {m.user.username for m in await bob.members.list_members(MemberScope(org, "shop"))} == {"alice"}
+
+    # the organisation loses its admin permissions (made before delegation existed, or removed)
+    await env.orgs.delete_org(org)
+    org = fresh("undelegated")
+    await env.orgs.create_org(org)
+    await env.orgs.create_app(org, "shop")
+    await env.members.add(MemberScope(org), "bob", AccessLevel.READ)
+    realm = env.sandbox.keycloak.realm
+    with realm.lock:
+        for name in list(permission_names(org).values()):
+            realm.authz.delete(realm.authz.by_name(name).id)
+    bob = as_user("bob")
+    hidden = {o.name: o for o in await bob.orgs.list_orgs()}[org]
+    assert hidden.apps == () and f"hyperota org delegate {org}" in hidden.hidden
+    with pytest.raises(MissingRight, match=f"did not let you list the applications of {org}"):
+        await bob.orgs.list_apps(org)
+    await env.orgs.delegate_org(org)  # a realm administrator repairs it
+    assert [a.name for a in await bob.orgs.list_apps(org)] == ["shop"]
 
 
 async def test_members_levels_and_guards(env: OrgEnv, as_user: Any) -> None:
@@ -157,6 +253,39 @@ async def test_paging_beyond_100_groups_children_members_and_organisations(env: 
     created = await service.ensure_superposition_org()
     assert sb.superposition.orgs[created].name == "BrandNewOrg" and saved[-1].superposition_org_id == created
     env.backends.superposition.org_id = sb.org_id
+
+
+async def test_the_sandbox_seed_is_what_the_client_creates(env: OrgEnv, sb: Any) -> None:
+    """`demo`'s admin permissions are seeded by the sandbox; delegating `demo` again through the
+    admin API finds every object the client would create, creates none, changes no resource."""
+    realm = sb.keycloak.realm
+    with realm.lock:
+        before = {
+            p.name: (p.type, sorted(p.resources), sorted(p.scopes), p.groups, p.policies)
+            for p in realm.authz.policies.values()
+        }
+    record = await env.orgs.delegate_org("demo")
+    assert record.data["delegation"].get("created") == [] and "joined" not in record.data["delegation"]
+    with realm.lock:
+        after = {
+            p.name: (p.type, sorted(p.resources), sorted(p.scopes), p.groups, p.policies)
+            for p in realm.authz.policies.values()
+        }
+    assert after == before
+    assert {*permission_names("demo").values()} <= set(after)
+
+
+async def test_a_person_in_130_groups_reads_their_memberships_once(as_user: Any, sb: Any) -> None:
+    """Issue 12.5: the Account API's group list is not paged (AccountRestService.groupMemberships);
+    the client used to page it and, for 100 or more groups, asked for the same page forever."""
+    realm = sb.keycloak.realm
+    with realm.lock:
+        paula = realm.user_by_name("paula") or realm.add_user("paula", "paula@example.com", "Paula", "Many")
+        top = realm.add_group(fresh("many"))
+        paula.groups |= {realm.add_group(f"g{i:03d}", top).id for i in range(130)}
+    env = as_user("paula")
+    mine = await asyncio.wait_for(env.backends.keycloak.my_groups(), timeout=20)
+    assert len(mine) == 130 and all(g.parent_id == top.id for g in mine)
 
 
 async def test_a_killed_process_is_reconciled_at_the_next_start(sb: Any, tmp_path: Path) -> None:

@@ -152,17 +152,19 @@ def test_device_authorization_client_errors(config: dict) -> None:
 
 
 # token endpoint: every device-flow path ---------------------------------------------------------------------
-def test_pending_then_slow_down_grows_interval(
+def test_slow_down_keeps_a_fixed_window(
     kc: KeycloakEmulator, config: dict, oauth: OAuth2Client, clock: FakeClock
 ) -> None:
+    """Keycloak's isPollingAllowed is a putIfAbsent with a TTL of the interval: an early poll is refused
+    without moving the window, and the interval never grows (the client adds 5 s on its own side)."""
     grant = start(config)
     assert poll_error(oauth, config, grant["device_code"]) == "authorization_pending"
     assert poll_error(oauth, config, grant["device_code"]) == "slow_down"  # polled at once: too fast
-    clock.advance(6)  # > the original 5 s but < the 10 s now required
-    assert poll_error(oauth, config, grant["device_code"]) == "slow_down"
-    clock.advance(16)  # the interval is now 15 s
+    clock.advance(3)
+    assert poll_error(oauth, config, grant["device_code"]) == "slow_down"  # still in the same window
+    clock.advance(2.5)  # 5.5 s after the accepted poll: the 5 s window is over, not 10 s
     assert poll_error(oauth, config, grant["device_code"]) == "authorization_pending"
-    clock.advance(16)
+    clock.advance(5)
     kc.approve(grant["user_code"], "bob")
     token = poll(oauth, config, grant["device_code"])
     assert token["token_type"] == "Bearer"
@@ -172,6 +174,10 @@ def test_expired_device_code(config: dict, oauth: OAuth2Client, clock: FakeClock
     grant = start(config)
     clock.advance(61)
     assert poll_error(oauth, config, grant["device_code"]) == "expired_token"
+    clock.advance(13)  # 74 s: still stored for expires_in (60) + interval (5) + 10 s
+    assert poll_error(oauth, config, grant["device_code"]) == "expired_token"
+    clock.advance(1)  # 75 s: gone from the store, Keycloak no longer knows the code
+    assert poll_error(oauth, config, grant["device_code"]) == "invalid_grant"
 
 
 def test_denied(kc: KeycloakEmulator, config: dict, oauth: OAuth2Client) -> None:
@@ -233,13 +239,13 @@ def test_access_token_signature_and_claims(
     assert claims["groups"] == ["/demo/owner"]
     assert claims["exp"] - claims["iat"] == 300
     assert {"sub", "sid", "scope"} <= set(claims)
-    assert "realm-admin" in claims["realm_access"]["roles"]
-    assert set(claims["resource_access"]["realm-management"]["roles"]) == {
-        "realm-admin",
-        "manage-users",
-        "view-users",
-        "query-groups",
-    }
+    assert claims["realm_access"]["roles"] == [
+        "default-roles-hyperota",
+        "offline_access",
+        "uma_authorization",
+    ]
+    management = set(claims["resource_access"]["realm-management"]["roles"])  # composites expanded
+    assert {"realm-admin", "manage-users", "view-users", "query-groups", "manage-authorization"} <= management
     id_token = jwt.decode(token["id_token"], jwks, algorithms=["RS256"]).claims
     assert id_token["aud"] == CLIENT and id_token["typ"] == "ID"
     assert kc.verify_access_token(token["access_token"])["sub"] == claims["sub"]
@@ -278,19 +284,37 @@ def test_refresh_token_types(kc: KeycloakEmulator, config: dict, oauth: OAuth2Cl
     assert "offline_access" not in online["scope"].split()
 
 
-def test_refresh_rotation_and_reuse_revokes_family(
+def test_refresh_tokens_are_reusable_by_default(
     kc: KeycloakEmulator, config: dict, oauth: OAuth2Client
 ) -> None:
+    """A new realm has "Revoke Refresh Token" off: every refresh answers a new refresh token, and the
+    old one keeps working (TokenManager checks reuse only when realm.isRevokeRefreshToken())."""
+    assert kc.revoke_refresh_token is False
     first = login(kc, oauth, config)
     second = dict(oauth.refresh_token(config["token_endpoint"], refresh_token=first["refresh_token"]))
     assert second["refresh_token"] != first["refresh_token"]
-    assert second["access_token"] != first["access_token"]
-    with pytest.raises(OAuthError) as err:  # the rotated-out token is rejected...
-        oauth.refresh_token(config["token_endpoint"], refresh_token=first["refresh_token"])
-    assert err.value.error == "invalid_grant"
-    with pytest.raises(OAuthError) as err:  # ...and the replay revoked the whole session
-        oauth.refresh_token(config["token_endpoint"], refresh_token=second["refresh_token"])
-    assert err.value.error == "invalid_grant"
+    again = dict(oauth.refresh_token(config["token_endpoint"], refresh_token=first["refresh_token"]))
+    assert kc.verify_access_token(again["access_token"])["preferred_username"] == "alice"
+    oauth.refresh_token(config["token_endpoint"], refresh_token=second["refresh_token"])
+
+
+def test_refresh_rotation_and_reuse_revokes_family(
+    kc: KeycloakEmulator, config: dict, oauth: OAuth2Client
+) -> None:
+    kc.revoke_refresh_token = True
+    try:
+        first = login(kc, oauth, config)
+        second = dict(oauth.refresh_token(config["token_endpoint"], refresh_token=first["refresh_token"]))
+        assert second["refresh_token"] != first["refresh_token"]
+        assert second["access_token"] != first["access_token"]
+        with pytest.raises(OAuthError) as err:  # the rotated-out token is rejected...
+            oauth.refresh_token(config["token_endpoint"], refresh_token=first["refresh_token"])
+        assert err.value.error == "invalid_grant"
+        with pytest.raises(OAuthError) as err:  # ...and the replay revoked the whole session
+            oauth.refresh_token(config["token_endpoint"], refresh_token=second["refresh_token"])
+        assert err.value.error == "invalid_grant"
+    finally:
+        kc.revoke_refresh_token = False
 
 
 def test_refresh_chain_keeps_working(kc: KeycloakEmulator, config: dict, oauth: OAuth2Client) -> None:

@@ -52,12 +52,35 @@ def real_ids(kc: KeycloakEmulator) -> dict[str, str]:
         target = kc.realm.add_group("junk-target")
         kc.realm.add_group("child", target)
         user = kc.realm.add_user("junk-user", "junk@example.com", "Junk", "User")
-    return {"realm": "hyperota", "group_id": target.id, "user_id": user.id, "path": "junk-target"}
+        permissions = kc.realm.clients["admin-permissions"].id
+    return {
+        "realm": "hyperota",
+        "group_id": target.id,
+        "user_id": user.id,
+        "path": "junk-target",
+        "client_uuid": permissions,
+        "role": "query-groups",
+        "kind": "policy",
+        "key": "group",
+        "ptype": "group",
+        "policy_id": "no-such-policy",
+    }
 
 
 def concrete(rule: str, real: dict[str, str]) -> list[str]:
     """The rule with its placeholders filled with real ids and with junk."""
-    junk = {"realm": "hyperota", "group_id": "%00junk", "user_id": "..", "path": "a/../b"}
+    junk = {
+        "realm": "hyperota",
+        "group_id": "%00junk",
+        "user_id": "..",
+        "path": "a/../b",
+        "client_uuid": "%ff",
+        "role": "..",
+        "kind": "permission",
+        "key": "%00",
+        "ptype": "scope",
+        "policy_id": "..",
+    }
     return [re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: v[m.group(1)], rule) for values in (real, junk)]
 
 
@@ -99,8 +122,10 @@ def test_junk_never_crashes(
                     )
                     assert resp.status_code < 500, (method, path, body, resp.text)
                     kind = resp.headers.get("Content-Type", "")
-                    assert resp.status_code in (200, 201, 204, 302) or kind.startswith(
-                        ("application/json", "text/html")
+                    assert (
+                        resp.status_code in (200, 201, 204, 302)
+                        or kind.startswith(("application/json", "text/html"))
+                        or not resp.content  # authz search without a name: Keycloak's bodiless 400
                     ), (method, path, resp.status_code, kind)
 
 

@@ -131,14 +131,17 @@ def test_bad_fault_requests_get_400_and_never_break_the_emulator(sandbox: Sandbo
 
 
 def test_2025_dialect(sandbox_2025: Sandbox) -> None:
-    assert sandbox_2025.dialect == "2025"
+    assert sandbox_2025.dialect == "2025" and sandbox_2025.build == "0.74"
     assert sandbox_2025.superposition.dialect == "2025"
+    assert sandbox_2025.superposition.server_version == "v0.74.0"
     assert sandbox_2025.endpoints["superposition_org_name"] == ORG_NAME
 
 
 def test_unknown_dialect_is_refused_before_anything_starts() -> None:
     with pytest.raises(ValueError, match="dialect"):
         Sandbox.start(dialect="1999")
+    with pytest.raises(ValueError, match="build"):
+        Sandbox.start(build="0.99")
 
 
 def test_unknown_auto_approve_user_is_refused() -> None:

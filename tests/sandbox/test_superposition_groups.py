@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import email.utils
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from test_superposition_support import Env, env, legacy  # noqa: F401
 
 from hyperota_desktop.domain.bucketing import server_bucket
-from hyperota_desktop.sandbox.superposition import app as app_module
-from hyperota_desktop.sandbox.superposition.conditions import LEGACY
 
 
 def setup(c) -> dict:
@@ -72,17 +70,20 @@ def test_a_system_group_is_made_on_the_first_ramp_filled_from_the_front_and_drop
     assert sorted(a["action"] for a in audit) == ["DELETE", "INSERT", "UPDATE", "UPDATE"]
 
 
-@pytest.mark.parametrize("dialect", ["current", "2025"])
-def test_devices_are_bucketed_with_the_servers_hash(dialect: str) -> None:
-    e_ = Env(dialect)
+@pytest.mark.parametrize("build", ["0.117", "0.87"])
+def test_devices_are_bucketed_with_the_servers_hash(build: str) -> None:
+    e_ = Env(build=build)
     try:
         c = e_.workspace()
-        context = {"city": "Pune"} if dialect == "current" else {"and": [{"==": [{"var": "city"}, "Pune"]}]}
+        context = {"city": "Pune"} if build == "0.117" else {"and": [{"==": [{"var": "city"}, "Pune"]}]}
         assert c.dimension("city", 1).status_code == 201
         assert c.default("config.version", "0.0.0", {"type": "string"}).status_code == 200
         e = c.experiment(context, {"config.version": "0.0.0"}, {"config.version": "1.0.0"}).json()
         c.act(e["id"], "ramp", traffic_percentage=30)
         group = c.get("/experiment-groups", params={"all": "true"}).json()["data"][0]
+        future = email.utils.format_datetime(datetime.now(UTC) + timedelta(days=1), usegmt=True)
+        again = c.http.get("/experiment-groups", headers={**c.headers, "If-Modified-Since": future})
+        assert again.status_code == (304 if build == "0.117" else 200)  # v0.87's group list: no 304
         for i in range(200):
             device = f"dev-{i}"
             bucket = server_bucket(device, int(group["id"]))
@@ -94,33 +95,20 @@ def test_devices_are_bucketed_with_the_servers_hash(dialect: str) -> None:
         e_.server.stop()
 
 
-def test_the_2025_build_before_v0_82_assigns_by_toss(monkeypatch: pytest.MonkeyPatch, legacy: Env) -> None:
-    """v0.74 `decide_variant`: variants take consecutive slices of `traffic` tosses; -1 = experimental."""
-    monkeypatch.setitem(app_module.SERVER_VERSION, LEGACY, "v0.74.0")
-    c = legacy.workspace()
-    assert c.dimension("city", 1).status_code == 201
-    assert c.default("config.version", "0.0.0", {"type": "string"}).status_code == 200
-    logic = {"and": [{"==": [{"var": "city"}, "Pune"]}]}
-    e = c.experiment(logic, {"config.version": "0.0.0"}, {"config.version": "1.0.0"}).json()
-    c.act(e["id"], "ramp", traffic_percentage=20)
-
-    def picked(toss: int) -> list[str]:
-        body = {"context": {"city": "Pune"}, "toss": toss}
-        return [
-            v["id"].rsplit("-", 1)[1]
-            for v in c.post("/experiments/applicable-variants", json=body).json()["data"]
-        ]
-
-    assert [picked(t) for t in (0, 19, 20, 39, 40, 99, -1)] == [
-        ["control"],
-        ["control"],
-        ["experimental"],
-        ["experimental"],
-        [],
-        [],
-        ["experimental"],
-    ]
-    assert c.post("/experiments/applicable-variants", json={"context": {}, "toss": 101}).status_code == 400
+def test_v074_has_no_experiment_groups() -> None:
+    """Groups arrive in v0.87 (experiment_groups/handlers.rs); v0.74 assigns by toss (builds tests)."""
+    e_ = Env(build="0.74")
+    try:
+        c = e_.workspace()
+        assert c.dimension("city", 1).status_code == 201
+        assert c.default("config.version", "0.0.0", {"type": "string"}).status_code == 200
+        logic = {"and": [{"==": [{"var": "city"}, "Pune"]}]}
+        e = c.experiment(logic, {"config.version": "0.0.0"}, {"config.version": "1.0.0"}).json()
+        c.act(e["id"], "ramp", traffic_percentage=20)
+        assert "experiment_group_id" not in c.get(f"/experiments/{e['id']}").json()
+        assert c.http.get("/experiment-groups", headers=c.headers).status_code == 404
+    finally:
+        e_.server.stop()
 
 
 def test_the_current_listing_says_last_modified_and_answers_304_to_the_same_second(env: Env) -> None:
@@ -145,7 +133,7 @@ def test_the_current_listing_says_last_modified_and_answers_304_to_the_same_seco
     assert c.http.get("/experiments", headers={**c.headers, "If-Modified-Since": stamp}).status_code == 200
 
 
-def test_the_2025_listing_has_no_last_modified_and_304s_only_strictly_after(legacy: Env) -> None:
+def test_the_v074_listing_has_no_last_modified_and_304s_only_strictly_after(legacy: Env) -> None:
     c = legacy.workspace()
     assert c.dimension("city", 1).status_code == 201
     assert c.default("config.version", "0.0.0", {"type": "string"}).status_code == 200

@@ -80,16 +80,21 @@ def test_tenancy_headers(env: Env) -> None:
 
 
 def test_legacy_dialect_workspaces(legacy: Env) -> None:
+    """ "2025" is the seed's build, v0.74.0: the four-field create, PUT-only updates, `x-tenant` only."""
     c = legacy.client()
     base = {"workspace_name": "shop", "workspace_admin_email": "a@b.c"}
     missing = c.post(
         "/workspaces", json={**base, "allow_experiment_self_approval": True, "auto_populate_control": False}
     )
-    assert missing.status_code == 400 and "missing field `strict_mode`" in missing.text
-    assert missing.headers["X-SERVER-VERSION"] == "v0.87.0"
-    no_flags = c.post("/workspaces", json={**base, "workspace_strict_mode": True})
-    assert no_flags.status_code == 400
-    ws = legacy.workspace("shop")
+    assert missing.status_code == 400 and "missing field `workspace_strict_mode`" in missing.text
+    assert missing.headers["X-SERVER-VERSION"] == "v0.74.0"
+    only_alias = c.post("/workspaces", json={**base, "strict_mode": True})  # no alias before v0.77
+    assert only_alias.status_code == 400
+    seed = c.post("/workspaces", json={**base, "workspace_status": "ENABLED", "workspace_strict_mode": False})
+    assert seed.status_code == 200, seed.text
+    assert seed.json()["strict_mode"] is False
+    assert "allow_experiment_self_approval" not in seed.json() and "config_version" not in seed.json()
+    ws = legacy.client("shop")
     assert c.patch("/workspaces/shop", json={"workspace_admin_email": "b@c.d"}).status_code == 404  # PUT only
     assert (
         c.put("/workspaces/shop", json={"workspace_status": "DISABLED"}).status_code == 400
@@ -99,6 +104,7 @@ def test_legacy_dialect_workspaces(legacy: Env) -> None:
     only_new_header = legacy.client(**{"x-workspace": "shop"}).get("/dimension")
     assert only_new_header.status_code == 400
     assert ws.patch("/dimension/variantIds", json={"change_reason": "x"}).status_code == 404
+    assert c.post("/workspaces/shop/db/migrate").status_code == 404  # arrives in v0.87.0
 
 
 def test_bearer_auth() -> None:

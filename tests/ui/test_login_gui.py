@@ -118,7 +118,7 @@ def test_bob_sees_write_actions_disabled_with_a_reason(gui: Gui, kc: KeycloakEmu
         toolbar = gui.orgs.toolbar  # type: ignore[union-attr]
         await until(lambda: gui.orgs._session is not None, "the organisations to load")  # type: ignore[union-attr]
         gui.window.selectionChanged.emit("demo", "shop")
-        assert not toolbar.new_org_action.isEnabled() and "org-creator" in toolbar.new_org_action.toolTip()
+        assert not toolbar.new_org_action.isEnabled() and "manage-users" in toolbar.new_org_action.toolTip()
         assert not toolbar.new_app_action.isEnabled() and "admin access" in toolbar.new_app_action.toolTip()
         assert not toolbar.delete_action.isEnabled()
         assert gui.window.status_connection.text().startswith("Connected to 127.0.0.1")
@@ -131,7 +131,7 @@ def test_bob_sees_write_actions_disabled_with_a_reason(gui: Gui, kc: KeycloakEmu
         assert drop.isEnabled() and drop.toolTip() == ""
         await until(lambda: gui.orgs._session is not None, "the organisations to load")  # type: ignore[union-attr]
         gui.window.selectionChanged.emit("demo", "shop")
-        assert toolbar.new_org_action.isEnabled()  # dave has the org-creator role
+        assert not toolbar.new_org_action.isEnabled()  # dave holds no realm role: manage-users is needed
         assert not toolbar.new_app_action.isEnabled()  # write on demo; creating apps needs admin
 
     run(loop, scenario)

@@ -52,11 +52,11 @@ def test_profile_switcher_and_status_follow_the_store(qtbot, tmp_path: Path) -> 
     gui = build_gui(services)
     qtbot.addWidget(gui.window)
     assert gui.window.profile_switcher.count() == 2
-    assert gui.window.status_profile.text() == "Profile: prod"
+    assert gui.window.status_profile.text() == "Profile: prod (AWS default credentials: isolation unknown)"
     with qtbot.waitSignal(gui.shell.activeProfileChanged):
         gui.window.profileChosen.emit("staging")
     assert services.profiles.active_name() == "staging"
-    assert gui.window.status_profile.text() == "Profile: staging"
+    assert gui.window.status_profile.text().startswith("Profile: staging (")
 
 
 def test_navigation_search_keeps_orgs_of_matching_apps(qtbot) -> None:
@@ -157,7 +157,9 @@ def test_static_aws_keys_are_asked_for_only_in_static_mode_and_go_to_the_keyring
     editor._edits["name"].setText("static")
     editor._edits["issuer"].setText("https://sso.example.com/realms/x")
     assert not editor.key_id.isVisible() and save.isEnabled()
+    assert editor.isolation.text().startswith("AWS default credentials: isolation unknown.")
     editor.mode.setCurrentText("static")
+    assert editor.isolation.text().startswith("Shared keys: no isolation. Everyone using these keys")
     assert editor.key_id.isVisible() and editor.secret.isVisible()
     assert "both the access key id and the secret" in editor.problems.text() and not save.isEnabled()
     editor.key_id.setText("AKIDEXAMPLE")
@@ -170,6 +172,7 @@ def test_static_aws_keys_are_asked_for_only_in_static_mode_and_go_to_the_keyring
         gui.shell._save(editor.profile(), editor.static_keys(), overwrite=False)
         await gui.shell.wait_idle()
         await until(lambda: services.profiles.static_aws_keys("static") is not None, "the keys")
+        await gui.wait_idle()  # the new profile's sign-in restore, too
 
     loop.run_until_complete(scenario())
     assert (
@@ -177,4 +180,5 @@ def test_static_aws_keys_are_asked_for_only_in_static_mode_and_go_to_the_keyring
     )
     profiles_file = tmp_path / "config" / "profiles.json"
     assert "example-secret-value" not in profiles_file.read_text()
-    assert gui.window.status_profile.text() == "Profile: static"
+    assert gui.window.status_profile.text() == "Profile: static (shared keys: no isolation)"
+    assert "can write every organisation's files" in gui.window.status_profile.toolTip()

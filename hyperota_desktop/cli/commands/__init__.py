@@ -2,6 +2,7 @@
 
 from hyperota_desktop.cli.commands import (
     activity,
+    archives,
     auth,
     dimensions,
     members,
@@ -10,6 +11,19 @@ from hyperota_desktop.cli.commands import (
     profile,
     releases,
     sandbox,
+    secrets,
 )
 
-COMMAND_MODULES = [profile, auth, sandbox, orgs, members, activity, packages, dimensions, releases]
+COMMAND_MODULES = [
+    profile,
+    auth,
+    sandbox,
+    orgs,
+    members,
+    activity,
+    packages,
+    dimensions,
+    releases,
+    archives,
+    secrets,
+]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import segno
 
 from hyperota_desktop.cli.framework import CliContext, add_verb
 from hyperota_desktop.domain.access import Identity
+from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
+from hyperota_desktop.domain.s3_isolation import token_isolation
 from hyperota_desktop.services.auth import DeviceAuthorization, LoginState, LoginStatus, NotSignedIn
 
 
@@ -79,10 +82,23 @@ async def _whoami(ctx: CliContext, args: argparse.Namespace) -> int:
                 f"Not signed in to profile '{session.profile.name}'.", hint="Run `hyperota login`."
             )
         identity = await session.auth.identity()
+        s3 = _s3_line(session.profile, await session.auth.claims())
     finally:
         await session.aclose()
-    ctx.emit(identity.to_json(), lambda: _identity_text(identity, session.profile.name))
+    data = {**identity.to_json(), "s3_isolation": s3}
+    ctx.emit(data, lambda: f"{_identity_text(identity, session.profile.name)}\n  S3: {s3}")
     return 0
+
+
+def _s3_line(profile: Profile, claims: dict[str, Any]) -> str:
+    """What S3 itself lets this person do: the session tags of their token in web-identity mode."""
+    mode = profile.aws_credential_mode
+    if mode is not AwsCredentialMode.WEB_IDENTITY:
+        return mode.isolation
+    view = token_isolation(claims)
+    if view is None:
+        return "web identity, but the sign-in token carries no session tags: see docs/aws-setup.md"
+    return view.describe()
 
 
 def register(subparsers: object) -> None:

@@ -1,4 +1,4 @@
-"""`hyperota org list|create|delete` and `hyperota app list|create|delete`.
+"""`hyperota org list|create|delete` and `hyperota app list|create|delete|migrate-workspace`.
 
 Mutating commands first reconcile operations a crashed run left unfinished (see `hyperota activity`).
 """
@@ -10,8 +10,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from hyperota_desktop.cli.framework import CliContext, add_group, add_verb
-from hyperota_desktop.domain.errors import UsageError
+from hyperota_desktop.domain.errors import ExitCode, UsageError
 from hyperota_desktop.services.org_session import OrgSession, open_orgs
+from hyperota_desktop.services.orgs import OrgInfo
+from hyperota_desktop.services.workspace_health import BrokenWorkspace
 
 T = TypeVar("T")
 
@@ -31,6 +33,12 @@ async def with_orgs(ctx: CliContext, fn: Callable[[OrgSession], Awaitable[T]], *
 
 def _saga_text(record: Any) -> str:
     return f"{record.title}: {record.status}."
+
+
+def _warnings(ctx: CliContext, record: Any) -> None:
+    """What the operation could not do although it succeeded (e.g. Keycloak delegation)."""
+    for text in record.data.get("warnings", []):
+        ctx.info(f"Warning: {text}")
 
 
 def _progress(ctx: CliContext, total: int) -> Callable[[str, int], None]:
@@ -60,23 +68,50 @@ async def _delete(ctx: CliContext, args: argparse.Namespace, s: OrgSession, org:
 
 
 async def _org_list(ctx: CliContext, args: argparse.Namespace) -> int:
-    orgs = await with_orgs(ctx, lambda s: s.orgs.list_orgs(), mutating=False)
+    skipped: tuple[str, ...] = ()
+
+    async def listing(s: OrgSession) -> list[OrgInfo]:
+        nonlocal skipped
+        found = await s.orgs.list_orgs()
+        skipped = s.orgs.skipped_groups
+        return found
+
+    orgs = await with_orgs(ctx, listing, mutating=False)
+    for path in skipped:
+        ctx.info(
+            f"warning: skipped the Keycloak group {path!r}: not a valid organisation/application name "
+            "(rename or remove it in the Keycloak admin console)."
+        )
     lines = []
     for org in orgs:
         lines.append(f"{org.name:30} {org.level.label}")
         lines.extend(f"  {app.name:28} {app.level.label:6} {app.workspace}" for app in org.apps)
+        if org.hidden:
+            lines.append(f"  ({org.hidden})")
     ctx.emit([o.to_json() for o in orgs], "\n".join(lines) or "You are not a member of any organisation.")
     return 0
 
 
 async def _org_create(ctx: CliContext, args: argparse.Namespace) -> int:
     record = await with_orgs(ctx, lambda s: s.orgs.create_org(args.name), mutating=True)
+    _warnings(ctx, record)
     ctx.emit(record.to_dict(), f"Organisation '{args.name}' created; you are its owner.")
+    return 0
+
+
+async def _org_delegate(ctx: CliContext, args: argparse.Namespace) -> int:
+    record = await with_orgs(ctx, lambda s: s.orgs.delegate_org(args.name), mutating=True)
+    ctx.emit(
+        record.to_dict(),
+        f"The owners and admins of '{args.name}' may now manage it and its members see it "
+        "(Keycloak admin permissions).",
+    )
     return 0
 
 
 async def _org_delete(ctx: CliContext, args: argparse.Namespace) -> int:
     record = await with_orgs(ctx, lambda s: _delete(ctx, args, s, args.name, ""), mutating=args.yes)
+    _warnings(ctx, record)
     kept = " Its files were kept." if record.params.get("keep_files") else ""
     ctx.emit(record.to_dict(), f"Organisation '{args.name}' deleted; its workspaces are disabled.{kept}")
     return 0
@@ -92,6 +127,7 @@ async def _app_list(ctx: CliContext, args: argparse.Namespace) -> int:
 
 async def _app_create(ctx: CliContext, args: argparse.Namespace) -> int:
     record = await with_orgs(ctx, lambda s: s.orgs.create_app(args.org, args.name), mutating=True)
+    _warnings(ctx, record)
     workspace = record.data.get("workspace", "")
     ctx.emit(
         {**record.to_dict(), "workspace": workspace},
@@ -110,9 +146,20 @@ async def _app_delete(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 async def _app_migrate(ctx: CliContext, args: argparse.Namespace) -> int:
-    workspace = await with_orgs(ctx, lambda s: s.orgs.migrate_workspace(args.org, args.name), mutating=True)
-    ctx.emit({"workspace": workspace.name}, f"Workspace {workspace.name} migrated.")
-    return 0
+    if args.check:
+        health = await with_orgs(
+            ctx, lambda s: s.orgs.diagnose_workspace(args.org, args.name), mutating=False
+        )
+        text = health.describe()
+        if health.broken:
+            text += " " + BrokenWorkspace.from_health(health).hint
+        ctx.emit(health.to_json(), text)
+        if health.healthy:
+            return ExitCode.OK
+        return ExitCode.INTEGRITY if health.broken else ExitCode.UNAVAILABLE
+    outcome = await with_orgs(ctx, lambda s: s.orgs.migrate_workspace(args.org, args.name), mutating=True)
+    ctx.emit(outcome.to_json(), outcome.message())
+    return ExitCode.OK
 
 
 def register(sub: Any) -> None:
@@ -120,6 +167,14 @@ def register(sub: Any) -> None:
     add_verb(org, "list", "organisations you belong to (realm admins: all)", _org_list)
     create = add_verb(org, "create", "create an organisation; you become its owner", _org_create)
     create.add_argument("name")
+    delegate = add_verb(
+        org,
+        "delegate",
+        "(realm administrators) create or repair the Keycloak admin permissions that let an "
+        "organisation's owners and admins manage it and its members see it",
+        _org_delegate,
+    )
+    delegate.add_argument("name")
     delete = add_verb(
         org,
         "delete",
@@ -149,7 +204,16 @@ def register(sub: Any) -> None:
     delete.add_argument("--yes", action="store_true", help="confirm the deletion")
     delete.add_argument("--keep-files", action="store_true", help="keep the stored files in S3")
     migrate = add_verb(
-        app, "migrate-workspace", "repair a broken workspace schema (db/migrate)", _app_migrate
+        app,
+        "migrate-workspace",
+        "check the application's workspace and, only if its experiments fail while its config works, "
+        "repair it (POST /workspaces/NAME/db/migrate) and check again",
+        _app_migrate,
     )
     migrate.add_argument("--org", required=True)
     migrate.add_argument("name")
+    migrate.add_argument(
+        "--check",
+        action="store_true",
+        help="only check, change nothing; exit 0 healthy, 5 broken, 6 cannot tell",
+    )

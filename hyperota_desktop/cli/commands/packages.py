@@ -136,6 +136,19 @@ async def _tag(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= `least` (argparse turns the ValueError into exit 2)."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be {least} or more, not {value}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 def _target(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--org", required=True, help="organisation")
     parser.add_argument("--app", required=True, help="application")
@@ -151,8 +164,8 @@ def register(subparsers: object) -> None:
     p.add_argument("--index", metavar="FILE", help="index (entry bundle) file, relative to the bundle")
     p.add_argument("--tag", help="point this tag (e.g. 'beta') at the new version")
     p = _target(add_verb(sub, "list", "List the packages of an application, newest first.", _list))
-    p.add_argument("--offset", type=int, default=0, help="skip this many (paging)")
-    p.add_argument("--limit", type=int, default=50, help="at most this many")
+    p.add_argument("--offset", type=_count(0), default=0, help="skip this many (paging)")
+    p.add_argument("--limit", type=_count(1), default=50, help="at most this many (1 or more)")
     p = _target(add_verb(sub, "show", "Show one package: index, files, sizes, checksums.", _show))
     p.add_argument("version", type=int)
     p = _target(

@@ -36,6 +36,9 @@ def _describe(profile: Profile, active: str | None) -> str:
     for key, value in profile.to_dict().items():
         if key != "name":
             lines.append(f"  {key:24} {value}")
+    mode = profile.aws_credential_mode
+    lines.append(f"  {'isolation':24} {mode.isolation}")
+    lines.append(f"  {'':24} {mode.isolation_detail}")
     return "\n".join(lines)
 
 
@@ -63,7 +66,8 @@ def _list(ctx: CliContext, args: argparse.Namespace) -> int:
 def _show(ctx: CliContext, args: argparse.Namespace) -> int:
     service = ctx.services.profiles
     profile = service.get(args.name) if args.name else service.active()
-    ctx.emit(profile.to_dict(), _describe(profile, service.active_name()))
+    data = {**profile.to_dict(), "isolation": profile.aws_credential_mode.isolation}
+    ctx.emit(data, _describe(profile, service.active_name()))
     return 0
 
 
@@ -86,7 +90,8 @@ def _aws_keys(ctx: CliContext, args: argparse.Namespace) -> int:
     if sys.stdin is not None and sys.stdin.isatty():
         secret = getpass.getpass("AWS secret access key: ", stream=ctx.stderr)
     else:
-        secret = sys.stdin.readline() if sys.stdin is not None else ""
+        # bounded: a secret key is 40 characters; `< /dev/zero` must not fill the memory
+        secret = sys.stdin.readline(4096) if sys.stdin is not None else ""
     service.set_static_aws_keys(name, args.access_key_id, secret)
     if service.get(name).aws_credential_mode is not AwsCredentialMode.STATIC_KEYS:
         ctx.info(f"note: profile '{name}' does not use static keys yet (aws_credential_mode static).")

@@ -37,6 +37,7 @@ def summary(
     landing_url: str,
     endpoints_file: Path | None,
     broken_workspace_template: bool = False,
+    server_version: str = "",
 ) -> str:
     users = "\n".join(f"    {name:8} password: {pw}" for name, pw in sorted(endpoints["users"].items()))
     broken = broken_workspace_template
@@ -46,7 +47,8 @@ def summary(
         f"  Landing page      {landing_url}",
         f"  OIDC issuer       {endpoints['issuer']}  (client {endpoints['client_id']})",
         f"  Superposition     {endpoints['superposition_url']}  "
-        f"(org {endpoints['superposition_org_name']} = {endpoints['superposition_org_id']})",
+        f"({server_version + ', ' if server_version else ''}"
+        f"org {endpoints['superposition_org_name']} = {endpoints['superposition_org_id']})",
         f"  S3 / KMS / STS    {endpoints['s3_endpoint']}  (bucket {endpoints['bucket']}, "
         f"region {endpoints['region']})",
         f"  Public files      {endpoints['public_base_url']}/KEY",
@@ -55,7 +57,7 @@ def summary(
         users,
         "  Faults            POST {any URL above}/__sandbox__/faults (see docs/sandbox.md)",
         f"  Workspace defect  {'ON' if broken else 'off'} (new workspaces "
-        f"{'lack' if broken else 'have'} experiment_type); switch: PUT "
+        f"{'lack' if broken else 'have'} experiment_type: experiment requests answer 500); switch: PUT "
         f'{endpoints["superposition_url"]}/__sandbox__/workspace-template {{"broken": {toggle}}}',
     ]
     if endpoints_file is not None:
@@ -79,6 +81,7 @@ def _up(ctx: CliContext, args: argparse.Namespace) -> int:
             sandbox = Sandbox.start(
                 auto_approve=args.auto_approve,
                 dialect=args.dialect,
+                build=args.build,
                 broken_workspace_template=args.broken_workspace_template,
             )
         except ValueError as exc:
@@ -87,7 +90,15 @@ def _up(ctx: CliContext, args: argparse.Namespace) -> int:
             endpoints = sandbox.endpoints
             if endpoints_file is not None:
                 write_endpoints_file(endpoints_file, endpoints)
-            ctx.info(summary(endpoints, sandbox.landing_url, endpoints_file, args.broken_workspace_template))
+            ctx.info(
+                summary(
+                    endpoints,
+                    sandbox.landing_url,
+                    endpoints_file,
+                    args.broken_workspace_template,
+                    sandbox.superposition.server_version,
+                )
+            )
             if args.demo:
                 _demo(ctx, sandbox)
             if ctx.json:
@@ -146,11 +157,16 @@ def register(sub: Any) -> None:
     up.add_argument(
         "--auto-approve", metavar="USER", help="approve every device sign-in as USER (e.g. alice)"
     )
-    up.add_argument(
+    builds = up.add_mutually_exclusive_group()
+    builds.add_argument(
+        "--build",
+        choices=("0.74", "0.87", "0.117"),
+        help="Superposition build to emulate: 0.74 (the mid-2025 deployments), 0.87 or 0.117 (default)",
+    )
+    builds.add_argument(
         "--dialect",
         choices=("current", "2025"),
-        default="current",
-        help="Superposition API dialect (current = v0.117, 2025 = v0.87)",
+        help="older name of the build: current = 0.117, 2025 = 0.74",
     )
     up.add_argument(
         "--demo",
@@ -161,6 +177,7 @@ def register(sub: Any) -> None:
     up.add_argument(
         "--broken-workspace-template",
         action="store_true",
-        help="reproduce the mid-2025 workspace-template defect: experiments fail in new workspaces "
-        "until POST /workspaces/NAME/db/migrate (switch later: PUT /__sandbox__/workspace-template)",
+        help="reproduce the v0.74 workspace-template defect: every experiment request in new "
+        "workspaces answers 500 until POST /workspaces/NAME/db/migrate (0.87 and later; switch later: "
+        "PUT /__sandbox__/workspace-template)",
     )

@@ -1,16 +1,17 @@
 """Keycloak emulator: one realm with OIDC device flow, verification pages, Admin REST and Account API.
 
-Fidelity to real Keycloak is the point (status codes, JSON shapes, error bodies, headers, paging);
-see docs/sandbox-keycloak.md for the endpoints and the permission rules, summarised here:
+Fidelity to real Keycloak (26.x) is the point (status codes, JSON shapes, error bodies, headers, paging,
+rights); see docs/sandbox-keycloak.md for the endpoints and what is not modelled. Rights are stock
+Keycloak's, nothing invented:
 
-- Realm-wide admin rights come from `realm-management` client roles in the token (alice has
-  `realm-admin`, `manage-users`, `view-users`, `query-groups`): list/view/manage every group and user.
-- Organisation rights model fine-grained group permissions, evaluated against current memberships:
-  a member of `/{org}/owner` or `/{org}/admin` may view `/{org}` and its subtree, update groups in it,
-  create children, list members and add/remove members (only owners change `/{org}/owner`
-  membership); org managers may also look users up (to add them). Deleting `/{org}` itself needs owner.
-- Creating a top-level group needs `manage-users` or the realm role `org-creator` (alice, dave). The
-  creator of a top-level group counts as its owner (a creator policy), so they can set it up.
+- Admin roles of the `realm-management` client, read from the token (composites expanded, group role
+  mappings included): `manage-users` manages every group and membership and creates top-level groups,
+  `view-users` views them, `query-groups`/`query-users` only list (roles.py, permissions.py).
+- Fine-grained admin permissions v2 (realm setting on by default here): group/user policies and scope
+  permissions on the `admin-permissions` client, created through Keycloak's authz admin paths and
+  evaluated as GroupPermissionsV2/UserPermissionsV2 (fgap.py, admin_authz.py).
+- The seed (seed.py): alice realm-admin and owner of `demo`, bob reads it, dave writes it, carol has
+  nothing; `demo` is delegated exactly as the desktop client delegates an organisation it creates.
 - Everyone else gets 403 `{"error": "HTTP 403 Forbidden"}`; a missing/invalid token gets 401.
 """
 

@@ -46,6 +46,8 @@ class AccountEndpoints:
         return json_response(body)
 
     def groups(self, request: Request) -> Response:
+        """AccountRestService.groupMemberships (26.x): every membership in one answer, "TODO GROUPS this
+        isn't paginated" -- `first`/`max` are not parameters of this endpoint and are ignored."""
         user = self._caller(request)
         brief = query_bool(request, "briefRepresentation", True)
         with self.realm.lock:
@@ -55,6 +57,8 @@ class AccountEndpoints:
             reps = []
             for group in groups:
                 rep: dict[str, Any] = {"id": group.id, "name": group.name, "path": self.realm.path(group)}
+                if group.parent_id is not None:  # ModelToRepresentation sets parentId (26.x)
+                    rep["parentId"] = group.parent_id
                 if not brief:
                     rep["attributes"] = {k: list(v) for k, v in group.attributes.items()}
                 reps.append(rep)

@@ -1,7 +1,14 @@
-"""Admin REST: groups (`/admin/realms/{realm}/groups...` and `/group-by-path`)."""
+"""Admin REST: groups (`/admin/realms/{realm}/groups...` and `/group-by-path`).
+
+GroupsResource / GroupResource / RealmAdminResource.getGroupByPath of Keycloak 26.x: the permission
+checks are in permissions.py; listing is filtered by FGAP partial evaluation before paging (it happens
+in the database query), search pages over matching groups at any depth and then builds the hierarchy
+(GroupUtils.populateGroupHierarchyFromSubGroups), `q` searches attributes.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
@@ -41,6 +48,15 @@ def _attributes(body: dict[str, Any]) -> dict[str, list[str]] | None:
     return result
 
 
+def _query_fields(text: str) -> dict[str, str]:
+    """SearchQueryUtils.getFields: `key:value` pairs separated by spaces, values may be quoted."""
+    fields: dict[str, str] = {}
+    for match in re.finditer(r'(?:"([^"]*)"|([^\s:"]+)):(?:"([^"]*)"|(\S+))', text):
+        key = match.group(1) if match.group(1) is not None else match.group(2)
+        fields[key] = match.group(3) if match.group(3) is not None else match.group(4)
+    return fields
+
+
 class GroupEndpoints:
     def __init__(self, kc: KeycloakEmulator) -> None:
         self.kc = kc
@@ -52,8 +68,11 @@ class GroupEndpoints:
             raise admin_error(404, "Could not find group by id")
         return group
 
-    def _rep(self, group: Group, perms: Permissions, full: bool) -> dict[str, Any]:
-        return group_rep(self.realm, group, perms, full)
+    def _rep(self, group: Group, perms: Permissions, full: bool, count: bool = True) -> dict[str, Any]:
+        return group_rep(self.realm, group, perms, full, count)
+
+    def _by_name(self, groups: list[Group]) -> list[Group]:
+        return sorted(groups, key=lambda g: g.name)
 
     # /groups ------------------------------------------------------------------------------------------
     def collection(self, request: Request) -> Response:
@@ -64,42 +83,61 @@ class GroupEndpoints:
             perms.require(perms.can_list_groups())
             first, maximum = query_int(request, "first"), query_int(request, "max")
             full = not query_bool(request, "briefRepresentation", True)
-            visible = [g for g in self.realm.children(None) if perms.sees_all_groups() or perms.can_view(g)]
-            search = request.args.get("search")
-            if search is None:
-                return json_response([self._rep(g, perms, full) for g in page(visible, first, maximum)])
-            tops = self._search(search.strip(), query_bool(request, "exact", False), visible)
-            return json_response(
-                [self._tree(top, hits, perms, full) for top, hits in page(tops, first, maximum)]
-            )
+            hierarchy = query_bool(request, "populateHierarchy", True)
+            count = query_bool(request, "subGroupsCount", True)
+            search, q = request.args.get("search"), request.args.get("q")
+            if q is not None:
+                wanted = _query_fields(q)
+                found = [
+                    g
+                    for g in self.realm.groups.values()
+                    if all(v in g.attributes.get(k, []) for k, v in wanted.items())
+                ]
+            elif search is not None:
+                term, exact = search.strip(), query_bool(request, "exact", False)
+                found = [
+                    g
+                    for g in self.realm.groups.values()
+                    if (g.name == term if exact else term.lower() in g.name.lower())
+                ]
+            else:
+                found = self.realm.children(None)
+            chosen = page(self._by_name(perms.visible_groups(found)), first, maximum)
+            if hierarchy:
+                return json_response(self._hierarchy(chosen, perms, full, count))
+            if not self.realm.admin_permissions_enabled:
+                chosen = [g for g in chosen if perms.can_view(g)]
+            return json_response([self._rep(g, perms, full, count) for g in chosen])
 
-    def _search(self, term: str, exact: bool, tops: list[Group]) -> list[tuple[Group, set[str]]]:
-        """Top-level groups with the ids of the matching groups below (or at) them, by name."""
-
-        def matches(group: Group) -> bool:
-            return group.name == term if exact else term.lower() in group.name.lower()
-
-        found = []
-        for top in tops:
-            hits = {g.id for g in [top, *self.realm.descendants(top)] if matches(g)}
-            if hits:
-                found.append((top, hits))
-        return found
-
-    def _tree(self, group: Group, hits: set[str], perms: Permissions, full: bool) -> dict[str, Any]:
-        """Keycloak's populateHierarchy: each top-level group with the branches leading to matches."""
-        rep = self._rep(group, perms, full)
-        branch = []
-        for child in self.realm.children(group):
-            below = {child.id, *(g.id for g in self.realm.descendants(child))}
-            if below & hits:
-                branch.append(self._tree(child, hits, perms, full))
-        rep["subGroups"] = branch
-        return rep
+    def _hierarchy(
+        self, groups: list[Group], perms: Permissions, full: bool, count: bool
+    ) -> list[dict[str, Any]]:
+        """GroupUtils.buildGroupHierarchy: each match with the chain of its parents up to the top; with
+        FGAP v2 every parent is included, without it a chain with a parent the caller cannot view is
+        dropped. Top-level results sorted by name."""
+        reps: dict[str, dict[str, Any]] = {}
+        tops: dict[str, dict[str, Any]] = {}
+        for group in groups:
+            chain = self.realm.ancestry(group)
+            if not self.realm.admin_permissions_enabled and not all(
+                perms.can_view_all_groups() or perms.can_view(g) for g in chain
+            ):
+                continue
+            child: dict[str, Any] | None = None
+            for member in chain:
+                rep = reps.get(member.id)
+                if rep is None:
+                    rep = reps[member.id] = self._rep(member, perms, full, count)
+                if child is not None and all(c["id"] != child["id"] for c in rep["subGroups"]):
+                    rep["subGroups"].append(child)
+                child = rep
+            assert child is not None
+            tops[child["id"]] = child
+        return sorted(tops.values(), key=lambda r: str(r["name"]))
 
     def _create_top_level(self, request: Request, perms: Permissions) -> Response:
         with self.realm.lock:
-            perms.require(perms.can_create_top_level())
+            perms.require(perms.can_manage_all_groups())
             body = json_body(request)
             name = _name(body)
             attributes = _attributes(body)
@@ -108,8 +146,6 @@ class GroupEndpoints:
             if self.realm.sibling_named(None, name) is not None:
                 raise error_message(409, f"Top level group named '{name}' already exists.")
             group = self.realm.add_group(name, None, attributes)
-            if not perms.caller.has("manage-users"):
-                group.created_by = perms.caller.user.id
         location = f"{request.base_url.rstrip('/')}/{group.id}"
         return Response(status=201, headers={"Location": location})
 
@@ -117,7 +153,6 @@ class GroupEndpoints:
         child = self.realm.groups.get(group_id)
         if child is None:
             raise admin_error(404, "Could not find child by id")
-        perms.require(perms.can_manage(child))
         if parent is not None and parent.id in {child.id, *(g.id for g in self.realm.descendants(child))}:
             raise error_message(400, "Cannot move a group under itself")
         parent_id = parent.id if parent else None
@@ -133,18 +168,24 @@ class GroupEndpoints:
             perms.require(perms.can_list_groups())
             search = request.args.get("search")
             if search is not None:
-                total = sum(1 for g in self.realm.groups.values() if search.lower() in g.name.lower())
+                found = [g for g in self.realm.groups.values() if search.lower() in g.name.lower()]
             elif query_bool(request, "top", False):
-                total = len(self.realm.children(None))
+                found = self.realm.children(None)
             else:
-                total = len(self.realm.groups)
-        return json_response({"count": total})
+                found = list(self.realm.groups.values())
+        return json_response({"count": len(perms.visible_groups(found))})
 
     # /group-by-path/{path} --------------------------------------------------------------------------------
     def by_path(self, request: Request, path: str) -> Response:
+        """KeycloakModelUtils.findGroupByPath resolves each segment with getGroupByName, which the
+        partial evaluation filters too: a caller filtered by it must be able to view every ancestor."""
         perms = authorize(self.kc, request)
         with self.realm.lock:
             group = self.realm.by_path(path)
+            if group is not None and perms.filters_lists():
+                chain = self.realm.ancestry(group)
+                if len(perms.visible_groups(chain)) != len(chain):
+                    group = None
             if group is None:
                 raise admin_error(404, "Group path does not exist")
             perms.require(perms.can_view(group))
@@ -158,11 +199,10 @@ class GroupEndpoints:
             if request.method == "GET":
                 perms.require(perms.can_view(group))
                 return json_response(self._rep(group, perms, True))
+            perms.require(perms.can_manage(group))
             if request.method == "DELETE":
-                perms.require(perms.can_delete(group))
                 self.realm.delete_group(group)
                 return Response(status=204)
-            perms.require(perms.can_manage(group))
             body = json_body(request)
             name = _name(body)
             attributes = _attributes(body)
@@ -182,16 +222,25 @@ class GroupEndpoints:
             if request.method == "POST":
                 return self._create_child(request, parent, perms)
             perms.require(perms.can_view(parent))
+            if self.realm.admin_permissions_enabled:
+                # CVE-2026-14615 fix (26.4.14, 26.6.5): listing children needs the list right and is
+                # filtered like any group query; earlier 26.x listed every child of a viewable group.
+                perms.require(perms.can_list_groups())
             first = query_int(request, "first")
             maximum = query_int(request, "max")
             full = not query_bool(request, "briefRepresentation", False)
+            count = query_bool(request, "subGroupsCount", True)
             kids = self.realm.children(parent)
             search = request.args.get("search")
             if search is not None:
                 exact = query_bool(request, "exact", False)
                 kids = [k for k in kids if (k.name == search if exact else search.lower() in k.name.lower())]
+            if self.realm.admin_permissions_enabled:
+                kids = perms.visible_groups(kids)
+            else:
+                kids = [k for k in kids if perms.can_view(k)]
             chosen = page(kids, 0 if first is None else first, 10 if maximum is None else maximum)
-            return json_response([self._rep(g, perms, full) for g in chosen])
+            return json_response([self._rep(g, perms, full, count) for g in chosen])
 
     def _create_child(self, request: Request, parent: Group, perms: Permissions) -> Response:
         perms.require(perms.can_manage(parent))
@@ -204,13 +253,13 @@ class GroupEndpoints:
             raise error_message(409, f"Sibling group named '{name}' already exists.")
         child = self.realm.add_group(name, parent, attributes)
         location = f"{request.host_url.rstrip('/')}/admin/realms/{self.realm.name}/groups/{child.id}"
-        return json_response(self._rep(child, perms, True), 201, {"Location": location})
+        return json_response(self._rep(child, perms, True, False), 201, {"Location": location})
 
     def members(self, request: Request, group_id: str) -> Response:
         perms = authorize(self.kc, request)
         with self.realm.lock:
             group = self._group(group_id)
-            perms.require(perms.can_view(group))
+            perms.require(perms.can_view_members(group))
             first = query_int(request, "first")
             maximum = query_int(request, "max")
             full = not query_bool(request, "briefRepresentation", False)

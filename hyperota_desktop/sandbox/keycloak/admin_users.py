@@ -1,4 +1,9 @@
-"""Admin REST: users (`/admin/realms/{realm}/users...`): search, one user, group memberships."""
+"""Admin REST: users (`/admin/realms/{realm}/users...`): search, one user, group memberships.
+
+UsersResource / UserResource of Keycloak 26.x: searching needs `query-users` (or view on all users) and
+is filtered by FGAP partial evaluation; joining or leaving a group needs the right to manage the user's
+group membership and to manage the group's membership (UserResource.joinGroup / removeMembership).
+"""
 
 from __future__ import annotations
 
@@ -65,14 +70,15 @@ class UserEndpoints:
             perms.require(perms.can_query_users())
             first, maximum = query_int(request, "first"), query_int(request, "max")
             full = not query_bool(request, "briefRepresentation", False)
-            users = page(self._filtered(request), first, 100 if maximum is None else maximum)
+            visible = perms.visible_users(self._filtered(request))
+            users = page(visible, first, 100 if maximum is None else maximum)
             return json_response([user_rep(u, full) for u in users])
 
     def count(self, request: Request) -> Response:
         perms = authorize(self.kc, request)
         with self.realm.lock:
             perms.require(perms.can_query_users())
-            return json_response(len(self._filtered(request)))
+            return json_response(len(perms.visible_users(self._filtered(request))))
 
     def _user(self, user_id: str, allowed: bool) -> User:
         user = self.realm.users.get(user_id)
@@ -85,14 +91,14 @@ class UserEndpoints:
         perms = authorize(self.kc, request)
         with self.realm.lock:
             user = self._user(user_id, perms.can_query_users())
-            perms.require(perms.can_view_users())
+            perms.require(perms.can_view_user(user))
             return json_response(user_rep(user, True))
 
     def groups(self, request: Request, user_id: str) -> Response:
         perms = authorize(self.kc, request)
         with self.realm.lock:
             user = self._user(user_id, perms.can_query_users())
-            perms.require(perms.can_view_users())
+            perms.require(perms.can_view_user(user))
             full = not query_bool(request, "briefRepresentation", True)
             groups = sorted(
                 (self.realm.groups[g] for g in user.groups if g in self.realm.groups), key=self.realm.path
@@ -101,16 +107,13 @@ class UserEndpoints:
             if search is not None:
                 groups = [g for g in groups if search.lower() in g.name.lower()]
             chosen = page(groups, query_int(request, "first"), query_int(request, "max"))
-            reps = [group_rep(self.realm, g, None, full) for g in chosen]
-            for rep in reps:  # the membership listing carries neither counts nor sub groups
-                rep.pop("subGroupCount", None)
-            return json_response(reps)
+            return json_response([group_rep(self.realm, g, None, full, count=False) for g in chosen])
 
     def membership(self, request: Request, user_id: str, group_id: str) -> Response:
         perms = authorize(self.kc, request)
         with self.realm.lock:
             user = self._user(user_id, perms.can_query_users())
-            perms.require(perms.can_view_users())
+            perms.require(perms.can_manage_group_membership_of(user))
             group = self.realm.groups.get(group_id)
             if group is None:
                 raise admin_error(404, "Group not found")

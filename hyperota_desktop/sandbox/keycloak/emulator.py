@@ -13,11 +13,14 @@ from werkzeug.wrappers import Request, Response
 
 from ..http import json_response
 from .account import AccountEndpoints
+from .admin_authz import AuthzEndpoints
 from .admin_groups import GroupEndpoints
 from .admin_users import UserEndpoints
-from .model import Client, Realm, User, seed
+from .model import Client, Realm, User
 from .oidc import OidcEndpoints
 from .pages import Pages
+from .roles import ADMIN_PERMISSIONS, REALM_MANAGEMENT
+from .seed import seed
 from .tokens import Signer, TokenFactory
 from .web import HttpError, status_error
 
@@ -25,6 +28,7 @@ log = logging.getLogger("hyperota.sandbox.keycloak")
 
 OIDC = "/realms/<realm>/protocol/openid-connect"
 ADMIN = "/admin/realms/<realm>"
+AUTHZ = f"{ADMIN}/clients/<client_uuid>/authz/resource-server/<kind>"  # kind: policy | permission
 
 ROUTES = [
     # (rule, methods, endpoint)
@@ -52,6 +56,18 @@ ROUTES = [
     (f"{ADMIN}/users/<user_id>", ["GET"], "users.item"),
     (f"{ADMIN}/users/<user_id>/groups", ["GET"], "users.groups"),
     (f"{ADMIN}/users/<user_id>/groups/<group_id>", ["PUT", "DELETE"], "users.membership"),
+    (ADMIN, ["GET"], "authz.realm_rep"),
+    (f"{ADMIN}/clients", ["GET"], "authz.clients"),
+    (f"{ADMIN}/clients/<client_uuid>/roles/<role>", ["GET"], "authz.client_role"),
+    (
+        f"{ADMIN}/groups/<group_id>/role-mappings/clients/<client_uuid>",
+        ["GET", "POST", "DELETE"],
+        "authz.group_client_roles",
+    ),
+    (AUTHZ, ["GET", "POST"], "authz.collection"),
+    (f"{AUTHZ}/search", ["GET"], "authz.search"),
+    (f"{AUTHZ}/<key>", ["GET", "POST", "PUT", "DELETE"], "authz.typed"),
+    (f"{AUTHZ}/<ptype>/<policy_id>", ["GET", "PUT", "DELETE"], "authz.typed_item"),
 ]
 
 
@@ -69,6 +85,8 @@ class KeycloakEmulator:
         access_token_lifespan: int = 300,
         device_code_lifespan: int = 600,
         poll_interval: int = 5,
+        revoke_refresh_token: bool = False,
+        admin_permissions: bool = True,
     ) -> None:
         self.clock: Callable[[], float] = time.time
         self.realm_name = realm
@@ -76,10 +94,15 @@ class KeycloakEmulator:
         self.access_token_lifespan = access_token_lifespan
         self.device_code_lifespan = device_code_lifespan
         self.poll_interval = poll_interval
+        # Realm setting "Revoke Refresh Token": off in a new realm (RealmRepresentation default), so a
+        # refresh token stays valid after use; tests switch it on to check the client copes with both.
+        self.revoke_refresh_token = revoke_refresh_token
         self.realm = Realm(realm, clock=lambda: self.clock())
         self.realm.clients[client_id] = Client(client_id, device_grant=True)
         self.realm.clients["no-device-client"] = Client("no-device-client", device_grant=False)
-        self.passwords: dict[str, str] = seed(self.realm)
+        self.realm.clients[REALM_MANAGEMENT] = Client(REALM_MANAGEMENT, device_grant=False)
+        self.passwords: dict[str, str] = seed(self.realm, delegation=admin_permissions)
+        self.set_admin_permissions(admin_permissions)
         self.signer = Signer()
         self.tokens = TokenFactory(self.realm, self.signer, access_token_lifespan, lambda: self.clock())
         self._auto_approve: str | None = None
@@ -93,6 +116,7 @@ class KeycloakEmulator:
             "account": self.account,
             "groups": GroupEndpoints(self),
             "users": UserEndpoints(self),
+            "authz": AuthzEndpoints(self),
         }
         self._map = Map(
             [Rule(rule, methods=methods, endpoint=endpoint) for rule, methods, endpoint in ROUTES],
@@ -127,6 +151,15 @@ class KeycloakEmulator:
         if float(claims.get("exp", 0)) <= self.clock():
             raise ValueError("token expired")
         return claims
+
+    def set_admin_permissions(self, enabled: bool) -> None:
+        """Realm settings > Admin Permissions (FGAP v2). Switching it on creates the `admin-permissions`
+        client (AdminPermissionsSchema.init); switching it off keeps the client and its permissions
+        but stops evaluating them, as Keycloak does."""
+        with self.realm.lock:
+            self.realm.admin_permissions_enabled = enabled
+            if enabled and ADMIN_PERMISSIONS not in self.realm.clients:
+                self.realm.clients[ADMIN_PERMISSIONS] = Client(ADMIN_PERMISSIONS, device_grant=False)
 
     def rotate_signing_key(self) -> None:
         with self.realm.lock:
@@ -169,9 +202,8 @@ class KeycloakEmulator:
             endpoint, values = adapter.match()
             realm = values.pop("realm", None)
             if realm is not None and realm != self.realm_name:
-                message = (
-                    "Realm not found." if endpoint.startswith(("groups", "users")) else "Realm does not exist"
-                )
+                admin = endpoint.startswith(("groups", "users", "authz"))
+                message = "Realm not found." if admin else "Realm does not exist"
                 raise HttpError(404, {"error": message})
             group, name = endpoint.split(".")
             return getattr(self._handlers[group], name)(request, **values)

@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .fgap import AuthzStore
+
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"  # Keycloak style: no vowels, no digits
 ACCOUNT_ROLES = ["manage-account", "manage-account-links", "view-profile"]
 DEFAULT_REALM_ROLES = ["offline_access", "uma_authorization"]
-REALM_MANAGEMENT_ROLES = ["realm-admin", "manage-users", "view-users", "query-groups"]
-ORG_SUBGROUPS = ("owner", "admin", "write", "read")
 
 
 @dataclass
@@ -40,13 +40,14 @@ class Group:
     name: str
     parent_id: str | None
     attributes: dict[str, list[str]] = field(default_factory=dict)
-    created_by: str | None = None  # user id of an org-creator who made this top-level group
+    client_roles: dict[str, set[str]] = field(default_factory=dict)  # role mappings, by client id
 
 
 @dataclass
 class Client:
     client_id: str
     device_grant: bool
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))  # the internal id admin URLs use
 
 
 @dataclass
@@ -90,6 +91,13 @@ class Realm:
         self.device_grants: dict[str, DeviceGrant] = {}  # by device_code
         self.sessions: dict[str, Session] = {}
         self.revoked_access: set[str] = set()  # access-token jtis revoked through RFC 7009
+        # Realm setting "Admin Permissions" (FGAP v2, feature admin-fine-grained-authz:v2, 26.2+); its
+        # policies and permissions live on the `admin-permissions` client's resource server.
+        self.admin_permissions_enabled = False
+        self.authz = AuthzStore()
+
+    def client_by_uuid(self, client_uuid: str) -> Client | None:
+        return next((c for c in self.clients.values() if c.id == client_uuid), None)
 
     # users ------------------------------------------------------------------------------------------
     def add_user(self, username: str, email: str, first: str, last: str) -> User:
@@ -160,6 +168,7 @@ class Realm:
     def delete_group(self, group: Group) -> None:
         for doomed in [group, *self.descendants(group)]:
             self.groups.pop(doomed.id, None)
+            self.authz.forget_resource(doomed.id)  # GroupRemovedEvent -> removeResourceObject
             for user in self.users.values():
                 user.groups.discard(doomed.id)
 
@@ -207,21 +216,3 @@ class Realm:
 
 def normalize_user_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def seed(realm: Realm) -> dict[str, str]:
-    """Seed users and the `demo` organisation; return the passwords by username."""
-    alice = realm.add_user("alice", "alice@example.com", "Alice", "Admin")
-    bob = realm.add_user("bob", "bob@example.com", "Bob", "Reader")
-    carol = realm.add_user("carol", "carol@example.com", "Carol", "Nobody")
-    dave = realm.add_user("dave", "dave@example.com", "Dave", "Writer")
-    alice.realm_roles += ["realm-admin", "org-creator"]
-    alice.client_roles["realm-management"] = list(REALM_MANAGEMENT_ROLES)
-    dave.realm_roles.append("org-creator")
-    demo = realm.add_group("demo")
-    roles = {name: realm.add_group(name, demo) for name in ORG_SUBGROUPS}
-    alice.groups.add(roles["owner"].id)
-    dave.groups.add(roles["write"].id)
-    bob.groups.add(roles["read"].id)
-    del carol
-    return {name: f"{name}-sandbox" for name in ("alice", "bob", "carol", "dave")}

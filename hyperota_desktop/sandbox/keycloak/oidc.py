@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .emulator import KeycloakEmulator
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+STORE_GRACE = 10  # seconds a device code outlives expires_in + interval (DeviceEndpoint.java)
 KNOWN_GRANTS = {
     "authorization_code": "Client not allowed for authorization code grant",
     "password": "Client not allowed for direct access grants",
@@ -192,11 +193,16 @@ class OidcEndpoints:
             if grant is None or grant.status == "redeemed" or grant.client_id != client.client_id:
                 raise oauth_error("invalid_grant", "Device code not valid")
             now = self.kc.clock()
+            if now >= grant.expires_at + grant.interval + STORE_GRACE:
+                # DeviceEndpoint.handleDeviceRequest (26.x) stores the code for expires_in + interval
+                # + 10 s "to inform expired_token"; after that it is gone: "Device code not valid".
+                del self.realm.device_grants[device_code]
+                raise oauth_error("invalid_grant", "Device code not valid")
             if now >= grant.expires_at:
                 raise oauth_error("expired_token", "Device code is expired")
             if grant.last_poll is not None and now - grant.last_poll < grant.interval:
-                grant.last_poll = now
-                grant.interval += 5  # RFC 8628 section 3.5: this and all later requests
+                # isPollingAllowed: putIfAbsent(polling key, TTL = interval). An early poll neither
+                # restarts the window nor raises the interval (Keycloak keeps a fixed window).
                 raise oauth_error("slow_down", "Slow down")
             grant.last_poll = now
             if grant.status == "denied":
@@ -232,8 +238,9 @@ class OidcEndpoints:
                 raise oauth_error(
                     "invalid_grant", "Offline user session not found" if offline else "Session not active"
                 )
-            if claims.get("jti") != session.current_refresh:
-                # Revoke Refresh Token mode (max reuse 0): a replayed token kills the whole family.
+            if self.kc.revoke_refresh_token and claims.get("jti") != session.current_refresh:
+                # "Revoke Refresh Token" on, max reuse 0 (TokenManager.validateTokenReuseForRefresh,
+                # only when realm.isRevokeRefreshToken()): a replayed token kills the whole family.
                 self.realm.end_session(session)
                 raise oauth_error("invalid_grant", "Maximum allowed refresh token reuse exceeded")
             user = self.realm.users.get(session.user_id)

@@ -59,14 +59,15 @@ class Pages:
             ]
         rows = "".join(
             f"<tr><td><code>{escape(u.username)}</code></td><td><code>{escape(password)}"
-            f"</code></td><td>{escape(u.email)}</td><td>{escape(', '.join(paths))}"
-            "</td></tr>"
+            f"</code></td><td>{escape(u.email)}</td><td>{escape(', '.join(paths))}</td>"
+            f"<td>{escape(', '.join(u.client_roles.get('realm-management', [])) or '-')}</td></tr>"
             for u, password, paths in accounts
         )
         body = (
             "<p>This is the <strong>sandbox</strong> identity provider (a Keycloak emulator). "
             "Sign in with one of these accounts:</p>"
-            f"<table><tr><th>User</th><th>Password</th><th>E-mail</th><th>Groups</th></tr>{rows}</table>"
+            "<table><tr><th>User</th><th>Password</th><th>E-mail</th><th>Groups</th><th>Admin roles</th></tr>"
+            f"{rows}</table>"
             f"<p>Realm <code>{escape(self.realm.name)}</code>, issuer <code>{escape(issuer)}</code>.</p>"
             f'<p><a href="{escape(issuer)}/device">Enter a device code</a></p>'
         )

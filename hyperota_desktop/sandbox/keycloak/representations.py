@@ -8,25 +8,23 @@ from .model import Group, Realm, User
 from .permissions import Permissions
 
 
-def group_rep(realm: Realm, group: Group, perms: Permissions | None, full: bool) -> dict[str, Any]:
-    """GroupRepresentation as Keycloak 23+ returns it (subGroups not expanded: use /children)."""
+def group_rep(
+    realm: Realm, group: Group, perms: Permissions | None, full: bool, count: bool = True
+) -> dict[str, Any]:
+    """GroupRepresentation as ModelToRepresentation.toRepresentation (26.x) + GroupUtils: subGroups not
+    expanded (use /children), `subGroupCount` when asked for, `access` (GroupPermissions.getAccess)."""
     rep: dict[str, Any] = {"id": group.id, "name": group.name, "path": realm.path(group)}
     if group.parent_id is not None:
         rep["parentId"] = group.parent_id
-    rep["subGroupCount"] = len(realm.children(group))
+    if count:
+        rep["subGroupCount"] = len(realm.children(group))
     rep["subGroups"] = []
     if full:
         rep["attributes"] = {k: list(v) for k, v in group.attributes.items()}
         rep["realmRoles"] = []
-        rep["clientRoles"] = {}
+        rep["clientRoles"] = {k: sorted(v) for k, v in sorted(group.client_roles.items()) if v}
     if perms is not None:
-        rep["access"] = {
-            "view": perms.can_view(group),
-            "viewMembers": perms.can_view(group),
-            "manageMembers": perms.can_manage_membership(group),
-            "manage": perms.can_manage(group),
-            "manageMembership": perms.can_manage_membership(group),
-        }
+        rep["access"] = perms.access(group)
     return rep
 
 

@@ -16,6 +16,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from .model import Realm, Session, User
+from .roles import effective_client_roles
 
 DEFAULT_SCOPES = ("profile", "email")
 # client scopes a Keycloak realm has out of the box (default or optional for a new client)
@@ -110,7 +111,8 @@ class TokenFactory:
         }
 
     def access_claims(self, issuer: str, user: User, session: Session, now: int) -> dict[str, Any]:
-        resource_access = {k: {"roles": list(v)} for k, v in sorted(user.client_roles.items())}
+        roles = effective_client_roles(self.realm, user)  # group mappings + composites, as Keycloak
+        resource_access = {k: {"roles": sorted(v)} for k, v in sorted(roles.items())}
         audience = [k for k in resource_access if k != session.client_id]
         audience.append(session.client_id)
         return {

@@ -1,8 +1,9 @@
-"""The WSGI app: routing per dialect, tenancy headers, optional bearer auth, error rendering."""
+"""The WSGI app: routing per build, tenancy headers, optional bearer auth, error rendering."""
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -13,22 +14,32 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from ..http import json_response
-from . import buckets, cac, config, contexts, control, experiment_list, experiments, tenancy
+from . import buckets, cac, config, contexts, control, experiment_list, experiments, tenancy, toss
+from .builds import BUILDS, Build, resolve_build
 from .conditions import CURRENT, LEGACY
 from .engine import Engine, make_engine
-from .errors import ApiError, Body, bad_argument, no_records, parse_json_body
+from .errors import ApiError, Body, ServerCrash, bad_argument, no_records, parse_json_body
 from .state import DEFAULT_USER, Organisation, Workspace
 
 log = logging.getLogger("hyperota.sandbox.superposition")
 
-SERVER_VERSION = {CURRENT: "v0.117.1", LEGACY: "v0.87.0"}
+# X-SERVER-VERSION per dialect name ("2025" is the seed's build, v0.74.0) and per build.
+SERVER_VERSION = {CURRENT: BUILDS["0.117"].version, LEGACY: BUILDS["0.74"].version}
 
 NEEDS_NOTHING, NEEDS_ORG, NEEDS_WORKSPACE = 0, 1, 2
 
 
-def _rules(dialect: str) -> list[tuple[str, str, list[str], Callable[..., Response], int]]:
-    cur = dialect == CURRENT
-    upd = ["PUT", "PATCH"] if cur else ["PUT"]
+def _health_answer(request: Request) -> Response:
+    # Every build: superposition/src/main.rs `.route("/health", get().to(… "Health is good :D"))`.
+    if request.method not in ("GET", "HEAD"):
+        return Response(b"", status=404)
+    return Response("Health is good :D", status=200)
+
+
+def _rules(build: Build) -> list[tuple[str, str, list[str], Callable[..., Response], int]]:
+    cur = build.current
+    upd = ["PUT", "PATCH"] if build.patch_updates else ["PUT"]
+    variants = buckets.applicable if build.experiment_groups else toss.applicable
     r: list[tuple[str, str, list[str], Callable[..., Response], int]] = [
         ("/superposition/organisations", "org_list", ["GET"], tenancy.org_list, NEEDS_NOTHING),
         ("/superposition/organisations", "org_create", ["POST"], tenancy.org_create, NEEDS_NOTHING),
@@ -38,7 +49,6 @@ def _rules(dialect: str) -> list[tuple[str, str, list[str], Callable[..., Respon
         ("/workspaces", "ws_create", ["POST"], tenancy.ws_create, NEEDS_ORG),
         ("/workspaces/<name>", "ws_get", ["GET"], tenancy.ws_get, NEEDS_ORG),
         ("/workspaces/<name>", "ws_update", upd, tenancy.ws_update, NEEDS_ORG),
-        ("/workspaces/<name>/db/migrate", "ws_migrate", ["POST"], tenancy.ws_migrate, NEEDS_ORG),
         ("/dimension", "dim_list", ["GET"], cac.dim_list, NEEDS_WORKSPACE),
         ("/dimension", "dim_create", ["POST"], cac.dim_create, NEEDS_WORKSPACE),
         ("/dimension/<name>", "dim_get", ["GET"], cac.dim_get, NEEDS_WORKSPACE),
@@ -67,12 +77,10 @@ def _rules(dialect: str) -> list[tuple[str, str, list[str], Callable[..., Respon
             "/experiments/applicable-variants",
             "exp_av",
             ["GET", "POST"],
-            buckets.applicable,
+            variants,
             NEEDS_WORKSPACE,
         ),
         ("/experiments/<exp_id>", "exp_get", ["GET"], experiments.get, NEEDS_WORKSPACE),
-        ("/experiment-groups", "grp_list", ["GET"], buckets.group_list, NEEDS_WORKSPACE),
-        ("/experiment-groups/<group_id>", "grp_get", ["GET"], buckets.group_get, NEEDS_WORKSPACE),
         ("/experiments/<exp_id>/ramp", "exp_ramp", ["PATCH"], experiments.ramp, NEEDS_WORKSPACE),
         ("/experiments/<exp_id>/conclude", "exp_conclude", ["PATCH"], experiments.conclude, NEEDS_WORKSPACE),
         ("/experiments/<exp_id>/discard", "exp_discard", ["PATCH"], experiments.discard, NEEDS_WORKSPACE),
@@ -86,6 +94,13 @@ def _rules(dialect: str) -> list[tuple[str, str, list[str], Callable[..., Respon
             NEEDS_WORKSPACE,
         ),
     ]
+    if build.experiment_groups:  # experiment_groups/handlers.rs, from v0.87 (not in v0.74.0)
+        r += [
+            ("/experiment-groups", "grp_list", ["GET"], buckets.group_list, NEEDS_WORKSPACE),
+            ("/experiment-groups/<group_id>", "grp_get", ["GET"], buckets.group_get, NEEDS_WORKSPACE),
+        ]
+    if build.db_migrate:
+        r.append(("/workspaces/<name>/db/migrate", "ws_migrate", ["POST"], tenancy.ws_migrate, NEEDS_ORG))
     if cur:
         r += [
             ("/context/validate", "ctx_validate", ["POST"], contexts.ctx_validate, NEEDS_WORKSPACE),
@@ -103,7 +118,7 @@ class Call:
 
     emu: Any
     request: Request
-    dialect: str
+    build: Build
     user: str
     org: Organisation | None = None
     ws: Workspace | None = None
@@ -113,8 +128,12 @@ class Call:
         return self.request.args
 
     @property
+    def dialect(self) -> str:
+        return self.build.dialect
+
+    @property
     def current(self) -> bool:
-        return self.dialect == CURRENT
+        return self.build.current
 
     def json(self) -> Any:
         return parse_json_body(self.request.get_data(cache=True), self.request.content_type)
@@ -146,13 +165,21 @@ class SuperpositionEmulator:
 
     def __init__(
         self,
-        dialect: str = CURRENT,
+        dialect: str | None = None,
         token_verifier: Callable[[str], dict[str, Any]] | None = None,
         engine: str | None = None,
+        *,
+        build: str | None = None,
+        app_env: str = "DEV",
     ) -> None:
-        if dialect not in (CURRENT, LEGACY):
-            raise ValueError(f"unknown dialect {dialect!r}: use 'current' or '2025'")
-        self.dialect = dialect
+        """`build`: "0.74", "0.87" or "0.117" (default); `dialect`: the older names, "current" (= v0.117)
+        or "2025" (= v0.74). `app_env`: the server's APP_ENV; on v0.74, "PROD" stops an experiment's
+        creator from starting it (experiments/handlers.rs `user_allowed_to_ramp`)."""
+        self.build = resolve_build(build, dialect)
+        self.dialect = self.build.dialect  # "current" or "2025" (JSON Logic)
+        if app_env not in ("DEV", "TEST", "SANDBOX", "PROD"):
+            raise ValueError(f"unknown APP_ENV {app_env!r}")
+        self.app_env = app_env
         self.token_verifier = token_verifier
         self.engine: Engine = make_engine(engine)
         self.lock = threading.RLock()
@@ -161,7 +188,7 @@ class SuperpositionEmulator:
         self.broken_template = False
         self._handlers: dict[str, tuple[Callable[..., Response], int]] = {}
         rules = []
-        for path, endpoint, methods, handler, needs in _rules(dialect):
+        for path, endpoint, methods, handler, needs in _rules(self.build):
             rules.append(Rule(path, endpoint=endpoint, methods=methods))
             self._handlers[endpoint] = (handler, needs)
         self._map = Map(rules, strict_slashes=False, merge_slashes=False)
@@ -174,7 +201,7 @@ class SuperpositionEmulator:
 
     @property
     def server_version(self) -> str:
-        return SERVER_VERSION[self.dialect]
+        return self.build.version
 
     @property
     def wsgi(self) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
@@ -207,6 +234,10 @@ class SuperpositionEmulator:
                     response = self._dispatch(request)
         except ApiError as err:
             response = self._error(err)
+        except ServerCrash as crash:  # the real process dies: the client sees the connection drop
+            log.warning("superposition %s would crash here: %s", self.build.version, crash)
+            _drop_connection(environ)
+            return []
         except Exception:  # the emulator must never crash on a request: answer like the server would
             log.exception("superposition emulator failed on %s %s", request.method, request.path)
             response = json_response({"message": "Something went wrong"}, 500)
@@ -236,6 +267,10 @@ class SuperpositionEmulator:
         return DEFAULT_USER
 
     def _dispatch(self, request: Request) -> Response:
+        if request.path == "/health":
+            # TENANT_MIDDLEWARE_EXCLUSION_LIST of the shipped .env.example (v0.74.0 to v0.117.1) starts
+            # with "/health": no sign-in needed.
+            return _health_answer(request)
         user = self._authenticate(request)
         adapter = self._map.bind_to_environ(request.environ)
         try:
@@ -243,7 +278,7 @@ class SuperpositionEmulator:
         except (NotFound, MethodNotAllowed):
             return Response(b"", status=404)  # actix: no matching resource/guard
         handler, needs = self._handlers[endpoint]
-        call = Call(emu=self, request=request, dialect=self.dialect, user=user)
+        call = Call(emu=self, request=request, build=self.build, user=user)
         if needs >= NEEDS_ORG:
             org_id = request.headers.get("x-org-id")
             if not org_id:
@@ -255,7 +290,7 @@ class SuperpositionEmulator:
             if needs == NEEDS_ORG and call.org is None:
                 raise no_records()
         if needs == NEEDS_WORKSPACE:
-            names = ("x-workspace", "x-tenant") if self.dialect == CURRENT else ("x-tenant",)
+            names = self.build.workspace_headers
             ws_name = next((request.headers[h] for h in names if request.headers.get(h)), None)
             if not ws_name:
                 raise bad_argument(
@@ -267,3 +302,12 @@ class SuperpositionEmulator:
                 raise no_records()
             call.ws = ws
         return handler(call, **params)
+
+
+def _drop_connection(environ: dict[str, Any]) -> None:
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.close()

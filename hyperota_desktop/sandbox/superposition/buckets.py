@@ -13,17 +13,14 @@ Read from the server's source (github.com/juspay/superposition):
   i.e. the identifier bytes, 0xFF, the group id as 8 little-endian bytes; bucket = hash % 100.
   `get_applicable_buckets_from_group` + `get_applicable_variants_from_group_response` pick the variant
   (the server's, NOT superposition_core's, which hashes the group id as a string).
-- before v0.82 (e.g. v0.74.0 `experiments/handlers.rs` `get_applicable_variants` and
-  `experiments/helpers.rs` `decide_variant`): no identifier; the client sends `toss` (-1..100) and each
-  active experiment (not CONCLUDED/DISCARDED/PAUSED) whose context matches gives the variant whose slice of
-  `traffic` tosses holds it; toss -1 always gets the experimental variant.
+- v0.74.0 has neither groups nor identifiers: the client's `toss` decides (toss.py, `builds.py`
+  `experiment_groups`).
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import re
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
@@ -31,24 +28,17 @@ from werkzeug.wrappers import Response
 from ..http import json_response
 from . import conditions
 from .engine import BUCKETS, EngineGroup, _known_dimensions, condition_applies, siphash13
-from .errors import bad_argument, deserialize_error, no_records
+from .errors import bad_argument, no_records
 from .state import Workspace, canonical, iso, now, paged, snowflake
 
 if TYPE_CHECKING:
     from .app import Call
-
-TOSS_BEFORE = (0, 82)  # identifier bucketing replaced the client's toss in v0.82.0
 
 
 def server_bucket(identifier: str, group_id: str) -> int:
     """`experimentation_client::calculate_bucket_index(identifier, &group_id_as_i64)`."""
     data = identifier.encode("utf-8") + b"\xff" + int(group_id).to_bytes(8, "little", signed=True)
     return siphash13(data) % BUCKETS
-
-
-def _version(emu: Any) -> tuple[int, int]:
-    match = re.search(r"(\d+)\.(\d+)", str(getattr(emu, "server_version", "")))
-    return (int(match.group(1)), int(match.group(2))) if match else (999, 0)
 
 
 # --- bucket allocation (update_bucket_allocation) -------------------------------------------------
@@ -175,9 +165,11 @@ def group_list(call: Call) -> Response:
     from .experiment_list import not_modified
 
     ws = call.workspace
-    early, headers = not_modified(call, "experiment_groups")
-    if early is not None:
-        return early
+    headers: dict[str, str] = {}
+    if call.build.list_if_modified_since == "shared":  # v0.87's group list has no 304 handshake
+        early, headers = not_modified(call, "experiment_groups")
+        if early is not None:
+            return early
     items = sorted(ws.groups.values(), key=lambda g: g.meta.get("last_modified_at") or now(), reverse=True)
     return json_response(paged([group_json(call, g) for g in items], call.args), 200, headers)
 
@@ -219,59 +211,38 @@ def _by_identifier(ws: Workspace, query: dict[str, Any], identifier: str) -> lis
     return picked
 
 
-def _by_toss(ws: Workspace, query: dict[str, Any], toss: int) -> list[str]:
-    """v0.74 `decide_variant` over every active experiment whose context matches."""
-    picked: list[str] = []
-    for e in ws.experiments.values():
-        if e["status"] in ("CONCLUDED", "DISCARDED", "PAUSED"):
-            continue
-        if e["context"] and not condition_applies(e["context"], query):
-            continue
-        variants = e["variants"]
-        if toss < 0:
-            chosen = next((v for v in variants if v["variant_type"] == "EXPERIMENTAL"), None)
-            if chosen is not None:
-                picked.append(chosen["id"])
-            continue
-        traffic = e["traffic_percentage"]
-        if toss >= traffic * len(variants):
-            continue
-        index = next(i for i in range(len(variants)) if toss < traffic * (i + 1))
-        picked.append(variants[index]["id"])
-    return picked
-
-
-def applicable_variant_ids(emu: Any, ws: Workspace, query: dict[str, Any], identifier: str) -> list[str]:
-    if _version(emu) < TOSS_BEFORE:
-        try:
-            toss = int(identifier)
-        except ValueError:
-            raise bad_argument("toss should be a an interger between -1 and 100 (included)") from None
-        if not -1 <= toss <= 100:
-            raise bad_argument("toss should be a an interger between -1 and 100 (included)")
-        return _by_toss(ws, query, toss)
+def applicable_variant_ids(ws: Workspace, query: dict[str, Any], identifier: str) -> list[str]:
+    """Builds with experiment groups (v0.87, v0.117); v0.74 assigns by the client's toss (toss.py)."""
     return _by_identifier(ws, query, identifier)
 
 
 def applicable(call: Call) -> Response:
+    # experiments/handlers.rs `get_applicable_variants(_handler)`. v0.117.1: GET needs `identifier` (or
+    # `toss`); POST reads an `Option<Json<{context, identifier|toss}>>`, so a missing or unreadable body
+    # (no identifier included) counts as context {} with identifier "". v0.87.0: a query or body
+    # without an identifier is no input at all: 400 "Invalid input for the method".
     ws = call.workspace
     if call.request.method == "GET":
         identifier = call.args.get("identifier") or call.args.get("toss")
         if identifier is None:
+            if not call.current:
+                raise bad_argument("Invalid input for the method")
             raise bad_argument("Missing query param `identifier` that is required to allocate variants")
         query = conditions.query_dimensions(call.args, call.dialect, {"identifier", "toss"})
     else:
         body = call.optional_body()
         query, identifier = {}, ""
-        if body is not None:
-            query = body.req("context", "object")
-            raw = body.data.get("identifier", body.data.get("toss"))
-            if raw is None:
-                raise deserialize_error(f"missing field `identifier` at line 1 column {body.col}")
-            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-                raise deserialize_error(f"identifier must be a string at line 1 column {body.col}")
-            identifier = str(raw)
-    picked = set(applicable_variant_ids(call.emu, ws, query, identifier))
+        raw = None if body is None else body.data.get("identifier", body.data.get("toss"))
+        context = None if body is None else body.data.get("context")
+        valid = isinstance(context, dict) and (
+            isinstance(raw, str) or (isinstance(raw, int | float) and not isinstance(raw, bool))
+        )
+        if valid:
+            assert isinstance(context, dict)
+            query, identifier = context, str(raw)
+        elif not call.current:
+            raise bad_argument("Invalid input for the method")
+    picked = set(applicable_variant_ids(ws, query, identifier))
     variants = [copy.deepcopy(v) for e in ws.experiments.values() for v in e["variants"] if v["id"] in picked]
     if call.request.method == "POST":
         return json_response({"data": variants})

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
 
 from ..http import json_response
-from . import conditions
+from . import conditions, modified
 from .cac import version_header
 from .contexts import merge_strategy
 from .engine import EngineContext
-from .errors import ApiError, bad_argument, deserialize_error, no_records
+from .errors import ApiError, bad_argument, db_error, deserialize_error, no_records
 from .state import Workspace, content_hash, iso, now, paged
 
 if TYPE_CHECKING:
@@ -22,13 +23,40 @@ if TYPE_CHECKING:
 
 # --- config and resolution -----------------------------------------------------------------------
 
+_I64 = re.compile(r"[+-]?[0-9]+")
+
+
+def _wanted_version(call: Call, ws: Workspace) -> str | None:
+    """Which config version a read asks for (None = the newest).
+
+    `get_config_version` of each build: v0.74.0 (`validate_version_in_params`) takes only an integer, so
+    `latest` is 400; v0.87.0 reads `latest` as the newest version and otherwise the workspace's pinned
+    version; v0.117.1 (config/helpers.rs) reads `latest` like no version at all: the pinned one when set.
+    A version that is not an integer is 400 "version is not of type integer" on every build."""
+    build = call.build
+    raw = call.args.get("version")
+    if raw is None:
+        return ws.config_version if build.workspace_pinning else None
+    if raw == "latest" and build.latest_version != "invalid":
+        return ws.config_version if build.latest_version == "pinned" else None
+    # v0.117 `str::parse::<i64>`; v0.74/v0.87 QueryMap values are JSON, and `as_i64` needs an integer.
+    if build.current:
+        number: Any = int(raw) if _I64.fullmatch(raw) else None
+    else:
+        number = conditions.query_value(raw)
+    if not isinstance(number, int) or isinstance(number, bool) or not -(2**63) <= number < 2**63:
+        raise bad_argument("version is not of type integer")
+    return str(number)
+
 
 def _version_config(call: Call, ws: Workspace) -> tuple[dict[str, Any], str | None]:
-    wanted = call.args.get("version") or ws.config_version
-    if wanted and wanted != "latest":
+    wanted = _wanted_version(call, ws)
+    if wanted is not None:
         for v in ws.versions:
             if v["id"] == wanted:
                 return copy.deepcopy(v["config"]), v["id"]
+        if call.build.unknown_version_status == 500:
+            raise db_error()  # v0.117.1: read_through_cache's error becomes `unexpected_error!`
         raise no_records()
     return ws.snapshot(), ws.latest_version()
 
@@ -38,7 +66,8 @@ def _query(call: Call) -> dict[str, Any]:
         return conditions.query_dimensions(call.args, call.dialect, {"identifier", "toss"})
     body = call.optional_body()
     if body is None:
-        if not call.current and call.request.path.endswith("/resolve"):
+        on_resolve = call.request.path.endswith("/resolve")
+        if not call.current and (on_resolve or call.build.post_config_needs_body):
             raise bad_argument("When using POST, context needs to be provided in the body.")
         return {}
     context = body.data.get("context") or {}
@@ -47,9 +76,17 @@ def _query(call: Call) -> dict[str, Any]:
     return dict(context)
 
 
+def _prefixes(call: Call, name: str) -> tuple[str, ...]:
+    return tuple(p for v in call.args.getlist(name) for p in v.split(",") if p)
+
+
 def _prefixed(config: dict[str, Any], call: Call) -> dict[str, Any]:
-    prefixes = tuple(p for v in call.args.getlist("prefix") for p in v.split(",") if p)
-    excluded = tuple(p for v in call.args.getlist("exclude_prefix") for p in v.split(",") if p)
+    """`Config::filter_by_prefix` (superposition_types/src/config.rs; v0.74.0 and v0.117.1 alike): keep
+    the default configs whose key matches, strip every other key from each override, drop an override
+    left empty (`Cac::<Overrides>::try_from` refuses it) and every context pointing at a dropped one.
+    `exclude_prefix` is a filter on v0.117 only."""
+    prefixes = _prefixes(call, "prefix")
+    excluded = _prefixes(call, "exclude_prefix") if call.build.exclude_prefix else ()
     if not prefixes and not excluded:
         return config
 
@@ -57,11 +94,34 @@ def _prefixed(config: dict[str, Any], call: Call) -> dict[str, Any]:
         return (not prefixes or key.startswith(prefixes)) and not (excluded and key.startswith(excluded))
 
     config["default_configs"] = {k: v for k, v in config["default_configs"].items() if keep(k)}
+    overrides = {}
+    for override_id, override in (config.get("overrides") or {}).items():
+        kept = {k: v for k, v in override.items() if keep(k)}
+        if kept:
+            overrides[override_id] = kept
+    if "overrides" in config:
+        config["overrides"] = overrides
+    if "contexts" in config:
+        config["contexts"] = [c for c in config["contexts"] if c["override_with_keys"][0] in overrides]
     return config
+
+
+def _modified_headers(call: Call, ws: Workspace, vid: str | None) -> dict[str, str]:
+    headers = version_header(vid)
+    latest = modified.last_change(ws, call.build)
+    if latest is not None:
+        headers["last-modified"] = modified.header_value(latest, smithy=modified.is_smithy(call.request))
+    return headers
+
+
+def _not_modified(call: Call, ws: Workspace) -> bool:
+    return modified.not_modified(modified.last_change(ws, call.build), call.request, call.build)
 
 
 def config_get(call: Call) -> Response:
     ws = call.workspace
+    if _not_modified(call, ws):
+        return Response(status=304)
     config, vid = _version_config(call, ws)
     config = _prefixed(config, call)
     query = _query(call)
@@ -75,20 +135,24 @@ def config_get(call: Call) -> Response:
     config["overrides"] = {k: v for k, v in config["overrides"].items() if k in used}
     for c in config["contexts"]:
         c["condition"] = conditions.render(c["condition"], call.dialect)
-    headers = version_header(vid)
-    headers["last-modified"] = _http_date(ws)
-    return json_response(config, 200, headers)
+    if not call.build.config_dimensions:
+        config.pop("dimensions", None)  # v0.74/v0.87 `Config` has no dimensions
+    return json_response(config, 200, _modified_headers(call, ws, vid))
 
 
-def _http_date(ws: Workspace) -> str:
-    stamps = [a["timestamp"] for a in ws.audit] or [ws.created_at]
-    latest: datetime = max(stamps)
-    return latest.strftime("%a, %d %b %Y %H:%M:%S GMT")
-
-
-def resolve(call: Call, ws: Workspace, query: dict[str, Any], identifier: str | None = None) -> Response:
+def resolve(
+    call: Call,
+    ws: Workspace,
+    query: dict[str, Any],
+    identifier: str | None = None,
+    *,
+    conditional: bool = True,
+) -> Response:
+    if conditional and _not_modified(call, ws):
+        return Response(status=304)
     config, vid = _version_config(call, ws)
-    contexts = ws.engine_contexts() if vid == ws.latest_version() else _contexts_of(config)
+    config = _prefixed(config, call)
+    contexts = _contexts_of(config)
     context_id = call.args.get("context_id")
     if context_id:
         index = next((i for i, c in enumerate(contexts) if c.id == context_id), None)
@@ -98,7 +162,7 @@ def resolve(call: Call, ws: Workspace, query: dict[str, Any], identifier: str | 
     if identifier is not None:
         from .buckets import applicable_variant_ids
 
-        query["variantIds"] = applicable_variant_ids(call.emu, ws, query, identifier)
+        query["variantIds"] = applicable_variant_ids(ws, query, identifier)
     result = call.emu.engine.eval_config(
         config["default_configs"],
         contexts,
@@ -107,10 +171,7 @@ def resolve(call: Call, ws: Workspace, query: dict[str, Any], identifier: str | 
         query,
         merge_strategy(call),
     )
-    result = _prefixed({"default_configs": result}, call)["default_configs"]
-    headers = version_header(vid)
-    headers["last-modified"] = _http_date(ws)
-    return json_response(result, 200, headers)
+    return json_response(result, 200, _modified_headers(call, ws, vid))
 
 
 def _contexts_of(config: dict[str, Any]) -> list[Any]:
@@ -132,10 +193,11 @@ def config_resolve(call: Call) -> Response:
 
 
 def resolve_with_identifier(call: Call) -> Response:
-    identifier = call.args.get("identifier")
-    if call.args.get("version"):
-        identifier = None  # the server only buckets against the live experiments
-    return resolve(call, call.workspace, _query(call), identifier)
+    asked = call.args.get("identifier")
+    # resolve/handlers.rs: 304 only without an identifier; bucketing only without a version (the server
+    # buckets against the live experiments).
+    identifier = None if call.args.get("version") else asked
+    return resolve(call, call.workspace, _query(call), identifier, conditional=asked is None)
 
 
 def versions_list(call: Call) -> Response:
@@ -188,9 +250,7 @@ def audit_list(call: Call) -> Response:
     if bad:
         raise bad_argument(f"Query deserialize error: unknown variant `{sorted(bad)[0]}`")
     username = call.args.get("username")
-    # context_aware_config/src/api/audit_log/handlers.rs: without dates the window is the last 7 days
-    # (v0.117.1), the last 24 hours (v0.87.0, v0.74.0).
-    window = timedelta(days=7) if call.current else timedelta(hours=24)
+    window = timedelta(hours=call.build.audit_default_hours)  # without dates (builds.py)
     start = _date_arg(call, "from_date") or now() - window
     end = _date_arg(call, "to_date") or now()
     items = [

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from ..http import json_response
 from . import conditions
 from .cac import value_errors, version_header
+from .engine import json_merge
 from .errors import Body, bad_argument, deserialize_error, no_records
 from .state import Workspace, canonical, content_hash, iso, now, paged
 
@@ -21,7 +22,8 @@ _seq = itertools.count()
 
 
 def merge_strategy(call: Call) -> str:
-    # The server parses lowercase `merge`/`replace` and silently treats anything else as merge.
+    # Resolution only (`x-merge-strategy` on /config/resolve and /resolve): the server parses lowercase
+    # `merge`/`replace` and silently treats anything else as merge.
     return "REPLACE" if call.request.headers.get("x-merge-strategy") == "replace" else "MERGE"
 
 
@@ -65,6 +67,46 @@ def validate_override(ws: Workspace, override: dict[str, Any]) -> None:
             raise bad_argument(f"schema validation failed for {key}: {errors[0]}")
 
 
+def upsert_context(
+    ws: Workspace,
+    condition: dict[str, Any],
+    override: dict[str, Any],
+    description: str | None,
+    reason: str,
+    user: str,
+) -> dict[str, Any]:
+    """Create the context of `condition`, or deep-merge `override` into the existing one.
+
+    The server's `operations::upsert(…, replace = false, …)` (context_aware_config/src/api/context/
+    operations.rs): an INSERT, and on a unique violation `update_override_of_existing_ctx`, which merges
+    with `merge` (superposition_core/src/config.rs on v0.117.1, cac_client on v0.74.0/v0.87.0): nested
+    objects merge key by key, anything else replaces. `PUT /context`, the bulk PUT and the experiment
+    actions (create, conclude) all upsert this way; `x-merge-strategy` plays no part. The caller bumps
+    the config version."""
+    validate_condition(ws, condition)
+    validate_override(ws, override)
+    ctx_id = content_hash(condition)
+    existing = ws.contexts.get(ctx_id)
+    if existing is None:
+        return _insert_context(ws, ctx_id, condition, override, description, reason, user)
+    merged = json_merge(copy.deepcopy(existing["override"]), copy.deepcopy(override))
+    return _set_override(ws, existing, merged, description, reason, user)
+
+
+def replace_context_override(
+    ws: Workspace,
+    ctx_id: str,
+    override: dict[str, Any],
+    description: str | None,
+    reason: str,
+    user: str,
+) -> dict[str, Any]:
+    """Replace a context's override (`operations::update`: `PUT /context/overrides`, and the variant
+    contexts when an experiment's overrides change). The caller bumps the config version."""
+    validate_override(ws, override)
+    return _set_override(ws, ws.contexts[ctx_id], copy.deepcopy(override), description, reason, user)
+
+
 def put_context(
     ws: Workspace,
     condition: dict[str, Any],
@@ -74,50 +116,68 @@ def put_context(
     user: str,
     strategy: str = "MERGE",
 ) -> dict[str, Any]:
-    """Create the context of `condition` or update its override; the caller bumps the version."""
-    validate_condition(ws, condition)
-    validate_override(ws, override)
+    """Upsert (`strategy` "MERGE") or, for an existing context, replace its override ("REPLACE")."""
     ctx_id = content_hash(condition)
+    if strategy == "REPLACE" and ctx_id in ws.contexts:
+        validate_condition(ws, condition)
+        return replace_context_override(ws, ctx_id, override, description, reason, user)
+    return upsert_context(ws, condition, override, description, reason, user)
+
+
+def _insert_context(
+    ws: Workspace,
+    ctx_id: str,
+    condition: dict[str, Any],
+    override: dict[str, Any],
+    description: str | None,
+    reason: str,
+    user: str,
+) -> dict[str, Any]:
+    if description is None:
+        raise bad_argument("Description is required when context does not exist")
     ts = now()
-    existing = ws.contexts.get(ctx_id)
-    if existing is None:
-        if description is None:
-            raise bad_argument("Description is required when context does not exist")
-        ctx = {
-            "id": ctx_id,
-            "condition": dict(condition),
-            "override": copy.deepcopy(override),
-            "override_id": content_hash(override),
-            "weight": ws.weight_of(condition),
-            "description": description,
-            "change_reason": reason,
-            "created_at": ts,
-            "created_by": user,
-            "last_modified_at": ts,
-            "last_modified_by": user,
-            "seq": next(_seq),
-        }
-        ws.contexts[ctx_id] = ctx
-        ws.record("contexts", "INSERT", user, None, {"id": ctx_id, "value": condition, "override": override})
-        return ctx
-    old = copy.deepcopy(existing)
-    if strategy == "REPLACE":
-        existing["override"] = copy.deepcopy(override)
-    else:
-        existing["override"] = {**existing["override"], **copy.deepcopy(override)}
-    existing["override_id"] = content_hash(existing["override"])
+    ctx = {
+        "id": ctx_id,
+        "condition": dict(condition),
+        "override": copy.deepcopy(override),
+        "override_id": content_hash(override),
+        "weight": ws.weight_of(condition),
+        "description": description,
+        "change_reason": reason,
+        "created_at": ts,
+        "created_by": user,
+        "last_modified_at": ts,
+        "last_modified_by": user,
+        "seq": next(_seq),
+    }
+    ws.contexts[ctx_id] = ctx
+    ws.record("contexts", "INSERT", user, None, {"id": ctx_id, "value": condition, "override": override})
+    return ctx
+
+
+def _set_override(
+    ws: Workspace,
+    ctx: dict[str, Any],
+    override: dict[str, Any],
+    description: str | None,
+    reason: str,
+    user: str,
+) -> dict[str, Any]:
+    old_override = copy.deepcopy(ctx["override"])
+    ctx["override"] = override
+    ctx["override_id"] = content_hash(override)
     if description is not None:
-        existing["description"] = description
-    existing["change_reason"] = reason
-    existing["last_modified_at"], existing["last_modified_by"] = ts, user
+        ctx["description"] = description  # absent: the server keeps the stored description
+    ctx["change_reason"] = reason
+    ctx["last_modified_at"], ctx["last_modified_by"] = now(), user
     ws.record(
         "contexts",
         "UPDATE",
         user,
-        {"id": ctx_id, "override": old["override"]},
-        {"id": ctx_id, "override": existing["override"]},
+        {"id": ctx["id"], "override": old_override},
+        {"id": ctx["id"], "override": ctx["override"]},
     )
-    return existing
+    return ctx
 
 
 def delete_context(ws: Workspace, ctx_id: str, user: str) -> None:
@@ -147,7 +207,7 @@ def ctx_create(call: Call) -> Response:
     description = body.description(required=False)
     reason = body.change_reason()
     ws = call.workspace
-    ctx = put_context(ws, condition, override, description, reason, call.user, merge_strategy(call))
+    ctx = upsert_context(ws, condition, override, description, reason, call.user)
     vid = ws.bump_version(description or reason, call.user)
     return json_response(ctx_json(call, ws, ctx), 200, version_header(vid))
 
@@ -169,8 +229,7 @@ def ctx_update_override(call: Call) -> Response:
         )
     if ctx_id not in ws.contexts:
         raise no_records()
-    ctx = ws.contexts[ctx_id]
-    ctx = put_context(ws, ctx["condition"], override, description, reason, call.user, "REPLACE")
+    ctx = replace_context_override(ws, ctx_id, override, description, reason, call.user)
     vid = ws.bump_version(reason, call.user)
     return json_response(ctx_json(call, ws, ctx), 200, version_header(vid))
 

@@ -4,8 +4,9 @@ Beside the fault routes every emulator has (`/__sandbox__/faults`), Superpositio
 
 - `GET /__sandbox__/workspace-template` → `{"broken": bool}`;
 - `PUT /__sandbox__/workspace-template` `{"broken": true|false}` → the same: while on, workspaces created
-  from now on have the mid-2025 template defect (creating an experiment in them fails with the database
-  error about the missing `experiment_type` column until `POST /workspaces/{name}/db/migrate`);
+  from now on have the v0.74 template defect (their experiments table lacks `experiment_type`): every
+  experiment request answers 500 `{"message": "Something went wrong"}`, as the real server does, while
+  config endpoints work, until `POST /workspaces/{name}/db/migrate` (builds 0.87 and 0.117);
 - `POST /__sandbox__/broken-workspaces` `{"org_id": "...", "workspace": "..."}` → 204: give an existing
   workspace the defect; 404 if there is no such workspace.
 

@@ -31,6 +31,17 @@ def not_found(message: str) -> ApiError:
 
 
 NO_RECORDS = "No records found. Please refine or correct your search parameters"
+SOMETHING_WENT_WRONG = "Something went wrong"
+
+
+class ServerCrash(Exception):
+    """The real server's process would die on this request (the client sees the connection drop)."""
+
+
+def db_error() -> ApiError:
+    """A database error the server hides (result.rs: `AppError::DbError(_)` other than NotFound and
+    constraint violations → 500 "Something went wrong", the same text on v0.74.0, v0.87.0, v0.117.1)."""
+    return ApiError(500, SOMETHING_WENT_WRONG)
 
 
 def no_records() -> ApiError:

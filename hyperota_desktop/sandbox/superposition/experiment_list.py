@@ -4,21 +4,21 @@
 v0.117.1 (`experiments/handlers.rs` `list_handler`, `service_utils/src/helpers.rs` `is_not_modified`,
 `service/types.rs` `AppHeader::add_last_modified`): the newest event-log timestamp of the table is sent as
 `Last-Modified` (RFC 2822 for GET, RFC 3339 for the smithy POST form); a request whose
-`If-Modified-Since` (parsed the same way) is not older than that timestamp *truncated to the second* gets
-304 with no body. v0.87.0 and v0.74.0 (`list_experiments`): no `Last-Modified` at all; 304 when the
-newest timestamp is strictly older than `If-Modified-Since` (RFC 2822).
+`If-Modified-Since` (parsed the same way) is not older than that timestamp, both *truncated to the
+second*, gets 304 with no body (modified.py, shared with the config endpoints). v0.87.0 and v0.74.0
+(`list_experiments`): no `Last-Modified` at all; 304 when the newest timestamp is strictly older than
+`If-Modified-Since` (RFC 2822). Which one a build does: `builds.py` `list_if_modified_since`.
 """
 
 from __future__ import annotations
 
-import email.utils
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
 
 from ..http import json_response
-from . import conditions
+from . import conditions, modified
 from .errors import bad_argument
 from .experiments import STATUSES, exp_json
 from .state import paginate
@@ -36,48 +36,19 @@ def _date(raw: str | None) -> datetime | None:
         raise bad_argument(f"Query deserialize error: invalid date {raw}") from None
 
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def rfc2822(ts: datetime) -> str:
-    """chrono's `to_rfc2822()`: the day is not zero-padded, the zone is `+0000`."""
-    ts = ts.astimezone(UTC)
-    return (
-        f"{_DAYS[ts.weekday()]}, {ts.day} {_MONTHS[ts.month - 1]} {ts.year} "
-        f"{ts.hour:02d}:{ts.minute:02d}:{ts.second:02d} +0000"
-    )
-
-
-def _parse(raw: str | None, smithy: bool) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00")) if smithy else None
-        if not smithy:
-            parsed = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if parsed is None or parsed.tzinfo is None:
-        return None  # chrono's parsers need an offset
-    return parsed.astimezone(UTC)
-
-
 def not_modified(call: Call, table: str) -> tuple[Response | None, dict[str, str]]:
     """(a 304 to send, or None; the headers of a full answer) for a listing of `table`."""
     stamps = [a["timestamp"] for a in call.workspace.audit if a["table_name"] == table]
     latest = max(stamps) if stamps else None
-    smithy = call.request.method == "POST"
-    asked = _parse(call.request.headers.get("If-Modified-Since"), smithy and call.current)
-    if not call.current:
-        fresh = latest is not None and asked is not None and latest < asked
-        return (Response(status=304) if fresh else None), {}
-    if latest is not None and asked is not None and latest.replace(microsecond=0) <= asked:
-        return Response(status=304), {}
-    if latest is None:
-        return None, {}
-    stamp = latest.isoformat().replace("+00:00", "Z") if smithy else rfc2822(latest)
-    return None, {"Last-Modified": stamp}
+    if call.build.list_if_modified_since == "shared":  # v0.117: as the config endpoints (modified.py)
+        if modified.not_modified(latest, call.request, call.build):
+            return Response(status=304), {}
+        if latest is None:
+            return None, {}
+        return None, {"Last-Modified": modified.header_value(latest, smithy=modified.is_smithy(call.request))}
+    asked = modified.since(call.request, rfc3339_form=False)  # v0.74/v0.87 `list_experiments`
+    fresh = latest is not None and asked is not None and latest < asked
+    return (Response(status=304) if fresh else None), {}
 
 
 def list_(call: Call) -> Response:
@@ -112,7 +83,7 @@ def list_(call: Call) -> Response:
     sort_on = args.get("sort_on", "last_modified_at")
     key = "created_at" if sort_on == "created_at" else "last_modified"
     items.sort(key=lambda e: (e[key], int(e["id"])), reverse=args.get("sort_by", "desc") != "asc")
-    if call.current:  # v0.102+: `prefix` / `exclude_prefix` trim the variants' override keys
+    if call.build.experiment_list_prefix:  # `prefix` / `exclude_prefix` trim the override keys
         items = [
             t for e in items if (t := _trimmed(e, _listed(args, "prefix"), _listed(args, "exclude_prefix")))
         ]

@@ -11,22 +11,25 @@ from werkzeug.wrappers import Response
 from ..http import json_response
 from . import buckets, conditions
 from .cac import version_header
-from .contexts import delete_context, put_context, validate_condition, validate_override
+from .contexts import (
+    delete_context,
+    replace_context_override,
+    upsert_context,
+    validate_condition,
+    validate_override,
+)
 from .engine import json_equal
-from .errors import ApiError, Body, bad_argument, deserialize_error, no_records
+from .errors import Body, bad_argument, deserialize_error, no_records
 from .state import Workspace, iso, now, snowflake
 
 if TYPE_CHECKING:
     from .app import Call
 
 STATUSES = ("CREATED", "INPROGRESS", "PAUSED", "CONCLUDED", "DISCARDED")
-BROKEN_WORKSPACE_DB_ERROR = (
-    'Failed to insert experiment: column "experiment_type" of relation "experiments" does not exist'
-)
 
 
 def exp_json(call: Call, e: dict[str, Any]) -> dict[str, Any]:
-    return {
+    out = {
         "id": e["id"],
         "created_at": iso(e["created_at"]),
         "created_by": e["created_by"],
@@ -47,6 +50,9 @@ def exp_json(call: Call, e: dict[str, Any]) -> dict[str, Any]:
         "metrics": e["metrics"],
         "experiment_group_id": e["experiment_group_id"],
     }
+    if not call.build.experiment_groups:
+        del out["experiment_group_id"]  # v0.74.0 `ExperimentResponse` has no experiment groups
+    return out
 
 
 def _experiment(call: Call, exp_id: str) -> dict[str, Any]:
@@ -58,14 +64,21 @@ def _experiment(call: Call, exp_id: str) -> dict[str, Any]:
     return e
 
 
+def _overrides(v: Body, body: Body) -> dict[str, Any]:
+    """`Exp<Overrides>`: an empty map is refused while the body is read (superposition_types config.rs
+    `Overrides::validate_data`), before the handler looks at anything else."""
+    overrides: dict[str, Any] = v.req("overrides", "object")
+    if not overrides:
+        raise deserialize_error(f"Override should not be empty at line 1 column {body.col}")
+    return overrides
+
+
 def _variants(body: Body) -> list[dict[str, Any]]:
     raw = body.req("variants", "array")
     out = []
     for item in raw:
         v = Body(item, body.col, "struct Variant")
-        overrides = v.req("overrides", "object")
-        if not overrides:
-            raise deserialize_error(f"Override should not be empty at line 1 column {body.col}")
+        overrides = _overrides(v, body)
         out.append(
             {
                 "id": v.req("id", "str"),
@@ -116,13 +129,21 @@ def _check_control(call: Call, ws: Workspace, context: dict[str, Any], control: 
         )
 
 
+def _active_experiments(ws: Workspace) -> list[dict[str, Any]]:
+    """`validate_experiment` (experiments/helpers.rs, every build) loads the active experiments before
+    anything is written: in a broken workspace this read is where create fails (500), so no variant
+    context is left behind."""
+    return [e for e in ws.experiments.values() if e["status"] in ("CREATED", "INPROGRESS")]
+
+
 def create(call: Call) -> Response:
     body = call.body()
     name = body.req("name", "str")
     raw_context = body.req("context", "object")
     variants = _variants(body)
-    description = body.description(required=True)
-    reason = body.change_reason()
+    # `ExperimentCreateRequest`: description and change reason are defaulted when absent (every build).
+    description = body.description(required=False, default="Description not provided")
+    reason = body.change_reason(required=False)
     exp_type = body.enum("experiment_type", ("DEFAULT", "DELETE_OVERRIDES"), default="DEFAULT")
     metrics = body.opt("metrics", "any", {"enabled": False})
     context = conditions.parse(raw_context, call.dialect)
@@ -149,6 +170,7 @@ def create(call: Call) -> Response:
         raise bad_argument("Variant ids are expected to be unique. Provide unqiue variant IDs")
     keys = _check_keys(variants)
     _check_control(call, ws, context, controls[0])
+    _active_experiments(ws)
     # The variants' contexts go to CAC first (bulk operation, validated there, one new config version).
     validate_condition(ws, context)
     for v in variants:
@@ -156,17 +178,11 @@ def create(call: Call) -> Response:
     exp_id = str(snowflake())
     for v in variants:
         v["id"] = f"{exp_id}-{v['id']}"
-        ctx = put_context(
+        ctx = upsert_context(
             ws, {**context, "variantIds": v["id"]}, v["overrides"], description, reason, call.user
         )
         v["context_id"], v["override_id"] = ctx["id"], ctx["override_id"]
     vid = ws.bump_version(description or reason, call.user)
-    if ws.broken:
-        # mid-2025 template defect: the INSERT names column "experiment_type", which the workspace's
-        # experiments table lacks. Deployments of that era answer with the database error (what this
-        # switch reproduces); v0.117.1's source would mask it as "Something went wrong". The variant
-        # contexts stay behind either way.
-        raise ApiError(500, BROKEN_WORKSPACE_DB_ERROR)
     ts = now()
     e = {
         "id": exp_id,
@@ -206,14 +222,16 @@ def _update(call: Call, ws: Workspace, e: dict[str, Any], reason: str, **changes
 
 def ramp(call: Call, exp_id: str) -> Response:
     body = call.body()
-    reason = body.change_reason()
-    traffic = body.req("traffic_percentage", "number")
-    if traffic != int(traffic) or not 0 <= traffic <= 100:
-        raise deserialize_error(
-            "Traffic percentage must be a number between 0 and 100 (both inclusive) "
-            f"at line 1 column {body.col}"
+    reason = body.change_reason(required=False)
+    # `TrafficPercentage` is `#[serde(try_from = "i32")]`: serde refuses any float, even 25.0.
+    traffic = body.req("traffic_percentage", "int")
+    if not 0 <= traffic <= 100:
+        detail = (
+            "Traffic percent cannot be lower than 0 and greater than 100"
+            if not call.build.experiment_groups
+            else "Traffic percentage must be a number between 0 and 100 (both inclusive)"
         )
-    traffic = int(traffic)
+        raise deserialize_error(f"{detail} at line 1 column {body.col}")
     ws = call.workspace
     e = _experiment(call, exp_id)
     if e["status"] not in ("CREATED", "INPROGRESS"):
@@ -233,12 +251,16 @@ def ramp(call: Call, exp_id: str) -> Response:
             f"The traffic_percentage cannot exceed {cap}. Provide a traffic percentage less than {cap}"
         )
     if traffic != 0 and traffic == e["traffic_percentage"]:
+        if not call.build.experiment_groups:  # v0.74.0 `compare_old` refuses it
+            raise bad_argument("The traffic percentage is same as provided")
         return json_response(exp_json(call, e))
     changes: dict[str, Any] = {"traffic_percentage": traffic, "status": "INPROGRESS"}
     if e["status"] == "CREATED":
         changes.update(started_at=now(), started_by=call.user)
     gid = e["experiment_group_id"]
-    if e["status"] == "CREATED" and gid is None:
+    if not call.build.experiment_groups:
+        pass  # v0.74.0: no experiment groups; devices pick a variant with their own `toss`
+    elif e["status"] == "CREATED" and gid is None:
         changes["experiment_group_id"] = buckets.create_group(call, ws, e, traffic)
     elif gid is not None:
         buckets.update_group(call, ws, e, gid, traffic)
@@ -247,7 +269,7 @@ def ramp(call: Call, exp_id: str) -> Response:
 
 def _simple_transition(call: Call, exp_id: str, allowed: tuple[str, ...], target: str, verb: str) -> Response:
     body = call.body()
-    reason = body.change_reason()
+    reason = body.change_reason(required=False)
     ws = call.workspace
     e = _experiment(call, exp_id)
     if e["status"] not in allowed:
@@ -265,7 +287,7 @@ def resume(call: Call, exp_id: str) -> Response:
 
 def discard(call: Call, exp_id: str) -> Response:
     body = call.body()
-    reason = body.change_reason()
+    reason = body.change_reason(required=False)
     ws = call.workspace
     e = _experiment(call, exp_id)
     if e["status"] not in ("CREATED", "INPROGRESS", "PAUSED"):
@@ -282,7 +304,7 @@ def discard(call: Call, exp_id: str) -> Response:
 def conclude(call: Call, exp_id: str) -> Response:
     body = call.body()
     chosen = body.req("chosen_variant", "str")
-    reason = body.change_reason()
+    reason = body.change_reason(required=False)
     description = body.description(required=False)
     ws = call.workspace
     e = _experiment(call, exp_id)
@@ -294,7 +316,9 @@ def conclude(call: Call, exp_id: str) -> Response:
             "winner variant not found. A wrong variant id may have been sent, check and try again"
         )
     if e["context"]:
-        put_context(ws, e["context"], winner["overrides"], description or e["description"], reason, call.user)
+        upsert_context(
+            ws, e["context"], winner["overrides"], description or e["description"], reason, call.user
+        )
     else:
         for key, value in winner["overrides"].items():
             dc = ws.default_configs.get(key)
@@ -319,18 +343,23 @@ def conclude(call: Call, exp_id: str) -> Response:
 
 
 def update_overrides(call: Call, exp_id: str) -> Response:
+    # `OverrideKeysUpdateRequest` (superposition_types/src/api/experiments.rs, v0.74.0 to v0.117.1):
+    # the field is `variants`, with the alias `variant_list`; each variant's overrides are an
+    # `Exp<Overrides>`, so an empty one is refused while reading the body; then an empty list is
+    # refused before the experiment is read (experiments/handlers.rs `update_overrides`).
     body = call.body()
-    reason = body.change_reason()
-    raw = body.req("variant_list", "array")
-    description = body.description(required=False)
+    field = "variant_list" if body.has("variant_list") and not body.has("variants") else "variants"
+    raw = body.req(field, "array")
     updates = []
     for item in raw:
         v = Body(item, body.col, "struct VariantUpdateRequest")
-        updates.append({"id": v.req("id", "str"), "overrides": v.req("overrides", "object")})
-    ws = call.workspace
-    e = _experiment(call, exp_id)
+        updates.append({"id": v.req("id", "str"), "overrides": _overrides(v, body)})
+    description = body.description(required=False)
+    reason = body.change_reason(required=False)
     if not updates:
         raise bad_argument("Variant not found in request. Provide at least one entry in variant's list")
+    ws = call.workspace
+    e = _experiment(call, exp_id)
     if e["status"] != "CREATED":
         raise bad_argument("Only experiments in CREATED state can be updated")
     if len(updates) != len(e["variants"]):
@@ -349,14 +378,11 @@ def update_overrides(call: Call, exp_id: str) -> Response:
     _check_control(call, ws, e["context"], {"overrides": new_control["overrides"]})
     for u in updates:
         v = existing[u["id"]]
-        ctx = put_context(
-            ws,
-            {**e["context"], "variantIds": v["id"]},
-            u["overrides"],
-            description or e["description"],
-            reason,
-            call.user,
-            "REPLACE",
+        if v["context_id"] not in ws.contexts:
+            raise no_records()
+        # `ContextAction::Replace` with the variant's context id (experiments/handlers.rs, v0.117.1)
+        ctx = replace_context_override(
+            ws, v["context_id"], u["overrides"], description or e["description"], reason, call.user
         )
         v["overrides"], v["override_id"] = copy.deepcopy(u["overrides"]), ctx["override_id"]
     vid = ws.bump_version(reason, call.user)

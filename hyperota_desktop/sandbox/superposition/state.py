@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .engine import EngineContext, EngineGroup
-from .errors import bad_argument
+from .errors import bad_argument, db_error
 
 DEFAULT_USER = "user@superposition.io"
 _SNOWFLAKE_EPOCH_MS = 1_288_834_974_657  # Twitter's epoch, as the server's snowflake generator
@@ -94,21 +94,39 @@ class Workspace:
     status: str = "ENABLED"
     mandatory_dimensions: list[str] | None = None
     config_version: str | None = None
-    broken: bool = False  # mid-2025 template defect: experiments table lacks `experiment_type`
+    # The v0.74 template defect: the experiments table lacks `experiment_type` (and every later column,
+    # and the experiment_groups table), so every query on them fails; see `experiments` below.
+    broken: bool = False
     created_at: datetime = field(default_factory=now)
     last_modified_at: datetime = field(default_factory=now)
     last_modified_by: str = ""
     dimensions: dict[str, dict[str, Any]] = field(default_factory=dict)
     default_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     contexts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    experiments: dict[str, dict[str, Any]] = field(default_factory=dict)
-    groups: dict[str, EngineGroup] = field(default_factory=dict)
+    experiment_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    group_rows: dict[str, EngineGroup] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def schema_name(self) -> str:
         return f"{self.org.id}_{self.name}"
+
+    # The experiments and experiment_groups tables. In a broken workspace every read or write of them
+    # fails as the server's does: diesel selects every column of its schema (`experiment_type`
+    # included), Postgres refuses the query, and result.rs hides the error behind 500 "Something went
+    # wrong" (v0.74.0, v0.87.0, v0.117.1 alike). Config endpoints never touch these tables.
+    @property
+    def experiments(self) -> dict[str, dict[str, Any]]:
+        if self.broken:
+            raise db_error()
+        return self.experiment_rows
+
+    @property
+    def groups(self) -> dict[str, EngineGroup]:
+        if self.broken:
+            raise db_error()
+        return self.group_rows
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,6 +149,13 @@ class Workspace:
             "enable_change_reason_validation": self.enable_change_reason_validation,
             "workspace_lock": None,
         }
+
+    def to_json_074(self) -> dict[str, Any]:
+        """The v0.74.0 `Workspace` model: no pinning, no experiment settings."""
+        out = self.to_json_2025()
+        for key in ("config_version", "allow_experiment_self_approval", "auto_populate_control"):
+            out.pop(key)
+        return out
 
     def to_json_2025(self) -> dict[str, Any]:
         out = self.to_json()
@@ -160,16 +185,19 @@ class Workspace:
         return sum(2 ** int(self.dimensions[d]["position"]) for d in condition if d in self.dimensions)
 
     def engine_contexts(self) -> list[EngineContext]:
+        """The contexts as the config carries them: ordered by (stored weight, created_at), and with
+        `priority` = `weight` = the 0-based position in that order (helpers.rs `generate_cac` /
+        `get_context_data` enumerate the ordered rows, on v0.74.0, v0.87.0 and v0.117.1)."""
         ordered = sorted(self.contexts.values(), key=lambda c: (c["weight"], c["created_at"], c["seq"]))
         return [
             EngineContext(
                 id=c["id"],
                 condition=c["condition"],
                 override_key=c["override_id"],
-                priority=c["weight"],
-                weight=c["weight"],
+                priority=index,
+                weight=index,
             )
-            for c in ordered
+            for index, c in enumerate(ordered)
         ]
 
     def overrides_map(self) -> dict[str, dict[str, Any]]:
@@ -203,6 +231,21 @@ class Workspace:
         )
         self.record("config_versions", "INSERT", user, None, {"id": vid, "description": description})
         return vid
+
+    def add_base_version(self) -> None:
+        """workspace_template.sql (v0.112+, so v0.117.1): config version 1 records the variantIds
+        dimension, inserted only WHERE NOT EXISTS any version (also when a migration runs it)."""
+        if self.versions:
+            return
+        self.versions.append(
+            {
+                "id": "1",
+                "created_at": now(),
+                "description": "base config version recording the addition of variantIds dimension",
+                "tags": ["dimension", "variantIds"],
+                "config": self.snapshot(),
+            }
+        )
 
     def snapshot(self) -> dict[str, Any]:
         return {

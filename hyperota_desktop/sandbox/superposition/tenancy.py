@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 ORG_STATUSES = ("ACTIVE", "INACTIVE", "PENDING_KYB")
 WORKSPACE_STATUSES = ("ENABLED", "DISABLED")
-WORKSPACE_NAME = re.compile(r"^[a-zA-Z0-9]+$")
+# Superposition checks `^[a-zA-Z0-9]+$` with Rust's regex crate, whose `$` is end of text (no
+# trailing-newline exception): `fullmatch` is the faithful Python equivalent.
+WORKSPACE_NAME = re.compile(r"[a-zA-Z0-9]+")
 CONFLICT = "The data you are trying to create already exists"
 
 
@@ -79,6 +81,8 @@ def org_update(call: Call, org_id: str) -> Response:
 
 
 def _render(call: Call, ws: Workspace) -> dict[str, Any]:
+    if call.build.workspace_body == "0.74":
+        return ws.to_json_074()
     return ws.to_json() if call.current else ws.to_json_2025()
 
 
@@ -92,30 +96,42 @@ def _workspace(call: Call, name: str) -> Workspace:
 def _validate_name(name: str) -> None:
     if len(name.encode()) > 25:
         raise bad_argument("the workspace name cannot be larger than 25 characters")
-    if not WORKSPACE_NAME.match(name):
+    if not WORKSPACE_NAME.fullmatch(name):
         raise bad_argument("the workspace name can only contain letters and numbers")
 
 
 def ws_create(call: Call) -> Response:
+    # `CreateWorkspaceRequest` (superposition_types/src/api/workspace.rs) of each build; serde ignores
+    # fields a build does not know (no build denies unknown fields), and reports the first missing
+    # field in declaration order.
     body = call.body()
     admin_email = body.req("workspace_admin_email", "str")
     name = body.req("workspace_name", "str")
     body.enum("workspace_status", WORKSPACE_STATUSES)
-    metrics = body.opt("metrics", "object")
-    if call.current:
+    ctx_validation = reason_validation = False
+    if call.build.workspace_body == "0.117":
+        metrics = body.opt("metrics", "object")
         self_approval = body.opt("allow_experiment_self_approval", "bool", False)
         auto_control = body.opt("auto_populate_control", "bool", True)
         ctx_validation = body.opt("enable_context_validation", "bool", False)
         reason_validation = body.opt("enable_change_reason_validation", "bool", False)
         strict = False
-    else:
-        # v0.87: `strict_mode` (alias `workspace_strict_mode`) and both flags are required.
+    elif call.build.workspace_body == "0.87":
+        # v0.87.0: `strict_mode` (alias `workspace_strict_mode`) and both flags are required.
         strict = body.req(
             "workspace_strict_mode" if body.has("workspace_strict_mode") else "strict_mode", "bool"
         )
+        metrics = body.opt("metrics", "object")
         self_approval = body.req("allow_experiment_self_approval", "bool")
         auto_control = body.req("auto_populate_control", "bool")
-        ctx_validation = reason_validation = False
+    else:
+        # v0.74.0: `workspace_strict_mode` is required (no alias); the workspace has no experiment
+        # settings. Its rules, in the emulator's terms: the creator may start an experiment unless
+        # APP_ENV is PROD (experiments/handlers.rs `user_allowed_to_ramp`), and no control check.
+        strict = body.req("workspace_strict_mode", "bool")
+        metrics = body.opt("metrics", "object")
+        self_approval = call.emu.app_env != "PROD"
+        auto_control = False
     org = call.org
     if org is None:
         raise no_records()
@@ -150,6 +166,8 @@ def ws_create(call: Call) -> Response:
         "last_modified_at": ts,
         "last_modified_by": call.user,
     }
+    if call.build.base_config_version:
+        ws.add_base_version()
     call.emu.workspaces[(org.id, name)] = ws
     return json_response(_render(call, ws))
 
@@ -170,6 +188,8 @@ def ws_get(call: Call, name: str) -> Response:
 
 
 def ws_update(call: Call, name: str) -> Response:
+    # `UpdateWorkspaceRequest`: the admin email is required before v0.117; v0.74 knows only the email,
+    # status, mandatory dimensions and metrics (no pinning, no experiment settings).
     body = call.body()
     admin_email = (
         body.req("workspace_admin_email", "str")
@@ -178,16 +198,18 @@ def ws_update(call: Call, name: str) -> Response:
     )
     status = body.enum("workspace_status", WORKSPACE_STATUSES)
     mandatory = body.opt("mandatory_dimensions", "array")
-    config_version = body.opt("config_version")
-    flags = {
-        k: body.opt(k, "bool")
-        for k in (
+    config_version = body.opt("config_version") if call.build.workspace_pinning else None
+    flag_names = {
+        "0.74": (),
+        "0.87": ("allow_experiment_self_approval", "auto_populate_control"),
+        "0.117": (
             "allow_experiment_self_approval",
             "auto_populate_control",
             "enable_context_validation",
             "enable_change_reason_validation",
-        )
-    }
+        ),
+    }[call.build.workspace_body]
+    flags = {k: body.opt(k, "bool") for k in flag_names}
     metrics = body.opt("metrics", "object")
     ws = _workspace(call, name)
     if mandatory is not None:
@@ -221,7 +243,12 @@ def ws_update(call: Call, name: str) -> Response:
 
 
 def ws_migrate(call: Call, name: str) -> Response:
+    """`POST /workspaces/{name}/db/migrate` (v0.87.0+, superposition/src/workspace/handlers.rs
+    `migrate_workspace_schema`): runs workspace_template.sql again on the workspace's schema, which
+    adds what is missing (`ADD COLUMN IF NOT EXISTS experiment_type`, …) and changes nothing else. The
+    workspace row is not updated; the answer is the workspace as it was read."""
     ws = _workspace(call, name)
-    ws.broken = False  # setup_workspace_schema brings the schema up to date
-    ws.last_modified_at, ws.last_modified_by = now(), call.user
+    ws.broken = False
+    if call.build.base_config_version:
+        ws.add_base_version()  # v0.117.1's template: version 1 WHERE NOT EXISTS any version
     return json_response(_render(call, ws))

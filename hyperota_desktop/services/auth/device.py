@@ -22,16 +22,18 @@ from hyperota_desktop.services.auth.discovery import (
     DEVICE_GRANT,
     OidcConfig,
     client_problem,
+    json_object,
     oauth_error,
     unreachable,
 )
-from hyperota_desktop.services.auth.tokens import TokenResponse, parse_token_response
+from hyperota_desktop.services.auth.tokens import TokenResponse, parse_token_response, whole_seconds
 
 log = logging.getLogger("hyperota.services.auth")
 SCOPE = "openid profile email offline_access"
 DEFAULT_INTERVAL = 5
 SLOW_DOWN_STEP = 5  # RFC 8628 section 3.5
 MAX_BACKOFF = 60.0
+MAX_INTERVAL = 300  # a server asking for a longer poll interval is misbehaving
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -98,20 +100,23 @@ async def request_device_code(
                 hint="Try again later.",
             )
         raise AuthError(f"The sign-in server refused to start device sign-in: {description or error}.")
-    body = response.json()
-    try:
-        device_code, user_code = str(body["device_code"]), str(body["user_code"])
-        verification_uri = str(body.get("verification_uri") or body["verification_url"])
-    except (KeyError, TypeError) as exc:
-        raise AuthError(f"The sign-in server's device answer lacks {exc}.") from exc
+    body = json_object(response, "the request for a sign-in code")
+    device_code, user_code = body.get("device_code"), body.get("user_code")
+    verification_uri = body.get("verification_uri") or body.get("verification_url")
+    for key, value in (("device_code", device_code), ("user_code", user_code),
+                       ("verification_uri", verification_uri)):  # fmt: skip
+        if not isinstance(value, str) or not value:
+            raise AuthError(f"The sign-in server's device answer lacks {key}.")
+    assert isinstance(device_code, str) and isinstance(user_code, str) and isinstance(verification_uri, str)
+    complete = body.get("verification_uri_complete")
     KNOWN_SECRETS.add(device_code)
     return DeviceAuthorization(
         device_code=device_code,
         user_code=user_code,
         verification_uri=verification_uri,
-        verification_uri_complete=str(body.get("verification_uri_complete") or ""),
-        expires_at=clock() + int(body.get("expires_in") or 600),
-        interval=max(1, int(body.get("interval") or DEFAULT_INTERVAL)),
+        verification_uri_complete=complete if isinstance(complete, str) else "",
+        expires_at=clock() + (whole_seconds(body, "expires_in", 600, most=86_400) or 600),
+        interval=max(1, whole_seconds(body, "interval", DEFAULT_INTERVAL, most=MAX_INTERVAL)),
     )
 
 
@@ -174,7 +179,7 @@ async def poll_device(
         failures = 0
         delay = interval
         if response.status_code == 200:
-            tokens = parse_token_response(response.json())
+            tokens = parse_token_response(json_object(response, "the sign-in"))
             yield state(LoginStatus.SIGNED_IN, "Signed in.", tokens=tokens)
             return
         error, description = oauth_error(response)
@@ -193,6 +198,11 @@ async def poll_device(
             return
         elif error == "access_denied":
             yield state(LoginStatus.DENIED, "The sign-in was denied in the browser.")
+            return
+        elif error == "invalid_grant" and clock() >= flow.expires_at - interval:
+            # Keycloak answers expired_token only until expires_in + interval + 10 s, then forgets the
+            # code (DeviceEndpoint.java): a poll that late (a computer waking from sleep) is an expiry.
+            yield state(LoginStatus.EXPIRED, "The code expired before it was approved. Get a new code.")
             return
         else:
             problem = client_problem(error, description, client_id)

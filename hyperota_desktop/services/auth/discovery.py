@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from hyperota_desktop.domain.errors import BackendUnavailable
+from hyperota_desktop.domain.errors import BackendUnavailable, ValidationError
+from hyperota_desktop.domain.jsontext import parse_json
 from hyperota_desktop.services.auth.errors import SignInConfigError
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -88,18 +88,36 @@ async def discover(client: httpx.AsyncClient, issuer: str) -> OidcConfig:
         token_endpoint=str(body["token_endpoint"]),
         device_authorization_endpoint=device,
         jwks_uri=str(body["jwks_uri"]),
-        revocation_endpoint=str(body.get("revocation_endpoint", "")),
-        userinfo_endpoint=str(body.get("userinfo_endpoint", "")),
-        end_session_endpoint=str(body.get("end_session_endpoint", "")),
+        revocation_endpoint=_optional_url(body, "revocation_endpoint"),
+        userinfo_endpoint=_optional_url(body, "userinfo_endpoint"),
+        end_session_endpoint=_optional_url(body, "end_session_endpoint"),
     )
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
     try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = parse_json(response.content, "the answer")
+    except ValidationError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def json_object(response: httpx.Response, what: str) -> dict[str, Any]:
+    """The JSON object a successful answer must hold; `BackendUnavailable` when it holds anything else
+    (an HTML error page from a proxy, a truncated body): the server, not the person, is at fault."""
+    body = _json_object(response)
+    if body is None:
+        raise BackendUnavailable(
+            f"The sign-in server answered {what} with something that is not a JSON object "
+            f"(HTTP {response.status_code}, {response.headers.get('content-type', 'no content type')}).",
+            hint="Try again later; if it persists, a proxy in front of the sign-in server may be at fault.",
+        )
+    return body
+
+
+def _optional_url(body: dict[str, Any], key: str) -> str:
+    value = body.get(key, "")
+    return value if isinstance(value, str) else ""
 
 
 def oauth_error(response: httpx.Response) -> tuple[str, str]:

@@ -31,7 +31,13 @@ from hyperota_desktop.services.auth.device import (
     poll_device,
     request_device_code,
 )
-from hyperota_desktop.services.auth.discovery import OidcConfig, discover, oauth_error, unreachable
+from hyperota_desktop.services.auth.discovery import (
+    OidcConfig,
+    discover,
+    json_object,
+    oauth_error,
+    unreachable,
+)
 from hyperota_desktop.services.auth.errors import (
     NotSignedIn,
     SessionExpired,
@@ -298,7 +304,7 @@ class AuthService:
                 f"Your sign-in for profile '{self.profile.name}' has ended ({description or error}).",
                 hint="Sign in again; your work in the window is kept.",
             )
-        await self._accept(parse_token_response(response.json()))
+        await self._accept(parse_token_response(json_object(response, "the renewal of the sign-in")))
         log.info("renewed the access token of profile %s", self.profile.name)
         assert self._access is not None
         return self._access

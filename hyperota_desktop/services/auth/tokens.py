@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,21 @@ class TokenResponse:
     scope: str = ""
 
 
+def whole_seconds(body: dict[str, Any], key: str, default: int, *, most: int = 10**9) -> int:
+    """A number of seconds from a server's JSON: an integer (or integral float/string) in 0..most;
+    anything else (text, lists, NaN, 1e400) falls back to `default` rather than raising."""
+    value = body.get(key)
+    if isinstance(value, bool) or value is None:
+        return default
+    try:
+        number = float(value) if isinstance(value, int | float | str) else math.nan
+    except ValueError:
+        return default
+    if not math.isfinite(number) or number < 0:
+        return default
+    return min(int(number), most)
+
+
 def parse_token_response(body: Any) -> TokenResponse:
     if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
         raise TokenInvalid("The sign-in server's token answer holds no access token.")
@@ -44,8 +60,8 @@ def parse_token_response(body: Any) -> TokenResponse:
         access_token=body["access_token"],
         refresh_token=body.get("refresh_token") if isinstance(body.get("refresh_token"), str) else None,
         id_token=body.get("id_token") if isinstance(body.get("id_token"), str) else None,
-        expires_in=int(body.get("expires_in") or 0),
-        scope=str(body.get("scope", "")),
+        expires_in=whole_seconds(body, "expires_in", 0),
+        scope=body["scope"] if isinstance(body.get("scope"), str) else "",
     )
     for value in (tokens.access_token, tokens.refresh_token, tokens.id_token):
         KNOWN_SECRETS.add(value)
@@ -87,7 +103,7 @@ class TokenValidator:
         try:
             data = response.json()
             keys = KeySet.import_key_set({"keys": [k for k in data["keys"] if k.get("kty") == "RSA"]})
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, JoseError) as exc:
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError, JoseError) as exc:
             raise TokenInvalid("The sign-in server's signing keys (JWKS) could not be read.") from exc
         self._keys = keys
         return keys

@@ -265,8 +265,9 @@ class OrgsPresenter(QObject):
     async def migrate_selected(self) -> None:
         org, app = self._selection
         if org and app:
-            workspace = await self.session().orgs.migrate_workspace(org, app)
-            self._messages.info(f"Workspace {workspace.name} of {org}/{app} migrated.")
+            # The service checks first: a healthy workspace is left alone and said to be so.
+            outcome = await self.session().orgs.migrate_workspace(org, app)
+            self._messages.info(outcome.message())
 
     async def add_member(self, user: str, level: str) -> None:
         await self.session().members.add(self._scope(), user, parse_level(level))

@@ -33,12 +33,15 @@ class ShellPresenter(QObject):
 
     def refresh(self) -> None:
         try:
-            names = [p.name for p in self._profiles.list()]
+            profiles = {p.name: p for p in self._profiles.list()}
             active = self._profiles.active_name()
         except HyperOtaError as exc:
             self._messages.error(exc)
-            names, active = [], None
-        self._window.set_profiles(names, active if active in names else None)
+            profiles, active = {}, None
+        current = profiles.get(active or "")
+        mode = current.aws_credential_mode if current else None
+        isolation = (mode.isolation, mode.isolation_detail) if mode else None
+        self._window.set_profiles(list(profiles), current.name if current else None, isolation)
 
     def switch_to(self, name: str) -> None:
         try:

@@ -50,7 +50,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     (
         "archives",
         "Archives",
-        "Signed release archives are not in this version yet.",
+        "Verify, import and build offline archives, make fallback assets, encrypt server secrets.",
     ),
     ("activity", "Activity", "Multi-step operations and what happened to them appear here."),
 )
@@ -180,7 +180,10 @@ class MainWindow(QMainWindow):
         self.addAction(quit_action)
 
     # -- what presenters call ---------------------------------------------------------------------------
-    def set_profiles(self, names: list[str], active: str | None) -> None:
+    def set_profiles(
+        self, names: list[str], active: str | None, isolation: tuple[str, str] | None = None
+    ) -> None:
+        """`isolation`: (short, detail) saying whether S3 keeps organisations apart for `active`."""
         self.profile_switcher.blockSignals(True)
         self.profile_switcher.clear()
         for name in names:
@@ -191,6 +194,9 @@ class MainWindow(QMainWindow):
         self.edit_profile_action.setEnabled(active is not None)
         self.sign_in_action.setEnabled(active is not None)
         self.status_profile.setText(f"Profile: {active}" if active else "No profile")
+        if active and isolation:
+            self.status_profile.setText(f"Profile: {active} ({isolation[0]})")
+        self.status_profile.setToolTip(isolation[1] if active and isolation else "")
         if not names:
             self.nav_empty.set_content(
                 "No profile yet",

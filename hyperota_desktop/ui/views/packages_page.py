@@ -8,6 +8,7 @@ A view only. Signals (the presenter listens):
 - `pauseRequested()`, `resumeRequested()`, `cancelRequested()`: the running publish.
 - `versionChosen(int)`: a package selected in the list; `diffRequested(int, int)`.
 - `tagRequested(int, str)`: point a tag at the package shown in the detail (like `package tag`).
+- `exportRequested(int)`: export the package shown in the detail as an offline archive.
 - `searchRequested(str)`: the search text, once typing paused (searches every package, not only loaded rows).
 """
 
@@ -93,6 +94,7 @@ class PackagesPage(QWidget):
     diffRequested = Signal(int, int)
     searchRequested = Signal(str)
     tagRequested = Signal(int, str)
+    exportRequested = Signal(int)
     SEARCH_DELAY_MS = 300
 
     def __init__(self) -> None:
@@ -219,12 +221,16 @@ class PackagesPage(QWidget):
         self.tag_button = named(QPushButton("Set tag"), "packagesTagButton", "Point the tag at this package")
         self.tag_button.clicked.connect(self._tag_clicked)
         self.detail_tag_edit.returnPressed.connect(self._tag_clicked)
+        self.export_button = named(QPushButton("Export archive…"), "packagesExportButton",
+                                   "Export the package as an offline archive")  # fmt: skip
+        self.export_button.clicked.connect(lambda: self.exportRequested.emit(self.shown_version))
         layout.addWidget(self.detail_label)
         layout.addWidget(self.files_table)
         row = QHBoxLayout()
         row.addWidget(self.detail_tag_edit)
         row.addWidget(self.tag_button)
         row.addStretch(1)
+        row.addWidget(self.export_button)
         row.addWidget(self.copy_button)
         layout.addLayout(row)
         tabs.addTab(detail, "Detail")
@@ -282,6 +288,7 @@ class PackagesPage(QWidget):
         for w in (self.detail_tag_edit, self.tag_button):
             w.setEnabled(can)
             w.setToolTip("" if self._allowed else self._denied_reason)
+        self.export_button.setEnabled(self._target_enabled and self.shown_version > 0)
 
     def _tag_clicked(self) -> None:
         tag = self.detail_tag_edit.text().strip()

@@ -57,6 +57,10 @@ class ProfileEditor(QDialog):
                 self.mode.setCurrentText(values.get(f.name, AwsCredentialMode.DEFAULT_CHAIN.value))
                 self.mode.currentIndexChanged.connect(self._validate)
                 form.addRow("AWS credentials", self.mode)
+                # whether S3 itself keeps organisations apart with this mode (issue 17.2)
+                self.isolation = named(QLabel(), "profileIsolation", "S3 isolation of these credentials")
+                self.isolation.setWordWrap(True)
+                form.addRow("", self.isolation)
                 continue
             edit = QLineEdit(str(values.get(f.name, f.default if isinstance(f.default, str) else "")))
             edit.setObjectName(f"profileField_{f.name}")
@@ -117,6 +121,8 @@ class ProfileEditor(QDialog):
         problems = profile_problems(Profile(**data, aws_credential_mode=mode))
         if data["name"] in self._existing:
             problems.insert(0, f"A profile named '{data['name']}' exists already.")
+        short = mode.isolation
+        self.isolation.setText(f"{short[:1].upper()}{short[1:]}. {mode.isolation_detail}")
         static = mode is AwsCredentialMode.STATIC_KEYS
         for edit in self._key_rows:
             self._form.setRowVisible(edit, static)

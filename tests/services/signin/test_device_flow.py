@@ -81,6 +81,26 @@ async def test_expired(make_auth, kc: KeycloakEmulator, fake_time: FakeTime) -> 
     assert not await auth.is_signed_in()
 
 
+async def test_a_code_the_server_has_forgotten_is_an_expiry(
+    make_auth, kc: KeycloakEmulator, fake_time: FakeTime
+) -> None:
+    """The computer slept through the expiry: Keycloak keeps a code only for expires_in + interval +
+    10 s, then answers invalid_grant "Device code not valid". That is an expiry, not a refusal."""
+    auth: AuthService = make_auth()
+    flow = await auth.begin_login()
+
+    def suspend(seconds: float) -> None:  # the first sleep lasts until just before the local deadline
+        fake_time.on_sleep = None
+        kc.clock = lambda: fake_time.now + 200  # ...but the server's clock is far past its grace
+
+    fake_time.on_sleep = suspend
+    fake_time.now = flow.expires_at - 5 - poll_wait(5)
+    states = [s async for s in auth.poll_login(flow)]
+    kc.clock = fake_time
+    assert states[-1].status is LoginStatus.EXPIRED
+    assert "new code" in states[-1].message
+
+
 async def test_expired_token_from_server(make_auth, kc_server: RunningServer, fake_time: FakeTime) -> None:
     auth: AuthService = make_auth()
     kc_server.faults.add(TOKEN_PATH, status=400, body={"error": "expired_token"}, times=1)

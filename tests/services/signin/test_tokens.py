@@ -4,6 +4,7 @@ JWKS rotation, keyring storage and its absence, the environment token, logout an
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import keyring
 import keyring.backends.fail
@@ -39,8 +40,17 @@ async def test_tokens_saved_in_keyring_and_reloaded(make_auth, kc, memory_keyrin
     assert again.refresh_count == 0  # the stored access token was still valid
 
 
+@pytest.fixture(params=[False, True], ids=["rotation-off", "rotation-on"])
+def rotation(request: pytest.FixtureRequest, kc: KeycloakEmulator) -> Iterator[bool]:
+    """Keycloak's "Revoke Refresh Token": off in a new realm, on in hardened ones; the client must work
+    with both (it always keeps the newest refresh token, which is right either way)."""
+    kc.revoke_refresh_token = request.param
+    yield request.param
+    kc.revoke_refresh_token = False
+
+
 async def test_refresh_ahead_of_expiry_rotates_and_saves(
-    make_auth, kc, memory_keyring, fake_time: FakeTime, counter: HitCounter
+    make_auth, kc, memory_keyring, fake_time: FakeTime, counter: HitCounter, rotation: bool
 ) -> None:
     auth = make_auth()
     await sign_in(auth, kc, "dave")
@@ -55,6 +65,10 @@ async def test_refresh_ahead_of_expiry_rotates_and_saves(
     fake_time.now += 290
     assert await auth.access_token() not in (first_access, second_access)  # the rotated one works
     assert auth.refresh_count == 2
+    again = make_auth()  # a new run of the app, after the access token expired: refreshes once more
+    fake_time.now += 400
+    assert (await again.identity()).username == "dave"
+    assert again.refresh_count == 1
 
 
 async def test_twenty_concurrent_requests_share_one_refresh_after_401(
