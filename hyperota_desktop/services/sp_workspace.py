@@ -85,6 +85,16 @@ class WorkspaceApi:
     def _pages(self, path: str, params: dict[str, Any] | None = None, count: int = 100) -> AsyncIterator[Any]:
         return self.client.pages(path, workspace=self.name, params=params, count=count)
 
+    # Requests that read or write the experiment tables go through the client's experiment calls: a
+    # broken workspace (every such request answers 500) is diagnosed and raised as BrokenWorkspace.
+    async def _exp_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await self.client.experiment_call(method, path, self.name, **kwargs)
+
+    def _exp_pages(
+        self, path: str, params: dict[str, Any] | None = None, count: int = 100
+    ) -> AsyncIterator[Any]:
+        return self.client.experiment_pages(path, self.name, params=params, count=count)
+
     def condition(self, dimensions: Mapping[str, Any]) -> dict[str, Any]:
         return wire_condition(dimensions, json_logic=self.dialect.legacy)
 
@@ -147,7 +157,7 @@ class WorkspaceApi:
         """`POST /resolve?identifier=` (v0.96+): the server buckets the device into running variants."""
         body = {"context": dict(dimensions)}
         params = {"identifier": identifier}
-        return dict(await self._json("POST", "/resolve", json_body=body, params=params) or {})
+        return dict(await self._exp_json("POST", "/resolve", json_body=body, params=params) or {})
 
     async def config(self) -> dict[str, Any]:
         return dict(await self._json("GET", "/config") or {})
@@ -161,10 +171,10 @@ class WorkspaceApi:
 
     # -- experiments ------------------------------------------------------------------------------------
     async def experiment(self, experiment_id: str) -> dict[str, Any]:
-        return dict(await self._json("GET", f"/experiments/{experiment_id}") or {})
+        return dict(await self._exp_json("GET", f"/experiments/{experiment_id}") or {})
 
     def experiments(self, params: dict[str, Any] | None = None, count: int = LIST_PAGE) -> AsyncIterator[Any]:
-        return self._pages("/experiments", params=params, count=count)
+        return self._exp_pages("/experiments", params=params, count=count)
 
     async def experiments_since(
         self,
@@ -179,8 +189,8 @@ class WorkspaceApi:
         page, validator = 1, ""
         while True:
             headers = {"If-Modified-Since": if_modified_since} if page == 1 and if_modified_since else {}
-            response = await self.client.call(
-                "GET", "/experiments", workspace=self.name, headers=headers, also_ok=(304,),
+            response = await self.client.experiment_response(
+                "GET", "/experiments", self.name, headers=headers, also_ok=(304,),
                 params={**params, "page": page, "count": count},
             )  # fmt: skip
             if response.status_code == 304:
@@ -209,7 +219,8 @@ class WorkspaceApi:
         return await self.client.create_experiment(self.name, body)
 
     async def _act(self, experiment_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        return dict(await self._json("PATCH", f"/experiments/{experiment_id}/{action}", json_body=body) or {})
+        path = f"/experiments/{experiment_id}/{action}"
+        return dict(await self._exp_json("PATCH", path, json_body=body) or {})
 
     async def ramp(self, experiment_id: str, traffic: int, reason: str) -> dict[str, Any]:
         body = {"traffic_percentage": traffic, "change_reason": _reason(reason)}
@@ -233,24 +244,29 @@ class WorkspaceApi:
     ) -> dict[str, Any]:
         # `variant_list` is the name every version accepts (v0.87+ also take `variants`).
         body = {"variant_list": variants, "description": description, "change_reason": _reason(reason)}
-        return dict(await self._json("PUT", f"/experiments/{experiment_id}/overrides", json_body=body) or {})
+        path = f"/experiments/{experiment_id}/overrides"
+        return dict(await self._exp_json("PUT", path, json_body=body) or {})
 
     async def applicable_variants(
         self, dimensions: Mapping[str, Any], *, identifier: str | None = None, toss: int | None = None
     ) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {"context": dict(dimensions)}
+        path = "/experiments/applicable-variants"
         if toss is not None:
-            body["toss"] = toss
+            # v0.74 reads `toss` and the dimensions from the query (GET): its POST handler recurses until
+            # the process aborts (`impl From<ApplicableVariantsRequest> for ApplicableVariantsQuery`,
+            # superposition_types/src/api/experiments.rs, v0.74.0).
+            query = [*self.dialect.query_dimensions(dict(dimensions)), ("toss", str(toss))]
+            data = await self._exp_json("GET", path, params=query)
         else:
-            body["identifier"] = identifier or ""
-        data = await self._json("POST", "/experiments/applicable-variants", json_body=body)
+            body = {"context": dict(dimensions), "identifier": identifier or ""}
+            data = await self._exp_json("POST", path, json_body=body)
         items = data.get("data") if isinstance(data, dict) else data
         return [v for v in items or [] if isinstance(v, dict)]
 
     async def experiment_groups(self) -> list[dict[str, Any]]:
         """Every experiment group (v0.76+); [] on servers that have none."""
         try:
-            return [g async for g in self._pages("/experiment-groups") if isinstance(g, dict)]
+            return [g async for g in self._exp_pages("/experiment-groups") if isinstance(g, dict)]
         except NotFound:
             return []
 

@@ -1,4 +1,5 @@
-"""Each test module gets its own sandboxes (current and 2025 dialects): releases create a lot."""
+"""Each test module gets its own sandboxes: Superposition v0.117 (current) and v0.74 (the mid-2025
+deployments; no identifier bucketing, no four-eyes setting, no repair endpoint). Releases create a lot."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import pytest
 from hyperota_desktop.sandbox.runtime import Sandbox
 from tests.support.release_env import ReleaseEnv, make_release_env
 
+BUILDS = ["0.117", "0.74"]
 
-@pytest.fixture(scope="module", params=["current", "2025"])
+
+@pytest.fixture(scope="module", params=BUILDS)
 def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    with Sandbox.start(dialect=request.param) as running:
+    with Sandbox.start(build=request.param) as running:
         yield running
 
 

@@ -12,8 +12,6 @@ import pytest
 
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.release_drafts import ReleaseDraft
-from hyperota_desktop.sandbox.superposition import app as emulator_app
-from hyperota_desktop.sandbox.superposition.conditions import LEGACY
 from hyperota_desktop.services.offline_resolve import OfflineResolver, Snapshot
 from tests.support.org_env import login
 from tests.support.release_env import ReleaseEnv, new_app
@@ -23,14 +21,15 @@ DEVICES = 1000
 
 
 def server_versions(sb: Any, workspace: str, devices: list[str]) -> list[int]:
-    """What the emulator resolves each device to (/resolve; v0.87: applicable-variants, /config/resolve)."""
+    """What the emulator resolves each device to (/resolve; before v0.96: applicable-variants, then
+    /config/resolve with the variant ids)."""
     headers = {"Authorization": f"Bearer {login(sb, 'alice')}", "x-org-id": sb.org_id,
                "x-workspace": workspace, "x-tenant": workspace}  # fmt: skip
     out = []
     with httpx.Client(base_url=sb.superposition_url, headers=headers, timeout=10) as http:
         for device in devices:
             body = {"context": {"city": "Pune"}}
-            if sb.dialect == "current":
+            if sb.superposition.build.current:
                 values = http.post("/resolve", params={"identifier": device}, json=body).json()
             else:
                 picked = http.post("/experiments/applicable-variants", json={**body, "identifier": device})
@@ -45,6 +44,8 @@ def server_versions(sb: Any, workspace: str, devices: list[str]) -> list[int]:
 async def test_offline_previews_match_the_server_device_by_device(
     alice: ReleaseEnv, sb: Any, tmp_path: Path
 ) -> None:
+    if not sb.superposition.build.experiment_groups:
+        pytest.skip("v0.74 buckets by the device's toss: test_v074_previews_by_toss")
     app = await new_app(alice, tmp_path)
     r = alice.releases
     await r.create(ORG, app, ReleaseDraft(package="1"))
@@ -88,20 +89,17 @@ async def test_offline_previews_match_the_server_device_by_device(
         alice.previews.preview_offline(resolver, {"city": "Pune"})
 
 
-async def test_a_server_before_v0_82_previews_by_toss(
-    alice: ReleaseEnv, sb: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Mid-2025 deployments (v0.74) have no identifier bucketing: the device's toss decides."""
-    if sb.dialect != "2025":
-        pytest.skip("the 2025 build")
+async def test_v074_previews_by_toss(alice: ReleaseEnv, sb: Any, tmp_path: Path) -> None:
+    """Mid-2025 deployments (v0.74) have no identifier bucketing: the device's toss decides, online (GET
+    applicable-variants, /config/resolve) and offline alike."""
+    if sb.superposition.build.key != "0.74":
+        pytest.skip("v0.74 only")
     app = await new_app(alice, tmp_path)
     r = alice.releases
     await r.create(ORG, app, ReleaseDraft(package="1"))
     rel = (await r.create(ORG, app, ReleaseDraft(target={"city": "Pune"}, package="2"))).release
     await r.ramp(ORG, app, rel.id, 30)
-    monkeypatch.setitem(emulator_app.SERVER_VERSION, LEGACY, "v0.74.0")
     fresh = alice.previews
-    alice.org_env.backends.superposition.dialect = type(alice.org_env.backends.superposition.dialect)()
     with pytest.raises(ValidationError, match="toss"):
         await fresh.preview(ORG, app, {"city": "Pune"}, identifier="dev-1")
     got = {

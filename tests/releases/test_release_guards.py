@@ -15,9 +15,10 @@ from hyperota_desktop.domain.membership import MemberScope
 from hyperota_desktop.domain.packages import PackageFile
 from hyperota_desktop.domain.release_drafts import ReleaseDraft
 from hyperota_desktop.domain.releases import ReleaseAction, ReleaseStatus
+from hyperota_desktop.services.release_detail import FourEyes
 from hyperota_desktop.services.releases import DraftInvalid
 from hyperota_desktop.services.sp_workspace import WorkspaceApi
-from tests.support.release_env import ReleaseEnv, new_app
+from tests.support.release_env import ReleaseEnv, a_device, new_app
 
 ORG = "demo"
 
@@ -90,7 +91,19 @@ async def test_per_field_problems_of_a_draft(alice: ReleaseEnv, tmp_path: Path) 
     assert (await r.page(ORG, app)).total == 0  # nothing was created
 
 
+async def test_four_eyes_is_refused_where_the_server_has_none(alice: ReleaseEnv, tmp_path: Path) -> None:
+    """`allow_experiment_self_approval` came with v0.77: v0.74 shows no setting and refuses to set one."""
+    if alice.sandbox.superposition.build.key != "0.74":
+        pytest.skip("v0.74 only")
+    app = await new_app(alice, tmp_path)
+    assert await alice.releases.four_eyes(ORG, app) == FourEyes(False, False, "v0.74")
+    with pytest.raises(ValidationError, match=r"came with v0\.77"):
+        await alice.releases.set_four_eyes(ORG, app, True)
+
+
 async def test_four_eyes_waits_for_a_second_person(alice: ReleaseEnv, as_user: Any, tmp_path: Path) -> None:
+    if alice.sandbox.superposition.build.key == "0.74":
+        pytest.skip("no four-eyes setting before v0.77")
     app = await new_app(alice, tmp_path)
     r = alice.releases
     assert (await r.four_eyes(ORG, app)).required is False
@@ -139,7 +152,7 @@ async def test_bob_reads_but_cannot_act(alice: ReleaseEnv, as_user: Any, tmp_pat
     detail = await b.detail(ORG, app, rel.id)
     assert detail.allowed == frozenset() and "read access" in detail.blocked[ReleaseAction.CONCLUDE]
     assert (await b.impact(ORG, app, rel.id, ReleaseAction.CONCLUDE)).after_percent == 100
-    preview = await bob.previews.preview(ORG, app, {"city": "Pune"}, identifier="dev-1")
+    preview = await bob.previews.preview(ORG, app, {"city": "Pune"}, **a_device(alice.sandbox))
     assert preview.package_version in (1, 2)
     assert [d.name for d in await bob.dimensions.all(ORG, app)] == ["city", "tier"]
     assert (await b.review(ORG, app, ReleaseDraft(package="2"))).ok  # reviewing changes nothing

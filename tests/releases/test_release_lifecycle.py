@@ -1,8 +1,10 @@
-"""A release from first package to revert, against the emulator in the current and the 2025 dialect,
-over real HTTP, checking what devices receive at every step (the server's own answer)."""
+"""A release from first package to revert, against the emulator as Superposition v0.117 (current),
+v0.87 and v0.74 (the mid-2025 deployments), over real HTTP, checking what devices receive at every step
+(the server's own answer: bucketed by identifier, or by the device's toss on v0.74)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +14,29 @@ from hyperota_desktop.domain import release_config
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.release_drafts import ReleaseDraft
 from hyperota_desktop.domain.releases import ReleaseAction, ReleaseStatus
-from tests.support.release_env import ReleaseEnv, new_app
+from hyperota_desktop.sandbox.runtime import Sandbox
+from tests.support.release_env import ReleaseEnv, a_device, new_app
 
 ORG = "demo"
 
 
-async def device(env: ReleaseEnv, app: str, identifier: str, **dims: Any) -> int | None:
-    """The package version a device gets, asked of the server (with a toss on servers before v0.82)."""
-    preview = await env.previews.preview(ORG, app, dims, identifier=identifier)
+@pytest.fixture(scope="module", params=["0.117", "0.87", "0.74"])
+def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """The whole lifecycle on every build the emulator has (the other modules: 0.117 and 0.74)."""
+    with Sandbox.start(build=request.param) as running:
+        yield running
+
+
+async def device(env: ReleaseEnv, app: str, identifier: str, toss: int = 5, **dims: Any) -> int | None:
+    """The package version a device gets, asked of the server (by its toss on v0.74)."""
+    preview = await env.previews.preview(ORG, app, dims, **a_device(env.sandbox, identifier, toss))
     if preview.config is not None:
         assert release_config.problems(preview.config) == []  # every config a device gets is valid
     return preview.package_version
 
 
 async def share_on(env: ReleaseEnv, app: str, version: int, n: int = 60, **dims: Any) -> float:
-    got = [await device(env, app, f"dev-{i}", **dims) for i in range(n)]
+    got = [await device(env, app, f"dev-{i}", i * 100 // n, **dims) for i in range(n)]
     return sum(1 for v in got if v == version) / n
 
 
@@ -83,7 +93,7 @@ async def test_first_release_then_ramp_pause_resume_conclude(alice: ReleaseEnv, 
     assert concluded.release.status is ReleaseStatus.CONCLUDED and concluded.release.devices_percent == 100
     assert await share_on(alice, app, 2, n=20, city="Pune") == 1
     assert await share_on(alice, app, 1, n=20, city="Delhi") == 1
-    pune = await alice.previews.preview(ORG, app, {"city": "Pune"}, identifier="x")
+    pune = await alice.previews.preview(ORG, app, {"city": "Pune"}, **a_device(alice.sandbox, "x"))
     assert pune.config is not None and pune.config["config"]["properties"] == {"banner": "sale"}
     assert pune.release is None and pune.variant == ""
 

@@ -73,3 +73,11 @@ async def new_app(env: ReleaseEnv, tmp: Path, *, packages: int = 2, readers: tup
     for user in readers:
         await env.org_env.members.add(MemberScope("demo", app), user, AccessLevel.READ)
     return app
+
+
+def a_device(sandbox: Any, identifier: str = "dev-1", toss: int = 5) -> dict[str, Any]:
+    """How a preview names one device on this sandbox's build: its toss on v0.74 (no identifier
+    bucketing there), its identifier on later builds."""
+    if sandbox.superposition.build.experiment_groups:
+        return {"identifier": identifier}
+    return {"toss": toss}
