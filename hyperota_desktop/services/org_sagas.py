@@ -318,12 +318,8 @@ def app_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
             )
 
     async def bind(ctx: SagaContext) -> None:
-        attributes = {WORKSPACE_ATTRIBUTE: [ctx.data["workspace"]]}
         group = KcGroup(ctx.data["app_group_id"], app, path, ctx.data["org_group_id"])
-        await b.keycloak.set_attributes(group, attributes)
-        # Also on the role groups: members read their own groups (Account API), not the app group.
-        for role, role_id in ctx.data["roles"].items():
-            await b.keycloak.set_attributes(KcGroup(role_id, role, f"{path}/{role}", group.id), attributes)
+        await b.keycloak.set_attributes(group, {WORKSPACE_ATTRIBUTE: [ctx.data["workspace"]]})
 
     return [
         Step("check the name", validate),

@@ -5,8 +5,11 @@ to create or change a release, admin for dimensions and application settings). I
 today; when the service-level authorizer lands it is the one line to change.
 
 An application's workspace is recorded on its Keycloak group (`superposition_workspace`, never inferred).
-Keycloak lets owners and admins read that group; members whose role is on the application read the same
-attribute on their own role group through the Account API (the app.create saga records it there too).
+Every member of the organisation may read that group: the organisation's FGAP v2 permission "members may
+view" covers all its groups, applications included, for every member of `/{org}` and its subgroups
+(docs/keycloak-setup.md; Keycloak 26.2+, GroupPermissionsV2 `canView`). Where the realm has no such
+permission (FGAP v2 off, or an organisation nobody delegated), Keycloak refuses the read and the caller
+is told who can fix it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 from hyperota_desktop.domain.access import AccessLevel, Action
 from hyperota_desktop.domain.errors import PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope
-from hyperota_desktop.services.org_sagas import WORKSPACE_ATTRIBUTE
 from hyperota_desktop.services.orgs import OrgService
 
 
@@ -53,14 +55,11 @@ class WorkspaceLocator:
     async def _find(self, org: str, app: str) -> str:
         try:
             return await self.orgs.workspace_of(org, app)
-        except PermissionDenied:
-            pass  # not an owner/admin: read it from the caller's own role group on the application
-        prefix = f"/{org}/{app}/"
-        for group in await self.orgs.backends.keycloak.my_groups():
-            if group.path.startswith(prefix) and group.attribute(WORKSPACE_ATTRIBUTE):
-                return group.attribute(WORKSPACE_ATTRIBUTE)
-        raise PermissionDenied(
-            f"Keycloak does not let you read which Superposition workspace {org}/{app} uses.",
-            hint=f"Ask an admin of {org} to give you a role on the application {app} itself "
-            "(hyperota member add --org ORG --app APP USER read).",
-        )
+        except PermissionDenied as exc:
+            raise PermissionDenied(
+                f"Keycloak does not let you read which Superposition workspace {org}/{app} uses "
+                f"({exc.message})",
+                hint=f"The members of {org} may read its applications once the organisation is delegated: "
+                f"ask a realm administrator to run 'hyperota org delegate {org}' (Keycloak 26.2+ with "
+                "Admin Permissions on; docs/keycloak-setup.md).",
+            ) from exc

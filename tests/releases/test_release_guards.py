@@ -174,6 +174,29 @@ async def test_bob_reads_but_cannot_act(alice: ReleaseEnv, as_user: Any, tmp_pat
         await carol.releases.page(ORG, app)
 
 
+async def test_every_member_of_the_organisation_finds_the_workspace(
+    alice: ReleaseEnv, as_user: Any, tmp_path: Path
+) -> None:
+    """The workspace is read from the application group itself: the organisation's FGAP v2 permission
+    "members may view" covers it for every member, whether their role is on the organisation (bob reads
+    demo) or only on the application (carol). Without FGAP v2 Keycloak refuses, and says who can fix it."""
+    app = await new_app(alice, tmp_path, readers=("carol",))
+    await alice.releases.create(ORG, app, ReleaseDraft(package="1"))
+    for name in ("bob", "carol", "dave"):
+        member = as_user(name)
+        assert [row.package_version for row in (await member.releases.page(ORG, app)).items] == [1]
+        preview = await member.previews.preview(ORG, app, {}, **a_device(alice.sandbox))
+        assert preview.package_version == 1
+    keycloak = alice.sandbox.keycloak
+    keycloak.set_admin_permissions(False)
+    try:
+        with pytest.raises(PermissionDenied, match="Superposition workspace") as refused:
+            await as_user("carol").releases.page(ORG, app)
+        assert f"hyperota org delegate {ORG}" in refused.value.user_text()
+    finally:
+        keycloak.set_admin_permissions(True)
+
+
 async def test_dimensions_reorder_and_are_refused_while_used(alice: ReleaseEnv, tmp_path: Path) -> None:
     app = await new_app(alice, tmp_path)
     d = alice.dimensions
