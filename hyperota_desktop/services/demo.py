@@ -1,8 +1,10 @@
 """Demo content for the sandbox, made through the app's own services (so it is what a user would make).
 
-Organisation `demo` (seeded in the sandbox's Keycloak) gets application `shop` with dimensions `city`
-and `tier`, three published packages, release 1 concluded for every device and release 2 ramping to 20 %
-of them. bob (read) and dave (write) get roles on `shop`, so every sandbox user sees a living system.
+Organisation `demo` (seeded in the sandbox's Keycloak: alice realm administrator and its owner, bob reads
+it, dave writes it; sandbox/keycloak/seed.py) gets application `shop` with dimensions `city` and `tier`,
+three published packages, release 1 concluded for every device and release 2 ramping to 20 % of them.
+bob and dave reach `shop` through their organisation roles (and see it: the organisation's FGAP v2
+permissions cover the application's groups), so every sandbox user with a role sees a living system.
 
 `seed_demo` signs in as alice through the real device flow (the caller approves the code in the sandbox),
 under a temporary profile whose tokens and keys are removed again afterwards.
@@ -17,10 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.dimensions import DimensionKind
-from hyperota_desktop.domain.errors import Conflict, HyperOtaError
-from hyperota_desktop.domain.membership import MemberScope
+from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.domain.release_drafts import ReleaseDraft
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.profiles import AWS_KEY_ID, AWS_SECRET, profile_from_endpoints
@@ -60,13 +60,10 @@ def _bundle(root: Path, version: int) -> Path:
 
 async def create_demo_content(session: ReleaseSession, work_dir: Path, progress: Progress) -> DemoContent:
     """Make the demo (whatever of it is missing) as the signed-in user."""
-    orgs, members = session.orgs.orgs, session.orgs.members
+    orgs = session.orgs.orgs
     if not any(a.name == DEMO_APP for a in await orgs.list_apps(DEMO_ORG)):
         progress(f"creating application {DEMO_ORG}/{DEMO_APP}")
         await orgs.create_app(DEMO_ORG, DEMO_APP)
-    for user, level in (("bob", AccessLevel.READ), ("dave", AccessLevel.WRITE)):
-        with contextlib.suppress(Conflict):
-            await members.add(MemberScope(DEMO_ORG, DEMO_APP), user, level)
     known = {d.name for d in await session.dimensions.all(DEMO_ORG, DEMO_APP)}
     dims = session.dimensions
     if "city" not in known:

@@ -14,16 +14,18 @@ import pytest
 
 from hyperota_desktop.app.cli_entry import main as cli_main
 from hyperota_desktop.app.container import build_services
-from hyperota_desktop.domain.releases import ReleaseStatus
+from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.membership import MemberScope
+from hyperota_desktop.domain.releases import ReleaseAction, ReleaseStatus
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.demo import DEMO_PROFILE, seed_demo
 from hyperota_desktop.stores.dirs import AppDirs
-from tests.support.release_env import make_release_env
+from tests.support.release_env import a_device, make_release_env
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox.start() as running:
+@pytest.fixture(scope="module", params=["0.117", "0.74"])
+def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    with Sandbox.start(build=request.param) as running:
         yield running
 
 
@@ -36,8 +38,14 @@ async def test_seed_demo_makes_a_living_system_and_leaves_no_secrets(
                               tmp_path / "work", said.append)  # fmt: skip
     assert "publishing package 3" in said and "ramping package 2 to 20% of devices" in said
     assert not [k for k in memory_keyring.store if DEMO_PROFILE in str(k)]  # tokens and keys gone
-    bob = make_release_env(sb, "bob", tmp_path / "bob")  # a reader sees it all
+    bob = make_release_env(sb, "bob", tmp_path / "bob")  # a reader of the organisation sees it all
     try:
+        assert await bob.org_env.orgs.level(MemberScope("demo", "shop")) is AccessLevel.READ
+        dave = make_release_env(sb, "dave", tmp_path / "dave")
+        try:  # the seed's writer of demo may act on shop's releases
+            assert ReleaseAction.RAMP in (await dave.releases.detail("demo", "shop", content.ramping)).allowed
+        finally:
+            await dave.aclose()
         page = await bob.releases.page("demo", "shop")
         rows = {r.id: r for r in page.items}
         assert (
@@ -54,7 +62,9 @@ async def test_seed_demo_makes_a_living_system_and_leaves_no_secrets(
         assert await bob.packages.list_versions("demo", "shop") == [3, 2, 1]
         assert (await bob.packages.tags("demo", "shop")) == {"stable": 1, "beta": 3}
         seen = {
-            (await bob.previews.preview("demo", "shop", {}, identifier=f"d{i}")).package_version
+            (
+                await bob.previews.preview("demo", "shop", {}, **a_device(sb, f"d{i}", i * 100 // 40))
+            ).package_version
             for i in range(40)
         }
         assert seen == {1, 2}
@@ -66,12 +76,15 @@ async def test_seed_demo_makes_a_living_system_and_leaves_no_secrets(
 
 
 @pytest.mark.slow
-def test_sandbox_up_demo_as_a_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sandbox_up_demo_as_a_process(
+    sb: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build = sb.superposition.build.key  # the same build as the module's sandbox, in a process of its own
     endpoints = tmp_path / "sb.json"
     err_file = (tmp_path / "err.txt").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "hyperota_desktop.app.cli_entry", "sandbox", "up", "--demo", "--auto-approve",
-         "bob", "--endpoints-file", str(endpoints)],
+         "bob", "--endpoints-file", str(endpoints), "--build", build],
         stdout=subprocess.DEVNULL, stderr=err_file, text=True,
     )  # fmt: skip
     try:
@@ -94,8 +107,10 @@ def test_sandbox_up_demo_as_a_process(tmp_path: Path, capsys: pytest.CaptureFixt
         err_file.close()
 
 
-async def test_the_gui_sandbox_makes_the_demo_in_the_background(tmp_path: Path) -> None:
+async def test_the_gui_sandbox_makes_the_demo_in_the_background(sb: Sandbox, tmp_path: Path) -> None:
     """What `hyperota-desktop --sandbox` calls after start (and cancels on quit)."""
+    if sb.superposition.build.key != "0.117":
+        pytest.skip("the GUI's sandbox runs the default build")
     from hyperota_desktop.app.sandbox_boot import SandboxBoot
 
     services = build_services(AppDirs.under(tmp_path / "home"), profile_override="sandbox")
