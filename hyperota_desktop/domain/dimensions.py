@@ -80,7 +80,7 @@ class Dimension:
 def check_name(name: str) -> str:
     if name == VARIANT_DIMENSION:
         raise ValidationError(f"'{VARIANT_DIMENSION}' is Superposition's own dimension.")
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):  # `match` with `$` would let a trailing newline through
         raise ValidationError(
             f"Dimension name '{name}' is not valid.",
             hint="Use 1-64 letters, digits or '_', starting with a letter (e.g. app_version).",

@@ -29,9 +29,11 @@ from hyperota_desktop.domain.dimensions import Dimension
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.targeting import VARIANT_DIMENSION, flat_condition
 from hyperota_desktop.services.superposition_builds import Dialect, parse_version
+from hyperota_desktop.stores.untrusted import read_small_file
 
 SNAPSHOT_KIND = "hyperota.superposition-snapshot"
 SNAPSHOT_FORMAT = 1
+SNAPSHOT_LIMIT = 256 * 1024 * 1024  # a config with thousands of running releases is tens of MiB
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,12 @@ class Snapshot:
 
     @classmethod
     def load(cls, path: Path) -> Snapshot:
+        """A saved snapshot: a file from outside, read bounded (stores/untrusted.py)."""
+        data = read_small_file(path, limit=SNAPSHOT_LIMIT)
         try:
-            return cls.from_json(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ValidationError(f"Cannot read the snapshot {path}: {exc.strerror}.") from None
+            return cls.from_json(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ValidationError(f"The snapshot {path} is not UTF-8 text.") from None
 
     def dimension_list(self) -> dict[str, Dimension]:
         """The application's dimensions as saved (to read `--dim name=value` offline)."""

@@ -21,6 +21,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hyperota_desktop.domain.dimensions import Dimension
@@ -53,6 +54,7 @@ from hyperota_desktop.domain.targeting import VARIANT_DIMENSION, Target, flat_co
 from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.sp_workspace import WorkspaceApi
+from hyperota_desktop.stores.untrusted import read_small_file
 
 log = logging.getLogger("hyperota.services.releases")
 CREATE_KIND = "release.create"
@@ -385,3 +387,13 @@ async def _reaching(
 def register_release_sagas(runner: SagaRunner, api_for: ApiFor) -> None:
     if CREATE_KIND not in runner.definitions:
         runner.register(SagaDefinition(CREATE_KIND, lambda params: create_steps(api_for, params)))
+
+
+def read_draft_text(path: Path) -> str:
+    """A file a draft names (release notes, a resources list): from outside, so read bounded and never
+    waiting on a FIFO (stores/untrusted.py)."""
+    data = read_small_file(path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path} is not UTF-8 text.") from None

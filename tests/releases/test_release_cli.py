@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,10 @@ def test_dimensions_and_a_release_from_the_command_line(cli: Any, tmp_path: Path
     assert code == 5 and f"Release {rid} (created) is unfinished" in err and "--force" in err
     assert cli("release", "create", *where, "--package", "2", "--dim", "planet=Mars")[0] == 5
     assert cli("release", "create", *where, "--package", "2", "--properties", "{oops")[0] == 5
+    fifo = tmp_path / "notes.fifo"  # files named on the command line are untrusted: never wait on a FIFO
+    os.mkfifo(fifo)
+    code, _, err = cli("release", "create", *where, "--package", "2", "--notes", f"@{fifo}", "--dry-run")
+    assert code == 5 and "not a regular file" in err
 
     code, out, err = cli("release", "ramp", *where, rid, "30")
     assert code == 2 and "30% of devices with city=Pune get package 2" in err
@@ -112,6 +117,8 @@ def test_dimensions_and_a_release_from_the_command_line(cli: Any, tmp_path: Path
         k: online[k] for k in ("package_version", "variant", "bucket", "config")
     }
     assert cli("release", "preview", *where, "--snapshot", str(snap), "--dim", "planet=x")[0] == 5
+    code, _, err = cli("release", "preview", *where, "--snapshot", str(fifo), "--identifier", "dev-7")
+    assert code == 5 and "not a regular file" in err
 
 
 def test_lifecycle_confirmations_exit_codes_and_four_eyes(cli: Any, tmp_path: Path) -> None:

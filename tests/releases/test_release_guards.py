@@ -209,7 +209,7 @@ async def test_dimensions_reorder_and_are_refused_while_used(alice: ReleaseEnv, 
     assert [x.name for x in await d.move(ORG, app, "beta", 3)] == ["city", "tier", "beta"]
     with pytest.raises(Conflict, match="already has a dimension 'city'"):
         await d.create(ORG, app, "city", DimensionKind.STRING)
-    for bad in ("variantIds", "9lives", "a b"):
+    for bad in ("variantIds", "9lives", "a b", "beta\n"):
         with pytest.raises(ValidationError):
             await d.create(ORG, app, bad, DimensionKind.STRING)
     with pytest.raises(ValidationError, match="at least one value"):

@@ -20,7 +20,7 @@ from hyperota_desktop.domain.releases import Impact, ReleaseAction, parse_status
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.device_preview import DevicePreview, DevicePreviewService, parse_pairs
 from hyperota_desktop.services.offline_resolve import Snapshot
-from hyperota_desktop.services.release_create import ReleaseReview
+from hyperota_desktop.services.release_create import ReleaseReview, read_draft_text
 from hyperota_desktop.services.release_detail import ReleaseDetail
 from hyperota_desktop.services.release_session import ReleaseSession
 
@@ -29,10 +29,7 @@ def _text_or_file(value: str | None) -> str | None:
     """`--notes @notes.md` reads a file; anything else is the text itself."""
     if value is None or not value.startswith("@"):
         return value
-    try:
-        return Path(value[1:]).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError(f"Cannot read {value[1:]}: {exc.strerror}.") from None
+    return read_draft_text(Path(value[1:]))
 
 
 def _resources(path: str | None) -> tuple[PackageFile, ...] | None:
