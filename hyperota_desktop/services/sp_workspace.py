@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hyperota_desktop.domain.errors import BackendUnavailable, NotFound
-from hyperota_desktop.domain.targeting import VARIANT_DIMENSION, wire_condition
+from hyperota_desktop.domain.targeting import VARIANT_DIMENSION
 from hyperota_desktop.services.superposition import Dialect, SuperpositionClient
 
 LIST_PAGE = 500  # experiments per listing request (the server has no upper limit on `count`)
@@ -96,7 +96,7 @@ class WorkspaceApi:
         return self.client.experiment_pages(path, self.name, params=params, count=count)
 
     def condition(self, dimensions: Mapping[str, Any]) -> dict[str, Any]:
-        return wire_condition(dimensions, json_logic=self.dialect.legacy)
+        return self.dialect.condition(dict(dimensions))
 
     async def learn_dialect(self) -> Dialect:
         """Make one cheap call when no answer has told the server version yet."""

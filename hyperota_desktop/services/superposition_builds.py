@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from hyperota_desktop.domain.targeting import wire_condition
+
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 JSON_LOGIC_UNTIL = (0, 87)  # v0.88 replaced JSON Logic conditions with flat maps
@@ -63,19 +65,12 @@ class Dialect:
         return self.version is None or self.version >= RESOLVE_FROM
 
     @property
-    def has_self_approval(self) -> bool:
-        """The workspace's `allow_experiment_self_approval` (four-eyes) exists."""
-        return self.version is None or self.version >= SELF_APPROVAL_FROM
-
-    @property
     def update_method(self) -> str:
         return "PUT"  # every build takes PUT on updates; PATCH arrives in v0.92
 
     def condition(self, dimensions: dict[str, Any]) -> dict[str, Any]:
         """A targeting condition for `{dimension: value}` in this server's dialect."""
-        if not self.legacy or not dimensions:
-            return dict(dimensions)
-        return {"and": [{"==": [{"var": k}, v]} for k, v in dimensions.items()]}
+        return wire_condition(dimensions, json_logic=self.legacy)
 
     def query_dimensions(self, dimensions: dict[str, Any]) -> list[tuple[str, str]]:
         fmt = "{}" if self.legacy else "dimension[{}]"
