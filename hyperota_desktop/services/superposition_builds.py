@@ -8,6 +8,7 @@ accepts (serde ignores fields a build does not know; no build denies unknown fie
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,16 @@ AUTO_CONTROL_FROM = (0, 86)  # `auto_populate_control`, required until v0.88
 NO_STRICT_MODE_FROM = (0, 98)  # `workspace_strict_mode` required until v0.97, gone from v0.98
 IDENTIFIER_FROM = (0, 82)  # identifier bucketing (experiment groups) replaced the client's `toss`
 RESOLVE_FROM = (0, 96)  # `/resolve?identifier=` (resolve/handlers.rs)
+
+
+def _query_value(value: Any) -> str:
+    if not isinstance(value, str):
+        return json.dumps(value)
+    try:
+        json.loads(value)
+    except ValueError:
+        return value  # read back as this very string
+    return json.dumps(value)  # "123", "true": quoted, or the server would read a number or a bool
 
 
 def parse_version(text: str) -> tuple[int, int] | None:
@@ -73,8 +84,11 @@ class Dialect:
         return wire_condition(dimensions, json_logic=self.legacy)
 
     def query_dimensions(self, dimensions: dict[str, Any]) -> list[tuple[str, str]]:
+        """Dimensions as query parameters. Every build reads a query value as JSON when it parses, else
+        as a string (superposition_types/src/custom_query.rs `QueryMap`, v0.74.0 to v0.117.1), so a
+        value is sent as its JSON text, and a string that would parse as something else is quoted."""
         fmt = "{}" if self.legacy else "dimension[{}]"
-        return [(fmt.format(k), str(v)) for k, v in dimensions.items()]
+        return [(fmt.format(k), _query_value(v)) for k, v in dimensions.items()]
 
     def workspace_create_body(self, name: str, admin_email: str) -> dict[str, Any]:
         """`CreateWorkspaceRequest` of this version, for a workspace released by one person: the creator

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from hyperota_desktop.domain.dimensions import DimensionKind
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.release_drafts import ReleaseDraft
 from hyperota_desktop.services.offline_resolve import OfflineResolver, Snapshot
@@ -114,3 +115,9 @@ async def test_v074_previews_by_toss(alice: ReleaseEnv, sb: Any, tmp_path: Path)
     assert snapshot.by_toss
     offline = {t: fresh.preview_offline(snapshot, {"city": "Pune"}, toss=t).package_version for t in got}
     assert offline == {t: p.package_version for t, p in got.items()}
+    # a boolean dimension travels as JSON `true` in the query (v0.74 parses query values as JSON)
+    await alice.dimensions.create(ORG, app, "beta", DimensionKind.BOOLEAN)
+    beta = (await r.create(ORG, app, ReleaseDraft(target={"beta": True}, package="2"))).release
+    await r.ramp(ORG, app, beta.id, 50)
+    tester = await fresh.preview(ORG, app, {"beta": True}, toss=60)  # experimental: tosses 50-99
+    assert tester.release is not None and tester.release.id == beta.id and tester.package_version == 2

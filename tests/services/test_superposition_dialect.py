@@ -40,6 +40,9 @@ def test_versions_and_dialects() -> None:
     assert Dialect((0, 87)).condition({"city": "x"}) == {"and": [{"==": [{"var": "city"}, "x"]}]}
     assert Dialect((0, 117)).query_dimensions({"city": "x"}) == [("dimension[city]", "x")]
     assert Dialect().label == "an unknown version" and Dialect((0, 87)).label == "v0.87"
+    values = {"beta": True, "n": 5, "city": "Pune", "code": "123", "none": "null"}
+    sent = dict(Dialect((0, 74)).query_dimensions(values))  # the server parses each as JSON if it can
+    assert sent == {"beta": "true", "n": "5", "city": "Pune", "code": '"123"', "none": '"null"'}
 
 
 @pytest.mark.parametrize(
