@@ -68,10 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the collector's reach keeps full collections short, which would otherwise stall the UI.
         gc.freeze()
         loop.call_soon(gui.auth.restore)  # who is signed in (from the keyring), once the loop runs
+        if sandbox is not None:
+            loop.call_soon(sandbox.start_demo)  # demo/shop with packages and releases, in the background
         app_close = asyncio.Event()
         app.aboutToQuit.connect(app_close.set)
         with loop:
             loop.run_until_complete(app_close.wait())
+            if sandbox is not None:
+                loop.run_until_complete(sandbox.cancel_demo())
     finally:
         if sandbox is not None:
             sandbox.stop()
