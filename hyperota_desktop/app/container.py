@@ -36,5 +36,6 @@ def build_services(dirs: AppDirs, *, profile_override: str | None = None) -> App
         journal=Journal(dirs.data / "journal.sqlite3"),
         workers=workers,
         active=ActiveProfile(profiles, lambda profile: build_profile_services(services, profile)),
+        build_temporary=lambda profile: build_profile_services(services, profile, temporary=True),
     )
     return services

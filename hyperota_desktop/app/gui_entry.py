@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the collector's reach keeps full collections short, which would otherwise stall the UI.
         gc.freeze()
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-            main_task = runner.get_loop().create_task(_run(app, gui, quit_requested))
+            main_task = runner.get_loop().create_task(_run(app, gui, quit_requested, sandbox))
             for _attempt in range(3):
                 try:
                     runner.run(_finish(main_task))
@@ -111,8 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-async def _run(app: QApplication, gui: Gui, requests: QuitRequests) -> None:
-    """The app's one coroutine: runs until a quit is asked, then shuts down (work, then services)."""
+async def _run(app: QApplication, gui: Gui, requests: QuitRequests, sandbox: SandboxBoot | None) -> None:
+    """The app's one coroutine: runs until a quit is asked, then shuts down (work, then services).
+
+    With `--sandbox` it also makes the demo content in the background; a demo still being made at quit
+    is cancelled, and what it was doing undone, before the services and then the sandbox go."""
     quit_event = asyncio.Event()
     requests.requested.connect(quit_event.set)
     if requests.asked:  # a signal arrived while the app was starting
@@ -120,9 +123,13 @@ async def _run(app: QApplication, gui: Gui, requests: QuitRequests) -> None:
     app.aboutToQuit.connect(quit_event.set)  # Qt's loop ended regardless (see main)
     gui.window.closeRequested.connect(quit_event.set)
     gui.auth.restore()  # who is signed in (from the keyring), now that the loop runs
+    if sandbox is not None:
+        sandbox.start_demo()  # demo/shop with packages and releases, made as alice in the background
     await quit_event.wait()
     log.info("quitting: stopping running work, then closing the services")
     gui.window.hide()
+    if sandbox is not None:
+        await sandbox.cancel_demo()  # before the sandbox stops: what the demo was doing is undone
     await gui.shutdown()
 
 

@@ -4,9 +4,9 @@ Everything here is construction only (no I/O: SQLite files open on first use, cl
 request), so building on the UI thread never blocks. Settings are read once per build:
 `upload/parallel_parts` and `upload/part_size_mib` shape the uploads, `network/timeout_s` every request.
 
-To add a service (e.g. releases, archives): build it below from what it needs, add it to
-`ProfileServices`, register its saga kinds on `sagas`, and say what it holds open (`closing`) and what
-depends on the signed-in person (`on_person_change`). docs/composition.md walks through it.
+To add a service: build it below from what it needs, add it to `ProfileServices`, register its saga kinds
+on `sagas`, and say what it holds open (`closing`) and what depends on the signed-in person
+(`on_person_change`). docs/composition.md walks through it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from hyperota_desktop.services.org_sagas import OrgBackends, register_org_sagas
 from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.packages import PackageService, author
 from hyperota_desktop.services.profile_services import ProfileServices
+from hyperota_desktop.services.release_services import make_release_services
 from hyperota_desktop.services.saga import SagaRunner
 from hyperota_desktop.services.server_secrets import ServerSecrets
 from hyperota_desktop.services.storage import MiB, S3Storage, client_config
@@ -39,7 +40,9 @@ if TYPE_CHECKING:
     from hyperota_desktop.services.context import AppServices
 
 
-def build_profile_services(app: AppServices, profile: Profile) -> ProfileServices:
+def build_profile_services(app: AppServices, profile: Profile, *, temporary: bool = False) -> ProfileServices:
+    """The services of `profile`; a `temporary` one (not in the profile store, e.g. the sandbox demo's)
+    never has what its services discover saved."""
     timeout = float(max(1, app.settings.get("network/timeout_s")))
     parallel_parts = max(1, app.settings.get("upload/parallel_parts"))
     part_size = max(5, app.settings.get("upload/part_size_mib")) * MiB
@@ -97,22 +100,25 @@ def build_profile_services(app: AppServices, profile: Profile) -> ProfileService
         app.profiles.add(updated, overwrite=True)
         app.active.updated(updated)
 
-    orgs = OrgService(backends, sagas, profile, authz, save_profile=save_profile)
+    orgs = OrgService(backends, sagas, profile, authz, save_profile=None if temporary else save_profile)
     kms = Kms(lambda: aws.client("kms"))  # the credentials' client, asked each time (never a stale one)
     archives = open_archives(
         app.dirs.cache, kms=kms, packages=packages, authz=authz, actor=who,
         public_base_url=profile.public_base_url, key_prefix=profile.key_prefix,
         signing_key=profile.kms_signing_key, data_key=profile.kms_data_key,
     )  # fmt: skip
+    # Dimensions, releases and previews share the Superposition client; registers `release.create`.
+    release = make_release_services(superposition, packages, orgs, sagas, authz)
     services = ProfileServices(
         profile=profile, auth=auth, aws=aws, authz=authz, sagas=sagas, packages=packages, orgs=orgs,
         members=MemberService(orgs, sagas), archives=archives,
         server_secrets=ServerSecrets(kms, profile.kms_data_key),
+        dimensions=release.dimensions, releases=release.releases, previews=release.previews,
     )  # fmt: skip
 
     # Lifetimes: closed in reverse order; reset when someone else (or nobody) is signed in.
     services.closing(auth.aclose, keycloak.aclose, superposition.aclose, packages.close, aws.invalidate)
-    services.on_person_change(authz.reset, orgs.forget_identity)
+    services.on_person_change(authz.reset, orgs.forget_identity, release.forget)
     if profile.aws_credential_mode is AwsCredentialMode.WEB_IDENTITY:
         services.on_person_change(aws.invalidate)  # STS credentials are the signed-in person's
 

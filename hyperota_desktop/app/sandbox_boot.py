@@ -10,13 +10,19 @@ the application quits.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.context import AppServices
+from hyperota_desktop.services.demo import seed_demo
 from hyperota_desktop.services.profiles import profile_from_endpoints
+from hyperota_desktop.services.saga import SagaRuntime
 
 log = logging.getLogger("hyperota.app.sandbox")
 
@@ -29,6 +35,8 @@ class SandboxBoot:
     services: AppServices
     profile_name: str = PROFILE_NAME
     _stopped: bool = False
+    _demo: asyncio.Task[None] | None = None
+    _demo_runtime: SagaRuntime | None = None
 
     @classmethod
     def start(
@@ -56,6 +64,39 @@ class SandboxBoot:
             profile_name,
         )
         return cls(sandbox=sandbox, services=services, profile_name=profile_name)
+
+    def start_demo(self) -> asyncio.Task[None]:
+        """Create the demo content in the background (needs the running event loop); failures are
+        logged, never raised: the sandbox works without it."""
+        runtime = self._demo_runtime = SagaRuntime()
+
+        async def seed() -> None:
+            with tempfile.TemporaryDirectory(prefix="hyperota-demo-") as work:
+                try:
+                    content = await seed_demo(
+                        self.services, self.sandbox.endpoints,
+                        lambda code: self.sandbox.keycloak.approve(code, "alice"), Path(work), log.info,
+                        runtime,
+                    )  # fmt: skip
+                except Exception:
+                    log.exception("the sandbox demo content could not be created")
+                    return
+            log.info("sandbox demo ready: %s/%s", content.org, content.app)
+
+        self._demo = asyncio.get_running_loop().create_task(seed())  # a strong reference
+        return self._demo
+
+    async def cancel_demo(self) -> None:
+        """On quit: stop a demo still being made before the sandbox goes. Cancelled as a person cancels
+        (through its runtime), the operation it was doing is undone rather than left for a next start
+        (a publish would otherwise wait in the journal for a profile that is gone); its temporary
+        profile's services are closed and its sign-in forgotten."""
+        if self._demo is not None and not self._demo.done():
+            if self._demo_runtime is not None:
+                self._demo_runtime.control.cancel()
+            self._demo.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._demo
 
     def stop(self) -> None:
         """Remove the temporary profile (and its keyring entries), then stop every emulator."""

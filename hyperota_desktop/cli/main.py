@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hyperota",
         description="HyperOTA administration from the command line: profiles, sign-in, the sandbox, "
-        "organisations, applications, members, packages, offline archives and server secrets.",
+        "organisations, applications, members, packages, dimensions, releases, offline archives and "
+        "server secrets.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

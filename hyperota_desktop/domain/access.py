@@ -232,6 +232,7 @@ class Action(StrEnum):
     CREATE_RELEASE = "create releases"
     CHANGE_RELEASE = "ramp, pause or conclude releases"
     EDIT_DIMENSIONS = "edit dimensions"
+    CHANGE_APP_SETTINGS = "change the application's settings"
     MANAGE_APP_MEMBERS = "manage the application's members"
     DELETE_APP = "delete the application"
     MIGRATE_WORKSPACE = "repair the application's workspace"
@@ -253,6 +254,7 @@ _REQUIREMENTS: dict[Action, tuple[Scope, AccessLevel]] = {
     Action.CREATE_RELEASE: (Scope.APP, AccessLevel.WRITE),
     Action.CHANGE_RELEASE: (Scope.APP, AccessLevel.WRITE),
     Action.EDIT_DIMENSIONS: (Scope.APP, AccessLevel.ADMIN),
+    Action.CHANGE_APP_SETTINGS: (Scope.APP, AccessLevel.ADMIN),
     Action.MANAGE_APP_MEMBERS: (Scope.APP, AccessLevel.ADMIN),
     Action.DELETE_APP: (Scope.APP, AccessLevel.ADMIN),
     Action.MIGRATE_WORKSPACE: (Scope.APP, AccessLevel.ADMIN),

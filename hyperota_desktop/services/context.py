@@ -8,8 +8,10 @@ profile services, then stops the worker threads (quit, end of a CLI command).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.active_profile import ActiveProfile
 from hyperota_desktop.services.activity import recent_activity
 from hyperota_desktop.services.profile_services import ProfileServices
@@ -30,10 +32,17 @@ class AppServices:
     journal: Journal  # every saga of every profile (each profile's runner is scoped to it)
     workers: Workers  # transfer and short-call thread pools (services.workers)
     active: ActiveProfile
+    # The composition root's builder for a profile that is not saved (the sandbox demo's author).
+    build_temporary: Callable[[Profile], ProfileServices]
 
     def profile(self) -> ProfileServices:
         """The services of the active profile (raises NotFound without one)."""
         return self.active.current()
+
+    def temporary_profile(self, profile: Profile) -> ProfileServices:
+        """Services for a profile outside the profile store, built like the active profile's (nothing
+        they learn about it is saved). The caller owns them: `aclose()` them when done."""
+        return self.build_temporary(profile)
 
     async def activity(self, limit: int = 200) -> list[SagaRecord]:
         """The journal, newest first, runs whose process died shown as interrupted."""

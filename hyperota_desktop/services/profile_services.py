@@ -10,7 +10,7 @@ depends on:
   web-identity AWS credentials and every client built from them). It runs when the auth service says
   someone signed in, out, or their sign-in ended.
 
-Adding a service (releases, archives, ...) is one field here and a few lines in the composition root;
+Adding a service is one field here and a few lines in the composition root;
 see docs/composition.md.
 """
 
@@ -26,9 +26,12 @@ from hyperota_desktop.services.archives import ArchiveService
 from hyperota_desktop.services.auth import AuthService
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.aws_credentials import AwsCredentials
+from hyperota_desktop.services.device_preview import DevicePreviewService
+from hyperota_desktop.services.dimensions import DimensionService
 from hyperota_desktop.services.members import MemberService
 from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.packages import PackageService
+from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
 from hyperota_desktop.services.server_secrets import ServerSecrets
 from hyperota_desktop.stores.journal import SagaRecord
@@ -49,6 +52,9 @@ class ProfileServices:
     members: MemberService
     archives: ArchiveService  # offline archives, export/import, KMS signing
     server_secrets: ServerSecrets  # the Hyper OTA server's .env, KMS-encrypted
+    dimensions: DimensionService  # an application's dimensions (Superposition)
+    releases: ReleaseService  # releases: drafts, creation (saga), listing, lifecycle, four-eyes
+    previews: DevicePreviewService  # what a device gets, online or from a snapshot
     _closers: list[Closer] = field(default_factory=list, repr=False)
     _person_changes: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _closed: bool = field(default=False, repr=False)

@@ -129,17 +129,17 @@ class SuperpositionClient:
         path: str,
         *,
         workspace: str | None = None,
+        headers: dict[str, str] | None = None,
         also_ok: tuple[int, ...] = (),
         **kwargs: Any,
     ) -> httpx.Response:
         assert self.api is not None
         attempt = 0
         ok = (200, 201, 204, 409, 512, *also_ok)
+        sent = {**self._headers(workspace), **(headers or {})}
         while True:
             try:
-                response = await self.api.request(
-                    method, path, headers=self._headers(workspace), ok=ok, **kwargs
-                )
+                response = await self.api.request(method, path, headers=sent, ok=ok, **kwargs)
             except PermissionDenied as exc:
                 right = _right(method, path, workspace, self.org_id)
                 raise PermissionDenied(
@@ -197,10 +197,39 @@ class SuperpositionClient:
         if self.on_warning is not None:
             self.on_warning(text)
 
-    async def _pages(self, path: str, *, workspace: str | None = None) -> AsyncIterator[Any]:
+    # Public transport for the workspace API (services.sp_workspace): same headers, retries and errors.
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await self._call(method, path, **kwargs)
+
+    async def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await self._json(method, path, **kwargs)
+
+    def pages(
+        self,
+        path: str,
+        *,
+        workspace: str | None = None,
+        params: dict[str, Any] | None = None,
+        count: int = PAGE,
+    ) -> AsyncIterator[Any]:
+        return self._pages(path, workspace=workspace, params=params, count=count)
+
+    async def _pages(
+        self,
+        path: str,
+        *,
+        workspace: str | None = None,
+        params: dict[str, Any] | None = None,
+        count: int = PAGE,
+        experiments: bool = False,
+    ) -> AsyncIterator[Any]:
         page = 1
         while True:
-            body = await self._json("GET", path, workspace=workspace, params={"page": page, "count": PAGE})
+            query = {**(params or {}), "page": page, "count": count}
+            if experiments and workspace:
+                body = await self.experiment_call("GET", path, workspace, params=query)
+            else:
+                body = await self._json("GET", path, workspace=workspace, params=query)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise BackendUnavailable(f"Superposition sent an unexpected listing for {path}.")
             for item in body["data"]:
@@ -331,17 +360,30 @@ class SuperpositionClient:
         return True
 
     # -- experiments ----------------------------------------------------------------------------------
-    async def experiment_call(self, method: str, path: str, workspace: str, **kwargs: Any) -> Any:
-        """An experiment request (`/experiments…`); a 500 is diagnosed, and a broken workspace raises
-        BrokenWorkspace instead of a bare "Something went wrong"."""
-        response = await self._call(method, path, workspace=workspace, also_ok=(500,), **kwargs)
+    async def experiment_response(
+        self, method: str, path: str, workspace: str, *, also_ok: tuple[int, ...] = (), **kwargs: Any
+    ) -> httpx.Response:
+        """An experiment request (`/experiments…`, `/experiment-groups…`, `/resolve?identifier`); a 500 is
+        diagnosed, and a broken workspace raises BrokenWorkspace instead of a bare "Something went
+        wrong"."""
+        response = await self._call(method, path, workspace=workspace, also_ok=(500, *also_ok), **kwargs)
         if response.status_code == 500:
             failure = error_for("Superposition", response)
             health = await self.diagnose_workspace(workspace)
             if health.broken:
                 raise BrokenWorkspace.from_health(health) from failure
             raise failure
-        return _body(response)
+        return response
+
+    async def experiment_call(self, method: str, path: str, workspace: str, **kwargs: Any) -> Any:
+        """`experiment_response`, read as JSON."""
+        return _body(await self.experiment_response(method, path, workspace, **kwargs))
+
+    def experiment_pages(
+        self, path: str, workspace: str, *, params: dict[str, Any] | None = None, count: int = PAGE
+    ) -> AsyncIterator[Any]:
+        """Every item of an experiment listing (all pages), diagnosed as `experiment_response`."""
+        return self._pages(path, workspace=workspace, params=params, count=count, experiments=True)
 
     async def create_experiment(self, workspace: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST /experiments; BrokenWorkspace when the workspace cannot store experiments."""
@@ -349,17 +391,7 @@ class SuperpositionClient:
 
     async def experiments(self, workspace: str) -> list[dict[str, Any]]:
         """Every experiment of a workspace (all pages); BrokenWorkspace as above."""
-        found: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            params = {"page": page, "count": PAGE}
-            body = await self.experiment_call("GET", "/experiments", workspace, params=params)
-            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise BackendUnavailable("Superposition sent an unexpected listing for /experiments.")
-            found.extend(e for e in body["data"] if isinstance(e, dict))
-            if page >= int(body.get("total_pages") or 0) or not body["data"]:
-                return found
-            page += 1
+        return [e async for e in self.experiment_pages("/experiments", workspace) if isinstance(e, dict)]
 
 
 def _right(method: str, path: str, workspace: str | None, org_id: str) -> str:

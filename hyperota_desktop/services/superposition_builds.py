@@ -8,9 +8,12 @@ accepts (serde ignores fields a build does not know; no build denies unknown fie
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from hyperota_desktop.domain.targeting import wire_condition
 
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -19,6 +22,18 @@ MIGRATE_FROM = (0, 87)  # POST /workspaces/{name}/db/migrate (workspace/handlers
 SELF_APPROVAL_FROM = (0, 77)  # `allow_experiment_self_approval`, required until v0.96
 AUTO_CONTROL_FROM = (0, 86)  # `auto_populate_control`, required until v0.88
 NO_STRICT_MODE_FROM = (0, 98)  # `workspace_strict_mode` required until v0.97, gone from v0.98
+IDENTIFIER_FROM = (0, 82)  # identifier bucketing (experiment groups) replaced the client's `toss`
+RESOLVE_FROM = (0, 96)  # `/resolve?identifier=` (resolve/handlers.rs)
+
+
+def _query_value(value: Any) -> str:
+    if not isinstance(value, str):
+        return json.dumps(value)
+    try:
+        json.loads(value)
+    except ValueError:
+        return value  # read back as this very string
+    return json.dumps(value)  # "123", "true": quoted, or the server would read a number or a bool
 
 
 def parse_version(text: str) -> tuple[int, int] | None:
@@ -50,19 +65,30 @@ class Dialect:
         """Whether `POST /workspaces/{name}/db/migrate` exists (unknown version: try it)."""
         return self.version is None or self.version >= MIGRATE_FROM
 
+    # Unknown version: assume a current server (these choose what to ask, not what to send).
+    @property
+    def assigns_by_toss(self) -> bool:
+        """Variants come from the device's `toss` (v0.74 `decide_variant`), not its identifier."""
+        return self.version is not None and self.version < IDENTIFIER_FROM
+
+    @property
+    def has_resolve(self) -> bool:
+        return self.version is None or self.version >= RESOLVE_FROM
+
     @property
     def update_method(self) -> str:
         return "PUT"  # every build takes PUT on updates; PATCH arrives in v0.92
 
     def condition(self, dimensions: dict[str, Any]) -> dict[str, Any]:
         """A targeting condition for `{dimension: value}` in this server's dialect."""
-        if not self.legacy or not dimensions:
-            return dict(dimensions)
-        return {"and": [{"==": [{"var": k}, v]} for k, v in dimensions.items()]}
+        return wire_condition(dimensions, json_logic=self.legacy)
 
     def query_dimensions(self, dimensions: dict[str, Any]) -> list[tuple[str, str]]:
+        """Dimensions as query parameters. Every build reads a query value as JSON when it parses, else
+        as a string (superposition_types/src/custom_query.rs `QueryMap`, v0.74.0 to v0.117.1), so a
+        value is sent as its JSON text, and a string that would parse as something else is quoted."""
         fmt = "{}" if self.legacy else "dimension[{}]"
-        return [(fmt.format(k), str(v)) for k, v in dimensions.items()]
+        return [(fmt.format(k), _query_value(v)) for k, v in dimensions.items()]
 
     def workspace_create_body(self, name: str, admin_email: str) -> dict[str, Any]:
         """`CreateWorkspaceRequest` of this version, for a workspace released by one person: the creator

@@ -30,11 +30,15 @@ EXEMPTIONS = {
     "versions-no-config": "list-versions items have no `config`",
     "nulls": "absent optional fields are serialised as null by serde",
     "dimension-201": "POST /dimension answers 201 (spec lists 200); checked against the 200 schema",
-    "get-variants": "GET twins of POST operations (/config, /config/resolve, /resolve, /experiments) "
+    "get-variants": "GET twins of POST operations (/config, /config/resolve, /resolve, /experiments, "
+    "/experiment-groups) "
     "are checked against the POST schema; GET /experiments/applicable-variants returns a bare list",
     "errors": "400/404 answers are not in the spec: JSON {message} or, for undecodable bodies, plain text",
+    "bucket-nulls": "an experiment group's `buckets` are always 100 entries, empty ones null "
+    "(`Buckets([Option<Bucket>; 100])` in superposition_types v0.117.1); the spec lists objects only",
     "legacy-dialect": "the builds v0.74 and v0.87 predate this spec and are not validated against it",
-    "not-modified": "304 Not Modified answers of /config, /config/resolve and /resolve are not listed",
+    "not-modified": "304 Not Modified answers of /config, /config/resolve, /resolve, /experiments and "
+    "/experiment-groups are not listed",
     "health": "GET /health (plain text) is not in the spec",
 }
 
@@ -59,6 +63,20 @@ def _strip_nulls(value: Any) -> Any:
         return {k: _strip_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [_strip_nulls(v) for v in value]
+    return value
+
+
+def _drop_null_buckets(value: Any) -> Any:
+    """EXEMPTIONS["bucket-nulls"]: keep only the filled buckets of experiment groups."""
+    if isinstance(value, dict):
+        return {
+            k: [b for b in v if b is not None]
+            if k == "buckets" and isinstance(v, list)
+            else _drop_null_buckets(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_drop_null_buckets(v) for v in value]
     return value
 
 
@@ -98,8 +116,8 @@ def check_response(resp: httpx.Response) -> None:
         return
     if method == "get" and path in ("/config", "/config/resolve", "/resolve"):
         method = "post"
-    if method == "get" and path == "/experiments":
-        method, path = "post", "/experiments/list"
+    if method == "get" and path in ("/experiments", "/experiment-groups"):
+        method, path = "post", f"{path}/list"
     if path.startswith("/superposition/organisations/") and method == "put":
         method = "patch"
     op_path = next((p for rx, p in _templates() if rx.match(path)), None)
@@ -113,7 +131,7 @@ def check_response(resp: httpx.Response) -> None:
     content = operation["responses"][code].get("content", {}).get("application/json")
     if content is None:
         return
-    body = _normalise_org_status(_strip_nulls(resp.json()))
+    body = _normalise_org_status(_strip_nulls(_drop_null_buckets(resp.json())))
     if op_path == "/config/versions":
         for item in body.get("data", []):
             item.setdefault(

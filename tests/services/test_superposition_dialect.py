@@ -40,3 +40,28 @@ def test_versions_and_dialects() -> None:
     assert Dialect((0, 87)).condition({"city": "x"}) == {"and": [{"==": [{"var": "city"}, "x"]}]}
     assert Dialect((0, 117)).query_dimensions({"city": "x"}) == [("dimension[city]", "x")]
     assert Dialect().label == "an unknown version" and Dialect((0, 87)).label == "v0.87"
+    values = {"beta": True, "n": 5, "city": "Pune", "code": "123", "none": "null"}
+    sent = dict(Dialect((0, 74)).query_dimensions(values))  # the server parses each as JSON if it can
+    assert sent == {"beta": "true", "n": "5", "city": "Pune", "code": '"123"', "none": '"null"'}
+
+
+@pytest.mark.parametrize(
+    ("version", "toss", "resolve"),
+    [
+        ((0, 74), True, False),  # the seed's build: the device's toss, no /resolve
+        ((0, 81), True, False),
+        ((0, 82), False, False),  # identifier bucketing (experiment groups)
+        ((0, 87), False, False),
+        ((0, 96), False, True),  # /resolve?identifier=
+        ((0, 117), False, True),
+        (None, False, True),  # unknown: ask as a current server would be asked
+    ],
+)
+def test_what_a_device_preview_asks_per_version(
+    version: tuple[int, int] | None, toss: bool, resolve: bool
+) -> None:
+    dialect = Dialect(version)
+    assert (dialect.assigns_by_toss, dialect.has_resolve) == (toss, resolve)
+    assert dialect.condition({"variantIds": "7-x"}) == (
+        {"and": [{"in": ["7-x", {"var": "variantIds"}]}]} if dialect.legacy else {"variantIds": "7-x"}
+    )

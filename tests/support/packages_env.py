@@ -88,8 +88,9 @@ def make_service(
     key_id: str = "AKIASANDBOXHYPEROTA1", secret: str = "hyperota-sandbox-secret-access-key-0000",  # noqa: S107 - public test value
     public_base_url: str = "", counter: WireCounter | None = None, part_size: int = 5 * MiB,
     multipart_threshold: int = 5 * MiB, concurrency: int = 4, actor: str = "alice",
-    paths: tuple[str, ...] = (),
+    paths: tuple[str, ...] = (), authz: Authorizer | None = None,
 ) -> PackageService:  # fmt: skip
+    """`authz`: the person's real authorizer (a signed-in sandbox user); else `actor` with `paths`."""
     dirs = AppDirs.under(home).ensure()
     storage = S3Storage(
         cached(lambda: s3_client(endpoint, region, key_id, secret, counter)), bucket,
@@ -99,5 +100,5 @@ def make_service(
     sagas = SagaRunner(Journal(dirs.data / "journal.sqlite3"), actor=actor)
     return PackageService(
         storage, sagas, HashCache(dirs.cache / "hashes.sqlite3"), cache_dir=dirs.cache,
-        public_base_url=public_base_url or f"{endpoint}/{bucket}", authz=authorizer(actor, *paths),
+        public_base_url=public_base_url or f"{endpoint}/{bucket}", authz=authz or authorizer(actor, *paths),
     )  # fmt: skip

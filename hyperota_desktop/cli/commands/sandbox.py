@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import signal
+import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
@@ -97,6 +99,8 @@ def _up(ctx: CliContext, args: argparse.Namespace) -> int:
                     sandbox.superposition.server_version,
                 )
             )
+            if args.demo:
+                _demo(ctx, sandbox)
             if ctx.json:
                 ctx.emit(endpoints, "")
             while not stop.wait(0.2):
@@ -111,6 +115,29 @@ def _up(ctx: CliContext, args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _demo(ctx: CliContext, sandbox: Any) -> None:
+    """Demo content through the client's own services, signed in as alice (approved in the sandbox)."""
+    from hyperota_desktop.services.demo import seed_demo
+
+    ctx.info("Creating the demo content (organisation demo, application shop)...")
+    kept = sandbox.keycloak.auto_approve_user()  # --auto-approve must not sign the author in as another
+    sandbox.keycloak.set_auto_approve(None)
+
+    def approve(code: str) -> None:
+        sandbox.keycloak.approve(code, "alice")
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="hyperota-demo-") as work:
+            step = lambda text: ctx.info(f"  {text}")  # noqa: E731
+            content = asyncio.run(seed_demo(ctx.services, sandbox.endpoints, approve, Path(work), step))
+    finally:
+        sandbox.keycloak.set_auto_approve(kept.username if kept else None)
+    ctx.info(
+        f"Demo ready: {content.org}/{content.app}, packages 1-3, release {content.concluded} concluded, "
+        f"release {content.ramping} ramping at 20%."
+    )
 
 
 def register(sub: Any) -> None:
@@ -140,6 +167,12 @@ def register(sub: Any) -> None:
         "--dialect",
         choices=("current", "2025"),
         help="older name of the build: current = 0.117, 2025 = 0.74",
+    )
+    up.add_argument(
+        "--demo",
+        action="store_true",
+        help="create demo content: application demo/shop with dimensions, three packages, a concluded "
+        "release and one ramping at 20%% (signed in as alice)",
     )
     up.add_argument(
         "--broken-workspace-template",

@@ -94,6 +94,11 @@ def _rules(build: Build) -> list[tuple[str, str, list[str], Callable[..., Respon
             NEEDS_WORKSPACE,
         ),
     ]
+    if build.experiment_groups:  # experiment_groups/handlers.rs, from v0.87 (not in v0.74.0)
+        r += [
+            ("/experiment-groups", "grp_list", ["GET"], buckets.group_list, NEEDS_WORKSPACE),
+            ("/experiment-groups/<group_id>", "grp_get", ["GET"], buckets.group_get, NEEDS_WORKSPACE),
+        ]
     if build.db_migrate:
         r.append(("/workspaces/<name>/db/migrate", "ws_migrate", ["POST"], tenancy.ws_migrate, NEEDS_ORG))
     if cur:
@@ -102,6 +107,7 @@ def _rules(build: Build) -> list[tuple[str, str, list[str], Callable[..., Respon
             ("/resolve", "resolve_id", ["GET", "POST"], config.resolve_with_identifier, NEEDS_WORKSPACE),
             ("/config/version/<vid>", "version_get", ["GET"], config.version_get, NEEDS_WORKSPACE),
             ("/experiments/list", "exp_list_post", ["POST"], experiment_list.list_, NEEDS_WORKSPACE),
+            ("/experiment-groups/list", "grp_list_post", ["POST"], buckets.group_list, NEEDS_WORKSPACE),
         ]
     return r
 

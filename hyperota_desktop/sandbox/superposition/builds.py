@@ -53,6 +53,17 @@ class Build:
     exclude_prefix: bool
     # If-Modified-Since of a POST is RFC 3339 on v0.117 (service_utils/src/helpers.rs), RFC 2822 before.
     smithy_if_modified_since: bool
+    # The experiment list's If-Modified-Since (experiments/handlers.rs): "strict" on v0.74/v0.87
+    # (`list_experiments`: 304 when the newest event is strictly older than the RFC 2822 header, no
+    # Last-Modified sent), "shared" on v0.117 (`list_handler` and the experiment groups' `list_handler`:
+    # service_utils `is_not_modified` and `AppHeader::add_last_modified`, as for the config).
+    list_if_modified_since: str
+    # `prefix` / `exclude_prefix` trim the experiment list's override keys from v0.102
+    # (superposition_types/src/api/experiments.rs `ExperimentListFilters`); absent on v0.74/v0.87.
+    experiment_list_prefix: bool
+    # The audit log without dates (context_aware_config/src/api/audit_log/handlers.rs): the last 24 hours
+    # on v0.74/v0.87, the last 7 days on v0.117.
+    audit_default_hours: int
 
     @property
     def current(self) -> bool:
@@ -78,6 +89,9 @@ BUILDS: dict[str, Build] = {
         post_config_needs_body=True,
         exclude_prefix=False,
         smithy_if_modified_since=False,
+        list_if_modified_since="strict",
+        experiment_list_prefix=False,
+        audit_default_hours=24,
     ),
     "0.87": Build(
         key="0.87",
@@ -97,6 +111,9 @@ BUILDS: dict[str, Build] = {
         post_config_needs_body=False,
         exclude_prefix=False,
         smithy_if_modified_since=False,
+        list_if_modified_since="strict",
+        experiment_list_prefix=False,
+        audit_default_hours=24,
     ),
     "0.117": Build(
         key="0.117",
@@ -116,6 +133,9 @@ BUILDS: dict[str, Build] = {
         post_config_needs_body=False,
         exclude_prefix=True,
         smithy_if_modified_since=True,
+        list_if_modified_since="shared",
+        experiment_list_prefix=True,
+        audit_default_hours=7 * 24,
     ),
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
@@ -15,7 +15,7 @@ from .cac import version_header
 from .contexts import merge_strategy
 from .engine import EngineContext
 from .errors import ApiError, bad_argument, db_error, deserialize_error, no_records
-from .state import Workspace, content_hash, iso, paged
+from .state import Workspace, content_hash, iso, now, paged
 
 if TYPE_CHECKING:
     from .app import Call
@@ -162,7 +162,7 @@ def resolve(
     if identifier is not None:
         from .buckets import applicable_variant_ids
 
-        query["variantIds"] = applicable_variant_ids(call.emu, ws, query, identifier)
+        query["variantIds"] = applicable_variant_ids(ws, query, identifier)
     result = call.emu.engine.eval_config(
         config["default_configs"],
         contexts,
@@ -250,7 +250,9 @@ def audit_list(call: Call) -> Response:
     if bad:
         raise bad_argument(f"Query deserialize error: unknown variant `{sorted(bad)[0]}`")
     username = call.args.get("username")
-    start, end = _date_arg(call, "from_date"), _date_arg(call, "to_date")
+    window = timedelta(hours=call.build.audit_default_hours)  # without dates (builds.py)
+    start = _date_arg(call, "from_date") or now() - window
+    end = _date_arg(call, "to_date") or now()
     items = [
         a
         for a in ws.audit

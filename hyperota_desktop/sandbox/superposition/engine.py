@@ -59,6 +59,7 @@ class EngineGroup:
     member_experiment_ids: list[str]
     buckets: list[tuple[str, str] | None] = field(default_factory=lambda: [None] * BUCKETS)
     group_type: str = "SYSTEM_GENERATED"
+    meta: dict[str, Any] = field(default_factory=dict)  # what the API shows beside (buckets.group_json)
 
 
 class Engine(Protocol):

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Response
 
 from ..http import json_response
-from . import conditions
-from .buckets import allocate
+from . import buckets, conditions
 from .cac import version_header
 from .contexts import (
     delete_context,
@@ -19,7 +18,7 @@ from .contexts import (
     validate_condition,
     validate_override,
 )
-from .engine import BUCKETS, EngineGroup, json_equal
+from .engine import json_equal
 from .errors import Body, bad_argument, deserialize_error, no_records
 from .state import Workspace, iso, now, snowflake
 
@@ -221,13 +220,6 @@ def _update(call: Call, ws: Workspace, e: dict[str, Any], reason: str, **changes
     return out
 
 
-def _detach(ws: Workspace, e: dict[str, Any]) -> None:
-    gid = e["experiment_group_id"]
-    if gid is not None and gid in ws.groups:
-        del ws.groups[gid]  # system-generated groups go away with their only member
-        ws.record("experiment_groups", "DELETE", e["last_modified_by"], {"id": gid}, None)
-
-
 def ramp(call: Call, exp_id: str) -> Response:
     body = call.body()
     reason = body.change_reason(required=False)
@@ -269,23 +261,9 @@ def ramp(call: Call, exp_id: str) -> Response:
     if not call.build.experiment_groups:
         pass  # v0.74.0: no experiment groups; devices pick a variant with their own `toss`
     elif e["status"] == "CREATED" and gid is None:
-        buckets: list[tuple[str, str] | None] = [None] * BUCKETS
-        allocate(e, buckets, traffic)
-        gid = str(snowflake())
-        ws.groups[gid] = EngineGroup(
-            id=gid,
-            context=dict(e["context"]),
-            traffic_percentage=n * traffic,
-            member_experiment_ids=[e["id"]],
-            buckets=buckets,
-        )
-        ws.record("experiment_groups", "INSERT", call.user, None, {"id": gid, "experiment": e["id"]})
-        changes["experiment_group_id"] = gid
-    elif gid is not None and gid in ws.groups:
-        group = ws.groups[gid]
-        allocate(e, group.buckets, traffic)
-        group.traffic_percentage = n * traffic
-        ws.record("experiment_groups", "UPDATE", call.user, None, {"id": gid, "traffic": n * traffic})
+        changes["experiment_group_id"] = buckets.create_group(call, ws, e, traffic)
+    elif gid is not None:
+        buckets.update_group(call, ws, e, gid, traffic)
     return json_response(_update(call, ws, e, reason, **changes))
 
 
@@ -318,7 +296,7 @@ def discard(call: Call, exp_id: str) -> Response:
         if v["context_id"] in ws.contexts:
             delete_context(ws, v["context_id"], call.user)
     vid = ws.bump_version(reason, call.user)
-    _detach(ws, e)
+    buckets.detach(call, ws, e)
     out = _update(call, ws, e, reason, status="DISCARDED", experiment_group_id=None)
     return json_response(out, 200, version_header(vid))
 
@@ -359,7 +337,7 @@ def conclude(call: Call, exp_id: str) -> Response:
         if v["context_id"] in ws.contexts:
             delete_context(ws, v["context_id"], call.user)
     vid = ws.bump_version(reason, call.user)
-    _detach(ws, e)
+    buckets.detach(call, ws, e)
     out = _update(call, ws, e, reason, status="CONCLUDED", chosen_variant=chosen, experiment_group_id=None)
     return json_response(out, 200, version_header(vid))
 

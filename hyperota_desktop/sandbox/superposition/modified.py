@@ -55,7 +55,8 @@ def last_change(ws: Workspace, build: Build) -> datetime | None:
     return max(stamps) if stamps else None
 
 
-def _since(request: Request, *, rfc3339_form: bool) -> datetime | None:
+def since(request: Request, *, rfc3339_form: bool) -> datetime | None:
+    """If-Modified-Since as the server parses it (None when absent or unreadable), not truncated."""
     raw = request.headers.get("If-Modified-Since")
     if not raw:
         return None
@@ -69,15 +70,17 @@ def _since(request: Request, *, rfc3339_form: bool) -> datetime | None:
         return None  # the server ignores a header it cannot parse
     if parsed.tzinfo is None:
         return None
-    return parsed.astimezone(UTC).replace(microsecond=0)
+    return parsed.astimezone(UTC)
 
 
 def not_modified(latest: datetime | None, request: Request, build: Build) -> bool:
     if latest is None:
         return False
     smithy = request.method == "POST" and build.smithy_if_modified_since
-    since = _since(request, rfc3339_form=smithy)
-    return since is not None and latest.astimezone(UTC).replace(microsecond=0) <= since
+    asked = since(request, rfc3339_form=smithy)
+    if asked is None:
+        return False
+    return latest.astimezone(UTC).replace(microsecond=0) <= asked.replace(microsecond=0)
 
 
 def is_smithy(request: Request) -> bool:
