@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -141,5 +142,41 @@ async def test_the_gui_sandbox_makes_the_demo_in_the_background(sb: Sandbox, tmp
         finally:
             await reader.aclose()
         await boot.cancel_demo()  # done already: nothing to cancel
+    finally:
+        boot.stop()
+
+
+async def test_a_demo_cancelled_at_quit_is_undone_and_leaves_nothing_open(
+    sb: Sandbox, tmp_path: Path, memory_keyring: Any
+) -> None:
+    """The window closes while the demo publishes: its publish is undone (not left for a next start of
+    a profile that is gone), its temporary profile's services closed, its sign-in forgotten."""
+    if sb.superposition.build.key != "0.117":
+        pytest.skip("the GUI's sandbox runs the default build")
+    from hyperota_desktop.app.sandbox_boot import SandboxBoot
+
+    services = build_services(AppDirs.under(tmp_path / "home"), profile_override="sandbox")
+    boot = SandboxBoot.start(services)
+    before = open_http_clients()
+    try:  # the first file upload of the demo takes a while: the quit comes during it
+        boot.sandbox.servers["aws"].faults.add("/demo/shop/", method="PUT", status=0, delay=1.0)
+        demo = boot.start_demo()
+        publishing: list[Any] = []
+        for _ in range(4500):  # the application and its dimensions come first
+            publishing = [
+                r for r in services.journal.list(unfinished_only=True) if r.kind == "package.publish"
+            ]
+            if publishing or demo.done():
+                break
+            await asyncio.sleep(0.02)
+        assert publishing, "the demo never started publishing"
+        await boot.cancel_demo()
+        assert demo.cancelled()
+        record = services.journal.get(publishing[0].id)
+        assert record is not None and record.status == "rolled_back"  # undone now, not at a next start
+        assert services.journal.list(unfinished_only=True) == []
+        assert not [k for k in memory_keyring.store if DEMO_PROFILE in str(k)]
+        assert open_http_clients() - before == set()
+        assert [f for f in open_files_under(tmp_path / "home") if DEMO_PROFILE in f or ".sqlite3" in f] == []
     finally:
         boot.stop()
