@@ -21,6 +21,7 @@ from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgTo
 from tests.orgs.test_org_lifecycle import fresh, groups, keys, put_file, workspaces
 from tests.support.gui import select
 from tests.support.org_env import OrgEnv
+from tests.support.release_env import org_page_services
 
 
 def build(qtbot: Any, env: OrgEnv) -> tuple[MainWindow, OrgsPresenter, list[tuple[str, str]]]:
@@ -37,7 +38,7 @@ def build(qtbot: Any, env: OrgEnv) -> tuple[MainWindow, OrgsPresenter, list[tupl
         return await asyncio.to_thread(env.runner.journal.list)
 
     presenter = OrgsPresenter(window, toolbar, members, activity, activity_rows, messages)
-    presenter.set_services(env)
+    presenter.set_services(org_page_services(env))
     window.set_page("members", members)
     window.set_page("activity", activity)
     window.resize(1200, 760)

@@ -84,6 +84,7 @@ class OrgEnv:
     orgs: OrgService
     members: MemberService
     profile: Profile
+    folder: Path
 
     @property
     def sagas(self) -> SagaRunner:
@@ -136,4 +137,4 @@ def make_env(sandbox: Any, username: str, folder: Path, *, journal: Journal | No
     register_org_sagas(runner, lambda: backends)
     register_member_sagas(runner, lambda: backends.keycloak)
     orgs = OrgService(backends, runner, profile, Authorizer(load_identity))
-    return OrgEnv(sandbox, username, runner, backends, orgs, MemberService(orgs, runner), profile)
+    return OrgEnv(sandbox, username, runner, backends, orgs, MemberService(orgs, runner), profile, folder)

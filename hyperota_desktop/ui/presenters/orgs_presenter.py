@@ -1,11 +1,12 @@
 """Presenter of organisations, applications, members and activity: fills the navigation tree, the
 Members and Activity pages, and runs create/delete/member/migrate operations as named tasks.
 
-It awaits the profile's services (`orgs`, `members`) and reports every failure through the message
-channel. Loads for the selection are started with `replace=True`, so a quick change of selection
-cancels the previous load instead of letting it overwrite the page. Dialogs are awaited without a
-nested event loop (`ask_name` / `confirm_delete`, which tests replace). A deletion first reads what it
-will remove (`deletion_preview`), then runs with a cancellable progress dialog fed by the saga's runtime.
+It awaits the profile's services (`orgs`, `members`; `releases` only to undo a release creation a crash
+left, until a Releases page does that) and reports every failure through the message channel. Loads for
+the selection are started with `replace=True`, so a quick change of selection cancels the previous load
+instead of letting it overwrite the page. Dialogs are awaited without a nested event loop (`ask_name` /
+`confirm_delete`, which tests replace). A deletion first reads what it will remove
+(`deletion_preview`), then runs with a cancellable progress dialog fed by the saga's runtime.
 
 Profile and identity changes arrive by one path each: `set_services()` (the profile's services were
 replaced) and `identity_changed()` (the `AuthPresenter` signal). Operations a crash left are finished
@@ -29,6 +30,7 @@ from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.services.members import MemberService
 from hyperota_desktop.services.orgs import DeletionPreview, OrgService
+from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.storage_cleanup import FilesDeleted
 from hyperota_desktop.ui.messages import MessageChannel
@@ -52,6 +54,9 @@ class OrgServices(Protocol):
 
     @property
     def members(self) -> MemberService: ...
+
+    @property
+    def releases(self) -> ReleaseService: ...
 
 
 class OrgsPresenter(QObject):
@@ -125,7 +130,11 @@ class OrgsPresenter(QObject):
         await self.refresh()
         await self.load_activity()
         services = self.session()
-        reconciled = [*await services.orgs.recover(), *await services.members.recover()]
+        reconciled = [
+            *await services.orgs.recover(),
+            *await services.members.recover(),
+            *await services.releases.recover(),  # a release creation is undone (its kind rolls back)
+        ]
         for record in reconciled:
             self._messages.warning(f"Finished an interrupted operation: {record.title} → {record.status}.")
         if reconciled:
