@@ -8,6 +8,7 @@ import sys
 import traceback
 from types import TracebackType
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
 
 from hyperota_desktop import __version__
@@ -45,7 +46,13 @@ class CrashDialog(QDialog):
         self.resize(720, 420)
 
 
+_OPEN: list[CrashDialog] = []  # shown dialogs, kept alive until closed
+
+
 def install_excepthook(*, show_dialogs: bool) -> None:
+    """Unexpected exceptions become a crash report in the log, and (unless `--no-err-windows`) a dialog
+    shown without a nested event loop: the app keeps running behind it."""
+
     def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
@@ -53,6 +60,10 @@ def install_excepthook(*, show_dialogs: bool) -> None:
         report = crash_report(exc_type, exc, tb)
         log.error("unhandled exception\n%s", report)
         if show_dialogs and QApplication.instance() is not None:
-            CrashDialog(report).exec()
+            dialog = CrashDialog(report)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            _OPEN.append(dialog)
+            dialog.finished.connect(lambda _result: _OPEN.remove(dialog))
+            dialog.show()
 
     sys.excepthook = hook

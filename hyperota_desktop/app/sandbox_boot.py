@@ -21,7 +21,8 @@ from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.demo import seed_demo
-from hyperota_desktop.services.profiles import AWS_KEY_ID, AWS_SECRET, profile_from_endpoints
+from hyperota_desktop.services.profiles import profile_from_endpoints
+from hyperota_desktop.services.saga import SagaRuntime
 
 log = logging.getLogger("hyperota.app.sandbox")
 
@@ -35,6 +36,7 @@ class SandboxBoot:
     profile_name: str = PROFILE_NAME
     _stopped: bool = False
     _demo: asyncio.Task[None] | None = None
+    _demo_runtime: SagaRuntime | None = None
 
     @classmethod
     def start(
@@ -50,8 +52,7 @@ class SandboxBoot:
             profile, keys = profile_from_endpoints(sandbox.endpoints, profile_name)
             services.profiles.add(profile, overwrite=True)
             if keys:
-                services.secrets.set(profile_name, AWS_KEY_ID, keys[0])
-                services.secrets.set(profile_name, AWS_SECRET, keys[1])
+                services.profiles.set_static_aws_keys(profile_name, *keys)
         except BaseException:
             sandbox.stop()
             raise
@@ -67,6 +68,7 @@ class SandboxBoot:
     def start_demo(self) -> asyncio.Task[None]:
         """Create the demo content in the background (needs the running event loop); failures are
         logged, never raised: the sandbox works without it."""
+        runtime = self._demo_runtime = SagaRuntime()
 
         async def seed() -> None:
             with tempfile.TemporaryDirectory(prefix="hyperota-demo-") as work:
@@ -74,6 +76,7 @@ class SandboxBoot:
                     content = await seed_demo(
                         self.services, self.sandbox.endpoints,
                         lambda code: self.sandbox.keycloak.approve(code, "alice"), Path(work), log.info,
+                        runtime,
                     )  # fmt: skip
                 except Exception:
                     log.exception("the sandbox demo content could not be created")
@@ -84,8 +87,13 @@ class SandboxBoot:
         return self._demo
 
     async def cancel_demo(self) -> None:
-        """On quit: stop a demo still being made (its operations are undone) before the sandbox goes."""
+        """On quit: stop a demo still being made before the sandbox goes. Cancelled as a person cancels
+        (through its runtime), the operation it was doing is undone rather than left for a next start
+        (a publish would otherwise wait in the journal for a profile that is gone); its temporary
+        profile's services are closed and its sign-in forgotten."""
         if self._demo is not None and not self._demo.done():
+            if self._demo_runtime is not None:
+                self._demo_runtime.control.cancel()
             self._demo.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._demo

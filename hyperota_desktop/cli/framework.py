@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from hyperota_desktop.domain.errors import ExitCode
 from hyperota_desktop.services.context import AppServices
+from hyperota_desktop.services.profile_services import ProfileServices
 
 Handler = Callable[["CliContext", argparse.Namespace], Awaitable[int | None] | int | None]
 
@@ -81,6 +82,16 @@ class CliContext:
             self._services = self.services_factory()
         return self._services
 
+    def profile(self) -> ProfileServices:
+        """The services of the profile this command runs against (`--profile` or the active one)."""
+        return self.services.profile()
+
+    async def aclose(self) -> None:
+        """Close whatever this command built (HTTP clients, SQLite files, AWS clients, threads)."""
+        if self._services is not None:
+            services, self._services = self._services, None
+            await services.aclose()
+
     def info(self, text: str) -> None:
         """A human message: always stderr, so stdout stays clean for --json."""
         print(text, file=self.stderr, flush=True)
@@ -96,11 +107,20 @@ class CliContext:
 
 
 def run_handler(handler: Handler, ctx: CliContext, args: argparse.Namespace) -> int:
-    result = handler(ctx, args)
-    if inspect.isawaitable(result):
-        result = asyncio.run(_await(result))
-    return int(result or ExitCode.OK)
+    """Run one command; whatever it built is closed before the process ends, success or not (an async
+    command's clients on its own event loop)."""
+    try:
+        result = handler(ctx, args)
+        if inspect.isawaitable(result):
+            result = asyncio.run(_await_then_close(result, ctx))
+        return int(result or ExitCode.OK)
+    finally:
+        if ctx._services is not None:  # a plain command that built services (or a failed async one)
+            asyncio.run(ctx.aclose())
 
 
-async def _await(awaitable: Awaitable[int | None]) -> int | None:
-    return await awaitable
+async def _await_then_close(awaitable: Awaitable[int | None], ctx: CliContext) -> int | None:
+    try:
+        return await awaitable
+    finally:
+        await ctx.aclose()

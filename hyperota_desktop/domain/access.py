@@ -228,6 +228,7 @@ class Action(StrEnum):
 
     VIEW_APP = "view the application"
     PUBLISH_PACKAGE = "publish packages"
+    TAG_PACKAGE = "move package tags"
     CREATE_RELEASE = "create releases"
     CHANGE_RELEASE = "ramp, pause or conclude releases"
     EDIT_DIMENSIONS = "edit dimensions"
@@ -249,6 +250,7 @@ class Action(StrEnum):
 _REQUIREMENTS: dict[Action, tuple[Scope, AccessLevel]] = {
     Action.VIEW_APP: (Scope.APP, AccessLevel.READ),
     Action.PUBLISH_PACKAGE: (Scope.APP, AccessLevel.WRITE),
+    Action.TAG_PACKAGE: (Scope.APP, AccessLevel.WRITE),
     Action.CREATE_RELEASE: (Scope.APP, AccessLevel.WRITE),
     Action.CHANGE_RELEASE: (Scope.APP, AccessLevel.WRITE),
     Action.EDIT_DIMENSIONS: (Scope.APP, AccessLevel.ADMIN),
@@ -268,6 +270,7 @@ _REQUIREMENTS: dict[Action, tuple[Scope, AccessLevel]] = {
 class Permission:
     allowed: bool
     reason: str = ""  # why not, in words for a tooltip (empty when allowed)
+    right: str = ""  # refused for a realm role Keycloak itself requires: which one (MissingRight)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -285,6 +288,7 @@ def can(identity: Identity | None, action: Action, org: str = "", app: str = "")
             False,
             f"You cannot {action.value}: Keycloak lets only holders of the role {MANAGE_USERS} "
             f"(realm-management) create them. Ask {REALM_ADMINISTRATOR} to create it or to grant the role.",
+            right=f"the Keycloak role {MANAGE_USERS} (realm-management)",
         )
     if not org:
         return Permission(False, f"Select an organisation to {action.value}.")
@@ -297,7 +301,11 @@ def can(identity: Identity | None, action: Action, org: str = "", app: str = "")
         have = identity.org_access(org)
         where = org
     if have >= needed and action is Action.CREATE_APP and not identity.can_create_organisations:
-        return Permission(False, APP_NEEDS_REALM_ADMIN.format(org=org))
+        return Permission(
+            False,
+            APP_NEEDS_REALM_ADMIN.format(org=org),
+            right="the Keycloak roles manage-users and manage-authorization (realm-management)",
+        )
     if have >= needed:
         return Permission(True)
     if have is AccessLevel.NONE:

@@ -20,8 +20,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ui/last_page", str, "packages", "Page shown at start-up"),
     SettingSpec("ui/window_geometry", str, "", "Saved main window geometry (base64)"),
     SettingSpec("log/level", str, "INFO", "Log level of the log file", ("DEBUG", "INFO", "WARNING", "ERROR")),
-    SettingSpec("upload/parallel_parts", int, 4, "Multipart parts uploaded at once"),
-    SettingSpec("upload/part_size_mib", int, 8, "Multipart part size in MiB"),
+    # Read when a profile's services are built (app/profile_composition.py): uploads and every request.
+    SettingSpec("upload/parallel_parts", int, 8, "Files and multipart parts uploaded at once"),
+    SettingSpec("upload/part_size_mib", int, 8, "Multipart part size in MiB (at least 5)"),
     SettingSpec("network/timeout_s", int, 30, "Timeout of one backend request in seconds"),
 )
 SETTINGS_BY_KEY = {spec.key: spec for spec in SETTINGS}

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.archive_report import VerifyReport
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.fallback import CONFIG_FILE, FallbackPlan, Platform, plan_fallback
 from hyperota_desktop.services.archive_trust import Trust, refusal
 from hyperota_desktop.services.archives import ArchiveService
 from hyperota_desktop.services.packages import PreflightRow, content_fingerprint
+from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.transfer import ProgressCallback, TransferControl
 
 
@@ -59,7 +60,7 @@ async def import_archive(
     """Verify, then publish the archive's package into `org`/`app` (default: the archive's own)."""
     packages = archives.package_service()
     if org and app:
-        await archives.require(org, app, AccessLevel.WRITE, f"import packages into {org}/{app}")
+        await archives.require(Action.PUBLISH_PACKAGE, org, app)
     if trust is None or not trust.given:
         trust = Trust(kms_key=archives.signing_key or None)
     scratch = await asyncio.to_thread(archives.scratch, "imports")
@@ -77,11 +78,12 @@ async def import_archive(
             raise ValidationError(
                 "The archive names no organisation and application.", hint="Say where: --org ORG --app APP."
             )
-        await archives.require(org, app, AccessLevel.WRITE, f"import packages into {org}/{app}")
+        await archives.require(Action.PUBLISH_PACKAGE, org, app)
         index = manifest.package.index
         rows = tuple(PreflightRow(f.path, f.size, f.sha256, False, f.path == index) for f in manifest.files)
+        runtime = SagaRuntime(progress, control or TransferControl())
         published = await packages.publish(
-            org, app, [scratch], index=index, tag=tag, progress=progress, control=control,
+            org, app, [scratch], index=index, tag=tag, runtime=runtime,
             expected=content_fingerprint(index, rows), properties=manifest.package.properties,
             source_label=f"archive {path.name} (manifest sha256 {manifest.digest()[:16]})",
             adopt_identical=True,

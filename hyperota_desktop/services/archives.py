@@ -1,10 +1,10 @@
 """Offline archives: build from a bundle, export a package, sign, verify (see docs/archive-format.md).
 
 Built by `open_archives` from what it needs: the cache folder, and optionally KMS (signing, encryption),
-the profile's package service (export, import) and an access check. Without a profile it still builds,
-verifies and makes fallback assets: no network, no sign-in. Blocking reading and writing runs in a
-worker thread; progress and cancel go through `services.transfer` like a publish. Import and fallback
-assets live in `archive_import`.
+the profile's package service (export, import) and the profile's authorizer (`services.authz`). Without
+a profile it still builds, verifies and makes fallback assets: no network, no sign-in. Blocking reading
+and writing runs in a worker thread; progress and cancel go through `services.transfer` like a publish.
+Import and fallback assets live in `archive_import`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperota_desktop import __version__
-from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.archive_manifest import (
     ArchiveManifest,
     epoch_of,
@@ -32,7 +32,7 @@ from hyperota_desktop.domain.archive_manifest import (
 from hyperota_desktop.domain.archive_report import Check, Status, VerifyReport
 from hyperota_desktop.domain.archive_seal import ARCHIVE_CONTEXT, Envelope, Seal, SignatureRecord, statement
 from hyperota_desktop.domain.bundles import DEFAULT_LIMITS, Limits
-from hyperota_desktop.domain.errors import HyperOtaError, IntegrityError, PermissionDenied, ValidationError
+from hyperota_desktop.domain.errors import HyperOtaError, IntegrityError, ValidationError
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageFile, public_url
 from hyperota_desktop.services.archive_crypto import algorithm_for, check_signature
@@ -41,6 +41,7 @@ from hyperota_desktop.services.archive_stream import Ticker
 from hyperota_desktop.services.archive_trust import ArchiveRefused, Trust, check_trust
 from hyperota_desktop.services.archive_trust import data_key as archive_data_key
 from hyperota_desktop.services.archive_writer import LocalFile, new_envelope, reseal, write_archive
+from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.bundle_scan import discard_extraction, scan
 from hyperota_desktop.services.hashing import hash_files
 from hyperota_desktop.services.kms import Kms
@@ -49,7 +50,6 @@ from hyperota_desktop.services.transfer import ProgressCallback, ProgressMeter, 
 
 TOOL = f"hyperota-desktop {__version__}"
 OFFLINE_BASE_URL = "https://offline.invalid"  # RFC 2606: a name that never resolves
-LevelFn = Callable[[str, str], Awaitable[AccessLevel]]
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class ArchiveService:
         *,
         kms: Kms | None = None,
         packages: PackageService | None = None,
-        level: LevelFn | None = None,
+        authz: Authorizer | None = None,
         actor: Callable[[], Awaitable[str]] | None = None,
         public_base_url: str = "",
         key_prefix: str = "",
@@ -100,7 +100,7 @@ class ArchiveService:
         self.cache_dir = cache_dir
         self.kms = kms
         self.packages = packages
-        self._level = level
+        self._authz = authz
         self._actor = actor
         self.public_base_url = public_base_url
         self.key_prefix = key_prefix
@@ -116,16 +116,10 @@ class ArchiveService:
             )
         return self.kms
 
-    async def require(self, org: str, app: str, needed: AccessLevel, action: str) -> None:
-        """The access check of import and export (to become `services.authz` in one line)."""
-        if self._level is None:
-            return
-        have = await self._level(org, app)
-        if have < needed:
-            raise PermissionDenied(
-                f"To {action} you need the {needed.label} level on application {org}/{app}; you have "
-                f"{have.label if have else 'no access'}."
-            )
+    async def require(self, action: Action, org: str, app: str) -> None:
+        """The profile's authorizer decides (import: write, export: read); offline archives need none."""
+        if self._authz is not None:
+            await self._authz.require(action, org, app)
 
     async def _creator(self) -> str:
         if self._actor is not None:
@@ -254,7 +248,7 @@ class ArchiveService:
     ) -> ArchiveResult:
         """An archive of a published package, its files downloaded from S3 and checked on the way."""
         packages = self.package_service()
-        await self.require(org, app, AccessLevel.READ, f"export packages of {org}/{app}")
+        await self.require(Action.VIEW_APP, org, app)
         if version is None:
             if not tag:
                 raise ValidationError("Say which package: a version or a tag.")
@@ -406,7 +400,7 @@ def open_archives(
     *,
     kms: Kms | None,
     packages: PackageService | None,
-    level: LevelFn | None,
+    authz: Authorizer | None,
     actor: Callable[[], Awaitable[str]] | None,
     public_base_url: str = "",
     key_prefix: str = "",
@@ -415,6 +409,6 @@ def open_archives(
 ) -> ArchiveService:
     """The archive service of one profile (built by the composition root)."""
     return ArchiveService(
-        cache_dir, kms=kms, packages=packages, level=level, actor=actor, public_base_url=public_base_url,
+        cache_dir, kms=kms, packages=packages, authz=authz, actor=actor, public_base_url=public_base_url,
         key_prefix=key_prefix, signing_key=signing_key, data_key=data_key,
     )  # fmt: skip

@@ -1,14 +1,16 @@
 """AWS credentials per profile: boto3's default chain, static keys from the keyring, or STS
 `AssumeRoleWithWebIdentity` with the OIDC access token, refreshed by botocore before they expire.
 
-Everything here is blocking (boto3): call `session()`/`client()` in a worker thread
-(`asyncio.to_thread`), or `await asession()`. Web-identity refreshes ask the `AuthService` for a token
-on its event loop, so they must not run on that loop's thread either.
+This object owns the profile's boto3 session and clients: `client(service)` builds one client per service
+and hands out that one; `invalidate()` closes them and forgets the session, so the next call builds them
+with the current keys or the current person's STS credentials (the composition root calls it when the
+keys change or someone else signs in). Building is blocking (boto3, STS): call `client()` in a worker
+thread, or `await aclient()`. Web-identity refreshes ask the `AuthService` for a token on its event
+loop, so they must not run on that loop's thread either.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 from collections.abc import Callable
@@ -25,6 +27,7 @@ from hyperota_desktop.domain.errors import AuthError, BackendUnavailable
 from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
 from hyperota_desktop.domain.redaction import KNOWN_SECRETS
 from hyperota_desktop.services.profiles import AWS_KEY_ID, AWS_SECRET
+from hyperota_desktop.services.workers import Workers
 from hyperota_desktop.stores.secrets import SecretStore
 
 WEB_IDENTITY_DURATION = 3600
@@ -46,12 +49,23 @@ class _WebIdentityProvider(CredentialProvider):
 class AwsCredentials:
     """Builds boto3 sessions and clients for one profile; sessions are cached and thread-safe."""
 
-    def __init__(self, profile: Profile, secrets: SecretStore, web_token: TokenGetter | None = None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        secrets: SecretStore,
+        web_token: TokenGetter | None = None,
+        *,
+        configs: dict[str, Config] | None = None,
+        workers: Workers | None = None,
+    ) -> None:
         self.profile = profile
         self._secrets = secrets
         self._web_token = web_token
+        self._configs = dict(configs or {})  # per service, e.g. S3 with our retries and timeouts
+        self._workers = workers or Workers()
         self._session: boto3.Session | None = None
-        self._lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.RLock()
         self.sts_calls = 0
 
     @property
@@ -64,7 +78,7 @@ class AwsCredentials:
         return self.profile.s3_endpoint or None
 
     async def asession(self) -> boto3.Session:
-        return await asyncio.to_thread(self.session)
+        return await self._workers.transfer(self.session)
 
     def session(self) -> boto3.Session:
         with self._lock:
@@ -72,17 +86,31 @@ class AwsCredentials:
                 self._session = self._build()
             return self._session
 
-    def client(self, service: str, config: Config | None = None) -> Any:
-        """A boto3 client for `service` with the profile's region and endpoint (blocking)."""
-        session: Any = self.session()  # boto3-stubs only type literal service names
-        return session.client(
-            service, region_name=self.profile.region, endpoint_url=self.endpoint_url, config=config
-        )
+    def client(self, service: str) -> Any:
+        """The profile's boto3 client for `service` (region, endpoint, configured settings), built once
+        per session (blocking)."""
+        with self._lock:
+            found = self._clients.get(service)
+            if found is None:
+                session: Any = self.session()  # boto3-stubs only type literal service names
+                found = session.client(
+                    service, region_name=self.profile.region, endpoint_url=self.endpoint_url,
+                    config=self._configs.get(service),
+                )  # fmt: skip
+                self._clients[service] = found
+            return found
+
+    async def aclient(self, service: str) -> Any:
+        """`client(service)`; built in a worker thread the first time, then handed out at once."""
+        found = self._clients.get(service)
+        return found if found is not None else await self._workers.transfer(self.client, service)
 
     def invalidate(self) -> None:
-        """Forget the cached session (after the profile's keys or sign-in changed)."""
+        """Close every client and forget the session: the keys changed or someone else signed in."""
         with self._lock:
-            self._session = None
+            clients, self._clients, self._session = list(self._clients.values()), {}, None
+        for client in clients:
+            client.close()  # its connection pool; a request still using it fails and is retried anew
 
     def _build(self) -> boto3.Session:
         if self.mode is AwsCredentialMode.STATIC_KEYS:
@@ -142,6 +170,8 @@ class AwsCredentials:
             ) from exc
         except BotoCoreError as exc:
             raise BackendUnavailable(f"Could not reach AWS STS ({type(exc).__name__}).") from exc
+        finally:
+            sts.close()  # one client per assume call: its connections go with it
         creds = answer["Credentials"]
         KNOWN_SECRETS.add(creds["SecretAccessKey"])
         KNOWN_SECRETS.add(creds["SessionToken"])

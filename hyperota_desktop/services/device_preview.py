@@ -23,10 +23,11 @@ from hyperota_desktop.domain.errors import HyperOtaError, ValidationError
 from hyperota_desktop.domain.release_config import KEYS, nest, problems
 from hyperota_desktop.domain.release_drafts import DeviceFile, device_files
 from hyperota_desktop.domain.releases import Release, ReleaseSummary, release_from_experiment
+from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.dimensions import DimensionService
 from hyperota_desktop.services.offline_resolve import OfflineResolver, Snapshot, group_from, make_snapshot
 from hyperota_desktop.services.orgs import OrgService
-from hyperota_desktop.services.release_access import WorkspaceLocator, authorize
+from hyperota_desktop.services.release_access import WorkspaceLocator
 from hyperota_desktop.services.sp_workspace import WorkspaceApi
 from hyperota_desktop.services.superposition import SuperpositionClient
 
@@ -123,11 +124,13 @@ class DevicePreviewService:
         orgs: OrgService,
         locator: WorkspaceLocator,
         dimensions: DimensionService,
+        authz: Authorizer,
     ) -> None:
         self.superposition = superposition
         self.orgs = orgs
         self.locator = locator
         self.dimensions = dimensions
+        self.authz = authz
 
     async def _api(self, org: str, app: str) -> WorkspaceApi:
         await self.orgs.ensure_superposition_org()
@@ -148,7 +151,7 @@ class DevicePreviewService:
         toss: int | None = None,
     ) -> DevicePreview:
         """Ask the server what this device gets."""
-        await authorize(self.orgs, org, app, Action.VIEW_APP)
+        await self.authz.require(Action.VIEW_APP, org, app)
         api = await self._api(org, app)
         dialect = await api.learn_dialect()
         dims = dict(dimensions)
@@ -188,7 +191,7 @@ class DevicePreviewService:
 
     async def snapshot(self, org: str, app: str) -> Snapshot:
         """Everything an offline preview needs, read now (save it with `Snapshot.to_json`)."""
-        await authorize(self.orgs, org, app, Action.VIEW_APP)
+        await self.authz.require(Action.VIEW_APP, org, app)
         api = await self._api(org, app)
         config, dims = await asyncio.gather(api.config(), api.dimensions())
         running = [e async for e in api.experiments(params={"status": "INPROGRESS"})]

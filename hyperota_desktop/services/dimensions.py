@@ -22,8 +22,9 @@ from hyperota_desktop.domain.dimensions import (
 from hyperota_desktop.domain.errors import Conflict, NotFound, ValidationError
 from hyperota_desktop.domain.releases import release_from_experiment
 from hyperota_desktop.domain.targeting import VARIANT_DIMENSION, Target, flat_condition
+from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.orgs import OrgService
-from hyperota_desktop.services.release_access import WorkspaceLocator, authorize
+from hyperota_desktop.services.release_access import WorkspaceLocator
 from hyperota_desktop.services.sp_workspace import WorkspaceApi
 from hyperota_desktop.services.superposition import SuperpositionClient
 
@@ -64,12 +65,19 @@ class DimensionUsage:
 
 
 class DimensionService:
+    """Reading needs read access to the application, changing its dimensions admin (the authorizer's)."""
+
     def __init__(
-        self, superposition: SuperpositionClient, orgs: OrgService, locator: WorkspaceLocator
+        self,
+        superposition: SuperpositionClient,
+        orgs: OrgService,
+        locator: WorkspaceLocator,
+        authz: Authorizer,
     ) -> None:
         self.superposition = superposition
         self.orgs = orgs
         self.locator = locator
+        self.authz = authz
 
     async def _api(self, org: str, app: str) -> WorkspaceApi:
         await self.orgs.ensure_superposition_org()
@@ -77,7 +85,7 @@ class DimensionService:
 
     async def all(self, org: str, app: str) -> list[Dimension]:
         """The application's dimensions by position (lowest priority first), without `variantIds`."""
-        await authorize(self.orgs, org, app, Action.VIEW_APP)
+        await self.authz.require(Action.VIEW_APP, org, app)
         return await self._list(await self._api(org, app))
 
     async def _list(self, api: WorkspaceApi) -> list[Dimension]:
@@ -100,7 +108,7 @@ class DimensionService:
         schema = schema_for(kind, tuple(values))
         if len(description) > MAX_DESCRIPTION:
             raise ValidationError(f"A description is at most {MAX_DESCRIPTION} characters.")
-        await authorize(self.orgs, org, app, Action.EDIT_DIMENSIONS)
+        await self.authz.require(Action.EDIT_DIMENSIONS, org, app)
         api = await self._api(org, app)
         current = await self._list(api)
         if any(d.name == name for d in current):
@@ -119,7 +127,7 @@ class DimensionService:
 
     async def move(self, org: str, app: str, name: str, position: int) -> list[Dimension]:
         """Give `name` another position (others shift); the list in the new order."""
-        await authorize(self.orgs, org, app, Action.EDIT_DIMENSIONS)
+        await self.authz.require(Action.EDIT_DIMENSIONS, org, app)
         api = await self._api(org, app)
         current = await self._list(api)
         if not any(d.name == name for d in current):
@@ -132,7 +140,7 @@ class DimensionService:
         return await self._list(api)
 
     async def usage(self, org: str, app: str, name: str) -> DimensionUsage:
-        await authorize(self.orgs, org, app, Action.VIEW_APP)
+        await self.authz.require(Action.VIEW_APP, org, app)
         return await self._usage(await self._api(org, app), name)
 
     async def _usage(self, api: WorkspaceApi, name: str) -> DimensionUsage:
@@ -150,7 +158,7 @@ class DimensionService:
 
     async def delete(self, org: str, app: str, name: str) -> None:
         """Delete an unused dimension; Conflict naming what uses it otherwise."""
-        await authorize(self.orgs, org, app, Action.EDIT_DIMENSIONS)
+        await self.authz.require(Action.EDIT_DIMENSIONS, org, app)
         api = await self._api(org, app)
         if not any(d.name == name for d in await self._list(api)):
             raise NotFound(f"{org}/{app} has no dimension '{name}'.")

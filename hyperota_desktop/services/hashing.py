@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from pathlib import Path
 from hyperota_desktop.domain.errors import IntegrityError, ValidationError
 from hyperota_desktop.services.bundle_scan import ScannedFile
 from hyperota_desktop.services.transfer import ProgressMeter, TransferControl, run_bounded
+from hyperota_desktop.services.workers import Workers
 from hyperota_desktop.stores.hash_cache import HashCache
 
 CHUNK = 1024 * 1024
@@ -60,17 +60,19 @@ async def hash_files(
     meter: ProgressMeter | None = None,
     control: TransferControl | None = None,
     concurrency: int = 4,
+    workers: Workers | None = None,
 ) -> dict[str, Hashed]:
     """Bundle path → SHA-256 and mtime. hashlib releases the GIL, so files hash in parallel threads
     (`concurrency` workers, not one task per file: see `transfer.run_bounded`)."""
     result: dict[str, Hashed] = {}
+    workers = workers or Workers()
 
     async def one(file: ScannedFile) -> None:
         if control is not None:
             await control.checkpoint()
         if meter is not None:
             meter.file(file.path, 0, file.size, "hashing")
-        result[file.path] = await asyncio.to_thread(_hash_one, file, cache)
+        result[file.path] = await workers.transfer(_hash_one, file, cache)
         if meter is not None:
             meter.file(file.path, file.size, file.size, "done")
             meter.advance(file.size, file_finished=True)

@@ -94,16 +94,22 @@ class ApiClient:
         self._tokens = tokens
         self._retries = retries
         self._backoff = backoff
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers=dict(headers or {}),
-            timeout=timeout,
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._options: dict[str, Any] = {
+            "base_url": base_url.rstrip("/"), "headers": dict(headers or {}), "timeout": timeout,
+            "transport": transport, "follow_redirects": False,
+        }  # fmt: skip
+        self._http: httpx.AsyncClient | None = None  # made on the first request (its TLS setup reads files)
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(**self._options)
+        return self._http
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     async def __aenter__(self) -> ApiClient:
         return self

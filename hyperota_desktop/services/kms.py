@@ -97,21 +97,21 @@ def map_kms_error(exc: BaseException, what: str, key: str = "") -> HyperOtaError
 
 
 class Kms:
-    """One profile's KMS. `client_factory` builds a (thread-safe) boto3 KMS client, once, lazily."""
+    """One profile's KMS. `client_factory` gives the profile's boto3 KMS client (blocking the first time,
+    so it runs in a worker thread); it is asked on every call, never kept here, because the profile's
+    AWS credentials own their clients and replace them when the keys or the signed-in person change."""
 
     def __init__(self, client_factory: KmsClientFactory, retry: RetryPolicy | None = None) -> None:
         self._factory = client_factory
-        self._client: Any = None
         self.retry = retry or RetryPolicy()
         self._public_keys: dict[str, PublicKeyInfo] = {}
 
     async def _call(self, what: str, key: str, operation: str, **kwargs: Any) -> dict[str, Any]:
-        if self._client is None:
-            try:
-                self._client = await asyncio.to_thread(self._factory)
-            except Exception as exc:
-                raise map_kms_error(exc, what, key) from exc
-        fn = getattr(self._client, operation)
+        try:
+            client = await asyncio.to_thread(self._factory)
+        except Exception as exc:
+            raise map_kms_error(exc, what, key) from exc
+        fn = getattr(client, operation)
         for attempt in range(self.retry.attempts):
             try:
                 return dict(await asyncio.to_thread(fn, **kwargs))

@@ -2,8 +2,10 @@
 
 A level is membership of a role subgroup. Changes run as sagas (journalled, compensated): a level
 change adds the new role first, then removes the old ones, so a failure never leaves the person
-without access. Guards (domain.membership): nobody grants above their own level, only owners make
-owners, the last owner cannot leave or be demoted. Keycloak enforces its own rights as well.
+without access. The caller's level comes from the authorizer (`services.authz`, fresh for every
+change); the guards are `domain.membership`: changing members needs admin (leaving needs nothing),
+nobody grants above their own level, only owners make owners, the last owner cannot leave or be
+demoted. Listing needs read access. Keycloak enforces its own rights as well.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.access import AccessLevel, Action
 from hyperota_desktop.domain.errors import Conflict, NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, check_change
 from hyperota_desktop.services.keycloak_admin import KcUser, KeycloakAdmin
@@ -61,6 +63,7 @@ class MemberService:
 
     async def list_members(self, scope: MemberScope) -> list[Member]:
         """Every member with the highest level they hold directly in `scope`, by username."""
+        await self.orgs.authz.require(Action.VIEW_APP if scope.app else Action.VIEW_ORG, scope.org, scope.app)
         best: dict[str, Member] = {}
         for level, group_id in (await self.role_groups(scope)).items():
             for user in await self._kc.members(group_id):
@@ -82,42 +85,38 @@ class MemberService:
                 owners = len(members)
         return groups, held, owners
 
-    async def _check(
-        self, scope: MemberScope, user: KcUser, new: AccessLevel
-    ) -> tuple[dict[AccessLevel, str], list[AccessLevel]]:
+    async def _target(self, scope: MemberScope, who: str, new: AccessLevel) -> tuple[KcUser, AccessLevel]:
+        """The person to change and the caller's level; refused before any lookup when the caller may
+        not change members of `scope` (only leaving needs no level)."""
         me = await self.orgs.me()
+        is_self = who.strip().lower() in {me.username.lower(), me.email.lower()} - {""}
         actor = await self.orgs.level(scope, fresh=True)
-        is_self = me.id == user.id
         if actor < AccessLevel.ADMIN and not (is_self and new is AccessLevel.NONE):
             have = actor.label if actor else "no access"
             raise PermissionDenied(
                 f"Changing members of {scope.describe()} needs the admin or owner level; you have {have}."
             )
+        return (me if is_self else await self._kc.find_user(who)), actor
+
+    async def _check(
+        self, scope: MemberScope, who: str, new: AccessLevel
+    ) -> tuple[KcUser, dict[AccessLevel, str], list[AccessLevel]]:
+        user, actor = await self._target(scope, who, new)
+        me = await self.orgs.me()
         groups, held, owners = await self._current(scope, user)
         current = max(held, default=AccessLevel.NONE)
         check_change(
-            scope, actor, target_current=current, target_new=new, owners=owners, actor_is_target=is_self
+            scope,
+            actor,
+            target_current=current,
+            target_new=new,
+            owners=owners,
+            actor_is_target=me.id == user.id,
         )
-        return groups, held
-
-    async def _precheck(self, scope: MemberScope, who: str, *, leaving: bool = False) -> None:
-        """Refuse a non-admin before looking anyone up: a reader may only see the members of their own
-        organisations, so the lookup would fail with a misleading "no such user"."""
-        actor = await self.orgs.level(scope, fresh=True)
-        if actor >= AccessLevel.ADMIN:
-            return
-        me = await self.orgs.me()
-        if leaving and who.strip().lower() in {me.username.lower(), me.email.lower()}:
-            return
-        have = actor.label if actor else "no access"
-        raise PermissionDenied(
-            f"Changing members of {scope.describe()} needs the admin or owner level; you have {have}."
-        )
+        return user, groups, held
 
     async def add(self, scope: MemberScope, who: str, level: AccessLevel) -> SagaRecord:
-        await self._precheck(scope, who)
-        user = await self._kc.find_user(who)
-        groups, held = await self._check(scope, user, level)
+        user, groups, held = await self._check(scope, who, level)
         if held:
             raise Conflict(
                 f"{user.username} is already a member of {scope.describe()} ({max(held).label}).",
@@ -133,9 +132,7 @@ class MemberService:
         )
 
     async def set_level(self, scope: MemberScope, who: str, level: AccessLevel) -> SagaRecord:
-        await self._precheck(scope, who)
-        user = await self._kc.find_user(who)
-        groups, held = await self._check(scope, user, level)
+        user, groups, held = await self._check(scope, who, level)
         if not held:
             raise NotFound(
                 f"{user.username} is not a member of {scope.describe()}.", hint="Add them instead."
@@ -147,9 +144,7 @@ class MemberService:
         )
 
     async def remove(self, scope: MemberScope, who: str) -> SagaRecord:
-        await self._precheck(scope, who, leaving=True)
-        user = await self._kc.find_user(who)
-        groups, held = await self._check(scope, user, AccessLevel.NONE)
+        user, groups, held = await self._check(scope, who, AccessLevel.NONE)
         if not held:
             raise NotFound(f"{user.username} is not a member of {scope.describe()}.")
         remove = [groups[lvl] for lvl in held]
@@ -157,9 +152,14 @@ class MemberService:
             MEMBER_REMOVE, scope, user, add=[], remove=remove, what=f"Remove {user.username}"
         )
 
+    async def recover(self) -> list[SagaRecord]:
+        """Finish or undo the membership changes a crash or quit left unfinished."""
+        return await self.runner.reconcile(kinds=(MEMBER_ADD, MEMBER_SET, MEMBER_REMOVE))
+
     async def _run(
         self, kind: str, scope: MemberScope, user: KcUser, *, add: list[str], remove: list[str], what: str
     ) -> SagaRecord:
+        """Run the change; the memberships are read afresh afterwards whatever happened."""
         params = {
             "org": scope.org,
             "app": scope.app,
@@ -168,9 +168,10 @@ class MemberService:
             "add": add,
             "remove": remove,
         }
-        record = await self.runner.run(kind, params, f"{what} on {scope.describe()}")
-        self.orgs.forget_memberships()
-        return record
+        try:
+            return await self.runner.run(kind, params, f"{what} on {scope.describe()}")
+        finally:
+            self.orgs.forget_memberships()
 
 
 def member_steps(kc: KeycloakAdmin, params: dict[str, Any]) -> list[Step]:

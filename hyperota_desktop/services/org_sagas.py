@@ -2,18 +2,22 @@
 
 Every step is idempotent and journals what it created before the next call that could fail, so a
 failure (or a crash, reconciled at the next start) undoes exactly what this run did and nothing else.
+A creation ends with a `verify` step that reads back what it made (groups, roles, membership, workspace,
+every default config): a backend that answered "done" without doing it fails the run, which is then
+undone, instead of a run reported done with parts missing.
 Deleting files from S3 cannot be undone: it is the last step but one, after every check, and a failure
-after it leaves the organisation/application in place (re-run the deletion to finish).
+after it leaves the organisation/application in place (re-run the deletion to finish). Deletion
+progress goes to the run's runtime as `FilesDeleted` events.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from hyperota_desktop.domain.errors import Conflict, HyperOtaError, NotFound, ValidationError
+from hyperota_desktop.domain.errors import Conflict, HyperOtaError, IntegrityError, NotFound, ValidationError
 from hyperota_desktop.domain.names import (
     APP_ROLES,
     ORG_ROLES,
@@ -26,7 +30,7 @@ from hyperota_desktop.domain.workspace_defaults import default_configs
 from hyperota_desktop.services.keycloak_admin import KcGroup, KeycloakAdmin
 from hyperota_desktop.services.org_delegation import DelegationUnavailable, OrgDelegation
 from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
-from hyperota_desktop.services.storage_cleanup import CountPrefix, DeletePrefix, Progress, storage_prefix
+from hyperota_desktop.services.storage_cleanup import CountPrefix, DeletePrefix, FilesDeleted, storage_prefix
 from hyperota_desktop.services.superposition import SuperpositionClient
 
 log = logging.getLogger("hyperota.services.orgs")
@@ -37,13 +41,12 @@ ORG_DELEGATE = "org.delegate"
 
 @dataclass
 class OrgBackends:
-    """What the org/app sagas talk to; `progress` receives (what, count) while files are deleted."""
+    """What the org/app sagas talk to."""
 
     keycloak: KeycloakAdmin
     superposition: SuperpositionClient
     delete_prefix: DeletePrefix | None = None
     key_prefix: str = ""
-    progress: Callable[[str, int], None] | None = field(default=None)
     bootstrap: Callable[[], Awaitable[str]] | None = None  # finds the Superposition org id if unknown
     count_prefix: CountPrefix | None = None  # counts the files a deletion would remove (confirmations)
 
@@ -52,13 +55,6 @@ class OrgBackends:
         if not self.superposition.org_id and self.bootstrap is not None:
             await self.bootstrap()
         return self.superposition
-
-    def file_progress(self, what: str) -> Progress:
-        def report(count: int) -> None:
-            if self.progress is not None:
-                self.progress(what, count)
-
-        return report
 
 
 async def _delete_files(b: OrgBackends, ctx: SagaContext, org: str, app: str = "") -> None:
@@ -70,7 +66,9 @@ async def _delete_files(b: OrgBackends, ctx: SagaContext, org: str, app: str = "
             hint="Choose to keep the files, or set the bucket in the profile.",
         )
     prefix = storage_prefix(b.key_prefix, org, app)
-    ctx.data["files_deleted"] = await b.delete_prefix(prefix, b.file_progress(prefix))
+    ctx.data["files_deleted"] = await b.delete_prefix(
+        prefix, lambda count: ctx.runtime.report(FilesDeleted(prefix, count))
+    )
 
 
 async def _delete_claimed(b: OrgBackends, ctx: SagaContext, id_key: str, path: str) -> None:
@@ -102,6 +100,28 @@ async def _create_group(
         raise Conflict(f"A group named {where} exists already.") from None
     ctx.data[id_key] = group_id
     await ctx.save()
+
+
+async def _verify_group(
+    b: OrgBackends,
+    ctx: SagaContext,
+    path: str,
+    id_key: str,
+    roles: tuple[str, ...],
+    creator_role: str,
+    user_id: str,
+) -> KcGroup:
+    """Read back a created group: the one this run made, its role groups, the creator's membership."""
+    group = await b.keycloak.group_by_path(path)
+    if group.id != ctx.data[id_key]:
+        raise IntegrityError(f"The group {path} in Keycloak is not the one this operation created.")
+    children = {c.name: c.id for c in await b.keycloak.children(group.id)}
+    missing = [r for r in roles if children.get(r) != ctx.data["roles"].get(r)]
+    if missing:
+        raise IntegrityError(f"{path} lacks its role groups after creation: {', '.join(missing)}.")
+    if not any(u.id == user_id for u in await b.keycloak.members(ctx.data["roles"][creator_role])):
+        raise IntegrityError(f"The creator is not {creator_role} of {path} after creation.")
+    return group
 
 
 async def _roles(b: OrgBackends, group_id: str, path: str, roles: tuple[str, ...]) -> dict[str, str]:
@@ -158,6 +178,9 @@ def org_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
     async def undo_delegate(ctx: SagaContext) -> None:
         await _undo_delegate(b, ctx, org)
 
+    async def verify(ctx: SagaContext) -> None:
+        await _verify_group(b, ctx, f"/{org}", "org_group_id", ORG_ROLES, "owner", params["user_id"])
+
     return [
         Step("check the name", validate),
         Step("create the organisation group", create_group, undo_group),
@@ -166,6 +189,7 @@ def org_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
         Step(
             "let its owners and admins manage it and its members see it (Keycloak)", delegate, undo_delegate
         ),
+        Step("verify the organisation", verify),
     ]
 
 
@@ -312,14 +336,34 @@ def app_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
             await (await b.sp()).set_workspace_status(name, "DISABLED")
 
     async def create_configs(ctx: SagaContext) -> None:
-        for config in default_configs(app):
-            await (await b.sp()).create_default_config(
-                ctx.data["workspace"], config, f"HyperOTA: defaults of application {org}/{app}"
-            )
+        sp, workspace = await b.sp(), ctx.data["workspace"]
+        reason = f"HyperOTA: defaults of application {org}/{app}"
+        for _attempt in range(2):  # once more for any the server said it made but did not
+            present = await sp.default_config_keys(workspace)
+            for config in default_configs(app):
+                if config.key not in present:
+                    await sp.create_default_config(workspace, config, reason)
 
     async def bind(ctx: SagaContext) -> None:
         group = KcGroup(ctx.data["app_group_id"], app, path, ctx.data["org_group_id"])
         await b.keycloak.set_attributes(group, {WORKSPACE_ATTRIBUTE: [ctx.data["workspace"]]})
+
+    async def verify(ctx: SagaContext) -> None:
+        group = await _verify_group(b, ctx, path, "app_group_id", APP_ROLES, "admin", params["user_id"])
+        workspace = ctx.data["workspace"]
+        if group.attribute(WORKSPACE_ATTRIBUTE) != workspace:
+            raise IntegrityError(f"The group {path} does not record its workspace {workspace}.")
+        found = await (await b.sp()).find_workspace(workspace)
+        if found is None or found.status != "ENABLED":
+            raise IntegrityError(f"The Superposition workspace {workspace} is missing or not enabled.")
+        missing = sorted(
+            {c.key for c in default_configs(app)} - await (await b.sp()).default_config_keys(workspace)
+        )
+        if missing:
+            raise IntegrityError(
+                f"Superposition answered that it created the default configs of {workspace}, but "
+                f"{len(missing)} are missing: {', '.join(missing)}."
+            )
 
     return [
         Step("check the name", validate),
@@ -330,6 +374,7 @@ def app_create_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
         Step("create the Superposition workspace", create_workspace, disable_workspace),
         Step("create the default configs", create_configs),
         Step("record the workspace on the application group", bind),
+        Step("verify the application", verify),
     ]
 
 

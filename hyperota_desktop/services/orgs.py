@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from hyperota_desktop.domain.access import (
-    APP_NEEDS_REALM_ADMIN,
     MANAGE_USERS,
     REALM_ADMIN_ROLE,
     REALM_ADMINISTRATOR,
     VIEW_USERS,
     AccessLevel,
-    app_level_from_org,
-    realm_level,
+    Action,
+    Identity,
 )
 from hyperota_desktop.domain.errors import (
     BackendUnavailable,
@@ -30,7 +28,7 @@ from hyperota_desktop.domain.errors import (
     PermissionDenied,
     ValidationError,
 )
-from hyperota_desktop.domain.membership import MemberScope, level_from_paths
+from hyperota_desktop.domain.membership import MemberScope
 from hyperota_desktop.domain.names import (
     RESERVED_IN_ORG,
     name_problem,
@@ -38,7 +36,9 @@ from hyperota_desktop.domain.names import (
     validate_org_name,
 )
 from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.keycloak_admin import KcUser
+from hyperota_desktop.services.org_info import AppInfo, DeletionPreview, MigrationOutcome, OrgInfo
 from hyperota_desktop.services.org_sagas import (
     APP_CREATE,
     APP_DELETE,
@@ -48,153 +48,33 @@ from hyperota_desktop.services.org_sagas import (
     WORKSPACE_ATTRIBUTE,
     OrgBackends,
 )
-from hyperota_desktop.services.saga import SagaRunner
-from hyperota_desktop.services.storage_cleanup import FileCount, storage_prefix
+from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
+from hyperota_desktop.services.storage_cleanup import storage_prefix
 from hyperota_desktop.services.workspace_health import BrokenWorkspace, WorkspaceHealth
 from hyperota_desktop.stores.journal import SagaRecord
+
+__all__ = ["AppInfo", "DeletionPreview", "MigrationOutcome", "OrgInfo", "OrgService"]
 
 log = logging.getLogger("hyperota.services.orgs")
 
 
-@dataclass(frozen=True)
-class AppInfo:
-    org: str
-    name: str
-    workspace: str = ""  # "" = the group names no workspace (never inferred)
-    level: AccessLevel = AccessLevel.NONE
-
-
-@dataclass(frozen=True)
-class OrgInfo:
-    name: str
-    level: AccessLevel
-    apps: tuple[AppInfo, ...] = ()
-    hidden: str = ""  # why Keycloak would not list its applications ("" = all listed)
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "name": self.name,
-            "access": self.level.label,
-            "applications": [
-                {"name": a.name, "workspace": a.workspace, "access": a.level.label} for a in self.apps
-            ],
-        }
-        if self.hidden:
-            data["applications_hidden"] = self.hidden
-        return data
-
-
-@dataclass(frozen=True)
-class DeletionPreview:
-    """Exactly what deleting an organisation or application will do, read fresh from the backends."""
-
-    org: str
-    app: str
-    apps: tuple[AppInfo, ...]  # the org's applications (org deletion), or the application itself
-    files_at: str  # s3://bucket/prefix/, or "" when the profile names no bucket
-    files: FileCount | None = None  # None: not counted (no bucket, or counting failed)
-    files_problem: str = ""  # why the files could not be counted
-
-    @property
-    def can_delete_files(self) -> bool:
-        return bool(self.files_at)
-
-    def lines(self, *, keep_files: bool | None = None) -> list[str]:
-        """One line per consequence; `keep_files` None = the user has not chosen yet."""
-        if self.app:
-            workspace = self.apps[0].workspace if self.apps else ""
-            lines = [
-                f"delete the Keycloak group /{self.org}/{self.app} and its admin/write/read groups "
-                "(everyone loses access to the application)",
-                f"disable its Superposition workspace {workspace or '(none recorded)'} "
-                "(devices stop getting its updates)",
-            ]
-        else:
-            names = ", ".join(a.name for a in self.apps) or "none"
-            spaces = ", ".join(a.workspace for a in self.apps if a.workspace) or "none"
-            lines = [
-                f"delete the Keycloak group /{self.org} with its owner/admin/write/read groups and its "
-                f"{len(self.apps)} application(s): {names} (everyone loses access)",
-                f"disable the Superposition workspaces: {spaces} (devices stop getting updates)",
-            ]
-        if not self.files_at:
-            lines.append("keep the stored files: this profile names no bucket, so none can be deleted")
-            return lines
-        count = self.files.describe() if self.files else f"files not counted: {self.files_problem}"
-        if keep_files:
-            lines.append(f"keep the stored files under {self.files_at} ({count})")
-        else:
-            unless = "" if keep_files is False else " unless you keep them"
-            lines.append(
-                f"delete every stored file under {self.files_at} ({count}){unless}; this cannot be undone"
-            )
-        return lines
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "org": self.org,
-            "app": self.app,
-            "applications": [{"name": a.name, "workspace": a.workspace} for a in self.apps],
-            "files_at": self.files_at,
-            "files": None if self.files is None else self.files.__dict__,
-        }
-
-
-@dataclass(frozen=True)
-class MigrationOutcome:
-    """What `migrate_workspace` found and did: `migrated` False = nothing to repair, nothing changed."""
-
-    org: str
-    app: str
-    before: WorkspaceHealth
-    after: WorkspaceHealth | None = None
-
-    @property
-    def migrated(self) -> bool:
-        return self.after is not None
-
-    @property
-    def workspace(self) -> str:
-        return self.before.workspace
-
-    def message(self) -> str:
-        where = f"{self.org}/{self.app}"
-        if not self.migrated:
-            return (
-                f"Workspace {self.workspace} of {where} is healthy: nothing to repair, nothing was "
-                f"changed. ({'; '.join(self.before.evidence)})"
-            )
-        return (
-            f"Workspace {self.workspace} of {where} was repaired: its experiments failed "
-            f"({'; '.join(self.before.evidence)}) and work again after POST /workspaces/"
-            f"{self.workspace}/db/migrate."
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "org": self.org,
-            "app": self.app,
-            "workspace": self.workspace,
-            "migrated": self.migrated,
-            "before": self.before.to_json(),
-            "after": None if self.after is None else self.after.to_json(),
-        }
-
-
 class OrgService:
+    """Every decision about who may do what is the authorizer's (`services.authz`), as for packages."""
+
     def __init__(
         self,
         backends: OrgBackends,
         runner: SagaRunner,
         profile: Profile,
+        authz: Authorizer,
         save_profile: Callable[[Profile], None] | None = None,
     ) -> None:
         self.backends = backends
         self.runner = runner
         self.profile = profile
+        self.authz = authz
         self._save_profile = save_profile
         self._me: KcUser | None = None
-        self._paths: list[str] | None = None
         # Groups the last listing skipped because their names are not valid org/app names (made
         # outside HyperOTA, e.g. "..\n"): shown as warnings, fixed in the Keycloak admin console.
         self.skipped_groups: tuple[str, ...] = ()
@@ -213,28 +93,21 @@ class OrgService:
             self._me = await self.backends.keycloak.me()
         return self._me
 
-    async def my_paths(self, *, fresh: bool = False) -> list[str]:
-        if self._paths is None or fresh:
-            self._paths = [g.path for g in await self.backends.keycloak.my_groups()]
-        return self._paths
+    def forget_identity(self) -> None:
+        """Someone else signed in: ask Keycloak who we are again."""
+        self._me = None
 
     def forget_memberships(self) -> None:
-        """Memberships changed: ask Keycloak again next time."""
-        self._paths = None
-
-    async def realm_level(self) -> AccessLevel:
-        """What the caller's realm-management roles alone give everywhere (domain.access.realm_level)."""
-        return realm_level(await self.backends.keycloak.realm_rights())
+        """Memberships changed: the authorizer asks Keycloak again next time."""
+        self.authz.forget()
 
     async def level(self, scope: MemberScope, *, fresh: bool = False) -> AccessLevel:
         """The caller's level in an org/app: memberships, or what their realm roles allow everywhere."""
-        implied = await self.realm_level()
-        implied = app_level_from_org(implied) if scope.app else implied
-        return max(level_from_paths(await self.my_paths(fresh=fresh), scope), implied)
+        return await self.authz.level(scope.org, scope.app, fresh=fresh)
 
-    async def sees_every_org(self) -> bool:
-        rights = await self.backends.keycloak.realm_rights()
-        return bool(rights & {REALM_ADMIN_ROLE, MANAGE_USERS, VIEW_USERS})
+    @staticmethod
+    def sees_every_org(identity: Identity) -> bool:
+        return bool(identity.realm_rights & {REALM_ADMIN_ROLE, MANAGE_USERS, VIEW_USERS})
 
     # -- Superposition organisation bootstrap ------------------------------------------------------
     async def ensure_superposition_org(self) -> str:
@@ -269,17 +142,16 @@ class OrgService:
     async def list_orgs(self) -> list[OrgInfo]:
         """Organisations the caller belongs to; those who may view every group see every one."""
         kc = self.backends.keycloak
-        paths = await self.my_paths(fresh=True)
-        names = {p.strip("/").split("/")[0] for p in paths if p.strip("/")}
-        if await self.sees_every_org():
+        identity = await self.authz.identity(fresh=True)
+        names = {o.name for o in identity.organisations}
+        if self.sees_every_org(identity):
             names |= {g.name for g in await kc.top_level_groups()}
         skipped: list[str] = []
         names = self._interpretable(names, "organisation", skipped)
         result = []
         for name in sorted(names):
-            level = await self.level(MemberScope(name))
-            apps, hidden = await self._apps(name, paths, skipped)
-            result.append(OrgInfo(name, level, tuple(apps), hidden))
+            apps, hidden = await self._apps(name, identity, skipped)
+            result.append(OrgInfo(name, identity.org_access(name), tuple(apps), hidden))
         self.skipped_groups = tuple(skipped)
         return result
 
@@ -297,26 +169,20 @@ class OrgService:
         return good
 
     async def _apps(
-        self, org: str, paths: list[str], skipped: list[str] | None = None
+        self, org: str, identity: Identity, skipped: list[str] | None = None
     ) -> tuple[list[AppInfo], str]:
         """The org's applications, or (those the caller holds a role on, why Keycloak refused)."""
         kc = self.backends.keycloak
         skipped = [] if skipped is None else skipped
-        implied = app_level_from_org(await self.realm_level())
         try:
             group = await kc.group_by_path(f"/{org}")
             children = [c for c in await kc.children(group.id) if c.name not in RESERVED_IN_ORG]
         except (MissingRight, NotFound) as exc:
             needs = exc.right if isinstance(exc, MissingRight) else "view rights on the organisation's group"
-            found = {
-                p.strip("/").split("/")[1]
-                for p in paths
-                if p.strip("/").count("/") == 2 and p.startswith(f"/{org}/")
-            } - RESERVED_IN_ORG
+            known = identity.org(org)
+            found = {a.name for a in (known.applications if known else ())} - RESERVED_IN_ORG
             names = sorted(self._interpretable(found, "application", skipped, org))
-            apps = [
-                AppInfo(org, n, "", max(level_from_paths(paths, MemberScope(org, n)), implied)) for n in names
-            ]
+            apps = [AppInfo(org, n, "", identity.app_access(org, n)) for n in names]
             return apps, self._hidden_reason(org, needs)
         valid = self._interpretable({c.name for c in children}, "application", skipped, org)
         children = [c for c in children if c.name in valid]
@@ -325,7 +191,7 @@ class OrgService:
                 org,
                 c.name,
                 c.attribute(WORKSPACE_ATTRIBUTE),
-                max(level_from_paths(paths, MemberScope(org, c.name)), implied),
+                identity.app_access(org, c.name),
             )
             for c in children
         ], ""
@@ -339,11 +205,10 @@ class OrgService:
         )
 
     async def list_apps(self, org: str) -> list[AppInfo]:
-        paths = await self.my_paths(fresh=True)
-        level = await self.level(MemberScope(org))
-        if level is AccessLevel.NONE and not any(p.startswith(f"/{org}/") for p in paths):
+        identity = await self.authz.identity(fresh=True)
+        if identity.org_access(org) is AccessLevel.NONE and identity.org(org) is None:
             raise PermissionDenied(f"You are not a member of organisation '{org}'.")
-        apps, hidden = await self._apps(org, paths)
+        apps, hidden = await self._apps(org, identity)
         if hidden:
             raise MissingRight(
                 hidden,
@@ -365,58 +230,62 @@ class OrgService:
         return workspace
 
     # -- sagas --------------------------------------------------------------------------------------
-    async def _require(self, scope: MemberScope, needed: AccessLevel, action: str) -> None:
-        have = await self.level(scope, fresh=True)
-        if have < needed:
-            raise PermissionDenied(
-                f"To {action} you need the {needed.label} level on {scope.describe()}; you have "
-                f"{have.label if have else 'no access'}."
-            )
+    async def recover(self, runtime: SagaRuntime | None = None) -> list[SagaRecord]:
+        """Finish or undo the organisation/application operations a crash or quit left unfinished."""
+        kinds = (ORG_CREATE, ORG_DELETE, ORG_DELEGATE, APP_CREATE, APP_DELETE)
+        return await self.runner.reconcile(runtime, kinds=kinds)
 
-    async def create_org(self, name: str) -> SagaRecord:
+    async def create_org(self, name: str, runtime: SagaRuntime | None = None) -> SagaRecord:
         validate_org_name(name)
+        await self.authz.require(Action.CREATE_ORG)
         me = await self.me()
         params = {"org": name, "user_id": me.id, "username": me.username}
-        record = await self.runner.run(ORG_CREATE, params, f"Create organisation {name}")
-        self._paths = None
-        return record
+        try:
+            return await self.runner.run(ORG_CREATE, params, f"Create organisation {name}", runtime)
+        finally:
+            self.forget_memberships()
 
     async def delegate_org(self, name: str) -> SagaRecord:
         """Create or repair the admin permissions that let the organisation's members work without
-        realm roles (docs/keycloak-setup.md); a realm administrator's job."""
+        realm roles (docs/keycloak-setup.md); a realm administrator's job (Keycloak checks the roles)."""
         return await self.runner.run(ORG_DELEGATE, {"org": name}, f"Delegate organisation {name}")
 
-    async def delete_org(self, name: str, *, keep_files: bool = False) -> SagaRecord:
-        await self._require(MemberScope(name), AccessLevel.OWNER, f"delete organisation {name}")
+    async def delete_org(
+        self, name: str, *, keep_files: bool = False, runtime: SagaRuntime | None = None
+    ) -> SagaRecord:
+        await self.authz.require(Action.DELETE_ORG, name)
         await self.ensure_superposition_org()
         params = {"org": name, "keep_files": keep_files}
-        record = await self.runner.run(ORG_DELETE, params, f"Delete organisation {name}")
-        self._paths = None
-        return record
+        try:
+            return await self.runner.run(ORG_DELETE, params, f"Delete organisation {name}", runtime)
+        finally:
+            self.forget_memberships()
 
-    async def create_app(self, org: str, name: str) -> SagaRecord:
+    async def create_app(self, org: str, name: str, runtime: SagaRuntime | None = None) -> SagaRecord:
         validate_app_name(name)
-        await self._require(MemberScope(org), AccessLevel.ADMIN, f"create applications in {org}")
-        if not await self.backends.keycloak.realm_rights() & {REALM_ADMIN_ROLE, MANAGE_USERS}:
-            raise MissingRight(
-                APP_NEEDS_REALM_ADMIN.format(org=org),
-                right="the Keycloak roles manage-users and manage-authorization (realm-management)",
-                granted_by=REALM_ADMINISTRATOR,
-                hint=f"Ask {REALM_ADMINISTRATOR} to create {org}/{name}.",
-            )
+        await self.authz.require(Action.CREATE_APP, org)  # admin of org, and realm roles Keycloak needs
         await self.ensure_superposition_org()
         me = await self.me()
         params = {"org": org, "app": name, "user_id": me.id, "email": me.email}
-        return await self.runner.run(APP_CREATE, params, f"Create application {org}/{name}")
+        try:
+            return await self.runner.run(APP_CREATE, params, f"Create application {org}/{name}", runtime)
+        finally:
+            self.forget_memberships()
 
-    async def delete_app(self, org: str, name: str, *, keep_files: bool = False) -> SagaRecord:
-        await self._require(MemberScope(org, name), AccessLevel.ADMIN, f"delete application {org}/{name}")
+    async def delete_app(
+        self, org: str, name: str, *, keep_files: bool = False, runtime: SagaRuntime | None = None
+    ) -> SagaRecord:
+        await self.authz.require(Action.DELETE_APP, org, name)
         await self.ensure_superposition_org()
         params = {"org": org, "app": name, "keep_files": keep_files}
-        return await self.runner.run(APP_DELETE, params, f"Delete application {org}/{name}")
+        try:
+            return await self.runner.run(APP_DELETE, params, f"Delete application {org}/{name}", runtime)
+        finally:
+            self.forget_memberships()
 
     async def deletion_preview(self, org: str, app: str = "") -> DeletionPreview:
         """What `delete_org`/`delete_app` would remove, for a confirmation that says exactly that."""
+        await self.authz.require(Action.DELETE_APP if app else Action.DELETE_ORG, org, app)
         kc = self.backends.keycloak
         if app:
             group = await kc.group_by_path(f"/{org}/{app}")
@@ -443,7 +312,7 @@ class OrgService:
     async def diagnose_workspace(self, org: str, app: str) -> WorkspaceHealth:
         """Whether the application's workspace can store experiments, with the evidence (reads only;
         anyone who can see the application may ask)."""
-        await self._require(MemberScope(org, app), AccessLevel.READ, f"check the workspace of {org}/{app}")
+        await self.authz.require(Action.VIEW_APP, org, app)
         await self.ensure_superposition_org()
         return await self.backends.superposition.diagnose_workspace(await self.workspace_of(org, app))
 
@@ -452,7 +321,7 @@ class OrgService:
 
         Checks first and changes nothing unless the workspace is broken; after migrating, checks again
         and fails if experiments still do not work. MigrationUnavailable on servers before v0.87."""
-        await self._require(MemberScope(org, app), AccessLevel.ADMIN, f"migrate the workspace of {org}/{app}")
+        await self.authz.require(Action.MIGRATE_WORKSPACE, org, app)
         await self.ensure_superposition_org()
         sp = self.backends.superposition
         before = await sp.diagnose_workspace(await self.workspace_of(org, app))

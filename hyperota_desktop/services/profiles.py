@@ -1,7 +1,15 @@
-"""Profiles: add, list, switch, import and export backend environments."""
+"""Profiles: add, list, switch, import and export backend environments.
+
+Listeners (`subscribe`) hear what changed — a profile saved or removed, the active one switched, a
+profile's AWS keys replaced — so the composition root can replace exactly what depends on it. They
+may be called from a worker thread (keyring writes run there).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +22,17 @@ from hyperota_desktop.stores.untrusted import read_json_file
 
 AWS_KEY_ID = "aws_access_key_id"
 AWS_SECRET = "aws_secret_access_key"  # noqa: S105 - a keyring entry name, not a secret
+log = logging.getLogger("hyperota.services.profiles")
+
+
+class ProfileEvent(StrEnum):
+    SAVED = "saved"  # added or edited
+    REMOVED = "removed"
+    ACTIVE = "active"  # another profile is the active one
+    AWS_KEYS = "aws_keys"  # its static AWS keys were replaced
+
+
+ProfileListener = Callable[[ProfileEvent, str], None]
 
 
 _PROFILE_KEYS = ("issuer", "client_id", "superposition_url", "s3_endpoint", "region", "bucket",
@@ -42,6 +61,24 @@ class ProfileService:
         self._store = store
         self._secrets = secrets
         self._override = override  # --profile NAME: used for this run, not saved
+        self._listeners: list[ProfileListener] = []
+
+    def subscribe(self, listener: ProfileListener) -> Callable[[], None]:
+        """`listener(event, profile name)` after each change; returns the unsubscribe function."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emit(self, event: ProfileEvent, name: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event, name)
+            except Exception:
+                log.exception("profile listener failed on %s %s", event, name)
 
     def list(self) -> list[Profile]:
         return self._store.list()
@@ -63,14 +100,17 @@ class ProfileService:
     def add(self, profile: Profile, *, overwrite: bool = False) -> None:
         Profile.from_dict(profile.to_dict())
         self._store.save(profile, overwrite=overwrite)
+        self._emit(ProfileEvent.SAVED, profile.name)
 
     def use(self, name: str) -> None:
         self._store.set_active(name)
+        self._emit(ProfileEvent.ACTIVE, name)
 
     def remove(self, name: str) -> None:
         self._store.remove(name)
         for key in (AWS_KEY_ID, AWS_SECRET):
             self._secrets.delete(name, key)
+        self._emit(ProfileEvent.REMOVED, name)
 
     def export(self, name: str) -> dict[str, Any]:
         """The profile as JSON; holds no secrets by construction."""
@@ -95,6 +135,9 @@ class ProfileService:
         if keys:
             self._secrets.set(profile.name, AWS_KEY_ID, keys[0])
             self._secrets.set(profile.name, AWS_SECRET, keys[1])
+        self._emit(ProfileEvent.SAVED, profile.name)
+        if keys:
+            self._emit(ProfileEvent.AWS_KEYS, profile.name)
         return profile
 
     def set_static_aws_keys(self, name: str, key_id: str, secret: str) -> None:
@@ -106,6 +149,7 @@ class ProfileService:
         KNOWN_SECRETS.add(secret)
         self._secrets.set(name, AWS_KEY_ID, key_id)
         self._secrets.set(name, AWS_SECRET, secret)
+        self._emit(ProfileEvent.AWS_KEYS, name)
 
     def static_aws_keys(self, name: str) -> tuple[str, str] | None:
         key_id, secret = self._secrets.get(name, AWS_KEY_ID), self._secrets.get(name, AWS_SECRET)

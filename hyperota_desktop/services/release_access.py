@@ -1,8 +1,8 @@
-"""Who may do what with releases and dimensions, and which workspace an application uses.
+"""Which Superposition workspace an application uses, and who the caller is as Superposition records them.
 
-`authorize` is the one place the release and dimension services ask for a level (read to inspect, write
-to create or change a release, admin for dimensions and application settings). It asks `OrgService`
-today; when the service-level authorizer lands it is the one line to change.
+Who may do what with releases and dimensions is the authorizer's (`services.authz`): read to inspect,
+write (`Action.CREATE_RELEASE` / `CHANGE_RELEASE`) to create or change a release, admin for dimensions
+(`EDIT_DIMENSIONS`) and the application's settings (`CHANGE_APP_SETTINGS`).
 
 An application's workspace is recorded on its Keycloak group (`superposition_workspace`, never inferred).
 Every member of the organisation may read that group: the organisation's FGAP v2 permission "members may
@@ -14,23 +14,8 @@ is told who can fix it.
 
 from __future__ import annotations
 
-from hyperota_desktop.domain.access import AccessLevel, Action
 from hyperota_desktop.domain.errors import PermissionDenied
-from hyperota_desktop.domain.membership import MemberScope
 from hyperota_desktop.services.orgs import OrgService
-
-
-async def authorize(orgs: OrgService, org: str, app: str, action: Action) -> AccessLevel:
-    """The caller's level on org/app if it allows `action`, else PermissionDenied saying what is needed."""
-    _scope, needed = action.requirement
-    have = await orgs.level(MemberScope(org, app), fresh=needed > AccessLevel.READ)
-    if have < needed:
-        held = f"you have {have.label} access" if have else "you have no access"
-        raise PermissionDenied(
-            f"To {action.value} in {org}/{app} you need {needed.label} access; {held}.",
-            hint=f"Ask an admin of {org} for {needed.label} access to {app}.",
-        )
-    return have
 
 
 async def me(orgs: OrgService) -> str:
@@ -40,11 +25,14 @@ async def me(orgs: OrgService) -> str:
 
 
 class WorkspaceLocator:
-    """org/app → workspace name, from Keycloak, remembered for the session."""
+    """org/app → workspace name, from Keycloak, remembered until someone else signs in."""
 
     def __init__(self, orgs: OrgService) -> None:
         self.orgs = orgs
         self._known: dict[tuple[str, str], str] = {}
+
+    def forget(self) -> None:
+        self._known.clear()
 
     async def workspace(self, org: str, app: str) -> str:
         key = (org, app)

@@ -7,11 +7,12 @@ created release waits for a second person. Servers before v0.77 have no such set
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hyperota_desktop.domain.access import AccessLevel
+from hyperota_desktop.domain.access import Action, Permission
 from hyperota_desktop.domain.errors import HyperOtaError, ValidationError
 from hyperota_desktop.domain.release_config import nest, problems
 from hyperota_desktop.domain.release_drafts import (
@@ -113,22 +114,34 @@ def who_may_start(release: Release, four: FourEyes, org: str, app: str) -> str:
     return f"Anyone with write access to {org}/{app} may start it."
 
 
+def needed(action: ReleaseAction) -> Action:
+    """What the authorizer is asked before `action`: editing a release not yet started is part of
+    creating it; every other action changes a release."""
+    return Action.CREATE_RELEASE if action is ReleaseAction.EDIT else Action.CHANGE_RELEASE
+
+
 def allowed_for(
-    release: Release, level: AccessLevel, four: FourEyes, mine: str
+    release: Release, may: Mapping[ReleaseAction, Permission], four: FourEyes, mine: str
 ) -> tuple[frozenset[ReleaseAction], dict[ReleaseAction, str]]:
-    """What the caller may do with the release now, and why not the rest its status allows."""
+    """What the caller may do with the release now, and why not the rest its status allows. `may` is
+    the authorizer's answer for each action (`needed(action)` asked of `services.authz`)."""
     possible = ALLOWED[release.status]
     blocked: dict[ReleaseAction, str] = {}
     for action in possible:
-        if level < AccessLevel.WRITE:
-            blocked[action] = f"You have {level.label or 'no'} access; changing a release needs write."
+        if not may[action]:
+            blocked[action] = may[action].reason
         elif action is ReleaseAction.RAMP and waiting(release, four) and release.created_by == mine:
             blocked[action] = "Four-eyes is on: someone other than you (the author) must start it."
     return frozenset(a for a in possible if a not in blocked), blocked
 
 
 async def build_detail(
-    api: WorkspaceApi, release: Release, level: AccessLevel, mine: str, org: str, app: str
+    api: WorkspaceApi,
+    release: Release,
+    may: Mapping[ReleaseAction, Permission],
+    mine: str,
+    org: str,
+    app: str,
 ) -> ReleaseDetail:
     audit_problem = ""
     audited: list[RolloutEvent] = []
@@ -140,7 +153,7 @@ async def build_detail(
         audit_problem = exc.message
     events = tuple(merge_events(audited, events_from_release(release)))
     four = await read_four_eyes(api)
-    allowed, blocked = allowed_for(release, level, four, mine)
+    allowed, blocked = allowed_for(release, may, four, mine)
     control = dict(release.control.overrides) if release.control else {}
     experimental = dict(release.experimental.overrides) if release.experimental else {}
     effective = effective_values(control, experimental)

@@ -27,26 +27,27 @@ from hyperota_desktop.domain.releases import (
     impact_of,
     release_from_experiment,
 )
+from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.dimensions import DimensionService
 from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.packages import PackageService
-from hyperota_desktop.services.release_access import WorkspaceLocator, authorize, me
+from hyperota_desktop.services.release_access import WorkspaceLocator, me
 from hyperota_desktop.services.release_create import (
     CREATE_KIND,
     ReleaseReview,
     build_review,
     experiment_body,
-    register_release_sagas,
 )
 from hyperota_desktop.services.release_detail import (
     FourEyes,
     ReleaseDetail,
     build_detail,
+    needed,
     read_four_eyes,
     waiting,
 )
 from hyperota_desktop.services.release_index import Progress, ReleaseIndex, ReleasePage
-from hyperota_desktop.services.saga import SagaRunner
+from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
 from hyperota_desktop.services.sp_workspace import WorkspaceApi
 from hyperota_desktop.services.superposition import SuperpositionClient
 from hyperota_desktop.stores.journal import SagaRecord
@@ -106,6 +107,7 @@ class ReleaseService:
         runner: SagaRunner,
         locator: WorkspaceLocator,
         dimensions: DimensionService,
+        authz: Authorizer,
     ) -> None:
         self.superposition = superposition
         self.packages = packages
@@ -113,10 +115,20 @@ class ReleaseService:
         self.runner = runner
         self.locator = locator
         self.dimensions = dimensions
+        self.authz = authz
         self._indexes: dict[tuple[str, str], ReleaseIndex] = {}
-        register_release_sagas(runner, self._saga_api)
 
-    async def _saga_api(self, params: dict[str, Any]) -> WorkspaceApi:
+    def forget(self) -> None:
+        """Someone else (or nobody) is signed in: no rows or workspaces read for the previous person."""
+        self._indexes.clear()
+        self.locator.forget()
+
+    async def recover(self, runtime: SagaRuntime | None = None) -> list[SagaRecord]:
+        """Undo the release creations a crash or quit left unfinished."""
+        return await self.runner.reconcile(runtime, kinds={CREATE_KIND})
+
+    async def saga_api(self, params: dict[str, Any]) -> WorkspaceApi:
+        """The workspace a `release.create` run works on (register_release_sagas), also when reconciled."""
         await self.orgs.ensure_superposition_org()
         return WorkspaceApi(self.superposition, str(params["workspace"]))
 
@@ -129,7 +141,7 @@ class ReleaseService:
 
     # -- reading ----------------------------------------------------------------------------------------
     async def get(self, org: str, app: str, release_id: str) -> Release:
-        await authorize(self.orgs, org, app, Action.VIEW_APP)
+        await self.authz.require(Action.VIEW_APP, org, app)
         return await self._get(await self._api(org, app), release_id)
 
     @staticmethod
@@ -144,7 +156,7 @@ class ReleaseService:
         """Poll for changes (one request, 304 when nothing changed); True when the rows changed. The
         first call loads everything: `on_progress(loaded, total)` after each page (query the index then
         to paint the rows so far)."""
-        await authorize(self.orgs, org, app, Action.VIEW_APP)
+        await self.authz.require(Action.VIEW_APP, org, app)
         api = await self._api(org, app)
         return await self.index(org, app).refresh(api, force=force, on_progress=on_progress)
 
@@ -160,6 +172,7 @@ class ReleaseService:
         refresh: bool = True,
     ) -> ReleasePage:
         """A page of the Releases table, newest first; polls first unless `refresh` is False."""
+        await self.authz.require(Action.VIEW_APP, org, app)  # also for rows already loaded
         changed = await self.refresh(org, app) if refresh or not self.index(org, app).loaded else False
         return self.index(org, app).query(
             statuses=statuses, search=search, offset=offset, limit=limit, changed=changed
@@ -168,19 +181,21 @@ class ReleaseService:
     async def detail(self, org: str, app: str, release_id: str) -> ReleaseDetail:
         """The rollout inspection view: history (who, when, what, why), traffic over time, what devices
         get, and what the caller may do now (with the reason for what not)."""
-        level = await authorize(self.orgs, org, app, Action.VIEW_APP)
+        await self.authz.require(Action.VIEW_APP, org, app)
         api = await self._api(org, app)
         release = await self._get(api, release_id)
-        return await build_detail(api, release, level, await me(self.orgs), org, app)
+        asked = {a: await self.authz.permission(a, org, app) for a in {needed(r) for r in ReleaseAction}}
+        may = {action: asked[needed(action)] for action in ReleaseAction}
+        return await build_detail(api, release, may, await me(self.orgs), org, app)
 
     # -- four eyes --------------------------------------------------------------------------------------
     async def four_eyes(self, org: str, app: str) -> FourEyes:
-        await authorize(self.orgs, org, app, Action.VIEW_APP)
+        await self.authz.require(Action.VIEW_APP, org, app)
         return await read_four_eyes(await self._api(org, app))
 
     async def set_four_eyes(self, org: str, app: str, required: bool) -> FourEyes:
         """Require (or not) that someone other than a release's author starts it. App admins only."""
-        await authorize(self.orgs, org, app, Action.CHANGE_APP_SETTINGS)
+        await self.authz.require(Action.CHANGE_APP_SETTINGS, org, app)
         api = await self._api(org, app)
         current = await read_four_eyes(api)
         if not current.supported:
@@ -195,7 +210,7 @@ class ReleaseService:
     # -- drafts -----------------------------------------------------------------------------------------
     async def review(self, org: str, app: str, draft: ReleaseDraft, *, editing: str = "") -> ReleaseReview:
         """The wizard's checks and the review page: per-field problems, the exact device config."""
-        await authorize(self.orgs, org, app, Action.VIEW_APP)
+        await self.authz.require(Action.VIEW_APP, org, app)
         api = await self._api(org, app)
         release = await self._get(api, editing) if editing else None
         return await self._review(api, org, app, draft, release)
@@ -221,11 +236,20 @@ class ReleaseService:
     async def clone(self, org: str, app: str, release_id: str) -> ReleaseDraft:
         return draft_from(await self.get(org, app, release_id))
 
-    async def create(self, org: str, app: str, draft: ReleaseDraft, *, force: bool = False) -> ReleaseCreated:
+    async def create(
+        self,
+        org: str,
+        app: str,
+        draft: ReleaseDraft,
+        *,
+        force: bool = False,
+        runtime: SagaRuntime | None = None,
+    ) -> ReleaseCreated:
         """Create a release (saga). A target's first release is also started and concluded, unless
         four-eyes requires someone else to start it. Conflict when an unfinished release exists for the
-        same target and `force` is not given; DraftInvalid with the review when the draft has errors."""
-        await authorize(self.orgs, org, app, Action.CREATE_RELEASE)
+        same target and `force` is not given; DraftInvalid with the review when the draft has errors.
+        Cancelled or failed, what it made is undone (`runtime.control` cancels it like a task cancel)."""
+        await self.authz.require(Action.CREATE_RELEASE, org, app)
         api = await self._api(org, app)
         review = await self._review(api, org, app, draft, None)
         if review.conflict is not None and not force:
@@ -245,7 +269,7 @@ class ReleaseService:
             "marker": str(review.experimental["config.version"]),
         }  # fmt: skip
         title = f"Release package {review.package.version} of {org}/{app} to {review.target.describe()}"
-        record = await self.runner.run(CREATE_KIND, params, title)
+        record = await self.runner.run(CREATE_KIND, params, title, runtime)
         release = await self._get(api, str(record.data["release_id"]))
         self.index(org, app).note(release)
         waiting = release.status is ReleaseStatus.CREATED and four.required
@@ -253,7 +277,7 @@ class ReleaseService:
 
     async def edit(self, org: str, app: str, release_id: str, draft: ReleaseDraft) -> Release:
         """Change a release that has not started (CREATED): package, files, config, notes."""
-        await authorize(self.orgs, org, app, Action.CREATE_RELEASE)
+        await self.authz.require(needed(ReleaseAction.EDIT), org, app)
         api = await self._api(org, app)
         release = await self._get(api, release_id)
         impact_of(release, ReleaseAction.EDIT)
@@ -275,7 +299,7 @@ class ReleaseService:
         self, org: str, app: str, release_id: str, action: ReleaseAction, percent: int | None = None
     ) -> Impact:
         """Who `action` would affect (for the confirmation), without doing it."""
-        await authorize(self.orgs, org, app, Action.VIEW_APP)
+        await self.authz.require(Action.VIEW_APP, org, app)
         return impact_of(await self._get(await self._api(org, app), release_id), action, percent)
 
     async def ramp(self, org: str, app: str, release_id: str, percent: int, why: str = "") -> ActionResult:
@@ -302,7 +326,7 @@ class ReleaseService:
     async def _act(
         self, org: str, app: str, release_id: str, action: ReleaseAction, percent: int | None, why: str
     ) -> ActionResult:
-        await authorize(self.orgs, org, app, Action.CHANGE_RELEASE)
+        await self.authz.require(needed(action), org, app)
         api = await self._api(org, app)
         release = await self._get(api, release_id)
         impact = impact_of(release, action, percent)

@@ -4,18 +4,30 @@ A saga kind is registered once with a function that builds its steps from JSON p
 interrupted by a crash can be rebuilt at the next start and reconciled: rolled back (compensations run
 for every step that finished or may have) or rolled forward (the interrupted step and the rest re-run).
 Steps and compensations must therefore be idempotent. Everything is written to the journal first.
+
+What a run needs beyond its journalled parameters travels in one explicit `SagaRuntime`: where to report
+progress (kind-specific events) and the control that pauses or cancels it. A reconciliation gets the
+runtime of whoever reconciles, so a publish finished at the next start reports its progress where
+publishes report theirs.
+
+The outcome is reported as it is: `SagaFailed` says "undone" only when every compensation succeeded;
+otherwise `SagaStuck` names what is left behind. A run of a FORWARD kind interrupted without the person
+asking (the app quits, a profile switch cancels its task) stays unfinished, as after a crash, and is
+finished at the next start instead of being undone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from hyperota_desktop.domain.errors import HyperOtaError
+from hyperota_desktop.services.transfer import TransferControl
+from hyperota_desktop.services.workers import Workers
 from hyperota_desktop.stores.journal import UNFINISHED, Journal, SagaRecord
 
 log = logging.getLogger("hyperota.services.saga")
@@ -27,17 +39,36 @@ class Recovery(StrEnum):
 
 
 @dataclass
+class SagaRuntime:
+    """What a run gets besides its journalled parameters; nothing here is journalled.
+
+    `progress` receives the kind's progress events (a `ProgressSnapshot` while publishing, `FilesDeleted`
+    while an organisation's files go); `control` pauses, resumes and cancels (a person's cancel, which
+    undoes the run, unlike an interruption).
+    """
+
+    progress: Callable[[Any], None] | None = None
+    control: TransferControl = field(default_factory=TransferControl)
+
+    def report(self, event: Any) -> None:
+        if self.progress is not None:
+            self.progress(event)
+
+
+@dataclass
 class SagaContext:
-    """What a step sees: the run's parameters and `data`, which is journalled after each step."""
+    """What a step sees: the run's parameters, its `data` (journalled after each step) and its runtime."""
 
     saga_id: str
     params: dict[str, Any]
     data: dict[str, Any]
     _journal: Journal
+    runtime: SagaRuntime = field(default_factory=SagaRuntime)
+    _workers: Workers = field(default_factory=Workers)
 
     async def save(self) -> None:
         """Journal `data` now (e.g. an id just created, before the next call that could fail)."""
-        await asyncio.to_thread(self._journal.save_data, self.saga_id, dict(self.data))
+        await self._workers.short(self._journal.save_data, self.saga_id, dict(self.data))
 
 
 StepFn = Callable[[SagaContext], Awaitable[None]]
@@ -60,13 +91,43 @@ class SagaDefinition:
 class SagaFailed(HyperOtaError):
     """A saga failed and was rolled back; `cause` is the error of the failed step."""
 
-    def __init__(self, message: str, cause: BaseException, *, record: SagaRecord | None) -> None:
-        hint = cause.hint if isinstance(cause, HyperOtaError) else ""
+    def __init__(
+        self, message: str, cause: BaseException, *, record: SagaRecord | None, hint: str = ""
+    ) -> None:
+        hint = hint or (cause.hint if isinstance(cause, HyperOtaError) else "")
         super().__init__(message, hint=hint)
         self.cause = cause
         self.record = record
         if isinstance(cause, HyperOtaError):
             self.exit_code = cause.exit_code
+
+
+class SagaStuck(SagaFailed):
+    """A saga failed and at least one compensation failed too: something is left behind (`left`)."""
+
+    def __init__(self, message: str, cause: BaseException, *, record: SagaRecord, left: list[str]) -> None:
+        super().__init__(
+            message, cause, record=record,
+            hint="See the Activity page or `hyperota activity` for each step; undo what is left by hand "
+            "or run the operation again once the backend is back.",
+        )  # fmt: skip
+        self.left = left
+
+
+def failure(title: str, cause: BaseException, record: SagaRecord | None) -> SagaFailed:
+    """The error saying what really happened: undone, or failed with something left behind."""
+    why = cause.message if isinstance(cause, HyperOtaError) else f"{type(cause).__name__}: {cause}"
+    if record is None or record.status != "stuck":
+        return SagaFailed(f"{title} failed and was undone: {why}", cause, record=record)
+    left = [
+        f"{s.name} ({s.error})" if s.error else s.name
+        for s in record.steps
+        if s.status == "compensation_failed"
+    ]
+    return SagaStuck(
+        f"{title} failed and could NOT be fully undone: {why}. Not undone: {'; '.join(left)}.",
+        cause, record=record, left=left,
+    )  # fmt: skip
 
 
 Actor = str | Callable[[], Awaitable[str]]
@@ -84,9 +145,12 @@ class SagaRunner:
     actor: Actor = "unknown"
     scope: str = ""
     definitions: dict[str, SagaDefinition] = field(default_factory=dict)
+    workers: Workers = field(default_factory=Workers)
 
     def scoped(self, scope: str, actor: Actor | None = None) -> SagaRunner:
-        return SagaRunner(self.journal, actor if actor is not None else self.actor, scope)
+        return SagaRunner(
+            self.journal, actor if actor is not None else self.actor, scope, workers=self.workers
+        )
 
     def register(self, definition: SagaDefinition) -> None:
         self.definitions[definition.kind] = definition
@@ -100,50 +164,59 @@ class SagaRunner:
             log.info("actor unknown for the journal: %s", exc.message)
             return "unknown"
 
-    async def run(self, kind: str, params: dict[str, Any], title: str) -> SagaRecord:
-        """Run a saga to completion; on failure compensate and raise SagaFailed (cancel: re-raise)."""
-        steps = self.definitions[kind].build(params)
+    async def run(
+        self, kind: str, params: dict[str, Any], title: str, runtime: SagaRuntime | None = None
+    ) -> SagaRecord:
+        """Run a saga to completion; on failure compensate and raise `SagaFailed` (`SagaStuck` when
+        something could not be undone). Cancelled: undone and re-raised, except an interruption of a
+        FORWARD kind (not asked for through `runtime.control`), which is left to be finished later."""
+        definition = self.definitions[kind]
+        runtime = runtime or SagaRuntime()
+        steps = definition.build(params)
         actor = await self._actor_name()
-        saga_id = await asyncio.to_thread(
+        saga_id = await self.workers.short(
             self.journal.begin, kind, title, actor, params, [s.name for s in steps], self.scope
         )
-        ctx = SagaContext(saga_id, params, {}, self.journal)
+        ctx = SagaContext(saga_id, params, {}, self.journal, runtime, self.workers)
         try:
             await self._forward(ctx, steps, start=0)
         except BaseException as exc:
-            await asyncio.shield(self._rollback(ctx, steps, exc))
-            record = await asyncio.to_thread(self.journal.get, saga_id)
-            if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+            stopped = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
+            if stopped and definition.recovery is Recovery.FORWARD and not runtime.control.cancelled:
+                log.info("%s interrupted: it is finished at the next start", title)
                 raise
-            message = exc.message if isinstance(exc, HyperOtaError) else f"{type(exc).__name__}: {exc}"
-            raise SagaFailed(f"{title} failed and was undone: {message}", exc, record=record) from exc
+            await asyncio.shield(self._rollback(ctx, steps, exc))
+            record = await self.workers.short(self.journal.get, saga_id)
+            if stopped:
+                raise
+            raise failure(title, exc, record) from exc
         finally:
             self.journal.release(saga_id)
-        record = await asyncio.to_thread(self.journal.get, saga_id)
+        record = await self.workers.short(self.journal.get, saga_id)
         assert record is not None
         return record
 
     async def _forward(self, ctx: SagaContext, steps: list[Step], *, start: int) -> None:
         for idx in range(start, len(steps)):
-            await asyncio.to_thread(self.journal.step, ctx.saga_id, idx, "running")
+            await self.workers.short(self.journal.step, ctx.saga_id, idx, "running")
             await steps[idx].run(ctx)
-            await asyncio.to_thread(self.journal.save_data, ctx.saga_id, dict(ctx.data))
-            await asyncio.to_thread(self.journal.step, ctx.saga_id, idx, "done")
-        await asyncio.to_thread(self.journal.finish, ctx.saga_id, "done")
+            await self.workers.short(self.journal.save_data, ctx.saga_id, dict(ctx.data))
+            await self.workers.short(self.journal.step, ctx.saga_id, idx, "done")
+        await self.workers.short(self.journal.finish, ctx.saga_id, "done")
 
     async def _rollback(self, ctx: SagaContext, steps: list[Step], cause: BaseException | None) -> None:
         reason = (
             _describe(cause) if cause else "interrupted (the app stopped mid-way); undone at the next start"
         )
-        await asyncio.to_thread(self.journal.finish, ctx.saga_id, "compensating", reason)
-        record = await asyncio.to_thread(self.journal.get, ctx.saga_id)
+        await self.workers.short(self.journal.finish, ctx.saga_id, "compensating", reason)
+        record = await self.workers.short(self.journal.get, ctx.saga_id)
         assert record is not None
         touched = [s.idx for s in record.steps if s.status in ("running", "done")]
         stuck = False
         for idx in reversed(touched):
             step = steps[idx]
             if record.steps[idx].status == "running":
-                await asyncio.to_thread(self.journal.step, ctx.saga_id, idx, "failed", reason)
+                await self.workers.short(self.journal.step, ctx.saga_id, idx, "failed", reason)
             if step.compensate is None:
                 continue
             try:
@@ -151,35 +224,50 @@ class SagaRunner:
             except Exception as exc:  # keep undoing the rest; the journal says what is left
                 stuck = True
                 log.error("compensation of %s/%s failed: %s", record.kind, step.name, exc)
-                await asyncio.to_thread(
+                await self.workers.short(
                     self.journal.step, ctx.saga_id, idx, "compensation_failed", _describe(exc)
                 )
             else:
-                await asyncio.to_thread(self.journal.step, ctx.saga_id, idx, "compensated")
-        await asyncio.to_thread(self.journal.finish, ctx.saga_id, "stuck" if stuck else "rolled_back", reason)
+                await self.workers.short(self.journal.step, ctx.saga_id, idx, "compensated")
+            await self.workers.short(self.journal.save_data, ctx.saga_id, dict(ctx.data))  # what it undid
+        await self.workers.short(
+            self.journal.finish, ctx.saga_id, "stuck" if stuck else "rolled_back", reason
+        )
 
-    async def reconcile(self) -> list[SagaRecord]:
-        """Finish or undo this scope's sagas whose process died.
+    async def reconcile(
+        self, runtime: SagaRuntime | None = None, *, kinds: Collection[str] | None = None
+    ) -> list[SagaRecord]:
+        """Finish or undo this scope's sagas whose process died (or that were interrupted).
 
-        Sagas held by a live process (the CLI beside the GUI) and kinds this runner does not know (another
-        feature's, registered on its own runner) are left alone.
+        `kinds` limits it to some kinds (each presenter reconciles its own, reporting where it shows
+        progress); `runtime` is handed to the runs. Sagas held by a live process (the CLI beside the GUI)
+        and kinds this runner does not know are left alone.
         """
         results: list[SagaRecord] = []
-        unfinished = await asyncio.to_thread(self.journal.list, unfinished_only=True, scope=self.scope)
+        unfinished = await self.workers.short(self.journal.list, unfinished_only=True, scope=self.scope)
         for record in unfinished:
             definition = self.definitions.get(record.kind)
+            if kinds is not None and record.kind not in kinds:
+                continue
             if definition is None:
                 log.debug("leaving %s (%s) to the runner that knows its kind", record.id, record.kind)
                 continue
             if not self.journal.claim(record.id):
                 continue  # another live process owns it
             try:
-                fresh = await asyncio.to_thread(self.journal.get, record.id)
+                fresh = await self.workers.short(self.journal.get, record.id)
                 if fresh is None or fresh.status not in UNFINISHED:
                     continue  # its owner finished it between our listing and our claim
                 record = fresh
                 steps = definition.build(record.params)
-                ctx = SagaContext(record.id, record.params, dict(record.data), self.journal)
+                ctx = SagaContext(
+                    record.id,
+                    record.params,
+                    dict(record.data),
+                    self.journal,
+                    runtime or SagaRuntime(),
+                    self.workers,
+                )
                 if definition.recovery is Recovery.FORWARD and record.status == "running":
                     first = next((s.idx for s in record.steps if s.status != "done"), len(steps))
                     try:
@@ -188,7 +276,7 @@ class SagaRunner:
                         await self._rollback(ctx, steps, exc)
                 else:
                     await self._rollback(ctx, steps, None)
-                final = await asyncio.to_thread(self.journal.get, record.id)
+                final = await self.workers.short(self.journal.get, record.id)
                 if final is not None:
                     results.append(final)
             finally:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from hyperota_desktop.stores.private import private_dir, private_file, private_opener
+from hyperota_desktop.stores.private import private_dir, private_opener
+from hyperota_desktop.stores.sqlite_schema import Migration, add_column, open_database
 
 try:
     import fcntl
@@ -27,19 +28,24 @@ except ImportError:  # Windows: fall back to msvcrt byte-range locks
     fcntl = None  # type: ignore[assignment]
     import msvcrt
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sagas (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, actor TEXT NOT NULL,
-    params TEXT NOT NULL, data TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL, updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS steps (
-    saga_id TEXT NOT NULL REFERENCES sagas(id), idx INTEGER NOT NULL, name TEXT NOT NULL,
-    status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', started_at REAL, finished_at REAL,
-    PRIMARY KEY (saga_id, idx)
-);
-CREATE INDEX IF NOT EXISTS sagas_by_status ON sagas(status);
-"""
+# Version N is MIGRATIONS[N - 1]; never edit a released one, append a new one (see sqlite_schema).
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS sagas (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, actor TEXT NOT NULL,
+            params TEXT NOT NULL, data TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL, updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS steps (
+            saga_id TEXT NOT NULL REFERENCES sagas(id), idx INTEGER NOT NULL, name TEXT NOT NULL,
+            status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', started_at REAL, finished_at REAL,
+            PRIMARY KEY (saga_id, idx)
+        )""",
+        "CREATE INDEX IF NOT EXISTS sagas_by_status ON sagas(status)",
+    ),
+    # 2: sagas are scoped by profile (journals from before that may have the column already, added ad hoc)
+    add_column("sagas", "scope", "TEXT NOT NULL DEFAULT ''"),
+)
 
 _COLUMNS = "id, kind, title, actor, params, data, status, error, created_at, updated_at, scope"
 # Saga statuses: running → done | compensating → rolled_back | stuck (a compensation failed).
@@ -85,19 +91,9 @@ class Journal:
         self._path = path
         self._locks_dir = path.parent / "sagas"
         private_dir(self._locks_dir)
-        private_file(self._path)  # SQLite gives its -wal/-shm files the database file's mode
         self._held: dict[str, IO[bytes]] = {}
         self._mutex = threading.Lock()
-        db = sqlite3.connect(self._path, timeout=30)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(sagas)")}
-            if "scope" not in columns:  # journals written before sagas were scoped by profile
-                db.execute("ALTER TABLE sagas ADD COLUMN scope TEXT NOT NULL DEFAULT ''")
-                db.commit()
-        finally:
-            db.close()
+        open_database(self._path, MIGRATIONS).close()  # created or migrated once, then one per call
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

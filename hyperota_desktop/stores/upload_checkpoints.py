@@ -14,19 +14,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hyperota_desktop.stores.private import private_file
+from hyperota_desktop.stores.sqlite_schema import Migration, open_database
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS uploads (
-    bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL, path TEXT NOT NULL,
-    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, part_size INTEGER NOT NULL, created_at REAL NOT NULL,
-    PRIMARY KEY (bucket, key)
-);
-CREATE TABLE IF NOT EXISTS parts (
-    upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, etag TEXT NOT NULL, checksum TEXT NOT NULL,
-    size INTEGER NOT NULL, PRIMARY KEY (upload_id, part_number)
-);
-"""
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS uploads (
+            bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL, path TEXT NOT NULL,
+            size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, part_size INTEGER NOT NULL,
+            created_at REAL NOT NULL, PRIMARY KEY (bucket, key)
+        )""",
+        """CREATE TABLE IF NOT EXISTS parts (
+            upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, etag TEXT NOT NULL, checksum TEXT NOT NULL,
+            size INTEGER NOT NULL, PRIMARY KEY (upload_id, part_number)
+        )""",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,20 @@ class UploadCheckpoint:
 
 
 class UploadCheckpoints:
+    """Opened on first use (in the worker thread that needs it), so building one does no I/O. A file
+    written by a newer app raises `SchemaTooNew` then: never guessed at."""
+
     def __init__(self, path: Path) -> None:
-        private_file(path)  # SQLite gives its -wal/-shm files the database file's mode
+        self._path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._open: sqlite3.Connection | None = None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The open database (call with the lock held)."""
+        if self._open is None:
+            self._open = open_database(self._path, MIGRATIONS)
+        return self._open
 
     def get(self, bucket: str, key: str) -> UploadCheckpoint | None:
         with self._lock:
@@ -108,8 +118,11 @@ class UploadCheckpoints:
         return {str(u): str(k) for u, k in rows}
 
     def close(self) -> None:
+        """Close the file; a later call opens it again (closing twice is harmless)."""
         with self._lock:
-            self._db.close()
+            if self._open is not None:
+                self._open.close()
+                self._open = None
 
 
 def now() -> float:

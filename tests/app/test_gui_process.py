@@ -29,5 +29,8 @@ def test_sigterm_closes_the_sandbox_gui_cleanly(tmp_path: Path) -> None:
     assert proc.wait(timeout=30) == 0, output.read_text()
     text = log_file.read_text()
     assert "received SIGTERM: quitting" in text and "sandbox stopped" in text
+    # the order of a clean quit: work stopped, services closed, then the loop and the process
+    assert text.index("quitting: stopping running work") < text.index("hyperota-desktop stopped")
+    assert (tmp_path / "logs" / "faults.log").exists()  # faulthandler was on for native crashes
     profiles = json.loads((tmp_path / "config" / "profiles.json").read_text())["profiles"]
     assert "sandbox" not in profiles  # the temporary profile went with the sandbox

@@ -34,6 +34,22 @@ def test_a_token_written_to_the_log_never_reaches_the_file(tmp_path: Path) -> No
     assert JWT not in text and "opaque-token-value" not in text
 
 
+def test_qt_messages_go_to_the_log(qapp, caplog) -> None:
+    from PySide6.QtCore import qInstallMessageHandler, qWarning
+
+    from hyperota_desktop.app.qt_logging import route_qt_messages
+
+    route_qt_messages()
+    try:
+        with caplog.at_level("INFO", logger="hyperota.qt"):
+            qWarning("a widget complained")
+        assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+            ("hyperota.qt", "WARNING", "a widget complained")
+        ]
+    finally:
+        qInstallMessageHandler(None)  # pytest-qt installs its own for the next tests
+
+
 def test_library_loggers_stay_quiet_at_debug_unless_asked(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("HYPEROTA_DEBUG_LIBRARIES", raising=False)
     setup_logging(tmp_path / "logs", "DEBUG")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.errors import (
     Cancelled,
     IntegrityError,
@@ -23,37 +22,23 @@ from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from tests.support import bundles
 from tests.support.archives import flipped, split
-from tests.support.packages_env import make_service
+from tests.support.packages_env import authorizer, make_service
 
 SIGNING = "alias/hyperota-signing"
 
 
-class Levels:
-    """A typed fake of the access check: the level per application, WRITE unless told otherwise."""
-
-    def __init__(self) -> None:
-        self.levels: dict[tuple[str, str], AccessLevel] = {}
-        self.asked: list[tuple[str, str]] = []
-
-    async def __call__(self, org: str, app: str) -> AccessLevel:
-        self.asked.append((org, app))
-        return self.levels.get((org, app), AccessLevel.WRITE)
-
-
 @pytest.fixture
 def packages(aws: AwsSandbox, tmp_path: Path) -> PackageService:
-    return make_service(tmp_path / "home", aws.endpoint, public_base_url=aws.public_base_url)
+    """Published by the owner of the organisation `arc` (the services' real authorizer decides)."""
+    return make_service(
+        tmp_path / "home", aws.endpoint, public_base_url=aws.public_base_url, paths=("/arc/owner",)
+    )
 
 
 @pytest.fixture
-def levels() -> Levels:
-    return Levels()
-
-
-@pytest.fixture
-def service(aws: AwsSandbox, packages: PackageService, levels: Levels, tmp_path: Path) -> ArchiveService:
+def service(aws: AwsSandbox, packages: PackageService, tmp_path: Path) -> ArchiveService:
     return ArchiveService(
-        tmp_path / "cache", kms=Kms(lambda: aws.client("kms")), packages=packages, level=levels,
+        tmp_path / "cache", kms=Kms(lambda: aws.client("kms")), packages=packages, authz=packages.authz,
         signing_key=SIGNING, public_base_url=aws.public_base_url,
     )  # fmt: skip
 
@@ -139,18 +124,20 @@ async def test_cancel_stops_an_export_and_leaves_nothing(
     gc.collect()  # a response left unread would surface here as an unclosed socket
 
 
-async def test_access_is_checked(service: ArchiveService, packages: PackageService, levels: Levels,
-                                 tmp_path: Path) -> None:  # fmt: skip
+async def test_access_is_checked(
+    service: ArchiveService, packages: PackageService, aws: AwsSandbox, tmp_path: Path
+) -> None:
     root = bundles.react_native(tmp_path / "rn")
     await packages.publish("arc", "acl", [root])
     await service.export_package("arc", "acl", tmp_path / "p.hota", version=1)
-    levels.levels[("arc", "acl")] = AccessLevel.NONE
-    with pytest.raises(PermissionDenied, match="read level on application arc/acl; you have no access"):
-        await service.export_package("arc", "acl", tmp_path / "q.hota", version=1)
-    levels.levels[("arc", "ro")] = AccessLevel.READ
-    with pytest.raises(PermissionDenied, match="write level"):
-        await import_archive(service, tmp_path / "p.hota", org="arc", app="ro", allow_untrusted=True)
-    assert ("arc", "ro") in levels.asked
+    reader = ArchiveService(  # someone who only reads arc/ro: the same authorizer rules as every service
+        tmp_path / "cache2", kms=Kms(lambda: aws.client("kms")), packages=packages,
+        authz=authorizer("rita", "/arc/ro/read"), signing_key=SIGNING, public_base_url=aws.public_base_url,
+    )  # fmt: skip
+    with pytest.raises(PermissionDenied, match="no access to arc/acl"):
+        await reader.export_package("arc", "acl", tmp_path / "q.hota", version=1)
+    with pytest.raises(PermissionDenied, match="read access to arc/ro; to publish packages you need write"):
+        await import_archive(reader, tmp_path / "p.hota", org="arc", app="ro", allow_untrusted=True)
 
 
 async def test_import_refuses_untrusted_or_tampered(

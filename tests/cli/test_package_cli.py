@@ -8,21 +8,16 @@ from pathlib import Path
 import pytest
 
 from hyperota_desktop.app.cli_entry import main as cli_main
-from hyperota_desktop.sandbox.aws import AwsSandbox
+from hyperota_desktop.sandbox.runtime import Sandbox
 from tests.support import bundles
+from tests.support.signin import grant, sign_in
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], aws: AwsSandbox, tmp_path: Path):
-    endpoints = {
-        "issuer": "http://127.0.0.1:9/realms/hyperota", "client_id": "hyperota-desktop",
-        "superposition_url": "http://127.0.0.1:9", "s3_endpoint": aws.endpoint, "region": aws.region,
-        "bucket": aws.bucket, "public_base_url": aws.public_base_url, "kms_signing_key": "",
-        "kms_data_key": "", "aws_access_key_id": aws.access_key_id,
-        "aws_secret_access_key": aws.secret_access_key,
-    }  # fmt: skip
+def cli(capsys: pytest.CaptureFixture[str], sandbox: Sandbox, tmp_path: Path):
+    """`hyperota` on the sandbox, signed in as dave, who may write to cli/a1 and cli/a2."""
     path = tmp_path / "endpoints.json"
-    path.write_text(json.dumps(endpoints))
+    path.write_text(json.dumps(sandbox.endpoints))
 
     def run(*argv: str) -> tuple[int, str, str]:
         code = cli_main(list(argv))
@@ -31,6 +26,9 @@ def cli(capsys: pytest.CaptureFixture[str], aws: AwsSandbox, tmp_path: Path):
 
     assert run("profile", "import", str(path), "--name", "sb")[0] == 0
     assert run("profile", "use", "sb")[0] == 0
+    for app in ("a1", "a2"):
+        grant(sandbox, "dave", f"/cli/{app}/write")
+    sign_in(sandbox, "sb", "dave")
     return run
 
 
@@ -60,7 +58,8 @@ def test_publish_list_show_diff_tag(cli, tmp_path: Path) -> None:
     assert "beta" in out.splitlines()[1] and out.splitlines()[1].split()[0] == "2"
 
 
-def test_refused_bundle_exits_5_and_uploads_nothing(cli, aws: AwsSandbox, tmp_path: Path) -> None:
+def test_refused_bundle_exits_5_and_uploads_nothing(cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    aws = sandbox.aws
     import zipfile
 
     bad = tmp_path / "bad.zip"

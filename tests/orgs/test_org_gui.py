@@ -3,6 +3,7 @@ the level selector, Activity page. Screenshots go to artifacts/."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,6 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QStyleOptionViewItem, QWidge
 
 from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.membership import MemberScope
-from hyperota_desktop.services.org_session import OrgSession
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.orgs_presenter import OrgsPresenter
 from hyperota_desktop.ui.views.main_window import MainWindow
@@ -21,6 +21,7 @@ from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgTo
 from tests.orgs.test_org_lifecycle import fresh, groups, keys, put_file, workspaces
 from tests.support.gui import select
 from tests.support.org_env import OrgEnv
+from tests.support.release_env import org_page_services
 
 
 def build(qtbot: Any, env: OrgEnv) -> tuple[MainWindow, OrgsPresenter, list[tuple[str, str]]]:
@@ -32,15 +33,26 @@ def build(qtbot: Any, env: OrgEnv) -> tuple[MainWindow, OrgsPresenter, list[tupl
     messages = MessageChannel()
     posted: list[tuple[str, str]] = []
     messages.posted.connect(lambda level, text: posted.append((level, text)))
-    session = OrgSession(None, env.backends, env.orgs, env.members)  # type: ignore[arg-type]
-    presenter = OrgsPresenter(
-        window, toolbar, members, activity, lambda: session, lambda: env.runner.journal.list(), messages
-    )
+
+    async def activity_rows() -> list[Any]:
+        return await asyncio.to_thread(env.runner.journal.list)
+
+    presenter = OrgsPresenter(window, toolbar, members, activity, activity_rows, messages)
+    presenter.set_services(org_page_services(env))
     window.set_page("members", members)
     window.set_page("activity", activity)
     window.resize(1200, 760)
     window.show()
     return window, presenter, posted
+
+
+def answer(value: Any) -> Any:
+    """What a dialog the test does not open answers (the presenter awaits its dialogs)."""
+
+    async def ask(*_args: Any) -> Any:
+        return value
+
+    return ask
 
 
 def test_dialogs_validate_inline_and_demand_the_name(qtbot: Any) -> None:
@@ -92,14 +104,14 @@ def test_dialogs_validate_inline_and_demand_the_name(qtbot: Any) -> None:
 async def test_org_pages_against_the_sandbox(qtbot: Any, env: OrgEnv, sb: Any, artifacts_dir: Path) -> None:
     window, presenter, posted = build(qtbot, env)
     org = fresh("gui")
-    presenter.ask_name = lambda title, prompt, kind: org  # type: ignore[method-assign]
+    presenter.ask_name = answer(org)  # type: ignore[method-assign]
     presenter.identity_changed(object())
     await presenter.wait_idle()
     await presenter.new_org()
     assert window.nav_stack.currentWidget() is window.nav_tree
     select(window, org)
     await presenter.wait_idle()
-    presenter.ask_name = lambda title, prompt, kind: "web"  # type: ignore[method-assign]
+    presenter.ask_name = answer("web")  # type: ignore[method-assign]
     await presenter.new_app()
     select(window, org)
     await presenter.wait_idle()
@@ -140,7 +152,7 @@ async def test_org_pages_against_the_sandbox(qtbot: Any, env: OrgEnv, sb: Any, a
     put_file(sb, f"tenants/{org}/web/files/b")
     shown: list[list[str]] = []
 
-    def confirm(title: str, name: str, preview: Any) -> tuple[bool, bool]:
+    async def confirm(title: str, name: str, preview: Any) -> tuple[bool, bool]:
         shown.append(preview.lines())
         return True, True
 
@@ -176,7 +188,7 @@ async def test_deletion_progress_and_cancel(
     await presenter.wait_idle()
     select(window, org, "web")
     await presenter.wait_idle()
-    presenter.confirm_delete = lambda title, name, preview: (True, False)  # type: ignore[method-assign]
+    presenter.confirm_delete = answer((True, False))  # type: ignore[method-assign]
     seen: list[tuple[str, int, int, bool]] = []
     report = DeletionProgressDialog.report
 
@@ -259,4 +271,28 @@ async def test_a_reader_sees_the_members_but_may_change_nothing(
     assert {r.username for r in page.model.rows} == {"alice", "bob"}
     assert not page.add_button.isEnabled() and not page.remove_button.isEnabled()
     assert "your level: read" in page.title.text()
+    assert not [p for p in posted if p[0] == "error"], posted
+
+
+async def test_a_quick_change_of_selection_never_shows_the_previous_members(
+    qtbot: Any, env: OrgEnv, sb: Any
+) -> None:
+    slow, quick = fresh("gui-slow"), fresh("gui-quick")
+    await env.orgs.create_org(slow)
+    await env.orgs.create_org(quick)
+    await env.members.add(MemberScope(slow), "bob", AccessLevel.READ)
+    read_group = (await env.members.role_groups(MemberScope(slow)))[AccessLevel.READ]
+    window, presenter, posted = build(qtbot, env)
+    presenter.identity_changed(object())
+    await presenter.wait_idle()
+    # Listing the members of the first organisation is slow; the person moves on meanwhile.
+    sb.servers["keycloak"].faults.add(f"/groups/{read_group}/members", method="GET", status=0, delay=1.5)
+    select(window, slow)
+    await asyncio.sleep(0.3)
+    select(window, quick)
+    await presenter.wait_idle()
+    await asyncio.sleep(1.5)  # past the moment the slow answer would have landed
+    page = presenter.members_page
+    assert [r.username for r in page.model.rows] == ["alice"], "the previous organisation's members"
+    assert quick in page.title.text() and slow not in page.title.text()
     assert not [p for p in posted if p[0] == "error"], posted

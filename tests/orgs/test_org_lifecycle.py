@@ -11,8 +11,8 @@ import pytest
 from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.errors import Conflict, PermissionDenied, ValidationError
 from hyperota_desktop.services.org_delegation import MANAGERS_POLICY, permission_names, policy_names
-from hyperota_desktop.services.saga import SagaFailed
-from hyperota_desktop.services.storage_cleanup import FileCount, S3PrefixDeleter
+from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
+from hyperota_desktop.services.storage_cleanup import FileCount, FilesDeleted, S3PrefixDeleter
 from tests.support.org_env import OrgEnv, s3_client
 
 _names = itertools.count()
@@ -63,7 +63,8 @@ def keys(sb: Any, prefix: str) -> list[str]:
 async def test_create_org_app_then_delete_everything(env: OrgEnv, sb: Any) -> None:
     org, app = fresh("acme"), fresh("shop")
     record = await env.orgs.create_org(org)
-    assert record.status == "done" and [s.status for s in record.steps] == ["done"] * 5
+    assert record.status == "done" and [s.status for s in record.steps] == ["done"] * 6
+    assert record.steps[-1].name == "verify the organisation"
     assert {f"/{org}", f"/{org}/owner", f"/{org}/admin", f"/{org}/write", f"/{org}/read"} <= groups(sb)
     assert delegation(org) <= set(admin_permissions(sb)) and not record.data.get("warnings")
     realm = sb.keycloak.realm
@@ -95,13 +96,12 @@ async def test_create_org_app_then_delete_everything(env: OrgEnv, sb: Any) -> No
     assert f"/{org}/{app}" not in groups(sb)
     assert keys(sb, f"tenants/{org}/") == []
 
-    seen: list[tuple[str, int]] = []
-    env.backends.progress = lambda what, n: seen.append((what, n))
+    seen: list[FilesDeleted] = []
     put_file(sb, f"tenants/{org}/other/packages/00000001.json")
-    await env.orgs.delete_org(org)
+    await env.orgs.delete_org(org, runtime=SagaRuntime(seen.append))
     assert not any(p == f"/{org}" or p.startswith(f"/{org}/") for p in groups(sb))
     assert keys(sb, f"tenants/{org}/") == [] and keys(sb, f"tenants/{org}2/") == [f"tenants/{org}2/keep"]
-    assert seen == [(f"tenants/{org}/", 1)]
+    assert seen == [FilesDeleted(f"tenants/{org}/", 1)]  # the deletion's progress, through its runtime
     assert not delegation(org) & set(admin_permissions(sb))  # its admin permissions went too
 
 

@@ -124,10 +124,10 @@ async def test_organisation_bootstrap_finds_or_creates(sb: Sandbox, alice: OrgEn
     saved: list[Any] = []
     target = f"Boot{sb.build.replace('.', '')}"
     profile = alice.profile.with_changes(superposition_org_id="", superposition_org_name=target)
-    service = type(alice.orgs)(alice.backends, alice.runner, profile, save_profile=saved.append)
+    service = type(alice.orgs)(alice.backends, alice.runner, profile, alice.authz, save_profile=saved.append)
     created = await service.ensure_superposition_org()
     assert sb.superposition.orgs[created].name == target and saved[-1].superposition_org_id == created
-    again = type(alice.orgs)(alice.backends, alice.runner, profile, save_profile=saved.append)
+    again = type(alice.orgs)(alice.backends, alice.runner, profile, alice.authz, save_profile=saved.append)
     assert await again.ensure_superposition_org() == created  # found by name, not created twice
     alice.backends.superposition.org_id = sb.org_id
 
@@ -154,7 +154,7 @@ async def test_broken_workspace_is_detected_by_its_symptom_and_repaired(
 
     bob = make_env(sb, "bob", tmp_path / "bob")
     try:
-        with pytest.raises(PermissionDenied, match="admin level"):
+        with pytest.raises(PermissionDenied, match="need admin access"):
             await bob.orgs.migrate_workspace("demo", app)
     finally:
         await bob.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.demo import DEMO_PROFILE, seed_demo
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support.release_env import a_device, make_release_env
+from tests.support.resources import open_files_under, open_http_clients
 
 
 @pytest.fixture(scope="module", params=["0.117", "0.74"])
@@ -29,15 +31,31 @@ def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
         yield running
 
 
+@pytest.fixture(autouse=True)
+def _no_demo_packages(sb: Sandbox) -> None:
+    """S3 is one state per process (sandbox/aws.py): every test makes the demo's packages afresh, not
+    finds those an earlier test (with another sandbox) published."""
+    s3 = sb.aws.client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=sb.aws.bucket, Prefix="demo/shop/"):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=sb.aws.bucket, Delete={"Objects": keys})
+
+
 async def test_seed_demo_makes_a_living_system_and_leaves_no_secrets(
     sb: Sandbox, tmp_path: Path, memory_keyring: Any
 ) -> None:
     services = build_services(AppDirs.under(tmp_path / "home"))
     said: list[str] = []
+    before = open_http_clients()
     content = await seed_demo(services, sb.endpoints, lambda code: sb.keycloak.approve(code, "alice"),
                               tmp_path / "work", said.append)  # fmt: skip
     assert "publishing package 3" in said and "ramping package 2 to 20% of devices" in said
     assert not [k for k in memory_keyring.store if DEMO_PROFILE in str(k)]  # tokens and keys gone
+    assert open_http_clients() - before == set()  # its temporary profile's services were closed
+    assert open_files_under(tmp_path / "home") == []
+    assert services.journal.list(unfinished_only=True) == []
+    assert [p.name for p in services.profiles.list()] == []  # the temporary profile was never saved
     bob = make_release_env(sb, "bob", tmp_path / "bob")  # a reader of the organisation sees it all
     try:
         assert await bob.org_env.orgs.level(MemberScope("demo", "shop")) is AccessLevel.READ
@@ -124,5 +142,41 @@ async def test_the_gui_sandbox_makes_the_demo_in_the_background(sb: Sandbox, tmp
         finally:
             await reader.aclose()
         await boot.cancel_demo()  # done already: nothing to cancel
+    finally:
+        boot.stop()
+
+
+async def test_a_demo_cancelled_at_quit_is_undone_and_leaves_nothing_open(
+    sb: Sandbox, tmp_path: Path, memory_keyring: Any
+) -> None:
+    """The window closes while the demo publishes: its publish is undone (not left for a next start of
+    a profile that is gone), its temporary profile's services closed, its sign-in forgotten."""
+    if sb.superposition.build.key != "0.117":
+        pytest.skip("the GUI's sandbox runs the default build")
+    from hyperota_desktop.app.sandbox_boot import SandboxBoot
+
+    services = build_services(AppDirs.under(tmp_path / "home"), profile_override="sandbox")
+    boot = SandboxBoot.start(services)
+    before = open_http_clients()
+    try:  # the first file upload of the demo takes a while: the quit comes during it
+        boot.sandbox.servers["aws"].faults.add("/demo/shop/", method="PUT", status=0, delay=1.0)
+        demo = boot.start_demo()
+        publishing: list[Any] = []
+        for _ in range(4500):  # the application and its dimensions come first
+            publishing = [
+                r for r in services.journal.list(unfinished_only=True) if r.kind == "package.publish"
+            ]
+            if publishing or demo.done():
+                break
+            await asyncio.sleep(0.02)
+        assert publishing, "the demo never started publishing"
+        await boot.cancel_demo()
+        assert demo.cancelled()
+        record = services.journal.get(publishing[0].id)
+        assert record is not None and record.status == "rolled_back"  # undone now, not at a next start
+        assert services.journal.list(unfinished_only=True) == []
+        assert not [k for k in memory_keyring.store if DEMO_PROFILE in str(k)]
+        assert open_http_clients() - before == set()
+        assert [f for f in open_files_under(tmp_path / "home") if DEMO_PROFILE in f or ".sqlite3" in f] == []
     finally:
         boot.stop()

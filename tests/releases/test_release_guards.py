@@ -166,7 +166,7 @@ async def test_bob_reads_but_cannot_act(alice: ReleaseEnv, as_user: Any, tmp_pat
         bob.dimensions.delete(ORG, app, "tier"),
     ]  # fmt: skip
     for attempt in attempts:
-        with pytest.raises(PermissionDenied, match="you have read access"):
+        with pytest.raises(PermissionDenied, match=r"(?i)you have read access"):
             await attempt
     assert (await r.get(ORG, app, rel.id)).traffic == 20  # untouched
     carol = as_user("carol")  # no role at all

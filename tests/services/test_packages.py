@@ -14,7 +14,7 @@ import pytest
 from hyperota_desktop.domain.errors import Cancelled, IntegrityError, NotFound, ValidationError
 from hyperota_desktop.domain.packages import Manifest, PackageFile
 from hyperota_desktop.sandbox.aws import AwsSandbox
-from hyperota_desktop.services.saga import SagaFailed
+from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
 from hyperota_desktop.services.storage import UploadItem, b64_of_hex
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from tests.support import bundles
@@ -153,7 +153,7 @@ async def test_multipart_with_progress_and_retries(aws: AwsSandbox, tmp_path: Pa
     aws.server.faults.add(f"/{aws.bucket}/acme/{app}/files/", method="PUT", status=503, times=2)
     aws.server.faults.add(f"/{aws.bucket}/acme/{app}/files/", method="PUT", status=429, times=1)
     snapshots: list[ProgressSnapshot] = []
-    result = await service.publish("acme", app, [root], progress=snapshots.append)
+    result = await service.publish("acme", app, [root], runtime=SagaRuntime(snapshots.append))
     assert counter.calls["UploadPart"] >= 3 and counter.calls["CompleteMultipartUpload"] == 1
     uploads = [s for s in snapshots if s.phase == "uploading"]
     assert uploads[-1].done == uploads[-1].total == result.bytes_uploaded
@@ -188,7 +188,7 @@ async def test_file_changed_after_hashing_and_s3_bad_digest(aws: AwsSandbox, tmp
         await service.storage.upload_all([item])
     client = await service.storage.client()
     with pytest.raises(IntegrityError, match="BadDigest"):
-        await service.storage._call(
+        await service.storage.call(
             "Upload", client.put_object, Bucket=aws.bucket, Key=f"acme/{app}/x", Body=b"abc",
             ChecksumSHA256=b64_of_hex(hashlib.sha256(b"abd").hexdigest()),
         )  # fmt: skip
@@ -207,7 +207,9 @@ async def test_cancel_aborts_multipart_and_pause_holds(aws: AwsSandbox, tmp_path
             if len(seen) == 1:
                 control.pause()
 
-    task = asyncio.create_task(service.publish("acme", app, [root], progress=on_progress, control=control))
+    task = asyncio.create_task(
+        service.publish("acme", app, [root], runtime=SagaRuntime(on_progress, control))
+    )
     control.attach(task)  # type: ignore[arg-type]
     while not seen:
         await asyncio.sleep(0.02)

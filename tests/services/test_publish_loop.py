@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from hyperota_desktop.sandbox.aws import AwsSandbox
-from hyperota_desktop.services import storage as storage_module
+from hyperota_desktop.services.saga import SagaRuntime
+from hyperota_desktop.services.storage import multipart as storage_module
 from hyperota_desktop.services.transfer import ProgressSnapshot, run_bounded
 from tests.support import bundles
 from tests.support.packages_env import make_service
@@ -56,7 +57,7 @@ async def test_publish_of_many_files_keeps_few_tasks(aws: AwsSandbox, tmp_path: 
 
     service = make_service(tmp_path / "home", aws.endpoint, concurrency=4)
     service.storage.concurrency = 4
-    result = await service.publish("acme", "app-few-tasks", [root], progress=progress)
+    result = await service.publish("acme", "app-few-tasks", [root], runtime=SagaRuntime(progress))
     assert result.files == 121
     # hashing: 4 workers, uploads: 4 workers (+ the publish and pytest's own tasks), not one per file
     assert 0 < peak["hashing"] <= 12 and 0 < peak["uploading"] <= 12, peak

@@ -61,6 +61,9 @@ async def test_killed_publisher_resumes_without_resending_parts(aws: AwsSandbox,
     total_parts = -(-size // (5 * MiB))
     assert counter.calls["UploadPart"] == total_parts - finished
     assert counter.bytes["UploadPart"] == size - finished * 5 * MiB
+    # what it reports is what it sent, not the whole file (issue 17.8)
+    assert record.data["bytes_uploaded"] == size - finished * 5 * MiB
+    assert record.data["bytes_skipped"] == finished * 5 * MiB
     assert counter.calls["CreateMultipartUpload"] == 0
     assert not s3.list_multipart_uploads(Bucket=aws.bucket, Prefix=key_prefix).get("Uploads")
     body = s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read()

@@ -21,8 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyperota_desktop.domain import s3_isolation as iso
+from hyperota_desktop.domain.access import Identity
 from hyperota_desktop.domain.errors import PermissionDenied
 from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
+from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.aws_credentials import AwsCredentials
 from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.saga import SagaFailed, SagaRunner
@@ -167,16 +169,27 @@ def _service(env: dict[str, Any], person: str, home: Path) -> tuple[PackageServi
         bucket=env["bucket"], aws_credential_mode=AwsCredentialMode.WEB_IDENTITY,
         aws_role_arn=env["roles"][person],
     )  # fmt: skip
-    creds = AwsCredentials(profile, SecretStore(), web_token=lambda: f"token-of-{person}")
+    creds = AwsCredentials(
+        profile, SecretStore(), web_token=lambda: f"token-of-{person}", configs={"s3": client_config()}
+    )
     dirs = AppDirs.under(home).ensure()
     storage = S3Storage(
-        lambda: creds.client("s3", config=client_config()), env["bucket"],
+        lambda: creds.aclient("s3"), env["bucket"],
         checkpoints=UploadCheckpoints(dirs.data / "upload_checkpoints.sqlite3"),
         part_size=5 * MiB, multipart_threshold=5 * MiB,
     )  # fmt: skip
+    # The client lets everyone everywhere here (a realm administrator to its authorizer): what is
+    # tested is that S3 itself refuses, whatever the client thinks.
+    trusted = Identity(
+        f"sub-{person}", person, "", realm_rights=frozenset({"realm-admin"}), is_realm_admin=True
+    )
+
+    async def load() -> Identity:
+        return trusted
+
     service = PackageService(
         storage, SagaRunner(Journal(dirs.data / "journal.sqlite3"), actor=person),
-        HashCache(dirs.cache / "hashes.sqlite3"), cache_dir=dirs.cache, actor=lambda: person,
+        HashCache(dirs.cache / "hashes.sqlite3"), cache_dir=dirs.cache, authz=Authorizer(load),
     )  # fmt: skip
     return service, creds
 

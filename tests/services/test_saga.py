@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from hyperota_desktop.services.saga import Recovery, SagaFailed, SagaRunner
+from hyperota_desktop.services.saga import (
+    Recovery,
+    SagaContext,
+    SagaDefinition,
+    SagaFailed,
+    SagaRunner,
+    SagaRuntime,
+    SagaStuck,
+    Step,
+)
 from hyperota_desktop.stores.journal import Journal
 from tests.support.saga_demo import definition
 
@@ -51,6 +60,10 @@ async def test_a_failing_compensation_leaves_the_saga_stuck_and_says_why(tmp_pat
     record = info.value.record
     assert record is not None and record.status == "stuck"
     assert record.steps[0].status == "compensation_failed" and record.steps[0].error
+    # what it says is what happened: not "undone", and what is left is named
+    assert isinstance(info.value, SagaStuck) and "was undone" not in info.value.message
+    assert "could NOT be fully undone" in info.value.message and "Not undone: step0" in info.value.message
+    assert info.value.left[0].startswith("step0") and "Activity" in info.value.hint
 
 
 async def test_cancelling_a_saga_rolls_it_back(tmp_path: Path) -> None:
@@ -176,3 +189,47 @@ async def test_orphaned_sagas_are_recognised_without_being_claimed(tmp_path: Pat
     runner.register(definition())
     assert [r.status for r in await runner.reconcile()] == ["rolled_back"]
     assert not journal.orphaned(journal.get(record.id))
+
+
+async def test_an_interrupted_forward_saga_is_left_to_be_finished_not_undone(tmp_path: Path) -> None:
+    runner = runner_for(tmp_path, recovery=Recovery.FORWARD, hang_at=1)
+    task = asyncio.create_task(runner.run("demo", {"root": str(tmp_path)}, "demo"))
+    while not (tmp_path / "hanging").exists():
+        await asyncio.sleep(0.01)
+    task.cancel()  # the app quits: nobody asked to undo it
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (record,) = runner.journal.list()
+    assert record.status == "running" and (tmp_path / "step0").exists()
+    assert runner.journal.orphaned(record)  # shown as interrupted until the next start finishes it
+    finisher = SagaRunner(Journal(tmp_path / "journal.sqlite3"))
+    finisher.register(definition(Recovery.FORWARD))
+    assert [r.status for r in await finisher.reconcile()] == ["done"]
+
+
+async def test_a_forward_saga_cancelled_by_the_person_is_undone(tmp_path: Path) -> None:
+    runner = runner_for(tmp_path, recovery=Recovery.FORWARD, hang_at=1)
+    runtime = SagaRuntime()
+    task = asyncio.create_task(runner.run("demo", {"root": str(tmp_path)}, "demo", runtime))
+    runtime.control.attach(task)  # type: ignore[arg-type]
+    while not (tmp_path / "hanging").exists():
+        await asyncio.sleep(0.01)
+    runtime.control.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert runner.journal.list()[0].status == "rolled_back" and not list(tmp_path.glob("step*"))
+
+
+async def test_the_runtime_reaches_every_step(tmp_path: Path) -> None:
+    seen: list[object] = []
+
+    def build(params: dict) -> list[Step]:
+        async def report(ctx: SagaContext) -> None:
+            ctx.runtime.report(("step", ctx.params["n"]))
+
+        return [Step("report", report)]
+
+    runner = SagaRunner(Journal(tmp_path / "journal.sqlite3"))
+    runner.register(SagaDefinition("reporting", build))
+    await runner.run("reporting", {"n": 1}, "report", SagaRuntime(seen.append))
+    assert seen == [("step", 1)]

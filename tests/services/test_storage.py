@@ -12,7 +12,7 @@ from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
 
 
 async def test_a_profile_without_a_bucket_gets_a_clear_error(tmp_path: Path) -> None:
-    def no_client() -> None:
+    async def no_client() -> None:
         raise AssertionError("no S3 client is built without a bucket")
 
     storage = S3Storage(no_client, "", checkpoints=UploadCheckpoints(tmp_path / "c.sqlite3"))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,16 @@ from hyperota_desktop.domain.errors import Conflict, NotFound, ValidationError
 from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.domain.settings import SETTINGS
 from hyperota_desktop.stores.dirs import AppDirs
+from hyperota_desktop.stores.hash_cache import MIGRATIONS as HASH_MIGRATIONS
+from hyperota_desktop.stores.hash_cache import HashCache
+from hyperota_desktop.stores.journal import MIGRATIONS as JOURNAL_MIGRATIONS
+from hyperota_desktop.stores.journal import Journal
 from hyperota_desktop.stores.profiles import ProfileStore
 from hyperota_desktop.stores.secrets import SecretStore
 from hyperota_desktop.stores.settings import SettingsStore
+from hyperota_desktop.stores.sqlite_schema import SchemaTooNew
+from hyperota_desktop.stores.upload_checkpoints import MIGRATIONS as CHECKPOINT_MIGRATIONS
+from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
 
 ISSUER = "https://sso.example.com/realms/hyperota"
 
@@ -20,10 +28,10 @@ def test_settings_round_trip_and_defaults(tmp_path: Path) -> None:
     store = SettingsStore(tmp_path / "settings.json")
     for spec in SETTINGS:
         assert store.get(spec.key) == spec.default
-    store.set("upload/parallel_parts", 8)
+    store.set("upload/parallel_parts", 6)
     store.set("ui/theme", "dark")
     again = SettingsStore(tmp_path / "settings.json")
-    assert again.get("upload/parallel_parts") == 8
+    assert again.get("upload/parallel_parts") == 6
     assert again.get("ui/theme") == "dark"
 
 
@@ -42,7 +50,7 @@ def test_damaged_settings_file_falls_back_to_defaults(tmp_path: Path) -> None:
     path.write_text("{not json")
     assert SettingsStore(path).get("ui/theme") == "system"
     path.write_text(json.dumps({"upload/parallel_parts": "many"}))
-    assert SettingsStore(path).get("upload/parallel_parts") == 4
+    assert SettingsStore(path).get("upload/parallel_parts") == 8
 
 
 def test_profiles_save_list_activate_remove(tmp_path: Path) -> None:
@@ -95,3 +103,81 @@ def test_secret_store_without_keyring_keeps_secrets_in_memory_only(tmp_path: Pat
     assert not store.persistent
     assert store.get("p", "refresh_token") == "tok-abcdefgh"
     assert SecretStore().get("p", "refresh_token") is None  # nothing reached disk
+
+
+def _version(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_journal_from_before_schema_versions_is_migrated(tmp_path: Path) -> None:
+    """Journals written before sagas had a scope (and before `user_version`) open and keep their runs."""
+    path = tmp_path / "journal.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """CREATE TABLE sagas (id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL,
+        actor TEXT NOT NULL, params TEXT NOT NULL, data TEXT NOT NULL, status TEXT NOT NULL,
+        error TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL, updated_at REAL NOT NULL);
+        CREATE TABLE steps (saga_id TEXT NOT NULL, idx INTEGER NOT NULL, name TEXT NOT NULL,
+        status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', started_at REAL, finished_at REAL,
+        PRIMARY KEY (saga_id, idx));
+        INSERT INTO sagas VALUES ('s1', 'demo', 'Old run', 'alice', '{}', '{}', 'done', '', 1.0, 2.0);"""
+    )
+    old.close()
+    journal = Journal(path)
+    assert _version(path) == len(JOURNAL_MIGRATIONS)
+    (record,) = journal.list()
+    assert (record.id, record.title, record.scope) == ("s1", "Old run", "")
+    Journal(path)  # opening again migrates nothing
+    assert _version(path) == len(JOURNAL_MIGRATIONS)
+
+
+def test_a_journal_whose_scope_column_was_added_ad_hoc_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    Journal(path)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 0")  # what the ad-hoc ALTER TABLE left: the column, no version
+    db.commit()
+    db.close()
+    journal = Journal(path)
+    journal.release(journal.begin("demo", "t", "alice", {}, ["one"], "profile-a"))
+    assert _version(path) == len(JOURNAL_MIGRATIONS)
+
+
+def test_stores_written_by_a_newer_app_are_refused_or_ignored(tmp_path: Path) -> None:
+    for name, use in (
+        ("journal.sqlite3", Journal),
+        ("checkpoints.sqlite3", lambda path: UploadCheckpoints(path).get("bucket", "key")),
+    ):
+        path = tmp_path / name
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA user_version = 99")
+        db.close()
+        with pytest.raises(SchemaTooNew, match="newer version") as info:
+            use(path)
+        assert str(path) in info.value.hint and int(info.value.exit_code) == 5
+    cache_path = tmp_path / "hashes.sqlite3"
+    db = sqlite3.connect(cache_path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    cache = HashCache(cache_path)  # a cache never stops a publish: it is simply not used
+    cache.put(tmp_path / "f", 1, 2, "ab")
+    assert cache.get(tmp_path / "f", 1, 2) is None
+    cache.close()
+
+
+def test_every_store_records_its_schema_version(tmp_path: Path) -> None:
+    checkpoints = UploadCheckpoints(tmp_path / "c.sqlite3")
+    assert not (tmp_path / "c.sqlite3").exists()  # opened on first use, not when built
+    assert checkpoints.get("bucket", "key") is None
+    cache = HashCache(tmp_path / "h.sqlite3")
+    cache.put(tmp_path / "f", 1, 2, "ab")
+    assert cache.get(tmp_path / "f", 1, 2) == "ab"
+    checkpoints.close()
+    cache.close()
+    cache.close()  # closing twice is harmless (shutdown paths may overlap)
+    assert _version(tmp_path / "c.sqlite3") == len(CHECKPOINT_MIGRATIONS) >= 1
+    assert _version(tmp_path / "h.sqlite3") == len(HASH_MIGRATIONS) >= 1

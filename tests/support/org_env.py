@@ -14,13 +14,16 @@ from typing import Any
 import boto3
 import httpx
 
+from hyperota_desktop.domain.access import Identity, identity_from_claims
 from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.http import ApiClient
-from hyperota_desktop.services.keycloak_admin import KeycloakAdmin
+from hyperota_desktop.services.keycloak_admin import KeycloakAdmin, token_claims
 from hyperota_desktop.services.members import MemberService, register_member_sagas
 from hyperota_desktop.services.org_sagas import OrgBackends, register_org_sagas
 from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.saga import SagaRunner
+from hyperota_desktop.services.storage import S3Objects
 from hyperota_desktop.services.storage_cleanup import S3PrefixDeleter
 from hyperota_desktop.services.superposition import SuperpositionClient
 from hyperota_desktop.stores.journal import Journal
@@ -81,6 +84,15 @@ class OrgEnv:
     orgs: OrgService
     members: MemberService
     profile: Profile
+    folder: Path
+
+    @property
+    def sagas(self) -> SagaRunner:
+        return self.runner
+
+    @property
+    def authz(self) -> Authorizer:
+        return self.orgs.authz
 
     async def aclose(self) -> None:
         await self.backends.keycloak.aclose()
@@ -102,9 +114,20 @@ def make_env(sandbox: Any, username: str, folder: Path, *, journal: Journal | No
     sp_api = ApiClient(
         sandbox.superposition_url, service="Superposition", tokens=tokens, retries=2, backoff=0.01
     )
-    deleter = S3PrefixDeleter(lambda: s3_client(sandbox), sandbox.aws.bucket)
+    client = s3_client(sandbox)
+
+    async def clients() -> Any:
+        return client
+
+    deleter = S3PrefixDeleter(S3Objects(clients, sandbox.aws.bucket))
+    keycloak = KeycloakAdmin(profile.keycloak_base_url, profile.realm, tokens, api=kc_api)
+
+    async def load_identity() -> Identity:  # as the app's composition root does
+        claims = token_claims(await tokens.access_token())
+        return identity_from_claims(claims, [g.path for g in await keycloak.my_groups()])
+
     backends = OrgBackends(
-        keycloak=KeycloakAdmin(profile.keycloak_base_url, profile.realm, tokens, api=kc_api),
+        keycloak=keycloak,
         superposition=SuperpositionClient(sandbox.superposition_url, tokens, api=sp_api, lock_backoff=0.01),
         delete_prefix=deleter,
         key_prefix=profile.key_prefix,
@@ -113,5 +136,5 @@ def make_env(sandbox: Any, username: str, folder: Path, *, journal: Journal | No
     runner = SagaRunner(journal or Journal(folder / "journal.sqlite3"), actor=username)
     register_org_sagas(runner, lambda: backends)
     register_member_sagas(runner, lambda: backends.keycloak)
-    orgs = OrgService(backends, runner, profile)
-    return OrgEnv(sandbox, username, runner, backends, orgs, MemberService(orgs, runner), profile)
+    orgs = OrgService(backends, runner, profile, Authorizer(load_identity))
+    return OrgEnv(sandbox, username, runner, backends, orgs, MemberService(orgs, runner), profile, folder)

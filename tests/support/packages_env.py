@@ -1,7 +1,12 @@
-"""Build a PackageService against an S3 endpoint for tests (and the killed-publisher child process)."""
+"""Build a PackageService against an S3 endpoint for tests (and the killed-publisher child process).
+
+The person publishing is a fixed `Identity` (owner of `acme` unless told otherwise) given to a real
+`Authorizer`: the service authorizes every call exactly as in the app, without a Keycloak.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
 from pathlib import Path
@@ -9,6 +14,8 @@ from typing import Any
 
 import boto3
 
+from hyperota_desktop.domain.access import Identity, memberships_from_paths
+from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.saga import SagaRunner
 from hyperota_desktop.services.storage import MiB, S3Storage, client_config
@@ -52,20 +59,46 @@ def s3_client(
     return client
 
 
+def authorizer(username: str, *paths: str) -> Authorizer:
+    """An authorizer whose signed-in person is `username` with these group paths (default /acme/owner)."""
+    identity = Identity(f"sub-{username}", username, "", memberships_from_paths(paths or ("/acme/owner",)))
+
+    async def load() -> Identity:
+        return identity
+
+    return Authorizer(load)
+
+
+def cached(factory: Any) -> Any:
+    """The client source of a service: one client, built on first use (as AwsCredentials does)."""
+    made: list[Any] = []
+
+    async def client() -> Any:
+        if not made:
+            built = await asyncio.to_thread(factory)  # loading botocore's models takes tens of ms
+            if not made:
+                made.append(built)
+        return made[0]
+
+    return client
+
+
 def make_service(
     home: Path, endpoint: str, *, bucket: str = "hyperota", region: str = "us-east-1",
     key_id: str = "AKIASANDBOXHYPEROTA1", secret: str = "hyperota-sandbox-secret-access-key-0000",  # noqa: S107 - public test value
     public_base_url: str = "", counter: WireCounter | None = None, part_size: int = 5 * MiB,
     multipart_threshold: int = 5 * MiB, concurrency: int = 4, actor: str = "alice",
+    paths: tuple[str, ...] = (), authz: Authorizer | None = None,
 ) -> PackageService:  # fmt: skip
+    """`authz`: the person's real authorizer (a signed-in sandbox user); else `actor` with `paths`."""
     dirs = AppDirs.under(home).ensure()
     storage = S3Storage(
-        lambda: s3_client(endpoint, region, key_id, secret, counter), bucket,
+        cached(lambda: s3_client(endpoint, region, key_id, secret, counter)), bucket,
         checkpoints=UploadCheckpoints(dirs.data / "upload_checkpoints.sqlite3"), part_size=part_size,
         multipart_threshold=multipart_threshold, concurrency=concurrency,
     )  # fmt: skip
     sagas = SagaRunner(Journal(dirs.data / "journal.sqlite3"), actor=actor)
     return PackageService(
         storage, sagas, HashCache(dirs.cache / "hashes.sqlite3"), cache_dir=dirs.cache,
-        public_base_url=public_base_url or f"{endpoint}/{bucket}", actor=lambda: actor,
+        public_base_url=public_base_url or f"{endpoint}/{bucket}", authz=authz or authorizer(actor, *paths),
     )  # fmt: skip

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.transfer import ProgressSnapshot
 from tests.support.packages_env import make_service
 
@@ -17,7 +18,7 @@ def main() -> None:
     def report(snap: ProgressSnapshot) -> None:
         print(f"{snap.phase} {snap.done} {snap.total}", flush=True)
 
-    asyncio.run(service.publish(org, app, [Path(folder)], progress=report))
+    asyncio.run(service.publish(org, app, [Path(folder)], runtime=SagaRuntime(report)))
     print("FINISHED", flush=True)
 
 

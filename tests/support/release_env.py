@@ -12,8 +12,10 @@ from hyperota_desktop.domain.dimensions import DimensionKind
 from hyperota_desktop.domain.membership import MemberScope
 from hyperota_desktop.services.device_preview import DevicePreviewService
 from hyperota_desktop.services.dimensions import DimensionService
+from hyperota_desktop.services.members import MemberService
+from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.packages import PackageService
-from hyperota_desktop.services.release_session import ReleaseServices, make_release_services
+from hyperota_desktop.services.release_services import ReleaseServices, make_release_services
 from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.stores.journal import Journal
 from tests.support import bundles
@@ -51,12 +53,33 @@ class ReleaseEnv:
         await self.org_env.aclose()
 
 
+@dataclass
+class OrgPageServices:
+    """What the organisations presenter uses of `ProfileServices`, from an `OrgEnv`."""
+
+    orgs: OrgService
+    members: MemberService
+    releases: ReleaseService
+
+
+def org_page_services(env: OrgEnv) -> OrgPageServices:
+    packages = make_service(
+        env.folder / "home", env.sandbox.aws.endpoint, public_base_url=env.sandbox.aws.public_base_url,
+        actor=env.username, authz=env.authz,
+    )  # fmt: skip
+    built = make_release_services(env.backends.superposition, packages, env.orgs, env.runner, env.authz)
+    return OrgPageServices(env.orgs, env.members, built.releases)
+
+
 def make_release_env(sandbox: Any, username: str, folder: Path, journal: Journal | None = None) -> ReleaseEnv:
     org_env = make_env(sandbox, username, folder, journal=journal)
     packages = make_service(
-        folder / "home", sandbox.aws.endpoint, public_base_url=sandbox.aws.public_base_url, actor=username
+        folder / "home", sandbox.aws.endpoint, public_base_url=sandbox.aws.public_base_url, actor=username,
+        authz=org_env.authz,
+    )  # fmt: skip
+    services = make_release_services(
+        org_env.backends.superposition, packages, org_env.orgs, org_env.runner, org_env.authz
     )
-    services = make_release_services(org_env.backends.superposition, packages, org_env.orgs, org_env.runner)
     return ReleaseEnv(sandbox, username, org_env, packages, services)
 
 

@@ -121,7 +121,7 @@ def test_build_verify_tamper_fallback_and_cancel_without_signing_in(
         assert not (tmp_path / "cancelled.hota").exists()
         assert not [p for p in posted if p[0] == "error"], posted
         await gui.wait_idle()
-        await services.sessions.aclose()
+        await services.aclose()
 
     loop.run_until_complete(scenario())
 
@@ -161,7 +161,7 @@ def test_secrets_tab_encrypts_and_checks_with_values_masked(
         assert panel.model.index(0, 2).data() == "hunter2-very-secret"
         assert not any("hunter2" in text or "kc-secret" in text for text in logged), logged
         await gui.wait_idle()
-        await services.sessions.aclose()
+        await services.aclose()
 
     loop.run_until_complete(scenario())
 

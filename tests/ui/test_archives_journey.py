@@ -14,7 +14,6 @@ import pytest
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import Gui, build_gui
 from hyperota_desktop.sandbox.runtime import Sandbox
-from hyperota_desktop.services.org_session import open_orgs
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
 from tests.support.gui import until
@@ -35,7 +34,7 @@ def wired(qtbot, tmp_path: Path, sandbox: Sandbox, loop) -> Iterator[tuple[Gui, 
     yield gui, services
     sandbox.keycloak.set_auto_approve(None)
     loop.run_until_complete(gui.wait_idle())
-    loop.run_until_complete(services.sessions.aclose())
+    loop.run_until_complete(services.aclose())
 
 
 def test_export_from_packages_then_import_twice(wired, loop, tmp_path: Path, artifacts_dir: Path) -> None:
@@ -51,14 +50,11 @@ def test_export_from_packages_then_import_twice(wired, loop, tmp_path: Path, art
         gui.auth.sign_in()
         await until(lambda: gui.auth.identity is not None, "sign-in")
         await gui.wait_idle()
-        orgs = open_orgs(services)
-        try:
-            await orgs.orgs.create_org(org)
-            for app in ("one", "two"):
-                await orgs.orgs.create_app(org, app)
-        finally:
-            await orgs.aclose()
-        await services.session().packages.publish(org, "one", [bundles.react_native(tmp_path / "rn")])
+        profile = services.profile()
+        await profile.orgs.create_org(org)
+        for app in ("one", "two"):
+            await profile.orgs.create_app(org, app)
+        await profile.packages.publish(org, "one", [bundles.react_native(tmp_path / "rn")])
 
         packages.select(org, "one")
         await until(lambda: packages_page.list_model.rowCount() == 1, "the package list")

@@ -19,6 +19,7 @@ from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import Gui, build_gui
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.stores.dirs import AppDirs
+from tests.orgs.test_org_gui import answer
 from tests.support import bundles
 from tests.support.gui import drop, select, until
 
@@ -44,7 +45,7 @@ def wired(qtbot, tmp_path: Path, alice_approved: Sandbox, loop) -> Iterator[Gui]
     gui.window.show()
     yield gui
     loop.run_until_complete(gui.wait_idle())
-    loop.run_until_complete(services.sessions.aclose())
+    loop.run_until_complete(services.aclose())
 
 
 def test_alice_signs_in_creates_an_app_publishes_and_sees_members_and_activity(
@@ -70,21 +71,23 @@ def test_alice_signs_in_creates_an_app_publishes_and_sees_members_and_activity(
         await until(lambda: window.status_user.text() == "Signed in as alice", "the user in the status bar")
         assert window.sign_out_action.isEnabled() and not window.sign_in_action.isEnabled()
         await until(lambda: window.status_connection.text().startswith("Connected to"), "the connection")
-        await until(lambda: not dialog.isVisible(), "the dialog to close")
+        await until(
+            lambda: gui.auth.dialog is None, "the dialog to close (and go: no dialog per sign-in left)"
+        )
         await until(lambda: orgs._session is not None, "the organisations to load")
         await orgs.wait_idle()
         assert window.grab().save(str(artifacts_dir / "journey-1-signed-in.png"))
 
         # New organisation, then a new application in it: what the toolbar buttons run.
         assert orgs.toolbar.new_org_action.isEnabled(), orgs.toolbar.new_org_action.toolTip()
-        orgs.ask_name = lambda title, prompt, kind: org  # type: ignore[method-assign]
+        orgs.ask_name = answer(org)  # type: ignore[method-assign]
         await orgs.new_org()
         assert ("info", f"Organisation '{org}' created; you are its owner.") in posted
         assert window.nav_stack.currentWidget() is window.nav_tree
         select(window, org)
         await orgs.wait_idle()
         assert orgs.toolbar.new_app_action.isEnabled(), orgs.toolbar.new_app_action.toolTip()
-        orgs.ask_name = lambda title, prompt, kind: app  # type: ignore[method-assign]
+        orgs.ask_name = answer(app)  # type: ignore[method-assign]
         await orgs.new_app()
         assert any(level == "info" and f"'{org}/{app}' created" in text for level, text in posted), posted
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import qasync
+import shiboken6
 from PySide6.QtGui import QAction, QGuiApplication
 
 from hyperota_desktop.app.container import build_services
@@ -51,7 +52,7 @@ def gui(qtbot, tmp_path: Path, kc: KeycloakEmulator, server: RunningServer, loop
     built.window.show()
     yield built
     loop.run_until_complete(built.wait_idle())
-    loop.run_until_complete(services.sessions.aclose())
+    loop.run_until_complete(services.aclose())
     server.faults.clear()
 
 
@@ -91,7 +92,9 @@ def test_login_dialog_signs_in_and_shows_the_user(
         await until(lambda: gui.auth.identity is not None, "sign-in")
         assert gui.window.status_user.text() == "Signed in as alice"
         assert gui.window.sign_out_action.isEnabled()
-        await until(lambda: not dialog.isVisible(), "the dialog to close")
+        await until(lambda: gui.auth.dialog is None, "the dialog to close")
+        await until(lambda: not shiboken6.isValid(dialog), "the dialog to be deleted, not kept")
+        assert not gui.window.findChildren(LoginDialog)
 
     run(loop, scenario)
 
@@ -142,13 +145,13 @@ def test_refresh_failure_reopens_the_dialog_without_losing_the_place(
 ) -> None:
     async def scenario() -> None:
         first = await sign_in(gui, kc, "dave")
-        await until(lambda: not first.isVisible(), "the first dialog to close")
+        await until(lambda: gui.auth.dialog is None, "the first dialog to close")
         gui.window.pages.setCurrentIndex(2)
         gui.window.nav_search.setText("half-typed search")
         with kc.realm.lock:  # the administrator ends the session: the next refresh is refused
             for session in kc.realm.sessions.values():
                 kc.realm.end_session(session)
-        auth = gui.auth._session.auth  # type: ignore[union-attr]
+        auth = gui.services.profile().auth
         with pytest.raises(SessionExpired):
             await auth.refresh_after_unauthorized(await auth.access_token())
         await until(lambda: gui.auth.dialog is not first and gui.auth.dialog.isVisible(), "the dialog")
@@ -186,7 +189,7 @@ def test_denied_and_network_lost_are_shown(
         dialog.new_code_button.click()
         await until(lambda: dialog.state == "waiting", "a new code")
         dialog.cancel_button.click()
-        await until(lambda: gui.auth._login_task is None, "cancel")
+        await until(lambda: not gui.auth._tasks.running("auth-login"), "cancel")
         assert gui.auth.identity is None
 
     run(loop, scenario)
@@ -209,7 +212,7 @@ def test_wrong_client_is_explained_in_the_dialog(
         assert "Device Authorization Grant" in dialog.status_label.text()
         assert dialog.new_code_button.isVisible()
         await built.wait_idle()
-        await services.sessions.aclose()
+        await services.aclose()
 
     run(loop, scenario)
 
@@ -243,7 +246,7 @@ def test_next_start_restores_the_user_from_the_keyring(
         await until(lambda: again.auth.identity is not None, "the restored identity")
         assert again.window.status_user.text() == "Signed in as bob"
         await again.wait_idle()
-        await services.sessions.aclose()
+        await services.aclose()
 
     run(loop, scenario)
 
@@ -295,6 +298,6 @@ def test_without_a_keyring_the_window_says_the_sign_in_lasts_this_session_only(
         assert "No OS keyring" in status.toolTip()
         notice = "No OS keyring is available: you stay signed in only until the app closes."
         assert ("warning", notice) in posted
-        await services.sessions.aclose()
+        await services.aclose()
 
     run(loop, scenario)

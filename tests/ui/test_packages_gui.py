@@ -28,41 +28,40 @@ from PySide6.QtWidgets import (
 
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import build_gui
-from hyperota_desktop.domain.access import Identity, memberships_from_paths
 from hyperota_desktop.domain.packages import Manifest, PackageFile
-from hyperota_desktop.sandbox.aws import AwsSandbox
+from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
 from tests.support.gui import drop, until
+from tests.support.signin import grant, sign_in
 
 
-def _writer(gui, org: str, app: str) -> None:
-    who = Identity("u2", "dave", "dave@example.com", memberships_from_paths([f"/{org}/{app}/write"]))
-    gui.auth._set_identity(who)
-
-
-def _build(tmp_path: Path, aws: AwsSandbox, qtbot):
+def _build(tmp_path: Path, sandbox: Sandbox, qtbot, user: str = "dave", *levels: str):
+    """The app on the sandbox, `user` signed in (as after a restart) with these role-group paths."""
+    for path in levels:
+        grant(sandbox, user, path)
     services = build_services(AppDirs.under(tmp_path / "home"))
-    endpoints = {
-        "issuer": "http://127.0.0.1:9/realms/hyperota", "client_id": "hyperota-desktop",
-        "superposition_url": "http://127.0.0.1:9", "s3_endpoint": aws.endpoint, "region": aws.region,
-        "bucket": aws.bucket, "public_base_url": aws.public_base_url, "kms_signing_key": "",
-        "kms_data_key": "", "aws_access_key_id": aws.access_key_id,
-        "aws_secret_access_key": aws.secret_access_key,
-    }  # fmt: skip
-    (tmp_path / "e.json").write_text(json.dumps(endpoints))
+    (tmp_path / "e.json").write_text(json.dumps(sandbox.endpoints))
     services.profiles.import_file(tmp_path / "e.json", name="sb")
     services.profiles.use("sb")
+    sign_in(sandbox, "sb", user)
     gui = build_gui(services)
     qtbot.addWidget(gui.window)
     gui.window.show()
     return services, gui
 
 
+async def _signed_in(gui) -> None:
+    gui.auth.restore()  # what the app does once its loop runs
+    await until(lambda: gui.auth.identity is not None, "the restored sign-in")
+    await gui.wait_idle()
+
+
 def test_drop_preflight_publish_and_list(
-    qtbot, tmp_path: Path, aws: AwsSandbox, loop, artifacts_dir: Path
+    qtbot, tmp_path: Path, sandbox: Sandbox, loop, artifacts_dir: Path
 ) -> None:
-    services, gui = _build(tmp_path, aws, qtbot)
+    aws = sandbox.aws
+    services, gui = _build(tmp_path, sandbox, qtbot, "dave", "/guiorg/guiapp/read")
     presenter = gui.packages
     assert presenter is not None
     page = presenter._page
@@ -76,10 +75,10 @@ def test_drop_preflight_publish_and_list(
         presenter.select("guiorg", "guiapp")
         assert not page.drop_area.isEnabled()  # signed out: publishing is gated, and says why
         assert page.drop_area.toolTip() == "Sign in to publish packages."
-        reader = Identity("u1", "bob", "bob@example.com", memberships_from_paths(["/guiorg/guiapp/read"]))
-        gui.auth._set_identity(reader)
+        await _signed_in(gui)  # dave reads guiorg/guiapp
         assert not page.drop_area.isEnabled() and "need write access" in page.drop_area.toolTip()
-        _writer(gui, "guiorg", "guiapp")
+        grant(sandbox, "dave", "/guiorg/guiapp/write")  # granted now: the page follows what Keycloak says
+        await services.profile().authz.identity(fresh=True)
         assert page.drop_area.isEnabled() and page.drop_area.toolTip() == ""
         drop(page, [root])
         await until(lambda: page.preflight_model.rowCount() == 4, "the pre-flight table")
@@ -118,16 +117,17 @@ def test_drop_preflight_publish_and_list(
         assert page.list_filter.rowCount() == 1
         gui.window.grab().save(str(artifacts_dir / "packages-published.png"))
         await presenter.wait_idle()
-        await services.sessions.aclose()
+        await services.aclose()
 
     run: Callable[[], Awaitable[None]] = scenario
     loop.run_until_complete(run())
 
 
 def test_generic_folder_index_is_picked_from_the_bundle_files(
-    qtbot, tmp_path: Path, aws: AwsSandbox, loop
+    qtbot, tmp_path: Path, sandbox: Sandbox, loop
 ) -> None:
-    services, gui = _build(tmp_path, aws, qtbot)
+    aws = sandbox.aws
+    services, gui = _build(tmp_path, sandbox, qtbot, "dave", "/guiorg/generic/write")
     presenter = gui.packages
     assert presenter is not None
     page = presenter._page
@@ -136,8 +136,8 @@ def test_generic_folder_index_is_picked_from_the_bundle_files(
     gui.messages.posted.connect(lambda level, text: posted.append((level, text)))
 
     async def scenario() -> None:
+        await _signed_in(gui)
         presenter.select("guiorg", "generic")
-        _writer(gui, "guiorg", "generic")
         drop(page, [root])
         await until(lambda: page.index_picker.count() > 0, "the index picker")
         assert (
@@ -168,13 +168,14 @@ def test_generic_folder_index_is_picked_from_the_bundle_files(
         await until(lambda: page.list_model.rowCount() == 1, "the new version in the list")
         assert page.list_model.rows[0].index == "entry.js"
         await presenter.wait_idle()
-        await services.sessions.aclose()
+        await services.aclose()
 
     loop.run_until_complete(scenario())
 
 
-def test_pause_resume_and_cancel_from_the_page(qtbot, tmp_path: Path, aws: AwsSandbox, loop) -> None:
-    services, gui = _build(tmp_path, aws, qtbot)
+def test_pause_resume_and_cancel_from_the_page(qtbot, tmp_path: Path, sandbox: Sandbox, loop) -> None:
+    aws = sandbox.aws
+    services, gui = _build(tmp_path, sandbox, qtbot, "dave", "/guiorg/pausing/write")
     presenter = gui.packages
     assert presenter is not None
     page = presenter._page
@@ -201,8 +202,8 @@ def test_pause_resume_and_cancel_from_the_page(qtbot, tmp_path: Path, aws: AwsSa
         await until(lambda: not on_upload, "the upload phase")
 
     async def scenario() -> None:
+        await _signed_in(gui)
         presenter.select("guiorg", "pausing")
-        _writer(gui, "guiorg", "pausing")
         await publish(first, page.pause_button.click)
         assert page.pause_button.text() == "Resume" and presenter.control and presenter.control.paused
         assert "paused" in page.progress_label.text() and "left" not in page.progress_label.text()
@@ -232,15 +233,16 @@ def test_pause_resume_and_cancel_from_the_page(qtbot, tmp_path: Path, aws: AwsSa
         assert lines[0] == "1 → 2: a device downloads 4.0 KiB"  # 3 + 4096 bytes of new content
         assert "+ raw/b.bin (4.0 KiB)" in lines and "- raw/a.bin" in lines
         assert "~ index.android.bundle (3 B → 3 B)" in lines and lines[-1] == "0 unchanged"
-        await services.sessions.aclose()
+        await services.aclose()
 
     loop.run_until_complete(scenario())
 
 
 def test_a_new_drop_replaces_the_check_of_the_previous_one(
-    qtbot, tmp_path: Path, aws: AwsSandbox, loop
+    qtbot, tmp_path: Path, sandbox: Sandbox, loop
 ) -> None:
-    services, gui = _build(tmp_path, aws, qtbot)
+    aws = sandbox.aws
+    services, gui = _build(tmp_path, sandbox, qtbot, "dave", "/guiorg/redrop/write")
     presenter = gui.packages
     assert presenter is not None
     page = presenter._page
@@ -248,8 +250,8 @@ def test_a_new_drop_replaces_the_check_of_the_previous_one(
     small = bundles.react_native(tmp_path / "small")
 
     async def scenario() -> None:
+        await _signed_in(gui)
         presenter.select("guiorg", "redrop")
-        _writer(gui, "guiorg", "redrop")
         await presenter.wait_idle()
         held = aws.server.faults.add(
             f"^/{aws.bucket}/?$", method="GET", status=0, delay=2.0
@@ -260,13 +262,14 @@ def test_a_new_drop_replaces_the_check_of_the_previous_one(
         await presenter.wait_idle()
         assert presenter.preflight is not None and presenter.preflight.bundle.source == str(small)
         assert page.preflight_model.rowCount() == 4
-        await services.sessions.aclose()
+        await services.aclose()
 
     loop.run_until_complete(scenario())
 
 
-def test_refused_bundle_says_why_and_uploads_nothing(qtbot, tmp_path: Path, aws: AwsSandbox, loop) -> None:
-    services, gui = _build(tmp_path, aws, qtbot)
+def test_refused_bundle_says_why_and_uploads_nothing(qtbot, tmp_path: Path, sandbox: Sandbox, loop) -> None:
+    aws = sandbox.aws
+    services, gui = _build(tmp_path, sandbox, qtbot, "dave", "/guiorg/refused/write")
     presenter = gui.packages
     assert presenter is not None
     page = presenter._page
@@ -278,8 +281,8 @@ def test_refused_bundle_says_why_and_uploads_nothing(qtbot, tmp_path: Path, aws:
     gui.messages.posted.connect(lambda level, text: posted.append((level, text)))
 
     async def scenario() -> None:
+        await _signed_in(gui)
         presenter.select("guiorg", "refused")
-        _writer(gui, "guiorg", "refused")
         drop(page, [bad])
         await until(lambda: "Refused" in page.preflight_summary.text(), "the refusal")
         await presenter.wait_idle()
@@ -290,13 +293,14 @@ def test_refused_bundle_says_why_and_uploads_nothing(qtbot, tmp_path: Path, aws:
         assert any(level == "error" and "'..'" in text for level, text in posted)
         assert page.preflight_model.rowCount() == 0 and not page.publish_button.isEnabled()
         assert aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="guiorg/refused/")["KeyCount"] == 0
-        await services.sessions.aclose()
+        await services.aclose()
 
     loop.run_until_complete(scenario())
 
 
-def test_search_finds_packages_beyond_the_loaded_page(qtbot, tmp_path: Path, aws: AwsSandbox, loop) -> None:
-    services, gui = _build(tmp_path, aws, qtbot)
+def test_search_finds_packages_beyond_the_loaded_page(qtbot, tmp_path: Path, sandbox: Sandbox, loop) -> None:
+    aws = sandbox.aws
+    services, gui = _build(tmp_path, sandbox, qtbot, "dave", "/guiorg/many/write")
     presenter = gui.packages
     assert presenter is not None
     page = presenter._page
@@ -309,6 +313,7 @@ def test_search_finds_packages_beyond_the_loaded_page(qtbot, tmp_path: Path, aws
         s3.put_object(Bucket=aws.bucket, Key=f"guiorg/many/packages/{v:08d}.json", Body=body)
 
     async def scenario() -> None:
+        await _signed_in(gui)
         presenter.select("guiorg", "many")
         await until(lambda: page.list_model.rowCount() > 0, "the first page")
         assert (page.list_model.rowCount(), page.list_model.total) == (50, 120)
@@ -321,7 +326,7 @@ def test_search_finds_packages_beyond_the_loaded_page(qtbot, tmp_path: Path, aws
         await until(lambda: page.list_model.total == 120, "the plain list again")
         assert page.list_filter.rowCount() == 50 and page.list_status.text() == "120 package(s)"
         await presenter.wait_idle()
-        await services.sessions.aclose()
+        await services.aclose()
 
     loop.run_until_complete(scenario())
 

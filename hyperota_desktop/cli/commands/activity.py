@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 from hyperota_desktop.cli.framework import EXIT_CODES_HELP, CliContext, add_global_options
-from hyperota_desktop.services.activity import recent_activity
 
 
 def _when(ts: float) -> str:
@@ -26,8 +25,8 @@ def _text(records: list[Any]) -> str:
     return "\n".join(lines) or "No operations recorded yet."
 
 
-def _activity(ctx: CliContext, args: argparse.Namespace) -> int:
-    records = recent_activity(ctx.services.sagas.journal, args.limit)
+async def _activity(ctx: CliContext, args: argparse.Namespace) -> int:
+    records = await ctx.services.activity(args.limit)
     ctx.emit([r.to_dict() for r in records], lambda: _text(records))
     return 0
 

@@ -24,17 +24,17 @@ from hyperota_desktop.services.archive_crypto import public_key_der
 from hyperota_desktop.services.archive_import import fallback_assets, import_archive
 from hyperota_desktop.services.archive_trust import ArchiveRefused, Trust
 from hyperota_desktop.services.archives import ArchiveResult, ArchiveService, Protection, offline_archives
+from hyperota_desktop.services.saga import SagaRuntime
 
 
 def _service(ctx: CliContext, *, profile: bool = False) -> ArchiveService:
     """The active profile's archive service; without a profile an offline one (unless `profile`)."""
     try:
-        session = ctx.services.session()
+        return ctx.profile().archives
     except NotFound:
         if profile:
             raise
         return offline_archives(ctx.services.dirs.cache)
-    return session.archives or offline_archives(ctx.services.dirs.cache)
 
 
 def _protection(service: ArchiveService, args: argparse.Namespace) -> Protection:
@@ -130,7 +130,8 @@ async def _verify(ctx: CliContext, args: argparse.Namespace) -> int:
 
 async def _import(ctx: CliContext, args: argparse.Namespace) -> int:
     service = _service(ctx, profile=True)
-    for record in await ctx.services.session().sagas.reconcile():
+    # a publish (or import) a crash or quit interrupted is finished first
+    for record in await ctx.profile().packages.recover(SagaRuntime(_progress(ctx))):
         ctx.info(f"Finished an interrupted operation: {record.title} ({record.status}).")
     try:
         result = await import_archive(

@@ -28,13 +28,13 @@ def _identity_text(identity: Identity, profile: str) -> str:
 
 
 async def _login(ctx: CliContext, args: argparse.Namespace) -> int:
-    session = ctx.services.session()
-    auth = session.auth
+    services = ctx.profile()
+    auth = services.auth
     last: list[LoginStatus] = []
 
     def on_code(flow: DeviceAuthorization) -> None:
         minutes = max(0, round((flow.expires_at - time.time()) / 60))
-        ctx.info(f"To sign in to profile '{session.profile.name}', open {flow.verification_uri}")
+        ctx.info(f"To sign in to profile '{services.profile.name}', open {flow.verification_uri}")
         ctx.info(f"and enter the code  {flow.user_code}   (valid for about {minutes} min)")
         if flow.verification_uri_complete:
             ctx.info(f"or scan this QR code / open {flow.verification_uri_complete}")
@@ -49,44 +49,35 @@ async def _login(ctx: CliContext, args: argparse.Namespace) -> int:
             ctx.info(state.message)
         last.append(state.status)
 
-    try:
-        identity = await auth.login(on_state, on_code)
-        notice = auth.persistence_notice()
-    finally:
-        await session.aclose()
+    identity = await auth.login(on_state, on_code)
+    notice = auth.persistence_notice()
     if notice:
         ctx.info(f"note: {notice}")
-    ctx.emit(identity.to_json(), f"Signed in as {_identity_text(identity, session.profile.name)}")
+    ctx.emit(identity.to_json(), f"Signed in as {_identity_text(identity, services.profile.name)}")
     return 0
 
 
 async def _logout(ctx: CliContext, args: argparse.Namespace) -> int:
-    session = ctx.services.session()
-    try:
-        was_signed_in = await session.auth.is_signed_in()
-        revoked = await session.auth.logout() if was_signed_in else False
-    finally:
-        await session.aclose()
+    services = ctx.profile()
+    was_signed_in = await services.auth.is_signed_in()
+    revoked = await services.auth.logout() if was_signed_in else False
     if was_signed_in and not revoked:
         ctx.info("warning: the sign-in server could not be told; the tokens were forgotten on this machine.")
     text = "Signed out." if was_signed_in else "Not signed in; nothing to do."
-    ctx.emit({"profile": session.profile.name, "signed_out": was_signed_in, "revoked": revoked}, text)
+    ctx.emit({"profile": services.profile.name, "signed_out": was_signed_in, "revoked": revoked}, text)
     return 0
 
 
 async def _whoami(ctx: CliContext, args: argparse.Namespace) -> int:
-    session = ctx.services.session()
-    try:
-        if not await session.auth.is_signed_in():
-            raise NotSignedIn(
-                f"Not signed in to profile '{session.profile.name}'.", hint="Run `hyperota login`."
-            )
-        identity = await session.auth.identity()
-        s3 = _s3_line(session.profile, await session.auth.claims())
-    finally:
-        await session.aclose()
+    services = ctx.profile()
+    if not await services.auth.is_signed_in():
+        raise NotSignedIn(
+            f"Not signed in to profile '{services.profile.name}'.", hint="Run `hyperota login`."
+        )
+    identity = await services.auth.identity()
+    s3 = _s3_line(services.profile, await services.auth.claims())
     data = {**identity.to_json(), "s3_isolation": s3}
-    ctx.emit(data, lambda: f"{_identity_text(identity, session.profile.name)}\n  S3: {s3}")
+    ctx.emit(data, lambda: f"{_identity_text(identity, services.profile.name)}\n  S3: {s3}")
     return 0
 
 

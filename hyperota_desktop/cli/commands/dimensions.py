@@ -6,26 +6,21 @@ import argparse
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from hyperota_desktop.cli.commands.orgs import with_orgs
 from hyperota_desktop.cli.framework import CliContext, add_group, add_verb
 from hyperota_desktop.domain.dimensions import Dimension, DimensionKind
 from hyperota_desktop.domain.errors import UsageError
-from hyperota_desktop.services.release_session import ReleaseSession, open_releases
+from hyperota_desktop.services.profile_services import ProfileServices
 
 T = TypeVar("T")
 
 
 async def with_releases(
-    ctx: CliContext, fn: Callable[[ReleaseSession], Awaitable[T]], *, mutating: bool
+    ctx: CliContext, fn: Callable[[ProfileServices], Awaitable[T]], *, mutating: bool
 ) -> T:
-    """Open the release services of the profile; reconcile interrupted operations before changes."""
-    session = open_releases(ctx.services)
-    try:
-        if mutating:
-            for record in await session.orgs.reconcile():
-                ctx.info(f"Finished an interrupted operation: {record.title} → {record.status}.")
-        return await fn(session)
-    finally:
-        await session.aclose()
+    """The profile's services (`dimensions`, `releases`, `previews` among them) as every command gets
+    them; before a change, operations a crash left (a release creation among them) are finished first."""
+    return await with_orgs(ctx, fn, mutating=mutating)
 
 
 def _table(dims: list[Dimension]) -> str:
@@ -70,7 +65,7 @@ async def _move(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 async def _delete(ctx: CliContext, args: argparse.Namespace) -> int:
-    async def run(s: ReleaseSession) -> None:
+    async def run(s: ProfileServices) -> None:
         usage = await s.dimensions.usage(args.org, args.app, args.name)
         if not usage.used and not args.yes:
             raise UsageError(f"Deleting dimension '{args.name}' cannot be undone: add --yes to confirm.")

@@ -11,24 +11,23 @@ from typing import Any, TypeVar
 
 from hyperota_desktop.cli.framework import CliContext, add_group, add_verb
 from hyperota_desktop.domain.errors import ExitCode, UsageError
-from hyperota_desktop.services.org_session import OrgSession, open_orgs
 from hyperota_desktop.services.orgs import OrgInfo
+from hyperota_desktop.services.profile_services import ProfileServices
+from hyperota_desktop.services.saga import SagaRuntime
+from hyperota_desktop.services.storage_cleanup import FilesDeleted
 from hyperota_desktop.services.workspace_health import BrokenWorkspace
 
 T = TypeVar("T")
 
 
-async def with_orgs(ctx: CliContext, fn: Callable[[OrgSession], Awaitable[T]], *, mutating: bool) -> T:
-    """Open the org services of the profile, reconcile first when the command changes anything."""
-    session = open_orgs(ctx.services)
-    try:
-        if mutating:
-            for record in await session.reconcile():
-                ctx.info(f"Finished an interrupted operation: {record.title} → {record.status}.")
-        return await fn(session)
-    finally:
-        await session.aclose()
-        await session.session.aclose()
+async def with_orgs(ctx: CliContext, fn: Callable[[ProfileServices], Awaitable[T]], *, mutating: bool) -> T:
+    """The profile's services; operations a crash left are finished first when the command changes
+    anything (closing them is the CLI framework's job)."""
+    services = ctx.profile()
+    if mutating:
+        for record in await services.reconcile(SagaRuntime(_progress(ctx, 0))):
+            ctx.info(f"Finished an interrupted operation: {record.title} → {record.status}.")
+    return await fn(services)
 
 
 def _saga_text(record: Any) -> str:
@@ -41,15 +40,16 @@ def _warnings(ctx: CliContext, record: Any) -> None:
         ctx.info(f"Warning: {text}")
 
 
-def _progress(ctx: CliContext, total: int) -> Callable[[str, int], None]:
-    def report(prefix: str, count: int) -> None:
-        of = f" of {max(total, count)}" if total else ""
-        ctx.info(f"  deleted {count}{of} file(s) under {prefix}")
+def _progress(ctx: CliContext, total: int) -> Callable[[object], None]:
+    def report(event: object) -> None:
+        if isinstance(event, FilesDeleted):
+            of = f" of {max(total, event.count)}" if total else ""
+            ctx.info(f"  deleted {event.count}{of} file(s) under {event.prefix}")
 
     return report
 
 
-async def _delete(ctx: CliContext, args: argparse.Namespace, s: OrgSession, org: str, app: str) -> Any:
+async def _delete(ctx: CliContext, args: argparse.Namespace, s: ProfileServices, org: str, app: str) -> Any:
     """Say exactly what will go (stderr); without --yes stop there, else delete with progress."""
     what = f"application '{org}/{app}'" if app else f"organisation '{org}'"
     preview = await s.orgs.deletion_preview(org, app)
@@ -61,16 +61,16 @@ async def _delete(ctx: CliContext, args: argparse.Namespace, s: OrgSession, org:
         raise UsageError(f"Deleting {what} cannot be undone: add --yes to confirm.")
     files = preview.files
     total = files.files if files is not None and files.complete and not keep else 0
-    s.backends.progress = _progress(ctx, total)
+    runtime = SagaRuntime(_progress(ctx, total))
     if app:
-        return await s.orgs.delete_app(org, app, keep_files=keep)
-    return await s.orgs.delete_org(org, keep_files=keep)
+        return await s.orgs.delete_app(org, app, keep_files=keep, runtime=runtime)
+    return await s.orgs.delete_org(org, keep_files=keep, runtime=runtime)
 
 
 async def _org_list(ctx: CliContext, args: argparse.Namespace) -> int:
     skipped: tuple[str, ...] = ()
 
-    async def listing(s: OrgSession) -> list[OrgInfo]:
+    async def listing(s: ProfileServices) -> list[OrgInfo]:
         nonlocal skipped
         found = await s.orgs.list_orgs()
         skipped = s.orgs.skipped_groups

@@ -8,30 +8,26 @@ from pathlib import Path
 from typing import TypeVar
 
 from hyperota_desktop.cli.framework import CliContext, add_group, add_verb
-from hyperota_desktop.domain.errors import NotFound
 from hyperota_desktop.domain.packages import Manifest, PackageDiff
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.packages import PackageService
+from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.transfer import ProgressSnapshot
 
 T = TypeVar("T")
 
 
 async def _with_packages(ctx: CliContext, fn: Callable[[PackageService], Awaitable[T]]) -> T:
-    session = ctx.services.session()
-    if session.packages is None:
-        raise NotFound("This profile has no package service.")
-    try:
-        return await fn(session.packages)
-    finally:
-        await session.aclose()
+    return await fn(ctx.profile().packages)
 
 
-def _progress(ctx: CliContext) -> Callable[[ProgressSnapshot], None]:
+def _progress(ctx: CliContext) -> Callable[[object], None]:
     interactive = ctx.stderr.isatty() if hasattr(ctx.stderr, "isatty") else False
     last = {"phase": ""}
 
-    def report(snap: ProgressSnapshot) -> None:
+    def report(snap: object) -> None:
+        if not isinstance(snap, ProgressSnapshot):
+            return
         if snap.phase != last["phase"]:
             last["phase"] = snap.phase
             ctx.info(f"{snap.phase}: {snap.files_total} file(s), {human_size(snap.total)}")
@@ -50,14 +46,12 @@ def _progress(ctx: CliContext) -> Callable[[ProgressSnapshot], None]:
 
 async def _publish(ctx: CliContext, args: argparse.Namespace) -> int:
     sources = [Path(p) for p in args.path]
+    packages = ctx.profile().packages
     # A publish that a crash interrupted is rolled forward first, so its parts are not sent again.
-    for record in await ctx.services.session().sagas.reconcile():
+    for record in await packages.recover(SagaRuntime(_progress(ctx))):
         ctx.info(f"Finished an interrupted operation: {record.title} ({record.status}).")
-    result = await _with_packages(
-        ctx,
-        lambda p: p.publish(
-            args.org, args.app, sources, index=args.index, tag=args.tag, progress=_progress(ctx)
-        ),
+    result = await packages.publish(
+        args.org, args.app, sources, index=args.index, tag=args.tag, runtime=SagaRuntime(_progress(ctx))
     )
     text = (
         f"Published {args.org}/{args.app} version {result.version}"

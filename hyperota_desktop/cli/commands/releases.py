@@ -20,9 +20,9 @@ from hyperota_desktop.domain.releases import Impact, ReleaseAction, parse_status
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.device_preview import DevicePreview, DevicePreviewService, parse_pairs
 from hyperota_desktop.services.offline_resolve import Snapshot
+from hyperota_desktop.services.profile_services import ProfileServices
 from hyperota_desktop.services.release_create import ReleaseReview, read_draft_text
 from hyperota_desktop.services.release_detail import ReleaseDetail
-from hyperota_desktop.services.release_session import ReleaseSession
 
 
 def _text_or_file(value: str | None) -> str | None:
@@ -45,7 +45,7 @@ def _resources(path: str | None) -> tuple[PackageFile, ...] | None:
     return tuple(PackageFile.from_dict(i) for i in items)
 
 
-async def _draft(s: ReleaseSession, args: argparse.Namespace, base: ReleaseDraft) -> ReleaseDraft:
+async def _draft(s: ProfileServices, args: argparse.Namespace, base: ReleaseDraft) -> ReleaseDraft:
     changes: dict[str, Any] = {}
     if args.dim is not None:
         known = {d.name: d for d in await s.dimensions.all(args.org, args.app)}
@@ -85,7 +85,7 @@ def _review_text(r: ReleaseReview) -> str:
 
 
 async def _create(ctx: CliContext, args: argparse.Namespace) -> int:
-    async def run(s: ReleaseSession) -> Any:
+    async def run(s: ProfileServices) -> Any:
         base = await s.releases.clone(args.org, args.app, args.clone) if args.clone else ReleaseDraft()
         draft = await _draft(s, args, base)
         review = await s.releases.review(args.org, args.app, draft)
@@ -117,7 +117,7 @@ async def _create(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 async def _edit(ctx: CliContext, args: argparse.Namespace) -> int:
-    async def run(s: ReleaseSession) -> Any:
+    async def run(s: ProfileServices) -> Any:
         draft = await _draft(s, args, await s.releases.clone(args.org, args.app, args.id))
         return await s.releases.edit(args.org, args.app, args.id, draft)
 
@@ -217,7 +217,7 @@ async def _act(ctx: CliContext, args: argparse.Namespace) -> int:
     action = ACTIONS[args.release_verb]
     percent = getattr(args, "percent", None)
 
-    async def run(s: ReleaseSession) -> Any:
+    async def run(s: ProfileServices) -> Any:
         r = s.releases
         _confirm(ctx, await r.impact(args.org, args.app, args.id, action, percent), args.yes)
         if action is ReleaseAction.RAMP:
@@ -270,7 +270,7 @@ async def _preview(ctx: CliContext, args: argparse.Namespace) -> int:
         )
     else:
 
-        async def online(s: ReleaseSession) -> DevicePreview:
+        async def online(s: ProfileServices) -> DevicePreview:
             dims = await s.previews.parse_dimensions(args.org, args.app, args.dim or [])
             return await s.previews.preview(
                 args.org, args.app, dims, identifier=args.identifier or "", toss=args.toss
@@ -292,7 +292,7 @@ async def _snapshot(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 async def _four_eyes(ctx: CliContext, args: argparse.Namespace) -> int:
-    async def run(s: ReleaseSession) -> Any:
+    async def run(s: ProfileServices) -> Any:
         if args.on or args.off:
             return await s.releases.set_four_eyes(args.org, args.app, bool(args.on))
         return await s.releases.four_eyes(args.org, args.app)

@@ -12,15 +12,12 @@ from typing import Any
 from hyperota_desktop.cli.framework import CliContext, add_group, add_verb
 from hyperota_desktop.domain.archive_seal import parse_context
 from hyperota_desktop.domain.dotenv import suggested
-from hyperota_desktop.domain.errors import ExitCode, NotFound, ValidationError
+from hyperota_desktop.domain.errors import ExitCode, ValidationError
 from hyperota_desktop.services.server_secrets import ServerSecrets
 
 
 def _service(ctx: CliContext) -> ServerSecrets:
-    session = ctx.services.session()
-    if session.server_secrets is None:
-        raise NotFound("This profile has no KMS service.")
-    return session.server_secrets
+    return ctx.profile().server_secrets
 
 
 def _keys(text: str | None) -> list[str]:

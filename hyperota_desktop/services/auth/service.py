@@ -107,8 +107,15 @@ class AuthService:
             await self._client.aclose()
             self._client = None
 
-    def subscribe(self, listener: Callable[[AuthEvent], None]) -> None:
+    def subscribe(self, listener: Callable[[AuthEvent], None]) -> Callable[[], None]:
+        """Hear sign-in events; returns the function that removes the listener again."""
         self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def _emit(self, event: AuthEvent) -> None:
         for listener in list(self._listeners):

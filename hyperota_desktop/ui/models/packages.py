@@ -85,6 +85,10 @@ class PackageListModel(_Table):
         self.rows.extend(items)
         self.endInsertRows()
 
+    def fetch_failed(self) -> None:
+        """The next page could not be read: let the view ask again (it stops asking while loading)."""
+        self._loading = False
+
     def canFetchMore(self, parent: Index) -> bool:
         return not parent.isValid() and not self._loading and len(self.rows) < self.total
 

@@ -137,6 +137,10 @@ class ArchivesPresenter(QObject):
         if self.control is not None:
             self.control.cancel()
 
+    async def stop(self) -> None:
+        """Cancel and await every task (profile switch, quit)."""
+        await self._tasks.stop()
+
     async def wait_idle(self) -> None:
         await self._tasks.wait_idle()
 
@@ -146,7 +150,7 @@ class ArchivesPresenter(QObject):
             self._messages.warning("An archive task is running; wait for it or cancel it.")
             return
         self.control = TransferControl()
-        self._tasks.spawn(self._guarded(work, self.control), name)
+        self._tasks.start(name, self._guarded(work, self.control))
 
     async def _guarded(self, work: Work, control: TransferControl) -> None:
         task = asyncio.current_task()

@@ -1,14 +1,18 @@
 """Presenter of sign-in: the login dialog, the status-bar user, sign-out, and access gating.
 
-It bridges the asyncio `AuthService` of the active profile to Qt: each long operation is a named task
-kept in `_tasks` (strong references) whose failure goes to the message channel. When a refresh fails
+It bridges the asyncio `AuthService` of the active profile to Qt. Auth events travel one way: the
+service's listener (subscribed here only, removed when the profile's services are replaced) → this
+presenter → the Qt signal `identityChanged`, which every other presenter follows. The login flow only
+drives its dialog; who is signed in is always learnt from the events. When a refresh fails
 (`AuthEvent.SESSION_EXPIRED`) it opens the login dialog over the window as it is: nothing is reset, so
 the person's place and unsaved input survive.
 
-Gating: pages register their actions with `gate(action_or_widget, Action.X)`; each is enabled only when
-`domain.access.can()` allows it for the selected organisation/application, with a tooltip saying why not.
+Gating asks the services' one authorizer (`services.authz`): pages register their actions with
+`gate(action_or_widget, Action.X)`; each is enabled only when the authorizer allows it for the selected
+organisation/application, with a tooltip saying why not.
 
-Signals: `identityChanged(object)` with the `Identity`, or None when signed out.
+Signals: `identityChanged(object)` with the `Identity`, or None when signed out (or another profile);
+`permissionsChanged()` when what the person may do changed (memberships re-read).
 """
 
 from __future__ import annotations
@@ -16,19 +20,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 from hyperota_desktop.domain.access import Action, Identity, Permission, can
 from hyperota_desktop.domain.errors import AuthError, BackendUnavailable, HyperOtaError
 from hyperota_desktop.services.auth import AuthEvent, AuthService, LoginStatus
-from hyperota_desktop.services.session import ProfileSession
+from hyperota_desktop.services.profile_services import ProfileServices
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.login_dialog import LoginDialog
@@ -40,25 +43,19 @@ Gated = QAction | QWidget
 
 class AuthPresenter(QObject):
     identityChanged = Signal(object)
+    permissionsChanged = Signal()
 
-    def __init__(
-        self,
-        window: MainWindow,
-        session_for_active: Callable[[], ProfileSession],
-        messages: MessageChannel,
-    ) -> None:
+    def __init__(self, window: MainWindow, messages: MessageChannel) -> None:
         super().__init__(window)
         self._window = window
-        self._session_for_active = session_for_active
         self._messages = messages
-        self._session: ProfileSession | None = None
+        self._services: ProfileServices | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
         self._identity: Identity | None = None
         self._selection = ("", "")
         self._gates: list[tuple[Gated, Action, str]] = []
         self._tasks = PresenterTasks(messages)
-        self._login_task: asyncio.Task[Any] | None = None
         self.dialog: LoginDialog | None = None
-        self._subscribed: set[int] = set()
         window.signInRequested.connect(self.sign_in)
         window.signOutRequested.connect(self.sign_out)
         window.selectionChanged.connect(self._on_selection)
@@ -70,85 +67,88 @@ class AuthPresenter(QObject):
 
     def permission(self, action: Action, org: str | None = None, app: str | None = None) -> Permission:
         sel_org, sel_app = self._selection
-        return can(self._identity, action, sel_org if org is None else org, sel_app if app is None else app)
+        org, app = sel_org if org is None else org, sel_app if app is None else app
+        if self._services is None or self._identity is None:
+            return can(None, action, org, app)
+        return self._services.authz.known(action, org, app)
 
     def gate(self, target: Gated, action: Action) -> None:
         """Enable `target` only when the signed-in person may do `action` on the selection."""
         self._gates.append((target, action, target.toolTip()))
         self._apply_gate(target, action, target.toolTip())
 
-    def profile_changed(self, _name: str = "") -> None:
-        """The active profile changed: drop the old sign-in state and restore the new one."""
-        self._cancel_login()
-        self._session = None
+    def set_services(self, services: ProfileServices | None) -> None:
+        """The profile's services were replaced (start, switch, edit): forget the old sign-in state,
+        listen to the new services only, and show who is signed in there."""
+        if services is self._services:
+            return
+        self._tasks.cancel_all()
+        self._close_dialog()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        self._services = services
         self._set_identity(None)
-        self.restore()
+        if services is not None:
+            auth = services.auth
+            self._unsubscribe = [
+                auth.subscribe(lambda event: self._on_auth_event(auth, event)),
+                services.authz.subscribe(lambda _identity: self._permissions_changed()),
+            ]
+            self.restore()
 
     def restore(self) -> None:
         """At start and after a profile switch: show who is signed in (from the keyring), if anyone."""
-        try:
-            usable = not asyncio.get_running_loop().is_closed()
-        except RuntimeError:
-            usable = False
-        if not usable:  # a window without an asyncio loop (widget tests): nothing to restore with
-            log.debug("no running event loop; sign-in state not restored")
-            return
-        session = self._current()
-        if session is not None:
-            self._spawn(self._restore(session.auth), "auth-restore")
+        if self._services is not None:
+            self._tasks.start("auth-restore", self._restore(self._services), replace=True)
 
     def sign_in(self) -> None:
-        session = self._current()
-        if session is None:
+        services = self._services
+        if services is None:
             return
-        if self.dialog is not None and self._login_task is not None and not self._login_task.done():
+        if self.dialog is not None and self._tasks.running("auth-login"):
             self.dialog.raise_()
             self.dialog.activateWindow()
             return
-        dialog = LoginDialog(session.profile.name, self._window)
-        dialog.cancelled.connect(self._cancel_login)
-        dialog.newCodeRequested.connect(lambda: self._start_login(session, dialog))
+        self._close_dialog()
+        dialog = LoginDialog(services.profile.name, self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one dialog per sign-in, not one per try
+        dialog.cancelled.connect(lambda: self._tasks.cancel("auth-login"))
+        dialog.newCodeRequested.connect(lambda: self._start_login(services.auth, dialog))
+        dialog.destroyed.connect(lambda _obj=None: self._forget_dialog(dialog))
         self.dialog = dialog
         dialog.show()
-        self._start_login(session, dialog)
+        self._start_login(services.auth, dialog)
 
     def sign_out(self) -> None:
-        session = self._current()
-        if session is not None:
-            self._spawn(self._sign_out(session.auth), "auth-sign-out")
+        if self._services is not None:
+            self._tasks.start("auth-sign-out", self._sign_out(self._services.auth), replace=True)
+
+    async def stop(self) -> None:
+        """Cancel and await every task (profile switch, quit)."""
+        self._close_dialog()
+        await self._tasks.stop()
 
     async def wait_idle(self) -> None:
         """Await every running task (tests, shutdown)."""
         await self._tasks.wait_idle()
 
     # -- internals ---------------------------------------------------------------------------------------
-    def _current(self) -> ProfileSession | None:
-        try:
-            session = self._session_for_active()
-        except HyperOtaError as exc:
-            self._messages.error(exc)
-            return None
-        if self._session is not session:
-            self._session = session
-            if id(session.auth) not in self._subscribed:
-                self._subscribed.add(id(session.auth))
-                auth = session.auth
-                auth.subscribe(lambda event: self._on_auth_event(auth, event))
-        return session
+    def _start_login(self, auth: AuthService, dialog: LoginDialog) -> None:
+        self._tasks.start("auth-login", self._login(auth, dialog), replace=True)
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
-        return self._tasks.spawn(coro, name)
+    def _close_dialog(self) -> None:
+        self._tasks.cancel("auth-login")
+        if self.dialog is not None and shiboken6.isValid(self.dialog):
+            self.dialog.close()
+        self.dialog = None
 
-    def _start_login(self, session: ProfileSession, dialog: LoginDialog) -> None:
-        self._cancel_login()
-        self._login_task = self._spawn(self._login(session.auth, dialog), "auth-login")
-
-    def _cancel_login(self) -> None:
-        if self._login_task is not None and not self._login_task.done():
-            self._login_task.cancel()
-        self._login_task = None
+    def _forget_dialog(self, dialog: LoginDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
 
     async def _login(self, auth: AuthService, dialog: LoginDialog) -> None:
+        """Drive the dialog; who is signed in arrives as the SIGNED_IN event, not from here."""
         try:
             flow = await auth.begin_login()
         except HyperOtaError as exc:
@@ -159,26 +159,19 @@ class AuthPresenter(QObject):
             async for state in auth.poll_login(flow):
                 dialog.show_state(state.status.value, state.message)
                 if state.status is LoginStatus.SIGNED_IN:
-                    await self._signed_in(auth)
                     dialog.close()
         except HyperOtaError as exc:
             dialog.show_error(exc.user_text())
 
-    async def _signed_in(self, auth: AuthService) -> None:
-        identity = await auth.identity()
-        notice = await asyncio.to_thread(auth.persistence_notice)  # may ask D-Bus: off the UI thread
-        self._messages.connected(urlsplit(auth.profile.issuer).netloc)
-        self._set_identity(identity, notice)
-        self._messages.info(f"Signed in as {identity.display_name()}.")
-        if notice:
-            self._messages.warning(notice)
-
-    async def _restore(self, auth: AuthService) -> None:
-        if not await auth.is_signed_in():
+    async def _restore(self, services: ProfileServices) -> None:
+        if not await services.auth.is_signed_in():
             self._set_identity(None)
             return
+        await self._load_identity(services, announce=False)
+
+    async def _load_identity(self, services: ProfileServices, *, announce: bool) -> None:
         try:
-            identity = await auth.identity()
+            identity = await services.authz.identity(fresh=True)
         except AuthError as exc:
             self._set_identity(None)
             self._messages.warning(f"Not signed in: {exc.user_text()}")
@@ -190,29 +183,39 @@ class AuthPresenter(QObject):
             else:
                 self._messages.warning(f"Could not confirm the sign-in: {exc.user_text()}")
             return
-        notice = await asyncio.to_thread(auth.persistence_notice)
-        self._messages.connected(urlsplit(auth.profile.issuer).netloc)
+        notice = await asyncio.to_thread(services.auth.persistence_notice)  # may ask D-Bus
+        self._messages.connected(urlsplit(services.profile.issuer).netloc)
         self._set_identity(identity, notice)
+        if announce:
+            self._messages.info(f"Signed in as {identity.display_name()}.")
+            if notice:
+                self._messages.warning(notice)
 
     async def _sign_out(self, auth: AuthService) -> None:
-        revoked = await auth.logout()
+        revoked = await auth.logout()  # SIGNED_OUT follows as an event
         if not revoked:
             self._messages.warning("Signed out on this computer; the sign-in server could not be told.")
         else:
             self._messages.info("Signed out.")
 
     def _on_auth_event(self, auth: AuthService, event: AuthEvent) -> None:
-        if self._session is None or self._session.auth is not auth:
+        services = self._services
+        if services is None or services.auth is not auth:
             return
-        if event is AuthEvent.SIGNED_OUT:
+        if event is AuthEvent.SIGNED_IN:
+            self._tasks.start("auth-identity", self._load_identity(services, announce=True), replace=True)
+        elif event is AuthEvent.SIGNED_OUT:
+            self._tasks.cancel("auth-identity", "auth-restore")
             self._set_identity(None)
         elif event is AuthEvent.SESSION_EXPIRED:
+            self._tasks.cancel("auth-identity", "auth-restore")
             self._set_identity(None)
             self._messages.warning("Your sign-in has ended. Sign in again — your work in the window is kept.")
             self.sign_in()
 
     def _set_identity(self, identity: Identity | None, notice: str = "") -> None:
         """`notice`: why the sign-in is not kept (no keyring, environment token); stays on the status bar."""
+        changed = identity != self._identity
         self._identity = identity
         if identity is None:
             self._window.set_user("Signed out")
@@ -226,7 +229,12 @@ class AuthPresenter(QObject):
         has_profile = bool(self._window.profile_switcher.currentData())
         self._window.sign_in_action.setEnabled(identity is None and has_profile)
         self._apply_gates()
-        self.identityChanged.emit(identity)
+        if changed:
+            self.identityChanged.emit(identity)
+
+    def _permissions_changed(self) -> None:
+        self._apply_gates()
+        self.permissionsChanged.emit()
 
     def _on_selection(self, org: str, app: str) -> None:
         self._selection = (org, app)

@@ -1,10 +1,16 @@
 """Presenter of organisations, applications, members and activity: fills the navigation tree, the
 Members and Activity pages, and runs create/delete/member/migrate operations as named tasks.
 
-It awaits the asyncio services (`OrgSession`) and reports every failure through the message channel.
-Dialogs are opened through `ask_name` / `confirm_delete`, which tests replace. A deletion first reads
-what it will remove (`deletion_preview`: applications, workspaces, number and size of stored files),
-then runs as a task followed by a cancellable progress dialog.
+It awaits the profile's services (`orgs`, `members`; `releases` only to undo a release creation a crash
+left, until a Releases page does that) and reports every failure through the message channel. Loads for
+the selection are started with `replace=True`, so a quick change of selection cancels the previous load
+instead of letting it overwrite the page. Dialogs are awaited without a nested event loop (`ask_name` /
+`confirm_delete`, which tests replace). A deletion first reads what it will remove
+(`deletion_preview`), then runs with a cancellable progress dialog fed by the saga's runtime.
+
+Profile and identity changes arrive by one path each: `set_services()` (the profile's services were
+replaced) and `identity_changed()` (the `AuthPresenter` signal). Operations a crash left are finished
+after the navigation is filled, never before.
 
 Signals: `refreshed()` after the navigation tree was reloaded.
 """
@@ -13,28 +19,44 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog
 
 from hyperota_desktop.domain.access import AccessLevel, Action, Permission
-from hyperota_desktop.domain.errors import PermissionDenied
+from hyperota_desktop.domain.errors import NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal, selectable_levels
 from hyperota_desktop.domain.names import name_problem
-from hyperota_desktop.services.org_session import OrgSession
-from hyperota_desktop.services.orgs import DeletionPreview
+from hyperota_desktop.services.members import MemberService
+from hyperota_desktop.services.orgs import DeletionPreview, OrgService
+from hyperota_desktop.services.releases import ReleaseService
+from hyperota_desktop.services.saga import SagaRuntime
+from hyperota_desktop.services.storage_cleanup import FilesDeleted
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.models.activity import ActivityRow, StepRow
 from hyperota_desktop.ui.models.members import MemberRow
 from hyperota_desktop.ui.models.navigation import NavEntry
+from hyperota_desktop.ui.presenters.dialogs import dialog_result
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.main_window import MainWindow
 from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, DeletionProgressDialog, NameDialog
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
 
 log = logging.getLogger("hyperota.ui.orgs")
+
+
+class OrgServices(Protocol):
+    """What this presenter uses of a profile's services (`ProfileServices` has it)."""
+
+    @property
+    def orgs(self) -> OrgService: ...
+
+    @property
+    def members(self) -> MemberService: ...
+
+    @property
+    def releases(self) -> ReleaseService: ...
 
 
 class OrgsPresenter(QObject):
@@ -46,62 +68,94 @@ class OrgsPresenter(QObject):
         toolbar: OrgToolbar,
         members_page: MembersPage,
         activity_page: ActivityPage,
-        open_orgs: Callable[[], OrgSession],
-        journal: Callable[[], list[Any]],
+        activity: Callable[[], Awaitable[list[Any]]],
         messages: MessageChannel,
         permission: Callable[[Action, str, str], Permission] | None = None,
     ) -> None:
         super().__init__(window)
         self.window, self.toolbar = window, toolbar
         self.members_page, self.activity_page = members_page, activity_page
-        self._open_orgs, self._journal, self._messages = open_orgs, journal, messages
-        self._session: OrgSession | None = None
+        self._activity, self._messages = activity, messages
+        self._services: OrgServices | None = None
+        self._signed_in = False
         # Without a permission source (page tests) every action is allowed; the services still check.
         self._permission = permission or (lambda _action, _org, _app: Permission(True))
         self._selection = ("", "")
         self.progress_dialog: DeletionProgressDialog | None = None  # while a deletion runs
         self._tasks = PresenterTasks(messages)
         window.selectionChanged.connect(self._on_selection)
-        window.refreshRequested.connect(lambda: self._spawn(self.refresh(), "orgs-refresh"))
-        toolbar.newOrgRequested.connect(lambda: self._spawn(self.new_org(), "org-create"))
-        toolbar.newAppRequested.connect(lambda: self._spawn(self.new_app(), "app-create"))
-        toolbar.deleteRequested.connect(lambda: self._spawn(self.delete_selected(), "org-delete"))
-        toolbar.migrateRequested.connect(lambda: self._spawn(self.migrate_selected(), "workspace-migrate"))
-        members_page.addRequested.connect(lambda u, lvl: self._spawn(self.add_member(u, lvl), "member-add"))
+        window.refreshRequested.connect(lambda: self._start("orgs-refresh", self.refresh(), replace=True))
+        toolbar.newOrgRequested.connect(lambda: self._start("org-create", self.new_org()))
+        toolbar.newAppRequested.connect(lambda: self._start("app-create", self.new_app()))
+        toolbar.deleteRequested.connect(lambda: self._start("org-delete", self.delete_selected()))
+        toolbar.migrateRequested.connect(lambda: self._start("workspace-migrate", self.migrate_selected()))
+        members_page.addRequested.connect(lambda u, lvl: self._start("member-add", self.add_member(u, lvl)))
         members_page.levelChangeRequested.connect(
-            lambda u, lvl: self._spawn(self.set_level(u, lvl), "member-set")
+            lambda u, lvl: self._start("member-set", self.set_level(u, lvl))
         )
-        members_page.removeRequested.connect(lambda u: self._spawn(self.remove_member(u), "member-remove"))
-        members_page.refreshRequested.connect(lambda: self._spawn(self.load_members(), "members-load"))
-        activity_page.refreshRequested.connect(lambda: self._spawn(self.load_activity(), "activity-load"))
+        members_page.removeRequested.connect(lambda u: self._start("member-remove", self.remove_member(u)))
+        members_page.refreshRequested.connect(self._load_members_for_selection)
+        activity_page.refreshRequested.connect(
+            lambda: self._start("activity-load", self.load_activity(), replace=True)
+        )
         self._update_actions()
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    def identity_changed(self, identity: object) -> None:
-        """Signed in: reconcile what a crash left, then load. Signed out: forget everything."""
-        if identity is None:
-            self._session = None
-            self.window.nav_model.set_entries([])
-            self.window.nav_stack.setCurrentWidget(self.window.nav_empty)
-            self._update_actions()
+    def set_services(self, services: OrgServices | None) -> None:
+        """The profile's services were replaced: nothing of the old profile stays on the pages."""
+        if services is self._services:
             return
-        self._session = None
-        self._spawn(self.start(), "orgs-start")
+        self._tasks.cancel_all()
+        self._services = services
+        self._clear()
 
-    def session(self) -> OrgSession:
-        if self._session is None:
-            self._session = self._open_orgs()
-        return self._session
+    def identity_changed(self, identity: object) -> None:
+        """Signed in: fill the navigation, then finish what a crash left. Signed out: forget it all."""
+        self._signed_in = identity is not None
+        self._tasks.cancel_all()
+        self._clear()
+        if identity is not None and self._services is not None:
+            self._start("orgs-start", self.start(), replace=True)
+
+    def session(self) -> OrgServices:
+        if self._services is None:
+            raise NotFound("No profile is active.", hint="Create or choose a profile first.")
+        return self._services
+
+    @property
+    def _session(self) -> OrgServices | None:  # signed in with services: the pages are live
+        return self._services if self._signed_in else None
 
     async def start(self) -> None:
-        reconciled = await self.session().reconcile()
-        for record in reconciled:
-            self._messages.warning(f"Finished an interrupted operation: {record.title} → {record.status}.")
         await self.refresh()
         await self.load_activity()
+        services = self.session()
+        reconciled = [
+            *await services.orgs.recover(),
+            *await services.members.recover(),
+            *await services.releases.recover(),  # a release creation is undone (its kind rolls back)
+        ]
+        for record in reconciled:
+            self._messages.warning(f"Finished an interrupted operation: {record.title} → {record.status}.")
+        if reconciled:
+            await self._after_change()
+
+    async def stop(self) -> None:
+        """Cancel and await every task (profile switch, quit)."""
+        await self._tasks.stop()
 
     async def wait_idle(self) -> None:
         await self._tasks.wait_idle()
+
+    def _clear(self) -> None:
+        self.window.nav_model.set_entries([])
+        self.window.nav_stack.setCurrentWidget(self.window.nav_empty)
+        self.members_page.model.set_rows([], (), False)
+        self.members_page.set_scope(
+            "Select an organisation or application to see who has access.", (), editable=False
+        )
+        self.activity_page.model.set_rows([])
+        self._update_actions()
 
     # -- loading ----------------------------------------------------------------------------------------
     async def refresh(self) -> None:
@@ -175,7 +229,7 @@ class OrgsPresenter(QObject):
         )
 
     async def load_activity(self) -> None:
-        records = await asyncio.to_thread(self._journal)
+        records = await self._activity()
         rows = [
             ActivityRow(
                 r.id, r.created_at, r.title, r.actor, r.status, r.error,
@@ -186,11 +240,14 @@ class OrgsPresenter(QObject):
         self.activity_page.model.set_rows(rows)
 
     # -- operations -------------------------------------------------------------------------------------
-    def ask_name(self, title: str, prompt: str, kind: str) -> str | None:
+    async def ask_name(self, title: str, prompt: str, kind: str) -> str | None:
         dialog = NameDialog(title, prompt, lambda n: name_problem(n, kind=kind), self.window)
-        return dialog.name if dialog.exec() == QDialog.DialogCode.Accepted else None
+        try:
+            return dialog.name if await dialog_result(dialog) else None
+        finally:
+            dialog.deleteLater()
 
-    def confirm_delete(self, title: str, name: str, preview: DeletionPreview) -> tuple[bool, bool]:
+    async def confirm_delete(self, title: str, name: str, preview: DeletionPreview) -> tuple[bool, bool]:
         """(accepted, keep files); files are always kept when the profile cannot delete them."""
         dialog = ConfirmDeleteDialog(
             title,
@@ -199,11 +256,14 @@ class OrgsPresenter(QObject):
             files_option=preview.can_delete_files,
             parent=self.window,
         )
-        accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        return accepted, dialog.keep_files.isChecked() or not preview.can_delete_files
+        try:
+            accepted = await dialog_result(dialog)
+            return accepted, dialog.keep_files.isChecked() or not preview.can_delete_files
+        finally:
+            dialog.deleteLater()
 
     async def new_org(self) -> None:
-        name = self.ask_name("New organisation", "Organisation name", "organisation")
+        name = await self.ask_name("New organisation", "Organisation name", "organisation")
         if name:
             await self.session().orgs.create_org(name)
             self._messages.info(f"Organisation '{name}' created; you are its owner.")
@@ -213,7 +273,7 @@ class OrgsPresenter(QObject):
         org = self._selection[0]
         if not org:
             return
-        name = self.ask_name(f"New application in {org}", "Application name", "application")
+        name = await self.ask_name(f"New application in {org}", "Application name", "application")
         if name:
             record = await self.session().orgs.create_app(org, name)
             self._messages.info(
@@ -228,19 +288,24 @@ class OrgsPresenter(QObject):
         session = self.session()
         target = f"{org}/{app}" if app else org
         preview = await session.orgs.deletion_preview(org, app)
-        ok, keep = self.confirm_delete(f"Delete {target}", app or org, preview)
+        ok, keep = await self.confirm_delete(f"Delete {target}", app or org, preview)
         if not ok:
             return
         counted = preview.files
         total = counted.files if counted is not None and counted.complete and not keep else 0
         dialog = DeletionProgressDialog(f"Deleting {target}", total, self.window)
         self.progress_dialog = dialog
+
+        def progress(event: object) -> None:
+            if isinstance(event, FilesDeleted):
+                dialog.report(event.prefix, event.count)
+
+        runtime = SagaRuntime(progress)
         if app:
-            task = asyncio.ensure_future(session.orgs.delete_app(org, app, keep_files=keep))
+            task = asyncio.ensure_future(session.orgs.delete_app(org, app, keep_files=keep, runtime=runtime))
         else:
-            task = asyncio.ensure_future(session.orgs.delete_org(org, keep_files=keep))
+            task = asyncio.ensure_future(session.orgs.delete_org(org, keep_files=keep, runtime=runtime))
         dialog.cancelRequested.connect(task.cancel)
-        session.backends.progress = dialog.report
         dialog.show()
         try:
             await task
@@ -256,7 +321,6 @@ class OrgsPresenter(QObject):
             kept = " Its stored files were kept." if keep else ""
             self._messages.info(f"Deleted {target}.{kept}")
         finally:
-            session.backends.progress = None
             dialog.cancelRequested.disconnect()
             dialog.finish()
             self.progress_dialog = None
@@ -298,8 +362,16 @@ class OrgsPresenter(QObject):
     def _on_selection(self, org: str, app: str) -> None:
         self._selection = (org, app)
         self._update_actions()
-        if self._session is not None or org:
-            self._spawn(self.load_members(), "members-load")
+        self._load_members_for_selection()
+
+    def _load_members_for_selection(self) -> None:
+        """Load the members of the selection; a load still running for an earlier one is cancelled."""
+        if self._session is not None or not self._selection[0]:
+            self._start("members-load", self.load_members(), replace=True)
+
+    def permissions_changed(self) -> None:
+        """What the person may do changed (memberships re-read): enable and explain the actions again."""
+        self._update_actions()
 
     def _update_actions(self) -> None:
         """Enable each action only when it applies to the selection and the person may do it."""
@@ -317,5 +389,7 @@ class OrgsPresenter(QObject):
             why = "" if permission.allowed else permission.reason
             action.setToolTip(why or action.text())
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
-        return self._tasks.spawn(coro, name)
+    def _start(
+        self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
+    ) -> asyncio.Task[Any] | None:
+        return self._tasks.start(name, coro, replace=replace)

@@ -1,7 +1,12 @@
 """Presenter of the Packages page: awaits `PackageService` and fills the view (no blocking on the UI thread).
 
-Long work runs as named asyncio tasks kept in `_tasks`; failures go to the message channel. Switching the
-application cancels the stale list task; a running publish keeps going until it finishes or is cancelled.
+Long work runs as named asyncio tasks (`PresenterTasks`); failures go to the message channel. Loads for
+the selection (list, next page, pre-flight, detail, diff) start with `replace=True`, and selecting
+another application cancels them all, so nothing of the previous application lands on the page. A
+running publish keeps going until it finishes or is cancelled; its progress, like that of a publish the
+app did not finish last time (finished once the person is signed in), shows on the page.
+
+Profile and identity changes arrive by one path each: `set_services()` and `identity_changed()`.
 Signals: `published(int)` after a publish succeeds (version).
 """
 
@@ -22,6 +27,7 @@ from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.domain.packages import check_tag
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.packages import PackageService, Preflight
+from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
@@ -29,6 +35,7 @@ from hyperota_desktop.ui.views.packages_page import PackagesPage
 
 log = logging.getLogger("hyperota.ui.packages")
 PAGE = 50
+SELECTION_WORK = ("package-list", "package-more", "package-preflight", "package-show", "package-diff")
 
 
 class PackagesPresenter(QObject):
@@ -37,25 +44,22 @@ class PackagesPresenter(QObject):
     def __init__(
         self,
         page: PackagesPage,
-        packages: Callable[[], PackageService | None],
         messages: MessageChannel,
         permission: Callable[[str, str], Permission] | None = None,
     ) -> None:
         super().__init__(page)
         self._page = page
-        self._packages = packages
+        self._packages: PackageService | None = None
+        self._signed_in = False
         self._messages = messages
-        # Without a permission source (page tests) publishing is allowed; S3 and the services still check.
+        # Without a permission source (page tests) publishing is allowed; the services still check.
         self._permission = permission or (lambda _org, _app: Permission(True))
         self._tasks = PresenterTasks(messages)
-        self._list_task: asyncio.Task[Any] | None = None
-        self._check_task: asyncio.Task[Any] | None = None
         self.org = ""
         self.app = ""
         self._sources: list[Path] = []
         self._tag = ""
         self._query = ""
-        self._generation = 0  # of the list's content: a page asked for before a new search is dropped
         self.preflight: Preflight | None = None
         self.control: TransferControl | None = None
         page.pathsDropped.connect(self.dropped)
@@ -65,25 +69,46 @@ class PackagesPresenter(QObject):
         page.pauseRequested.connect(lambda: self.control and self.control.pause())
         page.resumeRequested.connect(lambda: self.control and self.control.resume())
         page.cancelRequested.connect(lambda: self.control and self.control.cancel())
-        page.versionChosen.connect(lambda v: self._spawn(self._show(v), "package-show"))
-        page.diffRequested.connect(lambda a, b: self._spawn(self._diff(a, b), "package-diff"))
-        page.list_model.moreRequested.connect(lambda offset: self._spawn(self._more(offset), "package-more"))
+        page.versionChosen.connect(lambda v: self._start("package-show", self._show(v), replace=True))
+        page.diffRequested.connect(lambda a, b: self._start("package-diff", self._diff(a, b), replace=True))
+        page.list_model.moreRequested.connect(
+            lambda offset: self._start("package-more", self._more(offset), replace=True)
+        )
         page.searchRequested.connect(self.search)
-        page.tagRequested.connect(lambda v, tag: self._spawn(self._tag_version(v, tag), "package-tag"))
+        page.tagRequested.connect(lambda v, tag: self._start("package-tag", self._tag_version(v, tag)))
         page.set_target("Select an application on the left.", False)
+
+    # -- profile and identity ---------------------------------------------------------------------
+    def set_services(self, packages: PackageService | None) -> None:
+        """The profile's services were replaced: the page forgets the old profile's packages."""
+        if packages is self._packages:
+            return
+        self._tasks.cancel_all()
+        self._packages = packages
+        self.select("", "")
+
+    def identity_changed(self, identity: object) -> None:
+        """Signed out (or someone else): clear the page. Signed in: finish what the app did not."""
+        self._signed_in = identity is not None
+        self._tasks.cancel(*SELECTION_WORK)
+        self._page.list_model.reset([], 0)
+        self._page.show_detail(0, "Select a package in the list.", [])
+        self._page.diff_text.clear()
+        self.update_permission()
+        if identity is not None and self._packages is not None:
+            self._start("packages-recover", self._recover(), replace=True)
+            self.refresh()
 
     # -- slots ------------------------------------------------------------------------------------
     def select(self, org: str, app: str) -> None:
         self.org, self.app = org, app
-        if self._check_task is not None:
-            self._check_task.cancel()  # its "already stored" was about the other application
+        self._tasks.cancel(*SELECTION_WORK)  # whatever they found was about the other application
         self.preflight = None
         self._page.show_preflight(None)
         self._page.show_detail(0, "Select a package in the list.", [])
         self._page.diff_text.clear()
         if not app:
             self._page.set_target("Select an application on the left.", False)
-            self._generation += 1
             self._page.list_model.reset([], 0)
             return
         self._page.set_target(f"Packages of {org}/{app}", True)
@@ -96,11 +121,14 @@ class PackagesPresenter(QObject):
         self._page.set_permission(permission.allowed, permission.reason)
 
     def refresh(self) -> None:
-        self._generation += 1
-        if self._list_task is not None:
-            self._list_task.cancel()
-        if self.app:
-            self._list_task = self._spawn(self._load_list(), "package-list")
+        self._tasks.cancel("package-more")  # a page of the old list must not be appended to the new one
+        if not self.app or self._packages is None:
+            return
+        if not self._signed_in:
+            self._page.list_model.reset([], 0)
+            self._page.list_status.setText("Sign in to see the packages.")
+            return
+        self._start("package-list", self._load_list(), replace=True)
 
     def search(self, text: str) -> None:
         """Search every package of the application (the service reads and caches the summaries)."""
@@ -146,23 +174,25 @@ class PackagesPresenter(QObject):
         pre = self.preflight
         if pre is None or not self._sources or not self.app:
             return
-        self._spawn(self._publish(pre, self._tag or None), "package-publish")
+        self._start("package-publish", self._publish(pre, self._tag or None))
 
     def _check(self, index: str | None) -> None:
         """(Re)check the dropped bundle; a check still running for an older drop or index is dropped."""
-        if self._check_task is not None:
-            self._check_task.cancel()
-        self._check_task = self._spawn(self._preflight(index), "package-preflight")
+        self._start("package-preflight", self._preflight(index), replace=True)
+
+    async def stop(self) -> None:
+        """Cancel and await every task (profile switch, quit): a running publish is interrupted and
+        finished at the next start."""
+        await self._tasks.stop()
 
     async def wait_idle(self) -> None:
         await self._tasks.wait_idle()
 
     # -- work ---------------------------------------------------------------------------------------
     def _service(self) -> PackageService:
-        service = self._packages()
-        if service is None:
+        if self._packages is None:
             raise HyperOtaError("No profile is active.", hint="Create or choose a profile first.")
-        return service
+        return self._packages
 
     async def _load_list(self) -> None:
         query = self._query
@@ -175,10 +205,28 @@ class PackagesPresenter(QObject):
         )
 
     async def _more(self, offset: int) -> None:
-        generation = self._generation
-        page = await self._service().search(self.org, self.app, self._query, offset=offset, limit=PAGE)
-        if generation == self._generation:
-            self._page.list_model.append(page.items, page.total)
+        try:
+            page = await self._service().search(self.org, self.app, self._query, offset=offset, limit=PAGE)
+        except BaseException:
+            self._page.list_model.fetch_failed()  # scrolling asks again, instead of never
+            raise
+        self._page.list_model.append(page.items, page.total)
+
+    async def _recover(self) -> None:
+        """Finish publishes the app did not finish (crash, quit), with their progress on this page."""
+        records = await self._service().recover(SagaRuntime(self._progress))
+        for record in records:
+            org, app = record.params.get("org"), record.params.get("app")
+            if record.status == "done":
+                version = record.data.get("version")
+                text = f"Finished the interrupted publish of {org}/{app}: version {version}."
+                self._page.progress_label.setText(text)
+                self._messages.info(text)
+                if (org, app) == (self.org, self.app):
+                    self.refresh()
+            else:
+                why = f"{record.status}: {record.error}"
+                self._messages.warning(f"An interrupted publish of {org}/{app} was {why}")
 
     async def _preflight(self, index: str | None) -> None:
         self.preflight = None
@@ -213,8 +261,8 @@ class PackagesPresenter(QObject):
             self.control.attach(task)
         try:
             result = await self._service().publish(
-                self.org, self.app, self._sources, index=pre.bundle.index, tag=tag, progress=self._progress,
-                control=self.control, expected=pre.fingerprint,
+                self.org, self.app, self._sources, index=pre.bundle.index, tag=tag,
+                runtime=SagaRuntime(self._progress, self.control), expected=pre.fingerprint,
             )  # fmt: skip
         except (HyperOtaError, asyncio.CancelledError):
             if self.control.cancelled:
@@ -236,7 +284,9 @@ class PackagesPresenter(QObject):
         self.published.emit(result.version)
         self.refresh()
 
-    def _progress(self, snap: ProgressSnapshot) -> None:
+    def _progress(self, snap: object) -> None:
+        if not isinstance(snap, ProgressSnapshot):
+            return
         current = "  ".join(f"{f.path} {human_size(f.done)}/{human_size(f.total)}" for f in snap.current[:3])
         self._page.show_progress(
             snap.phase, snap.done, snap.total, snap.bytes_per_second,
@@ -271,5 +321,7 @@ class PackagesPresenter(QObject):
         lines.append(f"{diff.unchanged} unchanged")
         self._page.diff_text.setPlainText("\n".join(lines))
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
-        return self._tasks.spawn(coro, name)
+    def _start(
+        self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
+    ) -> asyncio.Task[Any] | None:
+        return self._tasks.start(name, coro, replace=replace)

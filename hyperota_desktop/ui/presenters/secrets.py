@@ -52,11 +52,15 @@ class SecretsPresenter(QObject):
     def check(self, path: str) -> None:
         self._spawn(self._check(Path(path)), "secrets-decrypt")
 
+    async def stop(self) -> None:
+        """Cancel and await every task (profile switch, quit)."""
+        await self._tasks.stop()
+
     async def wait_idle(self) -> None:
         await self._tasks.wait_idle()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        self._tasks.spawn(self._busy(coro), name)
+        self._tasks.start(name, self._busy(coro))
 
     async def _busy(self, coro: Coroutine[Any, Any, None]) -> None:
         self._panel.set_busy(True)

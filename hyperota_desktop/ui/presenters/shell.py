@@ -64,12 +64,15 @@ class ShellPresenter(QObject):
             self._messages.info(f"Profile '{profile.name}' saved.")
             self.activeProfileChanged.emit(profile.name)
         else:  # the keyring may talk D-Bus: off the UI thread, and the profile is usable once it is done
-            self._tasks.spawn(self._save_keys(profile.name, keys), "profile-save-keys")
+            self._tasks.start("profile-save-keys", self._save_keys(profile.name, keys))
 
     async def _save_keys(self, name: str, keys: tuple[str, str]) -> None:
         await asyncio.to_thread(self._profiles.set_static_aws_keys, name, *keys)
         self._messages.info(f"Profile '{name}' saved; its AWS keys are in the OS keyring.")
         self.activeProfileChanged.emit(name)
+
+    async def stop(self) -> None:
+        await self._tasks.stop()
 
     async def wait_idle(self) -> None:
         await self._tasks.wait_idle()

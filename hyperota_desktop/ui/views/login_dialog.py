@@ -9,6 +9,7 @@ Signals:
 
 from __future__ import annotations
 
+import html
 import time
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
@@ -112,7 +113,9 @@ class LoginDialog(QDialog):
         self.code_label.setText(user_code)
         self.code_label.setEnabled(True)
         self.url_label.setProperty("url", qr_target or verification_uri)
-        self.url_label.setText(f'<a href="{qr_target or verification_uri}">{verification_uri}</a>')
+        # The address comes from the server: escaped, so it can only ever be shown as the text it is.
+        href = html.escape(qr_target or verification_uri, quote=True)
+        self.url_label.setText(f'<a href="{href}">{html.escape(verification_uri)}</a>')
         self.qr.set_text(qr_target or verification_uri)
         self.qr.show()
         self._expires_at = time.time() + max(0.0, seconds_left)

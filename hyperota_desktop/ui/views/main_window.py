@@ -7,12 +7,13 @@ Signals:
 - `newProfileRequested()`, `editProfileRequested()`, `signInRequested()`, `signOutRequested()`,
   `refreshRequested()`.
 - `selectionChanged(str, str)`: organisation and application ("" when an organisation is selected).
+- `closeRequested()`: the window was closed (the app quits through its shutdown, not by itself).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -65,11 +66,15 @@ class MainWindow(QMainWindow):
     refreshRequested = Signal()
     selectionChanged = Signal(str, str)
 
+    closeRequested = Signal()
+
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("HyperOTA Desktop")
         self.resize(1200, 760)
+        self._error_dialogs = True
+        self.error_box: QMessageBox | None = None  # one, reused: errors while it is open are added to it
         self._build_toolbar()
         self._build_body()
         self._build_status_bar()
@@ -226,13 +231,31 @@ class MainWindow(QMainWindow):
         self.pages.insertTab(index, widget, PAGES[index][1])
         self.pages.setCurrentIndex(current)
 
+    def set_error_dialogs(self, shown: bool) -> None:
+        """`--no-err-windows`: errors go to the status bar and the log only, never a dialog."""
+        self._error_dialogs = shown
+
     def show_message(self, level: str, text: str) -> None:
         self.statusBar().showMessage(text, 10_000)
-        if level == "error":
+        if level != "error" or not self._error_dialogs:
+            return
+        box = self.error_box
+        if box is not None and box.isVisible():  # one dialog for a burst of errors, newest last
+            lines = [*box.text().split("\n\n")[-4:], text]
+            box.setText("\n\n".join(lines))
+            return
+        if box is None:
             box = QMessageBox(QMessageBox.Icon.Warning, "HyperOTA Desktop", text, parent=self)
             box.setObjectName("errorMessageBox")
             box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            box.open()
+            self.error_box = box
+        box.setText(text)
+        box.open()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the window asks the app to quit (cleanly: running work is stopped, then closed)."""
+        event.accept()
+        self.closeRequested.emit()
 
     # -- internals ------------------------------------------------------------------------------------
     def _on_empty_action(self) -> None:

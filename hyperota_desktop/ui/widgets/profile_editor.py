@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -139,7 +140,10 @@ def edit_profile(
     profile: Profile | None,
     existing: set[str],
     on_save: Callable[[Profile, tuple[str, str] | None], None],
-) -> None:
+) -> ProfileEditor:
+    """Open the editor (window-modal, no nested event loop); `on_save` runs when the person saves."""
     dialog = ProfileEditor(profile, existing, parent)
-    if dialog.exec() == QDialog.DialogCode.Accepted:
-        on_save(dialog.profile(), dialog.static_keys())
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.accepted.connect(lambda: on_save(dialog.profile(), dialog.static_keys()))
+    dialog.open()
+    return dialog

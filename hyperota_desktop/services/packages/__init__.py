@@ -1,0 +1,24 @@
+"""Packages of one application: pre-flight, publish (a saga), catalogue (list, show, search, diff), tags.
+
+- `preflight`: scan, hash, compare with S3 (`Preflight`, what the person confirms).
+- `publish`: the saga `package.publish` and its steps (`PublishResult`).
+- `catalogue`: versions, manifests, summaries, pages, search and diff.
+- `tags`: the mutable tag pointers.
+- `service`: `PackageService`, the authorized entry point every caller uses.
+"""
+
+from hyperota_desktop.services.packages.catalogue import PackagePage
+from hyperota_desktop.services.packages.preflight import Preflight, PreflightRow, content_fingerprint
+from hyperota_desktop.services.packages.publish import PUBLISH_KIND, PublishResult
+from hyperota_desktop.services.packages.service import PackageService, author
+
+__all__ = [
+    "PUBLISH_KIND",
+    "PackagePage",
+    "PackageService",
+    "Preflight",
+    "PreflightRow",
+    "PublishResult",
+    "author",
+    "content_fingerprint",
+]

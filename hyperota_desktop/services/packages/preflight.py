@@ -1,0 +1,99 @@
+"""Pre-flight of a bundle: scan (refusing unsafe input), hash (cached), compare with what S3 holds.
+
+Nothing is uploaded. The result says, per file, whether its content is already stored, and its
+fingerprint is what the person confirms: a publish with `expected` refuses a bundle that changed since.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hyperota_desktop.services.bundle_scan import ScannedBundle, scan
+from hyperota_desktop.services.hashing import Hashed, hash_files
+from hyperota_desktop.services.packages.catalogue import Catalogue
+from hyperota_desktop.services.transfer import ProgressCallback, ProgressMeter, TransferControl
+from hyperota_desktop.services.workers import Workers
+from hyperota_desktop.stores.hash_cache import HashCache
+
+
+@dataclass(frozen=True)
+class PreflightRow:
+    path: str
+    size: int
+    sha256: str
+    stored: bool  # already in S3 (or sent once for an identical file of this bundle)
+    is_index: bool
+
+
+@dataclass(frozen=True)
+class Preflight:
+    org: str
+    app: str
+    bundle: ScannedBundle
+    rows: tuple[PreflightRow, ...]
+    hashes: dict[str, Hashed]
+    stored: frozenset[str]
+
+    @property
+    def total_size(self) -> int:
+        return self.bundle.total_size
+
+    @property
+    def bytes_to_send(self) -> int:
+        return sum(r.size for r in self.rows if not r.stored)
+
+    @property
+    def new_files(self) -> int:
+        return sum(1 for r in self.rows if not r.stored)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.bundle.layout.warnings
+
+    @property
+    def fingerprint(self) -> str:
+        """What the person confirmed: the index and every file's path, size and SHA-256."""
+        return content_fingerprint(self.bundle.index, self.rows)
+
+
+def content_fingerprint(index: str, rows: tuple[PreflightRow, ...]) -> str:
+    h = hashlib.sha256(f"{index}\n".encode())
+    for r in sorted(rows, key=lambda r: r.path):
+        h.update(f"{r.path}\0{r.size}\0{r.sha256}\n".encode())
+    return h.hexdigest()
+
+
+@dataclass
+class Preflighter:
+    catalogue: Catalogue
+    hash_cache: HashCache | None
+    cache_dir: Path
+    workers: Workers
+
+    async def check(
+        self,
+        org: str,
+        app: str,
+        sources: list[Path],
+        *,
+        index: str | None = None,
+        progress: ProgressCallback | None = None,
+        control: TransferControl | None = None,
+    ) -> Preflight:
+        bundle = await scan(sources, index=index, cache_dir=self.cache_dir)
+        meter = ProgressMeter("hashing", bundle.total_size, len(bundle.files), progress, control)
+        hashes, stored = await asyncio.gather(
+            hash_files(bundle.files, self.hash_cache, meter=meter, control=control, workers=self.workers),
+            self.catalogue.stored_hashes(org, app),
+        )
+        meter.flush()
+        seen: set[str] = set(stored)
+        rows: list[PreflightRow] = []
+        for f in bundle.files:
+            digest = hashes[f.path].sha256
+            rows.append(PreflightRow(f.path, f.size, digest, digest in seen, f.path == bundle.index))
+            seen.add(digest)
+        return Preflight(org, app, bundle, tuple(rows), hashes, frozenset(stored))

@@ -1,0 +1,292 @@
+"""The publish saga `package.publish` (recovery FORWARD: a run the app did not finish is finished at the
+next start, without re-sending what already reached S3).
+
+1. `upload files`: pre-flight → one listing of the app's files/ → upload what is missing (resumable) →
+   verify every file present with its size → clean orphaned multipart uploads. Undo: abort this run's
+   unfinished uploads (the uploader already did on failure) and delete the objects this run created,
+   except those a package written meanwhile references (content is shared between packages).
+2. `write manifest`: `PutObject(IfNoneMatch="*")` at the next free version; 412 → the next. A manifest
+   with this saga's id written before a crash is adopted. Undo: delete it if it is ours.
+3. `tag` (optional): point `tags/{tag}.json` at the version. Undo: restore the previous pointer.
+4. `verify`: read the manifest back (ours, same content), check that every file it names is stored with
+   its size and that the tag points at it, before the run is called done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hyperota_desktop.domain.bundles import content_type
+from hyperota_desktop.domain.errors import Conflict, IntegrityError, NotFound, ValidationError
+from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageFile, public_url
+from hyperota_desktop.services.bundle_scan import discard_extraction
+from hyperota_desktop.services.packages.catalogue import Catalogue
+from hyperota_desktop.services.packages.preflight import Preflighter, PreflightRow
+from hyperota_desktop.services.saga import Recovery, SagaContext, SagaDefinition, SagaRunner, Step
+from hyperota_desktop.services.storage import S3Storage, UploadItem, UploadReport
+from hyperota_desktop.services.transfer import ProgressMeter
+
+log = logging.getLogger("hyperota.services.packages")
+PUBLISH_KIND = "package.publish"
+_MAX_VERSION_TRIES = 1000
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    version: int
+    tag: str | None
+    files: int
+    bytes_uploaded: int  # sent by this publish (a resumed upload counts only the parts it sent)
+    bytes_skipped: int
+    manifest: Manifest
+    adopted: bool = False  # an identical package already existed (adopt_identical): nothing was written
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version, "tag": self.tag, "files": self.files,
+            "bytes_uploaded": self.bytes_uploaded, "bytes_skipped": self.bytes_skipped,
+            "total_size": self.manifest.total_size, "index": self.manifest.index, "adopted": self.adopted,
+        }  # fmt: skip
+
+
+@dataclass
+class PublishSaga:
+    storage: S3Storage
+    catalogue: Catalogue
+    preflighter: Preflighter
+    public_base_url: str
+
+    def keys(self, ctx: SagaContext) -> AppKeys:
+        return self.catalogue.keys(str(ctx.params["org"]), str(ctx.params["app"]))
+
+    def steps(self, params: dict[str, Any]) -> list[Step]:
+        steps = [
+            Step("upload files", self._upload, self._undo_upload),
+            Step("write manifest", self._manifest, self._undo_manifest),
+        ]
+        if params.get("tag"):
+            steps.append(Step("tag", self._tag, self._undo_tag))
+        steps.append(Step("verify", self._verify))
+        return steps
+
+    # -- 1. files ------------------------------------------------------------------------------------
+    async def _upload(self, ctx: SagaContext) -> None:
+        p, runtime = ctx.params, ctx.runtime
+        org, app = str(p["org"]), str(p["app"])
+        if "latest_at_start" not in ctx.data:  # packages written after this are not undone by us
+            versions = await self.catalogue.list_versions(org, app)
+            ctx.data["latest_at_start"] = versions[0] if versions else 0
+            await ctx.save()
+        pre = await self.preflighter.check(
+            org, app, [Path(s) for s in p["sources"]], index=p.get("index"), progress=runtime.progress,
+            control=runtime.control,
+        )  # fmt: skip
+        expected = p.get("expected")
+        if expected and pre.fingerprint != expected:
+            discard_extraction(pre.bundle)
+            raise ValidationError(
+                "The bundle changed since it was checked: it is not what you confirmed. "
+                "Nothing was uploaded.",
+                hint="Drop it again, check the pre-flight and confirm.",
+            )
+        keys = self.keys(ctx)
+        items: dict[str, UploadItem] = {}
+        for row, f in zip(pre.rows, pre.bundle.files, strict=True):
+            if not row.stored and row.sha256 not in items:
+                items[row.sha256] = UploadItem(
+                    f.local, f.size, row.sha256, keys.file_key(row.sha256), content_type(f.path), f.path,
+                    pre.hashes[f.path].mtime_ns,
+                )  # fmt: skip
+        to_send = sum(i.size for i in items.values())
+        meter = ProgressMeter("uploading", to_send, len(items), runtime.progress, runtime.control)
+        meter.flush()
+        report = UploadReport()
+        try:
+            await self.storage.upload_all(list(items.values()), meter=meter, control=runtime.control,
+                                          report=report)  # fmt: skip
+        finally:
+            ctx.data["created"] = sorted({*ctx.data.get("created", []), *report.created})
+        meter.flush()
+        stored = await self.catalogue.stored_hashes(org, app)
+        _check_stored(pre.rows, stored)
+        await self.storage.cleanup_orphans(keys.files_prefix, stored={keys.file_key(h) for h in stored})
+        ctx.data.update(
+            files=[[r.path, r.sha256, r.size] for r in pre.rows],
+            index=pre.bundle.index,
+            source=p.get("source_label") or pre.bundle.source,
+            bytes_uploaded=report.bytes_sent,
+            bytes_skipped=pre.total_size - report.bytes_sent,
+        )
+        # Kept until here: an interrupted run resumes from the same extracted files (same mtimes, so
+        # the hash cache and the upload checkpoints still match them).
+        discard_extraction(pre.bundle)
+
+    async def _undo_upload(self, ctx: SagaContext) -> None:
+        """Delete the objects this run created, unless a package written since it started names them."""
+        created: list[str] = list(ctx.data.get("created", []))
+        if not created:
+            return
+        org, app = str(ctx.params["org"]), str(ctx.params["app"])
+        since = int(ctx.data.get("latest_at_start", 0))
+        ours = int(ctx.data["version"]) if ctx.data.get("wrote_manifest") else None
+        in_use: set[str] = set()
+        for version in await self.catalogue.list_versions(org, app):
+            if version <= since:
+                break
+            if version == ours:
+                continue
+            with contextlib.suppress(NotFound):
+                manifest = await self.catalogue.show(org, app, version)
+                in_use |= {self.keys(ctx).file_key(f.checksum) for f in manifest.files}
+        doomed = [key for key in created if key not in in_use]
+        for start in range(0, len(doomed), 1000):
+            await self.storage.delete_keys(doomed[start : start + 1000])
+        ctx.data["deleted_files"] = len(doomed)
+        ctx.data["kept_files"] = len(created) - len(doomed)  # another package uses them now
+
+    # -- 2. manifest ---------------------------------------------------------------------------------
+    def _manifest_for(self, ctx: SagaContext, version: int) -> Manifest:
+        p, d = ctx.params, ctx.data
+        keys = self.keys(ctx)
+        files = tuple(
+            PackageFile(path, public_url(self.public_base_url, keys.file_key(digest)), digest, int(size))
+            for path, digest, size in d["files"]
+        )
+        return Manifest(
+            org=keys.org, app=keys.app, version=version, index=str(d["index"]), files=files,
+            created_at=str(d["created_at"]), created_by=str(d["created_by"]), source=str(d["source"]),
+            tag=p.get("tag") or None, properties=dict(p.get("properties") or {}),
+        )  # fmt: skip
+
+    async def _manifest(self, ctx: SagaContext) -> None:
+        p = ctx.params
+        org, app = str(p["org"]), str(p["app"])
+        keys = self.keys(ctx)
+        ctx.data.setdefault("created_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        ctx.data.setdefault("created_by", str(p.get("created_by") or "unknown"))
+        versions = await self.catalogue.list_versions(org, app)
+        adopted = await self._adopt_existing(ctx, versions)
+        if adopted:
+            ctx.data["version"] = adopted
+            ctx.data["wrote_manifest"] = True
+            return
+        if p.get("adopt_identical"):
+            files = [(str(f), str(h), int(n)) for f, h, n in ctx.data["files"]]
+            identical = await self.catalogue.find_identical(
+                org, app, str(ctx.data["index"]), files, dict(p.get("properties") or {})
+            )
+            if identical is not None:
+                ctx.data.update(version=identical, adopted=True)  # not ours: verify, never undo it
+                return
+        version = (versions[0] if versions else 0) + 1
+        for _ in range(_MAX_VERSION_TRIES):
+            manifest = self._manifest_for(ctx, version)
+            ctx.data["trying_version"] = version
+            await ctx.save()
+            try:
+                body = await self.storage.workers.transfer(manifest.to_json)  # O(files): off the loop
+                await self.storage.put_bytes(
+                    keys.manifest_key(version), body, content_type="application/json",
+                    if_none_match=True, metadata={"saga": ctx.saga_id}, what=f"Write package {version}",
+                )  # fmt: skip
+            except Conflict:
+                log.info("version %d of %s/%s was taken, trying the next", version, org, app)
+                version += 1
+                continue
+            ctx.data["version"] = version
+            ctx.data["wrote_manifest"] = True
+            self.catalogue.remember(manifest)
+            return
+        raise Conflict("Could not allocate a package version (too many concurrent publishers).")
+
+    async def _ours(self, ctx: SagaContext, version: int) -> bool:
+        head = await self.storage.head(self.keys(ctx).manifest_key(version))
+        return bool(head.get("Metadata", {}).get("saga") == ctx.saga_id)
+
+    async def _adopt_existing(self, ctx: SagaContext, versions: list[int]) -> int | None:
+        """After a crash between the put and the journal: the manifest this very saga already wrote."""
+        trying = ctx.data.get("trying_version")
+        if trying is None or int(trying) not in versions:
+            return None
+        return int(trying) if await self._ours(ctx, int(trying)) else None
+
+    async def _undo_manifest(self, ctx: SagaContext) -> None:
+        if not ctx.data.get("wrote_manifest"):
+            return
+        version = int(ctx.data["version"])
+        keys = self.keys(ctx)
+        try:
+            ours = await self._ours(ctx, version)
+        except NotFound:
+            ours = False  # already gone
+        if ours:
+            await self.storage.delete(keys.manifest_key(version))
+        self.catalogue.forget(keys.org, keys.app, version)
+
+    # -- 3. tag --------------------------------------------------------------------------------------
+    async def _tag(self, ctx: SagaContext) -> None:
+        org, app, tag = str(ctx.params["org"]), str(ctx.params["app"]), str(ctx.params["tag"])
+        if "previous_tag" not in ctx.data:
+            ctx.data["previous_tag"] = (await self.catalogue.tags.read(org, app)).get(tag)
+            await ctx.save()
+        by = str(ctx.data.get("created_by") or ctx.params.get("created_by") or "unknown")
+        await self.catalogue.tags.write(org, app, tag, int(ctx.data["version"]), by=by)
+
+    async def _undo_tag(self, ctx: SagaContext) -> None:
+        org, app, tag = str(ctx.params["org"]), str(ctx.params["app"]), str(ctx.params["tag"])
+        previous = ctx.data.get("previous_tag")
+        by = str(ctx.data.get("created_by") or ctx.params.get("created_by") or "unknown")
+        if previous:
+            await self.catalogue.tags.write(org, app, tag, int(previous), by=by)
+        elif "previous_tag" in ctx.data:
+            await self.catalogue.tags.delete(org, app, tag)
+
+    # -- 4. verify -----------------------------------------------------------------------------------
+    async def _verify(self, ctx: SagaContext) -> None:
+        org, app, version = str(ctx.params["org"]), str(ctx.params["app"]), int(ctx.data["version"])
+        self.catalogue.forget(org, app, version)  # read it back from S3, not from our cache
+        stored = await self.catalogue.show(org, app, version)
+        adopted = bool(ctx.data.get("adopted"))  # someone else's identical package: only its files count
+        if not adopted and (not await self._ours(ctx, version) or stored != self._manifest_for(ctx, version)):
+            raise IntegrityError(
+                f"Package {version} of {org}/{app} in S3 is not the manifest this publish wrote."
+            )
+        sizes = await self.catalogue.stored_hashes(org, app)
+        missing = [f.file_path for f in stored.files if sizes.get(f.checksum) != f.size]
+        if missing:
+            raise IntegrityError(
+                f"Package {version} of {org}/{app} names {len(missing)} file(s) S3 does not hold as written, "
+                f"e.g. '{missing[0]}'.",
+                hint="Publish again.",
+            )
+        tag = ctx.params.get("tag")
+        if tag and (await self.catalogue.tags.read(org, app)).get(str(tag)) != version:
+            raise IntegrityError(f"Tag '{tag}' of {org}/{app} does not point at version {version}.")
+        log.info("verified package %d of %s/%s (%d files, saga %s)", version, org, app, len(stored.files),
+                 ctx.saga_id)  # fmt: skip
+
+
+def _check_stored(rows: tuple[PreflightRow, ...], stored: dict[str, int]) -> None:
+    """Every file of the bundle is in S3 with its size (content-addressed: by SHA-256)."""
+    for row in rows:
+        if row.sha256 not in stored:
+            raise IntegrityError(f"'{row.path}' is not in S3 after the upload.", hint="Publish again.")
+        if stored[row.sha256] != row.size:
+            raise IntegrityError(
+                f"Checksum mismatch: S3 holds {stored[row.sha256]} bytes for '{row.path}' "
+                f"(sha256 {row.sha256[:12]}…), expected {row.size}.",
+                hint="The stored object is corrupt; ask an operator to delete it, then publish again.",
+            )
+
+
+def register_publish_saga(sagas: SagaRunner, resolve: Callable[[dict[str, Any]], PublishSaga]) -> None:
+    """Register `package.publish`; `resolve(params)` finds the saga of the run's profile (reconcile)."""
+    sagas.register(
+        SagaDefinition(PUBLISH_KIND, lambda params: resolve(params).steps(params), Recovery.FORWARD)
+    )

@@ -1,0 +1,180 @@
+"""`PackageService`: packages of the applications one profile can reach, every call authorized first.
+
+The one entry point for the GUI, the CLI and other services (releases): read (list, show, search, diff)
+needs read access to the application, publish and tag need write access (`services.authz`); the author
+of a package or a tag move is the signed-in person the authorizer knows (one notion of "who").
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hyperota_desktop.domain.access import Action, Identity
+from hyperota_desktop.domain.errors import ValidationError
+from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageDiff, check_tag
+from hyperota_desktop.services.authz import Authorizer
+from hyperota_desktop.services.packages.catalogue import Catalogue, PackagePage
+from hyperota_desktop.services.packages.preflight import Preflight, Preflighter
+from hyperota_desktop.services.packages.publish import (
+    PUBLISH_KIND,
+    PublishResult,
+    PublishSaga,
+    register_publish_saga,
+)
+from hyperota_desktop.services.packages.tags import Tags
+from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
+from hyperota_desktop.services.storage import S3Storage
+from hyperota_desktop.services.transfer import ProgressCallback, TransferControl
+from hyperota_desktop.stores.hash_cache import HashCache
+from hyperota_desktop.stores.journal import SagaRecord
+
+
+def author(identity: Identity) -> str:
+    """How a person is recorded as the author of a package or tag: e-mail when known."""
+    return identity.email or identity.display_name()
+
+
+class PackageService:
+    def __init__(
+        self,
+        storage: S3Storage,
+        sagas: SagaRunner,
+        hash_cache: HashCache | None,
+        *,
+        authz: Authorizer,
+        cache_dir: Path,
+        key_prefix: str = "",
+        public_base_url: str = "",
+        profile_name: str = "",
+        fetch_concurrency: int = 16,
+    ) -> None:
+        self.storage = storage
+        self.sagas = sagas
+        self.hash_cache = hash_cache
+        self.authz = authz
+        self.key_prefix = key_prefix
+        self.profile_name = profile_name
+        self.tags_store = Tags(storage, key_prefix)
+        self.catalogue = Catalogue(storage, self.tags_store, key_prefix, fetch_concurrency=fetch_concurrency)
+        self.preflighter = Preflighter(self.catalogue, hash_cache, cache_dir, storage.workers)
+        self.publisher = PublishSaga(storage, self.catalogue, self.preflighter, public_base_url)
+        if PUBLISH_KIND not in sagas.definitions:
+            register_publish_saga(sagas, lambda _params: self.publisher)
+
+    def keys(self, org: str, app: str) -> AppKeys:
+        """Every S3 key of one application (below the profile's key prefix)."""
+        return self.catalogue.keys(org, app)
+
+    def close(self) -> None:
+        """Close the SQLite files (upload checkpoints, hash cache)."""
+        self.storage.close()
+        if self.hash_cache is not None:
+            self.hash_cache.close()
+
+    # -- pre-flight and publish ----------------------------------------------------------------------
+    async def preflight(
+        self,
+        org: str,
+        app: str,
+        sources: list[Path],
+        *,
+        index: str | None = None,
+        progress: ProgressCallback | None = None,
+        control: TransferControl | None = None,
+    ) -> Preflight:
+        """Scan, hash and compare with what S3 holds; nothing is uploaded."""
+        await self.authz.require(Action.PUBLISH_PACKAGE, org, app)
+        return await self.preflighter.check(
+            org, app, sources, index=index, progress=progress, control=control
+        )
+
+    async def publish(
+        self,
+        org: str,
+        app: str,
+        sources: list[Path],
+        *,
+        index: str | None = None,
+        tag: str | None = None,
+        runtime: SagaRuntime | None = None,
+        expected: str | None = None,
+        properties: dict[str, Any] | None = None,
+        source_label: str | None = None,
+        adopt_identical: bool = False,
+    ) -> PublishResult:
+        """Publish `sources`; with `expected` (a `Preflight.fingerprint`), only if the bundle is still
+        exactly what the person confirmed (else ValidationError, nothing uploaded). `runtime` receives
+        the progress and holds the pause/cancel control.
+
+        `properties` go into the manifest; `source_label` replaces the dropped path as its `source`;
+        `adopt_identical` returns an existing version with exactly this content instead of writing a new
+        one (archive imports: importing twice creates nothing new)."""
+        if tag is not None:
+            check_tag(tag)
+        if not self.storage.bucket:
+            raise ValidationError(
+                "The profile names no S3 bucket.", hint="Edit the profile and set its bucket."
+            )
+        identity = await self.authz.require(Action.PUBLISH_PACKAGE, org, app)
+        params = {
+            "org": org, "app": app, "sources": [str(p.resolve()) for p in sources], "index": index,
+            "tag": tag, "bucket": self.storage.bucket, "key_prefix": self.key_prefix,
+            "started_at": time.time(), "run": uuid.uuid4().hex, "profile": self.profile_name,
+            "created_by": author(identity), "expected": expected, "properties": dict(properties or {}),
+            "source_label": source_label, "adopt_identical": adopt_identical,
+        }  # fmt: skip
+        record = await self.sagas.run(PUBLISH_KIND, params, f"Publish a package of {org}/{app}", runtime)
+        return await self.result_of(record)
+
+    async def result_of(self, record: SagaRecord) -> PublishResult:
+        """What a finished publish run produced (also for one finished by a reconciliation)."""
+        data, params = record.data, record.params
+        manifest = await self.catalogue.show(str(params["org"]), str(params["app"]), int(data["version"]))
+        return PublishResult(
+            version=manifest.version,
+            tag=params.get("tag") or None,
+            files=len(manifest.files),
+            bytes_uploaded=int(data.get("bytes_uploaded", 0)),
+            bytes_skipped=int(data.get("bytes_skipped", 0)),
+            manifest=manifest,
+            adopted=bool(data.get("adopted")),
+        )
+
+    async def recover(self, runtime: SagaRuntime | None = None) -> list[SagaRecord]:
+        """Finish the publishes the app did not finish (crash, quit), reporting to `runtime`."""
+        return await self.sagas.reconcile(runtime, kinds={PUBLISH_KIND})
+
+    # -- reading -------------------------------------------------------------------------------------
+    async def list_versions(self, org: str, app: str) -> list[int]:
+        await self.authz.require(Action.VIEW_APP, org, app)
+        return await self.catalogue.list_versions(org, app)
+
+    async def show(self, org: str, app: str, version: int) -> Manifest:
+        await self.authz.require(Action.VIEW_APP, org, app)
+        return await self.catalogue.show(org, app, version)
+
+    async def page(self, org: str, app: str, *, offset: int = 0, limit: int = 50) -> PackagePage:
+        await self.authz.require(Action.VIEW_APP, org, app)
+        return await self.catalogue.page(org, app, offset=offset, limit=limit)
+
+    async def search(self, org: str, app: str, text: str, *, offset: int = 0, limit: int = 50) -> PackagePage:
+        await self.authz.require(Action.VIEW_APP, org, app)
+        return await self.catalogue.search(org, app, text, offset=offset, limit=limit)
+
+    async def diff(self, org: str, app: str, old: int, new: int) -> PackageDiff:
+        await self.authz.require(Action.VIEW_APP, org, app)
+        return await self.catalogue.diff(org, app, old, new)
+
+    async def tags(self, org: str, app: str) -> dict[str, int]:
+        await self.authz.require(Action.VIEW_APP, org, app)
+        return await self.tags_store.read(org, app)
+
+    async def tag(self, org: str, app: str, version: int, tag: str) -> None:
+        """Point a tag at an existing version (moves it if it pointed elsewhere)."""
+        check_tag(tag)
+        identity = await self.authz.require(Action.TAG_PACKAGE, org, app)
+        await self.catalogue.show(org, app, version)
+        await self.tags_store.write(org, app, tag, version, by=author(identity))

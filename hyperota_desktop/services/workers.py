@@ -1,0 +1,64 @@
+"""Worker threads for blocking calls, in two pools so that short calls never wait behind long transfers.
+
+- `transfer(...)`: boto3 requests (8 MiB part uploads, listings, manifest reads) and reading or hashing
+  local files. Sized for the parallel part uploads (setting `upload/parallel_parts`) plus the listings
+  and reads that run beside them.
+- `short(...)`: SQLite (journal, upload checkpoints, hash cache) and other calls that take milliseconds.
+
+With `asyncio.to_thread` both shared the loop's one default pool, where a journal write queued behind
+eight part uploads. The composition root builds one `Workers` per run and shuts it down last; a
+`Workers()` without pools (tests that build a service by hand) uses the loop's default pool for both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Workers:
+    transfers: ThreadPoolExecutor | None = None
+    shorts: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def create(cls, *, transfer_threads: int, short_threads: int = 4) -> Workers:
+        return cls(
+            ThreadPoolExecutor(max(1, transfer_threads), thread_name_prefix="hyperota-transfer"),
+            ThreadPoolExecutor(max(1, short_threads), thread_name_prefix="hyperota-short"),
+        )
+
+    async def transfer(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(*args, **kwargs)` on the transfer pool."""
+        return await _run(self.transfers, fn, *args, **kwargs)
+
+    async def short(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(*args, **kwargs)` on the pool for short blocking calls (SQLite, keyring)."""
+        return await _run(self.shorts, fn, *args, **kwargs)
+
+    def shutdown(self) -> None:
+        """Drop queued calls, wait for running ones and stop the threads (blocking)."""
+        for pool in (self.transfers, self.shorts):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    async def aclose(self) -> None:
+        """`shutdown()` without blocking the loop: a part upload still in a thread when the app quits
+        may take a while to end, and the loop keeps serving the window meanwhile."""
+        await asyncio.to_thread(self.shutdown)
+
+
+async def _run(
+    pool: ThreadPoolExecutor | None, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    context = contextvars.copy_context()  # as asyncio.to_thread does
+    call = functools.partial(context.run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(pool, call)
