@@ -362,7 +362,8 @@ def create_steps(api_for: ApiFor, params: dict[str, Any]) -> list[Step]:
         Step("check what Superposition stored", verify),
     ]
     if params.get("first_release"):
-        steps += [Step("start it for every device", start), Step("conclude it", conclude)]
+        # concluding cannot be undone: a crash once it has started is finished at the next start
+        steps += [Step("start it for every device", start), Step("conclude it", conclude, pivot=True)]
     return steps
 
 
