@@ -54,9 +54,9 @@ import threading
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from urllib.parse import parse_qs, unquote
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 from werkzeug.wrappers import Response
 

@@ -150,7 +150,12 @@ class FaultInjector:
         return _answer(fault, environ, start_response)
 
     def _after(
-        self, fault: Fault, method: str, path: str, environ: dict[str, Any], start_response: Callable[..., Any]
+        self,
+        fault: Fault,
+        method: str,
+        path: str,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
     ) -> Iterable[bytes]:
         """The emulator does the work first; then the answer is late, lost or replaced."""
         answered: dict[str, Any] = {}

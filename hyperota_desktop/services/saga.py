@@ -339,9 +339,7 @@ class SagaRunner:
 def _past_pivot(record: SagaRecord, steps: list[Step]) -> bool:
     """A step at or after the point of no return has started: the run can only be finished."""
     pivot = next((i for i, step in enumerate(steps) if step.pivot), None)
-    return pivot is not None and any(
-        s.idx >= pivot and s.status in ("running", "done") for s in record.steps
-    )
+    return pivot is not None and any(s.idx >= pivot and s.status in ("running", "done") for s in record.steps)
 
 
 def _describe(exc: BaseException) -> str:

@@ -100,14 +100,14 @@ class Home:
     def keyring_in_use(self) -> Iterator[None]:
         """This home's keyring for the code run in this process (whatever keyring was set before is
         set again afterwards, without asking keyring to detect one)."""
-        previous = keyring.core._keyring_backend  # noqa: SLF001 - test plumbing
+        previous = keyring.core._keyring_backend
         file_keyring.FileKeyring.in_use = True
         keyring.set_keyring(file_keyring.FileKeyring(self.keyring))
         try:
             yield
         finally:
             file_keyring.FileKeyring.in_use = False
-            keyring.core._keyring_backend = previous  # noqa: SLF001
+            keyring.core._keyring_backend = previous
 
     def env(self, crash_at: str | None = None) -> dict[str, str]:
         env = {

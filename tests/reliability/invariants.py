@@ -95,7 +95,8 @@ def _keycloak(sandbox: Sandbox, org: str, expect: Expect | None) -> list[str]:
     groups = groups_below(sandbox, org)
     realm = sandbox.keycloak.realm
     with realm.lock:
-        policies = [p.name for p in realm.authz.policies.values() if p.name.startswith(f"hyperota org {org}:")]
+        prefix = f"hyperota org {org}:"
+        policies = [p.name for p in realm.authz.policies.values() if p.name.startswith(prefix)]
     if not groups:
         if expect is not None and expect.apps is not None:
             problems.append(f"keycloak: /{org} is missing")
@@ -109,7 +110,7 @@ def _keycloak(sandbox: Sandbox, org: str, expect: Expect | None) -> list[str]:
         problems.append(f"keycloak: /{org} lacks its role groups {missing}")
     apps = {p.split("/")[2] for p in groups if p.count("/") == 2 and p.split("/")[2] not in ORG_ROLES}
     if expect is not None and expect.apps is not None and apps != expect.apps:
-        problems.append(f"keycloak: applications of /{org} are {sorted(apps)}, expected {sorted(expect.apps)}")
+        problems.append(f"keycloak: apps of /{org} are {sorted(apps)}, expected {sorted(expect.apps)}")
     for app in apps:
         lacking = [r for r in APP_ROLES if f"/{org}/{app}/{r}" not in groups]
         if lacking:
@@ -122,7 +123,7 @@ def _keycloak(sandbox: Sandbox, org: str, expect: Expect | None) -> list[str]:
                 group = groups.get(path)
                 have = {u.username for u in realm.users.values() if group and group.id in u.groups}
                 if have != usernames:
-                    problems.append(f"keycloak: members of {path} are {sorted(have)}, expected {sorted(usernames)}")
+                    problems.append(f"keycloak: {path} has {sorted(have)}, expected {sorted(usernames)}")
     return problems
 
 
@@ -158,9 +159,8 @@ def _superposition(sandbox: Sandbox, org: str, bound: set[str], expect: Expect |
             )  # fmt: skip
             want = expect.unfinished_releases.get(app)
             if want is not None and sum(unfinished.values()) != want:
-                problems.append(
-                    f"superposition: {sum(unfinished.values())} unfinished release(s) of {org}/{app}, expected {want}"
-                )
+                have = sum(unfinished.values())
+                problems.append(f"superposition: {have} unfinished release(s) of {org}/{app}, not {want}")
     return problems
 
 

@@ -25,7 +25,7 @@ class FileKeyring(KeyringBackend):
     in_use = False  # set by a test that uses it in its own process (tests/reliability/harness.py)
 
     @properties.classproperty
-    def priority(cls) -> float:  # noqa: N805
+    def priority(cls) -> float:
         """Never chosen on its own (keyring tries every backend class): only when named or in use."""
         if ENV not in os.environ and not cls.in_use:
             raise RuntimeError(f"only for test processes with {ENV}")

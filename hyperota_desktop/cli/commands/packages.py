@@ -61,9 +61,10 @@ async def _publish(ctx: CliContext, args: argparse.Namespace) -> int:
         )
         ctx.info(text)
     else:
+        sent, stored = human_size(result.bytes_uploaded), human_size(result.bytes_skipped)
         text = (
             f"Published {args.org}/{args.app} version {result.version}{tagged}: {result.files} file(s), "
-            f"{human_size(result.bytes_uploaded)} uploaded, {human_size(result.bytes_skipped)} already stored."
+            f"{sent} uploaded, {stored} already stored."
         )
     ctx.emit(result.to_dict(), text)
     return 0

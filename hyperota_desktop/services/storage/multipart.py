@@ -4,8 +4,9 @@ Small files go in one `PutObject`; large ones as parallel multipart uploads whos
 after every part (`stores.upload_checkpoints`), so a publish killed mid-way continues without re-sending
 finished parts. Every failure aborts the unfinished multipart uploads of the batch and forgets their
 checkpoints; only an interruption (the task cancelled without the person asking, as when the app quits,
-or the sign-in ending mid-way) keeps them for the resume at the next start. `upload_all` says what it really sent and which objects it
-created, so the publish reports bytes sent (not file sizes) and can undo exactly its own objects.
+or the sign-in ending mid-way) keeps them for the resume at the next start. `upload_all` says what it
+really sent and which objects it created, so the publish reports bytes sent (not file sizes) and can
+undo exactly its own objects.
 """
 
 from __future__ import annotations
