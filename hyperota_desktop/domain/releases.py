@@ -364,8 +364,28 @@ def _version(v: int | None) -> str:
     return "no package" if not v else f"package {v}"
 
 
+def already_there(release: Release, action: ReleaseAction, percent: int | None = None) -> bool:
+    """The release already is where `action` leads (the request is repeated, e.g. after its answer was
+    lost): asking again changes nothing, and is answered as done."""
+    status = release.status
+    if action is ReleaseAction.RAMP:
+        return status is ReleaseStatus.INPROGRESS and percent is not None and release.traffic == percent
+    return {
+        ReleaseAction.PAUSE: status is ReleaseStatus.PAUSED,
+        ReleaseAction.RESUME: status is ReleaseStatus.INPROGRESS,
+        ReleaseAction.CONCLUDE: status is ReleaseStatus.CONCLUDED and not release.reverted,
+        ReleaseAction.REVERT: status is ReleaseStatus.CONCLUDED and release.reverted,
+        ReleaseAction.DISCARD: status is ReleaseStatus.DISCARDED,
+    }.get(action, False)
+
+
 def impact_of(release: Release, action: ReleaseAction, percent: int | None = None) -> Impact:
-    """Who `action` affects, worded for a confirmation; ValidationError if the status forbids it."""
+    """Who `action` affects, worded for a confirmation; ValidationError if the status forbids it.
+    A release already where the action leads is affected by nothing (`already_there`)."""
+    if already_there(release, action, percent):
+        now = release.devices_percent
+        done = f"Release {release.id} is already {release.status_text}: nothing changes."
+        return Impact(release.id, action, release.target, now, now, (done,))
     check_allowed(release.status, action, release.id)
     new, old = _version(release.package_version), _version(release.previous_version)
     who = release.target.describe()

@@ -203,3 +203,21 @@ def _s3(
     if len(others) > allowed:
         problems.append(f"s3: {len(others)} part(s) stored twice (at most {allowed} in flight): {others}")
     return problems
+
+
+def experiments(sandbox: Sandbox, org: str, app: str) -> list[dict[str, Any]]:
+    """The experiments (releases) of an application's workspace, oldest first."""
+    group = groups_below(sandbox, org).get(f"/{org}/{app}")
+    name = group.attributes.get(WORKSPACE_ATTRIBUTE, [""])[0] if group else ""
+    sp = sandbox.superposition
+    with sp.lock:
+        ws = sp.workspaces.get((sandbox.org_id, name))
+        rows = [dict(e) for e in ws.experiment_rows.values()] if ws else []
+    return sorted(rows, key=lambda e: int(e["id"]))
+
+
+def members(sandbox: Sandbox, path: str) -> set[str]:
+    realm = sandbox.keycloak.realm
+    with realm.lock:
+        group = realm.by_path(path)
+        return {u.username for u in realm.users.values() if group is not None and group.id in u.groups}

@@ -3,25 +3,21 @@
 A publish killed mid-way is finished by the next start's reconciliation (it is a FORWARD saga). When
 the person then runs the same publish again (the same command, the same bundle dropped again), that run
 repeats an intent already fulfilled: instead of writing the next version with the same content, it
-answers with the version the interrupted run was finished as, and says so.
+answers with the version the interrupted run was finished as, and says so (`services.saga_repeats`).
 
-A run repeats an earlier one when the earlier run (in this profile's journal) was interrupted and
-finished by a reconciliation, went to the same application with the same tag and properties, and
-published exactly the same bundle (the same content fingerprint: index, every path, size and
-SHA-256); its version must still be the application's newest (a package published since makes a new
-publish a new intent) and no earlier repeat may have answered it already (a third run of the command
-is a deliberate new version).
+A publish repeats an earlier one when that went to the same application with the same tag and
+properties and published exactly the same bundle (the same content fingerprint: index, every path,
+size and SHA-256), and its version is still the application's newest (a package published since makes
+a new publish a new intent).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from hyperota_desktop.services.saga import SagaContext, SagaRunner
-
-log = logging.getLogger("hyperota.services.packages")
-REPEATS_CHECKED = 200  # the newest journal records looked at
+from hyperota_desktop.services.saga_repeats import finished_repeat
+from hyperota_desktop.stores.journal import SagaRecord
 
 
 def _same_intent(params: dict[str, Any], other: dict[str, Any]) -> bool:
@@ -31,23 +27,19 @@ def _same_intent(params: dict[str, Any], other: dict[str, Any]) -> bool:
     )
 
 
-async def finished_repeat(runner: SagaRunner, kind: str, ctx: SagaContext, newest: int) -> int | None:
-    """The version of the interrupted publish this run repeats (see above), marked as answered; None
-    when this run is a new intent."""
+async def repeated_publish(runner: SagaRunner, kind: str, ctx: SagaContext, newest: int) -> int | None:
+    """The version of the interrupted publish this run repeats, or None when it is a new intent."""
     fingerprint = ctx.data.get("fingerprint")
     if not fingerprint or not newest:
         return None
-    records = await runner.workers.short(runner.journal.list, limit=REPEATS_CHECKED, scope=runner.scope)
-    for record in records:
-        data = record.data
-        if record.kind != kind or record.id == ctx.saga_id or record.status != "done":
-            continue
-        if not data.get("reconciled") or data.get("repeated_by") or data.get("fingerprint") != fingerprint:
-            continue
-        if not _same_intent(ctx.params, record.params) or int(data.get("version", 0)) != newest:
-            continue
-        await runner.workers.short(runner.journal.save_data, record.id, {**data, "repeated_by": ctx.saga_id})
-        log.info("publish %s repeats %s, finished as version %d: not published again", ctx.saga_id,
-                 record.id, newest)  # fmt: skip
-        return newest
-    return None
+
+    def same(record: SagaRecord) -> bool:
+        return (
+            record.id != ctx.saga_id
+            and record.data.get("fingerprint") == fingerprint
+            and int(record.data.get("version", 0)) == newest
+            and _same_intent(ctx.params, record.params)
+        )
+
+    found = await finished_repeat(runner, kind, same, by=f"publish {ctx.saga_id}")
+    return newest if found is not None else None

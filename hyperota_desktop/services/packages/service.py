@@ -17,7 +17,7 @@ from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageDiff, check_tag
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.packages.catalogue import Catalogue, PackagePage
-from hyperota_desktop.services.packages.intent import finished_repeat
+from hyperota_desktop.services.packages.intent import repeated_publish
 from hyperota_desktop.services.packages.preflight import Preflight, Preflighter
 from hyperota_desktop.services.packages.publish import (
     PUBLISH_KIND,
@@ -68,7 +68,7 @@ class PackageService:
             register_publish_saga(sagas, lambda _params: self.publisher)
 
     async def _repeats(self, ctx: SagaContext, newest: int) -> int | None:
-        return await finished_repeat(self.sagas, PUBLISH_KIND, ctx, newest)
+        return await repeated_publish(self.sagas, PUBLISH_KIND, ctx, newest)
 
     def keys(self, org: str, app: str) -> AppKeys:
         """Every S3 key of one application (below the profile's key prefix)."""
