@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -38,7 +39,8 @@ class Fault:
 
     Without `apply` the emulator never sees a faulted request. With `apply` it handles the request
     first (the work is done), then the fault shapes the answer: `delay` makes it late, `drop` loses it,
-    a `status` other than 0 replaces it (Superposition's 512: saved, but a webhook failed).
+    a `status` other than 0 replaces it, with `body` or, if `body` is None, the emulator's own body
+    (Superposition's 512: saved and answered as usual, but a webhook after it failed).
     `on_hit` (in-process only, never over HTTP) is called in the server thread when the fault is used,
     after the emulator did the work if `apply`: a test kills a client process there, mid-request.
     """
@@ -178,9 +180,12 @@ class FaultInjector:
         if fault.drop:
             _drop(environ)
             return []
-        if fault.status != 0:
+        if fault.status != 0 and fault.body is not None:
             return _answer(fault, environ, start_response)
-        start_response(answered["status"], [*answered["headers"], *fault.headers.items()])
+        status = answered["status"]
+        if fault.status != 0:  # body null: the emulator's own answer under another status (a 512)
+            status = f"{fault.status} {HTTP_STATUS_CODES.get(fault.status, 'Injected')}"
+        start_response(status, [*answered["headers"], *fault.headers.items()])
         return [body]
 
     def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
