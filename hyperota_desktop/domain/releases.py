@@ -227,6 +227,21 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
+def _variants(data: dict[str, Any]) -> tuple[Variant, ...]:
+    raw = data.get("variants") or []
+    if not isinstance(raw, list):
+        raise IntegrityError(f"Experiment {data['id']} has variants that are not a list.")
+    found = []
+    for v in raw:
+        if not isinstance(v, dict):
+            continue
+        overrides = v.get("overrides") or {}
+        if not isinstance(overrides, dict):
+            raise IntegrityError(f"Experiment {data['id']} has a variant whose overrides are not an object.")
+        found.append(Variant(str(v.get("id", "")), str(v.get("variant_type", "")), overrides))
+    return tuple(found)
+
+
 def release_from_experiment(data: Any) -> Release:
     """A `Release` from an experiment as the server sends it (either dialect)."""
     if not isinstance(data, dict) or data.get("id") is None:
@@ -237,11 +252,7 @@ def release_from_experiment(data: Any) -> Release:
         raise IntegrityError(
             f"Experiment {data['id']} has an unknown status {data.get('status')!r}."
         ) from None
-    variants = tuple(
-        Variant(str(v.get("id", "")), str(v.get("variant_type", "")), dict(v.get("overrides") or {}))
-        for v in data.get("variants") or []
-        if isinstance(v, dict)
-    )
+    variants = _variants(data)
     try:
         target = Target.of(flat_condition(data.get("context") or {}))
     except ValidationError as exc:
