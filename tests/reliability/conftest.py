@@ -15,6 +15,17 @@ from tests.reliability.harness import Home
 _names = itertools.count()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` runs a sample of the matrix (every route family, every saga kind); the rest, marked
+    `matrix`, runs only when asked for by `-m matrix` (`make reliability`, called by .ci/run)."""
+    if "matrix" in (config.getoption("markexpr") or ""):
+        return
+    rest = [item for item in items if item.get_closest_marker("matrix")]
+    if rest:
+        config.hook.pytest_deselected(items=rest)
+        items[:] = [item for item in items if not item.get_closest_marker("matrix")]
+
+
 @pytest.fixture(scope="package")
 def sb() -> Iterator[Sandbox]:
     with Sandbox.start() as running:
