@@ -17,7 +17,7 @@ import pytest
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.auth.store import REFRESH_KEY
 from hyperota_desktop.stores.secrets import SERVICE
-from tests.reliability.crash_env import CrashEnv
+from tests.reliability.crash_env import CrashEnv, big_bundle
 from tests.reliability.harness import PROFILE, Home
 from tests.reliability.invariants import Expect
 from tests.support import file_keyring
@@ -73,3 +73,29 @@ async def test_a_sign_in_ended_mid_saga_stops_it_and_the_next_sign_in_reconciles
     assert again.code == 0, again
     assert env.org in again.out, again
     assert env.problems(Expect(apps=set(), members={f"/{env.org}/owner": {"alice"}})) == []
+
+
+# S3's answer to a request signed with STS credentials past their end
+EXPIRED = "<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>"
+
+
+@pytest.mark.slow
+async def test_storage_credentials_expiring_mid_upload_stop_it_and_it_resumes(
+    home: Home, sb: Sandbox, tmp_path: Path
+) -> None:
+    """The upload stops at the part S3 refused, the person is told to sign in again, nothing is lost:
+    the same command finishes the interrupted publish and answers with its version (one version)."""
+    env = CrashEnv(home, sb, tmp_path)
+    await env.create("shop")
+    root = big_bundle(tmp_path / "bundle")
+    command = ("package", "publish", "--org", env.org, "--app", "shop", str(root), "--json")
+    sb.aws.server.faults.add(r"/files/sha256/", method="PUT", status=400,
+                             body=EXPIRED, content_type="application/xml", times=1)  # fmt: skip
+    stopped = home.cli(*command)
+    sb.aws.server.faults.clear()
+    assert stopped.code != 0 and "storage credentials have expired" in stopped.err, stopped
+    assert "nothing is lost" in stopped.err.lower() and "Traceback" not in stopped.err, stopped
+    again = home.cli(*command)
+    assert again.code == 0, again
+    assert again.json()["version"] == 1, again
+    assert env.problems(Expect(apps={"shop"}, packages={"shop": [1]})) == []

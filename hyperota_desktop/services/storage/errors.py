@@ -35,6 +35,7 @@ T = TypeVar("T")
 _RETRY_CODES = {"SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "InternalError",
                 "ServiceUnavailable", "RequestTimeTooSkewed"}  # fmt: skip
 _INTEGRITY_CODES = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidRequest"}
+_EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"}  # S3, STS
 
 
 def client_config(max_connections: int = 16, *, timeout: float = 60) -> Config:
@@ -96,6 +97,11 @@ def map_error(exc: BaseException, what: str) -> HyperOtaError:
     if isinstance(exc, ClientError):
         status, code = _status(exc), _code(exc)
         message = str(exc.response.get("Error", {}).get("Message", "") or "")
+        if code in _EXPIRED_CODES:  # STS credentials past their end (a clock skewed past the renewal)
+            return AuthError(
+                f"{what}: the storage credentials have expired ({code}).",
+                hint="Sign in again (or renew the profile's AWS keys); nothing is lost.",
+            )
         if code in _INTEGRITY_CODES:
             return IntegrityError(f"{what}: S3 rejected the checksum ({code}: {message or code}).")
         if status == 412 or code == "PreconditionFailed":
