@@ -9,7 +9,7 @@ DEB_PACKAGES := fonts-dejavu-core libegl1 libgl1 libfontconfig1 libxkbcommon0 li
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 \
 	libxcb-randr0 libxcb-shape0 libxcb-cursor0 libdbus-1-3 xvfb xauth dbus-daemon gnome-keyring
 
-.PHONY: run test lint bench sandbox system-deps clean package
+.PHONY: run test reliability lint bench sandbox system-deps clean package
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: $(STAMP)
 
 test: system-deps $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# The rest of the reliability matrix (docs/reliability.md): `make test` runs a sample of it.
+reliability: system-deps $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m matrix tests/reliability
 
 # The publish benchmark compares against `aws s3 sync`: the AWS CLI goes in its own venv (it pins botocore).
 AWSCLI_VENV := .venv-awscli

@@ -134,6 +134,9 @@ def shown_name(name: str) -> str:
     return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cf", "Cc") else ch for ch in name)
 
 
+MAX_NAME_BYTES = 255  # one path component: NAME_MAX of Linux, macOS and Windows (NTFS: 255 UTF-16 units)
+
+
 def safe_entry_name(name: str) -> str:
     """A relative POSIX path inside the bundle, or ValidationError for anything that could escape it."""
     if not name or "\x00" in name:
@@ -157,6 +160,12 @@ def safe_entry_name(name: str) -> str:
         raise ValidationError(f"Entry '{name}' names no file.")
     if any(ord(c) < 32 for c in name):
         raise ValidationError(f"Entry '{name!r}' contains control characters.")
+    long = next((p for p in clean if len(p.encode("utf-8")) > MAX_NAME_BYTES), None)
+    if long is not None:
+        raise ValidationError(
+            f"Entry '{shown_name(long[:60])}…' has a name longer than {MAX_NAME_BYTES} bytes.",
+            hint="No file system can store it; rename the file.",
+        )
     return "/".join(clean)
 
 

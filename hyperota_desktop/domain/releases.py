@@ -227,6 +227,21 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
+def _variants(data: dict[str, Any]) -> tuple[Variant, ...]:
+    raw = data.get("variants") or []
+    if not isinstance(raw, list):
+        raise IntegrityError(f"Experiment {data['id']} has variants that are not a list.")
+    found = []
+    for v in raw:
+        if not isinstance(v, dict):
+            continue
+        overrides = v.get("overrides") or {}
+        if not isinstance(overrides, dict):
+            raise IntegrityError(f"Experiment {data['id']} has a variant whose overrides are not an object.")
+        found.append(Variant(str(v.get("id", "")), str(v.get("variant_type", "")), overrides))
+    return tuple(found)
+
+
 def release_from_experiment(data: Any) -> Release:
     """A `Release` from an experiment as the server sends it (either dialect)."""
     if not isinstance(data, dict) or data.get("id") is None:
@@ -237,11 +252,7 @@ def release_from_experiment(data: Any) -> Release:
         raise IntegrityError(
             f"Experiment {data['id']} has an unknown status {data.get('status')!r}."
         ) from None
-    variants = tuple(
-        Variant(str(v.get("id", "")), str(v.get("variant_type", "")), dict(v.get("overrides") or {}))
-        for v in data.get("variants") or []
-        if isinstance(v, dict)
-    )
+    variants = _variants(data)
     try:
         target = Target.of(flat_condition(data.get("context") or {}))
     except ValidationError as exc:
@@ -364,8 +375,28 @@ def _version(v: int | None) -> str:
     return "no package" if not v else f"package {v}"
 
 
+def already_there(release: Release, action: ReleaseAction, percent: int | None = None) -> bool:
+    """The release already is where `action` leads (the request is repeated, e.g. after its answer was
+    lost): asking again changes nothing, and is answered as done."""
+    status = release.status
+    if action is ReleaseAction.RAMP:
+        return status is ReleaseStatus.INPROGRESS and percent is not None and release.traffic == percent
+    return {
+        ReleaseAction.PAUSE: status is ReleaseStatus.PAUSED,
+        ReleaseAction.RESUME: status is ReleaseStatus.INPROGRESS,
+        ReleaseAction.CONCLUDE: status is ReleaseStatus.CONCLUDED and not release.reverted,
+        ReleaseAction.REVERT: status is ReleaseStatus.CONCLUDED and release.reverted,
+        ReleaseAction.DISCARD: status is ReleaseStatus.DISCARDED,
+    }.get(action, False)
+
+
 def impact_of(release: Release, action: ReleaseAction, percent: int | None = None) -> Impact:
-    """Who `action` affects, worded for a confirmation; ValidationError if the status forbids it."""
+    """Who `action` affects, worded for a confirmation; ValidationError if the status forbids it.
+    A release already where the action leads is affected by nothing (`already_there`)."""
+    if already_there(release, action, percent):
+        now = release.devices_percent
+        done = f"Release {release.id} is already {release.status_text}: nothing changes."
+        return Impact(release.id, action, release.target, now, now, (done,))
     check_allowed(release.status, action, release.id)
     new, old = _version(release.package_version), _version(release.previous_version)
     who = release.target.describe()

@@ -52,9 +52,11 @@ import json
 import logging
 import threading
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 from werkzeug.wrappers import Response
 
@@ -138,10 +140,78 @@ class S3ChecksumCheck:
         return self.app(environ, start_response)
 
 
+PartId = tuple[str, str, int]  # (object key, upload id, part number)
+
+
+class S3PartCounter:
+    """WSGI middleware counting the multipart parts S3 stored (UploadPart answered 200), per
+    (key, upload id, part number): a part counted twice was sent again after it had been stored.
+
+    In-process: `AwsSandbox.parts`; over HTTP: `GET /__sandbox__/parts` →
+    `[{"key", "upload_id", "part", "stored"}]`, `DELETE` resets the counts.
+    """
+
+    PATH = "/__sandbox__/parts"
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self._stored: Counter[PartId] = Counter()
+
+    def counts(self, prefix: str = "") -> Counter[PartId]:
+        """How many times each part was stored, for keys below `prefix` (`bucket/key` paths)."""
+        with self._lock:
+            return Counter({p: n for p, n in self._stored.items() if p[0].startswith(prefix)})
+
+    def resent(self, prefix: str = "") -> list[PartId]:
+        """Parts stored more than once."""
+        return sorted(p for p, n in self.counts(prefix).items() if n > 1)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._stored.clear()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == self.PATH:
+            return self._control(environ, start_response)
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        if environ.get("REQUEST_METHOD") != "PUT" or "partNumber" not in query or "uploadId" not in query:
+            return self.app(environ, start_response)
+        part: PartId = (
+            unquote(environ.get("PATH_INFO", "")).lstrip("/"), query["uploadId"][0],
+            int(query["partNumber"][0]) if query["partNumber"][0].isdigit() else -1,
+        )  # fmt: skip
+
+        def counting(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if status.startswith("200"):
+                with self._lock:
+                    self._stored[part] += 1
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, counting)
+
+    def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        if method == "DELETE":
+            self.reset()
+            return Response(status=204)(environ, start_response)
+        if method not in ("GET", "HEAD"):
+            return Response(status=405, headers={"Allow": "GET, HEAD, DELETE"})(environ, start_response)
+        rows = [
+            {"key": key, "upload_id": upload, "part": number, "stored": count}
+            for (key, upload, number), count in sorted(self.counts().items())
+        ]
+        return Response(json.dumps(rows), mimetype="application/json")(environ, start_response)
+
+
 def _is_streaming(environ: dict[str, Any]) -> bool:
     return "aws-chunked" in environ.get("HTTP_CONTENT_ENCODING", "") or environ.get(
         "HTTP_X_AMZ_CONTENT_SHA256", ""
     ).startswith("STREAMING-")
+
+
+def _no_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    return Response(status=404)(environ, start_response)
 
 
 def _reset_moto() -> None:
@@ -153,6 +223,7 @@ def _reset_moto() -> None:
 @dataclass
 class AwsSandbox:
     server: RunningServer
+    parts: S3PartCounter = field(default_factory=lambda: S3PartCounter(_no_app))
     region: str = REGION
     bucket: str = BUCKET
     access_key_id: str = ACCESS_KEY_ID
@@ -169,8 +240,9 @@ class AwsSandbox:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         app = DomainDispatcherApplication(create_backend_app)
-        server = serve(S3ChecksumCheck(app), "aws", port=port)
-        sandbox = cls(server=server)
+        parts = S3PartCounter(S3ChecksumCheck(app))
+        server = serve(parts, "aws", port=port)
+        sandbox = cls(server=server, parts=parts)
         with _registry_lock:
             _running.add(id(sandbox))
         try:

@@ -1,9 +1,11 @@
 """Loopback HTTP plumbing shared by the emulators: threaded WSGI servers and fault injection.
 
 Every emulator is a plain WSGI app. `serve()` runs it on a free 127.0.0.1 port in a daemon thread,
-wrapped in a `FaultInjector`, so tests can make chosen routes fail N times (status + body, delay,
-dropped connection) either in-process (`server.faults.add(...)`) or over HTTP through the control
-route `/__sandbox__/faults` (for a sandbox running in another process).
+wrapped in a `FaultInjector`, so tests can make chosen routes fail N times (status + body + headers,
+delay, dropped connection), before the emulator sees the request or after it has done it (`apply`: the
+answer is late, lost or replaced, as when a server did the work and the network lost the answer),
+either in-process (`server.faults.add(...)`) or over HTTP through the control route
+`/__sandbox__/faults` (for a sandbox running in another process).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -32,7 +35,15 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 @dataclass
 class Fault:
-    """Make requests matching `method` + `path` (a regex searched in the path) fail `times` times."""
+    """Make requests matching `method` + `path` (a regex searched in the path) fail `times` times.
+
+    Without `apply` the emulator never sees a faulted request. With `apply` it handles the request
+    first (the work is done), then the fault shapes the answer: `delay` makes it late, `drop` loses it,
+    a `status` other than 0 replaces it, with `body` or, if `body` is None, the emulator's own body
+    (Superposition's 512: saved and answered as usual, but a webhook after it failed).
+    `on_hit` (in-process only, never over HTTP) is called in the server thread when the fault is used,
+    after the emulator did the work if `apply`: a test kills a client process there, mid-request.
+    """
 
     path: str
     method: str | None = None
@@ -42,6 +53,9 @@ class Fault:
     delay: float = 0.0
     drop: bool = False
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    apply: bool = False
+    on_hit: Callable[[str, str], None] | None = field(default=None, compare=False)
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -64,6 +78,15 @@ class Fault:
             raise ValueError("drop must be true or false")
         if not isinstance(self.content_type, str):
             raise ValueError("content_type must be a string")
+        if not isinstance(self.headers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and k.isascii() and v.isascii() and "\n" not in k + v
+            for k, v in self.headers.items()
+        ):
+            raise ValueError("headers must be an object of ASCII strings")
+        if not isinstance(self.apply, bool):
+            raise ValueError("apply must be true or false")
+        if self.on_hit is not None and not callable(self.on_hit):
+            raise ValueError("on_hit must be callable")
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
@@ -115,21 +138,55 @@ class FaultInjector:
         fault = self._take(method, path)
         if fault is None:
             return self.app(environ, start_response)
+        if fault.apply:
+            return self._after(fault, method, path, environ, start_response)
+        if fault.on_hit is not None:
+            fault.on_hit(method, path)
         if fault.delay:
             time.sleep(fault.delay)
         if fault.drop:
-            sock = environ.get("werkzeug.socket")
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                finally:
-                    sock.close()
+            _drop(environ)
             return []
         if fault.status == 0:  # delay only: pass through after the delay
             return self.app(environ, start_response)
-        body = fault.body if isinstance(fault.body, str) else json.dumps(fault.body)
-        response = Response(body, status=fault.status, content_type=fault.content_type)
-        return response(environ, start_response)
+        return _answer(fault, environ, start_response)
+
+    def _after(
+        self,
+        fault: Fault,
+        method: str,
+        path: str,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+    ) -> Iterable[bytes]:
+        """The emulator does the work first; then the answer is late, lost or replaced."""
+        answered: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+            answered.update(status=status, headers=headers)
+            return lambda _data: None
+
+        chunks = self.app(environ, capture)
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        if fault.on_hit is not None:
+            fault.on_hit(method, path)
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.drop:
+            _drop(environ)
+            return []
+        if fault.status != 0 and fault.body is not None:
+            return _answer(fault, environ, start_response)
+        status = answered["status"]
+        if fault.status != 0:  # body null: the emulator's own answer under another status (a 512)
+            status = f"{fault.status} {HTTP_STATUS_CODES.get(fault.status, 'Injected')}"
+        start_response(status, [*answered["headers"], *fault.headers.items()])
+        return [body]
 
     def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -141,6 +198,8 @@ class FaultInjector:
                 spec = json.loads(request.get_data(cache=True) or b"null")
                 if not isinstance(spec, dict):
                     raise ValueError("the body must be a JSON object")
+                if "on_hit" in spec:
+                    raise ValueError("on_hit is for in-process tests only")
                 fault = self.add(**spec)
             except (TypeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
                 return json_response({"message": f"bad fault: {exc}"}, 400)(environ, start_response)
@@ -150,6 +209,24 @@ class FaultInjector:
             return json_response(listed)(environ, start_response)
         allowed = {"Allow": "GET, HEAD, POST, DELETE"}
         return json_response({"message": "method not allowed"}, 405, allowed)(environ, start_response)
+
+
+def _drop(environ: dict[str, Any]) -> None:
+    """Close the connection without any answer (a network failure)."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.close()
+
+
+def _answer(fault: Fault, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    body = fault.body if isinstance(fault.body, str) else json.dumps(fault.body)
+    response = Response(body, status=fault.status, content_type=fault.content_type)
+    for name, value in fault.headers.items():
+        response.headers[name] = value
+    return response(environ, start_response)
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -2,7 +2,10 @@
 
 - 401 → ask the token source for a fresh token once (single-flight lives in the token source), retry.
 - 429, 5xx, timeouts, dropped connections → retry with exponential backoff (idempotent requests only,
-  unless the caller says a POST/PATCH is safe to repeat), honouring `Retry-After`.
+  unless the caller says a POST/PATCH is safe to repeat), honouring `Retry-After`. Any request is
+  retried when the server cannot have acted on it: 429 (refused before any work) and a connection
+  that could not be opened (nothing was sent). A POST whose answer is lost (5xx, timeout or a
+  connection dropped after sending) is never repeated: it may have been done.
 - Everything else maps to the typed errors of `domain.errors`, carrying the server's own message.
 TLS verification is always on (httpx default); there is no switch to turn it off.
 """
@@ -32,6 +35,8 @@ from hyperota_desktop.domain.jsontext import parse_json
 log = logging.getLogger("hyperota.services.http")
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+NOT_DONE_STATUSES = frozenset({429})  # refused before the server did anything: any method may retry
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # never reached the server
 
 
 class TokenSource(Protocol):
@@ -149,7 +154,7 @@ class ApiClient:
                     method, path, params=params, json=json_body, content=content, headers=request_headers
                 )
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                if may_retry and attempt < self._retries:
+                if (may_retry or isinstance(exc, NOT_SENT)) and attempt < self._retries:
                     log.info("%s %s %s failed (%s); retrying", self.service, method, path, type(exc).__name__)
                     await asyncio.sleep(self._delay(attempt, None))
                     attempt += 1
@@ -164,7 +169,8 @@ class ApiClient:
                 refreshed = True
                 await self._tokens.refresh_after_unauthorized(token)
                 continue
-            if response.status_code in RETRY_STATUSES and may_retry and attempt < self._retries:
+            retry = may_retry or response.status_code in NOT_DONE_STATUSES
+            if response.status_code in RETRY_STATUSES and retry and attempt < self._retries:
                 log.info("%s %s %s answered %s; retrying", self.service, method, path, response.status_code)
                 await asyncio.sleep(self._delay(attempt, response))
                 attempt += 1

@@ -27,7 +27,7 @@ from hyperota_desktop.domain.errors import (
     PermissionDenied,
     ValidationError,
 )
-from hyperota_desktop.services.storage import RetryPolicy, is_retryable
+from hyperota_desktop.services.storage import RetryPolicy, is_retryable, retry_after
 
 log = logging.getLogger("hyperota.services.kms")
 T = TypeVar("T")
@@ -117,7 +117,7 @@ class Kms:
                 return dict(await asyncio.to_thread(fn, **kwargs))
             except Exception as exc:
                 if attempt + 1 < self.retry.attempts and is_retryable(exc):
-                    await asyncio.sleep(self.retry.delay(attempt))
+                    await asyncio.sleep(retry_after(exc) or self.retry.delay(attempt))
                     continue
                 raise map_kms_error(exc, what, key) from exc
         raise AssertionError("unreachable")

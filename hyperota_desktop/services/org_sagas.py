@@ -5,9 +5,11 @@ failure (or a crash, reconciled at the next start) undoes exactly what this run 
 A creation ends with a `verify` step that reads back what it made (groups, roles, membership, workspace,
 every default config): a backend that answered "done" without doing it fails the run, which is then
 undone, instead of a run reported done with parts missing.
-Deleting files from S3 cannot be undone: it is the last step but one, after every check, and a failure
-after it leaves the organisation/application in place (re-run the deletion to finish). Deletion
-progress goes to the run's runtime as `FilesDeleted` events.
+Deleting files from S3 cannot be undone: it comes after every check and is the point of no return
+(`pivot`). A failure after it leaves the organisation/application in place (re-run the deletion to
+finish); a crash after it has started is finished at the next start (undoing would re-enable the
+workspaces of groups already deleted). Deletion progress goes to the run's runtime as `FilesDeleted`
+events.
 """
 
 from __future__ import annotations
@@ -279,7 +281,7 @@ def org_delete_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
     return [
         Step("find the organisation and its applications", resolve),
         Step("disable every application's workspace", disable, reenable),
-        Step("delete the organisation's stored files", delete_files),
+        Step("delete the organisation's stored files", delete_files, pivot=True),
         Step("delete the organisation's groups", delete_group),
         Step("remove its admin permissions (Keycloak)", forget),
     ]
@@ -403,7 +405,7 @@ def app_delete_steps(b: OrgBackends, params: dict[str, Any]) -> list[Step]:
     return [
         Step("find the application and its workspace", resolve),
         Step("disable the workspace", disable, reenable),
-        Step("delete the application's stored files", delete_files),
+        Step("delete the application's stored files", delete_files, pivot=True),
         Step("delete the application's groups", delete_group),
     ]
 

@@ -49,6 +49,7 @@ from hyperota_desktop.services.org_sagas import (
     OrgBackends,
 )
 from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
+from hyperota_desktop.services.saga_repeats import finished_repeat
 from hyperota_desktop.services.storage_cleanup import storage_prefix
 from hyperota_desktop.services.workspace_health import BrokenWorkspace, WorkspaceHealth
 from hyperota_desktop.stores.journal import SagaRecord
@@ -282,6 +283,17 @@ class OrgService:
             return await self.runner.run(APP_DELETE, params, f"Delete application {org}/{name}", runtime)
         finally:
             self.forget_memberships()
+
+    async def repeated_deletion(self, org: str, app: str = "") -> SagaRecord | None:
+        """The deletion of `org` (or `org/app`) that a crash interrupted past its point of no return and
+        a reconciliation finished, when this request repeats it (`services.saga_repeats`): the person
+        asks again for what is already done, and gets that answer instead of "not found"."""
+        kind = APP_DELETE if app else ORG_DELETE
+
+        def same(record: SagaRecord) -> bool:
+            return record.params.get("org") == org and record.params.get("app", "") == app
+
+        return await finished_repeat(self.runner, kind, same, by="a repeated deletion")
 
     async def deletion_preview(self, org: str, app: str = "") -> DeletionPreview:
         """What `delete_org`/`delete_app` would remove, for a confirmation that says exactly that."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperota_desktop.domain.dimensions import Dimension
-from hyperota_desktop.domain.errors import HyperOtaError, IntegrityError, NotFound, ValidationError
+from hyperota_desktop.domain.errors import Conflict, HyperOtaError, IntegrityError, NotFound, ValidationError
 from hyperota_desktop.domain.packages import Manifest, check_tag
 from hyperota_desktop.domain.release_config import KEYS, nest, problems, release_values
 from hyperota_desktop.domain.release_drafts import (
@@ -288,6 +288,25 @@ async def remove_orphans(api: WorkspaceApi, marker: str) -> int:
     return sum(1 for _, exp, _ in variants if exp in doomed)
 
 
+def _order(release: Release) -> tuple[str, int, str]:
+    """Creation order: time, then the id (Superposition's ids are increasing numbers)."""
+    created = release.created_at.isoformat() if release.created_at else "9999"
+    return created, int(release.id) if release.id.isdigit() else 0, release.id
+
+
+async def _first_of_its_target(api: WorkspaceApi, ours: Release) -> None:
+    """Two releases for one target created at the same time both pass `check the target` (the server
+    lets a second one in): each run sees the other here, the one created second withdraws (its step
+    fails, the creation is undone), so one unfinished release per target remains."""
+    earlier = [r for r in await unfinished_for(api, ours.target, besides=ours.id) if _order(r) < _order(ours)]
+    if earlier:
+        raise Conflict(
+            f"Release {earlier[0].id} (package {earlier[0].package_version}) was created for "
+            f"{ours.target.describe()} at the same time, first: it is unfinished, this one was withdrawn.",
+            hint="Conclude or discard it first, or create anyway (--force).",
+        )
+
+
 def create_steps(api_for: ApiFor, params: dict[str, Any]) -> list[Step]:
     body, marker = params["body"], params["marker"]
 
@@ -337,6 +356,8 @@ def create_steps(api_for: ApiFor, params: dict[str, Any]) -> list[Step]:
                 f"Superposition stored release {stored.id} differently from what was reviewed.",
                 hint="It was discarded; review and create it again.",
             )
+        if not params.get("force"):
+            await _first_of_its_target(api, stored)
 
     async def start(ctx: SagaContext) -> None:
         api = await api_for(params)
@@ -362,7 +383,8 @@ def create_steps(api_for: ApiFor, params: dict[str, Any]) -> list[Step]:
         Step("check what Superposition stored", verify),
     ]
     if params.get("first_release"):
-        steps += [Step("start it for every device", start), Step("conclude it", conclude)]
+        # concluding cannot be undone: a crash once it has started is finished at the next start
+        steps += [Step("start it for every device", start), Step("conclude it", conclude, pivot=True)]
     return steps
 
 

@@ -24,6 +24,7 @@ from hyperota_desktop.domain.releases import (
     Release,
     ReleaseAction,
     ReleaseStatus,
+    already_there,
     impact_of,
     release_from_experiment,
 )
@@ -48,6 +49,7 @@ from hyperota_desktop.services.release_detail import (
 )
 from hyperota_desktop.services.release_index import Progress, ReleaseIndex, ReleasePage
 from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
+from hyperota_desktop.services.saga_repeats import finished_repeat
 from hyperota_desktop.services.sp_workspace import WorkspaceApi
 from hyperota_desktop.services.superposition import SuperpositionClient
 from hyperota_desktop.stores.journal import SagaRecord
@@ -70,6 +72,7 @@ class ReleaseCreated:
     record: SagaRecord
     first_release: bool
     waiting_for_second_person: bool
+    finished_interrupted: bool = False  # this request repeated a creation a crash interrupted
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,9 @@ class ReleaseService:
         Cancelled or failed, what it made is undone (`runtime.control` cancels it like a task cancel)."""
         await self.authz.require(Action.CREATE_RELEASE, org, app)
         api = await self._api(org, app)
+        repeated = await self._repeated(org, app, draft)
+        if repeated is not None:
+            return repeated
         review = await self._review(api, org, app, draft, None)
         if review.conflict is not None and not force:
             raise Conflict(
@@ -266,7 +272,7 @@ class ReleaseService:
         params = {
             "org": org, "app": app, "workspace": api.name, "target": review.target.as_dict(),
             "body": experiment_body(review, api.dialect.legacy), "force": force, "first_release": one_step,
-            "marker": str(review.experimental["config.version"]),
+            "marker": str(review.experimental["config.version"]), "draft": draft.to_dict(),
         }  # fmt: skip
         title = f"Release package {review.package.version} of {org}/{app} to {review.target.describe()}"
         record = await self.runner.run(CREATE_KIND, params, title, runtime)
@@ -274,6 +280,21 @@ class ReleaseService:
         self.index(org, app).note(release)
         waiting = release.status is ReleaseStatus.CREATED and four.required
         return ReleaseCreated(release, record, review.first_release, waiting)
+
+    async def _repeated(self, org: str, app: str, draft: ReleaseDraft) -> ReleaseCreated | None:
+        """The creation of this very draft that a crash interrupted while concluding it (a first release:
+        past its point of no return) and a reconciliation finished: its release, not a second one."""
+
+        def same(record: SagaRecord) -> bool:
+            p = record.params
+            return (p.get("org"), p.get("app"), p.get("draft")) == (org, app, draft.to_dict())
+
+        record = await finished_repeat(self.runner, CREATE_KIND, same, by="a repeated release creation")
+        if record is None:
+            return None
+        release = await self.get(org, app, str(record.data["release_id"]))
+        first = bool(record.params.get("first_release"))
+        return ReleaseCreated(release, record, first, False, finished_interrupted=True)
 
     async def edit(self, org: str, app: str, release_id: str, draft: ReleaseDraft) -> Release:
         """Change a release that has not started (CREATED): package, files, config, notes."""
@@ -331,6 +352,8 @@ class ReleaseService:
         release = await self._get(api, release_id)
         impact = impact_of(release, action, percent)
         rid = release.id
+        if already_there(release, action, percent):  # a repeated request: nothing to send
+            return ActionResult(release, impact)
         if action is ReleaseAction.RAMP:
             four = await read_four_eyes(api)
             if waiting(release, four) and release.created_by == await me(self.orgs):

@@ -14,6 +14,12 @@ The outcome is reported as it is: `SagaFailed` says "undone" only when every com
 otherwise `SagaStuck` names what is left behind. A run of a FORWARD kind interrupted without the person
 asking (the app quits, a profile switch cancels its task) stays unfinished, as after a crash, and is
 finished at the next start instead of being undone.
+
+A step marked `pivot` is the point of no return (deleting stored files): once it has started, a run a
+crash interrupted is finished at the next start, never undone, since undoing the steps before it would
+bring back half of what the person asked to delete. A run whose sign-in ended mid-way (`AuthError`) is
+not undone either (undoing needs the sign-in too): it stays unfinished, and is finished or undone by
+the reconciliation after the person signs in again (`SagaNeedsSignIn` says so).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from hyperota_desktop.domain.errors import HyperOtaError
+from hyperota_desktop.domain.errors import AuthError, HyperOtaError
+from hyperota_desktop.services import probes
 from hyperota_desktop.services.transfer import TransferControl
 from hyperota_desktop.services.workers import Workers
 from hyperota_desktop.stores.journal import UNFINISHED, Journal, SagaRecord
@@ -79,6 +86,7 @@ class Step:
     name: str
     run: StepFn
     compensate: StepFn | None = None
+    pivot: bool = False  # the point of no return: once started, a crashed run is finished, not undone
 
 
 @dataclass
@@ -112,6 +120,22 @@ class SagaStuck(SagaFailed):
             "or run the operation again once the backend is back.",
         )  # fmt: skip
         self.left = left
+
+
+class SagaNeedsSignIn(AuthError):
+    """A run stopped because the sign-in ended (or was refused) mid-way: nothing was undone, since that
+    needs the sign-in too. It stays unfinished; the reconciliation after the next sign-in finishes it
+    (FORWARD kinds, or past its point of no return) or undoes it."""
+
+    def __init__(self, title: str, cause: AuthError, *, record: SagaRecord | None, finished: bool) -> None:
+        then = "finished where it stopped" if finished else "undone"
+        super().__init__(
+            f"{title} stopped: {cause.message}",
+            hint=f"Nothing is lost: sign in again and it is {then} (in the app once you are signed in, "
+            "or by the next `hyperota` command that changes something). See `hyperota activity`.",
+        )
+        self.cause = cause
+        self.record = record
 
 
 def failure(title: str, cause: BaseException, record: SagaRecord | None) -> SagaFailed:
@@ -179,13 +203,25 @@ class SagaRunner:
         )
         ctx = SagaContext(saga_id, params, {}, self.journal, runtime, self.workers)
         try:
-            await self._forward(ctx, steps, start=0)
+            await self._forward(ctx, steps, start=0, kind=kind)
         except BaseException as exc:
             stopped = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
             if stopped and definition.recovery is Recovery.FORWARD and not runtime.control.cancelled:
                 log.info("%s interrupted: it is finished at the next start", title)
                 raise
-            await asyncio.shield(self._rollback(ctx, steps, exc))
+            if isinstance(exc, AuthError) and not runtime.control.cancelled:
+                log.info("%s stopped, the sign-in ended: reconciled after the next sign-in", title)
+                await self.workers.short(self.journal.save_data, saga_id, dict(ctx.data))
+                record = await self.workers.short(self.journal.get, saga_id)
+                finished = definition.recovery is Recovery.FORWARD or (
+                    record is not None and _past_pivot(record, steps)
+                )
+                raise SagaNeedsSignIn(title, exc, record=record, finished=finished) from exc
+            try:
+                await asyncio.shield(self._rollback(ctx, steps, exc))
+            except AuthError as auth:  # the sign-in ended while undoing: the rest after the next one
+                record = await self.workers.short(self.journal.get, saga_id)
+                raise SagaNeedsSignIn(title, auth, record=record, finished=False) from exc
             record = await self.workers.short(self.journal.get, saga_id)
             if stopped:
                 raise
@@ -196,10 +232,12 @@ class SagaRunner:
         assert record is not None
         return record
 
-    async def _forward(self, ctx: SagaContext, steps: list[Step], *, start: int) -> None:
+    async def _forward(self, ctx: SagaContext, steps: list[Step], *, start: int, kind: str = "") -> None:
         for idx in range(start, len(steps)):
             await self.workers.short(self.journal.step, ctx.saga_id, idx, "running")
+            probes.reached("saga.step.start", kind=kind, step=steps[idx].name, idx=idx)
             await steps[idx].run(ctx)
+            probes.reached("saga.step.end", kind=kind, step=steps[idx].name, idx=idx)
             await self.workers.short(self.journal.save_data, ctx.saga_id, dict(ctx.data))
             await self.workers.short(self.journal.step, ctx.saga_id, idx, "done")
         await self.workers.short(self.journal.finish, ctx.saga_id, "done")
@@ -211,7 +249,8 @@ class SagaRunner:
         await self.workers.short(self.journal.finish, ctx.saga_id, "compensating", reason)
         record = await self.workers.short(self.journal.get, ctx.saga_id)
         assert record is not None
-        touched = [s.idx for s in record.steps if s.status in ("running", "done")]
+        # "failed": marked so by an undoing that a crash stopped before that step's compensation ended
+        touched = [s.idx for s in record.steps if s.status in ("running", "done", "failed")]
         stuck = False
         for idx in reversed(touched):
             step = steps[idx]
@@ -220,7 +259,11 @@ class SagaRunner:
             if step.compensate is None:
                 continue
             try:
+                probes.reached("saga.undo.start", kind=record.kind, step=step.name, idx=idx)
                 await step.compensate(ctx)
+                probes.reached("saga.undo.end", kind=record.kind, step=step.name, idx=idx)
+            except AuthError:
+                raise  # undoing needs the sign-in too: it goes on after the next one (still compensating)
             except Exception as exc:  # keep undoing the rest; the journal says what is left
                 stuck = True
                 log.error("compensation of %s/%s failed: %s", record.kind, step.name, exc)
@@ -268,20 +311,35 @@ class SagaRunner:
                     runtime or SagaRuntime(),
                     self.workers,
                 )
-                if definition.recovery is Recovery.FORWARD and record.status == "running":
-                    first = next((s.idx for s in record.steps if s.status != "done"), len(steps))
-                    try:
-                        await self._forward(ctx, steps, start=first)
-                    except Exception as exc:
-                        await self._rollback(ctx, steps, exc)
-                else:
-                    await self._rollback(ctx, steps, None)
+                forward = definition.recovery is Recovery.FORWARD or _past_pivot(record, steps)
+                try:
+                    if forward and record.status == "running":
+                        first = next((s.idx for s in record.steps if s.status != "done"), len(steps))
+                        ctx.data["reconciled"] = True  # finished by a reconciliation, not by its own run
+                        await ctx.save()
+                        try:
+                            await self._forward(ctx, steps, start=first, kind=record.kind)
+                        except AuthError:
+                            raise
+                        except Exception as exc:
+                            await self._rollback(ctx, steps, exc)
+                    else:
+                        await self._rollback(ctx, steps, None)
+                except AuthError as exc:
+                    log.info("%s is left for after the next sign-in: %s", record.title, exc.message)
+                    continue
                 final = await self.workers.short(self.journal.get, record.id)
                 if final is not None:
                     results.append(final)
             finally:
                 self.journal.release(record.id)
         return results
+
+
+def _past_pivot(record: SagaRecord, steps: list[Step]) -> bool:
+    """A step at or after the point of no return has started: the run can only be finished."""
+    pivot = next((i for i, step in enumerate(steps) if step.pivot), None)
+    return pivot is not None and any(s.idx >= pivot and s.status in ("running", "done") for s in record.steps)
 
 
 def _describe(exc: BaseException) -> str:

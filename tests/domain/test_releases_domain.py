@@ -92,8 +92,10 @@ def test_impacts_say_who_is_affected_and_status_guards() -> None:
     assert impact_of(release, ReleaseAction.CONCLUDE).after_percent == 100
     assert "go back to it" in impact_of(release, ReleaseAction.REVERT).lines[0]
     assert impact_of(release, ReleaseAction.PAUSE).after_percent == 0
-    with pytest.raises(ValidationError, match="is ramping: it cannot be resumed"):
-        impact_of(release, ReleaseAction.RESUME)
+    again = impact_of(release, ReleaseAction.RESUME)  # a repeat (its answer lost): done, nothing changes
+    assert not again.affects_devices and "already ramping (20%): nothing changes" in again.lines[0]
+    with pytest.raises(ValidationError, match="is ramping: it cannot be edited"):
+        impact_of(release, ReleaseAction.EDIT)
     created = release_from_experiment(experiment("CREATED", 0))
     assert not impact_of(created, ReleaseAction.DISCARD).affects_devices
     assert impact_of(release_from_experiment(experiment("PAUSED")), ReleaseAction.RESUME).after_percent == 20

@@ -109,7 +109,60 @@ BAD_FAULTS = [
     b'{"path": "x", "delay": "x"}',
     b'{"path": "x", "drop": "yes"}',
     b'{"path": 7}',
+    b'{"path": "x", "headers": {"Retry-After": 3}}',
+    b'{"path": "x", "headers": ["Retry-After"]}',
+    b'{"path": "x", "headers": {"X": "a\\nb"}}',
+    b'{"path": "x", "apply": 1}',
+    b'{"path": "x", "on_hit": "print"}',
 ]
+
+
+def test_a_fault_carries_headers_such_as_retry_after(sandbox: Sandbox) -> None:
+    server = sandbox.servers["superposition"]
+    spec = {"path": "^/nowhere$", "status": 429, "headers": {"Retry-After": "2"}}
+    assert httpx.post(f"{server.url}/__sandbox__/faults", json=spec).status_code == 201
+    answer = httpx.get(f"{server.url}/nowhere")
+    assert answer.status_code == 429 and answer.headers["Retry-After"] == "2"
+
+
+def test_an_applied_fault_does_the_work_then_loses_or_replaces_the_answer(sandbox: Sandbox) -> None:
+    """`apply`: the emulator handles the request (the object is stored), then the answer is replaced
+    (512), lost (drop) or late; `on_hit` runs after the work, in the server thread."""
+    aws, s3 = sandbox.servers["aws"], sandbox.aws.client("s3")
+    seen: list[tuple[str, str]] = []
+    bucket, base = sandbox.aws.bucket, "fault-apply"
+    try:
+        aws.faults.add(f"/{base}/a$", method="PUT", apply=True, status=512, body={"message": "webhook"},
+                       on_hit=lambda method, path: seen.append((method, path)))  # fmt: skip
+        answer = httpx.put(f"{aws.url}/{bucket}/{base}/a", content=b"stored")
+        assert answer.status_code == 512 and answer.json() == {"message": "webhook"}
+        assert s3.get_object(Bucket=bucket, Key=f"{base}/a")["Body"].read() == b"stored"
+        assert seen == [("PUT", f"/{bucket}/{base}/a")]
+        aws.faults.add(f"/{base}/b$", method="PUT", apply=True, drop=True)
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.put(f"{aws.url}/{bucket}/{base}/b", content=b"lost answer")
+        assert s3.get_object(Bucket=bucket, Key=f"{base}/b")["Body"].read() == b"lost answer"
+        aws.faults.add(f"/{base}/b$", method="GET", apply=True, status=0, delay=0.2, headers={"X-Late": "1"})
+        late = httpx.get(f"{aws.url}/{bucket}/{base}/b")
+        assert late.status_code == 200 and late.content == b"lost answer" and late.headers["X-Late"] == "1"
+    finally:
+        aws.faults.clear()
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": f"{base}/a"}, {"Key": f"{base}/b"}]})
+
+
+def test_the_aws_emulator_counts_every_stored_part(sandbox: Sandbox) -> None:
+    s3, bucket, key = sandbox.aws.client("s3"), sandbox.aws.bucket, "parts-counted/big"
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    try:
+        for number in (1, 2, 2):
+            s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=b"x" * 10)
+        counts = sandbox.aws.parts.counts(f"{bucket}/{key}")
+        assert counts == {(f"{bucket}/{key}", upload, 1): 1, (f"{bucket}/{key}", upload, 2): 2}
+        assert sandbox.aws.parts.resent(f"{bucket}/{key}") == [(f"{bucket}/{key}", upload, 2)]
+        rows = httpx.get(f"{sandbox.aws.endpoint}/__sandbox__/parts").json()
+        assert {"key": f"{bucket}/{key}", "upload_id": upload, "part": 2, "stored": 2} in rows
+    finally:
+        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload)
 
 
 @pytest.mark.parametrize("name", ["keycloak", "superposition", "aws"])

@@ -52,6 +52,9 @@ def _progress(ctx: CliContext, total: int) -> Callable[[object], None]:
 async def _delete(ctx: CliContext, args: argparse.Namespace, s: ProfileServices, org: str, app: str) -> Any:
     """Say exactly what will go (stderr); without --yes stop there, else delete with progress."""
     what = f"application '{org}/{app}'" if app else f"organisation '{org}'"
+    if args.yes and (done := await s.orgs.repeated_deletion(org, app)) is not None:
+        ctx.info(f"The deletion of {what} was interrupted and has been finished: nothing is left to delete.")
+        return done
     preview = await s.orgs.deletion_preview(org, app)
     keep = args.keep_files or not preview.can_delete_files
     ctx.info(f"Deleting {what} will:")

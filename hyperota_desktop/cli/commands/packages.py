@@ -53,11 +53,19 @@ async def _publish(ctx: CliContext, args: argparse.Namespace) -> int:
     result = await packages.publish(
         args.org, args.app, sources, index=args.index, tag=args.tag, runtime=SagaRuntime(_progress(ctx))
     )
-    text = (
-        f"Published {args.org}/{args.app} version {result.version}"
-        f"{f' (tag {result.tag})' if result.tag else ''}: {result.files} file(s), "
-        f"{human_size(result.bytes_uploaded)} uploaded, {human_size(result.bytes_skipped)} already stored."
-    )
+    tagged = f" (tag {result.tag})" if result.tag else ""
+    if result.finished_interrupted:
+        text = (
+            f"{args.org}/{args.app} version {result.version}{tagged} is this bundle: its publish was "
+            "interrupted and has been finished, so it was not published again."
+        )
+        ctx.info(text)
+    else:
+        sent, stored = human_size(result.bytes_uploaded), human_size(result.bytes_skipped)
+        text = (
+            f"Published {args.org}/{args.app} version {result.version}{tagged}: {result.files} file(s), "
+            f"{sent} uploaded, {stored} already stored."
+        )
     ctx.emit(result.to_dict(), text)
     return 0
 

@@ -102,6 +102,10 @@ async def _create(ctx: CliContext, args: argparse.Namespace) -> int:
         return 0 if result.ok else 5
     release = result.release
     what = f"Release {release.id} created ({release.status_text})"
+    if result.finished_interrupted:
+        what = f"Release {release.id} ({release.status_text}) is this release: its creation was interrupted "
+        what += "and has been finished, so it was not created again"
+        ctx.info(what + ".")
     if result.waiting_for_second_person:
         what += "; four-eyes is on, so someone other than you must start it"
     ctx.emit(
@@ -110,6 +114,7 @@ async def _create(ctx: CliContext, args: argparse.Namespace) -> int:
             "status": release.status.value,
             "first_release": result.first_release,
             "waiting_for_second_person": result.waiting_for_second_person,
+            "finished_interrupted": result.finished_interrupted,
         },
         what + ".",
     )

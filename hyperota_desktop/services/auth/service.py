@@ -52,6 +52,7 @@ from hyperota_desktop.stores.secrets import SecretStore
 
 log = logging.getLogger("hyperota.services.auth")
 REFRESH_MARGIN = 30.0  # refresh this many seconds before the access token expires
+REFRESH_ATTEMPTS = 3  # a busy or unreachable sign-in server is asked again, with backoff
 
 
 class AuthEvent(StrEnum):
@@ -294,11 +295,8 @@ class AuthService:
             "client_id": self.profile.client_id,
         }
         self.refresh_count += 1
-        try:
-            response = await self.http.post(config.token_endpoint, data=data)
-        except httpx.TransportError as exc:
-            raise unreachable("renewing the sign-in", config.token_endpoint, exc) from exc
-        if response.status_code >= 500:
+        response = await self._post_refresh(config.token_endpoint, data)
+        if response.status_code >= 500 or response.status_code == 429:
             raise BackendUnavailable(
                 f"The sign-in server answered {response.status_code} while renewing the sign-in.",
                 hint="Try again in a moment.",
@@ -315,6 +313,27 @@ class AuthService:
         log.info("renewed the access token of profile %s", self.profile.name)
         assert self._access is not None
         return self._access
+
+    async def _post_refresh(self, url: str, data: dict[str, str]) -> httpx.Response:
+        """The refresh grant, tried again (with backoff, honouring Retry-After) when the server is busy
+        or unreachable: repeating it is safe (a server that revokes used refresh tokens answers
+        invalid_grant to a repeat, which ends the sign-in as any refused renewal does)."""
+        for attempt in range(REFRESH_ATTEMPTS):
+            last = attempt + 1 == REFRESH_ATTEMPTS
+            try:
+                response = await self.http.post(url, data=data)
+            except httpx.TransportError as exc:
+                if last:
+                    raise unreachable("renewing the sign-in", url, exc) from exc
+                log.info("renewing the sign-in failed (%s); retrying", type(exc).__name__)
+                await self._sleep(0.2 * 2**attempt)
+                continue
+            if last or not (response.status_code >= 500 or response.status_code == 429):
+                return response
+            after = response.headers.get("Retry-After", "")
+            log.info("renewing the sign-in: the server answered %s; retrying", response.status_code)
+            await self._sleep(min(float(after), 10.0) if after.isdigit() else 0.2 * 2**attempt)
+        raise AssertionError("unreachable")
 
     async def _forget(self) -> None:
         self._access, self._refresh, self._claims, self._identity = None, None, {}, None

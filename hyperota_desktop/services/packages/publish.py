@@ -6,7 +6,8 @@ next start, without re-sending what already reached S3).
    unfinished uploads (the uploader already did on failure) and delete the objects this run created,
    except those a package written meanwhile references (content is shared between packages).
 2. `write manifest`: `PutObject(IfNoneMatch="*")` at the next free version; 412 → the next. A manifest
-   with this saga's id written before a crash is adopted. Undo: delete it if it is ours.
+   with this saga's id written before a crash is adopted, and so is the version of an interrupted
+   publish of this same bundle that this run repeats (`intent.py`). Undo: delete it if it is ours.
 3. `tag` (optional): point `tags/{tag}.json` at the version. Undo: restore the previous pointer.
 4. `verify`: read the manifest back (ours, same content), check that every file it names is stored with
    its size and that the tag points at it, before the run is called done.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,12 +47,14 @@ class PublishResult:
     bytes_skipped: int
     manifest: Manifest
     adopted: bool = False  # an identical package already existed (adopt_identical): nothing was written
+    finished_interrupted: bool = False  # this repeated an interrupted publish, finished as `version`
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version, "tag": self.tag, "files": self.files,
             "bytes_uploaded": self.bytes_uploaded, "bytes_skipped": self.bytes_skipped,
             "total_size": self.manifest.total_size, "index": self.manifest.index, "adopted": self.adopted,
+            "finished_interrupted": self.finished_interrupted,
         }  # fmt: skip
 
 
@@ -61,6 +64,8 @@ class PublishSaga:
     catalogue: Catalogue
     preflighter: Preflighter
     public_base_url: str
+    # (run, newest version) → the version of the interrupted publish this run repeats (intent.py)
+    repeats: Callable[[SagaContext, int], Awaitable[int | None]] | None = None
 
     def keys(self, ctx: SagaContext) -> AppKeys:
         return self.catalogue.keys(str(ctx.params["org"]), str(ctx.params["app"]))
@@ -118,6 +123,7 @@ class PublishSaga:
         await self.storage.cleanup_orphans(keys.files_prefix, stored={keys.file_key(h) for h in stored})
         ctx.data.update(
             files=[[r.path, r.sha256, r.size] for r in pre.rows],
+            fingerprint=pre.fingerprint,
             index=pre.bundle.index,
             source=p.get("source_label") or pre.bundle.source,
             bytes_uploaded=report.bytes_sent,
@@ -183,6 +189,11 @@ class PublishSaga:
             )
             if identical is not None:
                 ctx.data.update(version=identical, adopted=True)  # not ours: verify, never undo it
+                return
+        elif self.repeats is not None:
+            repeated = await self.repeats(ctx, versions[0] if versions else 0)
+            if repeated is not None:  # already published by the run this one repeats: never undo it
+                ctx.data.update(version=repeated, adopted=True, finished_interrupted=True)
                 return
         version = (versions[0] if versions else 0) + 1
         for _ in range(_MAX_VERSION_TRIES):

@@ -17,6 +17,7 @@ from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageDiff, check_tag
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.packages.catalogue import Catalogue, PackagePage
+from hyperota_desktop.services.packages.intent import repeated_publish
 from hyperota_desktop.services.packages.preflight import Preflight, Preflighter
 from hyperota_desktop.services.packages.publish import (
     PUBLISH_KIND,
@@ -25,7 +26,7 @@ from hyperota_desktop.services.packages.publish import (
     register_publish_saga,
 )
 from hyperota_desktop.services.packages.tags import Tags
-from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
+from hyperota_desktop.services.saga import SagaContext, SagaRunner, SagaRuntime
 from hyperota_desktop.services.storage import S3Storage
 from hyperota_desktop.services.transfer import ProgressCallback, TransferControl
 from hyperota_desktop.stores.hash_cache import HashCache
@@ -60,9 +61,14 @@ class PackageService:
         self.tags_store = Tags(storage, key_prefix)
         self.catalogue = Catalogue(storage, self.tags_store, key_prefix, fetch_concurrency=fetch_concurrency)
         self.preflighter = Preflighter(self.catalogue, hash_cache, cache_dir, storage.workers)
-        self.publisher = PublishSaga(storage, self.catalogue, self.preflighter, public_base_url)
+        self.publisher = PublishSaga(
+            storage, self.catalogue, self.preflighter, public_base_url, repeats=self._repeats
+        )
         if PUBLISH_KIND not in sagas.definitions:
             register_publish_saga(sagas, lambda _params: self.publisher)
+
+    async def _repeats(self, ctx: SagaContext, newest: int) -> int | None:
+        return await repeated_publish(self.sagas, PUBLISH_KIND, ctx, newest)
 
     def keys(self, org: str, app: str) -> AppKeys:
         """Every S3 key of one application (below the profile's key prefix)."""
@@ -141,6 +147,7 @@ class PackageService:
             bytes_skipped=int(data.get("bytes_skipped", 0)),
             manifest=manifest,
             adopted=bool(data.get("adopted")),
+            finished_interrupted=bool(data.get("finished_interrupted")),
         )
 
     async def recover(self, runtime: SagaRuntime | None = None) -> list[SagaRecord]:

@@ -12,7 +12,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hyperota_desktop.services.storage.errors import RetryPolicy, client_config, is_retryable, map_error
+from hyperota_desktop.services.storage.errors import (
+    RetryPolicy,
+    client_config,
+    is_retryable,
+    map_error,
+    retry_after,
+)
 from hyperota_desktop.services.storage.multipart import MiB, Uploader, UploadItem, UploadReport
 from hyperota_desktop.services.storage.objects import ClientSource, S3Objects, StoredObject, b64_of_hex
 from hyperota_desktop.services.transfer import ProgressMeter, TransferControl
@@ -32,6 +38,7 @@ __all__ = [
     "client_config",
     "is_retryable",
     "map_error",
+    "retry_after",
 ]
 
 

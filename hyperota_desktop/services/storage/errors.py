@@ -2,8 +2,8 @@
 
 One place for every S3 caller (packages, deletions, later archives): boto3's own retries are off
 (`client_config`) and ours (`call_with_retry`) run in the transfer worker pool, retrying 5xx, 429,
-throttling and dropped connections with exponential backoff and jitter; everything else maps to the
-typed errors of `domain.errors`, worded for a person.
+throttling and dropped connections with exponential backoff and jitter (or the `Retry-After` asked);
+everything else maps to the typed errors of `domain.errors`, worded for a person.
 """
 
 from __future__ import annotations
@@ -35,13 +35,16 @@ T = TypeVar("T")
 _RETRY_CODES = {"SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "InternalError",
                 "ServiceUnavailable", "RequestTimeTooSkewed"}  # fmt: skip
 _INTEGRITY_CODES = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidRequest"}
+_EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"}  # S3, STS
 
 
 def client_config(max_connections: int = 16, *, timeout: float = 60) -> Config:
     """boto3 settings for every S3 client of the app: our retries (theirs off), pooled connections,
     the request timeout of the `network/timeout_s` setting."""
     return Config(
-        retries={"max_attempts": 1, "mode": "standard"},
+        # `max_attempts` counts retries (1 = one hidden retry, without our backoff or Retry-After):
+        # `total_max_attempts` 1 is what switches botocore's own retries off.
+        retries={"total_max_attempts": 1, "mode": "standard"},
         max_pool_connections=max_connections,
         connect_timeout=min(10.0, timeout),
         read_timeout=timeout,
@@ -94,6 +97,11 @@ def map_error(exc: BaseException, what: str) -> HyperOtaError:
     if isinstance(exc, ClientError):
         status, code = _status(exc), _code(exc)
         message = str(exc.response.get("Error", {}).get("Message", "") or "")
+        if code in _EXPIRED_CODES:  # STS credentials past their end (a clock skewed past the renewal)
+            return AuthError(
+                f"{what}: the storage credentials have expired ({code}).",
+                hint="Sign in again (or renew the profile's AWS keys); nothing is lost.",
+            )
         if code in _INTEGRITY_CODES:
             return IntegrityError(f"{what}: S3 rejected the checksum ({code}: {message or code}).")
         if status == 412 or code == "PreconditionFailed":
@@ -112,6 +120,14 @@ def map_error(exc: BaseException, what: str) -> HyperOtaError:
     return BackendUnavailable(f"{what}: {type(exc).__name__}: {exc}")
 
 
+def retry_after(exc: BaseException) -> float:
+    """The wait a throttling answer asks for (`Retry-After` in seconds), capped; 0 when it names none."""
+    if not isinstance(exc, ClientError):
+        return 0.0
+    after = str(exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after", ""))
+    return min(float(after), 30.0) if after.isdigit() else 0.0
+
+
 async def call_with_retry(
     workers: Workers, retry: RetryPolicy, what: str, fn: Callable[..., T], **kwargs: Any
 ) -> T:
@@ -121,7 +137,7 @@ async def call_with_retry(
             return await workers.transfer(fn, **kwargs)
         except Exception as exc:
             if attempt + 1 < retry.attempts and is_retryable(exc):
-                delay = retry.delay(attempt)
+                delay = retry_after(exc) or retry.delay(attempt)
                 log.info("%s: %s, retrying in %.2fs", what, exc, delay)
                 await asyncio.sleep(delay)
                 continue

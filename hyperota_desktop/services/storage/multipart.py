@@ -3,9 +3,10 @@
 Small files go in one `PutObject`; large ones as parallel multipart uploads whose state is checkpointed
 after every part (`stores.upload_checkpoints`), so a publish killed mid-way continues without re-sending
 finished parts. Every failure aborts the unfinished multipart uploads of the batch and forgets their
-checkpoints; only an interruption (the task cancelled without the person asking, as when the app quits)
-keeps them for the resume at the next start. `upload_all` says what it really sent and which objects it
-created, so the publish reports bytes sent (not file sizes) and can undo exactly its own objects.
+checkpoints; only an interruption (the task cancelled without the person asking, as when the app quits,
+or the sign-in ending mid-way) keeps them for the resume at the next start. `upload_all` says what it
+really sent and which objects it created, so the publish reports bytes sent (not file sizes) and can
+undo exactly its own objects.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hyperota_desktop.domain.errors import IntegrityError, NotFound
+from hyperota_desktop.domain.errors import AuthError, IntegrityError, NotFound
+from hyperota_desktop.services import probes
 from hyperota_desktop.services.storage.objects import S3Objects, b64_of_hex
 from hyperota_desktop.services.transfer import ProgressMeter, TransferControl, run_all, run_bounded
 from hyperota_desktop.stores.upload_checkpoints import PartRecord, UploadCheckpoint, UploadCheckpoints
@@ -97,7 +99,9 @@ class Uploader:
             # the requests in flight, multipart parts included.
             await run_bounded(items, one, self.concurrency)
         except BaseException as exc:
-            interrupted = isinstance(exc, asyncio.CancelledError) and not control.cancelled
+            # An interruption, or the sign-in ending (the publish resumes after the next one), keeps
+            # the finished parts for the resume.
+            interrupted = isinstance(exc, asyncio.CancelledError | AuthError) and not control.cancelled
             if not interrupted:  # failed or cancelled by the person: nothing unfinished stays behind
                 await asyncio.shield(self.abort_uploads([i.key for i in items]))
             raise
@@ -190,6 +194,7 @@ class Uploader:
             record = PartRecord(number, response["ETag"], checksum, length)
             cp.parts[number] = record
             await short(self.checkpoints.part_done, cp.upload_id, record)
+            probes.reached("upload.part", key=item.key, part=number)
             report.bytes_sent += length
             progress["done"] += length
             if meter:

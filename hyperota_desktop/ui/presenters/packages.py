@@ -274,8 +274,11 @@ class PackagesPresenter(QObject):
         finally:
             self._page.set_publishing(False)
         done = (
-            f"Published {self.org}/{self.app} version {result.version}: {human_size(result.bytes_uploaded)} "
-            f"sent, {human_size(result.bytes_skipped)} already stored."
+            f"Version {result.version} of {self.org}/{self.app} is this bundle: its interrupted publish was "
+            "finished, so it was not published again."
+            if result.finished_interrupted
+            else f"Published {self.org}/{self.app} version {result.version}: "
+            f"{human_size(result.bytes_uploaded)} sent, {human_size(result.bytes_skipped)} already stored."
         )
         self._messages.info(done)
         self._page.progress_label.setText(done)
