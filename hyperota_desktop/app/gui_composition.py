@@ -29,7 +29,8 @@ from hyperota_desktop.ui.presenters.secrets import SecretsPresenter
 from hyperota_desktop.ui.presenters.shell import ShellPresenter
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.archives_page import ArchivesPage
-from hyperota_desktop.ui.views.main_window import MainWindow
+from hyperota_desktop.ui.views.decoration import decorate
+from hyperota_desktop.ui.views.main_window import PAGES, MainWindow
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
 from hyperota_desktop.ui.views.packages_page import PackagesPage
 
@@ -143,6 +144,7 @@ def build_gui(services: AppServices, *, error_dialogs: bool = True) -> Gui:
     auth.permissionsChanged.connect(orgs.permissions_changed)
     auth.permissionsChanged.connect(packages.update_permission)
     archives, secrets = _build_archives(services, window, packages_page, packages, messages)
+    decorate(window, window.pages, [key for key, _title, _text in PAGES])  # icons, once every action exists
     gui = Gui(window, messages, services, shell, auth, packages, orgs, archives, secrets)
     shell.activeProfileChanged.connect(gui.profile_changed)
     gui.hand_out(gui._current())  # nothing to close yet: the first services are simply handed out
