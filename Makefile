@@ -74,4 +74,5 @@ clean:
 package: system-deps $(STAMP)
 	$(PY) -m pip install --quiet --require-hashes -r $(PACKAGE_LOCK)
 	cd packaging && ../$(VENV)/bin/pyinstaller --noconfirm --distpath ../dist --workpath ../build hyperota-desktop.spec
-	packaging/smoke.sh dist/hyperota-desktop
+	packaging/smoke.sh dist/hyperota-desktop $(PY)
+	@du -sh dist/hyperota-desktop
