@@ -69,7 +69,7 @@ def svg_text(file_stem: str) -> str:
 
 def app_icon() -> QIcon:
     """The application icon (window, task bar; the same SVG the .desktop entry installs)."""
-    data = (resources.files("hyperota_desktop") / "resources" / "hyperota-desktop.svg").read_bytes()
+    data = (resources.files("hyperota_desktop") / "resources" / "io.hyperota.Desktop.svg").read_bytes()
     return _icon_from_svg(data)
 
 
