@@ -37,6 +37,7 @@ from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgTo
 from hyperota_desktop.ui.views.packages_page import PackagesPage
 from hyperota_desktop.ui.views.welcome_page import WelcomePage
 from hyperota_desktop.ui.views.welcome_page import install as install_welcome
+from hyperota_desktop.ui.views.window_memory import WindowMemory
 
 log = logging.getLogger("hyperota.app.gui")
 
@@ -60,6 +61,7 @@ class Gui:
     secrets: SecretsPresenter
     welcome: WelcomePresenter
     sandbox: SandboxSession | None = None  # the embedded sandbox, when this install has one
+    memory: WindowMemory | None = None  # layout and place, saved when the window closes
     _tasks: PresenterTasks = field(init=False)
     _switching: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -186,7 +188,15 @@ def build_gui(
     auth.permissionsChanged.connect(packages.update_permission)
     archives, secrets = _build_archives(services, window, packages_page, packages, messages)
     decorate(window, window.pages, [key for key, _title, _text in PAGES])  # icons, once every action exists
-    gui = Gui(window, messages, services, shell, auth, packages, orgs, archives, secrets, welcome, sandbox)
+    memory = WindowMemory(
+        window, window.pages, window.nav_tree, window.nav_model, window.nav_filter,
+        services.dirs.config / "window-state.ini",
+    )  # fmt: skip
+    memory.restore()
+    window.closeRequested.connect(memory.save)  # before the app's own handler hides the window
+    gui = Gui(
+        window, messages, services, shell, auth, packages, orgs, archives, secrets, welcome, sandbox, memory
+    )
     shell.activeProfileChanged.connect(gui.profile_changed)
     welcome.sandboxReady.connect(gui.sandbox_ready)
     gui.offer_demo_people()  # `--sandbox`: it runs already
