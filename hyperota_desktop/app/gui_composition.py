@@ -38,6 +38,8 @@ from hyperota_desktop.ui.views.packages_page import PackagesPage
 from hyperota_desktop.ui.views.welcome_page import WelcomePage
 from hyperota_desktop.ui.views.welcome_page import install as install_welcome
 from hyperota_desktop.ui.views.window_memory import WindowMemory
+from hyperota_desktop.ui.widgets.icons import app_icon
+from hyperota_desktop.ui.widgets.notifier import Notifier
 
 log = logging.getLogger("hyperota.app.gui")
 
@@ -193,6 +195,8 @@ def build_gui(
         services.dirs.config / "window-state.ini",
     )  # fmt: skip
     memory.restore()
+    notifier = Notifier(window, app_icon())  # long work that ends while the window is in the background
+    messages.workFinished.connect(notifier.notify)
     window.closeRequested.connect(memory.save)  # before the app's own handler hides the window
     gui = Gui(
         window, messages, services, shell, auth, packages, orgs, archives, secrets, welcome, sandbox, memory

@@ -277,7 +277,7 @@ class PackagesPresenter(QObject):
             f"Published {self.org}/{self.app} version {result.version}: {human_size(result.bytes_uploaded)} "
             f"sent, {human_size(result.bytes_skipped)} already stored."
         )
-        self._messages.info(done)
+        self._messages.finished("Publish finished", done)
         self._page.progress_label.setText(done)
         self._page.show_preflight(None)
         self.preflight = None
