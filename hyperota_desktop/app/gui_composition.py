@@ -35,6 +35,7 @@ from hyperota_desktop.ui.views.decoration import decorate
 from hyperota_desktop.ui.views.main_window import PAGES, MainWindow
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
 from hyperota_desktop.ui.views.packages_page import PackagesPage
+from hyperota_desktop.ui.views.shortcuts_sheet import install as install_shortcuts_sheet
 from hyperota_desktop.ui.views.welcome_page import WelcomePage
 from hyperota_desktop.ui.views.welcome_page import install as install_welcome
 from hyperota_desktop.ui.views.window_memory import WindowMemory
@@ -189,6 +190,7 @@ def build_gui(
     auth.permissionsChanged.connect(orgs.permissions_changed)
     auth.permissionsChanged.connect(packages.update_permission)
     archives, secrets = _build_archives(services, window, packages_page, packages, messages)
+    install_shortcuts_sheet(window)  # F1, listing every action's keys (those above included)
     decorate(window, window.pages, [key for key, _title, _text in PAGES])  # icons, once every action exists
     memory = WindowMemory(
         window, window.pages, window.nav_tree, window.nav_model, window.nav_filter,

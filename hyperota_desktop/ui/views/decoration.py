@@ -1,4 +1,5 @@
-"""Icons on the main window: its own icon, every known action (by objectName) and every page's tab.
+"""Icons on the main window: its own icon, every known action (by objectName) and every page's tab;
+and one keyboard rule for every list and table in it: Tab leaves them (arrows move inside).
 
 Kept apart from the views that build the actions, so a new action gets its icon by one line here, and
 re-applied when the palette changes (light ↔ dark), since the icons are tinted with it.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QTabWidget
+from PySide6.QtWidgets import QAbstractItemView, QMainWindow, QTabWidget
 
 from hyperota_desktop.ui.widgets import icons
 
@@ -32,6 +33,9 @@ def decorate(window: QMainWindow, pages: QTabWidget, page_keys: list[str]) -> No
     window.setWindowIcon(icons.app_icon())
     window.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)  # icons never replace words
     _apply(window, pages, page_keys)
+    for view in window.findChildren(QAbstractItemView):
+        # Qt's default walks every cell with Tab: through a list of a thousand packages. Arrows do that.
+        view.setTabKeyNavigation(False)
     window.installEventFilter(_Retint(window, pages, page_keys))
 
 
