@@ -9,7 +9,7 @@ DEB_PACKAGES := fonts-dejavu-core libegl1 libgl1 libfontconfig1 libxkbcommon0 li
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 \
 	libxcb-randr0 libxcb-shape0 libxcb-cursor0 libdbus-1-3 xvfb xauth dbus-daemon gnome-keyring
 
-.PHONY: run test lint bench sandbox system-deps clean package lock
+.PHONY: run test lint bench sandbox system-deps clean package lock screenshots
 
 # Installs come from the lock (exact versions, hash-checked), then the project itself without deps:
 # a fresh machine gets the versions the tests passed with. `make lock` updates it (docs/contributing.md).
@@ -64,6 +64,12 @@ bench: system-deps $(STAMP)
 	@command -v aws >/dev/null || test -x $(AWSCLI_VENV)/bin/aws || \
 		{ python3 -m venv $(AWSCLI_VENV) && $(AWSCLI_VENV)/bin/pip install --quiet awscli; }
 	PATH="$$PATH:$(CURDIR)/$(AWSCLI_VENV)/bin" QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks
+
+# The pictures in docs/screenshots/ (README): every page, light and dark, taken offscreen by the tests.
+screenshots: system-deps $(STAMP)
+	HYPEROTA_SCREENSHOTS=$(CURDIR)/docs/screenshots QT_QPA_PLATFORM=offscreen \
+		$(PY) -m pytest -q tests/ui/test_screenshots.py
+	@du -ch docs/screenshots/*.png | tail -1
 
 sandbox: $(STAMP)
 	$(VENV)/bin/hyperota sandbox up

@@ -41,7 +41,7 @@ class WelcomePresenter(QObject):
         page.trySandboxRequested.connect(self.try_sandbox)
         page.addProfileRequested.connect(add_profile)
         page.cancelRequested.connect(self.cancel)
-        page.sandbox_button.setVisible(start_sandbox is not None)  # frozen builds ship no sandbox
+        page.offer_sandbox(start_sandbox is not None)  # frozen builds ship no sandbox
 
     @property
     def shown(self) -> bool:

@@ -43,14 +43,7 @@ class WelcomePage(QWidget):
         font.setBold(True)
         title.setFont(font)
         title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        text = named(
-            QLabel(
-                "Publish bundles as packages and roll them out to your apps' users as releases.\n\n"
-                "Try everything first on a sandbox that runs on this computer, with a demo organisation "
-                "and app, or add a profile that says where your own Keycloak, Superposition and S3 are."
-            ),
-            "welcomeText",
-        )
+        self.text = text = named(QLabel(""), "welcomeText")
         text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         buttons = QHBoxLayout()
@@ -63,6 +56,7 @@ class WelcomePage(QWidget):
         self.profile_button = named(QPushButton("Add a profile…"), "welcomeAddProfile", "Add a profile")
         self.profile_button.setIcon(icons.icon("profile.new"))
         self.profile_button.clicked.connect(self.addProfileRequested)
+        self.offer_sandbox(True)
         buttons.addStretch(1)
         buttons.addWidget(self.sandbox_button)
         buttons.addWidget(self.profile_button)
@@ -91,6 +85,18 @@ class WelcomePage(QWidget):
         outer.addLayout(row)
         outer.addStretch(2)
         self.setTabOrder(self.sandbox_button, self.profile_button)
+
+    def offer_sandbox(self, offered: bool) -> None:
+        """Builds without the embedded sandbox (frozen ones) offer only a profile."""
+        intro = "Publish bundles as packages and roll them out to your apps' users as releases."
+        profile = "a profile that says where your own Keycloak, Superposition and S3 are"
+        self.text.setText(
+            f"{intro}\n\nTry everything first on a sandbox that runs on this computer, with a demo "
+            f"organisation and app, or add {profile}."
+            if offered
+            else f"{intro}\n\nTo start, add {profile}."
+        )
+        self.sandbox_button.setVisible(offered)
 
     def show_starting(self, text: str) -> None:
         self.sandbox_button.setEnabled(False)
