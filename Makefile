@@ -81,4 +81,5 @@ package: system-deps $(STAMP)
 	$(PY) -m pip install --quiet --require-hashes -r $(PACKAGE_LOCK)
 	cd packaging && ../$(VENV)/bin/pyinstaller --noconfirm --distpath ../dist --workpath ../build hyperota-desktop.spec
 	packaging/smoke.sh dist/hyperota-desktop $(PY)
+	packaging/smoke-sandbox.sh dist/hyperota-desktop $(PY)
 	@du -sh dist/hyperota-desktop

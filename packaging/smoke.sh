@@ -13,6 +13,8 @@ rm -f "$shot"
 "$dist/hyperota" --version
 "$dist/hyperota-desktop" --version
 HYPEROTA_HOME=$home "$dist/hyperota" profile list
+# A profile, so the window opens on its workspace (every page built), not on the welcome page.
+HYPEROTA_HOME=$home "$dist/hyperota" profile add smoke --issuer https://sso.example.com/realms/smoke
 HYPEROTA_HOME=$home QT_QPA_PLATFORM=offscreen timeout 60 "$dist/hyperota-desktop" --no-err-windows \
 	--screenshot "$shot"
 grep -q "starting hyperota-desktop" "$home/logs/hyperota.log"

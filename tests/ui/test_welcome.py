@@ -75,7 +75,7 @@ def test_try_the_sandbox_then_one_click_sign_in_shows_the_demo(
         assert page.progress.isVisible() and page.cancel_button.isVisible()
         await until(lambda: gui.auth.dialog is not None, "the sign-in dialog", timeout=90)
         beat.cancel()
-        assert ticks > 5, "the UI thread was blocked while the sandbox started"
+        assert ticks >= 2, "the UI thread was blocked while the sandbox started"
         assert threading.get_ident() == ui_thread
         assert not gui.welcome.shown
         assert services.profiles.active_name() == "sandbox"
