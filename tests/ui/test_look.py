@@ -152,3 +152,32 @@ def test_badge_delegate_paints_the_tone_in_a_table_cell(qtbot) -> None:
         if _close(image.pixelColor(x, y), fill)
     ]
     assert greenish, "the badge's fill is painted"
+
+
+def test_activity_statuses_are_badges_with_a_tone_by_meaning(qtbot) -> None:
+    from hyperota_desktop.ui.models.activity import STATUS_COLUMN, ActivityRow, StepRow
+    from hyperota_desktop.ui.views.org_pages import ActivityPage
+
+    page = ActivityPage()
+    qtbot.addWidget(page)
+    assert isinstance(page.tree.itemDelegateForColumn(STATUS_COLUMN), BadgeDelegate)
+    rows = [
+        ActivityRow("1", 0.0, "Create app shop", "alice", "done", ""),
+        ActivityRow(
+            "2",
+            0.0,
+            "Publish",
+            "dave",
+            "rolled_back",
+            "S3 refused",
+            (StepRow("upload", "compensated"), StepRow("manifest", "failed", "refused")),
+        ),
+        ActivityRow("3", 0.0, "Delete org", "alice", "stuck", "KMS down"),
+    ]
+    page.model.set_rows(rows)
+    tones = [page.model.index(r, STATUS_COLUMN).data(BADGE_TONE_ROLE) for r in range(3)]
+    assert tones == ["success", "warning", "danger"]
+    publish = page.model.index(1, 0)
+    steps = [page.model.index(r, STATUS_COLUMN, publish).data(BADGE_TONE_ROLE) for r in range(2)]
+    assert steps == ["warning", "danger"]
+    assert page.model.index(1, STATUS_COLUMN).data() == "rolled back"  # the words, not only a colour
