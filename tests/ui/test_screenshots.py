@@ -24,6 +24,7 @@ from hyperota_desktop.app.sandbox_session import SandboxSession
 from hyperota_desktop.app.theme import apply_theme
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.views.main_window import PAGES
+from hyperota_desktop.ui.views.org_pages import ActivityPage
 from tests.support.gui import select, until
 
 SIZE = (1200, 760)
@@ -116,6 +117,10 @@ def test_every_page_on_the_demo_in_both_themes(
         window.nav_search.clear()
         window.nav_tree.expandAll()
         await until(lambda: gui.packages._page.list_model.rowCount() > 0, "the demo's packages")
+        await gui.wait_idle()
+        activity = window.findChild(ActivityPage, "activityPage")
+        assert activity is not None
+        activity.refresh_button.click()  # the demo's operations, now finished
         await gui.wait_idle()
         for theme in THEMES:
             apply_theme(QApplication.instance(), theme)  # type: ignore[arg-type]
