@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from hyperota_desktop.services.context import AppServices
@@ -56,10 +57,14 @@ class SandboxSession:
             return self.boot
         from hyperota_desktop.app.sandbox_boot import SandboxBoot
 
-        # Seconds of work, not a short call: the loop's default executor, not the services' pools.
-        future = asyncio.get_running_loop().run_in_executor(None, SandboxBoot.start, self._services)
+        # Seconds of work, not a short call: a thread of its own, not the services' pools. A start
+        # cancelled (or a quit) meanwhile stops the sandbox from that thread once it is up: no event
+        # loop needed then, and Python waits for that thread at exit, so nothing is left running.
+        starter = ThreadPoolExecutor(1, thread_name_prefix="hyperota-sandbox-start")
+        future = starter.submit(SandboxBoot.start, self._services)
+        starter.shutdown(wait=False)
         try:
-            boot = await asyncio.shield(future)
+            boot = await asyncio.shield(asyncio.wrap_future(future))
         except asyncio.CancelledError:
             future.add_done_callback(_stop_when_started)
             raise
@@ -87,7 +92,7 @@ class SandboxSession:
             boot.stop()
 
 
-def _stop_when_started(future: asyncio.Future[SandboxBoot]) -> None:
+def _stop_when_started(future: Future[SandboxBoot]) -> None:
     if not future.cancelled() and future.exception() is None:
         log.info("the sandbox start was cancelled: stopping it now that it is up")
         future.result().stop()
