@@ -9,13 +9,26 @@ DEB_PACKAGES := fonts-dejavu-core libegl1 libgl1 libfontconfig1 libxkbcommon0 li
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 \
 	libxcb-randr0 libxcb-shape0 libxcb-cursor0 libdbus-1-3 xvfb xauth dbus-daemon gnome-keyring
 
-.PHONY: run test reliability lint bench sandbox system-deps clean package
+.PHONY: run test reliability lint bench sandbox system-deps clean package lock screenshots
 
-$(STAMP): pyproject.toml
+# Installs come from the lock (exact versions, hash-checked), then the project itself without deps:
+# a fresh machine gets the versions the tests passed with. `make lock` updates it (docs/contributing.md).
+LOCK := requirements/lock.txt
+PACKAGE_LOCK := requirements/package.txt
+PIP_COMPILE := $(PY) -m piptools compile --quiet --strip-extras --generate-hashes --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links
+
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[sandbox,test,dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# Re-resolve the lock from pyproject.toml (newest versions it allows); commit the result after `make test`.
+# Upgrade one package only: make lock LOCK_ARGS='--upgrade-package httpx'.
+lock: $(STAMP)
+	$(PIP_COMPILE) $(LOCK_ARGS) --extra sandbox --extra test --extra dev -o $(LOCK) pyproject.toml
+	$(PIP_COMPILE) $(LOCK_ARGS) -c $(LOCK) --extra package -o $(PACKAGE_LOCK) pyproject.toml
 
 system-deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
@@ -56,6 +69,12 @@ bench: system-deps $(STAMP)
 		{ python3 -m venv $(AWSCLI_VENV) && $(AWSCLI_VENV)/bin/pip install --quiet awscli; }
 	PATH="$$PATH:$(CURDIR)/$(AWSCLI_VENV)/bin" QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks
 
+# The pictures in docs/screenshots/ (README): every page, light and dark, taken offscreen by the tests.
+screenshots: system-deps $(STAMP)
+	HYPEROTA_SCREENSHOTS=$(CURDIR)/docs/screenshots QT_QPA_PLATFORM=offscreen \
+		$(PY) -m pytest -q tests/ui/test_screenshots.py
+	@du -ch docs/screenshots/*.png | tail -1
+
 sandbox: $(STAMP)
 	$(VENV)/bin/hyperota sandbox up
 
@@ -63,6 +82,8 @@ clean:
 	rm -rf $(VENV) build dist artifacts .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
 package: system-deps $(STAMP)
-	$(PY) -m pip install --quiet 'pyinstaller>=6.10'
+	$(PY) -m pip install --quiet --require-hashes -r $(PACKAGE_LOCK)
 	cd packaging && ../$(VENV)/bin/pyinstaller --noconfirm --distpath ../dist --workpath ../build hyperota-desktop.spec
-	packaging/smoke.sh dist/hyperota-desktop
+	packaging/smoke.sh dist/hyperota-desktop $(PY)
+	packaging/smoke-sandbox.sh dist/hyperota-desktop $(PY)
+	@du -sh dist/hyperota-desktop

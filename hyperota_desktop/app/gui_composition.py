@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hyperota_desktop.app.sandbox_session import DEMO_PEOPLE, SandboxSession
 from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.errors import HyperOtaError, NotFound
 from hyperota_desktop.services.archives import ArchiveService, offline_archives
@@ -28,10 +29,18 @@ from hyperota_desktop.ui.presenters.packages import PackagesPresenter
 from hyperota_desktop.ui.presenters.secrets import SecretsPresenter
 from hyperota_desktop.ui.presenters.shell import ShellPresenter
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
+from hyperota_desktop.ui.presenters.welcome import WelcomePresenter
 from hyperota_desktop.ui.views.archives_page import ArchivesPage
-from hyperota_desktop.ui.views.main_window import MainWindow
+from hyperota_desktop.ui.views.decoration import decorate
+from hyperota_desktop.ui.views.main_window import PAGES, MainWindow
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
 from hyperota_desktop.ui.views.packages_page import PackagesPage
+from hyperota_desktop.ui.views.shortcuts_sheet import install as install_shortcuts_sheet
+from hyperota_desktop.ui.views.welcome_page import WelcomePage
+from hyperota_desktop.ui.views.welcome_page import install as install_welcome
+from hyperota_desktop.ui.views.window_memory import WindowMemory
+from hyperota_desktop.ui.widgets.icons import app_icon
+from hyperota_desktop.ui.widgets.notifier import Notifier
 
 log = logging.getLogger("hyperota.app.gui")
 
@@ -53,6 +62,9 @@ class Gui:
     orgs: OrgsPresenter
     archives: ArchivesPresenter
     secrets: SecretsPresenter
+    welcome: WelcomePresenter
+    sandbox: SandboxSession | None = None  # the embedded sandbox, when this install has one
+    memory: WindowMemory | None = None  # layout and place, saved when the window closes
     _tasks: PresenterTasks = field(init=False)
     _switching: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -61,7 +73,7 @@ class Gui:
 
     @property
     def presenters(self) -> list[Presenter]:
-        return [self.shell, self.auth, self.orgs, self.packages, self.archives, self.secrets]
+        return [self.welcome, self.shell, self.auth, self.orgs, self.packages, self.archives, self.secrets]
 
     def hand_out(self, services: ProfileServices | None) -> None:
         """Give every presenter these services (None: no profile); the auth presenter goes last, since
@@ -94,6 +106,26 @@ class Gui:
             self.messages.error(exc)
             return None
 
+    def sandbox_ready(self) -> None:
+        """The sandbox started from the welcome page runs: use its profile, make the demo content,
+        and open the sign-in dialog with its one-click demo people."""
+        self._tasks.start("sandbox-ready", self._use_sandbox())
+
+    async def _use_sandbox(self) -> None:
+        session = self.sandbox
+        if session is None or session.boot is None:
+            return
+        self.offer_demo_people()
+        self.shell.refresh()
+        await self.use_active_profile()
+        demo = session.boot.start_demo()
+        demo.add_done_callback(lambda _task: self.window.refreshRequested.emit())  # show what it made
+        self.auth.sign_in()
+
+    def offer_demo_people(self) -> None:
+        if self.sandbox is not None and self.sandbox.boot is not None:
+            self.auth.set_demo_approver(self.sandbox.boot.profile_name, self.sandbox.approve, DEMO_PEOPLE)
+
     async def stop_work(self) -> None:
         """Cancel every presenter's running work and wait for it (switch, quit)."""
         for presenter in self.presenters:
@@ -114,13 +146,28 @@ class Gui:
                 await presenter.wait_idle()
 
 
-def build_gui(services: AppServices, *, error_dialogs: bool = True) -> Gui:
+def build_gui(
+    services: AppServices, *, error_dialogs: bool = True, sandbox: SandboxSession | None = None
+) -> Gui:
+    """`sandbox`: the embedded sandbox of this run (running with `--sandbox`, else started from the
+    welcome page); None where the install has none (frozen builds)."""
     messages = MessageChannel()
     window = MainWindow()
     window.set_error_dialogs(error_dialogs)
     shell = ShellPresenter(window, services.profiles, messages)
     messages.connectionChanged.connect(window.set_connection)
     shell.refresh()
+    welcome_page = WelcomePage()
+    welcome = WelcomePresenter(
+        welcome_page,
+        install_welcome(window, welcome_page),
+        services.profiles,
+        messages,
+        sandbox.start_in_background if sandbox is not None else None,
+        window.newProfileRequested.emit,
+    )
+    shell.activeProfileChanged.connect(welcome.refresh)
+    welcome.refresh()
     auth = AuthPresenter(window, messages)
 
     packages_page = PackagesPage()
@@ -143,8 +190,22 @@ def build_gui(services: AppServices, *, error_dialogs: bool = True) -> Gui:
     auth.permissionsChanged.connect(orgs.permissions_changed)
     auth.permissionsChanged.connect(packages.update_permission)
     archives, secrets = _build_archives(services, window, packages_page, packages, messages)
-    gui = Gui(window, messages, services, shell, auth, packages, orgs, archives, secrets)
+    install_shortcuts_sheet(window)  # F1, listing every action's keys (those above included)
+    decorate(window, window.pages, [key for key, _title, _text in PAGES])  # icons, once every action exists
+    memory = WindowMemory(
+        window, window.pages, window.nav_tree, window.nav_model, window.nav_filter,
+        services.dirs.config / "window-state.ini",
+    )  # fmt: skip
+    memory.restore()
+    notifier = Notifier(window, app_icon())  # long work that ends while the window is in the background
+    messages.workFinished.connect(notifier.notify)
+    window.closeRequested.connect(memory.save)  # before the app's own handler hides the window
+    gui = Gui(
+        window, messages, services, shell, auth, packages, orgs, archives, secrets, welcome, sandbox, memory
+    )
     shell.activeProfileChanged.connect(gui.profile_changed)
+    welcome.sandboxReady.connect(gui.sandbox_ready)
+    gui.offer_demo_people()  # `--sandbox`: it runs already
     gui.hand_out(gui._current())  # nothing to close yet: the first services are simply handed out
     return gui
 

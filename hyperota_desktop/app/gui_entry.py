@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from hyperota_desktop.app.gui_composition import Gui
-    from hyperota_desktop.app.sandbox_boot import SandboxBoot
+    from hyperota_desktop.app.sandbox_session import SandboxSession
     from hyperota_desktop.app.signals import QuitRequests
 
 log = logging.getLogger("hyperota.app")
@@ -46,6 +46,12 @@ def build_arg_parser() -> argparse.ArgumentParser:
         help="log errors instead of showing dialogs (unexpected errors and error messages alike)",
     )
     parser.add_argument("--sandbox", action="store_true", help="start the embedded sandbox and connect to it")
+    parser.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        type=Path,
+        help="save a picture of the main window once it has settled, then quit (smoke tests)",
+    )
     return parser
 
 
@@ -79,17 +85,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     quit_requested = quit_on_signals(app)  # Ctrl+C / SIGTERM close the window cleanly (the sandbox too)
     sandbox = None
     try:
-        if args.sandbox:
-            from hyperota_desktop.app.sandbox_boot import SandboxBoot
+        from hyperota_desktop.app import sandbox_session
 
-            sandbox = SandboxBoot.start(services)  # temporary `sandbox` profile, active for this run
-        gui = build_gui(services, error_dialogs=not args.no_err_windows)
+        if args.sandbox:  # temporary `sandbox` profile, active for this run
+            sandbox = sandbox_session.SandboxSession.start_now(services)
+        elif sandbox_session.available():  # the welcome page can start one
+            sandbox = sandbox_session.SandboxSession(services)
+        gui = build_gui(services, error_dialogs=not args.no_err_windows, sandbox=sandbox)
         gui.window.show()
         # Start-up objects (Qt wrappers, boto3/botocore models) live for the whole run: moving them out of
         # the collector's reach keeps full collections short, which would otherwise stall the UI.
         gc.freeze()
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-            main_task = runner.get_loop().create_task(_run(app, gui, quit_requested, sandbox))
+            main_task = runner.get_loop().create_task(
+                _run(app, gui, quit_requested, sandbox, args.screenshot)
+            )
             for _attempt in range(3):
                 try:
                     runner.run(_finish(main_task))
@@ -111,7 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-async def _run(app: QApplication, gui: Gui, requests: QuitRequests, sandbox: SandboxBoot | None) -> None:
+async def _run(
+    app: QApplication,
+    gui: Gui,
+    requests: QuitRequests,
+    sandbox: SandboxSession | None,
+    screenshot: Path | None = None,
+) -> None:
     """The app's one coroutine: runs until a quit is asked, then shuts down (work, then services).
 
     With `--sandbox` it also makes the demo content in the background; a demo still being made at quit
@@ -123,14 +139,24 @@ async def _run(app: QApplication, gui: Gui, requests: QuitRequests, sandbox: San
     app.aboutToQuit.connect(quit_event.set)  # Qt's loop ended regardless (see main)
     gui.window.closeRequested.connect(quit_event.set)
     gui.auth.restore()  # who is signed in (from the keyring), now that the loop runs
-    if sandbox is not None:
-        sandbox.start_demo()  # demo/shop with packages and releases, made as alice in the background
+    if sandbox is not None and sandbox.boot is not None:
+        sandbox.boot.start_demo()  # demo/shop with packages and releases, made as alice in the background
+    if screenshot is not None:
+        asyncio.get_running_loop().create_task(_screenshot(gui, screenshot, quit_event))
     await quit_event.wait()
     log.info("quitting: stopping running work, then closing the services")
     gui.window.hide()
     if sandbox is not None:
         await sandbox.cancel_demo()  # before the sandbox stops: what the demo was doing is undone
     await gui.shutdown()
+
+
+async def _screenshot(gui: Gui, path: Path, done: asyncio.Event) -> None:
+    """`--screenshot`: let the window lay out and paint, save it, then quit as a person would."""
+    await asyncio.sleep(1.5)
+    saved = gui.window.grab().save(str(path))
+    log.info("screenshot %s: %s", "saved" if saved else "NOT saved", path)
+    done.set()
 
 
 async def _finish(task: asyncio.Task[None]) -> None:
@@ -145,7 +171,7 @@ def _enable_faulthandler(path: Path) -> IO[str]:
     return handle
 
 
-def _stop_sandbox(sandbox: SandboxBoot | None) -> None:
+def _stop_sandbox(sandbox: SandboxSession | None) -> None:
     if sandbox is not None:
         sandbox.stop()
 

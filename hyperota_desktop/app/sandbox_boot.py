@@ -65,6 +65,10 @@ class SandboxBoot:
         )
         return cls(sandbox=sandbox, services=services, profile_name=profile_name)
 
+    def approve(self, user_code: str, username: str) -> None:
+        """Approve a device sign-in as one of the sandbox's people (the one-click demo sign-in)."""
+        self.sandbox.keycloak.approve(user_code, username)
+
     def start_demo(self) -> asyncio.Task[None]:
         """Create the demo content in the background (needs the running event loop); failures are
         logged, never raised: the sandbox works without it."""

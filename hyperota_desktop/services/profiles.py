@@ -97,6 +97,13 @@ class ProfileService:
             )
         return self._store.get(name)
 
+    def use_for_session(self, name: str) -> None:
+        """Make `name` the active profile for this run only (the saved choice is untouched), as
+        `--profile`/`--sandbox` do at start: the GUI's "Try the sandbox" once its sandbox runs."""
+        self._store.get(name)  # NotFound for a profile that does not exist
+        self._override = name
+        self._emit(ProfileEvent.ACTIVE, name)
+
     def add(self, profile: Profile, *, overwrite: bool = False) -> None:
         Profile.from_dict(profile.to_dict())
         self._store.save(profile, overwrite=overwrite)

@@ -27,10 +27,17 @@ def describe_error(exc: BaseException) -> str:
 
 class MessageChannel(QObject):
     """Signals: `posted(level: str, text: str)`; `connectionChanged(text: str)` when a backend was
-    reached (`connected`) or turned out unreachable (a BackendUnavailable error)."""
+    reached (`connected`) or turned out unreachable (a BackendUnavailable error); `workFinished(title,
+    text)` when long work (publish, import, export, build) ended, for a desktop notification."""
 
     posted = Signal(str, str)
     connectionChanged = Signal(str)
+    workFinished = Signal(str, str)
+
+    def finished(self, title: str, text: str) -> None:
+        """Long work ended: said in the status bar, and by a notification if the window is not active."""
+        self.info(text)
+        self.workFinished.emit(title, text)
 
     def connected(self, where: str) -> None:
         self.connectionChanged.emit(f"Connected to {where}")

@@ -70,6 +70,8 @@ def test_drop_preflight_publish_and_list(
     page.progress.valueChanged.connect(progress.append)
     posted: list[tuple[str, str]] = []
     gui.messages.posted.connect(lambda level, text: posted.append((level, text)))
+    finished: list[str] = []  # what a desktop notification would say (tests/ui/test_notifications.py)
+    gui.messages.workFinished.connect(lambda title, _text: finished.append(title))
 
     async def scenario() -> None:
         presenter.select("guiorg", "guiapp")
@@ -98,6 +100,7 @@ def test_drop_preflight_publish_and_list(
         row = page.list_model.rows[0]
         assert (row.version, row.tags, row.file_count) == (1, ("beta",), 4)
         assert progress and progress[-1] == 1000
+        assert finished == ["Publish finished"]
         page.list_table.selectRow(0)
         await until(lambda: page.files_model.rowCount() == 4, "the package detail")
         assert page.files_model.rows[0].url.startswith(aws.public_base_url)

@@ -7,7 +7,22 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
+from hyperota_desktop.ui.widgets.badge import BADGE_TONE_ROLE
+
 COLUMNS = ("When", "Operation", "Status", "What happened")
+STATUS_COLUMN = 2
+# Journal statuses (stores/journal.py) of operations and steps, by what they mean to a person.
+STATUS_TONES = {
+    "done": "success",
+    "running": "info",
+    "compensating": "info",
+    "rolled_back": "warning",
+    "compensated": "warning",
+    "skipped": "neutral",
+    "failed": "danger",
+    "stuck": "danger",
+    "compensation_failed": "danger",
+}
 
 
 @dataclass(frozen=True)
@@ -26,6 +41,12 @@ class ActivityRow:
     status: str
     error: str
     steps: tuple[StepRow, ...] = ()
+
+
+def _status(status: str) -> QStandardItem:
+    item = _item(status.replace("_", " "))
+    item.setData(STATUS_TONES.get(status, "neutral"), BADGE_TONE_ROLE)
+    return item
 
 
 def _item(text: str, tooltip: str = "") -> QStandardItem:
@@ -48,7 +69,7 @@ class ActivityModel(QStandardItemModel):
             items = [
                 _item(when),
                 _item(row.title, f"by {row.actor}"),
-                _item(row.status.replace("_", " ")),
+                _status(row.status),
                 _item(row.error, row.error),
             ]
             for number, step in enumerate(row.steps, start=1):
@@ -56,7 +77,7 @@ class ActivityModel(QStandardItemModel):
                     [
                         _item(""),
                         _item(f"{number}. {step.name}"),
-                        _item(step.status.replace("_", " ")),
+                        _status(step.status),
                         _item(step.error, step.error),
                     ]
                 )

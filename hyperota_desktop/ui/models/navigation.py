@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
+
+from hyperota_desktop.ui.widgets.icons import icon
 
 ORG_ROLE = Qt.ItemDataRole.UserRole + 1
 APP_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -38,6 +41,14 @@ class NavigationModel(QStandardItemModel):
                 app_item.setData(app, APP_ROLE)
                 org_item.appendRow(app_item)
             self.appendRow(org_item)
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DecorationRole and index.isValid():
+            # Asked each paint, so the icons follow a change of palette (tinted, cached per colours).
+            return icon("application" if index.data(APP_ROLE) else "organisation")
+        return super().data(index, role)
 
 
 class NavigationFilter(QSortFilterProxyModel):

@@ -216,8 +216,9 @@ class ArchivesPresenter(QObject):
             self._messages.warning(f"{exc.message} Type the index file in the build form (e.g. {likely}).")
             self._page.build_index.setFocus()
             return
-        self._messages.info(
-            f"Built {result.path.name}: {result.files} file(s), {human_size(result.total_size)}."
+        self._messages.finished(
+            "Archive built",
+            f"Built {result.path.name}: {result.files} file(s), {human_size(result.total_size)}.",
         )
         self._page.hide_build_form()
         self.path = result.path
@@ -241,7 +242,7 @@ class ArchivesPresenter(QObject):
             else f"Imported into {org}/{app} as version {result.version} "
             f"({human_size(result.bytes_uploaded)} sent)."
         )
-        self._messages.info(done)
+        self._messages.finished("Import finished", done)
         self._page.show_progress(1.0, done)
         self.imported.emit(org, app, result.version)
 
@@ -274,6 +275,8 @@ class ArchivesPresenter(QObject):
             progress=self._progress, control=control,
         )  # fmt: skip
         signed = " and signed" if result.signed else ""
-        self._messages.info(f"Exported {org}/{app} version {version}{signed} to {result.path}.")
+        self._messages.finished(
+            "Export finished", f"Exported {org}/{app} version {version}{signed} to {result.path}."
+        )
         self.path = result.path
         await self._verify(control)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 import shiboken6
@@ -39,6 +39,7 @@ from hyperota_desktop.ui.views.main_window import MainWindow
 
 log = logging.getLogger("hyperota.ui.auth")
 Gated = QAction | QWidget
+DemoApprover = Callable[[str, str], None]  # (user code, username): the sandbox approves it at once
 
 
 class AuthPresenter(QObject):
@@ -56,6 +57,8 @@ class AuthPresenter(QObject):
         self._gates: list[tuple[Gated, Action, str]] = []
         self._tasks = PresenterTasks(messages)
         self.dialog: LoginDialog | None = None
+        self._demo: tuple[str, DemoApprover, list[tuple[str, str]]] | None = None
+        self._user_code = ""
         window.signInRequested.connect(self.sign_in)
         window.signOutRequested.connect(self.sign_out)
         window.selectionChanged.connect(self._on_selection)
@@ -97,6 +100,13 @@ class AuthPresenter(QObject):
             ]
             self.restore()
 
+    def set_demo_approver(
+        self, profile: str, approve: DemoApprover | None, users: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        """While `profile` (the embedded sandbox's) is the active one, the sign-in dialog offers to
+        approve its code as one of `users` ((username, description)) with one click; None: no more."""
+        self._demo = (profile, approve, list(users)) if approve is not None else None
+
     def restore(self) -> None:
         """At start and after a profile switch: show who is signed in (from the keyring), if anyone."""
         if self._services is not None:
@@ -116,6 +126,10 @@ class AuthPresenter(QObject):
         dialog.cancelled.connect(lambda: self._tasks.cancel("auth-login"))
         dialog.newCodeRequested.connect(lambda: self._start_login(services.auth, dialog))
         dialog.destroyed.connect(lambda _obj=None: self._forget_dialog(dialog))
+        if self._demo is not None and self._demo[0] == services.profile.name:
+            approve = self._demo[1]
+            dialog.offer_demo_users(self._demo[2])
+            dialog.demoApprovalRequested.connect(lambda user: self._approve_demo(approve, user, dialog))
         self.dialog = dialog
         dialog.show()
         self._start_login(services.auth, dialog)
@@ -137,6 +151,18 @@ class AuthPresenter(QObject):
     def _start_login(self, auth: AuthService, dialog: LoginDialog) -> None:
         self._tasks.start("auth-login", self._login(auth, dialog), replace=True)
 
+    def _approve_demo(self, approve: DemoApprover, username: str, dialog: LoginDialog) -> None:
+        code = self._user_code
+
+        async def run() -> None:
+            try:
+                await asyncio.to_thread(approve, code, username)
+            except Exception as exc:  # the emulator refuses an unknown or used code: say so
+                log.warning("sandbox approval as %s failed: %s", username, exc)
+                dialog.show_error(f"The sandbox could not approve this code as {username}: {exc}")
+
+        self._tasks.start("auth-demo-approve", run(), replace=True)
+
     def _close_dialog(self) -> None:
         self._tasks.cancel("auth-login")
         if self.dialog is not None and shiboken6.isValid(self.dialog):
@@ -154,6 +180,7 @@ class AuthPresenter(QObject):
         except HyperOtaError as exc:
             dialog.show_error(exc.user_text())
             return
+        self._user_code = flow.user_code
         dialog.show_code(flow.user_code, flow.verification_uri, flow.qr_target, flow.expires_at - time.time())
         try:
             async for state in auth.poll_login(flow):

@@ -280,7 +280,7 @@ class PackagesPresenter(QObject):
             else f"Published {self.org}/{self.app} version {result.version}: "
             f"{human_size(result.bytes_uploaded)} sent, {human_size(result.bytes_skipped)} already stored."
         )
-        self._messages.info(done)
+        self._messages.finished("Publish finished", done)
         self._page.progress_label.setText(done)
         self._page.show_preflight(None)
         self.preflight = None

@@ -5,6 +5,7 @@ A view only (no services): the auth presenter calls `show_code`, `show_state`, `
 Signals:
 - `cancelled()`: the person closed the dialog or pressed Cancel (the presenter stops polling).
 - `newCodeRequested()`: after expiry, denial or an error, the person asked for a new code.
+- `demoApprovalRequested(str)`: in the sandbox, approve this code as the chosen demo user (one click).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import time
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -33,6 +36,7 @@ FINAL_STATES = {"expired", "denied", "signed_in"}
 class LoginDialog(QDialog):
     cancelled = Signal()
     newCodeRequested = Signal()
+    demoApprovalRequested = Signal(str)
 
     def __init__(self, profile: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +86,8 @@ class LoginDialog(QDialog):
         layout.addWidget(self.countdown_label)
         layout.addWidget(self.status_label)
 
+        layout.addWidget(self._build_demo_row())
+
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.new_code_button = named(QPushButton("Get a new code"), "loginNewCode", "Get a new sign-in code")
@@ -99,7 +105,29 @@ class LoginDialog(QDialog):
         self._timer.timeout.connect(self._tick)
         self.resize(460, 560)
 
+    def _build_demo_row(self) -> QGroupBox:
+        """Sandbox only: approve the code as one of its demo people, without a browser."""
+        self.demo_box = named(QGroupBox("Sandbox"), "loginDemoBox")
+        row = QHBoxLayout(self.demo_box)
+        row.addWidget(QLabel("Approve as"))
+        self.demo_user = named(QComboBox(), "loginDemoUser", "Demo user to sign in as")
+        self.demo_approve = named(QPushButton("Approve"), "loginDemoApprove", "Approve as the demo user")
+        self.demo_approve.setDefault(True)
+        self.demo_approve.clicked.connect(self._approve_demo)
+        row.addWidget(self.demo_user, 1)
+        row.addWidget(self.demo_approve)
+        self.demo_box.hide()
+        return self.demo_box
+
     # -- what the presenter calls ---------------------------------------------------------------------
+    def offer_demo_users(self, users: list[tuple[str, str]]) -> None:
+        """(username, description) of the sandbox's people; the first is preselected."""
+        self.demo_user.clear()
+        for username, description in users:
+            self.demo_user.addItem(f"{username} — {description}", username)
+        self.demo_box.setVisible(bool(users))
+        self.demo_approve.setEnabled(False)  # until there is a code to approve
+
     @property
     def state(self) -> str:
         return self._state
@@ -122,6 +150,9 @@ class LoginDialog(QDialog):
         self.new_code_button.hide()
         self.cancel_button.setText("Cancel")
         self.status_label.setText("Waiting for you to approve the sign-in in your browser.")
+        self.demo_approve.setEnabled(True)
+        if not self.demo_box.isHidden():
+            self.demo_approve.setFocus()
         self._tick()
         self._timer.start()
 
@@ -141,7 +172,15 @@ class LoginDialog(QDialog):
         self._stop_code()
 
     # -- internals --------------------------------------------------------------------------------------
+    def _approve_demo(self) -> None:
+        username = self.demo_user.currentData()
+        if username and self._state in ("waiting", "slowed_down"):
+            self.demo_approve.setEnabled(False)
+            self.status_label.setText(f"Approving as {username}…")
+            self.demoApprovalRequested.emit(username)
+
     def _stop_code(self) -> None:
+        self.demo_approve.setEnabled(False)
         self._timer.stop()
         self.countdown_label.setText("")
         self.code_label.setEnabled(False)

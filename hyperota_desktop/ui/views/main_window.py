@@ -227,8 +227,9 @@ class MainWindow(QMainWindow):
         """Replace a page's placeholder with its real view."""
         index = [k for k, _t, _x in PAGES].index(key)
         current = self.pages.currentIndex()
+        tab_icon = self.pages.tabIcon(index)  # decoration.py's, kept across the swap
         self.pages.removeTab(index)
-        self.pages.insertTab(index, widget, PAGES[index][1])
+        self.pages.insertTab(index, widget, tab_icon, PAGES[index][1])
         self.pages.setCurrentIndex(current)
 
     def set_error_dialogs(self, shown: bool) -> None:

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hyperota_desktop.ui.models.activity import ActivityModel
+from hyperota_desktop.ui.models.activity import STATUS_COLUMN, ActivityModel
 from hyperota_desktop.ui.models.members import LEVEL_COLUMN, LevelDelegate, MembersModel
+from hyperota_desktop.ui.widgets.badge import BadgeDelegate
 from hyperota_desktop.ui.widgets.naming import named
 
 
@@ -136,6 +137,7 @@ class ActivityPage(QWidget):
         self.tree = named(QTreeView(), "activityTree", "Operations and their steps")
         self.tree.setModel(self.model)
         self.tree.setAlternatingRowColors(True)
+        self.tree.setItemDelegateForColumn(STATUS_COLUMN, BadgeDelegate(self.tree))  # done, rolled back…
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tree.header().setStretchLastSection(True)
         self.refresh_button = named(QPushButton("Refresh"), "activityRefreshButton", "Reload the activity")

@@ -1,0 +1,210 @@
+"""Keyboard and accessibility, walked over every surface of the app: each page of the main window, the
+welcome page, and every dialog. A new page or dialog is one line in SURFACES (or PAGES of the window).
+
+- Accessible names: every interactive widget a person can reach has an objectName and an accessible name.
+- Tab order: Tab from the first widget visits every focusable widget of the surface and comes back to
+  the start (no trap, nothing unreachable), with the page's own widgets in one run (no jumping out and
+  back in).
+- The F1 sheet lists every action that has a shortcut, generated from the actions themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QHeaderView,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
+
+from hyperota_desktop.app.container import build_services
+from hyperota_desktop.app.gui_composition import Gui, build_gui
+from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.stores.dirs import AppDirs
+from hyperota_desktop.ui.views.login_dialog import LoginDialog
+from hyperota_desktop.ui.views.main_window import PAGES
+from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, DeletionProgressDialog, NameDialog
+from hyperota_desktop.ui.views.shortcuts_sheet import ShortcutsSheet, shortcut_rows
+from hyperota_desktop.ui.widgets.profile_editor import ProfileEditor
+
+INTERACTIVE = (
+    QAbstractButton,
+    QComboBox,
+    QLineEdit,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QAbstractSlider,
+    QTextEdit,
+    QPlainTextEdit,
+)
+ISSUER = "https://sso.example.com/realms/x"
+
+# Dialogs, each built as the app builds it (parent: the main window). One line per dialog.
+SURFACES: dict[str, Callable[[QWidget], QDialog]] = {
+    "login": lambda w: LoginDialog("prod", w),
+    "profile editor (new)": lambda w: ProfileEditor(None, set(), w),
+    "profile editor (edit)": lambda w: ProfileEditor(Profile(name="prod", issuer=ISSUER), {"prod"}, w),
+    "name": lambda w: NameDialog("New organisation", "Organisation name", lambda _n: None, w),
+    "confirm delete": lambda w: ConfirmDeleteDialog(
+        "Delete", "shop", ["all of it"], files_option=True, parent=w
+    ),
+    "deletion progress": lambda w: DeletionProgressDialog("Deleting shop", 10, w),
+    "shortcuts": lambda w: ShortcutsSheet(w),
+}
+
+
+def _internal(widget: QWidget) -> bool:
+    """Qt's own parts (tab bars, headers, spin-box line edits): named by Qt, described by their owner."""
+    if isinstance(widget, QHeaderView):
+        return True
+    node: QWidget | None = widget
+    while node is not None:
+        if node.objectName().startswith("qt_"):
+            return True
+        node = node.parentWidget()
+    return False
+
+
+def reachable(root: QWidget) -> list[QWidget]:
+    return [
+        w
+        for w in root.findChildren(QWidget)
+        if isinstance(w, INTERACTIVE) and w.isVisibleTo(root) and not _internal(w)
+    ]
+
+
+def unnamed(root: QWidget) -> list[str]:
+    return [
+        f"{type(w).__name__} {w.objectName() or '(no objectName)'}: {w.text() if hasattr(w, 'text') else ''}"
+        for w in reachable(root)
+        if not w.objectName() or not w.accessibleName()
+    ]
+
+
+def tab_cycle(start: QWidget, limit: int = 200) -> list[QWidget]:
+    """Press Tab from `start` until focus comes back to it; fail on a trap (focus stuck) or no return."""
+    start.setFocus(Qt.FocusReason.TabFocusReason)
+    QApplication.processEvents()
+    first = QApplication.focusWidget()
+    assert first is not None, "nothing takes the focus"
+    seen = [first]
+    for _ in range(limit):
+        current = QApplication.focusWidget()
+        assert current is not None
+        QTest.keyClick(current, Qt.Key.Key_Tab)
+        QApplication.processEvents()
+        after = QApplication.focusWidget()
+        if after is first:
+            return seen
+        assert after is not current, f"Tab is trapped in {current.objectName() or type(current).__name__}"
+        assert after is not None
+        seen.append(after)
+    raise AssertionError(f"Tab never came back to the start: {[w.objectName() for w in seen[:30]]}")
+
+
+def focusable(root: QWidget) -> set[QWidget]:
+    return {
+        w
+        for w in reachable(root)
+        if w.isEnabled() and w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.isVisible()
+    }
+
+
+@pytest.fixture
+def gui(qtbot, tmp_path: Path) -> Gui:
+    services = build_services(AppDirs.under(tmp_path))
+    services.profiles.add(Profile(name="prod", issuer=ISSUER))
+    services.profiles.use("prod")
+    built = build_gui(services)
+    qtbot.addWidget(built.window)
+    built.window.show()
+    qtbot.waitExposed(built.window)
+    built.window.activateWindow()
+    qtbot.waitActive(built.window)
+    return built
+
+
+@pytest.mark.parametrize("key", [key for key, _title, _text in PAGES])
+def test_every_widget_of_every_page_is_named(gui: Gui, key: str) -> None:
+    window = gui.window
+    window.pages.setCurrentIndex([k for k, _t, _x in PAGES].index(key))
+    page = window.pages.currentWidget()
+    assert unnamed(page) == [], key
+    assert unnamed(window) == []  # toolbars, navigation, status bar
+
+
+def test_every_widget_of_the_welcome_page_is_named(qtbot, tmp_path: Path) -> None:
+    gui = build_gui(build_services(AppDirs.under(tmp_path)))  # no profile: the welcome page
+    qtbot.addWidget(gui.window)
+    gui.window.show()
+    assert gui.welcome.shown
+    assert unnamed(gui.window) == []
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_every_widget_of_every_dialog_is_named_and_tab_goes_round(gui: Gui, qtbot, name: str) -> None:
+    dialog = SURFACES[name](gui.window)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitActive(dialog)
+    assert dialog.objectName(), name
+    assert unnamed(dialog) == [], name
+    expected = focusable(dialog)
+    if expected:
+        cycle = tab_cycle(next(iter(sorted(expected, key=lambda w: w.objectName()))))
+        assert expected <= set(cycle), [w.objectName() for w in expected - set(cycle)]
+    dialog.close()
+
+
+@pytest.mark.parametrize("key", [key for key, _title, _text in PAGES])
+def test_tab_visits_each_page_in_order_without_traps(gui: Gui, key: str) -> None:
+    window = gui.window
+    window.pages.setCurrentIndex([k for k, _t, _x in PAGES].index(key))
+    page = window.pages.currentWidget()
+    cycle = tab_cycle(window.nav_search)
+    missing = focusable(window) - set(cycle)
+    assert not missing, [w.objectName() for w in missing]
+    # Tab leaves lists and tables at once (arrows move inside), however many rows they hold.
+    assert not [v.objectName() for v in page.findChildren(QAbstractItemView) if v.tabKeyNavigation()]
+    # The navigation comes first, then the page; the page's own widgets form one run.
+    assert cycle[0] is window.nav_search
+    on_page = [i for i, w in enumerate(cycle) if page.isAncestorOf(w)]
+    assert on_page == list(range(on_page[0], on_page[0] + len(on_page))) if on_page else True, [
+        w.objectName() for w in cycle
+    ]
+
+
+def test_f1_opens_a_sheet_of_every_shortcut(gui: Gui, qtbot) -> None:
+    window = gui.window
+    with_keys = {
+        a.objectName() for a in window.findChildren(QAction) if any(not k.isEmpty() for k in a.shortcuts())
+    }
+    assert {"shortcutsAction", "refreshAction", "signInAction", "searchAction"} <= with_keys
+    rows = dict(shortcut_rows(window))
+    assert rows["Refresh"] == "F5" and rows["Keyboard shortcuts"] == "F1"
+    assert rows["Show Packages"] == "Ctrl+1"
+    assert len(rows) >= len(with_keys) - 1  # one row per action (same text and keys: listed once)
+    QTest.keyClick(window, Qt.Key.Key_F1)
+    sheet = window.findChild(ShortcutsSheet, "shortcutsSheet")
+    assert sheet is not None and sheet.isVisible()
+    listed = {
+        (sheet.table.item(r, 0).text(), sheet.table.item(r, 1).text()) for r in range(sheet.table.rowCount())
+    }
+    assert ("Refresh", "F5") in listed and ("Keyboard shortcuts", "F1") in listed
+    sheet.close()
