@@ -114,9 +114,10 @@ class Gui:
                 await presenter.wait_idle()
 
 
-def build_gui(services: AppServices, *, error_dialogs: bool = True) -> Gui:
+def build_gui(services: AppServices, *, error_dialogs: bool = True, window: MainWindow | None = None) -> Gui:
+    """The GUI around `window` (the app shows and paints it before it loads the rest), or a new one."""
     messages = MessageChannel()
-    window = MainWindow()
+    window = window or MainWindow()
     window.set_error_dialogs(error_dialogs)
     shell = ShellPresenter(window, services.profiles, messages)
     messages.connectionChanged.connect(window.set_connection)
