@@ -265,7 +265,8 @@ class PublishSaga:
                 f"Package {version} of {org}/{app} in S3 is not the manifest this publish wrote."
             )
         wanted = {f.checksum: f for f in stored.files}
-        to_check = [d for d in wanted if d not in await self._vouched(ctx, org, app)]
+        vouched = await self._vouched(ctx, org, app)  # once: one HEAD, not one per file
+        to_check = [d for d in wanted if d not in vouched]
         sizes = await self.catalogue.sizes_of(org, app, to_check)
         missing = [wanted[d].file_path for d in to_check if sizes.get(d) != wanted[d].size]
         if missing:
