@@ -44,6 +44,17 @@ ROWS: list[tuple[str, str, str, str, str, str, str, Callable[[dict[str, Any]], b
 ]  # fmt: skip
 
 
+# The figures of issue 11 before its work (same machine, same benchmarks, before the lazy start-up and
+# the publish changes): kept on the page so every run can be read against them.
+BEFORE: list[tuple[str, str]] = [
+    ("P1 publish vs `aws s3 sync` (fresh 300 MB)", "1.17x; peak RSS 191 MB vs 100 MB"),
+    ("P2 re-publish after one 50 KB change vs sync's second run", "1.84x"),
+    ("P3 longest GUI event-loop stall during P1", "101 to 121 ms at worst"),
+    ("P5 cold start to a visible window vs a bare PySide6 window", "4.8x"),
+    ("`hyperota --version`, `hyperota --help`", "0.50 s"),
+]
+
+
 def update(results: dict[str, dict[str, Any]], started: datetime) -> None:
     """Merge this run's results into the JSON file (benchmarks not run keep their last figures) and
     write the Markdown page from it."""
@@ -93,6 +104,8 @@ def render(data: dict[str, Any]) -> str:
         lines.append(
             f"| {figure} | {_value(result, ours)} | {_value(result, peer)} | {ratio_text} | {goal} | {ok} |"
         )
+    lines += ["", "## Before issue 11", "", "| figure | before |", "|---|---|"]
+    lines += [f"| {figure} | {value} |" for figure, value in BEFORE]
     lines += ["", "## Where and when", ""]
     for name, result in sorted(benchmarks.items()):
         m = result.get("machine", {})
