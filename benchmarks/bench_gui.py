@@ -135,6 +135,7 @@ def publish_stalls(root: Path, display: dict[str, str], runs: int) -> dict[str, 
             small_kb=int(os.environ.get("BENCH_PUBLISH_SMALL_KB", "50")),
         )  # fmt: skip
         stalls, idle, seconds = [], [], []
+        explained: list[dict[str, object]] = []  # when the worst stall came, and the longest collection
         for run in range(runs):
             for stale in (home / "cache").glob("hashes.sqlite3*"):
                 stale.unlink()
@@ -149,6 +150,10 @@ def publish_stalls(root: Path, display: dict[str, str], runs: int) -> dict[str, 
             finally:
                 _stop(proc)
             stalls.append(done["stall_s"] * 1000)
+            explained.append({"stall_at_s": rounded(done.get("stall_at_s", 0.0), 2),
+                              "preflight_s": rounded(done.get("preflight_s", 0.0), 2),
+                              "gc_longest_ms": round(done.get("gc_longest_s", 0.0) * 1000, 1),
+                              "gc_full_collections": done.get("gc_full_collections", 0)})  # fmt: skip
             idle.append(done["idle_stall_s"] * 1000)
             seconds.append(done["publish_s"])
             sandbox.delete_prefix(f"demo/gui{run}/")
@@ -158,6 +163,7 @@ def publish_stalls(root: Path, display: dict[str, str], runs: int) -> dict[str, 
             "p3_idle_longest_stall_ms_median": round(median(idle), 1),
             "p3_gui_publish_median_s": rounded(median(seconds), 2),
             "p3_stalls_ms": [round(x, 1) for x in stalls],
+            "p3_runs_explained": explained,
         }
     finally:
         if sandbox is not None:

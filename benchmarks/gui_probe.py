@@ -104,15 +104,29 @@ def publish(org: str, app_name: str, folder: str) -> int:
         return gui
 
     async def drive(gui: Any) -> None:
-        worst = {"now": 0.0}
+        import gc
+
+        worst = {"now": 0.0, "at": 0.0}
         stop = asyncio.Event()
+        collections = {"longest": 0.0, "full": 0, "started": 0.0}
+
+        def on_gc(
+            phase: str, info: dict[str, Any]
+        ) -> None:  # explains a stall: how long each collection took
+            if phase == "start":
+                collections["started"] = time.monotonic()
+                return
+            collections["longest"] = max(collections["longest"], time.monotonic() - collections["started"])
+            collections["full"] += info.get("generation") == 2
 
         async def ticker() -> None:
             loop = asyncio.get_running_loop()
             while not stop.is_set():
                 before = loop.time()
                 await asyncio.sleep(0.01)
-                worst["now"] = max(worst["now"], loop.time() - before - 0.01)
+                late = loop.time() - before - 0.01
+                if late > worst["now"]:
+                    worst["now"], worst["at"] = late, time.monotonic()
 
         async def until(condition: Any) -> None:
             while not condition():  # noqa: ASYNC110 - polls the GUI's state as a person watches it
@@ -128,6 +142,7 @@ def publish(org: str, app_name: str, folder: str) -> int:
             published: list[int] = []
             presenter.published.connect(published.append)
             worst["now"] = 0.0
+            gc.callbacks.append(on_gc)
             started = time.monotonic()
             presenter.dropped([folder])
             await until(lambda: presenter.preflight is not None)
@@ -138,15 +153,18 @@ def publish(org: str, app_name: str, folder: str) -> int:
             done = time.monotonic()
             stop.set()
             await tick
+            gc.callbacks.remove(on_gc)
             report("published", version=published[0], idle_stall_s=idle, stall_s=worst["now"],
-                   preflight_s=checked - started, publish_s=done - checked)  # fmt: skip
+                   stall_at_s=worst["at"] - started, preflight_s=checked - started,
+                   publish_s=done - checked, gc_longest_s=collections["longest"],
+                   gc_full_collections=collections["full"])  # fmt: skip
         except BaseException as exc:
             report("failed", error=f"{type(exc).__name__}: {exc}")
             raise
         finally:
             QApplication.quit()
 
-    composition.build_gui = build_and_drive  # type: ignore[assignment]
+    composition.build_gui = build_and_drive
     return app_main(["--no-err-windows"])
 
 
