@@ -1,4 +1,5 @@
-"""Run every `benchmarks/bench_*.py` (or only those named: `python -m benchmarks sandbox_startup`)."""
+"""Run every `benchmarks/bench_*.py` (or only those named: `python -m benchmarks sandbox_startup`), then
+write their figures to `docs/benchmarks.json` and `docs/benchmarks.md` (`--no-write`: only print them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pkgutil
 import sys
 import time
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -17,6 +19,10 @@ def discover() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    from benchmarks.report import update
+
+    write = "--no-write" not in argv
+    argv = [a for a in argv if a != "--no-write"]
     names = discover()
     wanted = {a.removeprefix("bench_") for a in argv}
     unknown = wanted - {n.removeprefix("bench_") for n in names}
@@ -26,6 +32,8 @@ def main(argv: list[str]) -> int:
         )
         return 2
     failed = []
+    results: dict[str, dict[str, object]] = {}
+    when = datetime.now(UTC)
     for name in names:
         if wanted and name.removeprefix("bench_") not in wanted:
             continue
@@ -38,10 +46,14 @@ def main(argv: list[str]) -> int:
             failed.append(name)
             continue
         if isinstance(result, dict):
+            results[name] = result
             print(json.dumps({"benchmark": name, **result}, sort_keys=True), flush=True)
             if result.get("ok") is False:
                 failed.append(name)
         print(f"   ({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
+    if write and results:
+        update(results, when)
+        print("wrote docs/benchmarks.json and docs/benchmarks.md", file=sys.stderr)
     if failed:
         print(f"failed or missed target: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -1,134 +1,133 @@
-"""Publish throughput vs `aws s3 sync`, and the longest event-loop stall during a publish.
+"""P1 and P2: `hyperota package publish` as a process vs `aws s3 sync` of the same folder, same S3.
 
-Both upload the same fresh folder (one 120 MB file + many 200 KB files, `BENCH_PUBLISH_MB` total,
-default 200) to the same moto server, run as a separate process (`moto_server`), so the server does not
-compete with the publisher for the GIL. Each publish uses a fresh profile folder (cold hash cache) and a
-fresh app (nothing deduplicated); each sync a fresh prefix. A ticker coroutine sleeps 10 ms in a loop
-during the publish and records how late it wakes: the longest lateness is the longest event-loop stall.
-`aws` is the AWS CLI found on PATH (not a project dependency). Median of `BENCH_PUBLISH_RUNS` (3).
+The sandbox runs in its own process (`hyperota sandbox up`: moto for S3 on loopback); the CLI is signed
+in as a user would be (device flow, tokens in a gnome-keyring on a private D-Bus session). The bundle is
+one `BENCH_PUBLISH_BIG_MB` (200) MB index and `BENCH_PUBLISH_SMALL` (2,000) files of
+`BENCH_PUBLISH_SMALL_KB` (50) KB, random bytes. Each of `BENCH_PUBLISH_RUNS` (5) runs:
+
+  P1  a fresh publish (new application, hash cache deleted) and a fresh `aws s3 sync` (new prefix),
+      in alternating order; wall time and peak resident memory of each process;
+  P2  one 50 KB file rewritten (same size, new content and mtime), then the same publish again (warm
+      hash cache) and the same sync again (its second run), in alternating order.
+
+Between runs the run's objects are deleted (moto keeps them in memory). `aws` is the AWS CLI found
+on PATH (`make bench` installs it into `.venv-awscli`). Goals: P1 ≤ 0.9x sync with ≤ 150 MB resident,
+P2 ≤ 0.5x sync's second run.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import socket
-import statistics
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
-import boto3
+from benchmarks.harness import (
+    HYPEROTA,
+    KeyringSession,
+    ProcessResult,
+    Samples,
+    SandboxProcess,
+    base_env,
+    in_turn,
+    make_bundle,
+    median,
+    rounded,
+    run_process,
+    temp_root,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-KEY_ID, SECRET = "AKIABENCHHYPEROTA000", "bench-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _make_folder(root: Path, total_mb: int) -> int:
-    root.mkdir(parents=True)
-    big = min(120, total_mb // 2)
-    (root / "index.android.bundle").write_bytes(os.urandom(big * 1024 * 1024))
-    remaining = (total_mb - big) * 1024 * 1024
-    i = 0
-    while remaining > 0:
-        size = min(200 * 1024, remaining)
-        (root / f"assets/a{i // 100}").mkdir(parents=True, exist_ok=True)
-        (root / f"assets/a{i // 100}/f{i}.png").write_bytes(os.urandom(size))
-        remaining -= size
-        i += 1
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-
-
-async def _publish(endpoint: str, home: Path, folder: Path, app: str) -> tuple[float, float]:
-    sys.path.insert(0, str(ROOT))
-    from tests.support.packages_env import make_service
-
-    service = make_service(home, endpoint, key_id=KEY_ID, secret=SECRET, part_size=8 * 1024 * 1024,
-                           multipart_threshold=16 * 1024 * 1024, concurrency=8,
-                           paths=("/bench/owner",))  # fmt: skip
-    worst = 0.0
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        nonlocal worst
-        loop = asyncio.get_running_loop()
-        while not done.is_set():
-            before = loop.time()
-            await asyncio.sleep(0.01)
-            worst = max(worst, loop.time() - before - 0.01)
-
-    tick = asyncio.create_task(ticker())
-    started = time.perf_counter()
-    await service.publish("bench", app, [folder])
-    elapsed = time.perf_counter() - started
-    done.set()
-    await tick
-    return elapsed, worst
+P1_GOAL, P2_GOAL, RSS_GOAL_MB = 0.9, 0.5, 150.0
 
 
 def main() -> dict[str, object]:
-    total_mb = int(os.environ.get("BENCH_PUBLISH_MB", "200"))
-    runs = int(os.environ.get("BENCH_PUBLISH_RUNS", "3"))
-    aws_cli = shutil.which("aws")
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    tmp = Path(tempfile.mkdtemp(prefix="bench-publish-"))
+    runs = int(os.environ.get("BENCH_PUBLISH_RUNS", "5"))
+    big_mb = int(os.environ.get("BENCH_PUBLISH_BIG_MB", "200"))
+    small = int(os.environ.get("BENCH_PUBLISH_SMALL", "2000"))
+    small_kb = int(os.environ.get("BENCH_PUBLISH_SMALL_KB", "50"))
+    aws = shutil.which("aws")
+    if aws is None:
+        raise RuntimeError("the AWS CLI (`aws`) is needed for the comparison: run `make bench`")
+    root = temp_root("bench-publish-")
+    keyring = sandbox = None
     try:
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=KEY_ID,
-                          aws_secret_access_key=SECRET)  # fmt: skip
-        for _ in range(100):
-            try:
-                s3.create_bucket(Bucket="hyperota")
-                break
-            except Exception:
-                time.sleep(0.1)
-        folder = tmp / "bundle"
-        size = _make_folder(folder, total_mb)
-        publish_s, stalls, sync_s = [], [], []
+        keyring = KeyringSession(root / "keyring")
+        home = root / "home"
+        env = {**base_env(home), **keyring.env}
+        sandbox = SandboxProcess(root, env)
+        sandbox.signed_in_home(home, env)
+        aws_env = sandbox.aws_env(env)
+        endpoint, bucket = sandbox.endpoints["s3_endpoint"], sandbox.endpoints["bucket"]
+        bundle = root / "bundle"
+        size = make_bundle(bundle, big_mb=big_mb, small_files=small, small_kb=small_kb)
+        changing = bundle / "assets/a0/f0.png"
+        p1, p2, rss, rss_peer = Samples(), Samples(), Samples(), Samples()
+        cpu = Samples()
+
+        def publish(run: int) -> ProcessResult:
+            argv = [HYPEROTA, "package", "publish", "--org", "demo", "--app", f"bench{run}", str(bundle)]
+            return run_process([*argv, "--json"], env)
+
+        def sync(run: int) -> ProcessResult:
+            argv = [aws, "--endpoint-url", endpoint, "s3", "sync", str(bundle), f"s3://{bucket}/sync{run}/"]
+            return run_process([*argv, "--only-show-errors"], aws_env)
+
+        def ours_first(run: int) -> None:
+            for stale in (home / "cache").glob("hashes.sqlite3*"):
+                stale.unlink()  # a fresh bundle for the hash cache
+            result = publish(run)
+            p1.ours.append(result.seconds)
+            rss.ours.append(result.peak_rss_mb)
+            cpu.ours.append(result.cpu_seconds)
+
+        def peer_first(run: int) -> None:
+            result = sync(run)
+            p1.peer.append(result.seconds)
+            rss_peer.peer.append(result.peak_rss_mb)
+            cpu.peer.append(result.cpu_seconds)
+
+        def ours_again(run: int) -> None:
+            p2.ours.append(publish(run).seconds)
+
+        def peer_again(run: int) -> None:
+            p2.peer.append(sync(run).seconds)
+
         for run in range(runs):
-            elapsed, stall = asyncio.run(_publish(endpoint, tmp / f"home{run}", folder, f"app{run}"))
-            publish_s.append(elapsed)
-            stalls.append(stall)
-            if aws_cli:
-                env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET,
-                       "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
-                started = time.perf_counter()
-                subprocess.run(
-                    [aws_cli, "--endpoint-url", endpoint, "s3", "sync", str(folder), f"s3://hyperota/sync{run}/",
-                     "--only-show-errors"], check=True, env=env,
-                )  # fmt: skip
-                sync_s.append(time.perf_counter() - started)
-        mb = size / 1024 / 1024
-        result: dict[str, object] = {
-            "size_mb": round(mb, 1),
-            "files": sum(1 for p in folder.rglob("*") if p.is_file()),
-            "publish_median_s": round(statistics.median(publish_s), 2),
-            "publish_mb_per_s": round(mb / statistics.median(publish_s), 1),
-            "longest_loop_stall_ms_median": round(1000 * statistics.median(stalls), 1),
-            "longest_loop_stall_ms_max": round(1000 * max(stalls), 1),
+            in_turn(run, ours_first, peer_first)
+            changing.write_bytes(os.urandom(small_kb * 1024))
+            in_turn(run, ours_again, peer_again)
+            sandbox.delete_prefix(f"demo/bench{run}/")
+            sandbox.delete_prefix(f"sync{run}/")
+        peak = max(rss.ours)
+        return {
+            "runs": runs,
+            "size_mb": round(size / 2**20, 1),
+            "files": small + 1,
+            "p1_publish_median_s": rounded(median(p1.ours), 2),
+            "p1_sync_median_s": rounded(median(p1.peer), 2),
+            "p1_ratio": rounded(p1.ratio, 2),
+            "p1_publish_cpu_median_s": rounded(median(cpu.ours), 2),
+            "p1_sync_cpu_median_s": rounded(median(cpu.peer), 2),
+            "p1_publish_peak_rss_mb": round(peak, 1),
+            "p1_publish_peak_rss_median_mb": round(median(rss.ours), 1),
+            "p1_sync_peak_rss_mb": round(max(rss_peer.peer), 1),
+            "p2_publish_median_s": rounded(median(p2.ours), 3),
+            "p2_sync_median_s": rounded(median(p2.peer), 3),
+            "p2_ratio": rounded(p2.ratio, 2),
+            "p1_publish_s": [rounded(x, 2) for x in p1.ours],
+            "p1_sync_s": [rounded(x, 2) for x in p1.peer],
+            "p2_publish_s": [rounded(x, 3) for x in p2.ours],
+            "p2_sync_s": [rounded(x, 3) for x in p2.peer],
+            "goals": {"p1_ratio": P1_GOAL, "p1_publish_peak_rss_mb": RSS_GOAL_MB, "p2_ratio": P2_GOAL},
+            "ok": p1.ratio <= P1_GOAL and peak <= RSS_GOAL_MB and p2.ratio <= P2_GOAL,
         }
-        if sync_s:
-            result["aws_s3_sync_median_s"] = round(statistics.median(sync_s), 2)
-            result["aws_s3_sync_mb_per_s"] = round(mb / statistics.median(sync_s), 1)
-        return result
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if sandbox is not None:
+            sandbox.close()
+        if keyring is not None:
+            keyring.close()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    print(main())
+    import json
+
+    print(json.dumps(main(), indent=2))

@@ -1,19 +1,27 @@
-"""Entry point of the headless `hyperota` command: wires services and hands them to the CLI."""
+"""Entry point of the headless `hyperota` command: wires services and hands them to the CLI.
+
+The composition root (and with it boto3, httpx, the keyring) is imported only when a command asks for
+its services: `hyperota --version`, `--help` and usage errors start in a few tens of milliseconds.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from hyperota_desktop.app.container import build_services
-from hyperota_desktop.app.directories import resolve_dirs
-from hyperota_desktop.app.logging_setup import setup_logging
 from hyperota_desktop.cli.main import run
-from hyperota_desktop.services.context import AppServices
+
+if TYPE_CHECKING:
+    from hyperota_desktop.services.context import AppServices
 
 
 def _build(args: argparse.Namespace) -> AppServices:
+    from hyperota_desktop.app.container import build_services
+    from hyperota_desktop.app.directories import resolve_dirs
+    from hyperota_desktop.app.logging_setup import setup_logging
+
     dirs = resolve_dirs(args.profile_dir).ensure()
     services = build_services(dirs, profile_override=args.profile)
     level = args.log_level or services.settings.get("log/level")

@@ -147,12 +147,17 @@ class Gui:
 
 
 def build_gui(
-    services: AppServices, *, error_dialogs: bool = True, sandbox: SandboxSession | None = None
+    services: AppServices,
+    *,
+    error_dialogs: bool = True,
+    window: MainWindow | None = None,
+    sandbox: SandboxSession | None = None,
 ) -> Gui:
-    """`sandbox`: the embedded sandbox of this run (running with `--sandbox`, else started from the
-    welcome page); None where the install has none (frozen builds)."""
+    """The GUI around `window` (the app shows and paints it before it loads the rest), or a new one.
+    `sandbox`: the embedded sandbox of this run (started with `--sandbox` or from the welcome page);
+    None where the install has none (frozen builds)."""
     messages = MessageChannel()
-    window = MainWindow()
+    window = window or MainWindow()
     window.set_error_dialogs(error_dialogs)
     shell = ShellPresenter(window, services.profiles, messages)
     messages.connectionChanged.connect(window.set_connection)

@@ -4,8 +4,8 @@ The sandbox's endpoints become a temporary profile (`sandbox` by default) throug
 its AWS test keys go to the keyring through the SecretStore, and the profile is the active one for this
 run only (the services are built with it as the override, so the saved active profile is untouched).
 On quit the profile and its keyring entries are removed (its ports die with the sandbox) and every
-emulator stops. No Qt here: the GUI entry calls `start()` before building the window and `stop()` when
-the application quits.
+emulator stops. No Qt here: the GUI entry starts the sandbox in a worker thread once its window is on
+screen, then `attach()`es it on the UI thread, and calls `stop()` when the application quits.
 """
 
 from __future__ import annotations
@@ -47,7 +47,12 @@ class SandboxBoot:
         auto_approve: str | None = None,
         dialect: str = "current",
     ) -> SandboxBoot:
-        sandbox = Sandbox.start(auto_approve=auto_approve, dialect=dialect)
+        return cls.attach(services, Sandbox.start(auto_approve=auto_approve, dialect=dialect), profile_name)
+
+    @classmethod
+    def attach(cls, services: AppServices, sandbox: Sandbox, profile_name: str = PROFILE_NAME) -> SandboxBoot:
+        """Make a running sandbox this run's profile (its AWS test keys to the keyring); stops it on
+        failure. Blocking for the keyring only (short): the slow part, `Sandbox.start`, is the caller's."""
         try:
             profile, keys = profile_from_endpoints(sandbox.endpoints, profile_name)
             services.profiles.add(profile, overwrite=True)

@@ -8,17 +8,14 @@ Machine output goes to stdout; human messages to stderr.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import inspect
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from hyperota_desktop.domain.errors import ExitCode
-from hyperota_desktop.services.context import AppServices
-from hyperota_desktop.services.profile_services import ProfileServices
+if TYPE_CHECKING:  # imported by the commands that build services, not by `--help`
+    from hyperota_desktop.services.context import AppServices
+    from hyperota_desktop.services.profile_services import ProfileServices
 
 Handler = Callable[["CliContext", argparse.Namespace], Awaitable[int | None] | int | None]
 
@@ -99,6 +96,8 @@ class CliContext:
     def emit(self, data: Any, text: str | Callable[[], str]) -> None:
         """The command's result: JSON on stdout with --json, else the human text on stdout."""
         if self.json:
+            import json
+
             json.dump(data, self.stdout, indent=2, sort_keys=True, default=str)
             self.stdout.write("\n")
         else:
@@ -109,6 +108,11 @@ class CliContext:
 def run_handler(handler: Handler, ctx: CliContext, args: argparse.Namespace) -> int:
     """Run one command; whatever it built is closed before the process ends, success or not (an async
     command's clients on its own event loop)."""
+    import asyncio
+    import inspect
+
+    from hyperota_desktop.domain.errors import ExitCode
+
     try:
         result = handler(ctx, args)
         if inspect.isawaitable(result):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,21 +36,64 @@ class Hashed:
     mtime_ns: int  # of the file when it was hashed: uploads check it is unchanged
 
 
-def _hash_one(file: ScannedFile, cache: HashCache | None) -> Hashed:
+def _stat(file: ScannedFile) -> os.stat_result:
     try:
         st = os.stat(file.local)
     except FileNotFoundError:
         raise ValidationError(f"'{file.path}' disappeared before it was hashed.") from None
     if st.st_size != file.size:
         raise IntegrityError(f"'{file.path}' changed since the bundle was scanned.")
-    if cache is not None:
-        hit = cache.get(file.local.resolve(), st.st_size, st.st_mtime_ns)
-        if hit:
-            return Hashed(hit, st.st_mtime_ns)
-    hex_digest = sha256_file(file.local, st.st_size)
-    if cache is not None:
-        cache.put(file.local.resolve(), st.st_size, st.st_mtime_ns, hex_digest)
-    return Hashed(hex_digest, st.st_mtime_ns)
+    return st
+
+
+def _cache_key(file: ScannedFile) -> Path:
+    return Path(os.path.abspath(file.local))  # the scan gives absolute paths below a resolved folder
+
+
+def _look_up(
+    files: Sequence[ScannedFile], cache: HashCache | None
+) -> tuple[dict[str, Hashed], list[tuple[ScannedFile, int]]]:
+    """Stat every file and look them all up in the cache at once: (hashes known, files to hash with
+    their mtime). Blocking: one worker call for the whole bundle."""
+    mtimes = {f.path: _stat(f).st_mtime_ns for f in files}
+    known = cache.get_many([(_cache_key(f), f.size, mtimes[f.path]) for f in files]) if cache else {}
+    hashed: dict[str, Hashed] = {}
+    missing: list[tuple[ScannedFile, int]] = []
+    for f in files:
+        digest = known.get(_cache_key(f))
+        if digest is not None:
+            hashed[f.path] = Hashed(digest, mtimes[f.path])
+        else:
+            missing.append((f, mtimes[f.path]))
+    return hashed, missing
+
+
+def _hash_batch(batch: list[tuple[ScannedFile, int]]) -> list[Hashed]:
+    """Hash a few files in one worker call (each checked unchanged after). Blocking."""
+    hashed = []
+    for file, mtime_ns in batch:
+        hex_digest = sha256_file(file.local, file.size)
+        if _stat(file).st_mtime_ns != mtime_ns:
+            raise IntegrityError(f"'{file.path}' changed while it was being hashed.")
+        hashed.append(Hashed(hex_digest, mtime_ns))
+    return hashed
+
+
+def _batches(
+    entries: list[tuple[ScannedFile, int]], *, most_bytes: int = 8 * CHUNK, most_files: int = 64
+) -> Iterator[list[tuple[ScannedFile, int]]]:
+    """Small files together (up to 8 MiB or 64 files a batch), each large one alone: one hop to a worker
+    thread per batch instead of per file."""
+    batch: list[tuple[ScannedFile, int]] = []
+    size = 0
+    for entry in entries:
+        if batch and (size + entry[0].size > most_bytes or len(batch) >= most_files):
+            yield batch
+            batch, size = [], 0
+        batch.append(entry)
+        size += entry[0].size
+    if batch:
+        yield batch
 
 
 async def hash_files(
@@ -62,20 +105,32 @@ async def hash_files(
     concurrency: int = 4,
     workers: Workers | None = None,
 ) -> dict[str, Hashed]:
-    """Bundle path → SHA-256 and mtime. hashlib releases the GIL, so files hash in parallel threads
-    (`concurrency` workers, not one task per file: see `transfer.run_bounded`)."""
-    result: dict[str, Hashed] = {}
+    """Bundle path → SHA-256 and mtime. Files whose (path, size, mtime) the cache knows are not read;
+    the others hash in parallel threads (hashlib releases the GIL; `concurrency` workers, not one task
+    per file: see `transfer.run_bounded`), and go into the cache in one transaction at the end."""
     workers = workers or Workers()
+    result, missing = await workers.transfer(_look_up, files, cache)
+    if meter is not None:
+        meter.files_done += len(result)
+        meter.advance(sum(f.size for f in files if f.path in result))
+    fresh: list[tuple[Path, int, int, str]] = []
 
-    async def one(file: ScannedFile) -> None:
+    async def one(batch: list[tuple[ScannedFile, int]]) -> None:
         if control is not None:
             await control.checkpoint()
         if meter is not None:
-            meter.file(file.path, 0, file.size, "hashing")
-        result[file.path] = await workers.transfer(_hash_one, file, cache)
-        if meter is not None:
-            meter.file(file.path, file.size, file.size, "done")
-            meter.advance(file.size, file_finished=True)
+            for file, _mtime in batch:
+                meter.file(file.path, 0, file.size, "hashing")
+        for (file, mtime_ns), hashed in zip(batch, await workers.transfer(_hash_batch, batch), strict=True):
+            result[file.path] = hashed
+            fresh.append((_cache_key(file), file.size, mtime_ns, hashed.sha256))
+            if meter is not None:
+                meter.file(file.path, file.size, file.size, "done")
+                meter.advance(file.size, file_finished=True)
 
-    await run_bounded(files, one, concurrency)
+    try:
+        await run_bounded(_batches(missing), one, concurrency)
+    finally:  # what was hashed before a failure or a cancel is remembered all the same
+        if cache is not None and fresh:
+            await workers.short(cache.put_many, fresh)
     return result

@@ -2,7 +2,10 @@
 
 SQLite in `cache/hashes.sqlite3`; safe to delete (everything is re-hashed). Thread-safe: one connection
 behind a lock, since hashing runs in worker threads. A cache written by a newer app version is not
-used (files are simply hashed again): a cache must never stop a publish.
+used (files are simply hashed again): a cache must never stop a publish. A bundle is looked up and
+recorded in batches (`get_many`, `put_many`: one query per few hundred files, one transaction), and
+commits are not flushed to disk one by one (`synchronous=NORMAL`): losing the last entries in a power
+cut only means hashing those files again.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from hyperota_desktop.stores.sqlite_schema import Migration, SchemaTooNew, open_database
 
 log = logging.getLogger("hyperota.stores.hash_cache")
+_BATCH = 500  # paths per lookup query (SQLite allows 32766 parameters)
 MIGRATIONS: tuple[Migration, ...] = (
     (
         """CREATE TABLE IF NOT EXISTS hashes (
@@ -39,6 +43,7 @@ class HashCache:
         if self._db is None and self._usable and not self._closed:
             try:
                 self._db = open_database(self._path, MIGRATIONS)
+                self._db.execute("PRAGMA synchronous=NORMAL")
             except SchemaTooNew as exc:
                 log.warning("not using the hash cache: %s", exc.message)
                 self._usable = False
@@ -63,6 +68,46 @@ class HashCache:
                     "INSERT OR REPLACE INTO hashes(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
                     (str(path), size, mtime_ns, sha256),
                 )
+
+    def get_many(self, entries: list[tuple[Path, int, int]]) -> dict[Path, str]:
+        """The known SHA-256 of each (path, size, mtime) that is in the cache, by path."""
+        found: dict[Path, str] = {}
+        with self._lock:
+            db = self._connection()
+            if db is None:
+                return found
+            for start in range(0, len(entries), _BATCH):
+                batch = entries[start : start + _BATCH]
+                wanted = {str(path): (path, size, mtime) for path, size, mtime in batch}
+                marks = ",".join("?" * len(wanted))
+                rows = db.execute(
+                    f"SELECT path, size, mtime_ns, sha256 FROM hashes WHERE path IN ({marks})",  # noqa: S608 - only ? marks
+                    list(wanted),
+                ).fetchall()
+                for path, size, mtime, sha256 in rows:
+                    entry = wanted.get(path)
+                    if entry is not None and (entry[1], entry[2]) == (size, mtime):
+                        found[entry[0]] = str(sha256)
+        return found
+
+    def put_many(self, rows: list[tuple[Path, int, int, str]]) -> None:
+        """Remember (path, size, mtime, SHA-256) of many files in one transaction."""
+        if not rows:
+            return
+        with self._lock:
+            db = self._connection()
+            if db is None:
+                return
+            db.execute("BEGIN")
+            try:
+                db.executemany(
+                    "INSERT OR REPLACE INTO hashes(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
+                    [(str(path), size, mtime, sha256) for path, size, mtime, sha256 in rows],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self._lock:

@@ -55,6 +55,11 @@ def test_gui_with_sandbox_flag_connects_and_stops_on_quit(qapp: QApplication) ->
     seen: dict[str, Any] = {}
 
     def inspect_then_quit() -> None:
+        # The window is painted first and the sandbox starts behind it: wait for its profile.
+        profiles = resolve_dirs(None).config / "profiles.json"
+        if '"sandbox"' not in (profiles.read_text() if profiles.exists() else ""):
+            QTimer.singleShot(50, inspect_then_quit)
+            return
         services = build_services(resolve_dirs(None), profile_override="sandbox")
         profile = services.profiles.get("sandbox")
         seen["issuer"] = profile.issuer

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from collections.abc import Sized
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ class WireCounter:
 
     def hook(self, model: Any, params: dict[str, Any], **_kw: Any) -> None:
         body = params.get("Body")
-        size = len(body) if isinstance(body, bytes | bytearray) else 0
+        size = len(body) if isinstance(body, bytes | bytearray | Sized) else 0  # parts: a `FileRange`
         with self._lock:
             self.calls[model.name] += 1
             self.bytes[model.name] += size

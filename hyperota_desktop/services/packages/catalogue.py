@@ -1,5 +1,13 @@
 """Reading packages: versions (one listing), manifests (cached: they are immutable), summaries with
-tags, pages, search over every package, and the diff between two versions."""
+tags, pages, search over every package, the diff between two versions, and which contents are stored.
+
+Which contents of a bundle S3 already holds (`stored_among`) is answered without listing every file of
+the application when it can be: the newest package vouches for the files it names (a package's files
+are never deleted while it exists: an undone publish deletes only objects it created itself, and keeps
+those a newer package names), a few other contents are checked one HEAD each, and only many of them
+are checked with one listing of `files/`. A re-publish of a changed bundle therefore costs one listing
+of `packages/`, one manifest read and a HEAD per changed file, whatever the size of the application.
+"""
 
 from __future__ import annotations
 
@@ -25,12 +33,23 @@ from hyperota_desktop.services.storage import S3Objects
 from hyperota_desktop.services.transfer import run_bounded
 
 CACHED_MANIFESTS = 64
+CHECK_ONE_BY_ONE = 32  # up to this many contents are checked with a HEAD each; more: one listing
+HEADS_IN_FLIGHT = 8
 
 
 @dataclass
 class PackagePage:
     total: int
     items: list[PackageSummary]
+
+
+@dataclass(frozen=True)
+class StoredContents:
+    """What S3 holds among the contents of a bundle (by SHA-256)."""
+
+    sizes: dict[str, int]  # SHA-256 → stored size, of the contents found stored
+    vouched_by: int | None  # the newest package, whose files are stored as long as it exists
+    vouched: frozenset[str]  # the contents it names
 
 
 class Catalogue:
@@ -57,6 +76,45 @@ class Catalogue:
             if digest:
                 found[digest] = obj.size
         return found
+
+    async def sizes_of(self, org: str, app: str, digests: list[str]) -> dict[str, int]:
+        """SHA-256 → stored size, of those of `digests` S3 holds: a HEAD each when they are few (at most
+        `CHECK_ONE_BY_ONE`), else one paginated listing of the application's files."""
+        if not digests:
+            return {}
+        if len(digests) > CHECK_ONE_BY_ONE:
+            listed = await self.stored_hashes(org, app)
+            return {d: listed[d] for d in digests if d in listed}
+        keys, found = self.keys(org, app), {}
+
+        async def one(digest: str) -> None:
+            size = await self.objects.size_of(keys.file_key(digest))
+            if size is not None:
+                found[digest] = size
+
+        await run_bounded(digests, one, HEADS_IN_FLIGHT)
+        return found
+
+    async def stored_among(
+        self, org: str, app: str, digests: list[str], *, versions: list[int] | None = None
+    ) -> StoredContents:
+        """Which of `digests` S3 holds: those the newest package names, and the others checked by
+        `sizes_of`, except when the application has no package at all and they are many (then nothing
+        is listed: the uploads write only what is absent, and the publish verifies what it relies on)."""
+        if versions is None:
+            versions = await self.list_versions(org, app)
+        vouched: dict[str, int] = {}
+        newest = versions[0] if versions else None
+        if newest is not None:
+            try:
+                vouched = {f.checksum: f.size for f in (await self.show(org, app, newest)).files}
+            except NotFound:  # listed, then gone (an undone publish): it vouches for nothing
+                newest = None
+        unknown = [d for d in dict.fromkeys(digests) if d not in vouched]
+        sizes = {d: vouched[d] for d in digests if d in vouched}
+        if versions or len(unknown) <= CHECK_ONE_BY_ONE:
+            sizes.update(await self.sizes_of(org, app, unknown))
+        return StoredContents(sizes, newest, frozenset(vouched) if newest is not None else frozenset())
 
     async def list_versions(self, org: str, app: str) -> list[int]:
         """Every version, newest first (one paginated listing of manifest keys, no manifest reads)."""
@@ -92,6 +150,16 @@ class Catalogue:
             raise IntegrityError(f"Package {version} of {org}/{app} holds the manifest of another package.")
         self.remember(manifest)
         return manifest
+
+    async def read_back(self, org: str, app: str, version: int) -> tuple[Manifest, dict[str, str]]:
+        """The manifest as S3 holds it now (not from the cache) with the object's metadata: one GET."""
+        key = self.keys(org, app).manifest_key(version)
+        raw, metadata = await self.objects.get_with_metadata(key, f"Read package {version}")
+        manifest = await self.objects.workers.transfer(Manifest.from_json, raw)
+        if (manifest.org, manifest.app, manifest.version) != (org, app, version):
+            raise IntegrityError(f"Package {version} of {org}/{app} holds the manifest of another package.")
+        self.remember(manifest)
+        return manifest, metadata
 
     async def _untagged_summaries(self, org: str, app: str, versions: list[int]) -> list[PackageSummary]:
         """Cached summaries; missing ones read by a few workers (at most `fetch_concurrency` at once)."""

@@ -1,4 +1,5 @@
-"""Pre-flight of a bundle: scan (refusing unsafe input), hash (cached), compare with what S3 holds.
+"""Pre-flight of a bundle: scan (refusing unsafe input), hash (cached), find what S3 holds already
+(`Catalogue.stored_among`: the newest package's files, a HEAD per other content or one listing).
 
 Nothing is uploaded. The result says, per file, whether its content is already stored, and its
 fingerprint is what the person confirms: a publish with `expected` refuses a bundle that changed since.
@@ -11,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from hyperota_desktop.domain.errors import IntegrityError
 from hyperota_desktop.services.bundle_scan import ScannedBundle, scan
 from hyperota_desktop.services.hashing import Hashed, hash_files
 from hyperota_desktop.services.packages.catalogue import Catalogue
@@ -35,7 +37,9 @@ class Preflight:
     bundle: ScannedBundle
     rows: tuple[PreflightRow, ...]
     hashes: dict[str, Hashed]
-    stored: frozenset[str]
+    stored: frozenset[str]  # the bundle's contents S3 holds
+    vouched_by: int | None = None  # the newest package, which names the contents in `vouched`
+    vouched: frozenset[str] = frozenset()
 
     @property
     def total_size(self) -> int:
@@ -82,18 +86,35 @@ class Preflighter:
         index: str | None = None,
         progress: ProgressCallback | None = None,
         control: TransferControl | None = None,
+        versions: list[int] | None = None,
     ) -> Preflight:
+        """`versions`: the application's versions, newest first, when the caller just listed them."""
         bundle = await scan(sources, index=index, cache_dir=self.cache_dir)
         meter = ProgressMeter("hashing", bundle.total_size, len(bundle.files), progress, control)
-        hashes, stored = await asyncio.gather(
-            hash_files(bundle.files, self.hash_cache, meter=meter, control=control, workers=self.workers),
-            self.catalogue.stored_hashes(org, app),
-        )
+        if versions is None:  # listed while the files are hashed
+            hashes, versions = await asyncio.gather(
+                hash_files(bundle.files, self.hash_cache, meter=meter, control=control, workers=self.workers),
+                self.catalogue.list_versions(org, app),
+            )
+        else:
+            hashes = await hash_files(
+                bundle.files, self.hash_cache, meter=meter, control=control, workers=self.workers
+            )
         meter.flush()
-        seen: set[str] = set(stored)
+        digests = [hashes[f.path].sha256 for f in bundle.files]
+        found = await self.catalogue.stored_among(org, app, digests, versions=versions)
+        for f, digest in zip(bundle.files, digests, strict=True):
+            if digest in found.sizes and found.sizes[digest] != f.size:
+                raise IntegrityError(
+                    f"Checksum mismatch: S3 holds {found.sizes[digest]} bytes for '{f.path}' "
+                    f"(sha256 {digest[:12]}…), expected {f.size}.",
+                    hint="The stored object is corrupt; ask an operator to delete it, then publish again.",
+                )
+        seen: set[str] = set(found.sizes)
         rows: list[PreflightRow] = []
-        for f in bundle.files:
-            digest = hashes[f.path].sha256
+        for f, digest in zip(bundle.files, digests, strict=True):
             rows.append(PreflightRow(f.path, f.size, digest, digest in seen, f.path == bundle.index))
             seen.add(digest)
-        return Preflight(org, app, bundle, tuple(rows), hashes, frozenset(stored))
+        return Preflight(
+            org, app, bundle, tuple(rows), hashes, frozenset(found.sizes), found.vouched_by, found.vouched
+        )

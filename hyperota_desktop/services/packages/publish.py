@@ -1,16 +1,19 @@
 """The publish saga `package.publish` (recovery FORWARD: a run the app did not finish is finished at the
 next start, without re-sending what already reached S3).
 
-1. `upload files`: pre-flight → one listing of the app's files/ → upload what is missing (resumable) →
-   verify every file present with its size → clean orphaned multipart uploads. Undo: abort this run's
-   unfinished uploads (the uploader already did on failure) and delete the objects this run created,
-   except those a package written meanwhile references (content is shared between packages).
-2. `write manifest`: `PutObject(IfNoneMatch="*")` at the next free version; 412 → the next. A manifest
-   with this saga's id written before a crash is adopted, and so is the version of an interrupted
-   publish of this same bundle that this run repeats (`intent.py`). Undo: delete it if it is ours.
+1. `upload files`: one listing of the app's packages/ → pre-flight (what is stored: the newest
+   package's files, the others by HEAD or one listing of files/) → upload what is missing, each object
+   only if absent (resumable) → clean orphaned multipart uploads. Undo: abort this run's unfinished
+   uploads (the uploader already did on failure) and delete the objects this run created, except those
+   a package written meanwhile references (content is shared between packages).
+2. `write manifest`: `PutObject(IfNoneMatch="*")` at the next free version; 412 → list and take the
+   next. A manifest with this saga's id written before a crash is adopted, and so is the version of an
+   interrupted publish of this same bundle that this run repeats (`intent.py`). Undo: delete it if ours.
 3. `tag` (optional): point `tags/{tag}.json` at the version. Undo: restore the previous pointer.
 4. `verify`: read the manifest back (ours, same content), check that every file it names is stored with
-   its size and that the tag points at it, before the run is called done.
+   its size and that the tag points at it, before the run is called done. The files the newest package
+   at the start names are stored while it exists (one HEAD says it does); every other file is checked
+   (a HEAD each when few, else one listing).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from hyperota_desktop.domain.errors import Conflict, IntegrityError, NotFound, V
 from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageFile, public_url
 from hyperota_desktop.services.bundle_scan import discard_extraction
 from hyperota_desktop.services.packages.catalogue import Catalogue
-from hyperota_desktop.services.packages.preflight import Preflighter, PreflightRow
+from hyperota_desktop.services.packages.preflight import Preflighter
 from hyperota_desktop.services.saga import Recovery, SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.storage import S3Storage, UploadItem, UploadReport
 from hyperota_desktop.services.transfer import ProgressMeter
@@ -84,13 +87,13 @@ class PublishSaga:
     async def _upload(self, ctx: SagaContext) -> None:
         p, runtime = ctx.params, ctx.runtime
         org, app = str(p["org"]), str(p["app"])
+        versions = await self.catalogue.list_versions(org, app)
         if "latest_at_start" not in ctx.data:  # packages written after this are not undone by us
-            versions = await self.catalogue.list_versions(org, app)
             ctx.data["latest_at_start"] = versions[0] if versions else 0
             await ctx.save()
         pre = await self.preflighter.check(
             org, app, [Path(s) for s in p["sources"]], index=p.get("index"), progress=runtime.progress,
-            control=runtime.control,
+            control=runtime.control, versions=versions,
         )  # fmt: skip
         expected = p.get("expected")
         if expected and pre.fingerprint != expected:
@@ -118,9 +121,8 @@ class PublishSaga:
         finally:
             ctx.data["created"] = sorted({*ctx.data.get("created", []), *report.created})
         meter.flush()
-        stored = await self.catalogue.stored_hashes(org, app)
-        _check_stored(pre.rows, stored)
-        await self.storage.cleanup_orphans(keys.files_prefix, stored={keys.file_key(h) for h in stored})
+        stored_now = {keys.file_key(r.sha256) for r in pre.rows}
+        await self.storage.cleanup_orphans(keys.files_prefix, stored=stored_now)
         ctx.data.update(
             files=[[r.path, r.sha256, r.size] for r in pre.rows],
             fingerprint=pre.fingerprint,
@@ -128,6 +130,7 @@ class PublishSaga:
             source=p.get("source_label") or pre.bundle.source,
             bytes_uploaded=report.bytes_sent,
             bytes_skipped=pre.total_size - report.bytes_sent,
+            vouched_by=pre.vouched_by,
         )
         # Kept until here: an interrupted run resumes from the same extracted files (same mtimes, so
         # the hash cache and the upload checkpoints still match them).
@@ -176,8 +179,7 @@ class PublishSaga:
         keys = self.keys(ctx)
         ctx.data.setdefault("created_at", datetime.now(UTC).isoformat(timespec="seconds"))
         ctx.data.setdefault("created_by", str(p.get("created_by") or "unknown"))
-        versions = await self.catalogue.list_versions(org, app)
-        adopted = await self._adopt_existing(ctx, versions)
+        adopted = await self._adopt_existing(ctx)
         if adopted:
             ctx.data["version"] = adopted
             ctx.data["wrote_manifest"] = True
@@ -191,11 +193,13 @@ class PublishSaga:
                 ctx.data.update(version=identical, adopted=True)  # not ours: verify, never undo it
                 return
         elif self.repeats is not None:
-            repeated = await self.repeats(ctx, versions[0] if versions else 0)
+            newest = int(ctx.data.get("latest_at_start", 0))
+            repeated = await self.repeats(ctx, newest)
             if repeated is not None:  # already published by the run this one repeats: never undo it
                 ctx.data.update(version=repeated, adopted=True, finished_interrupted=True)
                 return
-        version = (versions[0] if versions else 0) + 1
+        # The next number after the newest at the start; taken meanwhile (412): list again, take the next.
+        version = int(ctx.data.get("trying_version") or int(ctx.data.get("latest_at_start", 0)) + 1)
         for _ in range(_MAX_VERSION_TRIES):
             manifest = self._manifest_for(ctx, version)
             ctx.data["trying_version"] = version
@@ -208,7 +212,8 @@ class PublishSaga:
                 )  # fmt: skip
             except Conflict:
                 log.info("version %d of %s/%s was taken, trying the next", version, org, app)
-                version += 1
+                versions = await self.catalogue.list_versions(org, app)
+                version = max(version, versions[0] if versions else 0) + 1
                 continue
             ctx.data["version"] = version
             ctx.data["wrote_manifest"] = True
@@ -220,12 +225,15 @@ class PublishSaga:
         head = await self.storage.head(self.keys(ctx).manifest_key(version))
         return bool(head.get("Metadata", {}).get("saga") == ctx.saga_id)
 
-    async def _adopt_existing(self, ctx: SagaContext, versions: list[int]) -> int | None:
+    async def _adopt_existing(self, ctx: SagaContext) -> int | None:
         """After a crash between the put and the journal: the manifest this very saga already wrote."""
         trying = ctx.data.get("trying_version")
-        if trying is None or int(trying) not in versions:
+        if trying is None:
             return None
-        return int(trying) if await self._ours(ctx, int(trying)) else None
+        try:
+            return int(trying) if await self._ours(ctx, int(trying)) else None
+        except NotFound:
+            return None
 
     async def _undo_manifest(self, ctx: SagaContext) -> None:
         if not ctx.data.get("wrote_manifest"):
@@ -261,15 +269,18 @@ class PublishSaga:
     # -- 4. verify -----------------------------------------------------------------------------------
     async def _verify(self, ctx: SagaContext) -> None:
         org, app, version = str(ctx.params["org"]), str(ctx.params["app"]), int(ctx.data["version"])
-        self.catalogue.forget(org, app, version)  # read it back from S3, not from our cache
-        stored = await self.catalogue.show(org, app, version)
+        stored, metadata = await self.catalogue.read_back(org, app, version)  # from S3, not our cache
         adopted = bool(ctx.data.get("adopted"))  # someone else's identical package: only its files count
-        if not adopted and (not await self._ours(ctx, version) or stored != self._manifest_for(ctx, version)):
+        ours = metadata.get("saga") == ctx.saga_id
+        if not adopted and (not ours or stored != self._manifest_for(ctx, version)):
             raise IntegrityError(
                 f"Package {version} of {org}/{app} in S3 is not the manifest this publish wrote."
             )
-        sizes = await self.catalogue.stored_hashes(org, app)
-        missing = [f.file_path for f in stored.files if sizes.get(f.checksum) != f.size]
+        wanted = {f.checksum: f for f in stored.files}
+        vouched = await self._vouched(ctx, org, app)  # once: one HEAD, not one per file
+        to_check = [d for d in wanted if d not in vouched]
+        sizes = await self.catalogue.sizes_of(org, app, to_check)
+        missing = [wanted[d].file_path for d in to_check if sizes.get(d) != wanted[d].size]
         if missing:
             raise IntegrityError(
                 f"Package {version} of {org}/{app} names {len(missing)} file(s) S3 does not hold as written, "
@@ -279,21 +290,17 @@ class PublishSaga:
         tag = ctx.params.get("tag")
         if tag and (await self.catalogue.tags.read(org, app)).get(str(tag)) != version:
             raise IntegrityError(f"Tag '{tag}' of {org}/{app} does not point at version {version}.")
-        log.info("verified package %d of %s/%s (%d files, saga %s)", version, org, app, len(stored.files),
-                 ctx.saga_id)  # fmt: skip
+        log.info("verified package %d of %s/%s (%d files, %d checked, saga %s)", version, org, app,
+                 len(stored.files), len(to_check), ctx.saga_id)  # fmt: skip
 
-
-def _check_stored(rows: tuple[PreflightRow, ...], stored: dict[str, int]) -> None:
-    """Every file of the bundle is in S3 with its size (content-addressed: by SHA-256)."""
-    for row in rows:
-        if row.sha256 not in stored:
-            raise IntegrityError(f"'{row.path}' is not in S3 after the upload.", hint="Publish again.")
-        if stored[row.sha256] != row.size:
-            raise IntegrityError(
-                f"Checksum mismatch: S3 holds {stored[row.sha256]} bytes for '{row.path}' "
-                f"(sha256 {row.sha256[:12]}…), expected {row.size}.",
-                hint="The stored object is corrupt; ask an operator to delete it, then publish again.",
-            )
+    async def _vouched(self, ctx: SagaContext, org: str, app: str) -> frozenset[str]:
+        """The files of the newest package at the start, if it still exists: nothing deletes the files
+        of an existing package, so they need no check (an undone publish deletes its manifest first)."""
+        base = ctx.data.get("vouched_by")
+        if not base or await self.storage.size_of(self.keys(ctx).manifest_key(int(base))) is None:
+            return frozenset()
+        manifest = await self.catalogue.show(org, app, int(base))  # immutable: the cached one is it
+        return frozenset(f.checksum for f in manifest.files)
 
 
 def register_publish_saga(sagas: SagaRunner, resolve: Callable[[dict[str, Any]], PublishSaga]) -> None:

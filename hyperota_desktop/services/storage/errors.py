@@ -32,15 +32,22 @@ from hyperota_desktop.services.workers import Workers
 
 log = logging.getLogger("hyperota.services.storage")
 T = TypeVar("T")
+# ConditionalRequestConflict (409): a conditional write raced another write of the same key; S3 says retry.
 _RETRY_CODES = {"SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "InternalError",
-                "ServiceUnavailable", "RequestTimeTooSkewed"}  # fmt: skip
+                "ServiceUnavailable", "RequestTimeTooSkewed", "ConditionalRequestConflict"}  # fmt: skip
 _INTEGRITY_CODES = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidRequest"}
 _EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"}  # S3, STS
 
 
 def client_config(max_connections: int = 16, *, timeout: float = 60) -> Config:
     """boto3 settings for every S3 client of the app: our retries (theirs off), pooled connections,
-    the request timeout of the `network/timeout_s` setting."""
+    the request timeout of the `network/timeout_s` setting.
+
+    The body is not hashed a second time for the signature (`payload_signing_enabled`): every object
+    and part we send carries its SHA-256 in `x-amz-checksum-sha256`, which S3 verifies and the
+    signature covers. This is what botocore already does over HTTPS when a checksum is sent; the
+    setting makes plain-HTTP endpoints (the sandbox, an S3-compatible store on a LAN) do the same
+    instead of reading every byte once more."""
     return Config(
         # `max_attempts` counts retries (1 = one hidden retry, without our backoff or Retry-After):
         # `total_max_attempts` 1 is what switches botocore's own retries off.
@@ -48,7 +55,7 @@ def client_config(max_connections: int = 16, *, timeout: float = 60) -> Config:
         max_pool_connections=max_connections,
         connect_timeout=min(10.0, timeout),
         read_timeout=timeout,
-        s3={"addressing_style": "path"},
+        s3={"addressing_style": "path", "payload_signing_enabled": False},
     )
 
 

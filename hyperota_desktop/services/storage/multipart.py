@@ -7,6 +7,14 @@ checkpoints; only an interruption (the task cancelled without the person asking,
 or the sign-in ending mid-way) keeps them for the resume at the next start. `upload_all` says what it
 really sent and which objects it created, so the publish reports bytes sent (not file sizes) and can
 undo exactly its own objects.
+
+Every object is written only if absent (`If-None-Match: *`, on `PutObject` and on the multipart
+complete): content is addressed by its SHA-256, so an object that exists already holds these bytes, and
+a 412 means another publish (or an earlier one) stored it: it is `existing`, never `created`, so no undo
+of ours can delete what another package relies on. Each object and part carries its SHA-256, which S3
+verifies (`BadDigest`): a file whose bytes changed since they were hashed is refused by S3 even when its
+size and mtime did not change (when they did, it is refused before anything is sent). A part is sent
+straight from the file (`FileRange`): the memory of a publish does not grow with the parts in flight.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import io
 import logging
 import os
 import time
@@ -23,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hyperota_desktop.domain.errors import AuthError, IntegrityError, NotFound
+from hyperota_desktop.domain.errors import AuthError, Conflict, IntegrityError, NotFound
 from hyperota_desktop.services import probes
 from hyperota_desktop.services.storage.objects import S3Objects, b64_of_hex
 from hyperota_desktop.services.transfer import ProgressMeter, TransferControl, run_all, run_bounded
@@ -48,10 +57,60 @@ class UploadItem:
 
 @dataclass
 class UploadReport:
-    """What a batch really did: bytes sent by this run (resumed parts excluded) and objects it created."""
+    """What a batch really did: bytes stored by this run (resumed parts excluded), the objects it
+    created and the objects it found already stored (someone else's: never undone by this run)."""
 
     bytes_sent: int = 0
     created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+
+class FileRange(io.RawIOBase):
+    """`length` bytes of a file from `offset`, read as botocore sends them (a seekable body with a length,
+    rewound by a retry): a part is never held in memory whole."""
+
+    def __init__(self, path: Path, offset: int, length: int) -> None:
+        super().__init__()
+        self._fh = path.open("rb")
+        self._offset, self._length, self._pos = offset, length, 0
+        self._fh.seek(offset)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._length}[whence]
+        self._pos = min(max(0, base + pos), self._length)
+        self._fh.seek(self._offset + self._pos)
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._length - self._pos
+        size = left if size is None or size < 0 else min(size, left)
+        data = self._fh.read(size) if size else b""
+        if len(data) != size:
+            raise IntegrityError(f"'{self._fh.name}' became shorter while it was being uploaded.",
+                                 hint="Publish again.")  # fmt: skip
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 class Uploader:
@@ -123,21 +182,30 @@ class Uploader:
             await control.checkpoint()
             if meter:
                 meter.file(item.label, 0, item.size, "uploading")
-            data = await self.objects.workers.transfer(_read_verified, item)
             client = await self.objects.client()
-            response = await self.objects.call(
-                f"Upload '{item.label}'", client.put_object, Bucket=self.bucket, Key=item.key, Body=data,
-                ContentType=item.content_type, ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=b64_of_hex(item.sha256),
-            )  # fmt: skip
-            del data
-        report.created.append(item.key)
-        report.bytes_sent += item.size
-        echoed = response.get("ChecksumSHA256")
-        if echoed and echoed != b64_of_hex(item.sha256):
-            raise IntegrityError(
-                f"S3 stored '{item.label}' with checksum {echoed}, expected {b64_of_hex(item.sha256)}."
-            )
+            try:  # read and send in one worker call: one hop to a thread per small file
+                response = await self.objects.call(
+                    f"Upload '{item.label}'", _put_file, client=client, bucket=self.bucket, item=item
+                )
+            except Conflict:
+                response = None  # stored already (by an earlier or a concurrent publish): not ours
+            except IntegrityError as exc:
+                if exc.message.startswith("Checksum mismatch"):
+                    raise
+                raise IntegrityError(  # S3 refused its SHA-256: same size and mtime, other bytes
+                    f"Checksum mismatch for '{item.label}': the file changed after it was hashed "
+                    f"({exc.message})", hint="Publish again (it will be re-hashed).",
+                ) from exc  # fmt: skip
+        if response is None:
+            report.existing.append(item.key)
+        else:
+            report.created.append(item.key)
+            report.bytes_sent += item.size
+            echoed = response.get("ChecksumSHA256")
+            if echoed and echoed != b64_of_hex(item.sha256):
+                raise IntegrityError(
+                    f"S3 stored '{item.label}' with checksum {echoed}, expected {b64_of_hex(item.sha256)}."
+                )
         if meter:
             meter.file(item.label, item.size, item.size, "done")
             meter.advance(item.size, file_finished=True)
@@ -158,6 +226,12 @@ class Uploader:
                 f"Checksum mismatch risk: '{item.label}' changed after it was hashed.", hint="Publish again."
             )
         cp = await self._resume_checkpoint(item, st.st_mtime_ns)
+        if cp is None and await self.objects.size_of(item.key) is not None:
+            report.existing.append(item.key)  # stored meanwhile (content-addressed: these very bytes)
+            if meter:
+                meter.file(item.label, item.size, item.size, "skipped")
+                meter.advance(item.size, file_finished=True)
+            return
         if cp is None:
             await control.checkpoint()
             created = await self.objects.call(
@@ -183,14 +257,14 @@ class Uploader:
                 await control.checkpoint()
                 offset = (number - 1) * cp.part_size
                 length = min(cp.part_size, item.size - offset)
-                # read and checksum in the worker thread: hashing 8 MiB on the loop blocked it
-                data, checksum = await self.objects.workers.transfer(_read_part, item.local, offset, length)
+                # Checksum, then send from the file, both in worker threads (never 8 MiB on the loop, nor
+                # in memory): a retry sends a fresh `FileRange` of the same bytes.
+                checksum = await self.objects.workers.transfer(_part_checksum, item.local, offset, length)
                 response = await self.objects.call(
-                    f"Upload part {number}/{count} of '{item.label}'", client.upload_part,
-                    Bucket=self.bucket, Key=item.key, UploadId=cp.upload_id, PartNumber=number, Body=data,
-                    ChecksumAlgorithm="SHA256", ChecksumSHA256=checksum,
+                    f"Upload part {number}/{count} of '{item.label}'", _put_part, client=client,
+                    Bucket=self.bucket, Key=item.key, UploadId=cp.upload_id, PartNumber=number,
+                    ChecksumAlgorithm="SHA256", ChecksumSHA256=checksum, part=(item.local, offset, length),
                 )  # fmt: skip
-                del data
             record = PartRecord(number, response["ETag"], checksum, length)
             cp.parts[number] = record
             await short(self.checkpoints.part_done, cp.upload_id, record)
@@ -211,13 +285,18 @@ class Uploader:
             {"PartNumber": p.part_number, "ETag": p.etag, "ChecksumSHA256": p.checksum}
             for p in sorted(cp.parts.values(), key=lambda p: p.part_number)
         ]
-        await self.objects.call(
-            f"Finish upload of '{item.label}'", client.complete_multipart_upload, Bucket=self.bucket,
-            Key=item.key, UploadId=cp.upload_id, MultipartUpload={"Parts": parts},
-        )  # fmt: skip
-        report.created.append(item.key)
-        await short(self.checkpoints.finish, self.bucket, item.key)
-        self._active_uploads.discard(cp.upload_id)
+        try:
+            await self.objects.call(
+                f"Finish upload of '{item.label}'", client.complete_multipart_upload, Bucket=self.bucket,
+                Key=item.key, UploadId=cp.upload_id, MultipartUpload={"Parts": parts}, IfNoneMatch="*",
+            )  # fmt: skip
+        except Conflict:  # another publish stored the same content first: ours is not needed
+            await self._abort(item.key, cp.upload_id)
+            report.existing.append(item.key)
+        else:
+            report.created.append(item.key)
+            await short(self.checkpoints.finish, self.bucket, item.key)
+            self._active_uploads.discard(cp.upload_id)
         if meter:
             meter.file(item.label, item.size, item.size, "done")
             meter.advance(0, file_finished=True)
@@ -310,23 +389,37 @@ class Uploader:
                                     Key=key, UploadId=upload_id)  # fmt: skip
 
 
-def _read_verified(item: UploadItem) -> bytes:
-    """The whole (small) file, checked against the hash it was published under."""
+def _put_file(client: Any, bucket: str, item: UploadItem) -> Any:
+    """PutObject of a small file, if absent. Blocking: run in a worker thread (one per attempt)."""
     with item.local.open("rb") as fh:
+        st = os.fstat(fh.fileno())
+        if st.st_size != item.size or (item.mtime_ns and st.st_mtime_ns != item.mtime_ns):
+            raise IntegrityError(
+                f"Checksum mismatch for '{item.label}': the file changed after it was hashed.",
+                hint="Publish again (it will be re-hashed).",
+            )
         data = fh.read(item.size + 1)
-    if len(data) != item.size or hashlib.sha256(data).hexdigest() != item.sha256:
-        raise IntegrityError(
-            f"Checksum mismatch for '{item.label}': the file changed after it was hashed.",
-            hint="Publish again (it will be re-hashed).",
-        )
-    return data
+    if len(data) != item.size:
+        raise IntegrityError(f"'{item.label}' changed while it was being read.", hint="Publish again.")
+    return client.put_object(
+        Bucket=bucket, Key=item.key, Body=data, ContentType=item.content_type, IfNoneMatch="*",
+        ChecksumAlgorithm="SHA256", ChecksumSHA256=b64_of_hex(item.sha256),
+    )  # fmt: skip
 
 
-def _read_part(path: Path, offset: int, length: int) -> tuple[bytes, str]:
-    """One part of a file and its base64 SHA-256 (as S3 wants it). Blocking: run in a worker thread."""
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        data = fh.read(length)
-    if len(data) != length:
+def _part_checksum(path: Path, offset: int, length: int) -> str:
+    """Base64 SHA-256 of one part (as S3 wants it), read in 1 MiB chunks. Blocking: a worker thread."""
+    digest = hashlib.sha256()
+    with FileRange(path, offset, length) as part:
+        while chunk := part.read(MiB):
+            digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode()
+
+
+def _put_part(client: Any, part: tuple[Path, int, int], **kwargs: Any) -> Any:
+    """UploadPart with the part read from the file as it is sent. Blocking: a worker thread."""
+    path, offset, length = part
+    if path.stat().st_size < offset + length:  # refused here, not as a dropped connection mid-send
         raise IntegrityError(f"'{path}' became shorter while it was being uploaded.", hint="Publish again.")
-    return data, base64.b64encode(hashlib.sha256(data).digest()).decode()
+    with FileRange(path, offset, length) as body:
+        return client.upload_part(Body=body, **kwargs)

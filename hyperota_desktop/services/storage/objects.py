@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hyperota_desktop.domain.errors import BackendUnavailable, ValidationError
+from hyperota_desktop.domain.errors import BackendUnavailable, NotFound, ValidationError
 from hyperota_desktop.services.storage.errors import RetryPolicy, call_with_retry
 from hyperota_desktop.services.workers import Workers
 
@@ -112,11 +112,34 @@ class S3Objects:
 
         return await self.call(what, fetch)
 
+    async def get_with_metadata(self, key: str, what: str = "Read object") -> tuple[bytes, dict[str, str]]:
+        """The object's bytes and its user metadata, in one request."""
+        client = await self.client()
+
+        def fetch() -> tuple[bytes, dict[str, str]]:
+            response = client.get_object(Bucket=self.bucket, Key=key)
+            body = response["Body"]
+            try:
+                return body.read(), dict(response.get("Metadata") or {})
+            finally:
+                body.close()
+
+        return await self.call(what, fetch)
+
     async def head(self, key: str) -> dict[str, Any]:
         client = await self.client()
         result = await self.call("Check object", client.head_object, Bucket=self.bucket, Key=key,
                                  ChecksumMode="ENABLED")  # fmt: skip
         return dict(result)
+
+    async def size_of(self, key: str) -> int | None:
+        """The stored size of `key`, or None when there is no such object (one HEAD)."""
+        client = await self.client()
+        try:
+            result = await self.call("Check object", client.head_object, Bucket=self.bucket, Key=key)
+        except NotFound:
+            return None
+        return int(result.get("ContentLength", 0))
 
     # -- writing -----------------------------------------------------------------------------------
     async def put_bytes(

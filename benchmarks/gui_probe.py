@@ -1,0 +1,179 @@
+"""Launcher of a measured GUI process: `python gui_probe.py REPORT MODE [ARGS...]`.
+
+It installs, before anything else, a probe that notes the first paint of any window (the end of the
+first Paint event's cycle, when the pixels went to the X server), with the modules loaded at that
+moment, as JSON lines in REPORT; then it runs:
+
+- `bare`: a bare PySide6 main window (the peer of the cold start);
+- `app ARGS...`: `hyperota-desktop ARGS...` exactly as its entry point does;
+- `publish ORG APP FOLDER`: `hyperota-desktop` on the active (signed-in) profile, driven as a person
+  would: select the application, drop FOLDER, confirm, publish. A coroutine on the app's own event loop
+  (qasync) sleeps 10 ms in a loop and records how late it wakes: idle for `BENCH_IDLE_S` first (the
+  loop's own jitter on this machine), then during the publish. The app then quits through its normal
+  shutdown.
+
+Times are `time.monotonic()` (CLOCK_MONOTONIC: comparable between processes), so the parent measures
+from just before it spawned the process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+REPORT = Path(sys.argv[1])
+WATCHED = (
+    "boto3", "botocore", "httpx", "authlib", "joserfc", "jsonschema", "keyring", "moto", "werkzeug",
+    "superposition_bindings", "hyperota_desktop.sandbox", "hyperota_desktop.services",
+)  # fmt: skip
+
+
+def report(event: str, **fields: Any) -> None:
+    with REPORT.open("a") as fh:
+        fh.write(json.dumps({"event": event, "t": time.monotonic(), **fields}) + "\n")
+
+
+class _FirstPaint(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self.seen and event.type() == QEvent.Type.Paint:
+            self.seen = True
+            QTimer.singleShot(0, self._painted)  # after this paint cycle and its flush
+        return False
+
+    def _painted(self) -> None:
+        loaded = sorted(m for m in WATCHED if m in sys.modules)
+        report("first-paint", modules=loaded, module_count=len(sys.modules))
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
+
+_probe = _FirstPaint()
+_show = QWidget.show
+
+
+def _show_and_watch(self: QWidget) -> None:
+    app = QApplication.instance()
+    if app is not None and not _probe.seen:
+        app.installEventFilter(_probe)
+    _show(self)
+
+
+QWidget.show = _show_and_watch  # type: ignore[method-assign]
+
+
+def bare() -> int:
+    from PySide6.QtWidgets import QMainWindow
+
+    app = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    window.setWindowTitle("bare")
+    window.resize(1200, 760)
+    window.show()
+    return app.exec()
+
+
+def app_main(argv: list[str]) -> int:
+    from hyperota_desktop.app.gui_entry import main
+
+    return main(argv)
+
+
+def publish(org: str, app_name: str, folder: str) -> int:
+    import asyncio
+
+    import hyperota_desktop.app.gui_composition as composition
+
+    idle_s = float(os.environ.get("BENCH_IDLE_S", "3"))
+    build = composition.build_gui
+
+    def build_and_drive(*args: Any, **kwargs: Any) -> Any:
+        gui = build(*args, **kwargs)
+        QTimer.singleShot(0, lambda: asyncio.ensure_future(drive(gui)))
+        return gui
+
+    async def drive(gui: Any) -> None:
+        import gc
+
+        worst = {"now": 0.0, "at": 0.0}
+        stop = asyncio.Event()
+        collections = {"longest": 0.0, "full": 0, "started": 0.0}
+
+        def on_gc(
+            phase: str, info: dict[str, Any]
+        ) -> None:  # explains a stall: how long each collection took
+            if phase == "start":
+                collections["started"] = time.monotonic()
+                return
+            collections["longest"] = max(collections["longest"], time.monotonic() - collections["started"])
+            collections["full"] += info.get("generation") == 2
+
+        async def ticker() -> None:
+            loop = asyncio.get_running_loop()
+            while not stop.is_set():
+                before = loop.time()
+                await asyncio.sleep(0.01)
+                late = loop.time() - before - 0.01
+                if late > worst["now"]:
+                    worst["now"], worst["at"] = late, time.monotonic()
+
+        async def until(condition: Any) -> None:
+            while not condition():  # noqa: ASYNC110 - polls the GUI's state as a person watches it
+                await asyncio.sleep(0.01)
+
+        try:
+            await until(lambda: gui.auth.identity is not None)  # signed in from the keyring at start
+            tick = asyncio.ensure_future(ticker())
+            await asyncio.sleep(idle_s)
+            idle = worst["now"]
+            presenter = gui.packages
+            presenter.select(org, app_name)
+            published: list[int] = []
+            presenter.published.connect(published.append)
+            worst["now"] = 0.0
+            gc.callbacks.append(on_gc)
+            started = time.monotonic()
+            presenter.dropped([folder])
+            await until(lambda: presenter.preflight is not None)
+            checked = time.monotonic()
+            presenter.review("")
+            presenter.publish()
+            await until(lambda: bool(published))
+            done = time.monotonic()
+            stop.set()
+            await tick
+            gc.callbacks.remove(on_gc)
+            report("published", version=published[0], idle_stall_s=idle, stall_s=worst["now"],
+                   stall_at_s=worst["at"] - started, preflight_s=checked - started,
+                   publish_s=done - checked, gc_longest_s=collections["longest"],
+                   gc_full_collections=collections["full"])  # fmt: skip
+        except BaseException as exc:
+            report("failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            QApplication.quit()
+
+    composition.build_gui = build_and_drive
+    return app_main(["--no-err-windows"])
+
+
+if __name__ == "__main__":
+    mode, rest = sys.argv[2], sys.argv[3:]
+    if mode == "bare":
+        sys.exit(bare())
+    if mode == "app":
+        sys.exit(app_main(rest))
+    if mode == "publish":
+        sys.exit(publish(*rest))
+    sys.exit(f"unknown mode {mode}")

@@ -1,0 +1,62 @@
+"""`hyperota` starts light: `--version` and `--help` import no backend library, a command imports only
+its own module, and the command table `--help` shows says what the modules really register."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hyperota_desktop.cli.commands import COMMANDS, load, module_names
+
+HEAVY = ("boto3", "botocore", "httpx", "PySide6", "authlib", "joserfc", "jsonschema", "keyring", "moto")
+# The console script's own code (`from hyperota_desktop.app.cli_entry import main; sys.exit(main())`),
+# writing the modules loaded when the process ends.
+LAUNCHER = """
+import atexit, json, sys
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+from hyperota_desktop.app.cli_entry import main
+sys.exit(main())
+"""
+
+
+def _imported(tmp_path: Path, *args: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """Every module the real `hyperota ARGS` process had imported when it ended."""
+    out = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, str(out), *args], capture_output=True, text=True, timeout=60
+    )
+    return set(json.loads(out.read_text())), proc
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",), ()])
+def test_version_help_and_usage_import_no_backend_library(args: tuple[str, ...], tmp_path: Path) -> None:
+    modules, proc = _imported(tmp_path, *args)
+    assert proc.returncode == (2 if not args else 0), proc.stderr[-2000:]
+    loaded = {m.split(".")[0] for m in modules}
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    if args == ("--version",):
+        assert proc.stdout.startswith("hyperota ")
+    if args == ("--help",):
+        assert all(name in proc.stdout for name in COMMANDS)  # every command listed, none imported
+        assert not {m for m in modules if m.startswith("hyperota_desktop.cli.commands.")}
+
+
+def test_a_command_imports_only_its_own_module(tmp_path: Path) -> None:
+    modules, proc = _imported(tmp_path, "package", "--help")
+    assert proc.returncode == 0 and "publish" in proc.stdout
+    commands = {m.rsplit(".", 1)[1] for m in modules if m.startswith("hyperota_desktop.cli.commands.")}
+    assert commands == {"packages"}  # not releases, archives, ... (each pulls in its own services)
+
+
+@pytest.mark.parametrize("module", module_names())
+def test_the_command_table_says_what_each_module_registers(module: str) -> None:
+    sub = argparse.ArgumentParser().add_subparsers()
+    load(module).register(sub)
+    registered = {action.dest: action.help for action in sub._choices_actions}
+    assert registered == {name: text for name, (owner, text) in COMMANDS.items() if owner == module}

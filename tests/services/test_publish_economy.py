@@ -1,0 +1,111 @@
+"""What the publish speed relies on (issue 11), counted rather than timed: a re-publish with a warm
+hash cache reads only the changed file, and a publish lists S3 once (the verification of issue 17.7
+stays: by HEAD, or one listing when a fresh bundle has many files)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from hyperota_desktop.sandbox.aws import AwsSandbox
+from hyperota_desktop.services import hashing
+from hyperota_desktop.services.saga import SagaFailed
+from tests.support.packages_env import WireCounter, make_service
+
+LISTINGS = ("ListObjectsV2", "ListObjects")
+
+
+def _bundle(root: Path, files: int) -> Path:
+    (root / "assets").mkdir(parents=True)
+    (root / "index.android.bundle").write_bytes(b"var app = 1;" * 1000)
+    for i in range(files):
+        (root / "assets" / f"a{i:03}.png").write_bytes(hashlib.sha256(f"{root}{i}".encode()).digest() * 64)
+    return root
+
+
+def _count_hashing(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Bytes each bundle file had read to hash it (by name)."""
+    read: Counter[str] = Counter()
+    real = hashing.sha256_file
+
+    def counting(path: Path, expected_size: int | None = None) -> str:
+        read[path.name] += path.stat().st_size
+        return real(path, expected_size)
+
+    monkeypatch.setattr(hashing, "sha256_file", counting)
+    return read
+
+
+def _app(request: pytest.FixtureRequest) -> str:
+    return "eco-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
+
+
+async def test_a_warm_republish_reads_and_sends_only_the_changed_file(
+    aws: AwsSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    app, counter = _app(request), WireCounter()
+    read = _count_hashing(monkeypatch)
+    root = _bundle(tmp_path / "bundle", files=60)
+    await make_service(tmp_path / "home", aws.endpoint, counter=counter).publish("acme", app, [root])
+    assert sum(read.values()) == sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+    changed = root / "assets" / "a007.png"
+    changed.write_bytes(b"a new picture" * 100)
+    read.clear()
+    counter.calls.clear()
+    counter.bytes.clear()
+    # a new process would build a new service: the cache is the one on disk, not this object's memory
+    again = await make_service(tmp_path / "home", aws.endpoint, counter=counter).publish("acme", app, [root])
+    assert dict(read) == {"a007.png": len(b"a new picture" * 100)}  # nothing else was read
+    assert again.bytes_uploaded == len(b"a new picture" * 100)
+    assert counter.calls["PutObject"] == 2  # the changed file and the manifest
+    assert counter.calls["UploadPart"] == 0
+
+
+async def test_a_republish_lists_s3_once_and_still_verifies(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    app, counter = _app(request), WireCounter()
+    root = _bundle(tmp_path / "bundle", files=60)
+    service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
+    await service.publish("acme", app, [root])
+    fresh = sum(counter.calls[op] for op in LISTINGS)
+    (root / "assets" / "a011.png").write_bytes(b"changed")
+    counter.calls.clear()
+    result = await service.publish("acme", app, [root])
+    assert result.version == 2
+    assert sum(counter.calls[op] for op in LISTINGS) == 1  # packages/ only: no listing of files/
+    # the verification still looks (the changed file and the vouching manifest by HEAD, the new manifest
+    # read back by GET), but per changed file, never per file of the bundle
+    assert 1 <= counter.calls["HeadObject"] <= 4 and counter.calls["GetObject"] >= 1, counter.calls
+    # a fresh bundle of many files: packages/ once, and one listing of files/ to verify them all
+    assert fresh == 2
+
+
+async def test_a_republish_refuses_a_file_missing_from_s3_that_the_newest_package_does_not_name(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The verification skips only what the newest package vouches for: a changed file that vanished
+    after its upload is found missing (a HEAD), not assumed stored."""
+    app = _app(request)
+    root = _bundle(tmp_path / "bundle", files=3)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.publish("acme", app, [root])
+    (root / "assets" / "a001.png").write_bytes(b"another picture")
+    digest = hashlib.sha256(b"another picture").hexdigest()
+    key = f"acme/{app}/files/sha256/{digest[:2]}/{digest}"
+    s3 = aws.client("s3")
+    deleted: list[str] = []
+
+    def delete_after_put(**kwargs: object) -> None:
+        if kwargs.get("http_response") is not None and not deleted:
+            deleted.append(key)
+            s3.delete_object(Bucket=aws.bucket, Key=key)
+
+    client = await service.storage.client()  # the object goes missing right after it is stored
+    client.meta.events.register("after-call.s3.PutObject", delete_after_put)
+    with pytest.raises(SagaFailed, match="does not hold"):
+        await service.publish("acme", app, [root])
+    assert deleted == [key]
