@@ -27,7 +27,7 @@ BOUND = 0.6  # the longest gap between heartbeats allowed
 def test_the_loop_keeps_beating_while_every_backend_is_slow_or_busy(
     qtbot, tmp_path: Path, sandbox: Sandbox, loop
 ) -> None:
-    services, gui = _build(tmp_path, sandbox, qtbot, "dave", "/guiorg/beat/write")
+    services, gui = _build(tmp_path, sandbox, qtbot, "dave", "/beatorg/beat/write")
     presenter = gui.packages
     assert presenter is not None
     page = presenter._page
@@ -35,11 +35,11 @@ def test_the_loop_keeps_beating_while_every_backend_is_slow_or_busy(
     kc, aws = sandbox.servers["keycloak"].faults, sandbox.aws.server.faults
     kc.add("/account/groups$|/groups", method="GET", status=0, delay=LATE, times=2)
     kc.add("/protocol/openid-connect/token$", status=503, body={"error": "busy"}, times=1)
-    aws.add("/guiorg/beat/", method="GET", status=0, delay=LATE, times=2)
+    aws.add("/beatorg/beat/", method="GET", status=0, delay=LATE, times=2)
     aws.add("/files/sha256/", method="PUT", status=503, body="<Error><Code>SlowDown</Code></Error>",
             content_type="application/xml", times=1)  # fmt: skip
     aws.add("/files/sha256/", method="PUT", status=0, delay=LATE, times=2)
-    aws.add("/guiorg/beat/packages/", method="PUT", status=429, headers={"Retry-After": "1"},
+    aws.add("/beatorg/beat/packages/", method="PUT", status=429, headers={"Retry-After": "1"},
             body="<Error><Code>SlowDown</Code></Error>", content_type="application/xml", times=1)  # fmt: skip
     beats: list[float] = []
     heart = QTimer()
@@ -49,7 +49,7 @@ def test_the_loop_keeps_beating_while_every_backend_is_slow_or_busy(
     async def scenario() -> None:
         heart.start()
         await _signed_in(gui)
-        presenter.select("guiorg", "beat")
+        presenter.select("beatorg", "beat")
         drop(page, [root])
         await until(lambda: page.publish_button.isEnabled(), "the pre-flight", timeout=60)
         page.publish_button.click()
