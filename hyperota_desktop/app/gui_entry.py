@@ -212,10 +212,9 @@ async def _start(window: MainWindow, args: argparse.Namespace, dirs: AppDirs, st
     import asyncio
 
     await asyncio.to_thread(_load_modules, args.sandbox)
+    from hyperota_desktop.app import sandbox_session
     from hyperota_desktop.app.container import build_services
     from hyperota_desktop.app.gui_composition import build_gui
-
-    from hyperota_desktop.app import sandbox_session
 
     services = build_services(dirs, profile_override="sandbox" if args.sandbox else None)
     if args.sandbox or sandbox_session.available():  # else a frozen build: no sandbox to offer
@@ -234,7 +233,7 @@ async def _start(window: MainWindow, args: argparse.Namespace, dirs: AppDirs, st
     window.statusBar().clearMessage()
     gui.auth.restore()  # who is signed in (from the keyring), now that the loop runs
     if args.sandbox and started.sandbox is not None and started.sandbox.boot is not None:
-        started.sandbox.boot.start_demo()  # demo/shop with packages and releases, made as alice in the background
+        started.sandbox.boot.start_demo()  # demo/shop with packages and releases, made as alice
 
 
 async def _screenshot(gui: Gui, path: Path, done: asyncio.Event) -> None:
