@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hyperota_desktop.app.release_gui import ReleaseGui, build_release_gui
 from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.errors import HyperOtaError, NotFound
 from hyperota_desktop.services.archives import ArchiveService, offline_archives
@@ -53,6 +54,7 @@ class Gui:
     orgs: OrgsPresenter
     archives: ArchivesPresenter
     secrets: SecretsPresenter
+    release_gui: ReleaseGui  # Releases (with the device preview) and Dimensions pages
     _tasks: PresenterTasks = field(init=False)
     _switching: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -61,13 +63,15 @@ class Gui:
 
     @property
     def presenters(self) -> list[Presenter]:
-        return [self.shell, self.auth, self.orgs, self.packages, self.archives, self.secrets]
+        return [self.shell, self.auth, self.orgs, self.packages, self.archives, self.secrets,
+                *self.release_gui.presenters]  # fmt: skip
 
     def hand_out(self, services: ProfileServices | None) -> None:
         """Give every presenter these services (None: no profile); the auth presenter goes last, since
         what it learns (who is signed in) is what the others react to."""
         self.orgs.set_services(services)
         self.packages.set_services(services.packages if services is not None else None)
+        self.release_gui.hand_out(services)
         self.archives.profile_changed()  # it asks for the services handed out last
         self.auth.set_services(services)
 
@@ -143,7 +147,10 @@ def build_gui(services: AppServices, *, error_dialogs: bool = True) -> Gui:
     auth.permissionsChanged.connect(orgs.permissions_changed)
     auth.permissionsChanged.connect(packages.update_permission)
     archives, secrets = _build_archives(services, window, packages_page, packages, messages)
-    gui = Gui(window, messages, services, shell, auth, packages, orgs, archives, secrets)
+    release_gui = build_release_gui(
+        window, messages, auth.permission, auth.identityChanged, auth.permissionsChanged, archives
+    )
+    gui = Gui(window, messages, services, shell, auth, packages, orgs, archives, secrets, release_gui)
     shell.activeProfileChanged.connect(gui.profile_changed)
     gui.hand_out(gui._current())  # nothing to close yet: the first services are simply handed out
     return gui
@@ -169,8 +176,9 @@ def _build_archives(
 
     page = ArchivesPage()
     archives = ArchivesPresenter(
-        page.archives, active_archives, messages, lambda: (packages.org, packages.app)
-    )
+        page.archives, active_archives, messages, lambda: (packages.org, packages.app),
+        lambda: current.releases if (current := services.active.peek()) is not None else None,
+    )  # fmt: skip
     secrets = SecretsPresenter(page.secrets, active_secrets, messages)
     window.set_page("archives", page)
     packages_page.exportRequested.connect(lambda v: archives.export_package(packages.org, packages.app, v))

@@ -1,0 +1,155 @@
+"""The Releases page against the sandbox over HTTP, through the fully wired window: the table, the
+wizard (each step's checks), the lifecycle confirmations, four-eyes, and what bob (read) may do.
+
+Runs one coroutine per test on a qasync loop; polls with asyncio.sleep (never qtbot.waitUntil inside).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QWizard
+
+from hyperota_desktop.domain.release_drafts import ReleaseDraft
+from hyperota_desktop.domain.releases import ReleaseAction, ReleaseStatus
+from hyperota_desktop.sandbox.runtime import Sandbox
+from tests.support.gui import until
+from tests.support.release_env import make_release_env, new_app
+from tests.support.release_gui import answer, build, finish, open_app, reviewed, signed_in
+
+ORG = "demo"
+
+
+def test_alice_releases_ramps_and_concludes_from_the_page(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
+) -> None:
+    services, gui = build(tmp_path, sandbox, qtbot, "alice")
+    rg = gui.release_gui
+    page, presenter = rg.releases_page, rg.releases
+    confirmations: list[tuple[str, list[str], str]] = []
+
+    async def confirm(title: str, lines: list[str], action: str) -> tuple[bool, str]:
+        confirmations.append((title, lines, action))
+        return True, "step one"
+
+    presenter.confirm = confirm  # type: ignore[method-assign]
+    first_release: list[list[str]] = []
+
+    async def confirm_first(lines: list[str]) -> bool:
+        first_release.append(lines)
+        return True
+
+    presenter.wizard.confirm_first_release = confirm_first  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        env = make_release_env(sandbox, "alice", tmp_path / "env")
+        app = await new_app(env, tmp_path, packages=2)
+        await env.aclose()
+        await signed_in(gui)
+        await open_app(gui, ORG, app, page)
+        await until(lambda: page.status.text() == "0 release(s)", "the empty table")
+        assert page.new_action.isEnabled(), page.new_action.toolTip()
+        assert page.four_eyes.isVisible() and page.four_eyes.isEnabled()  # alice administers demo
+
+        # The first release: to every device, confirmed, then created, started and concluded at once.
+        page.new_action.trigger()
+        await until(lambda: presenter.wizard.wizard is not None, "the wizard")
+        wizard = presenter.wizard.wizard
+        assert wizard is not None and wizard.isVisible() and not wizard.isModal()
+        wizard.package_page.set_value("1")
+        await reviewed(wizard)
+        assert wizard.review is not None and wizard.review.first_release
+        for _ in range(4):
+            assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+            wizard.next()
+        assert "First release to every device" in wizard.review_page.summary.text()
+        finish(wizard)
+        await until(lambda: bool(wizard.done_text), "the creation")
+        assert "released to every device" in wizard.done_text, wizard.done_text
+        assert first_release and "created, started for every device and concluded" in first_release[0][0]
+        assert wizard.review_page.progress.maximum() == 1  # the steps were reported, then done
+        wizard.grab().save(str(artifacts_dir / "releases-wizard-done.png"))
+        finish(wizard)  # Close
+        await until(lambda: presenter.detail is not None, "the new release's detail")
+        assert presenter.detail is not None
+        first = presenter.detail.release
+        assert first.status is ReleaseStatus.CONCLUDED and page.model.rowCount() == 1
+
+        # A release to city=Pune: created, not started.
+        page.new_action.trigger()
+        await until(lambda: presenter.wizard.wizard is not None, "the wizard again")
+        wizard = presenter.wizard.wizard
+        assert wizard is not None
+        row = wizard.target_page.add_row("city")
+        row.input.setText("Pune")  # type: ignore[attr-defined]
+        wizard.package_page.set_value("t2")
+        await reviewed(wizard)
+        assert wizard.review is not None and not wizard.review.first_release, wizard.review.problems
+        assert "download" in wizard.package_page.download.text()
+        wizard.next()
+        wizard.next()
+        lazy = wizard.files_page.files
+        paths = [lazy.item(r, 1).text() for r in range(lazy.rowCount())]
+        index_row = paths.index("index.android.bundle")
+        assert not lazy.item(index_row, 0).flags() & lazy.item(index_row, 0).flags().ItemIsUserCheckable
+        lazy.item(paths.index("raw/sound.mp3"), 0).setCheckState(lazy.item(0, 0).checkState().Checked)
+        wizard.next()
+        wizard.config_page.properties.edit.setPlainText('{"banner": "sale"}')
+        wizard.next()
+        wizard.review_page.notes.set_text("Pune gets **v2**")
+        await reviewed(wizard)
+        config = wizard.review.device_config if wizard.review else None
+        assert config is not None and config["config"]["properties"] == {"banner": "sale"}
+        assert [f["file_path"] for f in config["package"]["lazy"]] == ["raw/sound.mp3"]
+        assert wizard.review_page.changes_model.rowCount() > 0
+        wizard.grab().save(str(artifacts_dir / "releases-wizard-review.png"))
+        finish(wizard)
+        await until(lambda: bool(wizard.done_text), "the second creation")
+        assert "created: created" in wizard.done_text
+        finish(wizard)
+        await until(lambda: presenter.detail is not None and presenter.detail.release.id != first.id, "it")
+        assert presenter.detail is not None
+        pune = presenter.detail.release
+        assert pune.status is ReleaseStatus.CREATED and pune.target.as_dict() == {"city": "Pune"}
+        detail = page.detail
+        assert detail.ramp_action.isEnabled() and detail.edit_action.isEnabled()
+        assert not detail.conclude_action.isEnabled() and "cannot be concluded" in detail.conclude_action.toolTip()
+
+        # Ramp to 30% with the slider: confirmed with who is affected and a reason.
+        detail.ramp_slider.setValue(30)
+        assert detail.ramp_spin.value() == 30 and "30% of devices with city=Pune" in detail.ramp_hint.text()
+        detail.ramp_action.trigger()
+        await until(lambda: presenter.detail is not None and presenter.detail.release.traffic == 30, "ramp")
+        title, lines, button = confirmations[-1]
+        assert title == f"Ramp release {pune.id}" and button == "Ramp"
+        assert lines[0] == "30% of devices with city=Pune get package 2 (now 0%)."
+        assert detail.ramp_slider.maximum() == 50  # the cap with two variants
+        events = [e.what for e in detail.events_model.rows]
+        assert events[0] == "created" and events[-1] == "started at 30%", events
+        assert detail.events_model.rows[-1].why.endswith("(step one)")
+        assert detail.chart.points[-1][1] == 30
+        assert page.model.rows[0].status is ReleaseStatus.INPROGRESS  # the table follows at once
+        gui.window.grab().save(str(artifacts_dir / "releases-page-ramping.png"))
+
+        # Pause asks too, and declining changes nothing.
+        presenter.confirm = answer((False, ""))  # type: ignore[method-assign]
+        detail.pause_action.trigger()
+        await presenter.wait_idle()
+        assert presenter.detail is not None and presenter.detail.release.status is ReleaseStatus.INPROGRESS
+
+        # Release to all.
+        presenter.confirm = confirm  # type: ignore[method-assign]
+        detail.conclude_action.trigger()
+        await until(
+            lambda: presenter.detail is not None and presenter.detail.release.status is ReleaseStatus.CONCLUDED,
+            "the conclusion",
+        )
+        assert confirmations[-1][1] == [f"Every one of devices with city=Pune gets package 2, permanently "
+                                         "(the release ends)."]  # fmt: skip
+        assert not any(a.isEnabled() for a in detail.lifecycle_actions.values())
+        assert detail.clone_action.isEnabled()
+        await gui.wait_idle()
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
