@@ -23,9 +23,10 @@ def build(tmp_path: Path, sandbox: Any, qtbot: Any, user: str) -> tuple[AppServi
     services = build_services(AppDirs.under(tmp_path / f"home-{user}"))
     endpoints = tmp_path / f"endpoints-{user}.json"
     endpoints.write_text(json.dumps(sandbox.endpoints))
-    services.profiles.import_file(endpoints, name="sb")
-    services.profiles.use("sb")
-    sign_in(sandbox, "sb", user)
+    profile = f"sb-{user}"  # one keyring entry per person: two windows may run side by side
+    services.profiles.import_file(endpoints, name=profile)
+    services.profiles.use(profile)
+    sign_in(sandbox, profile, user)
     gui = build_gui(services, error_dialogs=False)
     qtbot.addWidget(gui.window)
     gui.window.resize(1280, 860)

@@ -24,7 +24,7 @@ ORG = "demo"
 def test_alice_releases_ramps_and_concludes_from_the_page(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
 ) -> None:
-    services, gui = build(tmp_path, sandbox, qtbot, "alice")
+    _services, gui = build(tmp_path, sandbox, qtbot, "alice")
     rg = gui.release_gui
     page, presenter = rg.releases_page, rg.releases
     confirmations: list[tuple[str, list[str], str]] = []
@@ -114,7 +114,10 @@ def test_alice_releases_ramps_and_concludes_from_the_page(
         assert pune.status is ReleaseStatus.CREATED and pune.target.as_dict() == {"city": "Pune"}
         detail = page.detail
         assert detail.ramp_action.isEnabled() and detail.edit_action.isEnabled()
-        assert not detail.conclude_action.isEnabled() and "cannot be concluded" in detail.conclude_action.toolTip()
+        assert (
+            not detail.conclude_action.isEnabled()
+            and "cannot be concluded" in detail.conclude_action.toolTip()
+        )
 
         # Ramp to 30% with the slider: confirmed with who is affected and a reason.
         detail.ramp_slider.setValue(30)
@@ -142,14 +145,139 @@ def test_alice_releases_ramps_and_concludes_from_the_page(
         presenter.confirm = confirm  # type: ignore[method-assign]
         detail.conclude_action.trigger()
         await until(
-            lambda: presenter.detail is not None and presenter.detail.release.status is ReleaseStatus.CONCLUDED,
+            lambda: (
+                presenter.detail is not None and presenter.detail.release.status is ReleaseStatus.CONCLUDED
+            ),
             "the conclusion",
         )
-        assert confirmations[-1][1] == [f"Every one of devices with city=Pune gets package 2, permanently "
+        assert confirmations[-1][1] == ["Every one of devices with city=Pune gets package 2, permanently "
                                          "(the release ends)."]  # fmt: skip
         assert not any(a.isEnabled() for a in detail.lifecycle_actions.values())
         assert detail.clone_action.isEnabled()
         await gui.wait_idle()
         await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+async def _app_with_releases(sandbox: Sandbox, tmp_path: Path) -> tuple[str, str, str]:
+    """demo/<app>: a concluded first release, release 2 to city=Pune ramping at 20% (made by alice)."""
+    env = make_release_env(sandbox, "alice", tmp_path / "env")
+    try:
+        app = await new_app(env, tmp_path, packages=2)
+        first = await env.releases.create(ORG, app, ReleaseDraft(package="1"))
+        pune = await env.releases.create(ORG, app, ReleaseDraft(target={"city": "Pune"}, package="2"))
+        await env.releases.ramp(ORG, app, pune.release.id, 20)
+        return app, first.release.id, pune.release.id
+    finally:
+        await env.aclose()
+
+
+def test_bob_reads_everything_and_may_do_nothing(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
+) -> None:
+    from hyperota_desktop.domain.errors import PermissionDenied
+
+    _services, gui = build(tmp_path, sandbox, qtbot, "bob")
+    rg = gui.release_gui
+    page, presenter = rg.releases_page, rg.releases
+
+    async def scenario() -> None:
+        app, first, pune = await _app_with_releases(sandbox, tmp_path)
+        await signed_in(gui)
+        await open_app(gui, ORG, app, page)
+        await until(lambda: page.model.rowCount() == 2, "both releases")
+        assert [r.id for r in page.model.rows] == [pune, first]  # newest first
+        assert not page.new_action.isEnabled()
+        assert "you need write access" in page.new_action.toolTip()
+        assert not page.four_eyes.isEnabled() and "admin" in page.four_eyes.toolTip()
+        page.select_release(pune)
+        await until(lambda: presenter.detail is not None and presenter.detail.release.id == pune, "detail")
+        detail = page.detail
+        for action in (*detail.lifecycle_actions.values(), detail.ramp_action, detail.clone_action):
+            assert not action.isEnabled(), action.objectName()
+        assert "you need write access" in detail.pause_action.toolTip()
+        assert "you need write access" in detail.ramp_action.toolTip()
+        assert not detail.ramp_slider.isEnabled()
+        assert detail.export_action.isEnabled()  # reading is enough to export
+        assert [e.what for e in detail.events_model.rows] == ["created", "started at 20%"]
+        assert '"version": "2"' in detail.device_config.toPlainText()
+        assert '"version": "1"' in detail.control_config.toPlainText()
+        gui.window.grab().save(str(artifacts_dir / "releases-bob-read-only.png"))
+        # Asked anyway (a shortcut, a stale button): the service refuses, nothing changes.
+        try:
+            await presenter.act(pune, ReleaseAction.RAMP, 40)
+        except PermissionDenied as exc:
+            assert "you need write access" in exc.message
+        else:
+            raise AssertionError("bob ramped a release")
+        # The Dimensions page: readable, not editable.
+        dims = rg.dimensions_page
+        gui.window.pages.setCurrentWidget(dims)
+        await until(lambda: dims.model.rowCount() == 2, "the dimensions")
+        dims.table.selectRow(0)
+        assert not dims.new_action.isEnabled() and "need admin access" in dims.new_action.toolTip()
+        assert not dims.delete_action.isEnabled() and not dims.up_action.isEnabled()
+        await gui.wait_idle()
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+def test_four_eyes_waits_for_a_second_person(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
+) -> None:
+    _, alice = build(tmp_path, sandbox, qtbot, "alice")
+    _, dave = build(tmp_path, sandbox, qtbot, "dave")
+    for gui in (alice, dave):
+        gui.release_gui.releases.confirm = answer((True, ""))  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        app, _first, _pune = await _app_with_releases(sandbox, tmp_path)
+        page, presenter = alice.release_gui.releases_page, alice.release_gui.releases
+        await signed_in(alice)
+        await open_app(alice, ORG, app, page)
+        await until(lambda: page.four_eyes.isEnabled(), "the four-eyes setting")
+        assert not page.four_eyes.isChecked()
+        page.four_eyes.click()  # on: as a person clicks it
+        await presenter.wait_idle()
+        assert page.four_eyes.isChecked()
+        env = make_release_env(sandbox, "alice", tmp_path / "env2")
+        goa = await env.releases.create(ORG, app, ReleaseDraft(target={"city": "Goa"}, package="2"))
+        await env.aclose()
+        assert goa.waiting_for_second_person
+        presenter.refresh()
+        await until(lambda: page.model.rowCount() == 3, "the new release in the table")
+        page.select_release(goa.release.id)
+        await until(
+            lambda: presenter.detail is not None and presenter.detail.release.id == goa.release.id, "it"
+        )
+        detail = page.detail
+        assert detail.banner.isVisible() and "Waiting for a second person" in detail.banner.text()
+        assert not detail.ramp_action.isEnabled() and "someone other than you" in detail.ramp_action.toolTip()
+        assert detail.discard_action.isEnabled()  # the author may still drop it
+        alice.window.grab().save(str(artifacts_dir / "releases-four-eyes-waiting.png"))
+
+        dpage, dpresenter = dave.release_gui.releases_page, dave.release_gui.releases
+        await signed_in(dave)
+        await open_app(dave, ORG, app, dpage)
+        await until(lambda: dpage.model.rowCount() == 3, "dave's table")
+        assert not dpage.four_eyes.isEnabled()  # a writer, not an admin: he sees it, cannot change it
+        assert dpage.four_eyes.isChecked()
+        dpage.select_release(goa.release.id)
+        await until(lambda: dpresenter.detail is not None, "dave's detail")
+        assert dpage.detail.ramp_action.isEnabled(), dpage.detail.ramp_action.toolTip()
+        dpage.detail.ramp_spin.setValue(10)
+        dpage.detail.ramp_action.trigger()
+        await until(
+            lambda: dpresenter.detail is not None and dpresenter.detail.release.traffic == 10, "dave's ramp"
+        )
+        assert dpresenter.detail is not None and dpresenter.detail.release.started_by.startswith("dave")
+        page.four_eyes.click()  # off again
+        await presenter.wait_idle()
+        assert not page.four_eyes.isChecked()
+        for gui in (alice, dave):
+            await gui.wait_idle()
+            await gui.shutdown()
 
     loop.run_until_complete(scenario())

@@ -26,7 +26,7 @@ from hyperota_desktop.domain.releases import ReleaseAction
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.dimensions import DimensionService
 from hyperota_desktop.services.packages import PackageService
-from hyperota_desktop.services.release_detail import ReleaseDetail
+from hyperota_desktop.services.release_detail import ReleaseDetail, needed
 from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.confirm import confirm_action
@@ -241,8 +241,11 @@ class ReleasesPresenter(QObject):
             self._start("release-action", self.act(self.selected, action, percent))
 
     async def act(self, release_id: str, action: ReleaseAction, percent: int | None = None) -> None:
-        releases = self._releases()
+        services = self._session()
+        releases = services.releases
         org, app = self.org, self.app
+        # Refused before anyone is asked to confirm (a shortcut, a stale button): the service decides.
+        await services.authz.require(needed(action), org, app)
         impact = await releases.impact(org, app, release_id, action, percent)
         title, button = ACTION_WORDS[action]
         heading = f"{title} release {release_id}"
