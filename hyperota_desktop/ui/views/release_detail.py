@@ -344,6 +344,9 @@ class ReleaseDetailView(QWidget):
         if release is None:
             self.ramp_hint.clear()
             return
+        if not release.status.unfinished:
+            self.ramp_hint.setText(f"This release has ended ({release.status_text}): nothing to ramp.")
+            return
         cap = self.ramp_spin.maximum()
         percent = self.ramp_spin.value()
         self.ramp_hint.setText(
