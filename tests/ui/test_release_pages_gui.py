@@ -259,3 +259,59 @@ def test_every_widget_of_the_release_pages_is_named(qtbot: Any) -> None:
     releases.tabs.setCurrentWidget(releases.preview)
     for widget in _ours(releases.preview):
         assert widget.objectName() and widget.accessibleName(), widget
+
+
+def test_a_release_exported_from_its_detail_is_imported_from_the_archives_page_not_started(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
+) -> None:
+    _services, gui = build(tmp_path, sandbox, qtbot, "alice")
+    rg, archives = gui.release_gui, gui.archives
+    page, presenter, panel = rg.releases_page, rg.releases, gui.archives._page
+    target = tmp_path / "pune.hota"
+    imported: list[str] = []
+    gui.messages.posted.connect(
+        lambda _level, text: imported.append(text) if f"{ORG}/" in text and "version" in text else None
+    )
+    panel.ask_save_path = lambda *_a, **_k: str(target)  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        env = make_release_env(sandbox, "alice", tmp_path / "env")
+        source = await new_app(env, tmp_path / "a", packages=2)
+        other = await new_app(env, tmp_path / "b", packages=1)
+        await env.releases.create(ORG, source, ReleaseDraft(package="1"))
+        pune = await env.releases.create(
+            ORG, source, ReleaseDraft(target={"city": "Pune"}, package="2", notes="Pune first")
+        )
+        await env.releases.ramp(ORG, source, pune.release.id, 20)
+        await signed_in(gui)
+        await open_app(gui, ORG, source, page)
+        await until(lambda: page.model.rowCount() == 2, "the releases")
+        page.select_release(pune.release.id)
+        await until(lambda: presenter.detail is not None, "the detail")
+        assert page.detail.export_action.isEnabled()
+        page.detail.export_action.trigger()
+        await until(lambda: "Release archive" in panel.summary.text(), "the exported, verified archive")
+        await archives.wait_idle()
+        assert target.exists() and gui.window.pages.currentWidget() is not page  # the Archives page
+        assert panel.import_button.text() == "Import release"
+        assert pune.release.id in panel.summary.text()
+
+        panel.set_import_target(ORG, other)
+        panel.allow_untrusted.setChecked(True)
+        for attempt in (1, 2):  # twice: the second import finds the release it made
+            assert panel.import_button.isEnabled()
+            panel.import_button.click()
+            await until(lambda n=attempt: len(imported) == n, f"import {attempt}")
+            await archives.wait_idle()
+            listed = (await env.releases.page(ORG, other)).items
+            made = [r for r in listed if r.target.as_dict()]
+            assert len(made) == 1, (attempt, made)
+            assert made[0].status is ReleaseStatus.CREATED and made[0].package_version == 2
+            said = "Its release is there already" if attempt == 2 else "created, not started"
+            assert said in imported[-1] and said in panel.progress_label.text(), imported
+        gui.window.grab().save(str(artifacts_dir / "archives-release-imported.png"))
+        await env.aclose()
+        await gui.wait_idle()
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
