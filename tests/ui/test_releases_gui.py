@@ -281,3 +281,74 @@ def test_four_eyes_waits_for_a_second_person(
             await gui.shutdown()
 
     loop.run_until_complete(scenario())
+
+
+def test_the_wizard_checks_each_step_and_creates_nothing_until_finish(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
+) -> None:
+    _services, gui = build(tmp_path, sandbox, qtbot, "alice")
+    rg = gui.release_gui
+    page, presenter = rg.releases_page, rg.releases
+
+    async def scenario() -> None:
+        app, _first, pune = await _app_with_releases(sandbox, tmp_path)
+        await signed_in(gui)
+        await open_app(gui, ORG, app, page)
+        await until(lambda: page.model.rowCount() == 2, "the releases")
+        page.new_action.trigger()
+        await until(lambda: presenter.wizard.wizard is not None, "the wizard")
+        wizard = presenter.wizard.wizard
+        assert wizard is not None
+        next_button = wizard.button(QWizard.WizardButton.NextButton)
+        target = wizard.target_page
+
+        # Step 1: a row without a value, then a target with an unfinished release (Pune is ramping).
+        row = target.add_row("city")
+        assert not next_button.isEnabled() and "Give city a value" in target.problems.text()
+        row.input.setText("Pune")  # type: ignore[attr-defined]
+        wizard.package_page.set_value("2")
+        await reviewed(wizard)
+        assert wizard.review is not None and wizard.review.conflict
+        assert target.force.isVisible() and pune in target.problems.text(), target.problems.text()
+        assert not next_button.isEnabled()  # until "create anyway" is ticked
+        target.force.setChecked(True)
+        assert next_button.isEnabled()
+        row.input.setText("Goa")  # type: ignore[attr-defined]
+        await reviewed(wizard)
+        assert not target.force.isVisible() and next_button.isEnabled()
+        wizard.next()
+
+        # Step 2: a package that does not exist.
+        wizard.package_page.set_value("99")
+        await reviewed(wizard, "the review of package 99")
+        assert not next_button.isEnabled() and "99" in wizard.package_page.problems.text()
+        wizard.package_page.set_value("2")
+        await reviewed(wizard)
+        assert next_button.isEnabled() and "download" in wizard.package_page.download.text()
+        wizard.next()
+        wizard.next()  # step 3: the files as they are
+
+        # Step 4: remote properties are checked as you type, with the line and column.
+        editor = wizard.config_page.properties
+        editor.edit.setPlainText('{\n  "banner": \n}')
+        assert editor.error.text().startswith("Line 3, column 1"), editor.error.text()
+        assert not next_button.isEnabled()
+        editor.edit.setPlainText("[1, 2]")
+        assert editor.error.text() and not next_button.isEnabled()  # an object, not a list
+        editor.edit.setPlainText('{"banner": "sale"}')
+        assert not editor.error.text()
+        await reviewed(wizard)
+        assert next_button.isEnabled()
+        wizard.grab().save(str(artifacts_dir / "releases-wizard-config.png"))
+
+        # Cancel: nothing was created.
+        wizard.reject()
+        await until(lambda: presenter.wizard.wizard is None, "the wizard to close")
+        await presenter.wait_idle()
+        env = make_release_env(sandbox, "alice", tmp_path / "env-check")
+        assert (await env.releases.page(ORG, app)).total == 2
+        await env.aclose()
+        await gui.wait_idle()
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
