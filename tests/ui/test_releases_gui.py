@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QWidget, QWizard
 
 from hyperota_desktop.domain.release_drafts import ReleaseDraft
 from hyperota_desktop.domain.releases import ReleaseAction, ReleaseStatus
@@ -17,6 +17,7 @@ from hyperota_desktop.sandbox.runtime import Sandbox
 from tests.support.gui import until
 from tests.support.release_env import make_release_env, new_app
 from tests.support.release_gui import answer, build, finish, open_app, reviewed, signed_in
+from tests.ui.test_main_window import INTERACTIVE
 
 ORG = "demo"
 
@@ -340,6 +341,10 @@ def test_the_wizard_checks_each_step_and_creates_nothing_until_finish(
         await reviewed(wizard)
         assert next_button.isEnabled()
         wizard.grab().save(str(artifacts_dir / "releases-wizard-config.png"))
+        for step in (target, wizard.package_page, wizard.files_page, wizard.config_page, wizard.review_page):
+            for widget in step.findChildren(QWidget):
+                if isinstance(widget, INTERACTIVE) and not widget.objectName().startswith("qt_"):
+                    assert widget.objectName() and widget.accessibleName(), (step.objectName(), widget)
 
         # Cancel: nothing was created.
         wizard.reject()

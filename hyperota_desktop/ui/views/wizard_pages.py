@@ -240,7 +240,8 @@ class PackagePage(StepPage):
         self.package.setEditable(True)
         self.package.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         line = self.package.lineEdit()
-        if line is not None:
+        if line is not None:  # what a screen reader lands on when typing
+            named(line, "wizardPackageText", "Package version or tag")
             line.setPlaceholderText("a version number or a tag")
         self.download = named(QLabel(""), "wizardDownload", "What devices in the target download")
         self.download.setWordWrap(True)
