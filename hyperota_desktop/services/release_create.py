@@ -381,7 +381,9 @@ def _reporting(step: Step, index: int, total: int) -> Step:
     run = step.run
 
     async def reported(ctx: SagaContext) -> None:
-        ctx.runtime.report(CreateProgress(index, total, step.name))
+        runtime = getattr(ctx, "runtime", None)  # a step may be run bare (a check before the saga)
+        if runtime is not None:
+            runtime.report(CreateProgress(index, total, step.name))
         await run(ctx)
 
     return Step(step.name, reported, step.compensate)

@@ -121,9 +121,9 @@ class ReleasesPresenter(QObject):
         self._tasks.cancel_all()
         self._clear()
         self._show_target()
-        if self._live:
-            self._start("releases-recover", self.recover(), replace=True)
-            self.load()
+        if self._signed_in and self._services is not None:  # whatever is selected, or nothing
+            self._tasks.start("releases-recover", self.recover(), replace=True)
+        self.load()
 
     def select(self, org: str, app: str) -> None:
         self.org, self.app = org, app
