@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hyperota_desktop.app.release_gui import ReleaseGui, build_release_gui
 from hyperota_desktop.app.sandbox_session import DEMO_PEOPLE, SandboxSession
 from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.errors import HyperOtaError, NotFound
@@ -62,6 +63,7 @@ class Gui:
     orgs: OrgsPresenter
     archives: ArchivesPresenter
     secrets: SecretsPresenter
+    release_gui: ReleaseGui  # Releases (with the device preview) and Dimensions pages
     welcome: WelcomePresenter
     sandbox: SandboxSession | None = None  # the embedded sandbox, when this install has one
     memory: WindowMemory | None = None  # layout and place, saved when the window closes
@@ -73,13 +75,15 @@ class Gui:
 
     @property
     def presenters(self) -> list[Presenter]:
-        return [self.welcome, self.shell, self.auth, self.orgs, self.packages, self.archives, self.secrets]
+        return [self.welcome, self.shell, self.auth, self.orgs, self.packages, self.archives, self.secrets,
+                *self.release_gui.presenters]  # fmt: skip
 
     def hand_out(self, services: ProfileServices | None) -> None:
         """Give every presenter these services (None: no profile); the auth presenter goes last, since
         what it learns (who is signed in) is what the others react to."""
         self.orgs.set_services(services)
         self.packages.set_services(services.packages if services is not None else None)
+        self.release_gui.hand_out(services)
         self.archives.profile_changed()  # it asks for the services handed out last
         self.auth.set_services(services)
 
@@ -195,6 +199,9 @@ def build_gui(
     auth.permissionsChanged.connect(orgs.permissions_changed)
     auth.permissionsChanged.connect(packages.update_permission)
     archives, secrets = _build_archives(services, window, packages_page, packages, messages)
+    release_gui = build_release_gui(
+        window, messages, auth.permission, auth.identityChanged, auth.permissionsChanged, archives
+    )
     install_shortcuts_sheet(window)  # F1, listing every action's keys (those above included)
     decorate(window, window.pages, [key for key, _title, _text in PAGES])  # icons, once every action exists
     memory = WindowMemory(
@@ -206,8 +213,9 @@ def build_gui(
     messages.workFinished.connect(notifier.notify)
     window.closeRequested.connect(memory.save)  # before the app's own handler hides the window
     gui = Gui(
-        window, messages, services, shell, auth, packages, orgs, archives, secrets, welcome, sandbox, memory
-    )
+        window, messages, services, shell, auth, packages, orgs, archives, secrets, release_gui, welcome,
+        sandbox, memory,
+    )  # fmt: skip
     shell.activeProfileChanged.connect(gui.profile_changed)
     welcome.sandboxReady.connect(gui.sandbox_ready)
     gui.offer_demo_people()  # `--sandbox`: it runs already
@@ -235,8 +243,9 @@ def _build_archives(
 
     page = ArchivesPage()
     archives = ArchivesPresenter(
-        page.archives, active_archives, messages, lambda: (packages.org, packages.app)
-    )
+        page.archives, active_archives, messages, lambda: (packages.org, packages.app),
+        lambda: current.releases if (current := services.active.peek()) is not None else None,
+    )  # fmt: skip
     secrets = SecretsPresenter(page.secrets, active_secrets, messages)
     window.set_page("archives", page)
     packages_page.exportRequested.connect(lambda v: archives.export_package(packages.org, packages.app, v))

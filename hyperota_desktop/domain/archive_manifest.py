@@ -1,8 +1,9 @@
 """The manifest of a `.hota` archive: what it holds, in one canonical JSON document (format 1).
 
-The manifest names the archive's kind (`package`; `release` is reserved for release archives), the
-optional organisation and application, the package manifest, the device release config a device would
-get, who made it, when and with which tool, and every file with its SHA-256 and size, in the order the
+The manifest names the archive's kind (`package`, or `release`: a package plus the release's values
+and target, `domain/archive_release.py`), the optional organisation and application, the package
+manifest, the device release config a device would get (a release's: the one its devices got), who made
+it, when and with which tool, and every file with its SHA-256 and size, in the order the
 files follow in the archive (sorted by path). Its SHA-256 over the canonical bytes is what the seal
 records and what a signature vouches for. Parsing is strict: only canonical JSON (sorted keys, no
 spaces, no duplicate keys) with exactly the known fields is accepted.
@@ -19,13 +20,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hyperota_desktop.domain import release_config
+from hyperota_desktop.domain.archive_release import ReleasePart, release_part_problems
 from hyperota_desktop.domain.bundles import EntryRules, Limits, safe_entry_name
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.packages import Manifest, check_sha256
 
 ARCHIVE_FORMAT = 1
 PACKAGE_KIND = "package"
-RELEASE_KIND = "release"  # reserved: release archives (package + the release's values and target)
+RELEASE_KIND = "release"  # release archives: a package + the release's values and target
 MANIFEST_MEMBER = "hota/manifest.json"
 ENVELOPE_MEMBER = "hota/envelope.json"
 PAYLOAD_MEMBER = "hota/payload.bin"
@@ -119,6 +121,11 @@ class ArchiveManifest:
     _canonical: bytes = field(default=b"", compare=False, repr=False)
 
     @property
+    def release_part(self) -> ReleasePart | None:
+        """The release of a release archive (None for a package archive)."""
+        return ReleasePart.parse(self.release) if self.release is not None else None
+
+    @property
     def mtime(self) -> int:
         return epoch_of(self.created_at)
 
@@ -153,11 +160,7 @@ class ArchiveManifest:
             odd = sorted(set(data) ^ _FIELDS)
             raise ValidationError(f"The archive manifest has missing or unknown fields: {', '.join(odd)}.")
         kind = data["kind"]
-        if kind == RELEASE_KIND:
-            raise ValidationError(
-                "This archive holds a release; this version of HyperOTA Desktop reads package archives only."
-            )
-        if kind != PACKAGE_KIND:
+        if kind not in (PACKAGE_KIND, RELEASE_KIND):
             raise ValidationError(f"Unknown archive kind {kind!r}.")
         for key in ("org", "app"):
             if data[key] is not None and (not isinstance(data[key], str) or not data[key]):
@@ -167,15 +170,20 @@ class ArchiveManifest:
                 raise ValidationError(f"The archive manifest's '{key}' must be a string.")
         if iso_time(epoch_of(data["created_at"])) != data["created_at"]:
             raise ValidationError("The archive manifest's time must look like 2025-01-31T12:00:00Z.")
-        if not isinstance(data["release_config"], dict) or data["release"] is not None:
-            raise ValidationError("The archive manifest's release config must be an object (release: null).")
+        if not isinstance(data["release_config"], dict):
+            raise ValidationError("The archive manifest's release config must be an object.")
+        if kind == PACKAGE_KIND and data["release"] is not None:
+            raise ValidationError("A package archive carries no release (release: null).")
+        if kind == RELEASE_KIND:
+            ReleasePart.parse(data["release"])  # its shape; its agreement with the config: `release` check
         package = Manifest.from_dict(data["package"])
         if package.to_dict() != data["package"]:
             raise ValidationError("The archive's package manifest has unknown or non-canonical fields.")
         return cls(
             kind=kind, package=package, release_config=data["release_config"],
             created_at=data["created_at"], created_by=data["created_by"], tool=data["tool"],
-            files=_parse_files(data["files"], limits), org=data["org"], app=data["app"], _canonical=raw,
+            files=_parse_files(data["files"], limits), org=data["org"], app=data["app"],
+            release=data["release"], _canonical=raw,
         )  # fmt: skip
 
 
@@ -269,6 +277,46 @@ def release_config_problems(manifest: ArchiveManifest) -> list[str]:
         found.append(f"package: the name is '{pkg['name']}', the package's application is '{package.app}'")
     if pkg["version"] != str(package.version):
         found.append(f"package: the version is {pkg['version']}, the package's is {package.version}")
-    if doc["resources"]:
+    if doc["resources"] and manifest.kind == PACKAGE_KIND:
         found.append("resources: a package archive carries no resources")
     return found
+
+
+def release_problems(manifest: ArchiveManifest) -> list[str]:
+    """How a release archive's release disagrees with its release config ([] = it agrees; the
+    config itself is `release_config_problems`')."""
+    part = manifest.release_part
+    if part is None:
+        return ["a release archive carries no release"]
+    unknown = sorted(set(part.lazy) - {f.file_path for f in manifest.package.files})
+    if unknown:
+        return [f"its files after boot are not package files: {', '.join(unknown[:5])}"]
+    if release_config.problems(manifest.release_config):
+        return ["its release config is not valid"]
+    return release_part_problems(part, manifest.release_config)
+
+
+def release_archive_manifest(
+    package: Manifest,
+    part: ReleasePart,
+    device_config: dict[str, Any],
+    *,
+    org: str,
+    app: str,
+    created_at: str,
+    created_by: str,
+    tool: str,
+) -> ArchiveManifest:
+    """The manifest of an archive of a release: its package, what devices in it got, and its values."""
+    files = tuple(
+        ArchiveFile(f.file_path, f.checksum, f.size) for f in sorted(package.files, key=lambda f: f.file_path)
+    )
+    manifest = ArchiveManifest(
+        kind=RELEASE_KIND, package=package, release_config=release_config.check(device_config),
+        created_at=created_at, created_by=created_by, tool=tool, files=files, org=org, app=app,
+        release=part.to_dict(),
+    )  # fmt: skip
+    problems = release_problems(manifest) + release_config_problems(manifest) + package_problems(manifest)
+    if problems:
+        raise ValidationError(f"Release {part.id} cannot be archived: {'; '.join(problems[:5])}.")
+    return manifest

@@ -2,7 +2,8 @@
 
 Parts checked, in order: `structure` (the tar container: every header canonical, members in the order
 the manifest gives, zero padding, nothing after the end), `encryption` (data key and every chunk, for an
-encrypted archive), `manifest`, `package`, `release config`, `file <path>` (SHA-256 and size of each),
+encrypted archive), `manifest`, `package`, `release config`, `release` (a release archive's release agrees
+with its release config), `file <path>` (SHA-256 and size of each),
 `seal` (the manifest digest it records) and `signature`. A failed check names the part that is wrong.
 """
 
@@ -41,6 +42,8 @@ class VerifyReport:
     package_version: int | None = None
     files: int = 0
     total_size: int = 0
+    kind: str = ""  # "package" or "release" (once the manifest was read)
+    release: str = ""  # a release archive's release, described ("release 12 to city=Pune")
 
     def passed(self, part: str, detail: str) -> None:
         self.checks.append(Check(part, Status.PASSED, detail))
@@ -86,6 +89,7 @@ class VerifyReport:
             "archive": self.archive, "ok": self.ok, "trusted": self.trusted, "encrypted": self.encrypted,
             "signed": self.signed, "manifest_sha256": self.manifest_sha256, "org": self.org, "app": self.app,
             "package_version": self.package_version, "files": self.files, "total_size": self.total_size,
+            "kind": self.kind or None, "release": self.release or None,
             "checks": [c.to_dict() for c in self.checks],
         }  # fmt: skip
 

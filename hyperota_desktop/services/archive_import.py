@@ -1,9 +1,11 @@
-"""Using an archive: import its package into a profile, or lay its files out as fallback assets.
+"""Using an archive: import its package (and a release archive's release) into a profile, or lay its
+files out as fallback assets.
 
 Both verify first (every check, in the same pass that extracts the files into a private folder) and
 refuse on any failure. An import then goes through the ordinary publish (`PackageService.publish`):
 the same content-addressed upload (content already stored is skipped), the same manifest write, with
 `adopt_identical` so importing the same archive twice adopts the existing version and writes nothing.
+A release archive's release is then created, not started (`release_archives`), or found again.
 """
 
 from __future__ import annotations
@@ -17,12 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from hyperota_desktop.domain.access import Action
+from hyperota_desktop.domain.archive_manifest import RELEASE_KIND
 from hyperota_desktop.domain.archive_report import VerifyReport
 from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.domain.fallback import CONFIG_FILE, FallbackPlan, Platform, plan_fallback
 from hyperota_desktop.services.archive_trust import Trust, refusal
 from hyperota_desktop.services.archives import ArchiveService
 from hyperota_desktop.services.packages import PreflightRow, content_fingerprint
+from hyperota_desktop.services.release_archives import (
+    ImportedRelease,
+    check_importable,
+    create_imported_release,
+)
+from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.transfer import ProgressCallback, TransferControl
 
@@ -36,11 +45,15 @@ class ImportResult:
     bytes_uploaded: int
     bytes_skipped: int
     report: VerifyReport
+    release: ImportedRelease | None = None  # a release archive's release, as created (or found)
 
     def to_dict(self) -> dict[str, Any]:
+        release = self.release
         return {
             "org": self.org, "app": self.app, "version": self.version, "adopted": self.adopted,
             "bytes_uploaded": self.bytes_uploaded, "bytes_skipped": self.bytes_skipped,
+            "release": None if release is None else
+            {"id": release.id, "adopted": release.adopted, "status": release.status},
             "verification": self.report.to_dict(),
         }  # fmt: skip
 
@@ -54,10 +67,14 @@ async def import_archive(
     trust: Trust | None = None,
     allow_untrusted: bool = False,
     tag: str | None = None,
+    releases: ReleaseService | None = None,
+    force: bool = False,
     progress: ProgressCallback | None = None,
     control: TransferControl | None = None,
 ) -> ImportResult:
-    """Verify, then publish the archive's package into `org`/`app` (default: the archive's own)."""
+    """Verify, then publish the archive's package into `org`/`app` (default: the archive's own); a
+    release archive's release is then created there, not started (`releases` needed; `force` creates
+    it even when the target has an unfinished release)."""
     packages = archives.package_service()
     if org and app:
         await archives.require(Action.PUBLISH_PACKAGE, org, app)
@@ -79,6 +96,11 @@ async def import_archive(
                 "The archive names no organisation and application.", hint="Say where: --org ORG --app APP."
             )
         await archives.require(Action.PUBLISH_PACKAGE, org, app)
+        part = manifest.release_part if manifest.kind == RELEASE_KIND else None
+        if part is not None:
+            if releases is None:
+                raise ValidationError("This archive holds a release: import it with a profile's releases.")
+            await check_importable(releases, org, app, part)  # before anything is published
         index = manifest.package.index
         rows = tuple(PreflightRow(f.path, f.size, f.sha256, False, f.path == index) for f in manifest.files)
         runtime = SagaRuntime(progress, control or TransferControl())
@@ -90,9 +112,13 @@ async def import_archive(
         )  # fmt: skip
     finally:
         await asyncio.to_thread(shutil.rmtree, scratch, True)
+    release = None
+    if part is not None:
+        assert releases is not None
+        release = await create_imported_release(releases, org, app, part, published.version, force=force)
     return ImportResult(
         org, app, published.version, published.adopted, published.bytes_uploaded, published.bytes_skipped,
-        result.report,
+        result.report, release,
     )  # fmt: skip
 
 

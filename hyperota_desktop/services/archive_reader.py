@@ -25,6 +25,7 @@ from hyperota_desktop.domain.archive_manifest import (
     member_name,
     package_problems,
     release_config_problems,
+    release_problems,
 )
 from hyperota_desktop.domain.archive_report import VerifyReport
 from hyperota_desktop.domain.archive_seal import MAX_SMALL_MEMBER, Envelope, Seal
@@ -44,8 +45,8 @@ from hyperota_desktop.services.archive_crypto import ChunkCipher
 from hyperota_desktop.services.archive_diagnose import Expected, diagnose
 from hyperota_desktop.services.archive_stream import CHUNK, DecryptingSource, PlainSource, Ticker, Truncated
 
-_ORDER = {"structure": 0, "encryption": 1, "manifest": 2, "package": 3, "release config": 4, "seal": 6,
-          "signature": 7}  # fmt: skip
+_ORDER = {"structure": 0, "encryption": 1, "manifest": 2, "package": 3, "release config": 4, "release": 4,
+          "seal": 6, "signature": 7}  # fmt: skip
 Source = PlainSource | DecryptingSource
 
 
@@ -258,15 +259,19 @@ class ArchiveReader:
         r.manifest_sha256 = manifest.digest()
         r.org, r.app, r.package_version = manifest.org, manifest.app, manifest.package.version
         r.files, r.total_size = len(manifest.files), manifest.total_size
+        r.kind = manifest.kind
         r.passed("manifest", f"format {manifest.format}, {manifest.kind}, sha256 {r.manifest_sha256[:16]}…")
-        for part, problems in (("package", package_problems(manifest)),
-                               ("release config", release_config_problems(manifest))):  # fmt: skip
+        parts = [("package", package_problems(manifest), "matches the archive's files"),
+                 ("release config", release_config_problems(manifest), "valid for this package")]  # fmt: skip
+        release = manifest.release_part
+        if release is not None:
+            r.release = release.describe()
+            parts.append(("release", release_problems(manifest), f"{release.describe()}, as its config says"))
+        for part, problems, fine in parts:
             if problems:
                 r.failed(part, "; ".join(problems[:5]))
             else:
-                r.passed(
-                    part, "matches the archive's files" if part == "package" else "valid for this package"
-                )
+                r.passed(part, fine)
         expected = [Expected(member_name(f.path), f.size) for f in manifest.files]
         if not inner:
             expected.append(Expected(SEAL_MEMBER, None))

@@ -121,7 +121,8 @@ class ArchiveService:
         if self._authz is not None:
             await self._authz.require(action, org, app)
 
-    async def _creator(self) -> str:
+    async def creator(self) -> str:
+        """Who makes an archive: the signed-in person, else the local user."""
         if self._actor is not None:
             with contextlib.suppress(HyperOtaError):
                 return await self._actor()
@@ -220,7 +221,7 @@ class ArchiveService:
                 PackageFile(f.path, public_url(base, keys.file_key(digests[f.path])), digests[f.path], f.size)
                 for f in bundle.files
             )
-            creator = created_by or await self._creator()
+            creator = created_by or await self.creator()
             package = Manifest(
                 org=org or "", app=name, version=0, index=bundle.index, files=files,
                 created_at=iso_time(epoch), created_by=creator, source=Path(bundle.source).name,
@@ -262,9 +263,9 @@ class ArchiveService:
         except ValidationError:
             created = iso_time(0)
         manifest = package_archive_manifest(
-            package, org=org, app=app, created_at=created, created_by=await self._creator(), tool=TOOL
+            package, org=org, app=app, created_at=created, created_by=await self.creator(), tool=TOOL
         )
-        return await self._export(manifest, dest, protection or Protection(), progress, control)
+        return await self.export_manifest(manifest, dest, protection or Protection(), progress, control)
 
     def package_service(self) -> PackageService:
         if self.packages is None:
@@ -273,7 +274,7 @@ class ArchiveService:
             )
         return self.packages
 
-    async def _export(
+    async def export_manifest(
         self,
         manifest: ArchiveManifest,
         dest: Path,
@@ -282,7 +283,7 @@ class ArchiveService:
         control: TransferControl | None,
     ) -> ArchiveResult:
         """Download every file of `manifest` (each content once, checked), then write the archive.
-        A release export adds its values to the manifest and comes through here too."""
+        A release export (`release_archives.export_release`) comes through here too."""
         packages = self.package_service()
         keys = packages.keys(manifest.package.org, manifest.package.app)
         scratch = await asyncio.to_thread(self.scratch, "exports")

@@ -23,6 +23,7 @@ from hyperota_desktop.domain.errors import HyperOtaError, ValidationError
 from hyperota_desktop.domain.release_config import KEYS, nest, problems
 from hyperota_desktop.domain.release_drafts import DeviceFile, device_files
 from hyperota_desktop.domain.releases import Release, ReleaseSummary, release_from_experiment
+from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.dimensions import DimensionService
 from hyperota_desktop.services.offline_resolve import OfflineResolver, Snapshot, group_from, make_snapshot
@@ -59,6 +60,30 @@ class DevicePreview:
             return None
         value = self.values.get("package.version")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def headline(self) -> list[str]:
+        """Who the device is, where the answer comes from, its release and package: the first lines of
+        `text()` (the GUI shows them as its summary, the CLI prints them)."""
+        where = f"identifier {self.identifier}" if self.toss is None else f"toss {self.toss}"
+        dims = ", ".join(f"{k}={v}" for k, v in self.dimensions.items()) or "no dimensions"
+        lines = [f"Device ({where}; {dims}) — from the {self.source} (Superposition {self.server_version})"]
+        if self.release is not None:
+            lines.append(
+                f"  release     {self.release.id} ({self.release.status_text}), {self.variant.lower()} "
+                f"variant, bucket {self.bucket}"
+            )
+        else:
+            lines.append("  release     none: the device gets what its target resolves to")
+        lines.append(f"  package     {self.package_version or 'none'}")
+        return lines
+
+    def text(self) -> str:
+        """The whole answer in words: what `hyperota release preview` prints and the GUI shows."""
+        lines = self.headline()
+        lines += [f"  why         {line}" for line in self.explanation]
+        lines += [f"  {f.when:11} {human_size(f.size):>10}  {f.file_path}" for f in self.files]
+        lines += [f"  problem     {x}" for x in self.problems]
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -12,6 +12,7 @@ Saga `release.create` (compensated; a failure or a crash leaves no half-made rel
   3. check that the server stored exactly what was reviewed
   4. (first release of a target) start it for every device it may reach, then
   5. conclude it: there is nothing to compare a first package with.
+Each step reports `CreateProgress` through the run's runtime as it starts (the wizard shows it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,15 @@ from hyperota_desktop.stores.untrusted import read_small_file
 log = logging.getLogger("hyperota.services.releases")
 CREATE_KIND = "release.create"
 UNFINISHED = "CREATED,INPROGRESS,PAUSED"
+
+
+@dataclass(frozen=True)
+class CreateProgress:
+    """Reported as each step of `release.create` starts: step `index` (0-based) of `total`."""
+
+    index: int
+    total: int
+    step: str
 
 
 @dataclass(frozen=True)
@@ -385,7 +395,20 @@ def create_steps(api_for: ApiFor, params: dict[str, Any]) -> list[Step]:
     if params.get("first_release"):
         # concluding cannot be undone: a crash once it has started is finished at the next start
         steps += [Step("start it for every device", start), Step("conclude it", conclude, pivot=True)]
-    return steps
+    return [_reporting(step, i, len(steps)) for i, step in enumerate(steps)]
+
+
+def _reporting(step: Step, index: int, total: int) -> Step:
+    """`step`, reporting `CreateProgress` through the run's runtime when it starts."""
+    run = step.run
+
+    async def reported(ctx: SagaContext) -> None:
+        runtime = getattr(ctx, "runtime", None)  # a step may be run bare (a check before the saga)
+        if runtime is not None:
+            runtime.report(CreateProgress(index, total, step.name))
+        await run(ctx)
+
+    return replace(step, run=reported)
 
 
 async def _reaching(

@@ -219,10 +219,16 @@ class ReleaseService:
         return await self._review(api, org, app, draft, release)
 
     async def _review(
-        self, api: WorkspaceApi, org: str, app: str, draft: ReleaseDraft, editing: Release | None
+        self,
+        api: WorkspaceApi,
+        org: str,
+        app: str,
+        draft: ReleaseDraft,
+        editing: Release | None,
+        config_version: str = "",
     ) -> ReleaseReview:
         dims: list[Dimension] = await self.dimensions.all(org, app)
-        version = ""
+        version = config_version
         if editing is not None and editing.experimental is not None:
             version = str(editing.experimental.overrides.get("config.version") or "")
         return await build_review(
@@ -236,6 +242,18 @@ class ReleaseService:
             config_version=version or str(uuid.uuid4()),
         )
 
+    async def find_by_config_version(self, org: str, app: str, config_version: str) -> Release | None:
+        """The release (any status) whose new config carries `config_version`, if there is one: what
+        makes importing a release archive twice create nothing new."""
+        await self.authz.require(Action.VIEW_APP, org, app)
+        api = await self._api(org, app)
+        async for data in api.experiments(params={"prefix": "config.version"}):
+            release = release_from_experiment(data)
+            exp = release.experimental
+            if exp is not None and exp.overrides.get("config.version") == config_version:
+                return await self._get(api, release.id)  # the whole release, not the trimmed row
+        return None
+
     async def clone(self, org: str, app: str, release_id: str) -> ReleaseDraft:
         return draft_from(await self.get(org, app, release_id))
 
@@ -247,17 +265,22 @@ class ReleaseService:
         *,
         force: bool = False,
         runtime: SagaRuntime | None = None,
+        created_only: bool = False,
+        config_version: str = "",
     ) -> ReleaseCreated:
         """Create a release (saga). A target's first release is also started and concluded, unless
-        four-eyes requires someone else to start it. Conflict when an unfinished release exists for the
-        same target and `force` is not given; DraftInvalid with the review when the draft has errors.
-        Cancelled or failed, what it made is undone (`runtime.control` cancels it like a task cancel)."""
+        four-eyes requires someone else to start it or `created_only` (an imported release: never live).
+        Conflict when an unfinished release exists for the same target and `force` is not given;
+        DraftInvalid with the review when the draft has errors. `config_version` gives the release's
+        `config.version` (an import keeps the exported one; default a new UUID). Cancelled or failed,
+        what it made is undone (`runtime.control` cancels it like a task cancel); each step reports
+        `CreateProgress` through `runtime` as it starts."""
         await self.authz.require(Action.CREATE_RELEASE, org, app)
         api = await self._api(org, app)
         repeated = await self._repeated(org, app, draft)
         if repeated is not None:
             return repeated
-        review = await self._review(api, org, app, draft, None)
+        review = await self._review(api, org, app, draft, None, config_version)
         if review.conflict is not None and not force:
             raise Conflict(
                 f"Release {review.conflict.id} ({review.conflict.status_text}) is unfinished for "
@@ -268,7 +291,7 @@ class ReleaseService:
             raise DraftInvalid(review)
         assert review.target is not None and review.package is not None
         four = await read_four_eyes(api)
-        one_step = review.first_release and not four.required
+        one_step = review.first_release and not four.required and not created_only
         params = {
             "org": org, "app": app, "workspace": api.name, "target": review.target.as_dict(),
             "body": experiment_body(review, api.dialect.legacy), "force": force, "first_release": one_step,

@@ -74,3 +74,34 @@ def test_export_then_import_twice_and_access_levels(cli: Any, sb: Sandbox, tmp_p
     code, _, err = cli("archive", "export", "--org", org, "--app", "one", "--version", "1", "-o",
                        str(tmp_path / "b.hota"))  # fmt: skip
     assert code == 4 and f"no access to {org}/one" in err and not (tmp_path / "b.hota").exists()
+
+
+def test_a_release_exported_and_imported_through_the_cli(cli: Any, sb: Sandbox, tmp_path: Path) -> None:
+    org = f"rel{uuid.uuid4().hex[:8]}"
+    _login(cli, sb, "alice")
+    assert cli("org", "create", org)[0] == 0
+    for app in ("one", "two"):
+        assert cli("app", "create", "--org", org, app)[0] == 0
+        assert cli("dimension", "create", "--org", org, "--app", app, "city", "--kind", "string")[0] == 0
+    root = bundles.react_native(tmp_path / "rn")
+    assert cli("package", "publish", "--org", org, "--app", "one", str(root))[0] == 0
+    code, out, err = cli("release", "create", "--org", org, "--app", "one", "--package", "1",
+                         "--dim", "city=Pune", "--yes", "--json")  # fmt: skip
+    assert code == 0, err
+    release = json.loads(out)["release"]
+    hota = str(tmp_path / "r.hota")
+    code, out, err = cli("archive", "export", "--org", org, "--app", "one", "--release", release, "-o", hota)
+    assert code == 0 and "Exported" in out, err
+    code, _, err = cli("archive", "export", "--org", org, "--app", "one", "--release", release,
+                       "--version", "1", "-o", hota)  # fmt: skip
+    assert code == 5 and "--version N, --tag TAG or --release ID" in err
+    code, out, err = cli(
+        "archive", "import", hota, "--org", org, "--app", "two", "--allow-untrusted", "--json"
+    )
+    assert code == 0, err
+    imported = json.loads(out)
+    assert imported["release"]["status"] == "CREATED" and not imported["release"]["adopted"]
+    code, out, err = cli("archive", "import", hota, "--org", org, "--app", "two", "--allow-untrusted")
+    assert code == 0 and f"Its release is there already: release {imported['release']['id']}" in out, err
+    code, out, _ = cli("release", "list", "--org", org, "--app", "two", "--json")
+    assert [r["status"] for r in json.loads(out)["releases"]] == ["CREATED"]  # imported, never live

@@ -164,8 +164,8 @@ def test_manifest_refuses_duplicates_unsorted_unknown_and_release() -> None:
         ArchiveManifest.parse(_with(m, files=unsorted), DEFAULT_LIMITS)
     with pytest.raises(ValidationError, match="unknown fields: extra"):
         ArchiveManifest.parse(_with(m, extra=1), DEFAULT_LIMITS)
-    with pytest.raises(ValidationError, match="holds a release"):
-        ArchiveManifest.parse(_with(m, kind="release"), DEFAULT_LIMITS)
+    with pytest.raises(ValidationError, match="release must be an object"):
+        ArchiveManifest.parse(_with(m, kind="release"), DEFAULT_LIMITS)  # a release archive without one
     with pytest.raises(ValidationError, match="Unsupported archive format 2"):
         ArchiveManifest.parse(_with(m, format=2), DEFAULT_LIMITS)
     with pytest.raises(ValidationError, match="2025-01-31T12:00:00Z"):

@@ -1,8 +1,8 @@
 """`hyperota archive build|export|sign|verify|import|fallback`: offline `.hota` archives.
 
 `build`, `verify` (offline, with --public-key) and `fallback` work without a profile, network or sign-in;
-`export`/`import` use the active profile's S3 and access levels; `--sign`, `--encrypt`, `--kms-key` and
-encrypted archives use its KMS. `verify` exits 5 when any check fails.
+`export`/`import` use the active profile's S3 and access levels (a release, its Superposition too);
+`--sign`, `--encrypt`, `--kms-key` and encrypted archives use its KMS. `verify` exits 5 when any check fails.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from hyperota_desktop.domain.errors import ExitCode, NotFound, ValidationError
 from hyperota_desktop.domain.fallback import Platform
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.archive_crypto import public_key_der
-from hyperota_desktop.services.archive_import import fallback_assets, import_archive
+from hyperota_desktop.services.archive_import import ImportResult, fallback_assets, import_archive
 from hyperota_desktop.services.archive_trust import ArchiveRefused, Trust
 from hyperota_desktop.services.archives import ArchiveResult, ArchiveService, Protection, offline_archives
+from hyperota_desktop.services.release_archives import export_release
 from hyperota_desktop.services.saga import SagaRuntime
 
 
@@ -88,9 +89,16 @@ async def _build(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 async def _export(ctx: CliContext, args: argparse.Namespace) -> int:
-    if (args.version is None) == (args.tag is None):
-        raise ValidationError("Say which package: --version N or --tag TAG.")
+    if sum(x is not None for x in (args.version, args.tag, args.release)) != 1:
+        raise ValidationError("Say what to export: --version N, --tag TAG or --release ID.")
     service = _service(ctx, profile=True)
+    if args.release is not None:
+        result = await export_release(
+            service, ctx.profile().releases, args.org, args.app, args.release, Path(args.output),
+            protection=_protection(service, args), progress=_progress(ctx),
+        )  # fmt: skip
+        ctx.emit({**result.to_dict(), "release": args.release}, _result_text("Exported", result))
+        return 0
     result = await service.export_package(
         args.org, args.app, Path(args.output), version=args.version, tag=args.tag,
         protection=_protection(service, args), progress=_progress(ctx),
@@ -136,18 +144,30 @@ async def _import(ctx: CliContext, args: argparse.Namespace) -> int:
     try:
         result = await import_archive(
             service, Path(args.archive), org=args.org, app=args.app, trust=_trust(args),
-            allow_untrusted=args.allow_untrusted, tag=args.tag, progress=_progress(ctx),
+            allow_untrusted=args.allow_untrusted, tag=args.tag, releases=ctx.profile().releases,
+            force=args.force, progress=_progress(ctx),
         )  # fmt: skip
     except ArchiveRefused as exc:
         return _refused(ctx, exc)
+    ctx.emit(result.to_dict(), import_text(result))
+    return 0
+
+
+def import_text(result: ImportResult) -> str:
+    """What an import did, in words (the GUI says the same)."""
+    where = f"{result.org}/{result.app}"
     text = (
-        f"{result.org}/{result.app} already has this package as version {result.version}: nothing new."
+        f"{where} already has this package as version {result.version}: nothing new."
         if result.adopted
-        else f"Imported as {result.org}/{result.app} version {result.version}: "
+        else f"Imported as {where} version {result.version}: "
         f"{human_size(result.bytes_uploaded)} uploaded, {human_size(result.bytes_skipped)} already stored."
     )
-    ctx.emit(result.to_dict(), text)
-    return 0
+    release = result.release
+    if release is not None and release.adopted:
+        text += f" Its release is there already: release {release.id} ({release.status.lower()})."
+    elif release is not None:
+        text += f" Release {release.id} created, not started: ramp it when you are ready."
+    return text
 
 
 async def _fallback(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -197,11 +217,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--creator", help="who made it (default: you)")
     p.add_argument("--base-url", metavar="URL", help="public base URL for file URLs (default: the profile's)")
     _protect_options(p)
-    p = add_verb(sub, "export", "Export a published package into an archive.", _export)
+    p = add_verb(sub, "export", "Export a published package, or a release, into an archive.", _export)
     p.add_argument("--org", required=True)
     p.add_argument("--app", required=True)
     p.add_argument("--version", type=int, help="package version")
     p.add_argument("--tag", help="package tag (instead of --version)")
+    p.add_argument("--release", metavar="ID", help="a release (its package, target and values) instead")
     p.add_argument("-o", "--output", required=True, metavar="FILE.hota")
     _protect_options(p)
     p = add_verb(
@@ -221,11 +242,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--context", action="append", metavar="NAME=VALUE",
                    help="an encrypted archive must have this context pair (repeatable)")  # fmt: skip
     p.add_argument("--require-signature", action="store_true", help="fail unless signed by a trusted key")
-    p = add_verb(sub, "import", "Verify an archive, then publish its package into a profile.", _import)
+    p = add_verb(
+        sub, "import",
+        "Verify an archive, then publish its package into a profile (a release archive's release is "
+        "created there, not started).", _import,
+    )  # fmt: skip
     p.add_argument("archive")
     p.add_argument("--org", help="target organisation (default: the archive's)")
     p.add_argument("--app", help="target application (default: the archive's)")
     p.add_argument("--tag", help="point this tag at the imported version")
+    p.add_argument("--force", action="store_true",
+                   help="create the release even if its target has an unfinished one")  # fmt: skip
     _trust_options(p)
     p.add_argument("--allow-untrusted", action="store_true",
                    help="accept an unsigned archive or one signed by a key not known as trusted")  # fmt: skip

@@ -244,26 +244,6 @@ async def _act(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def _preview_text(p: DevicePreview) -> str:
-    where = f"identifier {p.identifier}" if p.toss is None else f"toss {p.toss}"
-    dims = ", ".join(f"{k}={v}" for k, v in p.dimensions.items()) or "no dimensions"
-    lines = [f"Device ({where}; {dims}) — from the {p.source} (Superposition {p.server_version})"]
-    if p.release is not None:
-        lines.append(
-            f"  release     {p.release.id} ({p.release.status_text}), {p.variant.lower()} variant, "
-            f"bucket {p.bucket}"
-        )
-    else:
-        lines.append("  release     none: the device gets what its target resolves to")
-    lines.append(f"  package     {p.package_version or 'none'}")
-    for line in p.explanation:
-        lines.append(f"  why         {line}")
-    for f in p.files:
-        lines.append(f"  {f.when:11} {human_size(f.size):>10}  {f.file_path}")
-    lines.extend(f"  problem     {x}" for x in p.problems)
-    return "\n".join(lines)
-
-
 async def _preview(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.snapshot:  # no network, no sign-in: everything is in the file
         snapshot = Snapshot.load(Path(args.snapshot))
@@ -282,7 +262,7 @@ async def _preview(ctx: CliContext, args: argparse.Namespace) -> int:
             )
 
         preview = await with_releases(ctx, online, mutating=False)
-    ctx.emit(preview.to_dict(), lambda: _preview_text(preview))
+    ctx.emit(preview.to_dict(), preview.text)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Presenter of the Archives tab: verify, build, import, fallback assets, sign and export, off the UI thread.
+"""Presenter of the Archives tab: verify, build, import, fallback assets, sign and export (a package, or a
+release from the release detail), off the UI thread.
 
 One task runs at a time, named, with progress and Cancel (`TransferControl`); failures go to the message
 channel. Signals: `showRequested()` (bring the Archives page forward: an export started elsewhere),
@@ -24,6 +25,8 @@ from hyperota_desktop.services.archive_crypto import public_key_der
 from hyperota_desktop.services.archive_import import fallback_assets, import_archive
 from hyperota_desktop.services.archive_trust import ArchiveRefused, Trust
 from hyperota_desktop.services.archives import ArchiveService, Protection
+from hyperota_desktop.services.release_archives import export_release
+from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
@@ -46,10 +49,12 @@ class ArchivesPresenter(QObject):
         archives: Callable[[], ArchiveService],
         messages: MessageChannel,
         selection: Callable[[], tuple[str, str]] = lambda: ("", ""),
+        releases: Callable[[], ReleaseService | None] = lambda: None,
     ) -> None:
         super().__init__(page)
         self._page = page
         self._archives = archives
+        self._releases = releases  # the active profile's, for release archives (export, import)
         self._messages = messages
         self._selection = selection
         self._tasks = PresenterTasks(messages)
@@ -131,6 +136,19 @@ class ArchivesPresenter(QObject):
             self.showRequested.emit()
             self._start(
                 lambda control: self._export(org, app, version, Path(target), control), "archive-export"
+            )
+
+    def export_release(self, org: str, app: str, release_id: str) -> None:
+        """From the release detail: ask where, then export the release (package, target, values),
+        signed when the profile names a signing key."""
+        if not org or not app or not release_id:
+            return
+        target = self._page.ask_save_path("Export the release", f"{org}-{app}-release-{release_id}.hota")
+        if target:
+            self.showRequested.emit()
+            self._start(
+                lambda control: self._export_release(org, app, release_id, Path(target), control),
+                "archive-export",
             )
 
     def cancel(self) -> None:
@@ -230,7 +248,7 @@ class ArchivesPresenter(QObject):
         try:
             result = await import_archive(
                 service, self.path, org=org, app=app, trust=await self._trust(service), allow_untrusted=allow,
-                progress=self._progress, control=control,
+                releases=self._releases(), progress=self._progress, control=control,
             )  # fmt: skip
         except ArchiveRefused as exc:
             self._page.show_report(exc.report, str(self.path))
@@ -242,6 +260,11 @@ class ArchivesPresenter(QObject):
             else f"Imported into {org}/{app} as version {result.version} "
             f"({human_size(result.bytes_uploaded)} sent)."
         )
+        release = result.release
+        if release is not None and release.adopted:
+            done += f" Its release is there already: release {release.id} ({release.status.lower()})."
+        elif release is not None:
+            done += f" Release {release.id} created, not started: ramp it on the Releases page."
         self._messages.finished("Import finished", done)
         self._page.show_progress(1.0, done)
         self.imported.emit(org, app, result.version)
@@ -277,6 +300,24 @@ class ArchivesPresenter(QObject):
         signed = " and signed" if result.signed else ""
         self._messages.finished(
             "Export finished", f"Exported {org}/{app} version {version}{signed} to {result.path}."
+        )
+        self.path = result.path
+        await self._verify(control)
+
+    async def _export_release(
+        self, org: str, app: str, release_id: str, target: Path, control: TransferControl
+    ) -> None:
+        service, releases = self._archives(), self._releases()
+        if releases is None:
+            raise ValidationError("Exporting a release needs a profile.", hint="Choose a profile.")
+        result = await export_release(
+            service, releases, org, app, release_id, target,
+            protection=Protection(sign_key=service.signing_key or None), progress=self._progress,
+            control=control,
+        )  # fmt: skip
+        signed = " and signed" if result.signed else ""
+        self._messages.finished(
+            "Export finished", f"Exported release {release_id} of {org}/{app}{signed} to {result.path}."
         )
         self.path = result.path
         await self._verify(control)

@@ -1,8 +1,8 @@
 """Presenter of organisations, applications, members and activity: fills the navigation tree, the
 Members and Activity pages, and runs create/delete/member/migrate operations as named tasks.
 
-It awaits the profile's services (`orgs`, `members`; `releases` only to undo a release creation a crash
-left, until a Releases page does that) and reports every failure through the message channel. Loads for
+It awaits the profile's services (`orgs`, `members`) and reports every failure through the message
+channel (the Releases page undoes the release creations a crash left). Loads for
 the selection are started with `replace=True`, so a quick change of selection cancels the previous load
 instead of letting it overwrite the page. Dialogs are awaited without a nested event loop (`ask_name` /
 `confirm_delete`, which tests replace). A deletion first reads what it will remove
@@ -30,7 +30,6 @@ from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.services.members import MemberService
 from hyperota_desktop.services.orgs import DeletionPreview, OrgService
-from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.storage_cleanup import FilesDeleted
 from hyperota_desktop.ui.messages import MessageChannel
@@ -54,9 +53,6 @@ class OrgServices(Protocol):
 
     @property
     def members(self) -> MemberService: ...
-
-    @property
-    def releases(self) -> ReleaseService: ...
 
 
 class OrgsPresenter(QObject):
@@ -133,7 +129,6 @@ class OrgsPresenter(QObject):
         reconciled = [
             *await services.orgs.recover(),
             *await services.members.recover(),
-            *await services.releases.recover(),  # a release creation is undone (its kind rolls back)
         ]
         for record in reconciled:
             self._messages.warning(f"Finished an interrupted operation: {record.title} → {record.status}.")

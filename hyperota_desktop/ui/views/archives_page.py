@@ -253,13 +253,27 @@ class ArchivesPanel(QWidget):
             self.summary.setText(title or "No archive yet.")
             self.summary.setStyleSheet("")
         else:
-            self.summary.setText(f"{title}\n{report.summary()}" if title else report.summary())
+            kind = f"Release archive: {report.release}.\n" if report.kind == "release" else ""
+            self.summary.setText(f"{title}\n{kind}{report.summary()}" if title else kind + report.summary())
             colour = "#135e1f" if report.ok else "#8f1a12"
             self.summary.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.set_verified(report)
 
     def set_verified(self, report: VerifyReport | None) -> None:
         self._report = report
+        release = report is not None and report.kind == "release"
+        self.import_button.setText("Import release" if release else "Import")
+        self.import_button.setAccessibleName(
+            "Import the archive's package and create its release, not started"
+            if release
+            else "Import the archive's package"
+        )
+        self.import_button.setToolTip(
+            f"Publishes the package, then creates {report.release} there as a created release: never "
+            "live until someone ramps it."
+            if release and report is not None
+            else ""
+        )
         self._update_actions()
 
     def set_kms(self, signing: bool, encrypting: bool, reason: str = "") -> None:

@@ -35,18 +35,8 @@ from hyperota_desktop.ui.widgets.naming import named
 
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("packages", "Packages", "Select an application to see its packages, or drop a bundle here to publish."),
-    (
-        "releases",
-        "Releases",
-        "Rolling packages out as releases is not in this version yet. Publish packages on the Packages "
-        "page now; they will be ready to release.",
-    ),
-    (
-        "dimensions",
-        "Dimensions",
-        "Editing the dimensions releases target is not in this version yet. Each application's workspace "
-        "already has its default configs.",
-    ),
+    ("releases", "Releases", "Select an application to see its releases and preview what a device gets."),
+    ("dimensions", "Dimensions", "Select an application to see the dimensions its releases target."),
     ("members", "Members", "Select an organisation or application to see who has access."),
     (
         "archives",

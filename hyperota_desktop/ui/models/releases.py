@@ -1,0 +1,185 @@
+"""Qt item models of the Releases page: the releases table (lazy: rows arrive a page at a time as the view
+scrolls), a release's history, the configuration changes and a device's files.
+
+The releases table never holds more than the rows scrolled to: `canFetchMore`/`fetchMore` ask for the
+next page (`moreRequested(offset)`), which the presenter answers from the service's in-memory index at
+once (no I/O), so 10,000 releases cost what a screen of them costs. Status cells carry a tone for the
+badge delegate (`ui/widgets/status_badge.py`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from hyperota_desktop.domain.release_drafts import DeviceFile, ValueChange
+from hyperota_desktop.domain.releases import ReleaseStatus, ReleaseSummary
+from hyperota_desktop.domain.rollout import RolloutEvent
+from hyperota_desktop.domain.units import human_size
+from hyperota_desktop.ui.widgets.status_badge import TONE_ROLE, Tone
+
+Index = QModelIndex | QPersistentModelIndex
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+ROW_ROLE = Qt.ItemDataRole.UserRole
+
+
+def tone_of(status: ReleaseStatus, reverted: bool = False) -> Tone:
+    if status is ReleaseStatus.CONCLUDED:
+        return Tone.DANGER if reverted else Tone.SUCCESS
+    return {
+        ReleaseStatus.CREATED: Tone.DRAFT,
+        ReleaseStatus.INPROGRESS: Tone.ACTIVE,
+        ReleaseStatus.PAUSED: Tone.WARNING,
+    }.get(status, Tone.NEUTRAL)
+
+
+def when(at: datetime | None) -> str:
+    return at.astimezone().strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+class _Table(QAbstractTableModel):
+    HEADERS: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Any] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if role == _DISPLAY and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def cell(self, row: Any, column: int) -> str:
+        raise NotImplementedError
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role in (_DISPLAY, Qt.ItemDataRole.ToolTipRole):
+            return self.cell(row, index.column())
+        if role == ROW_ROLE:
+            return row
+        return None
+
+
+class ReleaseTableModel(_Table):
+    """Newest first; `total` rows match the filters, `rows` are those loaded so far.
+
+    Signals: `moreRequested(int offset)` when the view scrolls past the loaded rows."""
+
+    HEADERS = ("ID", "Target", "Package", "Status", "Traffic", "Created", "By", "Notes")
+    STATUS_COLUMN = 3
+    moreRequested = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+        self._loading = False
+
+    def reset(self, items: Sequence[ReleaseSummary], total: int) -> None:
+        self.total = total
+        self._loading = False
+        self.set_rows(items)
+
+    def append(self, items: Sequence[ReleaseSummary], total: int) -> None:
+        self._loading = False
+        self.total = total
+        if not items:
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(items) - 1)
+        self.rows.extend(items)
+        self.endInsertRows()
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return not parent.isValid() and not self._loading and len(self.rows) < self.total
+
+    def fetchMore(self, parent: Index) -> None:
+        if self.canFetchMore(parent):
+            self._loading = True
+            self.moreRequested.emit(len(self.rows))
+
+    def row_of(self, release_id: str) -> int:
+        return next((i for i, r in enumerate(self.rows) if r.id == release_id), -1)
+
+    def cell(self, row: ReleaseSummary, column: int) -> str:
+        if column == 0:
+            return row.id
+        if column == 1:
+            return row.target.short()
+        if column == 2:
+            before = f" (from {row.previous_version})" if row.previous_version else ""
+            return f"{row.package_version}{before}" if row.package_version is not None else ""
+        if column == 3:
+            return row.status_text
+        if column == 4:
+            return f"{row.devices_percent}%"
+        if column == 5:
+            return when(row.created_at)
+        if column == 6:
+            return row.created_by
+        return row.notes.splitlines()[0][:120] if row.notes else ""
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if index.isValid() and role == TONE_ROLE and index.column() == self.STATUS_COLUMN:
+            row = self.rows[index.row()]
+            return tone_of(row.status, row.reverted).value
+        if index.isValid() and role == Qt.ItemDataRole.ToolTipRole and index.column() == 7:
+            return self.rows[index.row()].notes
+        return super().data(index, role)
+
+
+class EventsModel(_Table):
+    """A release's history, oldest first: who did what, when and why."""
+
+    HEADERS = ("When", "Who", "What", "Why", "Devices")
+
+    def cell(self, row: RolloutEvent, column: int) -> str:
+        source = "" if row.source == "audit" else " (from the release's own stamps)"
+        values = (when(row.at), row.who, row.what + source, row.why, f"{row.percent}%")
+        return values[column]
+
+
+class ChangesModel(_Table):
+    """Release-config keys whose value differs: what the target gets today → in the release."""
+
+    HEADERS = ("Key", "Today", "In the release")
+
+    def cell(self, row: ValueChange, column: int) -> str:
+        if column == 0:
+            return row.key
+        value = row.before if column == 1 else row.after
+        return _short(value)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "file_path" in v for v in value):
+        return f"{len(value)} file(s): " + ", ".join(str(v["file_path"]) for v in value[:4])
+    if isinstance(value, dict) and "file_path" in value:
+        return str(value["file_path"])
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 120 else text[:117] + "…"
+
+
+class DeviceFilesModel(_Table):
+    """The files a device downloads, in order."""
+
+    HEADERS = ("When", "Size", "File", "SHA-256")
+
+    def cell(self, row: DeviceFile, column: int) -> str:
+        return (row.when, human_size(row.size), row.file_path, row.checksum[:16] + "…")[column]
