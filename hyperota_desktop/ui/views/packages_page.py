@@ -80,6 +80,7 @@ class PackagesPage(QWidget):
         )
         self.confirm_button, self.back_button, self.progress = p.confirm_button, p.back_button, p.progress
         self.progress_label, self.current_files = p.progress_label, p.current_files
+        self.publish_target = p.publish_target
         self.pause_button, self.cancel_button = p.pause_button, p.cancel_button
         self.browse_tabs, self.search, self.list_model, self.list_filter = (
             b,
@@ -135,6 +136,12 @@ class PackagesPage(QWidget):
     def show_progress(self, phase: str, done: int, total: int, speed: float, left: float | None,
                       files: str, current: str) -> None:  # fmt: skip
         self.publish.show_progress(phase, done, total, speed, left, files, current)
+
+    def set_publish_target(self, text: str) -> None:
+        self.publish.set_publish_target(text)
+
+    def finish_progress(self, text: str) -> None:
+        self.publish.finish_progress(text)
 
     @staticmethod
     def local_urls(paths: list[str]) -> list[QUrl]:

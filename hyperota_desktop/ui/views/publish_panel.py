@@ -96,6 +96,13 @@ class PublishPanel(QWidget):
         self.running = False
         self._last_progress: tuple[str, int, int, float, float | None, str] | None = None
         layout = QVBoxLayout(self)
+        # While a publish runs or is paused: where it goes (the selection may be elsewhere meanwhile).
+        self.publish_target = named(QLabel(""), "packagesPublishTarget", "Where the running publish goes")
+        font = self.publish_target.font()
+        font.setBold(True)
+        self.publish_target.setFont(font)
+        self.publish_target.setVisible(False)
+        layout.addWidget(self.publish_target)
         layout.addLayout(self._build_sources())
         self.preflight_model = PreflightModel()
         self.preflight_table = table("packagesPreflightTable", "Files that will be published")
@@ -234,18 +241,43 @@ class PublishPanel(QWidget):
             self.pause_button.setAccessibleName("Pause the upload")
             self.pause_button.blockSignals(False)
 
+    def set_publish_target(self, text: str) -> None:
+        """ "Publishing to org/app" while a publish runs or is paused; "" when none does."""
+        self.publish_target.setText(text)
+        self.publish_target.setVisible(bool(text))
+
     def show_progress(self, phase: str, done: int, total: int, speed: float, left: float | None,
                       files: str, current: str) -> None:  # fmt: skip
+        """The bar measures bytes sent: it is busy (not full) while the files are checked or when
+        nothing needs sending, so it never reads 100 % before anything was sent."""
         self._last_progress = (phase, done, total, speed, left, files)
         self.progress.setVisible(True)
-        self.progress.setValue(int(1000 * done / total) if total else 1000)
-        if self.pause_button.isChecked():  # nothing moves while paused: no speed, no time left
-            rate = " — paused, parts in flight finish"
+        paused = " — paused" if self.pause_button.isChecked() else ""
+        if phase != "uploading":
+            self.progress.setRange(0, 0)
+            self.progress_label.setText(
+                f"Checking the files: {human_size(done)} of {human_size(total)} ({files}){paused}"
+            )
+        elif total == 0:
+            self.progress.setRange(0, 0)
+            self.progress_label.setText(f"Nothing to send: every file is already stored{paused}.")
         else:
-            eta = f", about {duration(left)} left" if left is not None else ""
-            rate = f" at {human_size(speed)}/s{eta}"
-        self.progress_label.setText(f"{phase}: {human_size(done)} of {human_size(total)} ({files}){rate}")
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * done / total))
+            if paused:  # nothing moves while paused: no speed, no time left
+                rate = " — paused, parts in flight finish"
+            else:
+                eta = f", about {duration(left)} left" if left is not None else ""
+                rate = f" at {human_size(speed)}/s{eta}"
+            self.progress_label.setText(f"Sending: {human_size(done)} of {human_size(total)} ({files}){rate}")
         self.current_files.setText(current)
+
+    def finish_progress(self, text: str) -> None:
+        """The publish is done: a full bar and what came of it."""
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(1000)
+        self.progress_label.setText(text)
+        self.current_files.clear()
 
     # -- internals ------------------------------------------------------------------------------------
     def _confirmed(self) -> None:
