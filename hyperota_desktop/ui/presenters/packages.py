@@ -95,8 +95,11 @@ class PackagesPresenter(QObject):
         self._signed_in = identity is not None
         self._tasks.cancel(*SELECTION_WORK)
         self._page.list_model.reset([], 0)
+        self._page.list_status.setText("" if identity is not None else "Sign in to see the packages.")
         self._page.show_detail(0, "Select a package in the list.", [])
         self._page.diff_text.clear()
+        if self._publishing is None:
+            self._forget_bundle()  # checked against what the previous person could see
         self.update_permission()
         if identity is not None and self._packages is not None:
             self._start("packages-recover", self._recover(), replace=True)
