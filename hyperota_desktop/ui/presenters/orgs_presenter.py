@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox
 
 from hyperota_desktop.domain.access import AccessLevel, Action, Permission
 from hyperota_desktop.domain.errors import NotFound, PermissionDenied
@@ -327,11 +328,42 @@ class OrgsPresenter(QObject):
         await self._after_change()
 
     async def migrate_selected(self) -> None:
+        """Check the workspace first (reads only); say when there is nothing to repair; ask before
+        changing anything; then report what the repair did."""
         org, app = self._selection
-        if org and app:
-            # The service checks first: a healthy workspace is left alone and said to be so.
-            outcome = await self.session().orgs.migrate_workspace(org, app)
-            self._messages.info(outcome.message())
+        if not (org and app):
+            return
+        orgs = self.session().orgs
+        health = await orgs.diagnose_workspace(org, app)
+        if health.healthy:
+            self._messages.info(f"{org}/{app} needs no repair: its experiments work. Nothing was changed.")
+            return
+        if not health.broken:
+            self._messages.warning(f"{health.describe()} Nothing was changed.")
+            return
+        question = (
+            f"The release storage of {org}/{app} is broken: {'; '.join(health.evidence)}.\n\n"
+            "Repair it now? This migrates its Superposition workspace database; its config is kept."
+        )
+        if not await self.confirm_migration(question):
+            self._messages.info(f"{org}/{app} was not repaired; nothing was changed.")
+            return
+        outcome = await orgs.migrate_workspace(org, app)
+        self._messages.info(outcome.message())
+
+    async def confirm_migration(self, text: str) -> bool:
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Repair workspace", text,
+            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self.window,
+        )  # fmt: skip
+        box.setObjectName("migrateConfirmDialog")
+        box.setAccessibleName("Confirm the workspace repair")
+        box.button(QMessageBox.StandardButton.Ok).setText("Repair")
+        try:
+            await dialog_result(box)
+            return box.clickedButton() is box.button(QMessageBox.StandardButton.Ok)
+        finally:
+            box.deleteLater()
 
     async def add_member(self, user: str, level: str) -> None:
         await self.session().members.add(self._scope(), user, parse_level(level))
