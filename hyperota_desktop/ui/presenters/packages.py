@@ -223,7 +223,7 @@ class PackagesPresenter(QObject):
             if record.status == "done":
                 version = record.data.get("version")
                 text = f"Finished the interrupted publish of {org}/{app}: version {version}."
-                self._page.progress_label.setText(text)
+                self._page.finish_progress(text)
                 self._messages.info(text)
                 if (org, app) == (self.org, self.app):
                     self.refresh()
