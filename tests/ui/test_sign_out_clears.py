@@ -27,6 +27,7 @@ def test_sign_out_leaves_nothing_of_the_person_on_screen(
 
     async def scenario() -> None:
         await signed_in(gui)
+        assert gui.window.status_connection.text().startswith("Connected to ")  # issue 16.10
         select(gui.window, "guiorg", app)
         await gui.wait_idle()
         drop(page, [root])

@@ -11,7 +11,7 @@ A view only. Signals:
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -130,6 +130,10 @@ class PublishPanel(QWidget):
         self.choose_folder = named(QPushButton("Choose folder…"), "packagesChooseFolder", "Choose a folder")
         self.choose_zip = named(QPushButton("Choose zip or files…"), "packagesChooseFiles", "Choose files")
         self.choose_folder.clicked.connect(self._choose_folder)
+        self.open_bundle_action = QAction("Open bundle folder to publish…", self)
+        self.open_bundle_action.setObjectName("openBundleAction")
+        self.open_bundle_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.open_bundle_action.triggered.connect(self._open_bundle)
         self.choose_zip.clicked.connect(self._choose_files)
         row.addWidget(self.choose_folder)
         row.addWidget(self.choose_zip)
@@ -296,6 +300,10 @@ class PublishPanel(QWidget):
         if self._last_progress is not None:
             phase, done, total, speed, left, files = self._last_progress
             self.show_progress(phase, done, total, speed, left, files, self.current_files.text())
+
+    def _open_bundle(self) -> None:
+        if self.choose_folder.isEnabled():  # as the button: not while publishing or signed out
+            self._choose_folder()
 
     def _choose_folder(self) -> None:
         """A non-modal file dialog: no nested event loop while the person chooses."""
