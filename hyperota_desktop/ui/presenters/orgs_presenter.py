@@ -266,9 +266,11 @@ class OrgsPresenter(QObject):
     async def new_org(self) -> None:
         name = await self.ask_name("New organisation", "Organisation name", "organisation")
         if name:
-            await self.session().orgs.create_org(name)
+            record = await self.session().orgs.create_org(name)
             self._messages.info(f"Organisation '{name}' created; you are its owner.")
+            self._warn(record.data.get("warnings"))
             await self._after_change()
+            self.window.select_entry(name)
 
     async def new_app(self) -> None:
         org = self._selection[0]
@@ -277,10 +279,10 @@ class OrgsPresenter(QObject):
         name = await self.ask_name(f"New application in {org}", "Application name", "application")
         if name:
             record = await self.session().orgs.create_app(org, name)
-            self._messages.info(
-                f"Application '{org}/{name}' created (workspace {record.data.get('workspace')})."
-            )
+            self._messages.info(f"Application '{org}/{name}' created.")
+            self._warn(record.data.get("warnings"))
             await self._after_change()
+            self.window.select_entry(org, name)
 
     async def delete_selected(self) -> None:
         org, app = self._selection
@@ -321,6 +323,7 @@ class OrgsPresenter(QObject):
         else:
             kept = " Its stored files were kept." if keep else ""
             self._messages.info(f"Deleted {target}.{kept}")
+            self._warn(task.result().data.get("warnings"))
         finally:
             dialog.cancelRequested.disconnect()
             dialog.finish()
@@ -379,6 +382,11 @@ class OrgsPresenter(QObject):
         await self._after_member_change(f"{user} removed.")
 
     # -- internals -------------------------------------------------------------------------------------
+    def _warn(self, warnings: object) -> None:
+        """What an operation did not manage (e.g. Keycloak admin permissions), as the CLI prints it."""
+        for warning in warnings if isinstance(warnings, list) else ():
+            self._messages.warning(str(warning))
+
     def _scope(self) -> MemberScope:
         return MemberScope(*self._selection)
 

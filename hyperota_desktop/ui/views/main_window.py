@@ -306,6 +306,29 @@ class MainWindow(QMainWindow):
         else:
             self.signInRequested.emit()
 
+    def select_entry(self, org: str, app: str = "") -> bool:
+        """Select an organisation (or its application) in the navigation, e.g. the one just created;
+        a search that hides it is cleared. False when it is not listed."""
+        for attempt in range(2):
+            proxy = self.nav_filter
+            for row in range(proxy.rowCount()):
+                index = proxy.index(row, 0)
+                if index.data(ORG_ROLE) != org or index.data(APP_ROLE):
+                    continue
+                if app:
+                    children = (proxy.index(r, 0, index) for r in range(proxy.rowCount(index)))
+                    found = next((c for c in children if c.data(APP_ROLE) == app), None)
+                    if found is None:
+                        break
+                    index = found
+                self.nav_tree.setCurrentIndex(index)
+                return True
+            if attempt == 0 and self.nav_search.text():
+                self.nav_search.clear()
+            else:
+                return False
+        return False
+
     def _filter_navigation(self, text: str) -> None:
         self.nav_filter.setFilterFixedString(text)
         self.nav_tree.expandAll()
