@@ -162,7 +162,7 @@ class OrgsPresenter(QObject):
     async def refresh(self) -> None:
         orgs = await self.session().orgs.list_orgs()
         self.window.nav_model.set_entries(
-            [NavEntry(o.name, tuple(a.name for a in o.apps), o.level.label) for o in orgs]
+            [NavEntry(o.name, tuple(a.name for a in o.apps), o.level.label, o.hidden) for o in orgs]
         )
         if orgs:
             self.window.nav_stack.setCurrentWidget(self.window.nav_tree)
