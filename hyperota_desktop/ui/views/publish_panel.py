@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hyperota_desktop.domain.bundles import SCRIPT_SUFFIXES
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.ui.models.packages import PreflightModel
 from hyperota_desktop.ui.widgets.naming import named
@@ -210,12 +211,13 @@ class PublishPanel(QWidget):
         self.publish_button.setEnabled(self.can_publish())
 
     def set_index_choices(self, likely: list[str], files: list[str], current: str) -> None:
-        """Fill the index picker: `likely` first, then every other file; select `current` ("" = none)."""
+        """Fill the index picker: `likely` first, then the other JavaScript (or Hermes) bundles — an
+        image or a JSON file is never an index; select `current` ("" = none)."""
         self.index_picker.blockSignals(True)
         self.index_picker.clear()
         self.index_picker.addItems(likely)
         taken = set(likely)
-        rest = [f for f in files if f not in taken]
+        rest = [f for f in files if f not in taken and (f.lower().endswith(SCRIPT_SUFFIXES) or f == current)]
         if likely and rest:
             self.index_picker.insertSeparator(len(likely))
         self.index_picker.addItems(rest)
