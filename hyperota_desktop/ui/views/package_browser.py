@@ -36,6 +36,7 @@ class PackageBrowser(QTabWidget):
     tagRequested = Signal(int, str)
     exportRequested = Signal(int)
     SEARCH_DELAY_MS = 300
+    COPIED_MS = 2000  # how long "Copied ✓" stays on the button
 
     def __init__(self) -> None:
         super().__init__()
@@ -149,6 +150,14 @@ class PackageBrowser(QTabWidget):
             self.versionChosen.emit(int(summary.version))
 
     def _copy_url(self) -> None:
+        """Copy the selected file's URL and say so on the button for a moment (and what was copied in
+        its tooltip); nothing selected: say what to do instead of copying nothing silently."""
         rows = self.files_table.selectionModel().selectedRows()
-        if rows:
-            QGuiApplication.clipboard().setText(self.files_model.rows[rows[0].row()].url)
+        if not rows:
+            self.copy_button.setToolTip("Select a file in the list first.")
+            return
+        url = self.files_model.rows[rows[0].row()].url
+        QGuiApplication.clipboard().setText(url)
+        self.copy_button.setText("Copied ✓")
+        self.copy_button.setToolTip(f"Copied {url}")
+        QTimer.singleShot(self.COPIED_MS, lambda: self.copy_button.setText("Copy URL"))
