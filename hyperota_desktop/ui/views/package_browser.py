@@ -36,6 +36,7 @@ class PackageBrowser(QTabWidget):
     tagRequested = Signal(int, str)
     exportRequested = Signal(int)
     SEARCH_DELAY_MS = 300
+    DETAIL_TAB = 1
     COPIED_MS = 2000  # how long "Copied ✓" stays on the button
 
     def __init__(self) -> None:
@@ -65,6 +66,7 @@ class PackageBrowser(QTabWidget):
         self.list_table = table("packagesListTable", "Published packages")
         self.list_table.setModel(self.list_filter)
         self.list_table.selectionModel().selectionChanged.connect(self._list_selection)
+        self.list_table.doubleClicked.connect(lambda _index: self.setCurrentIndex(self.DETAIL_TAB))
         self.list_status = named(QLabel(""), "packagesListStatus")
         layout.addWidget(self.search)
         layout.addWidget(self.list_table)
