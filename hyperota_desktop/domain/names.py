@@ -49,11 +49,13 @@ def _describe(ch: str) -> str:
     """A refused character as a person reads it: the space is the usual culprit and invisible."""
     if ch == " ":
         return "a space"
+    if ch in "\r\n":
+        return f"a line break {ch!r}"
     if ch.isspace():
-        return "a tab or line break"
+        return f"a blank {ch!r}"
     if ch.isupper():
-        return f"uppercase '{ch}'"
-    return f"'{ch}'"
+        return f"uppercase {ch!r}"
+    return repr(ch)
 
 
 def validate_org_name(name: str) -> str:
