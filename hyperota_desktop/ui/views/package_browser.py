@@ -162,4 +162,5 @@ class PackageBrowser(QTabWidget):
         QGuiApplication.clipboard().setText(url)
         self.copy_button.setText("Copied ✓")
         self.copy_button.setToolTip(f"Copied {url}")
-        QTimer.singleShot(self.COPIED_MS, lambda: self.copy_button.setText("Copy URL"))
+        button = self.copy_button  # the timer dies with the button (no call on a deleted widget)
+        QTimer.singleShot(self.COPIED_MS, button, lambda: button.setText("Copy URL"))
