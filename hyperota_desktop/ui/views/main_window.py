@@ -36,6 +36,7 @@ from hyperota_desktop.ui.models.navigation import APP_ROLE, ORG_ROLE, Navigation
 from hyperota_desktop.ui.widgets.empty_state import EmptyState
 from hyperota_desktop.ui.widgets.naming import named
 
+MIN_WIDTH, MIN_HEIGHT = 800, 560
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("packages", "Packages", "Select an application to see its packages, or drop a bundle here to publish."),
     (
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("HyperOTA Desktop")
         self.resize(1200, 760)
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)  # below this the pages cannot lay out their lists
         self._error_dialogs = True
         self.error_box: QMessageBox | None = None  # one, reused: errors while it is open are added to it
         self._build_toolbar()

@@ -11,7 +11,7 @@ The page holds what both halves depend on: the selected application and whether 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from hyperota_desktop.ui.views.package_browser import PackageBrowser
 from hyperota_desktop.ui.views.publish_panel import DropArea, PublishPanel
@@ -43,9 +43,19 @@ class PackagesPage(QWidget):
         self.publish = PublishPanel()
         self.browser = PackageBrowser()
         splitter = named(QSplitter(Qt.Orientation.Vertical), "packagesSplitter")
-        splitter.addWidget(self.publish)
+        # The publish area scrolls and may collapse: in a small window the list keeps its rows.
+        publish_area = named(QScrollArea(), "packagesPublishArea", "Publish a bundle")
+        publish_area.setWidgetResizable(True)
+        publish_area.setFrameShape(QFrame.Shape.NoFrame)
+        publish_area.setWidget(self.publish)
+        splitter.addWidget(publish_area)
         splitter.addWidget(self.browser)
+        splitter.setCollapsible(0, True)
+        splitter.setCollapsible(1, False)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         outer.addWidget(splitter)
+        self.splitter = splitter
         for source, target in (
             (self.publish.pathsDropped, self.pathsDropped),
             (self.publish.indexChosen, self.indexChosen),
