@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperota_desktop.sandbox.runtime import Sandbox
+from hyperota_desktop.ui.views.publish_panel import DropArea
 from tests.support import bundles
 from tests.support.gui import drop, select, until
 from tests.support.gui_app import signed_in, unique, wired
@@ -27,6 +28,7 @@ def test_the_confirmation_says_the_version_and_that_a_tag_moves(
 
     async def review(root: Path, tag: str) -> str:
         drop(page, [root])
+        assert page.drop_area.label.text() == f"Bundle: {root}"  # issue 16.10: the chosen folder is shown
         await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
         page.tag_edit.setText(tag)
         page.publish_button.click()
@@ -43,6 +45,7 @@ def test_the_confirmation_says_the_version_and_that_a_tag_moves(
         await until(lambda: page.list_model.rowCount() == 1, "version 1")
         await presenter.wait_idle()
         assert page.tag_edit.text() == ""  # cleared: the next publish does not take the tag along
+        assert page.drop_area.label.text() == DropArea.PROMPT  # published: the drop zone asks again
         page.list_table.selectRow(0)
         await until(lambda: "tags: beta" in page.detail_label.text(), "the tags in Detail")
         text = await review(second, "beta")

@@ -150,6 +150,7 @@ class PackagesPresenter(QObject):
             return
         self._sources = [Path(p) for p in paths]
         self.preflight = None
+        self._page.show_sources(paths)
         self._check(None)
 
     def choose_index(self, index: str) -> None:

@@ -147,6 +147,9 @@ class PackagesPage(QWidget):
                       files: str, current: str) -> None:  # fmt: skip
         self.publish.show_progress(phase, done, total, speed, left, files, current)
 
+    def show_sources(self, paths: list[str]) -> None:
+        self.publish.show_sources(paths)
+
     def set_publish_target(self, text: str) -> None:
         self.publish.set_publish_target(text)
 

@@ -10,6 +10,8 @@ A view only. Signals:
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -58,6 +60,7 @@ class DropArea(QFrame):
     """Accepts dropped local files and folders. Signals: `dropped(list)`."""
 
     dropped = Signal(list)
+    PROMPT = "Drop a bundle folder, a .zip or files here"
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,7 +69,8 @@ class DropArea(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumHeight(70)
         layout = QVBoxLayout(self)
-        self.label = named(QLabel("Drop a bundle folder, a .zip or files here"), "packagesDropLabel")
+        self.label = named(QLabel(self.PROMPT), "packagesDropLabel")
+        self.label.setWordWrap(True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.label)
 
@@ -200,7 +204,19 @@ class PublishPanel(QWidget):
         ready = self.allowed and self.target_enabled and bool(self.preflight_model.rows)
         return ready and not self.running
 
+    def show_sources(self, paths: list[str]) -> None:
+        """Say which folder, zip or files the page is checking or publishing (full paths in the tooltip)."""
+        if not paths:
+            self.drop_area.label.setText(DropArea.PROMPT)
+        elif len(paths) == 1:
+            self.drop_area.label.setText(f"Bundle: {paths[0]}")
+        else:
+            self.drop_area.label.setText(f"Bundle: {len(paths)} files from {os.path.dirname(paths[0])}")
+        self.drop_area.label.setToolTip("\n".join(paths))
+
     def show_preflight(self, summary: str | None, rows: list[object] | None = None, index: str = "") -> None:
+        if summary is None and not rows:  # the bundle is forgotten: the drop zone asks for one again
+            self.show_sources([])
         self.confirm_panel.setVisible(False)
         self.preflight_model.set_rows(rows or [])
         self.preflight_summary.setText(summary or "Drop a bundle to see what will be published.")
