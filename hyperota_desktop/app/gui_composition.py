@@ -186,7 +186,14 @@ def build_gui(
     window.set_page("packages", packages_page)
     window.selectionChanged.connect(packages.select)
     org_toolbar = OrgToolbar(window)
+    window.addToolBarBreak()  # its own row: no action hides in an overflow menu in a small window
     window.addToolBar(org_toolbar)
+    window.add_menu_actions(
+        "&Organisation",
+        [org_toolbar.new_action, None, org_toolbar.new_org_action, org_toolbar.new_app_action,
+         org_toolbar.delete_action, org_toolbar.migrate_action],
+    )  # fmt: skip
+    window.add_menu_actions("&Packages", [packages_page.publish.open_bundle_action])
     members_page, activity_page = MembersPage(), ActivityPage()
     orgs = OrgsPresenter(
         window, org_toolbar, members_page, activity_page, services.activity, messages, auth.permission

@@ -18,6 +18,7 @@ from hyperota_desktop.domain.errors import ValidationError
 HERMES_MAGIC = bytes.fromhex("c61fbc03c103191f")
 RN_INDEX_NAMES = ("index.android.bundle", "main.jsbundle")
 _SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".bundle", ".jsbundle", ".hbc")
+SCRIPT_SUFFIXES = _SCRIPT_SUFFIXES  # what can be an index: JavaScript or Hermes bytecode bundles
 
 
 class BundleKind(StrEnum):

@@ -33,13 +33,29 @@ def name_problem(name: str, *, kind: str = "organisation") -> str | None:
         return f"{label} name has at most {MAX_NAME} characters (this one has {len(name)})."
     if not NAME_RE.fullmatch(name):
         bad = sorted({ch for ch in name if not re.fullmatch(r"[a-z0-9._-]", ch)})
-        shown = " ".join(repr(ch) for ch in bad[:5])
-        return f"{label} name may only use lowercase letters, digits, '.', '_' and '-' (not {shown})."
+        shown = ", ".join(_describe(ch) for ch in bad[:5])
+        return (
+            f"{label} name cannot contain {shown}: use lowercase letters, digits, '.', '_' and '-' "
+            "(for example 'acme-corp')."
+        )
     if name in (".", ".."):
         return f"{label} name cannot be '.' or '..'."
     if kind == "application" and name in RESERVED_IN_ORG:
         return f"'{name}' is reserved inside an organisation (role groups: {', '.join(ORG_ROLES)})."
     return None
+
+
+def _describe(ch: str) -> str:
+    """A refused character as a person reads it: the space is the usual culprit and invisible."""
+    if ch == " ":
+        return "a space"
+    if ch in "\r\n":
+        return f"a line break {ch!r}"
+    if ch.isspace():
+        return f"a blank {ch!r}"
+    if ch.isupper():
+        return f"uppercase {ch!r}"
+    return repr(ch)
 
 
 def validate_org_name(name: str) -> str:

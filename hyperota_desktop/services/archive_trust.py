@@ -118,7 +118,8 @@ def refusal(report: VerifyReport, action: str, *, allow_untrusted: bool) -> Arch
     if not report.signed:
         return ArchiveRefused(
             f"Refusing to {action}: the archive is not signed.", report,
-            hint="Sign it (hyperota archive sign), or accept it unsigned (--allow-untrusted).",
+            hint="Sign it (`hyperota archive sign`), or accept it unsigned (in the window: \"Accept it "
+            "unsigned or untrusted\"; in the CLI: --allow-untrusted).",
         )  # fmt: skip
     return ArchiveRefused(
         f"Refusing to {action}: the archive is signed, but not by a key you trust.", report,

@@ -76,6 +76,7 @@ class ProgressSnapshot:
     files_total: int
     current: tuple[FileProgress, ...] = ()
     paused: bool = False
+    finished: tuple[str, ...] = ()  # files finished since the previous snapshot (each reported once)
 
     @property
     def fraction(self) -> float:
@@ -98,12 +99,14 @@ class ProgressMeter:
     done: int = 0
     files_done: int = 0
     _files: dict[str, FileProgress] = field(default_factory=dict)
+    _finished: list[str] = field(default_factory=list)  # since the last snapshot sent to `callback`
     _samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
     _last_emit: float = 0.0
 
     def file(self, path: str, done: int, total: int, state: str) -> None:
         if state in ("done", "skipped"):
             self._files.pop(path, None)
+            self._finished.append(path)
         else:
             self._files[path] = FileProgress(path, done, total, state)
         self._emit()
@@ -136,6 +139,7 @@ class ProgressMeter:
             files_total=self.files_total,
             current=tuple(self._files.values())[:8],
             paused=bool(self.control and self.control.paused),
+            finished=tuple(self._finished),
         )
 
     def _emit(self, *, force: bool = False) -> None:
@@ -144,7 +148,9 @@ class ProgressMeter:
         complete = self.done >= self.total and self.files_done >= self.files_total
         if self.callback and (force or complete or now - self._last_emit >= self.interval):
             self._last_emit = now
-            self.callback(self.snapshot())
+            snapshot = self.snapshot()
+            self._finished.clear()
+            self.callback(snapshot)
 
     def flush(self) -> None:
         self._emit(force=True)

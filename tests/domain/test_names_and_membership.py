@@ -57,6 +57,9 @@ def test_role_names_are_reserved_for_applications_only(role: str) -> None:
 def test_problems_are_worded_for_people() -> None:
     assert "at most 50" in (name_problem("a" * 51) or "")
     assert "'A'" in (name_problem("Acme") or "")
+    # issue 16.5: the problem is named (the space), and the rule mentions underscores
+    spaced = name_problem("acme corp") or ""
+    assert spaced.startswith("An organisation name cannot contain a space:") and "'_'" in spaced
     assert "required" in (name_problem("", kind="application") or "")
 
 

@@ -106,7 +106,8 @@ def test_alice_signs_in_creates_an_app_publishes_and_sees_members_and_activity(
         assert page.index_picker.currentText() == "index.android.bundle"
         await until(lambda: page.publish_button.isEnabled(), "the publish button")
         page.publish_button.click()
-        assert page.confirm_panel.isVisibleTo(page) and f"{org}/{app}" in page.confirm_label.text()
+        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
+        assert f"{org}/{app}" in page.confirm_label.text()
         page.confirm_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "version 1 in the list")
         await packages.wait_idle()

@@ -90,11 +90,13 @@ def test_drop_preflight_publish_and_list(
         gui.window.grab().save(str(artifacts_dir / "packages-preflight.png"))
         page.tag_edit.setText("beta")
         page.publish_button.click()  # asks first: nothing is sent before the person confirms
-        assert page.confirm_panel.isVisibleTo(page) and "uploading" not in page.progress_label.text()
+        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
+        assert "uploading" not in page.progress_label.text()
         text = page.confirm_label.text()
-        assert "guiorg/guiapp" in text and "tagged 'beta'" in text and "4 file(s)" in text
+        assert "version 1 of guiorg/guiapp" in text and "Tag 'beta' will point at it" in text
+        assert "4 file(s)" in text
         assert "will be uploaded" in text
-        assert aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="guiorg/")["KeyCount"] == 0
+        assert aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="guiorg/guiapp/")["KeyCount"] == 0
         page.confirm_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "the new version in the list")
         row = page.list_model.rows[0]
@@ -161,12 +163,14 @@ def test_generic_folder_index_is_picked_from_the_bundle_files(
         )
         assert [r.is_index for r in page.preflight_model.rows] == [True, False, False]
         page.publish_button.click()
+        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
         assert "index entry.js" in page.confirm_label.text()
         page.back_button.click()  # changing one's mind sends nothing
         assert not page.confirm_panel.isVisibleTo(page)
         await presenter.wait_idle()
         assert aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="guiorg/generic/")["KeyCount"] == 0
         page.publish_button.click()
+        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
         page.confirm_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "the new version in the list")
         assert page.list_model.rows[0].index == "entry.js"
@@ -201,6 +205,7 @@ def test_pause_resume_and_cancel_from_the_page(qtbot, tmp_path: Path, sandbox: S
         await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
         on_upload.append(action)
         page.publish_button.click()
+        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
         page.confirm_button.click()
         await until(lambda: not on_upload, "the upload phase")
 
@@ -226,6 +231,7 @@ def test_pause_resume_and_cancel_from_the_page(qtbot, tmp_path: Path, sandbox: S
         assert s3.list_objects_v2(Bucket=aws.bucket, Prefix="guiorg/pausing/packages/")["KeyCount"] == 1
         assert not s3.list_multipart_uploads(Bucket=aws.bucket, Prefix="guiorg/pausing/").get("Uploads")
         page.publish_button.click()  # retry after the cancel, then compare the two versions
+        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
         page.confirm_button.click()
         await until(lambda: page.list_model.rowCount() == 2, "version 2")
         page.list_table.selectRow(0)

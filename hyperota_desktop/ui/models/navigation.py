@@ -12,6 +12,7 @@ from hyperota_desktop.ui.widgets.icons import icon
 
 ORG_ROLE = Qt.ItemDataRole.UserRole + 1
 APP_ROLE = Qt.ItemDataRole.UserRole + 2
+HIDDEN_ROLE = Qt.ItemDataRole.UserRole + 3  # on the row saying why applications are not listed
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class NavEntry:
     org: str
     apps: tuple[str, ...]
     access: str = ""
+    hidden: str = ""  # why Keycloak would not list its applications (OrgInfo.hidden); "" = all listed
 
 
 class NavigationModel(QStandardItemModel):
@@ -32,14 +34,24 @@ class NavigationModel(QStandardItemModel):
             org_item = QStandardItem(entry.org)
             org_item.setEditable(False)
             org_item.setData(entry.org, ORG_ROLE)
-            if entry.access:
-                org_item.setToolTip(f"Your access: {entry.access}")
+            tips = [f"Your access: {entry.access}"] if entry.access else []
+            if entry.hidden:
+                tips.append(f"Applications not shown: {entry.hidden}")
+            org_item.setToolTip("\n".join(tips))
             for app in entry.apps:
                 app_item = QStandardItem(app)
                 app_item.setEditable(False)
                 app_item.setData(entry.org, ORG_ROLE)
                 app_item.setData(app, APP_ROLE)
                 org_item.appendRow(app_item)
+            if entry.hidden:  # a row saying why, instead of an organisation that looks empty
+                why = QStandardItem("(applications hidden — hover for why)")
+                why.setEditable(False)
+                why.setSelectable(False)
+                why.setEnabled(False)
+                why.setToolTip(entry.hidden)
+                why.setData(entry.hidden, HIDDEN_ROLE)
+                org_item.appendRow(why)
             self.appendRow(org_item)
 
     def data(

@@ -121,12 +121,39 @@ class PackageFilter(QSortFilterProxyModel):
 
 
 class PreflightModel(_Table):
+    """The files of the dropped bundle; while they are published, each file's state (`set_status`):
+    "sending 40 %", "sent"; content S3 already holds stays "already stored"."""
+
     HEADERS = ("File", "Size", "SHA-256", "Status")
+    STATUS_COLUMN = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._status: dict[str, str] = {}
+        self._row_of: dict[str, int] = {}
+
+    def set_rows(self, rows: list[Any]) -> None:
+        self._status = {}
+        self._row_of = {str(getattr(r, "path", r)): i for i, r in enumerate(rows)}
+        super().set_rows(rows)
+
+    def set_status(self, path: str, text: str) -> None:
+        row = self._row_of.get(path)
+        if row is None or self._status.get(path) == text:
+            return
+        self._status[path] = text
+        index = self.index(row, self.STATUS_COLUMN)
+        self.dataChanged.emit(index, index)
+
+    def status_of(self, path: str) -> str:
+        row = self._row_of.get(path)
+        return "" if row is None else self.cell(self.rows[row], self.STATUS_COLUMN)
 
     def cell(self, row: Any, column: int) -> str:
-        status = "index" if row.is_index else ""
-        status = f"{status}{', ' if status else ''}{'already stored' if row.stored else 'new'}"
-        return (row.path, human_size(row.size), row.sha256[:16] + "…", status)[column]
+        if column == self.STATUS_COLUMN:
+            status = self._status.get(row.path) or ("already stored" if row.stored else "new")
+            return f"index, {status}" if row.is_index else status
+        return (row.path, human_size(row.size), row.sha256[:16] + "…")[column]
 
 
 class FilesModel(_Table):

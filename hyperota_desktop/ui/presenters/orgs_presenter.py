@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox
 
 from hyperota_desktop.domain.access import AccessLevel, Action, Permission
 from hyperota_desktop.domain.errors import NotFound, PermissionDenied
@@ -156,7 +157,7 @@ class OrgsPresenter(QObject):
     async def refresh(self) -> None:
         orgs = await self.session().orgs.list_orgs()
         self.window.nav_model.set_entries(
-            [NavEntry(o.name, tuple(a.name for a in o.apps), o.level.label) for o in orgs]
+            [NavEntry(o.name, tuple(a.name for a in o.apps), o.level.label, o.hidden) for o in orgs]
         )
         if orgs:
             self.window.nav_stack.setCurrentWidget(self.window.nav_tree)
@@ -260,9 +261,11 @@ class OrgsPresenter(QObject):
     async def new_org(self) -> None:
         name = await self.ask_name("New organisation", "Organisation name", "organisation")
         if name:
-            await self.session().orgs.create_org(name)
+            record = await self.session().orgs.create_org(name)
             self._messages.info(f"Organisation '{name}' created; you are its owner.")
+            self._warn(record.data.get("warnings"))
             await self._after_change()
+            self.window.select_entry(name)
 
     async def new_app(self) -> None:
         org = self._selection[0]
@@ -271,10 +274,10 @@ class OrgsPresenter(QObject):
         name = await self.ask_name(f"New application in {org}", "Application name", "application")
         if name:
             record = await self.session().orgs.create_app(org, name)
-            self._messages.info(
-                f"Application '{org}/{name}' created (workspace {record.data.get('workspace')})."
-            )
+            self._messages.info(f"Application '{org}/{name}' created.")
+            self._warn(record.data.get("warnings"))
             await self._after_change()
+            self.window.select_entry(org, name)
 
     async def delete_selected(self) -> None:
         org, app = self._selection
@@ -315,6 +318,7 @@ class OrgsPresenter(QObject):
         else:
             kept = " Its stored files were kept." if keep else ""
             self._messages.info(f"Deleted {target}.{kept}")
+            self._warn(task.result().data.get("warnings"))
         finally:
             dialog.cancelRequested.disconnect()
             dialog.finish()
@@ -322,11 +326,42 @@ class OrgsPresenter(QObject):
         await self._after_change()
 
     async def migrate_selected(self) -> None:
+        """Check the workspace first (reads only); say when there is nothing to repair; ask before
+        changing anything; then report what the repair did."""
         org, app = self._selection
-        if org and app:
-            # The service checks first: a healthy workspace is left alone and said to be so.
-            outcome = await self.session().orgs.migrate_workspace(org, app)
-            self._messages.info(outcome.message())
+        if not (org and app):
+            return
+        orgs = self.session().orgs
+        health = await orgs.diagnose_workspace(org, app)
+        if health.healthy:
+            self._messages.info(f"{org}/{app} needs no repair: its experiments work. Nothing was changed.")
+            return
+        if not health.broken:
+            self._messages.warning(f"{health.describe()} Nothing was changed.")
+            return
+        question = (
+            f"The release storage of {org}/{app} is broken: {'; '.join(health.evidence)}.\n\n"
+            "Repair it now? This migrates its Superposition workspace database; its config is kept."
+        )
+        if not await self.confirm_migration(question):
+            self._messages.info(f"{org}/{app} was not repaired; nothing was changed.")
+            return
+        outcome = await orgs.migrate_workspace(org, app)
+        self._messages.info(outcome.message())
+
+    async def confirm_migration(self, text: str) -> bool:
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Repair workspace", text,
+            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self.window,
+        )  # fmt: skip
+        box.setObjectName("migrateConfirmDialog")
+        box.setAccessibleName("Confirm the workspace repair")
+        box.button(QMessageBox.StandardButton.Ok).setText("Repair")
+        try:
+            await dialog_result(box)
+            return box.clickedButton() is box.button(QMessageBox.StandardButton.Ok)
+        finally:
+            box.deleteLater()
 
     async def add_member(self, user: str, level: str) -> None:
         await self.session().members.add(self._scope(), user, parse_level(level))
@@ -342,6 +377,11 @@ class OrgsPresenter(QObject):
         await self._after_member_change(f"{user} removed.")
 
     # -- internals -------------------------------------------------------------------------------------
+    def _warn(self, warnings: object) -> None:
+        """What an operation did not manage (e.g. Keycloak admin permissions), as the CLI prints it."""
+        for warning in warnings if isinstance(warnings, list) else ():
+            self._messages.warning(str(warning))
+
     def _scope(self) -> MemberScope:
         return MemberScope(*self._selection)
 

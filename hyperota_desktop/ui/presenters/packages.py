@@ -28,14 +28,16 @@ from hyperota_desktop.domain.packages import check_tag
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.packages import PackageService, Preflight
 from hyperota_desktop.services.saga import SagaRuntime
-from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
+from hyperota_desktop.services.transfer import FileProgress, ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.packages_page import PackagesPage
 
 log = logging.getLogger("hyperota.ui.packages")
 PAGE = 50
-SELECTION_WORK = ("package-list", "package-more", "package-preflight", "package-show", "package-diff")
+SELECTION_WORK = (
+    "package-list", "package-more", "package-preflight", "package-review", "package-show", "package-diff",
+)  # fmt: skip
 
 
 class PackagesPresenter(QObject):
@@ -62,12 +64,13 @@ class PackagesPresenter(QObject):
         self._query = ""
         self.preflight: Preflight | None = None
         self.control: TransferControl | None = None
+        self._publishing: tuple[str, str] | None = None  # (org, app) of the publish running here
         page.pathsDropped.connect(self.dropped)
         page.indexChosen.connect(self.choose_index)
         page.publishRequested.connect(self.review)
         page.publishConfirmed.connect(self.publish)
-        page.pauseRequested.connect(lambda: self.control and self.control.pause())
-        page.resumeRequested.connect(lambda: self.control and self.control.resume())
+        page.pauseRequested.connect(lambda: self._pause(True))
+        page.resumeRequested.connect(lambda: self._pause(False))
         page.cancelRequested.connect(lambda: self.control and self.control.cancel())
         page.versionChosen.connect(lambda v: self._start("package-show", self._show(v), replace=True))
         page.diffRequested.connect(lambda a, b: self._start("package-diff", self._diff(a, b), replace=True))
@@ -92,8 +95,11 @@ class PackagesPresenter(QObject):
         self._signed_in = identity is not None
         self._tasks.cancel(*SELECTION_WORK)
         self._page.list_model.reset([], 0)
+        self._page.list_status.setText("" if identity is not None else "Sign in to see the packages.")
         self._page.show_detail(0, "Select a package in the list.", [])
         self._page.diff_text.clear()
+        if self._publishing is None:
+            self._forget_bundle()  # checked against what the previous person could see
         self.update_permission()
         if identity is not None and self._packages is not None:
             self._start("packages-recover", self._recover(), replace=True)
@@ -101,10 +107,12 @@ class PackagesPresenter(QObject):
 
     # -- slots ------------------------------------------------------------------------------------
     def select(self, org: str, app: str) -> None:
+        """Show another application. A running (or paused) publish stays on the page, tied to its own
+        application; the bundle checked for the previous one is forgotten otherwise."""
         self.org, self.app = org, app
         self._tasks.cancel(*SELECTION_WORK)  # whatever they found was about the other application
-        self.preflight = None
-        self._page.show_preflight(None)
+        if self._publishing is None:
+            self._forget_bundle()
         self._page.show_detail(0, "Select a package in the list.", [])
         self._page.diff_text.clear()
         if not app:
@@ -142,6 +150,7 @@ class PackagesPresenter(QObject):
             return
         self._sources = [Path(p) for p in paths]
         self.preflight = None
+        self._page.show_sources(paths)
         self._check(None)
 
     def choose_index(self, index: str) -> None:
@@ -162,12 +171,7 @@ class PackagesPresenter(QObject):
             self._messages.error(exc)
             return
         self._tag = tag
-        tagged = f", tagged '{tag}'" if tag else ""
-        self._page.ask_confirmation(
-            f"Publish a new version of {self.org}/{self.app}{tagged}: {len(pre.rows)} file(s), "
-            f"{human_size(pre.total_size)}, index {pre.bundle.index}. {pre.new_files} file(s), "
-            f"{human_size(pre.bytes_to_send)} will be uploaded; the rest is already stored."
-        )
+        self._start("package-review", self._review(pre, tag), replace=True)
 
     def publish(self) -> None:
         """The person confirmed: publish exactly the checked bundle (refused if it changed since)."""
@@ -220,7 +224,7 @@ class PackagesPresenter(QObject):
             if record.status == "done":
                 version = record.data.get("version")
                 text = f"Finished the interrupted publish of {org}/{app}: version {version}."
-                self._page.progress_label.setText(text)
+                self._page.finish_progress(text)
                 self._messages.info(text)
                 if (org, app) == (self.org, self.app):
                     self.refresh()
@@ -253,55 +257,112 @@ class PackagesPresenter(QObject):
         )
         self._page.show_preflight(summary, list(pre.rows), pre.bundle.index)
 
+    async def _review(self, pre: Preflight, tag: str) -> None:
+        """The confirmation names the version the package will get and, when the tag already points
+        at another version, that publishing moves it (a tag never moves silently)."""
+        service = self._service()
+        versions, tags = await asyncio.gather(
+            service.list_versions(pre.org, pre.app), service.tags(pre.org, pre.app)
+        )
+        version = max(versions, default=0) + 1
+        tagged = ""
+        if tag:
+            moves = tags.get(tag)
+            tagged = (
+                f" Tag '{tag}' will MOVE from version {moves} to version {version}."
+                if moves is not None
+                else f" Tag '{tag}' will point at it."
+            )
+        self._page.ask_confirmation(
+            f"Publish version {version} of {pre.org}/{pre.app}: {len(pre.rows)} file(s), "
+            f"{human_size(pre.total_size)}, index {pre.bundle.index}. {pre.new_files} file(s), "
+            f"{human_size(pre.bytes_to_send)} will be uploaded; the rest is already stored.{tagged}"
+        )
+
     async def _publish(self, pre: Preflight, tag: str | None) -> None:
+        """Publish to the application the bundle was checked for (`pre`), whatever is selected later."""
+        org, app = pre.org, pre.app
+        self._publishing = (org, app)
         self.control = TransferControl()
         self._page.set_publishing(True)
+        self._page.set_publish_target(f"Publishing to {org}/{app}")
         task = asyncio.current_task()
         if task is not None:
             self.control.attach(task)
         try:
             result = await self._service().publish(
-                self.org, self.app, self._sources, index=pre.bundle.index, tag=tag,
+                org, app, self._sources, index=pre.bundle.index, tag=tag,
                 runtime=SagaRuntime(self._progress, self.control), expected=pre.fingerprint,
             )  # fmt: skip
         except (HyperOtaError, asyncio.CancelledError):
             if self.control.cancelled:
                 self._messages.info("Publish cancelled; its unfinished uploads were aborted.")
-            if not isinstance(sys.exception(), asyncio.CancelledError) or self.control.cancelled:
+            retry = not isinstance(sys.exception(), asyncio.CancelledError) or self.control.cancelled
+            if retry and (org, app) == (self.org, self.app):
                 # Show the bundle as it is now (stored meanwhile; refused if it changed) before a retry.
                 self._check(pre.bundle.index)
             raise
         finally:
+            self._publishing = None
             self._page.set_publishing(False)
+            self._page.set_publish_target("")
+            if (org, app) != (self.org, self.app):
+                self._forget_bundle()  # the page shows another application now
         done = (
-            f"Version {result.version} of {self.org}/{self.app} is this bundle: its interrupted publish was "
+            f"Version {result.version} of {org}/{app} is this bundle: its interrupted publish was "
             "finished, so it was not published again."
             if result.finished_interrupted
-            else f"Published {self.org}/{self.app} version {result.version}: "
-            f"{human_size(result.bytes_uploaded)} sent, {human_size(result.bytes_skipped)} already stored."
+            else f"Published {org}/{app} version {result.version}: {human_size(result.bytes_uploaded)} "
+            f"sent, {human_size(result.bytes_skipped)} already stored."
         )
         self._messages.finished("Publish finished", done)
-        self._page.progress_label.setText(done)
+        self._page.finish_progress(done)
         self._page.show_preflight(None)
+        self._page.tag_edit.clear()  # the next publish must not move this tag again unasked
         self.preflight = None
         self.published.emit(result.version)
-        self.refresh()
+        if (org, app) == (self.org, self.app):
+            self.refresh()
+
+    def _pause(self, paused: bool) -> None:
+        if self.control is None or self._publishing is None:
+            return
+        (self.control.pause if paused else self.control.resume)()
+        org, app = self._publishing
+        self._page.set_publish_target(f"Publishing to {org}/{app}{' — paused' if paused else ''}")
+
+    def _forget_bundle(self) -> None:
+        self.preflight = None
+        self._sources = []
+        self._page.show_preflight(None)
 
     def _progress(self, snap: object) -> None:
         if not isinstance(snap, ProgressSnapshot):
             return
-        current = "  ".join(f"{f.path} {human_size(f.done)}/{human_size(f.total)}" for f in snap.current[:3])
+        if snap.phase == "uploading" and self._publishing is not None:  # this page's files
+            model = self._page.preflight_model
+            for path in snap.finished:
+                model.set_status(path, "sent")
+            for f in snap.current:
+                model.set_status(f.path, f"sending {100 * f.done // f.total} %" if f.done else "sending")
+        current = "  ".join(_current_file(f) for f in snap.current[:3])
         self._page.show_progress(
             snap.phase, snap.done, snap.total, snap.bytes_per_second,
             snap.seconds_left, f"{snap.files_done}/{snap.files_total} files", current,
         )  # fmt: skip
 
     async def _show(self, version: int) -> None:
-        manifest = await self._service().show(self.org, self.app, version)
+        service = self._service()
+        manifest, tags = await asyncio.gather(
+            service.show(self.org, self.app, version), service.tags(self.org, self.app)
+        )
+        mine = sorted(t for t, v in tags.items() if v == version)
+        tagged = f"; tags: {', '.join(mine)}" if mine else "; no tag"
         self._page.show_detail(
             version,
             f"Version {manifest.version} — index {manifest.index}, {len(manifest.files)} file(s), "
-            f"{human_size(manifest.total_size)}, created {manifest.created_at} by {manifest.created_by}",
+            f"{human_size(manifest.total_size)}, created {manifest.created_at} by {manifest.created_by}"
+            f"{tagged}",
             list(manifest.files),
         )
         self._page.diff_to.setValue(version)
@@ -328,3 +389,13 @@ class PackagesPresenter(QObject):
         self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
     ) -> asyncio.Task[Any] | None:
         return self._tasks.start(name, coro, replace=replace)
+
+
+def _current_file(f: FileProgress) -> str:
+    """One file in flight: what of it was really sent (a file sent in one request has no byte count
+    until it is done, so it says "sending"; large ones go part by part)."""
+    if f.state == "hashing":
+        return f"{f.path}: checking {human_size(f.total)}"
+    if f.done:
+        return f"{f.path}: {human_size(f.done)} of {human_size(f.total)}"
+    return f"{f.path}: sending {human_size(f.total)}"

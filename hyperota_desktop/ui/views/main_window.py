@@ -12,6 +12,8 @@ Signals:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -33,6 +36,7 @@ from hyperota_desktop.ui.models.navigation import APP_ROLE, ORG_ROLE, Navigation
 from hyperota_desktop.ui.widgets.empty_state import EmptyState
 from hyperota_desktop.ui.widgets.naming import named
 
+MIN_WIDTH, MIN_HEIGHT = 800, 560
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("packages", "Packages", "Select an application to see its packages, or drop a bundle here to publish."),
     ("releases", "Releases", "Select an application to see its releases and preview what a device gets."),
@@ -63,12 +67,14 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("HyperOTA Desktop")
         self.resize(1200, 760)
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)  # below this the pages cannot lay out their lists
         self._error_dialogs = True
         self.error_box: QMessageBox | None = None  # one, reused: errors while it is open are added to it
         self._build_toolbar()
         self._build_body()
         self._build_status_bar()
         self._build_shortcuts()
+        self._build_menus()
 
     # -- construction -------------------------------------------------------------------------------
     def _build_toolbar(self) -> None:
@@ -159,20 +165,58 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(label)
 
     def _build_shortcuts(self) -> None:
+        self.page_actions: list[QAction] = []
         for index, (key, title, _text) in enumerate(PAGES, start=1):
             action = QAction(f"Show {title}", self)
             action.setObjectName(f"show_{key}_action")
             action.setShortcut(QKeySequence(f"Ctrl+{index}"))
             action.triggered.connect(lambda _=False, i=index - 1: self.pages.setCurrentIndex(i))
             self.addAction(action)
+            self.page_actions.append(action)
         find = QAction("Search", self, shortcut=QKeySequence(QKeySequence.StandardKey.Find))
+        self.search_action = find
         find.setObjectName("searchAction")
         find.triggered.connect(lambda: self.nav_search.setFocus(Qt.FocusReason.ShortcutFocusReason))
         self.addAction(find)
-        quit_action = QAction("Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action = QAction(
+            "Quit", self, shortcut=QKeySequence("Ctrl+Q")
+        )  # not every platform maps StandardKey.Quit
         quit_action.setObjectName("quitAction")
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
+        self.quit_action = quit_action
+
+    def _build_menus(self) -> None:
+        """The menu bar lists every action with its shortcut; pages contribute theirs with
+        `add_menu_actions` (the composition root wires them)."""
+        self.menuBar().setObjectName("menuBar")
+        self.menus: dict[str, QMenu] = {}
+        self.add_menu_actions(
+            "&File",
+            [self.new_profile_action, self.edit_profile_action, None, self.sign_in_action,
+             self.sign_out_action, self.refresh_action, None, self.quit_action],
+        )  # fmt: skip
+        self.add_menu_actions("&Go", [*self.page_actions, None, self.search_action])
+
+    def add_menu_actions(self, menu_name: str, actions: Sequence[QAction | None]) -> QMenu:
+        """Append `actions` (None = a separator) to the menu `menu_name`, made on first use. Each action
+        keeps its own shortcut; the menu shows it."""
+        menu = self.menus.get(menu_name)
+        if menu is None:
+            menu = QMenu(menu_name, self)
+            go = self.menus.get("&Go")  # pages' menus come before Go
+            if go is None:
+                self.menuBar().addMenu(menu)
+            else:
+                self.menuBar().insertMenu(go.menuAction(), menu)
+            menu.setObjectName(f"{menu_name.replace('&', '').lower()}Menu")
+            self.menus[menu_name] = menu
+        for action in actions:
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        return menu
 
     # -- what presenters call ---------------------------------------------------------------------------
     def set_profiles(
@@ -254,6 +298,29 @@ class MainWindow(QMainWindow):
             self.newProfileRequested.emit()
         else:
             self.signInRequested.emit()
+
+    def select_entry(self, org: str, app: str = "") -> bool:
+        """Select an organisation (or its application) in the navigation, e.g. the one just created;
+        a search that hides it is cleared. False when it is not listed."""
+        for attempt in range(2):
+            proxy = self.nav_filter
+            for row in range(proxy.rowCount()):
+                index = proxy.index(row, 0)
+                if index.data(ORG_ROLE) != org or index.data(APP_ROLE):
+                    continue
+                if app:
+                    children = (proxy.index(r, 0, index) for r in range(proxy.rowCount(index)))
+                    found = next((c for c in children if c.data(APP_ROLE) == app), None)
+                    if found is None:
+                        break
+                    index = found
+                self.nav_tree.setCurrentIndex(index)
+                return True
+            if attempt == 0 and self.nav_search.text():
+                self.nav_search.clear()
+            else:
+                return False
+        return False
 
     def _filter_navigation(self, text: str) -> None:
         self.nav_filter.setFilterFixedString(text)

@@ -36,7 +36,13 @@ class NameDialog(QDialog):
         self._problem = problem
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(prompt))
+        rule = named(
+            QLabel("Lowercase letters, digits, '.', '_' and '-'; at most 50 characters."), "nameRule"
+        )
+        rule.setWordWrap(True)
+        layout.addWidget(rule)
         self.edit = named(QLineEdit(), "nameEdit", prompt)
+        self.edit.setMinimumWidth(400)
         self.error = named(QLabel(""), "nameError", "Why the name is not valid")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020")
@@ -60,6 +66,10 @@ class NameDialog(QDialog):
         problem = self._problem(text)
         self.error.setText(problem if text and problem else "")
         self.ok.setEnabled(problem is None)
+        layout = self.layout()
+        if layout is not None:  # grow to the message's wrapped height: never clipped by the buttons
+            layout.activate()
+            self.resize(self.width(), max(self.height(), layout.totalHeightForWidth(self.width())))
 
     @property
     def name(self) -> str:

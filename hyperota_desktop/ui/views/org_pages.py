@@ -9,7 +9,7 @@ OrgToolbar signals: `newOrgRequested()`, `newAppRequested()`, `deleteRequested()
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -164,6 +164,25 @@ class OrgToolbar(QToolBar):
         self.new_app_action = self._add("newAppAction", "New application…", self.newAppRequested)
         self.delete_action = self._add("deleteOrgAppAction", "Delete…", self.deleteRequested)
         self.migrate_action = self._add("migrateWorkspaceAction", "Migrate workspace…", self.migrateRequested)
+        # Ctrl+N (menu only): a new application when one can be made here, else a new organisation.
+        self.new_action = QAction("New…", self)
+        self.new_action.setObjectName("newOrgOrAppAction")
+        self.new_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_action.triggered.connect(self._new)
+        for action in (self.new_org_action, self.new_app_action):
+            action.changed.connect(self._update_new)
+        self._update_new()
+
+    def _new(self) -> None:
+        if self.new_app_action.isEnabled():
+            self.newAppRequested.emit()
+        elif self.new_org_action.isEnabled():
+            self.newOrgRequested.emit()
+
+    def _update_new(self) -> None:
+        app, org = self.new_app_action.isEnabled(), self.new_org_action.isEnabled()
+        self.new_action.setText("New application…" if app else "New organisation…")
+        self.new_action.setEnabled(app or org)
 
     def _add(self, name: str, text: str, signal: SignalInstance) -> QAction:
         action = QAction(text, self)

@@ -36,6 +36,8 @@ class PackageBrowser(QTabWidget):
     tagRequested = Signal(int, str)
     exportRequested = Signal(int)
     SEARCH_DELAY_MS = 300
+    DETAIL_TAB = 1
+    COPIED_MS = 2000  # how long "Copied ✓" stays on the button
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,6 +66,7 @@ class PackageBrowser(QTabWidget):
         self.list_table = table("packagesListTable", "Published packages")
         self.list_table.setModel(self.list_filter)
         self.list_table.selectionModel().selectionChanged.connect(self._list_selection)
+        self.list_table.doubleClicked.connect(lambda _index: self.setCurrentIndex(self.DETAIL_TAB))
         self.list_status = named(QLabel(""), "packagesListStatus")
         layout.addWidget(self.search)
         layout.addWidget(self.list_table)
@@ -149,6 +152,15 @@ class PackageBrowser(QTabWidget):
             self.versionChosen.emit(int(summary.version))
 
     def _copy_url(self) -> None:
+        """Copy the selected file's URL and say so on the button for a moment (and what was copied in
+        its tooltip); nothing selected: say what to do instead of copying nothing silently."""
         rows = self.files_table.selectionModel().selectedRows()
-        if rows:
-            QGuiApplication.clipboard().setText(self.files_model.rows[rows[0].row()].url)
+        if not rows:
+            self.copy_button.setToolTip("Select a file in the list first.")
+            return
+        url = self.files_model.rows[rows[0].row()].url
+        QGuiApplication.clipboard().setText(url)
+        self.copy_button.setText("Copied ✓")
+        self.copy_button.setToolTip(f"Copied {url}")
+        button = self.copy_button  # the timer dies with the button (no call on a deleted widget)
+        QTimer.singleShot(self.COPIED_MS, button, lambda: button.setText("Copy URL"))

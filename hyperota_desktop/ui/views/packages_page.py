@@ -11,7 +11,7 @@ The page holds what both halves depend on: the selected application and whether 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from hyperota_desktop.ui.views.package_browser import PackageBrowser
 from hyperota_desktop.ui.views.publish_panel import DropArea, PublishPanel
@@ -43,9 +43,19 @@ class PackagesPage(QWidget):
         self.publish = PublishPanel()
         self.browser = PackageBrowser()
         splitter = named(QSplitter(Qt.Orientation.Vertical), "packagesSplitter")
-        splitter.addWidget(self.publish)
+        # The publish area scrolls and may collapse: in a small window the list keeps its rows.
+        publish_area = named(QScrollArea(), "packagesPublishArea", "Publish a bundle")
+        publish_area.setWidgetResizable(True)
+        publish_area.setFrameShape(QFrame.Shape.NoFrame)
+        publish_area.setWidget(self.publish)
+        splitter.addWidget(publish_area)
         splitter.addWidget(self.browser)
+        splitter.setCollapsible(0, True)
+        splitter.setCollapsible(1, False)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         outer.addWidget(splitter)
+        self.splitter = splitter
         for source, target in (
             (self.publish.pathsDropped, self.pathsDropped),
             (self.publish.indexChosen, self.indexChosen),
@@ -80,6 +90,7 @@ class PackagesPage(QWidget):
         )
         self.confirm_button, self.back_button, self.progress = p.confirm_button, p.back_button, p.progress
         self.progress_label, self.current_files = p.progress_label, p.current_files
+        self.publish_target = p.publish_target
         self.pause_button, self.cancel_button = p.pause_button, p.cancel_button
         self.browse_tabs, self.search, self.list_model, self.list_filter = (
             b,
@@ -135,6 +146,15 @@ class PackagesPage(QWidget):
     def show_progress(self, phase: str, done: int, total: int, speed: float, left: float | None,
                       files: str, current: str) -> None:  # fmt: skip
         self.publish.show_progress(phase, done, total, speed, left, files, current)
+
+    def show_sources(self, paths: list[str]) -> None:
+        self.publish.show_sources(paths)
+
+    def set_publish_target(self, text: str) -> None:
+        self.publish.set_publish_target(text)
+
+    def finish_progress(self, text: str) -> None:
+        self.publish.finish_progress(text)
 
     @staticmethod
     def local_urls(paths: list[str]) -> list[QUrl]:

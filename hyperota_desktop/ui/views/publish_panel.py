@@ -10,8 +10,10 @@ A view only. Signals:
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hyperota_desktop.domain.bundles import SCRIPT_SUFFIXES
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.ui.models.packages import PreflightModel
 from hyperota_desktop.ui.widgets.naming import named
@@ -60,6 +63,7 @@ class DropArea(QFrame):
     """Accepts dropped local files and folders. Signals: `dropped(list)`."""
 
     dropped = Signal(list)
+    PROMPT = "Drop a bundle folder, a .zip or files here"
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,7 +72,8 @@ class DropArea(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumHeight(70)
         layout = QVBoxLayout(self)
-        self.label = named(QLabel("Drop a bundle folder, a .zip or files here"), "packagesDropLabel")
+        self.label = named(QLabel(self.PROMPT), "packagesDropLabel")
+        self.label.setWordWrap(True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.label)
 
@@ -99,6 +104,13 @@ class PublishPanel(QWidget):
         self.running = False
         self._last_progress: tuple[str, int, int, float, float | None, str] | None = None
         layout = QVBoxLayout(self)
+        # While a publish runs or is paused: where it goes (the selection may be elsewhere meanwhile).
+        self.publish_target = named(QLabel(""), "packagesPublishTarget", "Where the running publish goes")
+        font = self.publish_target.font()
+        font.setBold(True)
+        self.publish_target.setFont(font)
+        self.publish_target.setVisible(False)
+        layout.addWidget(self.publish_target)
         layout.addLayout(self._build_sources())
         self.preflight_model = PreflightModel()
         self.preflight_table = table("packagesPreflightTable", "Files that will be published")
@@ -126,6 +138,10 @@ class PublishPanel(QWidget):
         self.choose_folder = named(QPushButton("Choose folder…"), "packagesChooseFolder", "Choose a folder")
         self.choose_zip = named(QPushButton("Choose zip or files…"), "packagesChooseFiles", "Choose files")
         self.choose_folder.clicked.connect(self._choose_folder)
+        self.open_bundle_action = QAction("Open bundle folder to publish…", self)
+        self.open_bundle_action.setObjectName("openBundleAction")
+        self.open_bundle_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.open_bundle_action.triggered.connect(self._open_bundle)
         self.choose_zip.clicked.connect(self._choose_files)
         row.addWidget(self.choose_folder)
         row.addWidget(self.choose_zip)
@@ -191,7 +207,19 @@ class PublishPanel(QWidget):
         ready = self.allowed and self.target_enabled and bool(self.preflight_model.rows)
         return ready and not self.running
 
+    def show_sources(self, paths: list[str]) -> None:
+        """Say which folder, zip or files the page is checking or publishing (full paths in the tooltip)."""
+        if not paths:
+            self.drop_area.label.setText(DropArea.PROMPT)
+        elif len(paths) == 1:
+            self.drop_area.label.setText(f"Bundle: {paths[0]}")
+        else:
+            self.drop_area.label.setText(f"Bundle: {len(paths)} files from {os.path.dirname(paths[0])}")
+        self.drop_area.label.setToolTip("\n".join(paths))
+
     def show_preflight(self, summary: str | None, rows: list[object] | None = None, index: str = "") -> None:
+        if summary is None and not rows:  # the bundle is forgotten: the drop zone asks for one again
+            self.show_sources([])
         self.confirm_panel.setVisible(False)
         self.preflight_model.set_rows(rows or [])
         self.preflight_summary.setText(summary or "Drop a bundle to see what will be published.")
@@ -202,12 +230,13 @@ class PublishPanel(QWidget):
         self.publish_button.setEnabled(self.can_publish())
 
     def set_index_choices(self, likely: list[str], files: list[str], current: str) -> None:
-        """Fill the index picker: `likely` first, then every other file; select `current` ("" = none)."""
+        """Fill the index picker: `likely` first, then the other JavaScript (or Hermes) bundles — an
+        image or a JSON file is never an index; select `current` ("" = none)."""
         self.index_picker.blockSignals(True)
         self.index_picker.clear()
         self.index_picker.addItems(likely)
         taken = set(likely)
-        rest = [f for f in files if f not in taken]
+        rest = [f for f in files if f not in taken and (f.lower().endswith(SCRIPT_SUFFIXES) or f == current)]
         if likely and rest:
             self.index_picker.insertSeparator(len(likely))
         self.index_picker.addItems(rest)
@@ -237,18 +266,43 @@ class PublishPanel(QWidget):
             self.pause_button.setAccessibleName("Pause the upload")
             self.pause_button.blockSignals(False)
 
+    def set_publish_target(self, text: str) -> None:
+        """ "Publishing to org/app" while a publish runs or is paused; "" when none does."""
+        self.publish_target.setText(text)
+        self.publish_target.setVisible(bool(text))
+
     def show_progress(self, phase: str, done: int, total: int, speed: float, left: float | None,
                       files: str, current: str) -> None:  # fmt: skip
+        """The bar measures bytes sent: it is busy (not full) while the files are checked or when
+        nothing needs sending, so it never reads 100 % before anything was sent."""
         self._last_progress = (phase, done, total, speed, left, files)
         self.progress.setVisible(True)
-        self.progress.setValue(int(1000 * done / total) if total else 1000)
-        if self.pause_button.isChecked():  # nothing moves while paused: no speed, no time left
-            rate = " — paused, parts in flight finish"
+        paused = " — paused" if self.pause_button.isChecked() else ""
+        if phase != "uploading":
+            self.progress.setRange(0, 0)
+            self.progress_label.setText(
+                f"Checking the files: {human_size(done)} of {human_size(total)} ({files}){paused}"
+            )
+        elif total == 0:
+            self.progress.setRange(0, 0)
+            self.progress_label.setText(f"Nothing to send: every file is already stored{paused}.")
         else:
-            eta = f", about {duration(left)} left" if left is not None else ""
-            rate = f" at {human_size(speed)}/s{eta}"
-        self.progress_label.setText(f"{phase}: {human_size(done)} of {human_size(total)} ({files}){rate}")
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * done / total))
+            if paused:  # nothing moves while paused: no speed, no time left
+                rate = " — paused, parts in flight finish"
+            else:
+                eta = f", about {duration(left)} left" if left is not None else ""
+                rate = f" at {human_size(speed)}/s{eta}"
+            self.progress_label.setText(f"Sending: {human_size(done)} of {human_size(total)} ({files}){rate}")
         self.current_files.setText(current)
+
+    def finish_progress(self, text: str) -> None:
+        """The publish is done: a full bar and what came of it."""
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(1000)
+        self.progress_label.setText(text)
+        self.current_files.clear()
 
     # -- internals ------------------------------------------------------------------------------------
     def _confirmed(self) -> None:
@@ -267,6 +321,10 @@ class PublishPanel(QWidget):
         if self._last_progress is not None:
             phase, done, total, speed, left, files = self._last_progress
             self.show_progress(phase, done, total, speed, left, files, self.current_files.text())
+
+    def _open_bundle(self) -> None:
+        if self.choose_folder.isEnabled():  # as the button: not while publishing or signed out
+            self._choose_folder()
 
     def _choose_folder(self) -> None:
         """A non-modal file dialog: no nested event loop while the person chooses."""
