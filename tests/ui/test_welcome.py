@@ -125,19 +125,33 @@ def test_a_failed_sandbox_start_says_why_and_offers_the_choice_again(
     assert gui.welcome.shown
 
 
-def test_cancelling_the_start_stops_the_sandbox_once_it_is_up(qtbot, services: AppServices, loop) -> None:
+def test_cancelling_the_start_stops_the_sandbox_once_it_is_up(
+    qtbot, services: AppServices, loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyperota_desktop.app.sandbox_boot import SandboxBoot
+
+    real_start = SandboxBoot.start
+    entered, go_on = threading.Event(), threading.Event()
+
+    def held_start(*args: object, **kwargs: object) -> SandboxBoot:
+        entered.set()
+        go_on.wait(60)  # the cancel lands while the start is surely still running
+        return real_start(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SandboxBoot, "start", held_start)
     session = SandboxSession(services)
     gui = _gui(qtbot, services, session)
     page = gui.window.centralWidget().widget(0)
-
     events: list[tuple[str, str]] = []
     services.profiles.subscribe(lambda event, name: events.append((event.value, name)))
 
     async def scenario() -> None:
         page.sandbox_button.click()
-        await asyncio.sleep(0.2)
+        await until(entered.is_set, "the sandbox start")
         page.cancel_button.click()
+        await gui.welcome.wait_idle()
         assert "Cancelled" in page.status.text() and page.sandbox_button.isEnabled()
+        go_on.set()
         # The start finishes in its thread, then stops itself: its profile comes and goes again.
         await until(lambda: ("removed", "sandbox") in events, "the cancelled sandbox to stop", timeout=90)
         assert ("saved", "sandbox") in events

@@ -8,6 +8,7 @@ sign-in dialog.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -62,12 +63,14 @@ class WelcomePresenter(QObject):
         self._tasks.start(TASK, self._run(self._start_sandbox))
 
     def cancel(self) -> None:
-        self._tasks.cancel(TASK)
-        self._page.show_idle("Cancelled: the sandbox was not started.")
+        self._tasks.cancel(TASK)  # the page says so when the start has really stopped (below)
 
     async def _run(self, start: Callable[[], Awaitable[object]]) -> None:
         try:
             await start()
+        except asyncio.CancelledError:
+            self._page.show_idle("Cancelled: the sandbox was not started.")
+            raise
         except HyperOtaError as exc:
             self._page.show_idle(f"The sandbox could not start: {exc.user_text()}")
             return
