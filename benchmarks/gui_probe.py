@@ -141,10 +141,10 @@ def publish(org: str, app_name: str, folder: str) -> int:
                 if late > 0.04 and beat["t"] != flagged:
                     flagged = beat["t"]
                     frame = sys._current_frames().get(ui_thread)
-                    stack = traceback.format_stack(frame, limit=6) if frame is not None else []
+                    stack = traceback.extract_stack(frame)[-3:] if frame is not None else []
+                    where = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack]  # innermost last
                     seen.append({"at_s": round(time.monotonic() - started, 2), "late_ms": round(late * 1000),
-                                 "gc": gc.isenabled() and collections["busy"] > 0,
-                                 "stack": [line.strip().splitlines()[0] for line in stack]})  # fmt: skip
+                                 "gc": bool(collections["busy"]), "stack": where})  # fmt: skip
 
         async def ticker() -> None:
             loop = asyncio.get_running_loop()
