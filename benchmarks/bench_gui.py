@@ -153,7 +153,8 @@ def publish_stalls(root: Path, display: dict[str, str], runs: int) -> dict[str, 
             explained.append({"stall_at_s": rounded(done.get("stall_at_s", 0.0), 2),
                               "preflight_s": rounded(done.get("preflight_s", 0.0), 2),
                               "gc_longest_ms": round(done.get("gc_longest_s", 0.0) * 1000, 1),
-                              "gc_full_collections": done.get("gc_full_collections", 0)})  # fmt: skip
+                              "gc_full_collections": done.get("gc_full_collections", 0),
+                              "gc_full": done.get("gc_full", []), "late": done.get("late", [])})  # fmt: skip
             idle.append(done["idle_stall_s"] * 1000)
             seconds.append(done["publish_s"])
             sandbox.delete_prefix(f"demo/gui{run}/")

@@ -21,7 +21,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -108,20 +110,46 @@ def publish(org: str, app_name: str, folder: str) -> int:
 
         worst = {"now": 0.0, "at": 0.0}
         stop = asyncio.Event()
-        collections = {"longest": 0.0, "full": 0, "started": 0.0}
+        collections = {"longest": 0.0, "full": 0, "started": 0.0, "busy": 0}
+        full: list[dict[str, Any]] = []  # every full collection: when, how long, over how many objects
 
         def on_gc(
             phase: str, info: dict[str, Any]
         ) -> None:  # explains a stall: how long each collection took
+            collections["busy"] = phase == "start"
             if phase == "start":
+                if info.get("generation") == 2:
+                    full.append({"objects": len(gc.get_objects(2)), "frozen": gc.get_freeze_count()})
                 collections["started"] = time.monotonic()
                 return
-            collections["longest"] = max(collections["longest"], time.monotonic() - collections["started"])
-            collections["full"] += info.get("generation") == 2
+            took = time.monotonic() - collections["started"]
+            collections["longest"] = max(collections["longest"], took)
+            if info.get("generation") == 2:
+                collections["full"] += 1
+                full[-1].update(at_s=round(time.monotonic() - started, 2), ms=round(took * 1000, 1),
+                                collected=info.get("collected", 0))  # fmt: skip
+
+        beat = {"t": time.monotonic()}
+        seen: list[dict[str, Any]] = []  # what the UI thread was running when it was late (> 40 ms)
+        ui_thread = threading.get_ident()
+
+        def watchdog() -> None:
+            flagged = 0.0
+            while not stop.is_set():
+                time.sleep(0.005)
+                late = time.monotonic() - beat["t"]
+                if late > 0.04 and beat["t"] != flagged:
+                    flagged = beat["t"]
+                    frame = sys._current_frames().get(ui_thread)
+                    stack = traceback.extract_stack(frame)[-3:] if frame is not None else []
+                    where = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack]  # innermost last
+                    seen.append({"at_s": round(time.monotonic() - started, 2), "late_ms": round(late * 1000),
+                                 "gc": bool(collections["busy"]), "stack": where})  # fmt: skip
 
         async def ticker() -> None:
             loop = asyncio.get_running_loop()
             while not stop.is_set():
+                beat["t"] = time.monotonic()
                 before = loop.time()
                 await asyncio.sleep(0.01)
                 late = loop.time() - before - 0.01
@@ -142,8 +170,10 @@ def publish(org: str, app_name: str, folder: str) -> int:
             published: list[int] = []
             presenter.published.connect(published.append)
             worst["now"] = 0.0
-            gc.callbacks.append(on_gc)
             started = time.monotonic()
+            gc.callbacks.append(on_gc)
+            watching = threading.Thread(target=watchdog, daemon=True)
+            watching.start()
             presenter.dropped([folder])
             await until(lambda: presenter.preflight is not None)
             checked = time.monotonic()
@@ -157,7 +187,8 @@ def publish(org: str, app_name: str, folder: str) -> int:
             report("published", version=published[0], idle_stall_s=idle, stall_s=worst["now"],
                    stall_at_s=worst["at"] - started, preflight_s=checked - started,
                    publish_s=done - checked, gc_longest_s=collections["longest"],
-                   gc_full_collections=collections["full"])  # fmt: skip
+                   gc_full_collections=collections["full"], gc_full=full,
+                   late=sorted(seen, key=lambda x: -x["late_ms"])[:3])  # fmt: skip
         except BaseException as exc:
             report("failed", error=f"{type(exc).__name__}: {exc}")
             raise

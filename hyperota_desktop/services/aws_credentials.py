@@ -67,6 +67,9 @@ class AwsCredentials:
         self._clients: dict[str, Any] = {}
         self._lock = threading.RLock()
         self.sts_calls = 0
+        # Called (in the building thread) once a client is built: the app's memory policy hooks in here
+        # (the GUI moves the long-lived client out of the garbage collector's reach).
+        self.after_client_built: Callable[[str], None] | None = None
 
     @property
     def mode(self) -> AwsCredentialMode:
@@ -98,6 +101,8 @@ class AwsCredentials:
                     config=self._configs.get(service),
                 )  # fmt: skip
                 self._clients[service] = found
+                if self.after_client_built is not None:
+                    self.after_client_built(service)
             return found
 
     async def aclient(self, service: str) -> Any:

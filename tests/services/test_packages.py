@@ -11,7 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hyperota_desktop.domain.errors import Cancelled, IntegrityError, NotFound, ValidationError
+from hyperota_desktop.domain.errors import (
+    BackendUnavailable,
+    Cancelled,
+    IntegrityError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from hyperota_desktop.domain.packages import Manifest, PackageFile
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
@@ -225,3 +232,32 @@ async def test_cancel_aborts_multipart_and_pause_holds(aws: AwsSandbox, tmp_path
     assert not _unfinished(aws, f"acme/{app}/")
     with pytest.raises(NotFound):
         await service.show("acme", app, 1)
+
+
+async def test_the_s3_client_is_built_during_the_sign_in_check_and_its_failure_reported_by_s3(
+    aws: AwsSandbox, tmp_path: Path
+) -> None:
+    """The client is built while the authorizer asks who is signed in; a refusal is the refusal, and a
+    client that cannot be built fails the publish with the client's own error, nothing written."""
+    built: list[str] = []
+    service = make_service(tmp_path / "home", aws.endpoint, paths=("/other/owner",))
+    clients = service.storage._clients
+
+    async def client() -> object:
+        built.append("s3")
+        return await clients()
+
+    service.storage._clients = client
+    with pytest.raises(PermissionDenied):
+        await service.publish("acme", "refused", [bundles.react_native(tmp_path / "rn")])
+    assert built == ["s3"]  # built while the sign-in was checked, before the refusal
+
+    async def broken() -> object:
+        raise BackendUnavailable("S3 is down")
+
+    failing = make_service(tmp_path / "home2", aws.endpoint)
+    failing.storage._clients = broken
+    with pytest.raises((BackendUnavailable, SagaFailed)) as raised:
+        await failing.publish("acme", "broken", [bundles.react_native(tmp_path / "rn2")])
+    assert "S3 is down" in str(raised.value)
+    assert (await make_service(tmp_path / "home3", aws.endpoint).page("acme", "broken")).items == []

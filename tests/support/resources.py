@@ -16,6 +16,7 @@ import httpx
 
 def open_http_clients() -> set[int]:
     """Ids of every httpx client in this process that is not closed."""
+    gc.unfreeze()  # what the GUI froze (start-up, a profile's boto3 client) is invisible to get_objects()
     gc.collect()
     return {
         id(obj)

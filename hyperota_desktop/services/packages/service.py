@@ -7,6 +7,8 @@ of a package or a tag move is the signed-in person the authorizer knows (one not
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
 from pathlib import Path
@@ -124,7 +126,13 @@ class PackageService:
             raise ValidationError(
                 "The profile names no S3 bucket.", hint="Edit the profile and set its bucket."
             )
-        identity = await self.authz.require(Action.PUBLISH_PACKAGE, org, app)
+        # The S3 client (botocore's models: ~0.3-0.5 s, in a worker thread) is built while the sign-in is
+        # checked (keyring, OIDC); a failure to build it is raised by the publish's first S3 call.
+        warming = asyncio.ensure_future(self._warm_client())
+        try:
+            identity = await self.authz.require(Action.PUBLISH_PACKAGE, org, app)
+        finally:
+            await warming
         params = {
             "org": org, "app": app, "sources": [str(p.resolve()) for p in sources], "index": index,
             "tag": tag, "bucket": self.storage.bucket, "key_prefix": self.key_prefix,
@@ -134,6 +142,10 @@ class PackageService:
         }  # fmt: skip
         record = await self.sagas.run(PUBLISH_KIND, params, f"Publish a package of {org}/{app}", runtime)
         return await self.result_of(record)
+
+    async def _warm_client(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.storage.client()
 
     async def result_of(self, record: SagaRecord) -> PublishResult:
         """What a finished publish run produced (also for one finished by a reconciliation)."""
