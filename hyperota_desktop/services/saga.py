@@ -198,11 +198,15 @@ class SagaRunner:
         runtime = runtime or SagaRuntime()
         steps = definition.build(params)
         actor = await self._actor_name()
-        saga_id = await self.workers.short(
-            self.journal.begin, kind, title, actor, params, [s.name for s in steps], self.scope
+        saga_id, stop = await _despite_cancel(
+            self.workers.short(
+                self.journal.begin, kind, title, actor, params, [s.name for s in steps], self.scope
+            )
         )
         ctx = SagaContext(saga_id, params, {}, self.journal, runtime, self.workers)
         try:
+            if stop is not None:  # cancelled as the record was written: handled like any stopped run
+                raise stop
             await self._forward(ctx, steps, start=0, kind=kind)
         except BaseException as exc:
             stopped = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
@@ -334,6 +338,21 @@ class SagaRunner:
             finally:
                 self.journal.release(record.id)
         return results
+
+
+async def _despite_cancel(work: Awaitable[str]) -> tuple[str, asyncio.CancelledError | None]:
+    """Await the journalling of a run to its end, even when cancelled meanwhile: the record and its
+    lock exist once the thread has written them, so a cancel landing then (a quit on a loaded machine)
+    must still undo the run or leave it to the next start, and release the lock. Gives the cancel."""
+    task = asyncio.ensure_future(work)
+    stop: asyncio.CancelledError | None = None
+    while True:
+        try:
+            return await asyncio.shield(task), stop
+        except asyncio.CancelledError as exc:
+            if task.cancelled():
+                raise
+            stop = exc
 
 
 def _past_pivot(record: SagaRecord, steps: list[Step]) -> bool:

@@ -154,6 +154,14 @@ class Journal:
             handle.close()
             self._lock_path(saga_id).unlink(missing_ok=True)
 
+    def close(self) -> None:
+        """Let go of every saga lock still held here: the process (or a test) is done with this journal.
+        A run still unfinished then is seen as interrupted and reconciled by the next start."""
+        with self._mutex:
+            held = list(self._held)
+        for saga_id in held:
+            self.release(saga_id)
+
     # -- writes ------------------------------------------------------------------------------------
     def begin(
         self,
@@ -167,15 +175,19 @@ class Journal:
         saga_id = uuid.uuid4().hex
         self.claim(saga_id)
         now = time.time()
-        with self._connect() as db:
-            db.execute(
-                f"INSERT INTO sagas ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-                (saga_id, kind, title, actor, json.dumps(params), "{}", "running", "", now, now, scope),
-            )
-            db.executemany(
-                "INSERT INTO steps (saga_id, idx, name, status) VALUES (?,?,?,?)",
-                [(saga_id, i, name, "pending") for i, name in enumerate(step_names)],
-            )
+        try:
+            with self._connect() as db:
+                db.execute(
+                    f"INSERT INTO sagas ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+                    (saga_id, kind, title, actor, json.dumps(params), "{}", "running", "", now, now, scope),
+                )
+                db.executemany(
+                    "INSERT INTO steps (saga_id, idx, name, status) VALUES (?,?,?,?)",
+                    [(saga_id, i, name, "pending") for i, name in enumerate(step_names)],
+                )
+        except BaseException:
+            self.release(saga_id)  # never written: nobody would release its lock
+            raise
         return saga_id
 
     def step(self, saga_id: str, idx: int, status: str, error: str = "") -> None:

@@ -19,6 +19,7 @@ from hyperota_desktop.domain.access import AccessLevel
 from hyperota_desktop.domain.membership import MemberScope
 from hyperota_desktop.domain.releases import ReleaseAction, ReleaseStatus
 from hyperota_desktop.sandbox.runtime import Sandbox
+from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.demo import DEMO_PROFILE, seed_demo
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support.release_env import a_device, make_release_env
@@ -40,6 +41,15 @@ def _no_demo_packages(sb: Sandbox) -> None:
         keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
         if keys:
             s3.delete_objects(Bucket=sb.aws.bucket, Delete={"Objects": keys})
+
+
+@pytest.fixture
+def sandbox_services(tmp_path: Path) -> Iterator[AppServices]:
+    """The services of a `--sandbox` run; whatever a failed test left running, no saga lock stays open
+    to fail a later test when it is collected."""
+    services = build_services(AppDirs.under(tmp_path / "home"), profile_override="sandbox")
+    yield services
+    services.journal.close()
 
 
 async def test_seed_demo_makes_a_living_system_and_leaves_no_secrets(
@@ -125,13 +135,15 @@ def test_sandbox_up_demo_as_a_process(
         err_file.close()
 
 
-async def test_the_gui_sandbox_makes_the_demo_in_the_background(sb: Sandbox, tmp_path: Path) -> None:
+async def test_the_gui_sandbox_makes_the_demo_in_the_background(
+    sb: Sandbox, tmp_path: Path, sandbox_services: AppServices
+) -> None:
     """What `hyperota-desktop --sandbox` calls after start (and cancels on quit)."""
     if sb.superposition.build.key != "0.117":
         pytest.skip("the GUI's sandbox runs the default build")
     from hyperota_desktop.app.sandbox_boot import SandboxBoot
 
-    services = build_services(AppDirs.under(tmp_path / "home"), profile_override="sandbox")
+    services = sandbox_services
     boot = SandboxBoot.start(services)
     try:
         await boot.start_demo()
@@ -147,7 +159,7 @@ async def test_the_gui_sandbox_makes_the_demo_in_the_background(sb: Sandbox, tmp
 
 
 async def test_a_demo_cancelled_at_quit_is_undone_and_leaves_nothing_open(
-    sb: Sandbox, tmp_path: Path, memory_keyring: Any
+    sb: Sandbox, tmp_path: Path, memory_keyring: Any, sandbox_services: AppServices
 ) -> None:
     """The window closes while the demo publishes: its publish is undone (not left for a next start of
     a profile that is gone), its temporary profile's services closed, its sign-in forgotten."""
@@ -155,7 +167,7 @@ async def test_a_demo_cancelled_at_quit_is_undone_and_leaves_nothing_open(
         pytest.skip("the GUI's sandbox runs the default build")
     from hyperota_desktop.app.sandbox_boot import SandboxBoot
 
-    services = build_services(AppDirs.under(tmp_path / "home"), profile_override="sandbox")
+    services = sandbox_services
     boot = SandboxBoot.start(services)
     before = open_http_clients()
     try:  # the first file upload of the demo takes a while: the quit comes during it
@@ -179,4 +191,7 @@ async def test_a_demo_cancelled_at_quit_is_undone_and_leaves_nothing_open(
         assert open_http_clients() - before == set()
         assert [f for f in open_files_under(tmp_path / "home") if DEMO_PROFILE in f or ".sqlite3" in f] == []
     finally:
-        boot.stop()
+        try:
+            await boot.cancel_demo()  # a failed assertion above: still stopped as at quit
+        finally:
+            boot.stop()

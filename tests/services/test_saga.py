@@ -6,7 +6,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -233,3 +235,46 @@ async def test_the_runtime_reaches_every_step(tmp_path: Path) -> None:
     runner.register(SagaDefinition("reporting", build))
     await runner.run("reporting", {"n": 1}, "report", SagaRuntime(seen.append))
     assert seen == [("step", 1)]
+
+
+class _CancelledAsWritten(Journal):
+    """A journal whose `begin` is answered by a cancel: the quit lands just as the run's record (and
+    its lock) is written, before the run resumes, as it can on a loaded machine."""
+
+    loop: asyncio.AbstractEventLoop
+    cancel: Callable[[], None]
+
+    def begin(self, *args: Any, **kwargs: Any) -> str:
+        saga_id = super().begin(*args, **kwargs)
+        self.loop.call_soon_threadsafe(self.cancel)  # before the result reaches the run
+        return saga_id
+
+
+@pytest.mark.parametrize("recovery", [Recovery.ROLLBACK, Recovery.FORWARD])
+async def test_a_cancel_landing_as_the_run_is_journalled_undoes_it(
+    tmp_path: Path, recovery: Recovery
+) -> None:
+    """A person's cancel (the sandbox demo at quit) right as the record is written: the run is undone,
+    not left `running` with its lock held for a next start; an interruption of a FORWARD kind is left
+    to be finished, its lock released so the next start sees it."""
+    journal = _CancelledAsWritten(tmp_path / "journal.sqlite3")
+    journal.loop = asyncio.get_running_loop()
+    runner = SagaRunner(journal, actor="alice")
+    runner.register(definition(recovery))
+    runtime = SagaRuntime()
+    task = asyncio.create_task(runner.run("demo", {"root": str(tmp_path)}, "demo", runtime))
+
+    def quit_now() -> None:
+        if recovery is Recovery.ROLLBACK:
+            runtime.control.cancel()  # asked for: undone
+        task.cancel()
+
+    journal.cancel = quit_now
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (record,) = journal.list()
+    assert not list(tmp_path.glob("step*")) and not list((tmp_path / "sagas").glob("*.lock"))
+    if recovery is Recovery.ROLLBACK:
+        assert record.status == "rolled_back"
+    else:
+        assert record.status == "running" and journal.orphaned(record)

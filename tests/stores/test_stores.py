@@ -147,6 +147,32 @@ def test_a_journal_whose_scope_column_was_added_ad_hoc_is_migrated(tmp_path: Pat
     assert _version(path) == len(JOURNAL_MIGRATIONS)
 
 
+def test_closing_a_journal_lets_go_of_the_locks_it_still_holds(tmp_path: Path) -> None:
+    """What a run that never ended left held (a failed test, the end of the process) is released: the
+    next start sees the run as interrupted and no lock file stays open."""
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal(path)
+    record = journal.get(journal.begin("demo", "t", "alice", {}, ["one"]))
+    assert record is not None and not Journal(path).orphaned(record)  # held by its run
+    journal.close()
+    assert not list((tmp_path / "sagas").glob("*.lock"))
+    assert Journal(path).orphaned(record)
+
+
+def test_a_run_the_journal_could_not_write_holds_no_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+
+    def full_disk() -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(journal, "_connect", full_disk)
+    with pytest.raises(sqlite3.OperationalError):
+        journal.begin("demo", "t", "alice", {}, ["one"])
+    assert not list((tmp_path / "sagas").glob("*.lock"))
+
+
 def test_stores_written_by_a_newer_app_are_refused_or_ignored(tmp_path: Path) -> None:
     for name, use in (
         ("journal.sqlite3", Journal),
