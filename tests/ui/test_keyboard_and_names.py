@@ -192,19 +192,65 @@ def test_tab_visits_each_page_in_order_without_traps(gui: Gui, key: str) -> None
 
 def test_f1_opens_a_sheet_of_every_shortcut(gui: Gui, qtbot) -> None:
     window = gui.window
-    with_keys = {
-        a.objectName() for a in window.findChildren(QAction) if any(not k.isEmpty() for k in a.shortcuts())
+    with_keys = [a for a in window.findChildren(QAction) if any(not k.isEmpty() for k in a.shortcuts())]
+    assert {"shortcutsAction", "refreshAction", "signInAction", "searchAction"} <= {
+        a.objectName() for a in with_keys
     }
-    assert {"shortcutsAction", "refreshAction", "signInAction", "searchAction"} <= with_keys
-    rows = dict(shortcut_rows(window))
-    assert rows["Refresh"] == "F5" and rows["Keyboard shortcuts"] == "F1"
-    assert rows["Show Packages"] == "Ctrl+1"
-    assert len(rows) >= len(with_keys) - 1  # one row per action (same text and keys: listed once)
+    rows = shortcut_rows(window)
+    keys = {(where, text): shown for where, text, shown in rows}
+    assert len(keys) == len(rows), "an action is listed twice in one place with different keys"
+    assert keys[("Everywhere", "Refresh")] == "F5" and keys[("Everywhere", "Keyboard shortcuts")] == "F1"
+    assert keys[("Everywhere", "Show Packages")] == "Ctrl+1"
+    # Pages reuse keys and names: each page's own actions are listed under that page, not lost.
+    assert keys[("Releases", "Refresh")] == "Ctrl+R" and keys[("Dimensions", "Refresh")] == "Ctrl+R"
+    assert keys[("Releases", "New release")] == "Ctrl+N" and keys[("Dimensions", "New dimension")] == "Ctrl+N"
+    assert rows[0][0] == "Everywhere"  # the window's own first, then page by page in the tabs' order
+    tab_order = [window.pages.tabText(i) for i in range(window.pages.count())]
+    pages = [where.split(" > ")[0] for where, _t, _k in rows if where.split(" > ")[0] in tab_order]
+    assert pages == sorted(pages, key=tab_order.index)
+    assert keys[("Navigation", "New organisation")] == "Ctrl+N"  # where the organisations are
+    assert keys[("Releases > Device preview", "Preview")] == "Ctrl+Return"  # a tab within a page
+    assert len(rows) == len(with_keys)  # one row per action: none dropped
     QTest.keyClick(window, Qt.Key.Key_F1)
     sheet = window.findChild(ShortcutsSheet, "shortcutsSheet")
     assert sheet is not None and sheet.isVisible()
-    listed = {
-        (sheet.table.item(r, 0).text(), sheet.table.item(r, 1).text()) for r in range(sheet.table.rowCount())
-    }
-    assert ("Refresh", "F5") in listed and ("Keyboard shortcuts", "F1") in listed
+    table = sheet.table
+    listed = {tuple(table.item(r, c).text() for c in range(3)) for r in range(table.rowCount())}
+    assert ("Refresh", "F5", "Everywhere") in listed and ("Keyboard shortcuts", "F1", "Everywhere") in listed
+    assert ("Refresh", "Ctrl+R", "Releases") in listed and ("Refresh", "Ctrl+R", "Dimensions") in listed
     sheet.close()
+
+
+def test_no_two_shortcuts_that_work_in_the_same_place_share_keys(gui: Gui) -> None:
+    """A key bound twice where both work does nothing useful (Qt calls it ambiguous): a page's keys may
+    repeat another page's, never the window's own nor those of the page around it."""
+    rows = shortcut_rows(gui.window)
+
+    def around(outer: str, inner: str) -> bool:
+        return outer == "Everywhere" or inner == outer or inner.startswith(f"{outer} > ")
+
+    clashes = [
+        (a, b)
+        for i, a in enumerate(rows)
+        for b in rows[i + 1 :]
+        if a[2] == b[2] and (around(a[0], b[0]) or around(b[0], a[0]))
+    ]
+    assert clashes == []
+
+
+def test_ctrl_n_makes_the_thing_of_where_the_focus_is(gui: Gui) -> None:
+    window, toolbar = gui.window, gui.orgs.toolbar
+    releases = gui.release_gui.releases_page
+    made: list[str] = []
+    toolbar.newOrgRequested.connect(lambda: made.append("organisation"))
+    toolbar.new_org_action.setEnabled(True)  # as for a person who may make one
+    releases.new_action.setEnabled(True)
+    releases.new_action.triggered.connect(lambda: made.append("release"))
+    window.nav_search.setFocus()
+    QTest.keyClick(window.nav_search, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    window.pages.setCurrentIndex(1)
+    releases.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # whatever has the focus on the page
+    releases.setFocus()
+    QApplication.processEvents()
+    QTest.keyClick(releases, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert made == ["organisation", "release"]

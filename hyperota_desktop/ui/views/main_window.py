@@ -18,11 +18,13 @@ from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -120,7 +122,8 @@ class MainWindow(QMainWindow):
     def _build_body(self) -> None:
         splitter = QSplitter(self)
         splitter.setObjectName("mainSplitter")
-        left = named(QWidget(), "navigationPanel")
+        left = named(QWidget(), "navigationPanel", "Navigation")
+        self.nav_panel = left  # actions that work while the navigation has focus are added to it
         layout = QVBoxLayout(left)
         layout.setContentsMargins(4, 4, 4, 4)
         self.nav_search = QLineEdit(placeholderText="Search organisations and apps (Ctrl+F)")
@@ -258,13 +261,23 @@ class MainWindow(QMainWindow):
         self.status_connection.setText(text)
 
     def set_page(self, key: str, widget: QWidget) -> None:
-        """Replace a page's placeholder with its real view."""
+        """Replace a page's placeholder with its real view, in a scroll area: a page never forces the
+        window beyond its minimum size (a small screen scrolls the page instead of cutting the window)."""
         index = [k for k, _t, _x in PAGES].index(key)
         current = self.pages.currentIndex()
         tab_icon = self.pages.tabIcon(index)  # decoration.py's, kept across the swap
+        scroll = QScrollArea()
+        scroll.setObjectName(f"{key}PageScroll")
+        scroll.setWidgetResizable(True)  # as large as the tab when there is room: no scroll bars then
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the page's widgets, not the frame
+        scroll.setWidget(widget)
         self.pages.removeTab(index)
-        self.pages.insertTab(index, widget, tab_icon, PAGES[index][1])
+        self.pages.insertTab(index, scroll, tab_icon, PAGES[index][1])
         self.pages.setCurrentIndex(current)
+
+    def show_page(self, key: str) -> None:
+        self.pages.setCurrentIndex([k for k, _t, _x in PAGES].index(key))
 
     def set_error_dialogs(self, shown: bool) -> None:
         """`--no-err-windows`: errors go to the status bar and the log only, never a dialog."""
