@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+
 from hyperota_desktop.domain.access import Action, Permission
 from hyperota_desktop.services.profile_services import ProfileServices
 from hyperota_desktop.ui.messages import MessageChannel
@@ -64,4 +67,45 @@ def build_release_gui(
     window.refreshRequested.connect(dimensions.refresh)
     dimensions.changed.connect(preview.dimensions_changed)
     releases.exportRequested.connect(archives.export_release)
+    _add_menus(window, releases_page, dimensions_page)
     return ReleaseGui(releases_page, dimensions_page, releases, dimensions, preview)
+
+
+def _add_menus(window: MainWindow, releases_page: ReleasesPage, dimensions_page: DimensionsPage) -> None:
+    """Every action of the two pages in the menu bar (with its keys); chosen from a menu, an action first
+    brings its page (and tab) forward, so what it does is in view."""
+    detail, preview = releases_page.detail, releases_page.preview
+
+    def forward(actions: list[QAction | None], show: Callable[[], None]) -> list[QAction | None]:
+        for action in actions:
+            if action is not None:
+                action.triggered.connect(show)
+        return actions
+
+    def show_releases() -> None:
+        window.show_page("releases")
+        releases_page.tabs.setCurrentIndex(0)
+
+    def show_preview() -> None:
+        window.show_page("releases")
+        releases_page.tabs.setCurrentWidget(preview)
+
+    window.add_menu_actions(
+        "&Releases",
+        [*forward([releases_page.new_action, releases_page.refresh_action, releases_page.search_action, None,
+                   detail.ramp_action, detail.pause_action, detail.resume_action, detail.conclude_action,
+                   detail.revert_action, detail.discard_action, None,
+                   detail.edit_action, detail.clone_action, detail.export_action], show_releases),
+         None,
+         *forward([preview.preview_action, preview.open_action, preview.save_action], show_preview)],
+    )  # fmt: skip
+    # the search field takes the focus once its page shows (the page's own handler ran while hidden)
+    releases_page.search_action.triggered.connect(
+        lambda: releases_page.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    )
+    window.add_menu_actions(
+        "&Dimensions",
+        forward([dimensions_page.new_action, dimensions_page.up_action, dimensions_page.down_action,
+                 dimensions_page.delete_action, None, dimensions_page.refresh_action],
+                lambda: window.show_page("dimensions")),
+    )  # fmt: skip

@@ -45,14 +45,32 @@ def test_the_menu_bar_lists_every_action_with_a_working_shortcut(
         ]
         every += [window.sign_in_action, window.sign_out_action, window.refresh_action]
         every += [window.edit_profile_action, window.new_profile_action]
-        for action in every:
+        releases_page, dimensions_page = gui.release_gui.releases_page, gui.release_gui.dimensions_page
+        on_pages = releases_page.actions() + releases_page.detail.actions() + releases_page.preview.actions()
+        on_pages += dimensions_page.actions()
+        assert len(on_pages) >= 20 and all(not a.shortcut().isEmpty() for a in on_pages)
+        for action in every + on_pages:
             assert action in actions.values(), action.text()
-        shortcuts = {a.shortcut().toString(): a for a in actions.values() if not a.shortcut().isEmpty()}
+        # the window's own keys (a page reuses Ctrl+N and Ctrl+O for its own thing while it has the focus)
+        window_wide = {"newOrgOrAppAction", "openBundleAction"}
+        shortcuts = {
+            a.shortcut().toString(): a
+            for a in actions.values()
+            if not a.shortcut().isEmpty() and (a.parent() is window or a.objectName() in window_wide)
+        }
         wanted = [f"Ctrl+{i}" for i in range(1, window.pages.count() + 1)]
         wanted += ["Ctrl+Q", "Ctrl+N", "Ctrl+O", "Ctrl+F", "Ctrl+L", "F5"]
         assert set(wanted) <= set(shortcuts), sorted(shortcuts)
         # each listed shortcut does something: pages, Ctrl+N as appropriate, Ctrl+O
         shortcuts["Ctrl+3"].trigger()
+        assert window.pages.currentIndex() == 2
+        # chosen from a menu, a page's action brings its page (and tab) forward
+        releases_page.refresh_action.setEnabled(True)
+        releases_page.refresh_action.trigger()
+        assert window.pages.currentIndex() == 1 and releases_page.tabs.currentIndex() == 0
+        window.show_page("dimensions")
+        dimensions_page.refresh_action.setEnabled(True)
+        dimensions_page.refresh_action.trigger()
         assert window.pages.currentIndex() == 2
         assert shortcuts["Ctrl+O"] is gui.packages._page.publish.open_bundle_action
         select(window, "guiorg", app)
