@@ -53,6 +53,42 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+class PageTabs(QTabWidget):
+    """The pages' tabs. Each page sits in a scroll area (see `MainWindow.set_page`); `widget`,
+    `currentWidget`, `setCurrentWidget` and `indexOf` speak of the pages themselves."""
+
+    def widget(self, index: int) -> QWidget | None:
+        held = super().widget(index)
+        inner = held.widget() if isinstance(held, PageScroll) else None
+        return inner if inner is not None else held
+
+    def currentWidget(self) -> QWidget | None:  # type: ignore[override]
+        return self.widget(self.currentIndex())
+
+    def indexOf(self, page: QWidget) -> int:
+        found = super().indexOf(page)
+        if found < 0:
+            found = next((i for i in range(self.count()) if self.widget(i) is page), -1)
+        return found
+
+    def setCurrentWidget(self, page: QWidget) -> None:
+        if (index := self.indexOf(page)) >= 0:
+            self.setCurrentIndex(index)
+
+
+class PageScroll(QScrollArea):
+    """A page in its tab: as large as the tab when there is room (no scroll bars then); scrolls on a
+    small screen instead of forcing the window beyond its minimum size."""
+
+    def __init__(self, key: str, page: QWidget) -> None:
+        super().__init__()
+        self.setObjectName(f"{key}PageScroll")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the page's widgets, not the frame
+        self.setWidget(page)
+
+
 class MainWindow(QMainWindow):
     profileChosen = Signal(str)
     newProfileRequested = Signal()
@@ -145,7 +181,7 @@ class MainWindow(QMainWindow):
         self.nav_stack.addWidget(self.nav_tree)
         layout.addWidget(self.nav_search)
         layout.addWidget(self.nav_stack)
-        self.pages = QTabWidget()
+        self.pages = PageTabs()
         named(self.pages, "pages", "Pages")
         self.page_empty_states: dict[str, EmptyState] = {}
         for key, title, text in PAGES:
@@ -266,14 +302,8 @@ class MainWindow(QMainWindow):
         index = [k for k, _t, _x in PAGES].index(key)
         current = self.pages.currentIndex()
         tab_icon = self.pages.tabIcon(index)  # decoration.py's, kept across the swap
-        scroll = QScrollArea()
-        scroll.setObjectName(f"{key}PageScroll")
-        scroll.setWidgetResizable(True)  # as large as the tab when there is room: no scroll bars then
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the page's widgets, not the frame
-        scroll.setWidget(widget)
         self.pages.removeTab(index)
-        self.pages.insertTab(index, scroll, tab_icon, PAGES[index][1])
+        self.pages.insertTab(index, PageScroll(key, widget), tab_icon, PAGES[index][1])
         self.pages.setCurrentIndex(current)
 
     def show_page(self, key: str) -> None:
