@@ -72,6 +72,7 @@ def table(name: str, accessible: str) -> QTableView:
 
 def json_view(name: str, accessible: str) -> QPlainTextEdit:
     view = named(QPlainTextEdit(), name, accessible)
+    view.setTabChangesFocus(True)  # Tab moves on: no keyboard trap
     view.setReadOnly(True)
     view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
     view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
