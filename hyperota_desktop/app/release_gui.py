@@ -12,9 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
-
 from hyperota_desktop.domain.access import Action, Permission
 from hyperota_desktop.services.profile_services import ProfileServices
 from hyperota_desktop.ui.messages import MessageChannel
@@ -24,6 +21,7 @@ from hyperota_desktop.ui.presenters.dimensions import DimensionsPresenter
 from hyperota_desktop.ui.presenters.releases import ReleasesPresenter
 from hyperota_desktop.ui.views.dimensions_page import DimensionsPage
 from hyperota_desktop.ui.views.main_window import MainWindow
+from hyperota_desktop.ui.views.page_actions import MenuForward
 from hyperota_desktop.ui.views.releases_page import ReleasesPage
 
 
@@ -76,12 +74,6 @@ def _add_menus(window: MainWindow, releases_page: ReleasesPage, dimensions_page:
     brings its page (and tab) forward, so what it does is in view."""
     detail, preview = releases_page.detail, releases_page.preview
 
-    def forward(actions: list[QAction | None], show: Callable[[], None]) -> list[QAction | None]:
-        for action in actions:
-            if action is not None:
-                action.triggered.connect(show)
-        return actions
-
     def show_releases() -> None:
         window.show_page("releases")
         releases_page.tabs.setCurrentIndex(0)
@@ -90,22 +82,15 @@ def _add_menus(window: MainWindow, releases_page: ReleasesPage, dimensions_page:
         window.show_page("releases")
         releases_page.tabs.setCurrentWidget(preview)
 
-    window.add_menu_actions(
-        "&Releases",
-        [*forward([releases_page.new_action, releases_page.refresh_action, releases_page.search_action, None,
-                   detail.ramp_action, detail.pause_action, detail.resume_action, detail.conclude_action,
-                   detail.revert_action, detail.discard_action, None,
-                   detail.edit_action, detail.clone_action, detail.export_action], show_releases),
-         None,
-         *forward([preview.preview_action, preview.open_action, preview.save_action], show_preview)],
-    )  # fmt: skip
-    # the search field takes the focus once its page shows (the page's own handler ran while hidden)
-    releases_page.search_action.triggered.connect(
-        lambda: releases_page.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-    )
-    window.add_menu_actions(
-        "&Dimensions",
-        forward([dimensions_page.new_action, dimensions_page.up_action, dimensions_page.down_action,
-                 dimensions_page.delete_action, None, dimensions_page.refresh_action],
-                lambda: window.show_page("dimensions")),
-    )  # fmt: skip
+    on_list = [releases_page.new_action, releases_page.refresh_action, releases_page.search_action, None,
+               detail.ramp_action, detail.pause_action, detail.resume_action, detail.conclude_action,
+               detail.revert_action, detail.discard_action, None,
+               detail.edit_action, detail.clone_action, detail.export_action]  # fmt: skip
+    on_preview = [preview.preview_action, preview.open_action, preview.save_action]
+    menu = window.add_menu_actions("&Releases", [*on_list, None, *on_preview])
+    shows = {a: show_releases for a in on_list if a is not None}
+    MenuForward(menu, shows | dict.fromkeys(on_preview, show_preview))
+    on_dimensions = [dimensions_page.new_action, dimensions_page.up_action, dimensions_page.down_action,
+                     dimensions_page.delete_action, None, dimensions_page.refresh_action]  # fmt: skip
+    menu = window.add_menu_actions("&Dimensions", on_dimensions)
+    MenuForward(menu, {a: lambda: window.show_page("dimensions") for a in on_dimensions if a is not None})

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtTest import QTest
 
 from hyperota_desktop.sandbox.runtime import Sandbox
 from tests.support.gui import select
@@ -64,14 +66,19 @@ def test_the_menu_bar_lists_every_action_with_a_working_shortcut(
         # each listed shortcut does something: pages, Ctrl+N as appropriate, Ctrl+O
         shortcuts["Ctrl+3"].trigger()
         assert window.pages.currentIndex() == 2
-        # chosen from a menu, a page's action brings its page (and tab) forward
-        releases_page.refresh_action.setEnabled(True)
-        releases_page.refresh_action.trigger()
-        assert window.pages.currentIndex() == 1 and releases_page.tabs.currentIndex() == 0
+        # chosen from a menu, a page's action brings its page (and tab) forward first
+        for menu_name, action, page_index in (
+            ("&Releases", releases_page.refresh_action, 1),
+            ("&Dimensions", dimensions_page.refresh_action, 2),
+        ):
+            window.show_page("members")
+            action.setEnabled(True)
+            menu = window.menus[menu_name]
+            menu.setActiveAction(action)  # as if highlighted in the open menu (offscreen cannot pop up)
+            QTest.keyClick(menu, Qt.Key.Key_Return)
+            assert window.pages.currentIndex() == page_index, menu_name
+        assert releases_page.tabs.currentIndex() == 0
         window.show_page("dimensions")
-        dimensions_page.refresh_action.setEnabled(True)
-        dimensions_page.refresh_action.trigger()
-        assert window.pages.currentIndex() == 2
         assert shortcuts["Ctrl+O"] is gui.packages._page.publish.open_bundle_action
         select(window, "guiorg", app)
         await gui.wait_idle()
