@@ -205,6 +205,7 @@ def build_gui(
         [org_toolbar.new_action, None, org_toolbar.new_org_action, org_toolbar.new_app_action,
          org_toolbar.delete_action, org_toolbar.migrate_action],
     )  # fmt: skip
+    window.nav_panel.addAction(org_toolbar.new_action)  # Ctrl+N in the navigation: a new organisation/app
     window.add_menu_actions("&Packages", [packages_page.publish.open_bundle_action])
     members_page, activity_page = MembersPage(), ActivityPage()
     orgs = OrgsPresenter(
@@ -268,7 +269,7 @@ def _build_archives(
     secrets = SecretsPresenter(page.secrets, active_secrets, messages)
     window.set_page("archives", page)
     packages_page.exportRequested.connect(lambda v: archives.export_package(packages.org, packages.app, v))
-    archives.showRequested.connect(lambda: window.pages.setCurrentWidget(page))
+    archives.showRequested.connect(lambda: window.show_page("archives"))
     archives.imported.connect(
         lambda org, app, _v: packages.refresh() if (org, app) == (packages.org, packages.app) else None
     )

@@ -21,6 +21,7 @@ from hyperota_desktop.ui.presenters.dimensions import DimensionsPresenter
 from hyperota_desktop.ui.presenters.releases import ReleasesPresenter
 from hyperota_desktop.ui.views.dimensions_page import DimensionsPage
 from hyperota_desktop.ui.views.main_window import MainWindow
+from hyperota_desktop.ui.views.page_actions import MenuForward
 from hyperota_desktop.ui.views.releases_page import ReleasesPage
 
 
@@ -64,4 +65,32 @@ def build_release_gui(
     window.refreshRequested.connect(dimensions.refresh)
     dimensions.changed.connect(preview.dimensions_changed)
     releases.exportRequested.connect(archives.export_release)
+    _add_menus(window, releases_page, dimensions_page)
     return ReleaseGui(releases_page, dimensions_page, releases, dimensions, preview)
+
+
+def _add_menus(window: MainWindow, releases_page: ReleasesPage, dimensions_page: DimensionsPage) -> None:
+    """Every action of the two pages in the menu bar (with its keys); chosen from a menu, an action first
+    brings its page (and tab) forward, so what it does is in view."""
+    detail, preview = releases_page.detail, releases_page.preview
+
+    def show_releases() -> None:
+        window.show_page("releases")
+        releases_page.tabs.setCurrentIndex(0)
+
+    def show_preview() -> None:
+        window.show_page("releases")
+        releases_page.tabs.setCurrentWidget(preview)
+
+    on_list = [releases_page.new_action, releases_page.refresh_action, releases_page.search_action, None,
+               detail.ramp_action, detail.pause_action, detail.resume_action, detail.conclude_action,
+               detail.revert_action, detail.discard_action, None,
+               detail.edit_action, detail.clone_action, detail.export_action]  # fmt: skip
+    on_preview = [preview.preview_action, preview.open_action, preview.save_action]
+    menu = window.add_menu_actions("&Releases", [*on_list, None, *on_preview])
+    shows = {a: show_releases for a in on_list if a is not None}
+    MenuForward(menu, shows | dict.fromkeys(on_preview, show_preview))
+    on_dimensions = [dimensions_page.new_action, dimensions_page.up_action, dimensions_page.down_action,
+                     dimensions_page.delete_action, None, dimensions_page.refresh_action]  # fmt: skip
+    menu = window.add_menu_actions("&Dimensions", on_dimensions)
+    MenuForward(menu, {a: lambda: window.show_page("dimensions") for a in on_dimensions if a is not None})

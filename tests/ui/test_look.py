@@ -181,3 +181,25 @@ def test_activity_statuses_are_badges_with_a_tone_by_meaning(qtbot) -> None:
     steps = [page.model.index(r, STATUS_COLUMN, publish).data(BADGE_TONE_ROLE) for r in range(2)]
     assert steps == ["warning", "danger"]
     assert page.model.index(1, STATUS_COLUMN).data() == "rolled back"  # the words, not only a colour
+
+
+def test_releases_use_the_one_badge_with_a_tone_by_status(qtbot) -> None:
+    from hyperota_desktop.domain.releases import ReleaseStatus, release_from_experiment
+    from hyperota_desktop.ui.models.releases import ReleaseTableModel, tone_of
+    from hyperota_desktop.ui.views.releases_page import ReleasesPage
+    from tests.ui.test_keyboard_and_names import RUNNING
+
+    page = ReleasesPage()
+    qtbot.addWidget(page)
+    column = ReleaseTableModel.STATUS_COLUMN
+    assert isinstance(page.table.itemDelegateForColumn(column), BadgeDelegate)
+    assert [tone_of(s) for s in ReleaseStatus] == ["draft", "info", "warning", "success", "neutral"]
+    assert tone_of(ReleaseStatus.CONCLUDED, reverted=True) == "danger"  # reverted: not a success
+    assert set(RELEASE_TONES.values()) <= set(TONES)
+    release = release_from_experiment(RUNNING)
+    page.detail.show_release(release)
+    badge = page.detail.badge
+    assert isinstance(badge, StatusBadge) and badge.tone == "info"
+    assert badge.accessibleName() == f"Status: {release.status_text}"
+    page.detail.show_release(None)
+    assert badge.text == ""  # nothing selected: no badge

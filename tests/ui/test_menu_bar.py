@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtTest import QTest
 
 from hyperota_desktop.sandbox.runtime import Sandbox
 from tests.support.gui import select
@@ -45,15 +47,38 @@ def test_the_menu_bar_lists_every_action_with_a_working_shortcut(
         ]
         every += [window.sign_in_action, window.sign_out_action, window.refresh_action]
         every += [window.edit_profile_action, window.new_profile_action]
-        for action in every:
+        releases_page, dimensions_page = gui.release_gui.releases_page, gui.release_gui.dimensions_page
+        on_pages = releases_page.actions() + releases_page.detail.actions() + releases_page.preview.actions()
+        on_pages += dimensions_page.actions()
+        assert len(on_pages) >= 20 and all(not a.shortcut().isEmpty() for a in on_pages)
+        for action in every + on_pages:
             assert action in actions.values(), action.text()
-        shortcuts = {a.shortcut().toString(): a for a in actions.values() if not a.shortcut().isEmpty()}
+        # the window's own keys (a page reuses Ctrl+N and Ctrl+O for its own thing while it has the focus)
+        window_wide = {"newOrgOrAppAction", "openBundleAction"}
+        shortcuts = {
+            a.shortcut().toString(): a
+            for a in actions.values()
+            if not a.shortcut().isEmpty() and (a.parent() is window or a.objectName() in window_wide)
+        }
         wanted = [f"Ctrl+{i}" for i in range(1, window.pages.count() + 1)]
         wanted += ["Ctrl+Q", "Ctrl+N", "Ctrl+O", "Ctrl+F", "Ctrl+L", "F5"]
         assert set(wanted) <= set(shortcuts), sorted(shortcuts)
         # each listed shortcut does something: pages, Ctrl+N as appropriate, Ctrl+O
         shortcuts["Ctrl+3"].trigger()
         assert window.pages.currentIndex() == 2
+        # chosen from a menu, a page's action brings its page (and tab) forward first
+        for menu_name, action, page_index in (
+            ("&Releases", releases_page.refresh_action, 1),
+            ("&Dimensions", dimensions_page.refresh_action, 2),
+        ):
+            window.show_page("members")
+            action.setEnabled(True)
+            menu = window.menus[menu_name]
+            menu.setActiveAction(action)  # as if highlighted in the open menu (offscreen cannot pop up)
+            QTest.keyClick(menu, Qt.Key.Key_Return)
+            assert window.pages.currentIndex() == page_index, menu_name
+        assert releases_page.tabs.currentIndex() == 0
+        window.show_page("dimensions")
         assert shortcuts["Ctrl+O"] is gui.packages._page.publish.open_bundle_action
         select(window, "guiorg", app)
         await gui.wait_idle()

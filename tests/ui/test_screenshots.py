@@ -22,6 +22,7 @@ from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import Gui, build_gui
 from hyperota_desktop.app.sandbox_session import SandboxSession
 from hyperota_desktop.app.theme import apply_theme
+from hyperota_desktop.domain.releases import ReleaseStatus
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.views.main_window import PAGES
 from hyperota_desktop.ui.views.org_pages import ActivityPage
@@ -121,6 +122,17 @@ def test_every_page_on_the_demo_in_both_themes(
         activity = window.findChild(ActivityPage, "activityPage")
         assert activity is not None
         activity.refresh_button.click()  # the demo's operations, now finished
+        await gui.wait_idle()
+        # Releases: the demo's two, the ramping one selected so its detail (badge, history) shows.
+        releases, dimensions = gui.release_gui.releases_page, gui.release_gui.dimensions_page
+        window.show_page("releases")
+        await until(lambda: releases.model.rowCount() >= 2, "the demo's releases")
+        ramping = [r for r in releases.model.rows if r.status is ReleaseStatus.INPROGRESS]
+        assert ramping, [r.status for r in releases.model.rows]
+        releases.select_release(ramping[0].id)
+        await until(lambda: releases.detail.badge.text != "", "the release's detail")
+        window.show_page("dimensions")
+        await until(lambda: dimensions.model.rowCount() >= 2, "the demo's dimensions")
         await gui.wait_idle()
         for theme in THEMES:
             apply_theme(QApplication.instance(), theme)  # type: ignore[arg-type]

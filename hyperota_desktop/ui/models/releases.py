@@ -4,7 +4,7 @@ scrolls), a release's history, the configuration changes and a device's files.
 The releases table never holds more than the rows scrolled to: `canFetchMore`/`fetchMore` ask for the
 next page (`moreRequested(offset)`), which the presenter answers from the service's in-memory index at
 once (no I/O), so 10,000 releases cost what a screen of them costs. Status cells carry a tone for the
-badge delegate (`ui/widgets/status_badge.py`).
+app's one badge delegate (`ui/widgets/badge.py`).
 """
 
 from __future__ import annotations
@@ -20,21 +20,18 @@ from hyperota_desktop.domain.release_drafts import DeviceFile, ValueChange
 from hyperota_desktop.domain.releases import ReleaseStatus, ReleaseSummary
 from hyperota_desktop.domain.rollout import RolloutEvent
 from hyperota_desktop.domain.units import human_size
-from hyperota_desktop.ui.widgets.status_badge import TONE_ROLE, Tone
+from hyperota_desktop.ui.widgets.badge import BADGE_TONE_ROLE, RELEASE_TONES
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 ROW_ROLE = Qt.ItemDataRole.UserRole
 
 
-def tone_of(status: ReleaseStatus, reverted: bool = False) -> Tone:
-    if status is ReleaseStatus.CONCLUDED:
-        return Tone.DANGER if reverted else Tone.SUCCESS
-    return {
-        ReleaseStatus.CREATED: Tone.DRAFT,
-        ReleaseStatus.INPROGRESS: Tone.ACTIVE,
-        ReleaseStatus.PAUSED: Tone.WARNING,
-    }.get(status, Tone.NEUTRAL)
+def tone_of(status: ReleaseStatus, reverted: bool = False) -> str:
+    """The badge tone of a release's status (`ui/widgets/badge.py`); a reverted conclusion is a danger."""
+    if status is ReleaseStatus.CONCLUDED and reverted:
+        return "danger"
+    return RELEASE_TONES.get(status.value, "neutral")
 
 
 def when(at: datetime | None) -> str:
@@ -136,9 +133,9 @@ class ReleaseTableModel(_Table):
         return row.notes.splitlines()[0][:120] if row.notes else ""
 
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if index.isValid() and role == TONE_ROLE and index.column() == self.STATUS_COLUMN:
+        if index.isValid() and role == BADGE_TONE_ROLE and index.column() == self.STATUS_COLUMN:
             row = self.rows[index.row()]
-            return tone_of(row.status, row.reverted).value
+            return tone_of(row.status, row.reverted)
         if index.isValid() and role == Qt.ItemDataRole.ToolTipRole and index.column() == 7:
             return self.rows[index.row()].notes
         return super().data(index, role)

@@ -182,6 +182,7 @@ class NewDimensionDialog(QDialog):
         self.values_edit.setPlaceholderText("free, gold, platinum")
         self.description_edit = named(QPlainTextEdit(), "dimensionDescriptionEdit", "Description")
         self.description_edit.setMaximumHeight(80)
+        self.description_edit.setTabChangesFocus(True)  # Tab moves on: no keyboard trap
         form.addRow("Name", self.name_edit)
         form.addRow("Type", self.kind_combo)
         form.addRow("", self.kind_help)

@@ -18,11 +18,13 @@ from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -49,6 +51,42 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ),
     ("activity", "Activity", "Multi-step operations and what happened to them appear here."),
 )
+
+
+class PageTabs(QTabWidget):
+    """The pages' tabs. Each page sits in a scroll area (see `MainWindow.set_page`); `widget`,
+    `currentWidget`, `setCurrentWidget` and `indexOf` speak of the pages themselves."""
+
+    def widget(self, index: int) -> QWidget | None:
+        held = super().widget(index)
+        inner = held.widget() if isinstance(held, PageScroll) else None
+        return inner if inner is not None else held
+
+    def currentWidget(self) -> QWidget | None:  # type: ignore[override]
+        return self.widget(self.currentIndex())
+
+    def indexOf(self, page: QWidget) -> int:
+        found = super().indexOf(page)
+        if found < 0:
+            found = next((i for i in range(self.count()) if self.widget(i) is page), -1)
+        return found
+
+    def setCurrentWidget(self, page: QWidget) -> None:
+        if (index := self.indexOf(page)) >= 0:
+            self.setCurrentIndex(index)
+
+
+class PageScroll(QScrollArea):
+    """A page in its tab: as large as the tab when there is room (no scroll bars then); scrolls on a
+    small screen instead of forcing the window beyond its minimum size."""
+
+    def __init__(self, key: str, page: QWidget) -> None:
+        super().__init__()
+        self.setObjectName(f"{key}PageScroll")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the page's widgets, not the frame
+        self.setWidget(page)
 
 
 class MainWindow(QMainWindow):
@@ -120,7 +158,8 @@ class MainWindow(QMainWindow):
     def _build_body(self) -> None:
         splitter = QSplitter(self)
         splitter.setObjectName("mainSplitter")
-        left = named(QWidget(), "navigationPanel")
+        left = named(QWidget(), "navigationPanel", "Navigation")
+        self.nav_panel = left  # actions that work while the navigation has focus are added to it
         layout = QVBoxLayout(left)
         layout.setContentsMargins(4, 4, 4, 4)
         self.nav_search = QLineEdit(placeholderText="Search organisations and apps (Ctrl+F)")
@@ -142,7 +181,7 @@ class MainWindow(QMainWindow):
         self.nav_stack.addWidget(self.nav_tree)
         layout.addWidget(self.nav_search)
         layout.addWidget(self.nav_stack)
-        self.pages = QTabWidget()
+        self.pages = PageTabs()
         named(self.pages, "pages", "Pages")
         self.page_empty_states: dict[str, EmptyState] = {}
         for key, title, text in PAGES:
@@ -258,13 +297,17 @@ class MainWindow(QMainWindow):
         self.status_connection.setText(text)
 
     def set_page(self, key: str, widget: QWidget) -> None:
-        """Replace a page's placeholder with its real view."""
+        """Replace a page's placeholder with its real view, in a scroll area: a page never forces the
+        window beyond its minimum size (a small screen scrolls the page instead of cutting the window)."""
         index = [k for k, _t, _x in PAGES].index(key)
         current = self.pages.currentIndex()
         tab_icon = self.pages.tabIcon(index)  # decoration.py's, kept across the swap
         self.pages.removeTab(index)
-        self.pages.insertTab(index, widget, tab_icon, PAGES[index][1])
+        self.pages.insertTab(index, PageScroll(key, widget), tab_icon, PAGES[index][1])
         self.pages.setCurrentIndex(current)
+
+    def show_page(self, key: str) -> None:
+        self.pages.setCurrentIndex([k for k, _t, _x in PAGES].index(key))
 
     def set_error_dialogs(self, shown: bool) -> None:
         """`--no-err-windows`: errors go to the status bar and the log only, never a dialog."""

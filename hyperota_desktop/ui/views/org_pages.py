@@ -164,10 +164,13 @@ class OrgToolbar(QToolBar):
         self.new_app_action = self._add("newAppAction", "New application…", self.newAppRequested)
         self.delete_action = self._add("deleteOrgAppAction", "Delete…", self.deleteRequested)
         self.migrate_action = self._add("migrateWorkspaceAction", "Migrate workspace…", self.migrateRequested)
-        # Ctrl+N (menu only): a new application when one can be made here, else a new organisation.
+        # Ctrl+N (menu, and the navigation where the composition adds it): a new application when one
+        # can be made here, else a new organisation. Not window-wide: on a page Ctrl+N makes that page's
+        # thing (a release, a dimension).
         self.new_action = QAction("New…", self)
         self.new_action.setObjectName("newOrgOrAppAction")
         self.new_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.new_action.triggered.connect(self._new)
         for action in (self.new_org_action, self.new_app_action):
             action.changed.connect(self._update_new)

@@ -121,6 +121,7 @@ class PackageBrowser(QTabWidget):
         row.addWidget(self.diff_button)
         row.addStretch(1)
         self.diff_text = named(QPlainTextEdit(), "packagesDiffText", "Differences")
+        self.diff_text.setTabChangesFocus(True)  # Tab moves on: no keyboard trap
         self.diff_text.setReadOnly(True)
         layout.addLayout(row)
         layout.addWidget(self.diff_text)

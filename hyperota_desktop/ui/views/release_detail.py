@@ -47,8 +47,9 @@ from hyperota_desktop.domain.rollout import RolloutEvent
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.ui.models.releases import ChangesModel, EventsModel, tone_of, when
 from hyperota_desktop.ui.views.page_actions import action_button, explain, page_action
+from hyperota_desktop.ui.widgets.badge import StatusBadge
 from hyperota_desktop.ui.widgets.naming import named
-from hyperota_desktop.ui.widgets.status_badge import Tone, badge_colors, set_tone
+from hyperota_desktop.ui.widgets.status_badge import Tone, set_tone
 from hyperota_desktop.ui.widgets.traffic_chart import TrafficChart
 
 LIFECYCLE = (ReleaseAction.PAUSE, ReleaseAction.RESUME, ReleaseAction.CONCLUDE, ReleaseAction.REVERT,
@@ -72,18 +73,11 @@ def table(name: str, accessible: str) -> QTableView:
 
 def json_view(name: str, accessible: str) -> QPlainTextEdit:
     view = named(QPlainTextEdit(), name, accessible)
+    view.setTabChangesFocus(True)  # Tab moves on: no keyboard trap
     view.setReadOnly(True)
     view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
     view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
     return view
-
-
-def paint_badge(label: QLabel, text: str, tone: Tone) -> None:
-    fill, ink = badge_colors(label.palette(), tone)
-    label.setText(text)
-    label.setStyleSheet(
-        f"background: {fill.name()}; color: {ink.name()}; border-radius: 9px; padding: 1px 10px;"
-    )
 
 
 class ReleaseDetailView(QWidget):
@@ -106,7 +100,7 @@ class ReleaseDetailView(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.title.setFont(font)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.badge = named(QLabel(""), "releaseStatusBadge", "Release status")
+        self.badge = named(StatusBadge(), "releaseStatusBadge")  # its accessible name says the status
         head.addWidget(self.title, 1)
         head.addWidget(self.badge)
         layout.addLayout(head)
@@ -230,8 +224,7 @@ class ReleaseDetailView(QWidget):
         self.release = release
         if release is None:
             self.title.setText("Select a release in the table.")
-            self.badge.clear()
-            self.badge.setStyleSheet("")
+            self.badge.set_status("")
             self.info.clear()
             self.banner.clear()
             self.banner.setVisible(False)
@@ -243,7 +236,7 @@ class ReleaseDetailView(QWidget):
         self.title.setText(
             f"Release {release.id}: package {release.package_version} to {release.target.describe()}"
         )
-        paint_badge(self.badge, release.status_text, tone_of(release.status, release.reverted))
+        self.badge.set_status(release.status_text, tone_of(release.status, release.reverted))
         facts = [f"Created {when(release.created_at)} by {release.created_by or 'someone'}"]
         if release.started_at:
             facts.append(f"started {when(release.started_at)} by {release.started_by or 'someone'}")

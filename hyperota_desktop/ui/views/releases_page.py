@@ -33,8 +33,8 @@ from hyperota_desktop.ui.models.releases import ROW_ROLE, ReleaseTableModel
 from hyperota_desktop.ui.views.device_preview import DevicePreviewPanel
 from hyperota_desktop.ui.views.page_actions import action_button, explain, page_action
 from hyperota_desktop.ui.views.release_detail import ReleaseDetailView
+from hyperota_desktop.ui.widgets.badge import BadgeDelegate
 from hyperota_desktop.ui.widgets.naming import named
-from hyperota_desktop.ui.widgets.status_badge import BadgeDelegate
 
 FILTERS: tuple[tuple[str, tuple[ReleaseStatus, ...]], ...] = (
     ("All", ()),

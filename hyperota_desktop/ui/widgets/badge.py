@@ -18,18 +18,21 @@ BADGE_TONE_ROLE = Qt.ItemDataRole.UserRole + 40
 # Tones by meaning, not by status: a caller maps its statuses onto these.
 TONES: dict[str, str] = {
     "neutral": "#808080",
+    "draft": "#8a5cd6",
     "info": "#2f7fd6",
     "success": "#2e9d57",
     "warning": "#d9901a",
     "danger": "#d64545",
 }
-# Superposition experiment statuses (releases) and what they mean to a person.
+# Superposition experiment statuses (releases) and what they mean to a person: made but not started,
+# running, paused, released, dropped without effect (a reverted conclusion is "danger": see
+# `ui/models/releases.py: badge_tone_of`).
 RELEASE_TONES: dict[str, str] = {
-    "CREATED": "neutral",
+    "CREATED": "draft",
     "INPROGRESS": "info",
     "PAUSED": "warning",
     "CONCLUDED": "success",
-    "DISCARDED": "danger",
+    "DISCARDED": "neutral",
 }
 _PAD_X, _PAD_Y = 8, 2
 

@@ -46,6 +46,7 @@ class JsonEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.edit = named(QPlainTextEdit(), name, accessible)
+        self.edit.setTabChangesFocus(True)  # Tab moves on (no keyboard trap); indent with spaces
         self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.edit.setPlaceholderText('{"banner": "sale"}')
         self.error = named(QLabel(""), f"{name}Error", f"{accessible}: problem")

@@ -23,6 +23,7 @@ class MarkdownEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         split = named(QSplitter(Qt.Orientation.Horizontal), f"{name}Splitter")
         self.edit = named(QPlainTextEdit(), name, accessible)
+        self.edit.setTabChangesFocus(True)  # Tab moves on: no keyboard trap
         self.edit.setPlaceholderText("What changes for users (Markdown: **bold**, lists, links)…")
         self.preview = named(QTextBrowser(), f"{name}Preview", f"{accessible}: preview")
         self.preview.setOpenExternalLinks(False)  # notes come from other people: never follow on a click

@@ -32,7 +32,7 @@ class TrafficChart(QWidget):
         super().__init__(parent)
         self.setObjectName("trafficChart")
         self.setAccessibleName("Share of devices on the new package over time")
-        self.setMinimumHeight(150)
+        self.setMinimumHeight(120)  # readable (four grid lines), and the Releases page fits a 760-high window
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._points: tuple[Point, ...] = ()
         self._cap: int | None = None
