@@ -24,6 +24,7 @@ from hyperota_desktop.domain.names import APP_ROLES, ORG_ROLES
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.org_sagas import WORKSPACE_ATTRIBUTE
 from hyperota_desktop.stores.journal import SagaRecord
+from tests.reliability.harness import SETTINGS
 
 
 @dataclass
@@ -69,11 +70,12 @@ def audit(
     *,
     journal: list[SagaRecord] | None = None,
     checkpointed: set[tuple[str, str, int]] = frozenset(),  # type: ignore[assignment]
-    resend_allowed: int = 1,
+    resend_allowed: int = int(SETTINGS["upload/parallel_parts"]),
 ) -> list[str]:
     """`checkpointed`: parts the client had recorded as stored when it was killed (never to be sent
     again); `resend_allowed`: how many other parts may be stored twice (in flight at the kill: S3
-    stored them, the client never heard)."""
+    stored them, the client never heard). Up to `parallel_parts` can be: a finished part frees its slot
+    before its checkpoint is written, so the next part may already be on its way when the kill comes."""
     problems: list[str] = []
     problems += _keycloak(sandbox, org, expect)
     bound = {
