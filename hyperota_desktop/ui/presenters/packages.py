@@ -365,8 +365,7 @@ class PackagesPresenter(QObject):
             f"{tagged}",
             list(manifest.files),
         )
-        self._page.diff_to.setValue(version)
-        self._page.diff_from.setValue(max(1, version - 1))
+        self._page.browse_tabs.diff.choose(version)
 
     async def _tag_version(self, version: int, tag: str) -> None:
         await self._service().tag(self.org, self.app, version, tag)
@@ -376,14 +375,14 @@ class PackagesPresenter(QObject):
 
     async def _diff(self, old: int, new: int) -> None:
         diff = await self._service().diff(self.org, self.app, old, new)
-        lines = [f"{old} → {new}: a device downloads {human_size(diff.download_bytes)}"]
-        lines += [f"+ {f.file_path} ({human_size(f.size)})" for f in diff.added]
-        lines += [f"- {f.file_path}" for f in diff.removed]
+        lines = [("info", f"{old} → {new}: a device downloads {human_size(diff.download_bytes)}")]
+        lines += [("added", f"+ {f.file_path} ({human_size(f.size)})") for f in diff.added]
+        lines += [("removed", f"- {f.file_path}") for f in diff.removed]
         for c in diff.changed:
             old_size, new_size = (c.old.size if c.old else 0), (c.new.size if c.new else 0)
-            lines.append(f"~ {c.file_path} ({human_size(old_size)} → {human_size(new_size)})")
-        lines.append(f"{diff.unchanged} unchanged")
-        self._page.diff_text.setPlainText("\n".join(lines))
+            lines.append(("changed", f"~ {c.file_path} ({human_size(old_size)} → {human_size(new_size)})"))
+        lines.append(("info", f"{diff.unchanged} unchanged"))
+        self._page.browse_tabs.diff.show_diff(lines)
 
     def _start(
         self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False

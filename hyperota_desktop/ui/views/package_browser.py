@@ -22,9 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -32,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from hyperota_desktop.ui.models.packages import FilesModel, PackageFilter, PackageListModel
+from hyperota_desktop.ui.views.package_diff import PackageDiff
 from hyperota_desktop.ui.views.page_actions import explain, page_action
 from hyperota_desktop.ui.views.publish_panel import table
 from hyperota_desktop.ui.widgets.naming import named
@@ -152,29 +151,13 @@ class PackageBrowser(QTabWidget):
         return detail
 
     def _build_diff(self) -> QWidget:
-        diff = self.diff_tab = QWidget()
-        layout = QVBoxLayout(diff)
-        row = QHBoxLayout()
-        self.diff_from = named(QSpinBox(), "packagesDiffFrom", "Older version")
-        self.diff_to = named(QSpinBox(), "packagesDiffTo", "Newer version")
-        for spin in (self.diff_from, self.diff_to):
-            spin.setRange(1, 99_999_999)
-        self.diff_button = named(QPushButton("Compare"), "packagesDiffButton", "Compare the two versions")
-        self.diff_button.clicked.connect(
-            lambda: self.diffRequested.emit(self.diff_from.value(), self.diff_to.value())
-        )
-        row.addWidget(QLabel("From"))
-        row.addWidget(self.diff_from)
-        row.addWidget(QLabel("to"))
-        row.addWidget(self.diff_to)
-        row.addWidget(self.diff_button)
-        row.addStretch(1)
-        self.diff_text = named(QPlainTextEdit(), "packagesDiffText", "Differences")
-        self.diff_text.setTabChangesFocus(True)  # Tab moves on: no keyboard trap
-        self.diff_text.setReadOnly(True)
-        layout.addLayout(row)
-        layout.addWidget(self.diff_text)
-        return diff
+        self.diff = self.diff_tab = PackageDiff()
+        self.diff_from, self.diff_to = self.diff.diff_from, self.diff.diff_to
+        self.diff_button, self.diff_text = self.diff.diff_button, self.diff.diff_text
+        self.diff.diffRequested.connect(self.diffRequested)
+        for signal in (self.list_model.modelReset, self.list_model.rowsInserted):
+            signal.connect(lambda *_: self.diff.set_versions([int(r.version) for r in self.list_model.rows]))
+        return self.diff
 
     # -- what the page calls --------------------------------------------------------------------------
     def show_detail(self, version: int, text: str, files: list[object]) -> None:
@@ -243,8 +226,7 @@ class PackageBrowser(QTabWidget):
         old = self._previous(new)
         if not (new and old):
             return
-        self.diff_from.setValue(old)
-        self.diff_to.setValue(new)
+        self.diff.choose(new)
         self.setCurrentWidget(self.diff_tab)
         self.diffRequested.emit(old, new)
 
