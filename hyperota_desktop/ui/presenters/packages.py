@@ -32,6 +32,7 @@ from hyperota_desktop.services.transfer import FileProgress, ProgressSnapshot, T
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.packages_page import PackagesPage
+from hyperota_desktop.ui.widgets.local_time import local_time
 
 log = logging.getLogger("hyperota.ui.packages")
 PAGE = 50
@@ -361,7 +362,8 @@ class PackagesPresenter(QObject):
         self._page.show_detail(
             version,
             f"Version {manifest.version} — index {manifest.index}, {len(manifest.files)} file(s), "
-            f"{human_size(manifest.total_size)}, created {manifest.created_at} by {manifest.created_by}"
+            f"{human_size(manifest.total_size)}, created {local_time(manifest.created_at)} "
+            f"by {manifest.created_by}"
             f"{tagged}",
             list(manifest.files),
         )
