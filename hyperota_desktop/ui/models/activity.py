@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from hyperota_desktop.ui.widgets.badge import BADGE_TONE_ROLE
+from hyperota_desktop.ui.widgets.local_time import local_time
 
 COLUMNS = ("When", "Operation", "Status", "What happened")
 STATUS_COLUMN = 2
@@ -65,9 +65,8 @@ class ActivityModel(QStandardItemModel):
     def set_rows(self, rows: list[ActivityRow]) -> None:
         self.removeRows(0, self.rowCount())
         for row in rows:
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.when))
             items = [
-                _item(when),
+                _item(local_time(row.when)),
                 _item(row.title, f"by {row.actor}"),
                 _status(row.status),
                 _item(row.error, row.error),

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
 
 from hyperota_desktop.domain.packages import PackageFile, PackageSummary
 from hyperota_desktop.domain.units import human_size
+from hyperota_desktop.ui.widgets.local_time import local_time
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -99,7 +100,7 @@ class PackageListModel(_Table):
 
     def cell(self, row: PackageSummary, column: int) -> str:
         values = (str(row.version), ", ".join(row.tags), row.index, str(row.file_count),
-                  human_size(row.total_size), row.created_at, row.created_by)  # fmt: skip
+                  human_size(row.total_size), local_time(row.created_at), row.created_by)  # fmt: skip
         return values[column]
 
 

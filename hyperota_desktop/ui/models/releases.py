@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -21,6 +20,7 @@ from hyperota_desktop.domain.releases import ReleaseStatus, ReleaseSummary
 from hyperota_desktop.domain.rollout import RolloutEvent
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.ui.widgets.badge import BADGE_TONE_ROLE, RELEASE_TONES
+from hyperota_desktop.ui.widgets.local_time import local_time
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -32,10 +32,6 @@ def tone_of(status: ReleaseStatus, reverted: bool = False) -> str:
     if status is ReleaseStatus.CONCLUDED and reverted:
         return "danger"
     return RELEASE_TONES.get(status.value, "neutral")
-
-
-def when(at: datetime | None) -> str:
-    return at.astimezone().strftime("%Y-%m-%d %H:%M") if at else ""
 
 
 class _Table(QAbstractTableModel):
@@ -127,7 +123,7 @@ class ReleaseTableModel(_Table):
         if column == 4:
             return f"{row.devices_percent}%"
         if column == 5:
-            return when(row.created_at)
+            return local_time(row.created_at)
         if column == 6:
             return row.created_by
         return row.notes.splitlines()[0][:120] if row.notes else ""
@@ -148,7 +144,7 @@ class EventsModel(_Table):
 
     def cell(self, row: RolloutEvent, column: int) -> str:
         source = "" if row.source == "audit" else " (from the release's own stamps)"
-        values = (when(row.at), row.who, row.what + source, row.why, f"{row.percent}%")
+        values = (local_time(row.at), row.who, row.what + source, row.why, f"{row.percent}%")
         return values[column]
 
 

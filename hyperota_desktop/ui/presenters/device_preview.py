@@ -26,6 +26,7 @@ from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.confirm import choose_file
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.device_preview import DevicePreviewPanel
+from hyperota_desktop.ui.widgets.local_time import local_time
 
 SNAPSHOT_FILTER = "Snapshots (*.json);;All files (*)"
 PermissionOf = Callable[[Action, str, str], Permission]
@@ -138,7 +139,7 @@ class DevicePreviewPresenter(QObject):
             return
         snapshot = await asyncio.to_thread(Snapshot.load, Path(path))
         self.snapshot = snapshot
-        where = f"{snapshot.org}/{snapshot.app}, saved {snapshot.saved_at}"
+        where = f"{snapshot.org}/{snapshot.app}, saved {local_time(snapshot.saved_at)}"
         self._panel.set_snapshot(f"{where} (Superposition {snapshot.server_version})", True)
         self._panel.set_dimensions(list(snapshot.dimension_list().values()))
         self._messages.info(f"Previews now answer from the snapshot of {snapshot.org}/{snapshot.app}.")

@@ -32,6 +32,7 @@ from hyperota_desktop.services.transfer import FileProgress, ProgressSnapshot, T
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.packages_page import PackagesPage
+from hyperota_desktop.ui.widgets.local_time import local_time
 
 log = logging.getLogger("hyperota.ui.packages")
 PAGE = 50
@@ -361,12 +362,12 @@ class PackagesPresenter(QObject):
         self._page.show_detail(
             version,
             f"Version {manifest.version} — index {manifest.index}, {len(manifest.files)} file(s), "
-            f"{human_size(manifest.total_size)}, created {manifest.created_at} by {manifest.created_by}"
+            f"{human_size(manifest.total_size)}, created {local_time(manifest.created_at)} "
+            f"by {manifest.created_by}"
             f"{tagged}",
             list(manifest.files),
         )
-        self._page.diff_to.setValue(version)
-        self._page.diff_from.setValue(max(1, version - 1))
+        self._page.browse_tabs.diff.choose(version)
 
     async def _tag_version(self, version: int, tag: str) -> None:
         await self._service().tag(self.org, self.app, version, tag)
@@ -376,14 +377,14 @@ class PackagesPresenter(QObject):
 
     async def _diff(self, old: int, new: int) -> None:
         diff = await self._service().diff(self.org, self.app, old, new)
-        lines = [f"{old} → {new}: a device downloads {human_size(diff.download_bytes)}"]
-        lines += [f"+ {f.file_path} ({human_size(f.size)})" for f in diff.added]
-        lines += [f"- {f.file_path}" for f in diff.removed]
+        lines = [("info", f"{old} → {new}: a device downloads {human_size(diff.download_bytes)}")]
+        lines += [("added", f"+ {f.file_path} ({human_size(f.size)})") for f in diff.added]
+        lines += [("removed", f"- {f.file_path}") for f in diff.removed]
         for c in diff.changed:
             old_size, new_size = (c.old.size if c.old else 0), (c.new.size if c.new else 0)
-            lines.append(f"~ {c.file_path} ({human_size(old_size)} → {human_size(new_size)})")
-        lines.append(f"{diff.unchanged} unchanged")
-        self._page.diff_text.setPlainText("\n".join(lines))
+            lines.append(("changed", f"~ {c.file_path} ({human_size(old_size)} → {human_size(new_size)})"))
+        lines.append(("info", f"{diff.unchanged} unchanged"))
+        self._page.browse_tabs.diff.show_diff(lines)
 
     def _start(
         self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False

@@ -30,6 +30,7 @@ from hyperota_desktop.ui.presenters.confirm import confirm_action
 from hyperota_desktop.ui.presenters.dialogs import dialog_result
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.release_wizard import ReleaseWizard, ReviewShown
+from hyperota_desktop.ui.widgets.local_time import local_time
 
 PACKAGE_CHOICES = 200  # newest versions offered in the list (any other can be typed)
 
@@ -90,8 +91,10 @@ class WizardFlow:
         if clone:
             title = f"New release of {org}/{app}, from release {clone}"
         wizard = ReleaseWizard(title, editing=edit, parent=self._parent)
-        choices = [(str(p.version), f"{p.version}  ({', '.join(p.tags) or 'no tag'}; {p.created_at[:16]})")
-                   for p in page.items]  # fmt: skip
+        choices = [
+            (str(p.version), f"{p.version}  ({', '.join(p.tags) or 'no tag'}; {local_time(p.created_at)})")
+            for p in page.items
+        ]
         choices += [(tag, f"tag {tag} → {version}") for tag, version in sorted(tags.items())]
         wizard.set_packages(choices)
         wizard.load(draft, dims)

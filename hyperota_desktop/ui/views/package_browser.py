@@ -6,25 +6,32 @@ A view only. Signals:
 - `tagRequested(int, str)`: point a tag at the package shown in the detail (like `package tag`).
 - `exportRequested(int)`: export the package shown in the detail as an offline archive.
 - `searchRequested(str)`: the search text, once typing paused (searches every package, not only loaded rows).
+
+A row's actions are QActions (`detail_action`, `diff_action`, `tag_action`, `export_action`,
+`copy_url_action`): the buttons and the rows' context menus show the same actions, so what is enabled and
+why not is decided once.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
+    QMenu,
     QPushButton,
-    QSpinBox,
+    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from hyperota_desktop.ui.models.packages import FilesModel, PackageFilter, PackageListModel
+from hyperota_desktop.ui.views.package_diff import PackageDiff
+from hyperota_desktop.ui.views.page_actions import explain, page_action
 from hyperota_desktop.ui.views.publish_panel import table
 from hyperota_desktop.ui.widgets.naming import named
 
@@ -43,11 +50,44 @@ class PackageBrowser(QTabWidget):
         super().__init__()
         named(self, "packagesBrowseTabs", "Packages")
         self.shown_version = 0
+        self.selected_version = 0  # the package selected in the list (its detail may still be loading)
+        self._build_actions()
         self.addTab(self._build_list(), "List")
         self.addTab(self._build_detail(), "Detail")
         self.addTab(self._build_diff(), "Diff")
 
     # -- construction ---------------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        self.detail_action = page_action(self, "packageDetailAction", "Open detail",
+                                         tip="Show the package's files and tags")  # fmt: skip
+        self.detail_action.triggered.connect(lambda: self.setCurrentIndex(self.DETAIL_TAB))
+        self.diff_action = page_action(self, "packageDiffAction", "Compare with previous",
+                                       tip="Compare the package with the version before it")  # fmt: skip
+        self.diff_action.triggered.connect(self._diff_selected)
+        self.tag_action = page_action(self, "packageTagAction", "Set tag…", tip="Point a tag at this package")
+        self.tag_action.triggered.connect(self._tag_clicked)
+        self.export_action = page_action(self, "packageExportAction", "Export archive…",
+                                         tip="Export the package as an offline archive")  # fmt: skip
+        self.export_action.triggered.connect(self._export)
+        self.copy_url_action = page_action(self, "packageCopyUrlAction", "Copy URL",
+                                           tip="Copy the selected file's URL")  # fmt: skip
+        self.copy_url_action.triggered.connect(self._copy_url)
+        for action in (self.detail_action, self.diff_action, self.tag_action, self.export_action):
+            action.setEnabled(False)
+
+    @staticmethod
+    def _follow(button: QAbstractButton, action: QAction, tooltip: bool = True) -> None:
+        """`button` runs `action` and is enabled (and explained) as the action is."""
+        button.clicked.connect(action.trigger)
+
+        def sync() -> None:
+            button.setEnabled(action.isEnabled())
+            if tooltip:
+                button.setToolTip(action.toolTip())
+
+        action.changed.connect(sync)
+        sync()
+
     def _build_list(self) -> QWidget:
         listing = QWidget()
         layout = QVBoxLayout(listing)
@@ -66,7 +106,11 @@ class PackageBrowser(QTabWidget):
         self.list_table = table("packagesListTable", "Published packages")
         self.list_table.setModel(self.list_filter)
         self.list_table.selectionModel().selectionChanged.connect(self._list_selection)
-        self.list_table.doubleClicked.connect(lambda _index: self.setCurrentIndex(self.DETAIL_TAB))
+        self.list_table.doubleClicked.connect(lambda _index: self.detail_action.trigger())
+        self.list_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list_table.customContextMenuRequested.connect(
+            lambda pos: self._popup(self.row_menu(pos), self.list_table, pos)
+        )
         self.list_status = named(QLabel(""), "packagesListStatus")
         layout.addWidget(self.search)
         layout.addWidget(self.list_table)
@@ -81,16 +125,20 @@ class PackageBrowser(QTabWidget):
         self.files_model = FilesModel()
         self.files_table = table("packagesFilesTable", "Files of the selected package")
         self.files_table.setModel(self.files_model)
+        self.files_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.files_table.customContextMenuRequested.connect(
+            lambda pos: self._popup(self.file_menu(pos), self.files_table, pos)
+        )
         self.copy_button = named(QPushButton("Copy URL"), "packagesCopyUrl", "Copy the selected file's URL")
-        self.copy_button.clicked.connect(self._copy_url)
+        self._follow(self.copy_button, self.copy_url_action, tooltip=False)  # its tooltip confirms
         self.detail_tag_edit = named(QLineEdit(), "packagesDetailTag", "Tag to point at this package")
         self.detail_tag_edit.setPlaceholderText("tag, e.g. stable")
         self.tag_button = named(QPushButton("Set tag"), "packagesTagButton", "Point the tag at this package")
-        self.tag_button.clicked.connect(self._tag_clicked)
-        self.detail_tag_edit.returnPressed.connect(self._tag_clicked)
+        self._follow(self.tag_button, self.tag_action)
+        self.detail_tag_edit.returnPressed.connect(self.tag_action.trigger)
         self.export_button = named(QPushButton("Export archive…"), "packagesExportButton",
                                    "Export the package as an offline archive")  # fmt: skip
-        self.export_button.clicked.connect(lambda: self.exportRequested.emit(self.shown_version))
+        self._follow(self.export_button, self.export_action)
         layout.addWidget(self.detail_label)
         layout.addWidget(self.files_table)
         row = QHBoxLayout()
@@ -103,54 +151,109 @@ class PackageBrowser(QTabWidget):
         return detail
 
     def _build_diff(self) -> QWidget:
-        diff = QWidget()
-        layout = QVBoxLayout(diff)
-        row = QHBoxLayout()
-        self.diff_from = named(QSpinBox(), "packagesDiffFrom", "Older version")
-        self.diff_to = named(QSpinBox(), "packagesDiffTo", "Newer version")
-        for spin in (self.diff_from, self.diff_to):
-            spin.setRange(1, 99_999_999)
-        self.diff_button = named(QPushButton("Compare"), "packagesDiffButton", "Compare the two versions")
-        self.diff_button.clicked.connect(
-            lambda: self.diffRequested.emit(self.diff_from.value(), self.diff_to.value())
-        )
-        row.addWidget(QLabel("From"))
-        row.addWidget(self.diff_from)
-        row.addWidget(QLabel("to"))
-        row.addWidget(self.diff_to)
-        row.addWidget(self.diff_button)
-        row.addStretch(1)
-        self.diff_text = named(QPlainTextEdit(), "packagesDiffText", "Differences")
-        self.diff_text.setTabChangesFocus(True)  # Tab moves on: no keyboard trap
-        self.diff_text.setReadOnly(True)
-        layout.addLayout(row)
-        layout.addWidget(self.diff_text)
-        return diff
+        self.diff = self.diff_tab = PackageDiff()
+        self.diff_from, self.diff_to = self.diff.diff_from, self.diff.diff_to
+        self.diff_button, self.diff_text = self.diff.diff_button, self.diff.diff_text
+        self.diff.diffRequested.connect(self.diffRequested)
+        for signal in (self.list_model.modelReset, self.list_model.rowsInserted):
+            signal.connect(lambda *_: self.diff.set_versions([int(r.version) for r in self.list_model.rows]))
+        return self.diff
 
     # -- what the page calls --------------------------------------------------------------------------
     def show_detail(self, version: int, text: str, files: list[object]) -> None:
         self.shown_version = version
+        if not version:
+            self.selected_version = 0
         self.files_model.set_rows(files)
         self.detail_label.setText(text)
+        self._update_row_actions()
 
     def update_tagging(self, allowed: bool, target_enabled: bool, reason: str) -> None:
-        can = allowed and target_enabled and self.shown_version > 0
-        for w in (self.detail_tag_edit, self.tag_button):
-            w.setEnabled(can)
-            w.setToolTip("" if allowed else reason)
-        self.export_button.setEnabled(target_enabled and self.shown_version > 0)
+        self._allowed, self._target_enabled, self._reason = allowed, target_enabled, reason
+        self._update_row_actions()
+
+    def row_menu(self, pos: QPoint) -> QMenu | None:
+        """The context menu of the package row at `pos` (viewport coordinates), which it selects first."""
+        index = self.list_table.indexAt(pos)
+        if not index.isValid():
+            return None
+        self.list_table.selectRow(index.row())
+        actions = [self.detail_action, self.diff_action, None, self.tag_action, self.export_action]
+        return self._menu("packagesListMenu", "Package actions", actions)
+
+    def file_menu(self, pos: QPoint) -> QMenu | None:
+        index = self.files_table.indexAt(pos)
+        if not index.isValid():
+            return None
+        self.files_table.selectRow(index.row())
+        return self._menu("packagesFilesMenu", "File actions", [self.copy_url_action])
 
     # -- internals ------------------------------------------------------------------------------------
+    _allowed, _target_enabled, _reason = False, False, ""
+
+    def _update_row_actions(self) -> None:
+        chosen = self.selected_version > 0
+        explain(self.detail_action, True, applies=chosen)
+        explain(self.diff_action, True, applies=chosen and self._previous(self.selected_version) > 0)
+        shown = self._target_enabled and self.shown_version > 0
+        explain(self.tag_action, self._allowed, self._reason, (shown or chosen) and self._target_enabled)
+        self.detail_tag_edit.setEnabled(self._allowed and shown)
+        self.detail_tag_edit.setToolTip("" if self._allowed else self._reason)
+        explain(self.export_action, True, applies=(shown or chosen) and self._target_enabled)
+
+    def _menu(self, name: str, accessible: str, actions: list[QAction | None]) -> QMenu:
+        menu = named(QMenu(self), name, accessible)
+        for action in actions:
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        return menu
+
+    @staticmethod
+    def _popup(menu: QMenu | None, view: QTableView, pos: QPoint) -> None:
+        if menu is not None:
+            menu.aboutToHide.connect(menu.deleteLater)
+            menu.popup(view.viewport().mapToGlobal(pos))
+
+    def _previous(self, version: int) -> int:
+        """The newest loaded version older than `version` (0: none)."""
+        older = [int(r.version) for r in self.list_model.rows if int(r.version) < version]
+        return max(older, default=0)
+
+    def _diff_selected(self) -> None:
+        new = self.selected_version or self.shown_version
+        old = self._previous(new)
+        if not (new and old):
+            return
+        self.diff.choose(new)
+        self.setCurrentWidget(self.diff_tab)
+        self.diffRequested.emit(old, new)
+
+    def _export(self) -> None:
+        version = self.selected_version or self.shown_version
+        if version:
+            self.exportRequested.emit(version)
+
     def _tag_clicked(self) -> None:
+        """With a tag typed on the shown package: point it. Otherwise (from a row's menu): open the
+        detail and put the cursor in the tag field."""
         tag = self.detail_tag_edit.text().strip()
-        if tag and self.shown_version and self.tag_button.isEnabled():
+        if not self.tag_action.isEnabled():
+            return
+        if tag and self.shown_version and self.shown_version == (self.selected_version or self.shown_version):
             self.tagRequested.emit(self.shown_version, tag)
+            return
+        self.setCurrentIndex(self.DETAIL_TAB)
+        self.detail_tag_edit.setFocus()
 
     def _list_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
         if indexes:
             summary = self.list_filter.data(indexes[0], Qt.ItemDataRole.UserRole)
-            self.versionChosen.emit(int(summary.version))
+            self.selected_version = int(summary.version)
+            self._update_row_actions()
+            self.versionChosen.emit(self.selected_version)
 
     def _copy_url(self) -> None:
         """Copy the selected file's URL and say so on the button for a moment (and what was copied in

@@ -45,9 +45,10 @@ from hyperota_desktop.domain.releases import (
 )
 from hyperota_desktop.domain.rollout import RolloutEvent
 from hyperota_desktop.domain.units import human_size
-from hyperota_desktop.ui.models.releases import ChangesModel, EventsModel, tone_of, when
+from hyperota_desktop.ui.models.releases import ChangesModel, EventsModel, tone_of
 from hyperota_desktop.ui.views.page_actions import action_button, explain, page_action
 from hyperota_desktop.ui.widgets.badge import StatusBadge
+from hyperota_desktop.ui.widgets.local_time import local_time
 from hyperota_desktop.ui.widgets.naming import named
 from hyperota_desktop.ui.widgets.status_badge import Tone, set_tone
 from hyperota_desktop.ui.widgets.traffic_chart import TrafficChart
@@ -237,9 +238,9 @@ class ReleaseDetailView(QWidget):
             f"Release {release.id}: package {release.package_version} to {release.target.describe()}"
         )
         self.badge.set_status(release.status_text, tone_of(release.status, release.reverted))
-        facts = [f"Created {when(release.created_at)} by {release.created_by or 'someone'}"]
+        facts = [f"Created {local_time(release.created_at)} by {release.created_by or 'someone'}"]
         if release.started_at:
-            facts.append(f"started {when(release.started_at)} by {release.started_by or 'someone'}")
+            facts.append(f"started {local_time(release.started_at)} by {release.started_by or 'someone'}")
         others = f"package {release.previous_version}" if release.previous_version else "none"
         facts.append(
             f"{release.devices_percent}% of the target's devices on package {release.package_version} "

@@ -11,7 +11,7 @@ The detail (`self.detail`) and the preview (`self.preview`) have their own signa
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QItemSelection, QPoint, Qt, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -137,6 +138,8 @@ class ReleasesPage(QWidget):
         self.status_filter.currentIndexChanged.connect(lambda _i: self.filterChanged.emit())
         self.search.textChanged.connect(lambda _t: self.filterChanged.emit())
         self.table.selectionModel().selectionChanged.connect(self._selection)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._popup_row_menu)
         return box
 
     # -- what the presenter calls -----------------------------------------------------------------------
@@ -187,7 +190,32 @@ class ReleasesPage(QWidget):
         row = rows[0].data(ROW_ROLE)
         return str(row.id) if row is not None else ""
 
+    def row_menu(self, pos: QPoint) -> QMenu | None:
+        """The context menu of the release row at `pos` (viewport coordinates), which it selects first:
+        the detail's own actions (enabled and explained as there). Until the detail shows that release,
+        it offers none, so an action never lands on the release shown before."""
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return None
+        self.table.selectRow(index.row())
+        row = index.data(ROW_ROLE)
+        menu = named(QMenu(self), "releasesRowMenu", "Release actions")
+        d = self.detail
+        if row is None or d.release is None or d.release.id != str(row.id):
+            menu.addAction("Loading the release…").setEnabled(False)
+            return menu
+        menu.addActions(list(d.lifecycle_actions.values()))  # ramping needs the share: on the detail
+        menu.addSeparator()
+        menu.addActions([d.edit_action, d.clone_action, d.export_action])
+        return menu
+
     # -- internals --------------------------------------------------------------------------------------
+    def _popup_row_menu(self, pos: QPoint) -> None:
+        menu = self.row_menu(pos)
+        if menu is not None:
+            menu.aboutToHide.connect(menu.deleteLater)
+            menu.popup(self.table.viewport().mapToGlobal(pos))
+
     def _selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         chosen = self.selected_release
         if chosen:

@@ -18,11 +18,9 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from hyperota_desktop.ui.widgets.local_time import local_time
+
 Point = tuple[datetime, int]
-
-
-def _stamp(at: datetime) -> str:
-    return at.astimezone().strftime("%d %b %H:%M")
 
 
 class TrafficChart(QWidget):
@@ -58,7 +56,7 @@ class TrafficChart(QWidget):
     def summary(self) -> str:
         if not self._points:
             return self._empty_text
-        steps = "; ".join(f"{_stamp(at)}: {percent}%" for at, percent in self._points)
+        steps = "; ".join(f"{local_time(at)}: {percent}%" for at, percent in self._points)
         return f"Share of devices on the new package — {steps}."
 
     def sizeHint(self) -> QSize:
@@ -130,5 +128,5 @@ class TrafficChart(QWidget):
             painter.drawEllipse(dot, 3.5, 3.5)
         painter.setPen(text)
         bottom = QRectF(area.left(), area.bottom() + 6, area.width(), 16)
-        painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft, _stamp(start))
-        painter.drawText(bottom, Qt.AlignmentFlag.AlignRight, _stamp(end))
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft, local_time(start))
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignRight, local_time(end))
