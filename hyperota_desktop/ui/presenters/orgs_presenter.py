@@ -29,7 +29,7 @@ from hyperota_desktop.domain.access import AccessLevel, Action, Permission
 from hyperota_desktop.domain.errors import NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal, selectable_levels
 from hyperota_desktop.domain.names import name_problem
-from hyperota_desktop.services.members import MemberService
+from hyperota_desktop.services.members import EffectiveMember, MemberService
 from hyperota_desktop.services.orgs import DeletionPreview, OrgService
 from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.services.saga import SagaRuntime
@@ -152,6 +152,7 @@ class OrgsPresenter(QObject):
         self.window.nav_model.set_entries([])
         self.window.nav_stack.setCurrentWidget(self.window.nav_empty)
         self.members_page.model.set_rows([], (), False)
+        self.members_page.set_note("")
         self.members_page.set_scope(
             "Select an organisation or application to see who has access.", (), editable=False
         )
@@ -189,21 +190,38 @@ class OrgsPresenter(QObject):
         # the add selector offers what the guards allow for a newcomer: up to your own level
         levels = selectable_levels(scope, level, AccessLevel.NONE, owners=0) if editable else ()
         try:
-            members = await session.members.list_members(scope)
+            listed = await session.members.effective_members(scope)
         except PermissionDenied as exc:  # Keycloak lets only admins and owners list members
             self.members_page.model.set_rows([], (), False)
             self.members_page.set_scope(f"{title}. {exc.message}", (), editable=False)
+            self.members_page.set_note("")
             return
         me = (await session.orgs.me()).username
-        owners = sum(1 for m in members if m.level is AccessLevel.OWNER)
-        rows = [self._member_row(scope, level, m, owners, m.user.username == me) for m in members]
+        owners = sum(1 for m in listed.members if m.direct is AccessLevel.OWNER)
+        rows = [self._member_row(scope, level, m, owners, m.user.username == me) for m in listed.members]
         labels = tuple(lvl.label for lvl in levels if lvl is not AccessLevel.NONE)
         self.members_page.model.set_rows(rows, labels, editable)
         self.members_page.set_scope(title, labels, editable=editable)
+        self.members_page.set_note(listed.incomplete)
 
     @staticmethod
-    def _member_row(scope: MemberScope, actor: AccessLevel, member: Any, owners: int, me: bool) -> MemberRow:
-        current = member.level
+    def _member_row(
+        scope: MemberScope, actor: AccessLevel, member: EffectiveMember, owners: int, me: bool
+    ) -> MemberRow:
+        """The guards apply to the level held in the scope itself; access only inherited from the
+        organisation is changed on the organisation (the row says so)."""
+        current = member.direct
+        name = f"{member.user.first_name} {member.user.last_name}".strip()
+        source = member.source(scope)
+        if current is AccessLevel.NONE:
+            where = f"organisation {scope.org}"
+            return MemberRow(
+                member.user.username, name, member.user.email, member.level.label, (member.level.label,),
+                f"{member.user.username} has {member.level.label} through {where} "
+                f"({member.org_level.label}): change it there, or add them here for a higher level.",
+                f"Their access comes from {where}: remove them there.",
+                source, "",
+            )  # fmt: skip
         offered = selectable_levels(scope, actor, current, owners=owners, actor_is_target=me)
         locked = ""
         if len(offered) == 1:  # why not: the reason for the level just below (or above) the current one
@@ -220,14 +238,9 @@ class OrgsPresenter(QObject):
             actor_is_target=me,
         )
         return MemberRow(
-            member.user.username,
-            member.to_json()["name"],
-            member.user.email,
-            current.label,
-            tuple(lvl.label for lvl in offered),
-            locked,
-            removal,
-        )
+            member.user.username, name, member.user.email, member.level.label,
+            tuple(lvl.label for lvl in offered), locked, removal, source, current.label,
+        )  # fmt: skip
 
     async def load_activity(self) -> None:
         records = await self._activity()
