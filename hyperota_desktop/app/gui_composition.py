@@ -144,6 +144,7 @@ def build_gui(services: AppServices, *, error_dialogs: bool = True) -> Gui:
     )
     window.set_page("members", members_page)
     window.set_page("activity", activity_page)
+    packages.published.connect(lambda _version: orgs.refresh_activity())
     # One path for a change of person: the auth presenter's signal; one for permissions re-read.
     auth.identityChanged.connect(orgs.identity_changed)
     auth.identityChanged.connect(packages.identity_changed)

@@ -34,8 +34,8 @@ def build(qtbot: Any, env: OrgEnv) -> tuple[MainWindow, OrgsPresenter, list[tupl
     posted: list[tuple[str, str]] = []
     messages.posted.connect(lambda level, text: posted.append((level, text)))
 
-    async def activity_rows() -> list[Any]:
-        return await asyncio.to_thread(env.runner.journal.list)
+    async def activity_rows(org: str = "", app: str = "") -> list[Any]:
+        return await asyncio.to_thread(env.runner.journal.list, org=org, app=app)
 
     presenter = OrgsPresenter(window, toolbar, members, activity, activity_rows, messages)
     presenter.set_services(org_page_services(env))

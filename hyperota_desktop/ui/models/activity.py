@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
-COLUMNS = ("When", "Operation", "Status", "What happened")
+COLUMNS = ("When", "Operation", "Status", "By", "What happened")
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class ActivityRow:
     title: str
     actor: str
     status: str
-    error: str
+    error: str  # what came of it: the error, or what it produced (version, tag, …)
     steps: tuple[StepRow, ...] = ()
 
 
@@ -49,6 +49,7 @@ class ActivityModel(QStandardItemModel):
                 _item(when),
                 _item(row.title, f"by {row.actor}"),
                 _item(row.status.replace("_", " ")),
+                _item(row.actor),
                 _item(row.error, row.error),
             ]
             for number, step in enumerate(row.steps, start=1):
@@ -57,6 +58,7 @@ class ActivityModel(QStandardItemModel):
                         _item(""),
                         _item(f"{number}. {step.name}"),
                         _item(step.status.replace("_", " ")),
+                        _item(""),
                         _item(step.error, step.error),
                     ]
                 )

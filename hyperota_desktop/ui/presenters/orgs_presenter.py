@@ -29,6 +29,7 @@ from hyperota_desktop.domain.access import AccessLevel, Action, Permission
 from hyperota_desktop.domain.errors import NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal, selectable_levels
 from hyperota_desktop.domain.names import name_problem
+from hyperota_desktop.services.activity import outcome
 from hyperota_desktop.services.members import EffectiveMember, MemberService
 from hyperota_desktop.services.orgs import DeletionPreview, OrgService
 from hyperota_desktop.services.releases import ReleaseService
@@ -69,7 +70,7 @@ class OrgsPresenter(QObject):
         toolbar: OrgToolbar,
         members_page: MembersPage,
         activity_page: ActivityPage,
-        activity: Callable[[], Awaitable[list[Any]]],
+        activity: Callable[..., Awaitable[list[Any]]],
         messages: MessageChannel,
         permission: Callable[[Action, str, str], Permission] | None = None,
     ) -> None:
@@ -157,6 +158,7 @@ class OrgsPresenter(QObject):
             "Select an organisation or application to see who has access.", (), editable=False
         )
         self.activity_page.model.set_rows([])
+        self.activity_page.set_scope("")
         self._update_actions()
 
     # -- loading ----------------------------------------------------------------------------------------
@@ -243,15 +245,19 @@ class OrgsPresenter(QObject):
         )  # fmt: skip
 
     async def load_activity(self) -> None:
-        records = await self._activity()
+        """The operations on the selected organisation (with its applications) or application; all of
+        them when nothing is selected. `activity(org=, app=)` is `ServiceContext.activity`."""
+        org, app = self._selection
+        records = await self._activity(org=org, app=app)
         rows = [
             ActivityRow(
-                r.id, r.created_at, r.title, r.actor, r.status, r.error,
+                r.id, r.created_at, r.title, r.actor, r.status, outcome(r),
                 tuple(StepRow(s.name, s.status, s.error) for s in r.steps),
             )
             for r in records
         ]  # fmt: skip
         self.activity_page.model.set_rows(rows)
+        self.activity_page.set_scope(f"{org}/{app}" if app else org)
 
     # -- operations -------------------------------------------------------------------------------------
     async def ask_name(self, title: str, prompt: str, kind: str) -> str | None:
@@ -364,8 +370,11 @@ class OrgsPresenter(QObject):
         if not await self.confirm_migration(question):
             self._messages.info(f"{org}/{app} was not repaired; nothing was changed.")
             return
-        outcome = await orgs.migrate_workspace(org, app)
-        self._messages.info(outcome.message())
+        try:
+            repaired = await orgs.migrate_workspace(org, app)
+        finally:
+            await self.load_activity()  # the attempt is in the journal, whatever came of it
+        self._messages.info(repaired.message())
 
     async def confirm_migration(self, text: str) -> bool:
         box = QMessageBox(
@@ -416,11 +425,17 @@ class OrgsPresenter(QObject):
         self._selection = (org, app)
         self._update_actions()
         self._load_members_for_selection()
+        self.refresh_activity()
 
     def _load_members_for_selection(self) -> None:
         """Load the members of the selection; a load still running for an earlier one is cancelled."""
         if self._session is not None or not self._selection[0]:
             self._start("members-load", self.load_members(), replace=True)
+
+    def refresh_activity(self) -> None:
+        """An operation elsewhere (a publish) ended: show it in the Activity page."""
+        if self._session is not None:
+            self._start("activity-load", self.load_activity(), replace=True)
 
     def permissions_changed(self) -> None:
         """What the person may do changed (memberships re-read): enable and explain the actions again."""

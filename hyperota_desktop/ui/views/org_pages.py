@@ -166,12 +166,19 @@ class ActivityPage(QWidget):
         self.tree.header().setStretchLastSection(True)
         self.refresh_button = named(QPushButton("Refresh"), "activityRefreshButton", "Reload the activity")
         self.refresh_button.clicked.connect(self.refreshRequested)
+        self.scope_label = named(QLabel(""), "activityScope")
+        self.scope_label.setWordWrap(True)
+        self.set_scope("")
         top = QHBoxLayout()
-        top.addWidget(QLabel("Multi-step operations of this computer, newest first. Failed ones say why."))
-        top.addStretch(1)
+        top.addWidget(self.scope_label, 1)
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
         layout.addWidget(self.tree, 1)
+
+    def set_scope(self, where: str) -> None:
+        """`where`: the organisation or application the list is about ("" = everything)."""
+        about = f"on {where}" if where else "of this computer"
+        self.scope_label.setText(f"Operations {about}, newest first, with who ran them and what came of it.")
 
 
 class OrgToolbar(QToolBar):
