@@ -1,15 +1,19 @@
-"""Presenter of the window shell: profiles in the switcher, the profile editor, status texts."""
+"""Presenter of the window shell: profiles in the switcher, the profile editor, profile import, status
+texts."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog
 
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.profiles import ProfileService
 from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.presenters.dialogs import dialog_result
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.main_window import MainWindow
 from hyperota_desktop.ui.widgets.profile_editor import edit_profile
@@ -29,6 +33,9 @@ class ShellPresenter(QObject):
         window.profileChosen.connect(self.switch_to)
         window.newProfileRequested.connect(self.new_profile)
         window.editProfileRequested.connect(self.edit_active)
+        window.importProfileRequested.connect(
+            lambda: self._tasks.start("profile-import", self.import_profile(), replace=True)
+        )
         messages.posted.connect(window.show_message)
 
     def refresh(self) -> None:
@@ -70,6 +77,33 @@ class ShellPresenter(QObject):
         await asyncio.to_thread(self._profiles.set_static_aws_keys, name, *keys)
         self._messages.info(f"Profile '{name}' saved; its AWS keys are in the OS keyring.")
         self.activeProfileChanged.emit(name)
+
+    async def choose_import_file(self) -> Path | None:
+        """Ask for the file to import (tests replace this)."""
+        dialog = QFileDialog(self._window, "Import profile", "", "Profiles and endpoints files (*.json)")
+        dialog.setObjectName("importProfileDialog")
+        dialog.setAccessibleName("Choose a profile or endpoints file to import")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        try:
+            chosen = dialog.selectedFiles() if await dialog_result(dialog) else []
+            return Path(chosen[0]) if chosen else None
+        finally:
+            dialog.deleteLater()
+
+    async def import_profile(self) -> None:
+        """Import an exported profile or a sandbox endpoints file (`ProfileService.import_file`, as
+        `hyperota profile import`) and make it the active profile. The file is read and the keyring
+        written off the UI thread; a name already taken is refused, nothing is overwritten."""
+        path = await self.choose_import_file()
+        if path is None:
+            return
+        try:
+            profile = await asyncio.to_thread(self._profiles.import_file, path)
+        except HyperOtaError as exc:
+            self._messages.error(exc)
+            return
+        self.switch_to(profile.name)
+        self._messages.info(f"Imported profile '{profile.name}' from {path.name}; it is now active.")
 
     async def stop(self) -> None:
         await self._tasks.stop()
