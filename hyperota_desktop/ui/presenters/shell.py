@@ -10,13 +10,14 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from hyperota_desktop.domain.errors import HyperOtaError
-from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
+from hyperota_desktop.services.connection_check import check_connection
 from hyperota_desktop.services.profiles import ProfileService
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.dialogs import dialog_result
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.main_window import MainWindow
-from hyperota_desktop.ui.widgets.profile_editor import edit_profile
+from hyperota_desktop.ui.widgets.profile_editor import ProfileEditor, edit_profile
 
 
 class ShellPresenter(QObject):
@@ -113,7 +114,9 @@ class ShellPresenter(QObject):
 
     def new_profile(self) -> None:
         existing = {p.name for p in self._profiles.list()}
-        edit_profile(self._window, None, existing, lambda p, keys: self._save(p, keys, overwrite=False))
+        edit_profile(
+            self._window, None, existing, lambda p, keys: self._save(p, keys, overwrite=False), self._test
+        )
 
     def edit_active(self) -> None:
         try:
@@ -122,4 +125,26 @@ class ShellPresenter(QObject):
             self._messages.error(exc)
             return
         existing = {p.name for p in self._profiles.list()}
-        edit_profile(self._window, profile, existing, lambda p, keys: self._save(p, keys, overwrite=True))
+        edit_profile(
+            self._window, profile, existing, lambda p, keys: self._save(p, keys, overwrite=True), self._test
+        )
+
+    def _test(self, editor: ProfileEditor) -> None:
+        editor.testing()  # at once: the click shows its effect before the first answer
+        task = self._tasks.start("profile-test", self.test_connection(editor), replace=True)
+        if task is not None:  # the editor closed: its test is of no use to anyone
+            editor.finished.connect(lambda _result: task.cancel())
+
+    async def test_connection(self, editor: ProfileEditor) -> None:
+        """Check each backend of the profile as it stands in the editor (saved or not); the keys are
+        those typed in, else the stored ones (read off the UI thread)."""
+        profile = editor.profile()
+        keys = editor.static_keys()
+        if keys is None and profile.aws_credential_mode is AwsCredentialMode.STATIC_KEYS:
+            keys = await asyncio.to_thread(self._profiles.static_aws_keys, profile.name)
+        try:
+            results = await check_connection(profile, keys)
+        except Exception:
+            editor.show_test_results([])  # the button works again; the error goes to the window
+            raise
+        editor.show_test_results([(r.backend, r.ok, r.detail) for r in results])

@@ -1,6 +1,7 @@
 """Dialog to create or edit a profile. Each problem shows under its own field, once that field has been
 typed in (a new, empty dialog does not shout); any problem, shown or not, keeps Save disabled and its
-tooltip says what is still missing. Wide enough for URLs."""
+tooltip says what is still missing. Wide enough for URLs. "Test connection" asks whoever opened the
+editor (signal `testRequested()`) to check the backends; `show_test_results` shows the answers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -43,6 +45,8 @@ _LABELS = {
 
 
 class ProfileEditor(QDialog):
+    testRequested = Signal()
+
     def __init__(
         self, profile: Profile | None, existing_names: set[str], parent: QWidget | None = None
     ) -> None:
@@ -104,10 +108,36 @@ class ProfileEditor(QDialog):
             button.setAccessibleName(button.text().replace("&", ""))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.test_button = named(
+            QPushButton("Test connection"), "profileTestButton", "Test the connection to each backend"
+        )
+        self.buttons.addButton(self.test_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.test_button.clicked.connect(self.testRequested)
+        self.test_results = named(QLabel(), "profileTestResults", "Connection test results")
+        self.test_results.setWordWrap(True)
+        self.test_results.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_results.hide()
+        self._testing = False
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.problems)
+        layout.addWidget(self.test_results)
         layout.addWidget(self.buttons)
+        self._validate()
+
+    def testing(self) -> None:
+        """A test runs: say so, and no second one meanwhile."""
+        self._testing = True
+        self.test_button.setEnabled(False)
+        self.test_results.setText("Testing the connection to each backend…")
+        self.test_results.show()
+
+    def show_test_results(self, results: list[tuple[str, bool | None, str]]) -> None:
+        """(backend, ok — None when not checked —, what it answered), one line each."""
+        self._testing = False
+        marks = {True: "✔", False: "✘", None: "○"}
+        self.test_results.setText("\n".join(f"{marks[ok]} {name}: {detail}" for name, ok, detail in results))
+        self.test_results.show()
         self._validate()
 
     def _with_error(self, name: str, edit: QWidget) -> QWidget:
@@ -178,6 +208,8 @@ class ProfileEditor(QDialog):
         save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         save.setEnabled(not found)
         save.setToolTip("\n".join(text for _field, text in found))
+        if not self._testing:
+            self.test_button.setEnabled(not found)  # a test needs a profile that could be saved
         return [text for _field, text in found]
 
 
@@ -186,10 +218,16 @@ def edit_profile(
     profile: Profile | None,
     existing: set[str],
     on_save: Callable[[Profile, tuple[str, str] | None], None],
+    on_test: Callable[[ProfileEditor], None] | None = None,
 ) -> ProfileEditor:
-    """Open the editor (window-modal, no nested event loop); `on_save` runs when the person saves."""
+    """Open the editor (window-modal, no nested event loop); `on_save` runs when the person saves,
+    `on_test` when they ask for a connection test."""
     dialog = ProfileEditor(profile, existing, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.accepted.connect(lambda: on_save(dialog.profile(), dialog.static_keys()))
+    if on_test is not None:
+        dialog.testRequested.connect(lambda: on_test(dialog))
+    else:
+        dialog.test_button.hide()
     dialog.open()
     return dialog
