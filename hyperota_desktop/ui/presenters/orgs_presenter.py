@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from hyperota_desktop.domain.access import AccessLevel, Action, Permission
-from hyperota_desktop.domain.errors import NotFound, PermissionDenied
+from hyperota_desktop.domain.errors import HyperOtaError, NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal, selectable_levels
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.services.activity import outcome
@@ -260,11 +260,49 @@ class OrgsPresenter(QObject):
         self.activity_page.set_scope(f"{org}/{app}" if app else org)
 
     # -- operations -------------------------------------------------------------------------------------
-    async def ask_name(self, title: str, prompt: str, kind: str) -> str | None:
-        dialog = NameDialog(title, prompt, lambda n: name_problem(n, kind=kind), self.window)
+    async def ask_name(
+        self,
+        title: str,
+        prompt: str,
+        kind: str,
+        *,
+        taken: Collection[str] = (),
+        attempt: Callable[[str], Awaitable[object]] | None = None,
+    ) -> str | None:
+        """A new name, checked as it is typed (the rule, and the names in `taken`). With `attempt`, the
+        dialog stays open while `attempt(name)` runs: a refusal shows under the name, which is kept
+        for another try; the name is returned once `attempt` succeeded. None: cancelled."""
+        taken_lower = {name.lower() for name in taken}
+
+        def problem(name: str) -> str | None:
+            rule = name_problem(name, kind=kind)
+            if rule is None and name.lower() in taken_lower:
+                return f"There is already an {kind} named '{name}' here; choose another name."
+            return rule
+
+        dialog = NameDialog(title, prompt, problem, self.window, hold=attempt is not None)
+        submitted: asyncio.Queue[str] = asyncio.Queue()
+        dialog.submitted.connect(submitted.put_nowait)
+        closed = asyncio.ensure_future(dialog_result(dialog))
         try:
-            return dialog.name if await dialog_result(dialog) else None
+            while True:
+                asked = asyncio.ensure_future(submitted.get())
+                await asyncio.wait({closed, asked}, return_when=asyncio.FIRST_COMPLETED)
+                if closed.done():
+                    asked.cancel()
+                    return dialog.name if closed.result() else None
+                assert attempt is not None  # only a holding dialog submits
+                name = asked.result()
+                try:
+                    await attempt(name)
+                except HyperOtaError as exc:
+                    dialog.failed(exc.message)
+                    continue
+                dialog.succeeded()
+                await closed
+                return name
         finally:
+            closed.cancel()
             dialog.deleteLater()
 
     async def confirm_delete(self, title: str, name: str, preview: DeletionPreview) -> tuple[bool, bool]:
@@ -283,11 +321,18 @@ class OrgsPresenter(QObject):
             dialog.deleteLater()
 
     async def new_org(self) -> None:
-        name = await self.ask_name("New organisation", "Organisation name", "organisation")
-        if name:
-            record = await self.session().orgs.create_org(name)
+        created: list[Any] = []
+
+        async def create(name: str) -> None:
+            created.append(await self.session().orgs.create_org(name))
+
+        taken = self.window.nav_model.org_names()
+        name = await self.ask_name(
+            "New organisation", "Organisation name", "organisation", taken=taken, attempt=create
+        )
+        if name and created:
             self._messages.info(f"Organisation '{name}' created; you are its owner.")
-            self._warn(record.data.get("warnings"))
+            self._warn(created[0].data.get("warnings"))
             await self._after_change()
             self.window.select_entry(name)
 
@@ -295,11 +340,18 @@ class OrgsPresenter(QObject):
         org = self._selection[0]
         if not org:
             return
-        name = await self.ask_name(f"New application in {org}", "Application name", "application")
-        if name:
-            record = await self.session().orgs.create_app(org, name)
+        created: list[Any] = []
+
+        async def create(name: str) -> None:
+            created.append(await self.session().orgs.create_app(org, name))
+
+        taken = self.window.nav_model.app_names(org)
+        name = await self.ask_name(
+            f"New application in {org}", "Application name", "application", taken=taken, attempt=create
+        )
+        if name and created:
             self._messages.info(f"Application '{org}/{name}' created.")
-            self._warn(record.data.get("warnings"))
+            self._warn(created[0].data.get("warnings"))
             await self._after_change()
             self.window.select_entry(org, name)
 
