@@ -3,6 +3,7 @@ stands in the editor (saved or not), against the sandbox over HTTP, and says per
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,13 @@ from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.widgets.profile_editor import edit_profile
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox.start() as running:
-        yield running
+@pytest.fixture(autouse=True)
+def _collected_here() -> Iterator[None]:
+    """The test's Qt objects are collected on this thread once it ends, not by a garbage collection
+    that happens to run in a worker thread of a later test (Qt warns: timers stopped from another
+    thread)."""
+    yield
+    gc.collect()
 
 
 def lines(editor: Any) -> dict[str, str]:
@@ -33,8 +37,9 @@ def lines(editor: Any) -> dict[str, str]:
 
 
 def test_each_backend_is_checked_and_failures_say_which(
-    qtbot: Any, tmp_path: Path, loop: Any, memory_keyring: Any, sb: Sandbox
+    qtbot: Any, tmp_path: Path, loop: Any, memory_keyring: Any, sandbox: Sandbox
 ) -> None:
+    sb = sandbox  # the session's
     services = build_services(AppDirs.under(tmp_path))
     gui = build_gui(services)
     qtbot.addWidget(gui.window)
@@ -76,3 +81,4 @@ def test_each_backend_is_checked_and_failures_say_which(
     loop.run_until_complete(test())
     assert lines(editor)["Sign-in (Keycloak)"].startswith("✘"), editor.test_results.text()
     editor.reject()
+    loop.run_until_complete(gui.shutdown())
