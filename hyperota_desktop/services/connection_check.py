@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,14 +44,20 @@ async def check_connection(
 ) -> list[BackendCheck]:
     """Every backend of `profile`, checked side by side. `static_keys`: the keys of the static-keys
     mode (typed in the editor, or read from the keyring by the caller)."""
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client:  # TLS verification stays on
-        checks: list[Awaitable[BackendCheck]] = [
-            _keycloak(client, profile),
-            _superposition(client, profile),
-            _s3(profile, static_keys),
-            _kms(profile, static_keys),
-        ]
-        return list(await asyncio.gather(*checks))
+    # boto3 blocks: its calls run on threads of their own (not the event loop's default executor, which
+    # under qasync is made of Qt threads), let go at once if the check is cancelled
+    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="connection-check")
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT) as client:  # TLS verification stays on
+            checks: list[Awaitable[BackendCheck]] = [
+                _keycloak(client, profile),
+                _superposition(client, profile),
+                _s3(profile, static_keys, pool),
+                _kms(profile, static_keys, pool),
+            ]
+            return list(await asyncio.gather(*checks))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 async def _keycloak(client: httpx.AsyncClient, profile: Profile) -> BackendCheck:
@@ -101,9 +108,14 @@ def _aws_error(exc: Exception) -> str:
 
 
 async def _aws_call(
-    profile: Profile, keys: tuple[str, str] | None, service: str, call: str, **kw: Any
+    pool: ThreadPoolExecutor,
+    profile: Profile,
+    keys: tuple[str, str] | None,
+    service: str,
+    call: str,
+    **kw: Any,
 ) -> str:
-    """ "" when the call succeeded, else why not."""
+    """Empty when the call succeeded, else why not."""
 
     def run() -> None:
         session = _session(profile, keys)
@@ -117,24 +129,24 @@ async def _aws_call(
             client.close()
 
     try:
-        await asyncio.to_thread(run)
+        await asyncio.get_running_loop().run_in_executor(pool, run)
     except (BotoCoreError, ClientError) as exc:
         return _aws_error(exc)
     return ""
 
 
-async def _s3(profile: Profile, keys: tuple[str, str] | None) -> BackendCheck:
+async def _s3(profile: Profile, keys: tuple[str, str] | None, pool: ThreadPoolExecutor) -> BackendCheck:
     name = "S3"
     if not profile.bucket:
         return BackendCheck(name, None, "no bucket in the profile")
     session = _session(profile, keys)
     if isinstance(session, str):
         return BackendCheck(name, None, session)
-    why = await _aws_call(profile, keys, "s3", "head_bucket", Bucket=profile.bucket)
+    why = await _aws_call(pool, profile, keys, "s3", "head_bucket", Bucket=profile.bucket)
     return BackendCheck(name, not why, why or f"bucket {profile.bucket} is reachable")
 
 
-async def _kms(profile: Profile, keys: tuple[str, str] | None) -> BackendCheck:
+async def _kms(profile: Profile, keys: tuple[str, str] | None, pool: ThreadPoolExecutor) -> BackendCheck:
     name = "KMS"
     named = [key for key in (profile.kms_signing_key, profile.kms_data_key) if key]
     if not named:
@@ -143,7 +155,7 @@ async def _kms(profile: Profile, keys: tuple[str, str] | None) -> BackendCheck:
     if isinstance(session, str):
         return BackendCheck(name, None, session)
     for key in named:
-        why = await _aws_call(profile, keys, "kms", "describe_key", KeyId=key)
+        why = await _aws_call(pool, profile, keys, "kms", "describe_key", KeyId=key)
         if why:
             return BackendCheck(name, False, f"key {key}: {why}")
     return BackendCheck(name, True, f"{len(named)} key(s) found")

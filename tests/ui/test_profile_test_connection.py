@@ -3,12 +3,8 @@ stands in the editor (saved or not), against the sandbox over HTTP, and says per
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import build_gui
@@ -16,15 +12,6 @@ from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.profiles import profile_from_endpoints
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.widgets.profile_editor import edit_profile
-
-
-@pytest.fixture(autouse=True)
-def _collected_here() -> Iterator[None]:
-    """The test's Qt objects are collected on this thread once it ends, not by a garbage collection
-    that happens to run in a worker thread of a later test (Qt warns: timers stopped from another
-    thread)."""
-    yield
-    gc.collect()
 
 
 def lines(editor: Any) -> dict[str, str]:

@@ -131,9 +131,12 @@ class ShellPresenter(QObject):
 
     def _test(self, editor: ProfileEditor) -> None:
         editor.testing()  # at once: the click shows its effect before the first answer
-        task = self._tasks.start("profile-test", self.test_connection(editor), replace=True)
-        if task is not None:  # the editor closed: its test is of no use to anyone
-            editor.finished.connect(lambda _result: task.cancel())
+        self._tasks.start("profile-test", self.test_connection(editor), replace=True)
+        editor.finished.connect(self._cancel_test)  # a bound method: no cycle through the dialog
+
+    def _cancel_test(self, _result: int = 0) -> None:
+        """The editor closed: its connection test is of no use to anyone."""
+        self._tasks.cancel("profile-test")
 
     async def test_connection(self, editor: ProfileEditor) -> None:
         """Check each backend of the profile as it stands in the editor (saved or not); the keys are
@@ -143,7 +146,9 @@ class ShellPresenter(QObject):
         if keys is None and profile.aws_credential_mode is AwsCredentialMode.STATIC_KEYS:
             keys = await asyncio.to_thread(self._profiles.static_aws_keys, profile.name)
         try:
-            results = await check_connection(profile, keys)
+            # on a thread with its own event loop: the HTTP and AWS calls never touch the UI loop; a
+            # cancelled test is dropped (its requests end within their timeouts)
+            results = await asyncio.to_thread(asyncio.run, check_connection(profile, keys))
         except Exception:
             editor.show_test_results([])  # the button works again; the error goes to the window
             raise
