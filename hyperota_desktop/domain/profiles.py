@@ -123,34 +123,50 @@ def _check_url(field: str, value: str, problems: list[str], *, required: bool) -
 
 def profile_problems(profile: Profile) -> list[str]:
     """Every problem with a profile, worded for a person (empty when valid)."""
-    problems: list[str] = []
+    return [text for _field, text in profile_field_problems(profile)]
+
+
+def profile_field_problems(profile: Profile) -> list[tuple[str, str]]:
+    """Every problem with a profile as (field name, text), for an editor that shows each next to its
+    field; in the order of `profile_problems`."""
+    found: list[tuple[str, str]] = []
+
+    def add(field: str, text: str) -> None:
+        found.append((field, text))
+
+    def url(field: str, label: str, value: str, *, required: bool) -> None:
+        texts: list[str] = []
+        _check_url(label, value, texts, required=required)
+        for text in texts:
+            add(field, text)
+
     if not PROFILE_NAME_RE.fullmatch(profile.name):
-        problems.append("Name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
-    _check_url("Issuer", profile.issuer, problems, required=True)
+        add("name", "Name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
+    url("issuer", "Issuer", profile.issuer, required=True)
     if profile.issuer and "/realms/" not in profile.issuer:
-        problems.append("Issuer must look like https://host/realms/REALM (a Keycloak realm URL).")
+        add("issuer", "Issuer must look like https://host/realms/REALM (a Keycloak realm URL).")
     elif profile.issuer and not profile.issuer.rstrip("/").split("/realms/", 1)[1]:
-        problems.append("Issuer names no realm after /realms/.")
+        add("issuer", "Issuer names no realm after /realms/.")
     if not profile.client_id:
-        problems.append("Client id is required (the public client with the device grant).")
-    _check_url("Superposition URL", profile.superposition_url, problems, required=False)
+        add("client_id", "Client id is required (the public client with the device grant).")
+    url("superposition_url", "Superposition URL", profile.superposition_url, required=False)
     if profile.superposition_org_id and not re.fullmatch(
         r"[A-Za-z0-9_-]{1,64}", profile.superposition_org_id
     ):
-        problems.append("Superposition organisation id has unexpected characters.")
-    _check_url("S3 endpoint", profile.s3_endpoint, problems, required=False)
-    _check_url("Public base URL", profile.public_base_url, problems, required=False)
+        add("superposition_org_id", "Superposition organisation id has unexpected characters.")
+    url("s3_endpoint", "S3 endpoint", profile.s3_endpoint, required=False)
+    url("public_base_url", "Public base URL", profile.public_base_url, required=False)
     if profile.bucket and not _BUCKET_RE.fullmatch(profile.bucket):
-        problems.append("Bucket: 3-63 lowercase letters, digits, '.' or '-'.")
+        add("bucket", "Bucket: 3-63 lowercase letters, digits, '.' or '-'.")
     if profile.region and not _REGION_RE.fullmatch(profile.region):
-        problems.append(f"Region '{profile.region}' does not look like an AWS region (e.g. eu-west-1).")
+        add("region", f"Region '{profile.region}' does not look like an AWS region (e.g. eu-west-1).")
     if profile.key_prefix.startswith("/") or ".." in profile.key_prefix.split("/"):
-        problems.append("Key prefix must be relative and must not contain '..'.")
+        add("key_prefix", "Key prefix must be relative and must not contain '..'.")
     if profile.aws_credential_mode is AwsCredentialMode.WEB_IDENTITY and not profile.aws_role_arn.startswith(
         "arn:"
     ):
-        problems.append("Web-identity credentials need a role ARN (arn:aws:iam::ACCOUNT:role/NAME).")
-    return problems
+        add("aws_role_arn", "Web-identity credentials need a role ARN (arn:aws:iam::ACCOUNT:role/NAME).")
+    return found
 
 
 def validate_profile(profile: Profile) -> None:

@@ -44,9 +44,10 @@ class AppServices:
         they learn about it is saved). The caller owns them: `aclose()` them when done."""
         return self.build_temporary(profile)
 
-    async def activity(self, limit: int = 200) -> list[SagaRecord]:
-        """The journal, newest first, runs whose process died shown as interrupted."""
-        return await self.workers.short(recent_activity, self.journal, limit)
+    async def activity(self, limit: int = 200, org: str = "", app: str = "") -> list[SagaRecord]:
+        """The journal, newest first, runs whose process died shown as interrupted; `org`/`app`: only
+        what was done there."""
+        return await self.workers.short(recent_activity, self.journal, limit, org, app)
 
     async def aclose(self) -> None:
         await self.active.aclose()

@@ -40,6 +40,39 @@ class Member:
         }
 
 
+@dataclass(frozen=True)
+class EffectiveMember:
+    """Someone's access to a scope and where it comes from: `direct` is the level held in the scope
+    itself, `inherited` what an application gets from the organisation role (owner capped to admin,
+    `domain.membership.level_from_paths`); `level` is the higher of the two."""
+
+    user: KcUser
+    direct: AccessLevel
+    inherited: AccessLevel = AccessLevel.NONE
+    org_level: AccessLevel = AccessLevel.NONE  # the organisation role behind `inherited`
+
+    @property
+    def level(self) -> AccessLevel:
+        return max(self.direct, self.inherited)
+
+    def source(self, scope: MemberScope) -> str:
+        """Where the access comes from, in words ("application", "organisation (owner)", or both)."""
+        parts = []
+        if self.direct:
+            parts.append("application" if scope.app else "organisation")
+        if self.inherited:
+            parts.append(f"organisation ({self.org_level.label})")
+        return " + ".join(parts)
+
+
+@dataclass(frozen=True)
+class EffectiveMembers:
+    """Everyone with access to a scope; `incomplete` says why inherited access could not be read."""
+
+    members: list[EffectiveMember]
+    incomplete: str = ""
+
+
 class MemberService:
     def __init__(self, orgs: OrgService, runner: SagaRunner) -> None:
         self.orgs = orgs
@@ -70,6 +103,28 @@ class MemberService:
                 if user.id not in best or best[user.id].level < level:
                     best[user.id] = Member(user, level)
         return sorted(best.values(), key=lambda m: m.user.username)
+
+    async def effective_members(self, scope: MemberScope) -> EffectiveMembers:
+        """Everyone with access to `scope`: for an application, its own members and the organisation's
+        (who reach it through their organisation role), each with the effective level and its source.
+        When Keycloak refuses the organisation's member lists, the application's own are still shown."""
+        direct = await self.list_members(scope)
+        found = {m.user.id: EffectiveMember(m.user, m.level) for m in direct}
+        if not scope.app:
+            return EffectiveMembers(sorted(found.values(), key=lambda m: m.user.username))
+        incomplete = ""
+        try:
+            org_members = await self.list_members(MemberScope(scope.org))
+        except PermissionDenied as exc:
+            org_members = []
+            incomplete = f"Access inherited from organisation {scope.org} is not shown: {exc.message}"
+        for member in org_members:
+            inherited = min(member.level, AccessLevel.ADMIN)
+            held = found.get(member.user.id)
+            found[member.user.id] = EffectiveMember(
+                member.user, held.direct if held else AccessLevel.NONE, inherited, member.level
+            )
+        return EffectiveMembers(sorted(found.values(), key=lambda m: m.user.username), incomplete)
 
     async def _current(
         self, scope: MemberScope, user: KcUser

@@ -31,9 +31,10 @@ from hyperota_desktop.domain.names import (
 from hyperota_desktop.domain.workspace_defaults import default_configs
 from hyperota_desktop.services.keycloak_admin import KcGroup, KeycloakAdmin
 from hyperota_desktop.services.org_delegation import DelegationUnavailable, OrgDelegation
-from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
+from hyperota_desktop.services.saga import Recovery, SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.storage_cleanup import CountPrefix, DeletePrefix, FilesDeleted, storage_prefix
 from hyperota_desktop.services.superposition import SuperpositionClient
+from hyperota_desktop.services.workspace_migration import WORKSPACE_MIGRATE, migration_steps
 
 log = logging.getLogger("hyperota.services.orgs")
 WORKSPACE_ATTRIBUTE = "superposition_workspace"
@@ -420,3 +421,6 @@ def register_org_sagas(runner: SagaRunner, backends: Callable[[], OrgBackends]) 
         (APP_DELETE, app_delete_steps),
     ):
         runner.register(SagaDefinition(kind, lambda params, s=steps: s(backends(), params)))  # type: ignore[misc]
+    runner.register(
+        SagaDefinition(WORKSPACE_MIGRATE, lambda p: migration_steps(backends(), p), Recovery.FORWARD)
+    )

@@ -22,7 +22,6 @@ from hyperota_desktop.domain.access import (
 from hyperota_desktop.domain.errors import (
     BackendUnavailable,
     HyperOtaError,
-    IntegrityError,
     MissingRight,
     NotFound,
     PermissionDenied,
@@ -48,10 +47,11 @@ from hyperota_desktop.services.org_sagas import (
     WORKSPACE_ATTRIBUTE,
     OrgBackends,
 )
-from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
+from hyperota_desktop.services.saga import SagaFailed, SagaRunner, SagaRuntime
 from hyperota_desktop.services.saga_repeats import finished_repeat
 from hyperota_desktop.services.storage_cleanup import storage_prefix
 from hyperota_desktop.services.workspace_health import BrokenWorkspace, WorkspaceHealth
+from hyperota_desktop.services.workspace_migration import WORKSPACE_MIGRATE, health_after
 from hyperota_desktop.stores.journal import SagaRecord
 
 __all__ = ["AppInfo", "DeletionPreview", "MigrationOutcome", "OrgInfo", "OrgService"]
@@ -233,7 +233,7 @@ class OrgService:
     # -- sagas --------------------------------------------------------------------------------------
     async def recover(self, runtime: SagaRuntime | None = None) -> list[SagaRecord]:
         """Finish or undo the organisation/application operations a crash or quit left unfinished."""
-        kinds = (ORG_CREATE, ORG_DELETE, ORG_DELEGATE, APP_CREATE, APP_DELETE)
+        kinds = (ORG_CREATE, ORG_DELETE, ORG_DELEGATE, APP_CREATE, APP_DELETE, WORKSPACE_MIGRATE)
         return await self.runner.reconcile(runtime, kinds=kinds)
 
     async def create_org(self, name: str, runtime: SagaRuntime | None = None) -> SagaRecord:
@@ -347,12 +347,13 @@ class OrgService:
             )
         if not before.can_migrate:
             raise BrokenWorkspace.from_health(before)
-        await sp.migrate_workspace(before.workspace)
-        after = await sp.diagnose_workspace(before.workspace)
-        if not after.healthy:
-            raise IntegrityError(
-                f"Superposition ran the migration of workspace {before.workspace}, but {after.describe()}",
-                hint="Ask the Superposition operator to look at the workspace's database schema.",
-            )
+        params = {"org": org, "app": app, "workspace": before.workspace}
+        try:  # journalled (services/workspace_migration.py): the Activity page shows who repaired what
+            record = await self.runner.run(WORKSPACE_MIGRATE, params, f"Repair workspace of {org}/{app}")
+        except SagaFailed as exc:  # nothing to undo ("undone" would be untrue): the step's own error
+            if isinstance(exc.cause, HyperOtaError):
+                raise exc.cause from None
+            raise
+        after = health_after(record.data)
         log.info("migrated workspace %s of %s/%s", before.workspace, org, app)
         return MigrationOutcome(org, app, before, after)

@@ -231,14 +231,26 @@ class Journal:
             return self._record(db, row) if row else None
 
     def list(
-        self, *, limit: int = 200, unfinished_only: bool = False, scope: str | None = None
+        self,
+        *,
+        limit: int = 200,
+        unfinished_only: bool = False,
+        scope: str | None = None,
+        org: str = "",
+        app: str = "",
     ) -> list[SagaRecord]:
+        """Newest first; `org`/`app`: only the runs on that organisation (any of its applications) or
+        application, by the `org`/`app` parameters every kind journals."""
         clauses, args = [], []
         if unfinished_only:
             clauses.append(f"status IN {UNFINISHED!r}")
         if scope is not None:
             clauses.append("scope = ?")
             args.append(scope)
+        for key, value in (("org", org), ("app", app)):
+            if value:
+                clauses.append(f"json_extract(params, '$.{key}') = ?")
+                args.append(value)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         query = f"SELECT {_COLUMNS} FROM sagas {where} ORDER BY created_at DESC LIMIT ?"  # noqa: S608
         with self._connect() as db:

@@ -92,6 +92,11 @@ def test_org_app_member_activity_commands(cli: Any, sb: Any, isolated_home: Path
     assert not any(r["kind"] == "member.remove" for r in records)
     code, out, _ = cli("activity")
     assert f"Create application {org}/web" in out and "1. check the name: done" in out
+    # issue 16.8: only what was done on one application
+    code, out, _ = cli("activity", "--json", "--org", org, "--app", "web")
+    only = json.loads(out)
+    assert code == 0 and f"Create application {org}/web" in {r["title"] for r in only}
+    assert {(r["params"]["org"], r["params"]["app"]) for r in only} == {(org, "web")}
 
 
 def test_a_realm_without_admin_permissions_warns_then_delegate_repairs(cli: Any, sb: Any) -> None:

@@ -34,8 +34,8 @@ def build(qtbot: Any, env: OrgEnv) -> tuple[MainWindow, OrgsPresenter, list[tupl
     posted: list[tuple[str, str]] = []
     messages.posted.connect(lambda level, text: posted.append((level, text)))
 
-    async def activity_rows() -> list[Any]:
-        return await asyncio.to_thread(env.runner.journal.list)
+    async def activity_rows(org: str = "", app: str = "") -> list[Any]:
+        return await asyncio.to_thread(env.runner.journal.list, org=org, app=app)
 
     presenter = OrgsPresenter(window, toolbar, members, activity, activity_rows, messages)
     presenter.set_services(org_page_services(env))
@@ -47,9 +47,12 @@ def build(qtbot: Any, env: OrgEnv) -> tuple[MainWindow, OrgsPresenter, list[tupl
 
 
 def answer(value: Any) -> Any:
-    """What a dialog the test does not open answers (the presenter awaits its dialogs)."""
+    """What a dialog the test does not open answers (the presenter awaits its dialogs); a name dialog
+    that creates on Create runs its `attempt` with the name, as the real one does."""
 
-    async def ask(*_args: Any) -> Any:
+    async def ask(*_args: Any, attempt: Any = None, **_kwargs: Any) -> Any:
+        if attempt is not None and value:
+            await attempt(value)
         return value
 
     return ask

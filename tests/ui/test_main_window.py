@@ -84,11 +84,11 @@ def test_profile_editor_validates_inline_and_blocks_save(qtbot, artifacts_dir: P
     assert not save.isEnabled()
     editor._edits["name"].setText("prod")
     editor._edits["issuer"].setText("https://sso.example.com/realms/x")
-    assert "exists already" in editor.problems.text() and not save.isEnabled()
+    assert "exists already" in editor.error_for("name") and not save.isEnabled()
     editor._edits["name"].setText("new")
-    assert save.isEnabled() and editor.problems.text() == ""
+    assert save.isEnabled() and editor.problems.text() == "" and editor.error_for("name") == ""
     editor._edits["bucket"].setText("No_Good")
-    assert "Bucket" in editor.problems.text() and not save.isEnabled()
+    assert "Bucket" in editor.error_for("bucket") and not save.isEnabled()
     editor.show()
     editor.grab().save(str(artifacts_dir / "profile-editor.png"))
     for widget in interactive_widgets(editor):
@@ -161,8 +161,9 @@ def test_static_aws_keys_are_asked_for_only_in_static_mode_and_go_to_the_keyring
     editor.mode.setCurrentText("static")
     assert editor.isolation.text().startswith("Shared keys: no isolation. Everyone using these keys")
     assert editor.key_id.isVisible() and editor.secret.isVisible()
-    assert "both the access key id and the secret" in editor.problems.text() and not save.isEnabled()
+    assert not save.isEnabled() and "both the access key id and the secret" in save.toolTip()
     editor.key_id.setText("AKIDEXAMPLE")
+    assert "both the access key id and the secret" in editor.error_for("aws_secret")
     editor.secret.setText("example-secret-value")
     assert save.isEnabled() and editor.static_keys() == ("AKIDEXAMPLE", "example-secret-value")
     for widget in interactive_widgets(editor):

@@ -84,7 +84,7 @@ def test_the_menu_bar_lists_every_action_with_a_working_shortcut(
         await gui.wait_idle()
         new = shortcuts["Ctrl+N"]
 
-        async def declined(*_args: Any) -> None:
+        async def declined(*_args: Any, **_kwargs: Any) -> None:
             return None  # the name dialog, cancelled (the real one is tested in tests/orgs)
 
         gui.orgs.ask_name = declined  # type: ignore[method-assign]

@@ -1,4 +1,4 @@
-"""`hyperota activity [--limit N]`: the journal of multi-step operations, with steps and errors."""
+"""`hyperota activity [--limit N] [--org ORG [--app APP]]`: the journal of multi-step operations."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _text(records: list[Any]) -> str:
 
 
 async def _activity(ctx: CliContext, args: argparse.Namespace) -> int:
-    records = await ctx.services.activity(args.limit)
+    records = await ctx.services.activity(args.limit, org=args.org, app=args.app)
     ctx.emit([r.to_dict() for r in records], lambda: _text(records))
     return 0
 
@@ -42,4 +42,6 @@ def register(sub: Any) -> None:
     )
     add_global_options(parser, suppress=True)
     parser.add_argument("--limit", type=int, default=50, help="how many operations to show")
+    parser.add_argument("--org", default="", help="only operations on this organisation and its applications")
+    parser.add_argument("--app", default="", help="only operations on this application (with --org)")
     parser.set_defaults(handler=_activity)

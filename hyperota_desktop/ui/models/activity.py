@@ -9,7 +9,7 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from hyperota_desktop.ui.widgets.badge import BADGE_TONE_ROLE
 from hyperota_desktop.ui.widgets.local_time import local_time
 
-COLUMNS = ("When", "Operation", "Status", "What happened")
+COLUMNS = ("When", "Operation", "Status", "By", "What happened")
 STATUS_COLUMN = 2
 # Journal statuses (stores/journal.py) of operations and steps, by what they mean to a person.
 STATUS_TONES = {
@@ -39,7 +39,7 @@ class ActivityRow:
     title: str
     actor: str
     status: str
-    error: str
+    error: str  # what came of it: the error, or what it produced (version, tag, …)
     steps: tuple[StepRow, ...] = ()
 
 
@@ -69,6 +69,7 @@ class ActivityModel(QStandardItemModel):
                 _item(local_time(row.when)),
                 _item(row.title, f"by {row.actor}"),
                 _status(row.status),
+                _item(row.actor),
                 _item(row.error, row.error),
             ]
             for number, step in enumerate(row.steps, start=1):
@@ -77,6 +78,7 @@ class ActivityModel(QStandardItemModel):
                         _item(""),
                         _item(f"{number}. {step.name}"),
                         _status(step.status),
+                        _item(""),
                         _item(step.error, step.error),
                     ]
                 )

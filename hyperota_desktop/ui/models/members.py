@@ -1,4 +1,5 @@
-"""Table model of members (username, name, email, level) and the level-selector delegate."""
+"""Table model of members (username, name, email, effective level, where it comes from) and the
+level-selector delegate."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-COLUMNS = ("Username", "Name", "Email", "Level")
+COLUMNS = ("Username", "Name", "Email", "Level", "From")
 LEVEL_COLUMN = 3
 Index = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True)
 class MemberRow:
-    """`levels`: what this member's level selector offers (the guards' choice; editable when more than
+    """`level`: the effective level; `source`: where it comes from (e.g. "organisation (owner)");
+    `direct`: the level held in the scope itself, the one the selector changes ("" = only inherited);
+    `levels`: what this member's level selector offers (the guards' choice; editable when more than
     the current one); `locked`: why the level cannot change; `removal`: why they cannot be removed."""
 
     username: str
@@ -25,6 +28,8 @@ class MemberRow:
     levels: tuple[str, ...] | None = None  # None: every level of the table
     locked: str = ""
     removal: str = ""
+    source: str = ""
+    direct: str | None = None  # None: the same as `level`
 
 
 class MembersModel(QAbstractTableModel):
@@ -61,11 +66,13 @@ class MembersModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row = self.rows[index.row()]
-        value = (row.username, row.name, row.email, row.level)[index.column()]
+        value = (row.username, row.name, row.email, row.level, row.source)[index.column()]
+        if role == Qt.ItemDataRole.EditRole and index.column() == LEVEL_COLUMN:
+            return row.level if row.direct is None else row.direct
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return value
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == LEVEL_COLUMN and self.editable:
-            return row.locked or ("Double-click to change the level" if self.can_edit(index.row()) else "")
+            return row.locked or ("Change level… or double-click" if self.can_edit(index.row()) else "")
         return None
 
     def levels_at(self, row: int) -> tuple[str, ...]:
@@ -98,9 +105,17 @@ class MembersModel(QAbstractTableModel):
         ):
             return False
         row = self.rows[index.row()]
-        if value != row.level:
+        if value != (row.level if row.direct is None else row.direct):
             self.levelEdited.emit(row.username, str(value))
         return True
+
+    def level_locked(self, row: int) -> str:
+        """Why the level of the member of `row` cannot be changed here ("" = it can)."""
+        if not self.editable:
+            return "You need the admin or owner level to change members."
+        if not 0 <= row < len(self.rows):
+            return "Select a member first."
+        return "" if self.can_edit(row) else self.rows[row].locked or "No other level is allowed."
 
     def username_at(self, row: int) -> str:
         return self.rows[row].username if 0 <= row < len(self.rows) else ""

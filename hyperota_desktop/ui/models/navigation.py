@@ -27,8 +27,18 @@ class NavigationModel(QStandardItemModel):
     def __init__(self) -> None:
         super().__init__()
         self.setHorizontalHeaderLabels(["Organisations"])
+        self.entries: list[NavEntry] = []
+
+    def org_names(self) -> set[str]:
+        """The organisations listed (those the person can see)."""
+        return {entry.org for entry in self.entries}
+
+    def app_names(self, org: str) -> set[str]:
+        """The applications listed in `org`."""
+        return {app for entry in self.entries if entry.org == org for app in entry.apps}
 
     def set_entries(self, entries: list[NavEntry]) -> None:
+        self.entries = list(entries)
         self.removeRows(0, self.rowCount())
         for entry in entries:
             org_item = QStandardItem(entry.org)

@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from hyperota_desktop.domain.access import AccessLevel, Action, Permission
-from hyperota_desktop.domain.errors import NotFound, PermissionDenied
+from hyperota_desktop.domain.errors import HyperOtaError, NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal, selectable_levels
 from hyperota_desktop.domain.names import name_problem
-from hyperota_desktop.services.members import MemberService
+from hyperota_desktop.services.activity import outcome
+from hyperota_desktop.services.members import EffectiveMember, MemberService
 from hyperota_desktop.services.orgs import DeletionPreview, OrgService
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.storage_cleanup import FilesDeleted
@@ -65,7 +66,7 @@ class OrgsPresenter(QObject):
         toolbar: OrgToolbar,
         members_page: MembersPage,
         activity_page: ActivityPage,
-        activity: Callable[[], Awaitable[list[Any]]],
+        activity: Callable[..., Awaitable[list[Any]]],
         messages: MessageChannel,
         permission: Callable[[Action, str, str], Permission] | None = None,
     ) -> None:
@@ -147,10 +148,12 @@ class OrgsPresenter(QObject):
         self.window.nav_model.set_entries([])
         self.window.nav_stack.setCurrentWidget(self.window.nav_empty)
         self.members_page.model.set_rows([], (), False)
+        self.members_page.set_note("")
         self.members_page.set_scope(
             "Select an organisation or application to see who has access.", (), editable=False
         )
         self.activity_page.model.set_rows([])
+        self.activity_page.set_scope("")
         self._update_actions()
 
     # -- loading ----------------------------------------------------------------------------------------
@@ -184,21 +187,38 @@ class OrgsPresenter(QObject):
         # the add selector offers what the guards allow for a newcomer: up to your own level
         levels = selectable_levels(scope, level, AccessLevel.NONE, owners=0) if editable else ()
         try:
-            members = await session.members.list_members(scope)
+            listed = await session.members.effective_members(scope)
         except PermissionDenied as exc:  # Keycloak lets only admins and owners list members
             self.members_page.model.set_rows([], (), False)
             self.members_page.set_scope(f"{title}. {exc.message}", (), editable=False)
+            self.members_page.set_note("")
             return
         me = (await session.orgs.me()).username
-        owners = sum(1 for m in members if m.level is AccessLevel.OWNER)
-        rows = [self._member_row(scope, level, m, owners, m.user.username == me) for m in members]
+        owners = sum(1 for m in listed.members if m.direct is AccessLevel.OWNER)
+        rows = [self._member_row(scope, level, m, owners, m.user.username == me) for m in listed.members]
         labels = tuple(lvl.label for lvl in levels if lvl is not AccessLevel.NONE)
         self.members_page.model.set_rows(rows, labels, editable)
         self.members_page.set_scope(title, labels, editable=editable)
+        self.members_page.set_note(listed.incomplete)
 
     @staticmethod
-    def _member_row(scope: MemberScope, actor: AccessLevel, member: Any, owners: int, me: bool) -> MemberRow:
-        current = member.level
+    def _member_row(
+        scope: MemberScope, actor: AccessLevel, member: EffectiveMember, owners: int, me: bool
+    ) -> MemberRow:
+        """The guards apply to the level held in the scope itself; access only inherited from the
+        organisation is changed on the organisation (the row says so)."""
+        current = member.direct
+        name = f"{member.user.first_name} {member.user.last_name}".strip()
+        source = member.source(scope)
+        if current is AccessLevel.NONE:
+            where = f"organisation {scope.org}"
+            return MemberRow(
+                member.user.username, name, member.user.email, member.level.label, (member.level.label,),
+                f"{member.user.username} has {member.level.label} through {where} "
+                f"({member.org_level.label}): change it there, or add them here for a higher level.",
+                f"Their access comes from {where}: remove them there.",
+                source, "",
+            )  # fmt: skip
         offered = selectable_levels(scope, actor, current, owners=owners, actor_is_target=me)
         locked = ""
         if len(offered) == 1:  # why not: the reason for the level just below (or above) the current one
@@ -215,32 +235,69 @@ class OrgsPresenter(QObject):
             actor_is_target=me,
         )
         return MemberRow(
-            member.user.username,
-            member.to_json()["name"],
-            member.user.email,
-            current.label,
-            tuple(lvl.label for lvl in offered),
-            locked,
-            removal,
-        )
+            member.user.username, name, member.user.email, member.level.label,
+            tuple(lvl.label for lvl in offered), locked, removal, source, current.label,
+        )  # fmt: skip
 
     async def load_activity(self) -> None:
-        records = await self._activity()
+        """The operations on the selected organisation (with its applications) or application; all of
+        them when nothing is selected. `activity(org=, app=)` is `ServiceContext.activity`."""
+        org, app = self._selection
+        records = await self._activity(org=org, app=app)
         rows = [
             ActivityRow(
-                r.id, r.created_at, r.title, r.actor, r.status, r.error,
+                r.id, r.created_at, r.title, r.actor, r.status, outcome(r),
                 tuple(StepRow(s.name, s.status, s.error) for s in r.steps),
             )
             for r in records
         ]  # fmt: skip
         self.activity_page.model.set_rows(rows)
+        self.activity_page.set_scope(f"{org}/{app}" if app else org)
 
     # -- operations -------------------------------------------------------------------------------------
-    async def ask_name(self, title: str, prompt: str, kind: str) -> str | None:
-        dialog = NameDialog(title, prompt, lambda n: name_problem(n, kind=kind), self.window)
+    async def ask_name(
+        self,
+        title: str,
+        prompt: str,
+        kind: str,
+        *,
+        taken: Collection[str] = (),
+        attempt: Callable[[str], Awaitable[object]] | None = None,
+    ) -> str | None:
+        """A new name, checked as it is typed (the rule, and the names in `taken`). With `attempt`, the
+        dialog stays open while `attempt(name)` runs: a refusal shows under the name, which is kept
+        for another try; the name is returned once `attempt` succeeded. None: cancelled."""
+        taken_lower = {name.lower() for name in taken}
+
+        def problem(name: str) -> str | None:
+            rule = name_problem(name, kind=kind)
+            if rule is None and name.lower() in taken_lower:
+                return f"There is already an {kind} named '{name}' here; choose another name."
+            return rule
+
+        dialog = NameDialog(title, prompt, problem, self.window, hold=attempt is not None)
+        submitted: asyncio.Queue[str] = asyncio.Queue()
+        dialog.submitted.connect(submitted.put_nowait)
+        closed = asyncio.ensure_future(dialog_result(dialog))
         try:
-            return dialog.name if await dialog_result(dialog) else None
+            while True:
+                asked = asyncio.ensure_future(submitted.get())
+                await asyncio.wait({closed, asked}, return_when=asyncio.FIRST_COMPLETED)
+                if closed.done():
+                    asked.cancel()
+                    return dialog.name if closed.result() else None
+                assert attempt is not None  # only a holding dialog submits
+                name = asked.result()
+                try:
+                    await attempt(name)
+                except HyperOtaError as exc:
+                    dialog.failed(exc.message)
+                    continue
+                dialog.succeeded()
+                await closed
+                return name
         finally:
+            closed.cancel()
             dialog.deleteLater()
 
     async def confirm_delete(self, title: str, name: str, preview: DeletionPreview) -> tuple[bool, bool]:
@@ -259,11 +316,18 @@ class OrgsPresenter(QObject):
             dialog.deleteLater()
 
     async def new_org(self) -> None:
-        name = await self.ask_name("New organisation", "Organisation name", "organisation")
-        if name:
-            record = await self.session().orgs.create_org(name)
+        created: list[Any] = []
+
+        async def create(name: str) -> None:
+            created.append(await self.session().orgs.create_org(name))
+
+        taken = self.window.nav_model.org_names()
+        name = await self.ask_name(
+            "New organisation", "Organisation name", "organisation", taken=taken, attempt=create
+        )
+        if name and created:
             self._messages.info(f"Organisation '{name}' created; you are its owner.")
-            self._warn(record.data.get("warnings"))
+            self._warn(created[0].data.get("warnings"))
             await self._after_change()
             self.window.select_entry(name)
 
@@ -271,11 +335,18 @@ class OrgsPresenter(QObject):
         org = self._selection[0]
         if not org:
             return
-        name = await self.ask_name(f"New application in {org}", "Application name", "application")
-        if name:
-            record = await self.session().orgs.create_app(org, name)
+        created: list[Any] = []
+
+        async def create(name: str) -> None:
+            created.append(await self.session().orgs.create_app(org, name))
+
+        taken = self.window.nav_model.app_names(org)
+        name = await self.ask_name(
+            f"New application in {org}", "Application name", "application", taken=taken, attempt=create
+        )
+        if name and created:
             self._messages.info(f"Application '{org}/{name}' created.")
-            self._warn(record.data.get("warnings"))
+            self._warn(created[0].data.get("warnings"))
             await self._after_change()
             self.window.select_entry(org, name)
 
@@ -346,8 +417,11 @@ class OrgsPresenter(QObject):
         if not await self.confirm_migration(question):
             self._messages.info(f"{org}/{app} was not repaired; nothing was changed.")
             return
-        outcome = await orgs.migrate_workspace(org, app)
-        self._messages.info(outcome.message())
+        try:
+            repaired = await orgs.migrate_workspace(org, app)
+        finally:
+            await self.load_activity()  # the attempt is in the journal, whatever came of it
+        self._messages.info(repaired.message())
 
     async def confirm_migration(self, text: str) -> bool:
         box = QMessageBox(
@@ -398,11 +472,17 @@ class OrgsPresenter(QObject):
         self._selection = (org, app)
         self._update_actions()
         self._load_members_for_selection()
+        self.refresh_activity()
 
     def _load_members_for_selection(self) -> None:
         """Load the members of the selection; a load still running for an earlier one is cancelled."""
         if self._session is not None or not self._selection[0]:
             self._start("members-load", self.load_members(), replace=True)
+
+    def refresh_activity(self) -> None:
+        """An operation elsewhere (a publish) ended: show it in the Activity page."""
+        if self._session is not None:
+            self._start("activity-load", self.load_activity(), replace=True)
 
     def permissions_changed(self) -> None:
         """What the person may do changed (memberships re-read): enable and explain the actions again."""

@@ -4,8 +4,8 @@ A view only: it knows no services. Presenters fill it and listen to its signals.
 
 Signals:
 - `profileChosen(str)`: the person picked a profile in the switcher.
-- `newProfileRequested()`, `editProfileRequested()`, `signInRequested()`, `signOutRequested()`,
-  `refreshRequested()`.
+- `newProfileRequested()`, `editProfileRequested()`, `importProfileRequested()`, `signInRequested()`,
+  `signOutRequested()`, `refreshRequested()`.
 - `selectionChanged(str, str)`: organisation and application ("" when an organisation is selected).
 - `closeRequested()`: the window was closed (the app quits through its shutdown, not by itself).
 """
@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
     profileChosen = Signal(str)
     newProfileRequested = Signal()
     editProfileRequested = Signal()
+    importProfileRequested = Signal()
     signInRequested = Signal()
     signOutRequested = Signal()
     refreshRequested = Signal()
@@ -134,6 +135,11 @@ class MainWindow(QMainWindow):
         self.edit_profile_action = self._action(
             bar, "editProfileAction", "Edit profile…", self.editProfileRequested
         )
+        # menu only (File): importing is rare, the toolbar stays short
+        self.import_profile_action = QAction("Import profile…", self)
+        self.import_profile_action.setObjectName("importProfileAction")
+        self.import_profile_action.setToolTip("Import an exported profile or a sandbox endpoints file")
+        self.import_profile_action.triggered.connect(self.importProfileRequested)
         bar.addSeparator()
         self.sign_in_action = self._action(bar, "signInAction", "Sign in", self.signInRequested, "Ctrl+L")
         self.sign_out_action = self._action(bar, "signOutAction", "Sign out", self.signOutRequested)
@@ -232,7 +238,8 @@ class MainWindow(QMainWindow):
         self.menus: dict[str, QMenu] = {}
         self.add_menu_actions(
             "&File",
-            [self.new_profile_action, self.edit_profile_action, None, self.sign_in_action,
+            [self.new_profile_action, self.edit_profile_action, self.import_profile_action, None,
+             self.sign_in_action,
              self.sign_out_action, self.refresh_action, None, self.quit_action],
         )  # fmt: skip
         self.add_menu_actions("&Go", [*self.page_actions, None, self.search_action])

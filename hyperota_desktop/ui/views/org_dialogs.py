@@ -25,12 +25,26 @@ from hyperota_desktop.ui.widgets.naming import named
 
 
 class NameDialog(QDialog):
-    """`problem(name)` returns why a name is refused, or None; OK stays disabled until it is None."""
+    """`problem(name)` returns why a name is refused, or None; OK stays disabled until it is None.
+
+    With `hold`, Create does not close the dialog: it emits `submitted(str name)` and waits, busy, for
+    `succeeded()` (closes it, accepted) or `failed(message)` (the message under the name, the name kept,
+    editable again)."""
+
+    submitted = Signal(str)
 
     def __init__(
-        self, title: str, prompt: str, problem: Callable[[str], str | None], parent: QWidget | None = None
+        self,
+        title: str,
+        prompt: str,
+        problem: Callable[[str], str | None],
+        parent: QWidget | None = None,
+        *,
+        hold: bool = False,
     ) -> None:
         super().__init__(parent)
+        self._hold = hold
+        self._failure: tuple[str, str] | None = None  # (name, why the backend refused it)
         self.setObjectName("nameDialog")
         self.setWindowTitle(title)
         self._problem = problem
@@ -62,8 +76,36 @@ class NameDialog(QDialog):
         self.edit.textChanged.connect(self._validate)
         self._validate("")
 
+    def accept(self) -> None:
+        if not self._hold:
+            super().accept()
+        elif self.ok.isEnabled():
+            self.set_busy(True)
+            self.submitted.emit(self.name)
+
+    def set_busy(self, busy: bool) -> None:
+        """While the creation runs nothing can be changed or cancelled (it is a saga: it finishes or
+        is undone by itself)."""
+        for widget in (self.edit, self.buttons):
+            widget.setEnabled(not busy)
+        if busy:
+            self.error.setText(f"Creating '{self.name}'…")
+            self.error.setStyleSheet("")
+
+    def succeeded(self) -> None:
+        super().accept()
+
+    def failed(self, message: str) -> None:
+        self.set_busy(False)
+        self._failure = (self.name, message)
+        self.error.setStyleSheet("color: #b00020")
+        self._validate(self.name)
+        self.edit.setFocus()
+
     def _validate(self, text: str) -> None:
         problem = self._problem(text)
+        if problem is None and self._failure is not None and self._failure[0] == text:
+            problem = self._failure[1]  # refused by the backend: not again with the same name
         self.error.setText(problem if text and problem else "")
         self.ok.setEnabled(problem is None)
         layout = self.layout()

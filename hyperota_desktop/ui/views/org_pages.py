@@ -56,12 +56,18 @@ class MembersPage(QWidget):
             QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.note = named(QLabel(""), "membersNote")  # e.g. why inherited access is not shown
+        self.note.setWordWrap(True)
+        self.note.hide()
         self.table.verticalHeader().setVisible(False)
         add_row = QHBoxLayout()
         self.user_edit = named(QLineEdit(), "memberUserEdit", "Username or email of the person to add")
         self.user_edit.setPlaceholderText("exact username or email")
         self.level_combo = named(QComboBox(), "memberLevelCombo", "Access level for the new member")
         self.add_button = named(QPushButton("Add member"), "memberAddButton", "Add member")
+        self.change_button = named(
+            QPushButton("Change level…"), "memberChangeLevelButton", "Change the level of the selected member"
+        )
         self.remove_button = named(
             QPushButton("Remove selected"), "memberRemoveButton", "Remove selected member"
         )
@@ -70,6 +76,7 @@ class MembersPage(QWidget):
             self.user_edit,
             self.level_combo,
             self.add_button,
+            self.change_button,
             self.remove_button,
             self.refresh_button,
         ):
@@ -78,12 +85,14 @@ class MembersPage(QWidget):
         self.status = named(QLabel(""), "membersStatus")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.title)
+        layout.addWidget(self.note)
         layout.addWidget(self.table, 1)
         layout.addLayout(add_row)
         layout.addWidget(self.status)
         self.add_button.clicked.connect(self._add)
         self.user_edit.returnPressed.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
+        self.change_button.clicked.connect(self._change_level)
         self.refresh_button.clicked.connect(self.refreshRequested)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_remove())
         self.model.modelReset.connect(self._update_remove)
@@ -102,6 +111,10 @@ class MembersPage(QWidget):
         self.add_button.setToolTip(tip)
         self._update_remove()
 
+    def set_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
     def set_status(self, text: str) -> None:
         self.status.setText(text)
 
@@ -115,10 +128,23 @@ class MembersPage(QWidget):
         return rows[0].row() if rows else -1
 
     def _update_remove(self) -> None:
-        """Remove is enabled only for a selected member the guards let you remove; the tooltip says why."""
-        why = self.model.removal_refused(self._selected_row())
-        self.remove_button.setEnabled(not why)
-        self.remove_button.setToolTip(why)
+        """Remove and Change level are enabled only for a selected member the guards let you remove or
+        change; the tooltips say why not."""
+        row = self._selected_row()
+        for button, why in (
+            (self.remove_button, self.model.removal_refused(row)),
+            (self.change_button, self.model.level_locked(row)),
+        ):
+            button.setEnabled(not why)
+            button.setToolTip(why)
+
+    def _change_level(self) -> None:
+        """Open the level selector of the selected member (what a double-click on its Level does)."""
+        row = self._selected_row()
+        if row >= 0 and not self.model.level_locked(row):
+            index = self.model.index(row, LEVEL_COLUMN)
+            self.table.setCurrentIndex(index)
+            self.table.edit(index)
 
     def _remove(self) -> None:
         row = self._selected_row()
@@ -142,12 +168,19 @@ class ActivityPage(QWidget):
         self.tree.header().setStretchLastSection(True)
         self.refresh_button = named(QPushButton("Refresh"), "activityRefreshButton", "Reload the activity")
         self.refresh_button.clicked.connect(self.refreshRequested)
+        self.scope_label = named(QLabel(""), "activityScope")
+        self.scope_label.setWordWrap(True)
+        self.set_scope("")
         top = QHBoxLayout()
-        top.addWidget(QLabel("Multi-step operations of this computer, newest first. Failed ones say why."))
-        top.addStretch(1)
+        top.addWidget(self.scope_label, 1)
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
         layout.addWidget(self.tree, 1)
+
+    def set_scope(self, where: str) -> None:
+        """`where`: the organisation or application the list is about ("" = everything)."""
+        about = f"on {where}" if where else "of this computer"
+        self.scope_label.setText(f"Operations {about}, newest first, with who ran them and what came of it.")
 
 
 class OrgToolbar(QToolBar):
