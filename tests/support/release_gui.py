@@ -48,9 +48,12 @@ async def open_app(gui: Gui, org: str, app: str, page: Any) -> None:
 
 
 def answer(value: Any) -> Any:
-    """An awaited dialog the test does not open: it answers `value`."""
+    """An awaited dialog the test does not open: it answers `value`; a name dialog that creates on
+    Create runs its `attempt` with the name, as the real one does."""
 
-    async def ask(*_args: Any, **_kwargs: Any) -> Any:
+    async def ask(*_args: Any, attempt: Any = None, **_kwargs: Any) -> Any:
+        if attempt is not None and value:
+            await attempt(value)
         return value
 
     return ask
