@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from hyperota_desktop.domain.dimensions import Dimension
-from hyperota_desktop.ui.models.releases import _Table
+from hyperota_desktop.ui.models.table import RowTable
 
 Index = QModelIndex | QPersistentModelIndex
 MIME = "application/x-hyperota-dimension"
@@ -25,7 +25,7 @@ def schema_text(dimension: Dimension) -> str:
     return kind.value
 
 
-class DimensionsModel(_Table):
+class DimensionsModel(RowTable):
     HEADERS = ("Position", "Dimension", "Type", "Values", "Description")
     moveRequested = Signal(str, int)
 

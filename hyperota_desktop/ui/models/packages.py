@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -15,50 +15,14 @@ from PySide6.QtCore import (
 
 from hyperota_desktop.domain.packages import PackageFile, PackageSummary
 from hyperota_desktop.domain.units import human_size
+from hyperota_desktop.ui.models.table import RowTable
 from hyperota_desktop.ui.widgets.local_time import local_time
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
-class _Table(QAbstractTableModel):
-    HEADERS: tuple[str, ...] = ()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[Any] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
-        if role == _DISPLAY and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
-
-    def set_rows(self, rows: list[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def cell(self, row: Any, column: int) -> str:
-        raise NotImplementedError
-
-    def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        if role in (_DISPLAY, Qt.ItemDataRole.ToolTipRole):
-            return self.cell(row, index.column())
-        if role == Qt.ItemDataRole.UserRole:
-            return row
-        return None
-
-
-class PackageListModel(_Table):
+class PackageListModel(RowTable):
     """Newest first. `canFetchMore`/`fetchMore` ask the presenter for the next page (`moreRequested`).
 
     Signals: `moreRequested(int offset)`.
@@ -121,7 +85,7 @@ class PackageFilter(QSortFilterProxyModel):
         return bool(model.rows[source_row].matches(self._text))
 
 
-class PreflightModel(_Table):
+class PreflightModel(RowTable):
     """The files of the dropped bundle; while they are published, each file's state (`set_status`):
     "sending 40 %", "sent"; content S3 already holds stays "already stored"."""
 
@@ -133,7 +97,7 @@ class PreflightModel(_Table):
         self._status: dict[str, str] = {}
         self._row_of: dict[str, int] = {}
 
-    def set_rows(self, rows: list[Any]) -> None:
+    def set_rows(self, rows: Sequence[Any]) -> None:
         self._status = {}
         self._row_of = {str(getattr(r, "path", r)): i for i, r in enumerate(rows)}
         super().set_rows(rows)
@@ -157,7 +121,7 @@ class PreflightModel(_Table):
         return (row.path, human_size(row.size), row.sha256[:16] + "…")[column]
 
 
-class FilesModel(_Table):
+class FilesModel(RowTable):
     HEADERS = ("File", "Size", "SHA-256", "URL")
 
     def cell(self, row: PackageFile, column: int) -> str:

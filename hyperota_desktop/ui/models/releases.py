@@ -13,18 +13,18 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from hyperota_desktop.domain.release_drafts import DeviceFile, ValueChange
 from hyperota_desktop.domain.releases import ReleaseStatus, ReleaseSummary
 from hyperota_desktop.domain.rollout import RolloutEvent
 from hyperota_desktop.domain.units import human_size
+from hyperota_desktop.ui.models.table import RowTable
 from hyperota_desktop.ui.widgets.badge import BADGE_TONE_ROLE, RELEASE_TONES
 from hyperota_desktop.ui.widgets.local_time import local_time
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
-ROW_ROLE = Qt.ItemDataRole.UserRole
 
 
 def tone_of(status: ReleaseStatus, reverted: bool = False) -> str:
@@ -34,44 +34,7 @@ def tone_of(status: ReleaseStatus, reverted: bool = False) -> str:
     return RELEASE_TONES.get(status.value, "neutral")
 
 
-class _Table(QAbstractTableModel):
-    HEADERS: tuple[str, ...] = ()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[Any] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
-        if role == _DISPLAY and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def cell(self, row: Any, column: int) -> str:
-        raise NotImplementedError
-
-    def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        if role in (_DISPLAY, Qt.ItemDataRole.ToolTipRole):
-            return self.cell(row, index.column())
-        if role == ROW_ROLE:
-            return row
-        return None
-
-
-class ReleaseTableModel(_Table):
+class ReleaseTableModel(RowTable):
     """Newest first; `total` rows match the filters, `rows` are those loaded so far.
 
     Signals: `moreRequested(int offset)` when the view scrolls past the loaded rows."""
@@ -137,7 +100,7 @@ class ReleaseTableModel(_Table):
         return super().data(index, role)
 
 
-class EventsModel(_Table):
+class EventsModel(RowTable):
     """A release's history, oldest first: who did what, when and why."""
 
     HEADERS = ("When", "Who", "What", "Why", "Devices")
@@ -148,7 +111,7 @@ class EventsModel(_Table):
         return values[column]
 
 
-class ChangesModel(_Table):
+class ChangesModel(RowTable):
     """Release-config keys whose value differs: what the target gets today → in the release."""
 
     HEADERS = ("Key", "Today", "In the release")
@@ -169,7 +132,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
-class DeviceFilesModel(_Table):
+class DeviceFilesModel(RowTable):
     """The files a device downloads, in order."""
 
     HEADERS = ("When", "Size", "File", "SHA-256")

@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from hyperota_desktop.domain.releases import ReleaseStatus
-from hyperota_desktop.ui.models.releases import ROW_ROLE, ReleaseTableModel
+from hyperota_desktop.ui.models.releases import ReleaseTableModel
+from hyperota_desktop.ui.models.table import ROW_ROLE
 from hyperota_desktop.ui.views.device_preview import DevicePreviewPanel
 from hyperota_desktop.ui.views.page_actions import action_button, explain, page_action
 from hyperota_desktop.ui.views.release_detail import ReleaseDetailView
