@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hyperota_desktop.services.packages.tag_move import TAG_KIND, tag_move_outcome
 from hyperota_desktop.stores.journal import Journal, SagaRecord
 
 INTERRUPTED = "interrupted"
@@ -30,6 +31,8 @@ def outcome(record: SagaRecord) -> str:
     if record.status != "done":
         return ""
     data, params = record.data, record.params
+    if record.kind == TAG_KIND:
+        return tag_move_outcome(params, data)
     parts = []
     if "version" in data:
         parts.append(f"version {data['version']}")
