@@ -24,14 +24,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hyperota_desktop.domain.errors import IntegrityError, NotFound
-from hyperota_desktop.services.packages.catalogue import Catalogue
 from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
 
+if TYPE_CHECKING:
+    from hyperota_desktop.services.packages.catalogue import Catalogue
+
 log = logging.getLogger("hyperota.services.packages")
-TAG_KIND = "package.tag"
+TAG_KIND = "package.tag"  # services/activity.py words its outcome (tag, version, moved from)
 
 
 @dataclass(frozen=True)
@@ -63,16 +65,6 @@ class TagMove:
 
 def tag_move_title(org: str, app: str, tag: str, version: int) -> str:
     return f"Move tag '{tag}' of {org}/{app} to version {version}"
-
-
-def tag_move_outcome(params: dict[str, Any], data: dict[str, Any]) -> str:
-    """What a finished run did, for the Activity page: the tag, the version, where it came from."""
-    tag, version = params.get("tag", ""), params.get("version", "")
-    if "moved_from" not in data:
-        return f"tag {tag} → version {version}"
-    came = data["moved_from"]
-    origin = f"moved from version {came}" if came is not None else "a new tag"
-    return f"tag {tag} → version {version} ({origin})"
 
 
 def tag_move_steps(catalogue: Catalogue, params: dict[str, Any]) -> list[Step]:
