@@ -4,6 +4,7 @@ failure puts the previous pointer back unless someone else moved the tag since. 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Iterator
@@ -173,3 +174,29 @@ async def test_an_undo_keeps_a_move_someone_else_made_meanwhile(
     assert _tag_object(aws, app, "beta") == bobs
     assert (await service.tags("acme", app)) == {"beta": 3}
     assert _tag_moves(service, app)[0].status == "rolled_back"
+
+
+async def test_a_move_cancelled_mid_put_is_undone_after_the_put_lands(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A quit or a profile switch cancels the move while S3 is still taking the PUT: the undo waits for
+    it, so the tag ends where it was and the journal says rolled back (not a moved tag under an undone
+    record)."""
+    app = _app(request)
+    _packages(aws, app, 1, 2)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.tag("acme", app, 1, "beta")
+    before = _tag_object(aws, app, "beta")
+    hits = len(aws.server.faults.hits)
+    aws.server.faults.add(f"/acme/{app}/tags/beta.json$", method="PUT", status=0, delay=1.0, times=1)
+    moving = asyncio.ensure_future(service.tag("acme", app, 2, "beta"))
+    while len(aws.server.faults.hits) == hits:  # the PUT has reached S3, which holds it for a second
+        await asyncio.sleep(0.01)
+    moving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await moving
+    record = _tag_moves(service, app)[0]
+    assert record.status == "rolled_back" and record.steps[0].status == "compensated", record
+    for _ in range(20):  # past the held PUT's second: it landed before the undo, not after it
+        assert _tag_object(aws, app, "beta") == before
+        await asyncio.sleep(0.1)

@@ -21,6 +21,8 @@ interrupted is undone at the next start (ROLLBACK: the person saw no answer, so 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,7 +80,16 @@ def tag_move_steps(catalogue: Catalogue, params: dict[str, Any]) -> list[Step]:
             ctx.data["moved_from"] = before.version if before is not None else None
             ctx.data["previous"] = before.body if before is not None else None
             await ctx.save()  # before the PUT: an undo after a crash knows what to put back
-        await tags.write(org, app, tag, version, by=str(params["by"]), saga=ctx.saga_id)
+        # A cancel (quit, profile switch) waits for the PUT to end: its thread would otherwise land it
+        # after the undo had looked at the pointer, leaving the tag moved by a run recorded as undone.
+        by = str(params["by"])
+        put = asyncio.ensure_future(tags.write(org, app, tag, version, by=by, saga=ctx.saga_id))
+        try:
+            await asyncio.shield(put)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await put
+            raise
 
     async def put_back(ctx: SagaContext) -> None:
         if "moved_from" not in ctx.data:
