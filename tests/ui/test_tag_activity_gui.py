@@ -1,6 +1,7 @@
 """Issue 16 item 8 in the fully wired window: moving a tag on the Packages page shows on the Activity
 page (filtered to the selected application) once the move ends, without a manual refresh, saying who
-moved it, the tag, the version and the version it moved from; a failed move shows as failed.
+moved it, the tag, the version and the version it moved from; a failed move shows as failed; a move a
+kill interrupted is undone once signed in, and said.
 
 Runs on a qasync loop and polls with asyncio.sleep (never qtbot.waitUntil inside the loop).
 """
@@ -16,6 +17,7 @@ from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import build_gui
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.stores.dirs import AppDirs
+from tests.reliability.harness import Home
 from tests.support import bundles
 from tests.support.gui import select, until
 from tests.support.signin import sign_in
@@ -97,3 +99,57 @@ def test_a_tag_moved_on_the_packages_page_shows_on_activity_when_it_ends(
         loop.run_until_complete(scenario())
     finally:
         sandbox.aws.server.faults.clear()
+
+
+def test_a_tag_move_killed_mid_way_is_undone_at_sign_in_and_said(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    """`hyperota package tag` killed (SIGKILL) right after its PUT: the window, once signed in, undoes the
+    move (the tag is back on version 1), says so, and Activity shows the run rolled back."""
+    home = Home.template(tmp_path / "home", sandbox)
+    unique = uuid.uuid4().hex[:8]
+    org, app = f"tagkill-{unique}", f"shop-{unique}"
+    root = bundles.react_native(tmp_path / "rn")
+
+    async def set_up() -> None:
+        async with home.services() as s:
+            await s.orgs.create_org(org)
+            await s.orgs.create_app(org, app)
+            await s.packages.publish(org, app, [root], tag="beta")
+            (root / "index.android.bundle").write_bytes(b"second")
+            await s.packages.publish(org, app, [root])
+
+    loop.run_until_complete(set_up())
+    command = ("package", "tag", "--org", org, "--app", app, "2", "beta")
+    killed = home.cli(*command, crash_at="step-end:package.tag/move the tag")
+    assert killed.crashed, killed
+    key = f"{org}/{app}/tags/beta.json"
+    s3 = sandbox.aws.client("s3")
+    assert json.loads(s3.get_object(Bucket=sandbox.aws.bucket, Key=key)["Body"].read())["version"] == 2
+
+    with home.keyring_in_use():
+        services = build_services(AppDirs.under(home.path))
+        gui = build_gui(services, error_dialogs=False)
+        qtbot.addWidget(gui.window)
+        gui.window.show()
+        orgs = gui.orgs
+        assert orgs is not None
+        posted: list[tuple[str, str]] = []
+        gui.messages.posted.connect(lambda level, text: posted.append((level, text)))
+        title = f"Move tag 'beta' of {org}/{app} to version 2"
+
+        async def scenario() -> None:
+            gui.auth.restore()
+            await until(lambda: gui.auth.identity is not None, "the restored sign-in")
+            said = f"An interrupted move of tag 'beta' of {org}/{app} to version 2 was rolled back"
+            await until(lambda: any(said in text for _level, text in posted), "the undo, said")
+            await until(
+                lambda: any(r[:2] == (title, "rolled back") for r in _rows(orgs.activity_page)),
+                "the undone move on Activity",
+            )
+            body = json.loads(s3.get_object(Bucket=sandbox.aws.bucket, Key=key)["Body"].read())
+            assert body["version"] == 1
+            await gui.wait_idle()
+            await services.aclose()
+
+        loop.run_until_complete(scenario())
