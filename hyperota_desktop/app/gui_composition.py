@@ -214,6 +214,7 @@ def build_gui(
     window.set_page("members", members_page)
     window.set_page("activity", activity_page)
     packages.published.connect(lambda _version: orgs.refresh_activity())
+    packages.journalled.connect(orgs.refresh_activity)  # a tag move ended: Activity shows it
     # One path for a change of person: the auth presenter's signal; one for permissions re-read.
     auth.identityChanged.connect(orgs.identity_changed)
     auth.identityChanged.connect(packages.identity_changed)

@@ -1,4 +1,8 @@
-"""What the Activity page and `hyperota activity` show: the journal, newest first."""
+"""What the Activity page and `hyperota activity` show: the journal, newest first.
+
+Light on purpose (`hyperota activity` imports it): kinds are named by their journalled strings, not
+imported from the services that run them (which pull in boto3).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ def outcome(record: SagaRecord) -> str:
     if record.status != "done":
         return ""
     data, params = record.data, record.params
+    if record.kind == "package.tag":  # services/packages/tag_move.py
+        return _tag_move(params, data)
     parts = []
     if "version" in data:
         parts.append(f"version {data['version']}")
@@ -41,3 +47,12 @@ def outcome(record: SagaRecord) -> str:
     if isinstance(warnings, list) and warnings:
         parts.append(f"{len(warnings)} warning(s): {'; '.join(str(w) for w in warnings)}")
     return ", ".join(parts)
+
+
+def _tag_move(params: dict[str, object], data: dict[str, object]) -> str:
+    """A tag move: the tag, the version, and the version it moved from (or that it was new)."""
+    text = f"tag {params.get('tag', '')} → version {params.get('version', '')}"
+    if "moved_from" not in data:
+        return text
+    came = data["moved_from"]
+    return f"{text} ({f'moved from version {came}' if came is not None else 'a new tag'})"

@@ -49,6 +49,9 @@ async def tag(env: CrashEnv, crashes: tuple[str, ...]) -> None:
     assert env.problems(Expect(apps={"shop"}, packages={"shop": [1, 2]})) == []
     listed = env.cli_json("package", "list", "--org", env.org, "--app", "shop")["packages"]
     assert [(p["version"], p["tags"]) for p in listed] == [(2, ["beta"]), (1, [])]
+    moves = [r for r in env.home.journal() if r.kind == "package.tag"]  # newest first
+    assert moves[0].status == "done" and moves[0].data["moved_from"] == 1, moves
+    assert all(r.status == "rolled_back" for r in moves[1:]), moves  # the killed run: undone
 
 
 async def archive_import(env: CrashEnv, crashes: tuple[str, ...]) -> None:
@@ -197,7 +200,10 @@ POINTS: list[tuple[str, tuple[str, ...]]] = [
     ("publish", (f"step-end:{P}/tag",)),
     ("publish", (f"step-end:{P}/verify",)),
     ("publish", ("parts:1", f"step-end:{P}/upload files")),  # killed again while finishing it
-    ("tag", ("request aws PUT /tags/beta.json$",)),
+    ("tag", ("request aws PUT /tags/beta.json$",)),  # moved, the answer lost: undone, then moved again
+    ("tag", ("step-start:package.tag/move the tag",)),  # nothing written yet: nothing to undo
+    ("tag", ("step-start:package.tag/check the tag",)),
+    ("tag", ("step-end:package.tag/move the tag", "undo-start:package.tag/move the tag")),  # killed undoing
     ("archive_import", ("parts:2",)),
     ("archive_import", (f"step-end:{P}/write manifest",)),
     ("org_create", (f"step-end:{ORG}/create the organisation group",)),
@@ -262,6 +268,6 @@ def test_every_saga_kind_of_the_brief_has_points() -> None:
     kinds = {
         c.split(":")[1].split("/")[0] for _s, crashes in POINTS for c in crashes if "/" in c.split(" ")[0]
     }
-    assert {"package.publish", "org.create", "org.delete", "app.create", "app.delete", "member.add",
-            "member.set", "release.create"} <= kinds  # fmt: skip
+    assert {"package.publish", "package.tag", "org.create", "org.delete", "app.create", "app.delete",
+            "member.add", "member.set", "release.create"} <= kinds  # fmt: skip
     assert len(POINTS) >= 20 and set(SCENARIOS) == {s for s, _c in POINTS}

@@ -132,9 +132,13 @@ async def _diff(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 async def _tag(ctx: CliContext, args: argparse.Namespace) -> int:
-    await _with_packages(ctx, lambda p: p.tag(args.org, args.app, args.version, args.tag))
-    data = {"org": args.org, "app": args.app, "version": args.version, "tag": args.tag}
-    ctx.emit(data, f"Tag '{args.tag}' of {args.org}/{args.app} now points at version {args.version}.")
+    packages = ctx.profile().packages
+    # A tag move a crash interrupted is undone first (and a publish finished), so the journal and the
+    # pointer agree before this one starts.
+    for record in await packages.recover(SagaRuntime(_progress(ctx))):
+        ctx.info(f"Finished an interrupted operation: {record.title} ({record.status}).")
+    moved = await _with_packages(ctx, lambda p: p.tag(args.org, args.app, args.version, args.tag))
+    ctx.emit(moved.to_dict(), moved.describe())
     return 0
 
 

@@ -27,6 +27,12 @@ from hyperota_desktop.services.packages.publish import (
     PublishSaga,
     register_publish_saga,
 )
+from hyperota_desktop.services.packages.tag_move import (
+    TAG_KIND,
+    TagMove,
+    register_tag_saga,
+    tag_move_title,
+)
 from hyperota_desktop.services.packages.tags import Tags
 from hyperota_desktop.services.saga import SagaContext, SagaRunner, SagaRuntime
 from hyperota_desktop.services.storage import S3Storage
@@ -68,6 +74,8 @@ class PackageService:
         )
         if PUBLISH_KIND not in sagas.definitions:
             register_publish_saga(sagas, lambda _params: self.publisher)
+        if TAG_KIND not in sagas.definitions:
+            register_tag_saga(sagas, lambda _params: self.catalogue)
 
     async def _repeats(self, ctx: SagaContext, newest: int) -> int | None:
         return await repeated_publish(self.sagas, PUBLISH_KIND, ctx, newest)
@@ -163,8 +171,9 @@ class PackageService:
         )
 
     async def recover(self, runtime: SagaRuntime | None = None) -> list[SagaRecord]:
-        """Finish the publishes the app did not finish (crash, quit), reporting to `runtime`."""
-        return await self.sagas.reconcile(runtime, kinds={PUBLISH_KIND})
+        """Finish the publishes the app did not finish (crash, quit), reporting to `runtime`; undo the
+        tag moves it did not finish."""
+        return await self.sagas.reconcile(runtime, kinds={PUBLISH_KIND, TAG_KIND})
 
     # -- reading -------------------------------------------------------------------------------------
     async def list_versions(self, org: str, app: str) -> list[int]:
@@ -191,9 +200,19 @@ class PackageService:
         await self.authz.require(Action.VIEW_APP, org, app)
         return await self.tags_store.read(org, app)
 
-    async def tag(self, org: str, app: str, version: int, tag: str) -> None:
-        """Point a tag at an existing version (moves it if it pointed elsewhere)."""
+    async def tag(self, org: str, app: str, version: int, tag: str) -> TagMove:
+        """Point a tag at an existing version (moves it if it pointed elsewhere), journalled as a
+        `package.tag` run (`tag_move.py`: what is checked first, what a failure leaves)."""
         check_tag(tag)
         identity = await self.authz.require(Action.TAG_PACKAGE, org, app)
-        await self.catalogue.show(org, app, version)
-        await self.tags_store.write(org, app, tag, version, by=author(identity))
+        await self.catalogue.show(org, app, version)  # NotFound: nothing written, nothing journalled
+        now = await self.tags_store.pointer(org, app, tag)
+        if now is not None and now.version == version:
+            return TagMove(org, app, tag, version, version, changed=False)
+        params = {
+            "org": org, "app": app, "tag": tag, "version": version, "by": author(identity),
+            "bucket": self.storage.bucket, "key_prefix": self.key_prefix, "profile": self.profile_name,
+        }  # fmt: skip
+        record = await self.sagas.run(TAG_KIND, params, tag_move_title(org, app, tag, version))
+        moved_from = record.data.get("moved_from")
+        return TagMove(org, app, tag, version, int(moved_from) if moved_from is not None else None)

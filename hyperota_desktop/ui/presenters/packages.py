@@ -7,7 +7,8 @@ running publish keeps going until it finishes or is cancelled; its progress, lik
 app did not finish last time (finished once the person is signed in), shows on the page.
 
 Profile and identity changes arrive by one path each: `set_services()` and `identity_changed()`.
-Signals: `published(int)` after a publish succeeds (version).
+Signals: `published(int)` after a publish succeeds (version); `journalled()` after a tag move ends,
+whatever came of it (the journal has a new record: the Activity page reloads).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from hyperota_desktop.domain.bundles import IndexRequired
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.domain.packages import check_tag
 from hyperota_desktop.domain.units import human_size
-from hyperota_desktop.services.packages import PackageService, Preflight
+from hyperota_desktop.services.packages import TAG_KIND, PackageService, Preflight
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.transfer import FileProgress, ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
@@ -43,6 +44,7 @@ SELECTION_WORK = (
 
 class PackagesPresenter(QObject):
     published = Signal(int)
+    journalled = Signal()
 
     def __init__(
         self,
@@ -222,7 +224,14 @@ class PackagesPresenter(QObject):
         records = await self._service().recover(SagaRuntime(self._progress))
         for record in records:
             org, app = record.params.get("org"), record.params.get("app")
-            if record.status == "done":
+            if record.kind == TAG_KIND:  # undone: the person never saw it succeed
+                tag, version = record.params.get("tag"), record.params.get("version")
+                self._messages.warning(
+                    f"An interrupted move of tag '{tag}' of {org}/{app} to version {version} was "
+                    f"{record.status.replace('_', ' ')}; move it again if you still want it."
+                )
+                self.journalled.emit()
+            elif record.status == "done":
                 version = record.data.get("version")
                 text = f"Finished the interrupted publish of {org}/{app}: version {version}."
                 self._page.finish_progress(text)
@@ -370,8 +379,13 @@ class PackagesPresenter(QObject):
         self._page.browse_tabs.diff.choose(version)
 
     async def _tag_version(self, version: int, tag: str) -> None:
-        await self._service().tag(self.org, self.app, version, tag)
-        self._messages.info(f"Tag '{tag}' of {self.org}/{self.app} now points at version {version}.")
+        """Move the tag (journalled, `package.tag`); say from which version; Activity reloads after it,
+        failed or not (a failed move is recorded too)."""
+        try:
+            moved = await self._service().tag(self.org, self.app, version, tag)
+        finally:
+            self.journalled.emit()
+        self._messages.info(moved.describe())
         self._page.detail_tag_edit.clear()
         self.refresh()
 
