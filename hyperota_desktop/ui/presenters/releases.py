@@ -21,13 +21,11 @@ from PySide6.QtWidgets import QWidget
 from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.releases import ReleaseAction
 from hyperota_desktop.services.authz import Authorizer
-from hyperota_desktop.services.dimensions import DimensionService
-from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.release_detail import ReleaseDetail, needed
 from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.confirm import confirm_action
-from hyperota_desktop.ui.presenters.release_wizard import WizardFlow
+from hyperota_desktop.ui.presenters.release_wizard import WizardFlow, WizardServices
 from hyperota_desktop.ui.presenters.scoped import AppScopedPresenter, PermissionOf
 from hyperota_desktop.ui.views.releases_page import ReleasesPage
 
@@ -44,15 +42,8 @@ ACTION_WORDS = {
 }
 
 
-class ReleaseServices(Protocol):
-    @property
-    def releases(self) -> ReleaseService: ...
-
-    @property
-    def dimensions(self) -> DimensionService: ...
-
-    @property
-    def packages(self) -> PackageService: ...
+class ReleaseServices(WizardServices, Protocol):
+    """What the wizard uses, and the authorizer (an action is refused before anyone is asked)."""
 
     @property
     def authz(self) -> Authorizer: ...
