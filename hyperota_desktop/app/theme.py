@@ -1,7 +1,12 @@
 """Light/dark: follow the system; an explicit choice asks the platform, else sets Fusion colours.
 
 Qt's palette types are loaded only for an explicit choice: "system" (the default) costs nothing before
-the window's first paint."""
+the window's first paint.
+
+Fusion draws a line edit's frame in the window colour darkened (`QFusionStylePrivate::outline`), which
+on the dark window is all but invisible (1.2:1): the search fields had no edge. On our dark palette the
+frame is drawn in `DARK_FRAME` (focused: `DARK_FOCUS_FRAME`), each at least 3:1 against the window and
+the field (WCAG 2.1, 1.4.11 non-text contrast; tests/ui/test_theme.py computes it)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
+
+
+DARK_FRAME = "#8a8a8a"  # a line edit's edge: 4.1:1 on the window, 4.8:1 on the field
+DARK_FOCUS_FRAME = "#6ea8fe"  # the focused one (the Link colour): 5.9:1 on the window
 
 
 def _dark() -> dict[Any, str]:
@@ -44,7 +53,7 @@ def apply_theme(app: QApplication, theme: str) -> str:
     if app.styleHints().colorScheme() == wanted:
         return theme
     # The platform cannot switch schemes (e.g. offscreen, some X11 desktops): set the palette ourselves.
-    style = QStyleFactory.create("Fusion")
+    style = _framed_fusion() if theme == "dark" else QStyleFactory.create("Fusion")
     app.setStyle(style)
     palette = style.standardPalette()
     if theme == "dark":
@@ -54,3 +63,35 @@ def apply_theme(app: QApplication, theme: str) -> str:
         palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#7a7a7a"))
     app.setPalette(palette)
     return theme
+
+
+def _framed_fusion() -> Any:
+    """Fusion, but a line edit's frame (`PE_FrameLineEdit`) in `DARK_FRAME`/`DARK_FOCUS_FRAME`; a
+    disabled one keeps Fusion's (WCAG does not ask contrast of inactive controls)."""
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QColor, QPainter, QPen
+    from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleOption
+
+    frame, focus = QColor(DARK_FRAME), QColor(DARK_FOCUS_FRAME)
+    State = QStyle.StateFlag
+
+    class FramedFusion(QProxyStyle):
+        def drawPrimitive(
+            self,
+            element: QStyle.PrimitiveElement,
+            option: QStyleOption,
+            painter: QPainter,
+            widget: Any = None,
+        ) -> None:
+            state = option.state
+            if element != QStyle.PrimitiveElement.PE_FrameLineEdit or not state & State.State_Enabled:
+                super().drawPrimitive(element, option, painter, widget)
+                return
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(focus if state & State.State_HasFocus else frame, 1))
+            rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
+            painter.drawRoundedRect(rect, 2, 2)  # Fusion's corner radius
+            painter.restore()
+
+    return FramedFusion("Fusion")

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from hyperota_desktop.sandbox.runtime import Sandbox
 from tests.support.org_env import OrgEnv, make_env
+from tests.support.sandbox_fixtures import _no_faults_left, user_envs  # noqa: F401 (an autouse fixture)
 
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
     with Sandbox.start() as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def _no_faults_left(sb: Sandbox) -> Iterator[None]:
-    yield
-    for server in sb.servers.values():
-        server.faults.clear()
 
 
 @pytest.fixture
@@ -33,14 +26,6 @@ async def env(sb: Sandbox, tmp_path: Path) -> AsyncIterator[OrgEnv]:
 
 
 @pytest.fixture
-async def as_user(sb: Sandbox, tmp_path: Path) -> AsyncIterator[Any]:
-    made: list[OrgEnv] = []
-
-    def make(username: str) -> OrgEnv:
-        e = make_env(sb, username, tmp_path / username)
-        made.append(e)
-        return e
-
-    yield make
-    for e in made:
-        await e.aclose()
+async def as_user(sb: Sandbox, tmp_path: Path) -> AsyncIterator[Callable[[str], OrgEnv]]:
+    async with user_envs(lambda username: make_env(sb, username, tmp_path / username)) as make:
+        yield make

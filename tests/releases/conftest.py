@@ -3,14 +3,14 @@ deployments; no identifier bucketing, no four-eyes setting, no repair endpoint).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from hyperota_desktop.sandbox.runtime import Sandbox
 from tests.support.release_env import ReleaseEnv, make_release_env
+from tests.support.sandbox_fixtures import _no_faults_left, user_envs  # noqa: F401 (an autouse fixture)
 
 BUILDS = ["0.117", "0.74"]
 
@@ -21,13 +21,6 @@ def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
         yield running
 
 
-@pytest.fixture(autouse=True)
-def _no_faults_left(sb: Sandbox) -> Iterator[None]:
-    yield
-    for server in sb.servers.values():
-        server.faults.clear()
-
-
 @pytest.fixture
 async def alice(sb: Sandbox, tmp_path: Path) -> AsyncIterator[ReleaseEnv]:
     env = make_release_env(sb, "alice", tmp_path / "alice")
@@ -36,14 +29,6 @@ async def alice(sb: Sandbox, tmp_path: Path) -> AsyncIterator[ReleaseEnv]:
 
 
 @pytest.fixture
-async def as_user(sb: Sandbox, tmp_path: Path) -> AsyncIterator[Any]:
-    made: list[ReleaseEnv] = []
-
-    def make(username: str) -> ReleaseEnv:
-        env = make_release_env(sb, username, tmp_path / username)
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        await env.aclose()
+async def as_user(sb: Sandbox, tmp_path: Path) -> AsyncIterator[Callable[[str], ReleaseEnv]]:
+    async with user_envs(lambda username: make_release_env(sb, username, tmp_path / username)) as make:
+        yield make

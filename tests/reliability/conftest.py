@@ -11,6 +11,7 @@ import pytest
 
 from hyperota_desktop.sandbox.runtime import Sandbox
 from tests.reliability.harness import Home
+from tests.support.sandbox_fixtures import _no_faults_left  # noqa: F401 (an autouse fixture)
 
 _names = itertools.count()
 
@@ -30,13 +31,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def sb() -> Iterator[Sandbox]:
     with Sandbox.start() as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def _no_faults_left(sb: Sandbox) -> Iterator[None]:
-    yield
-    for server in sb.servers.values():
-        server.faults.clear()
 
 
 @pytest.fixture(scope="package")

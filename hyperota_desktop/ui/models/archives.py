@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from hyperota_desktop.domain.archive_report import Check, Status
+from hyperota_desktop.ui.models.table import Index, RowTable
 
-Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _COLOURS = {Status.PASSED: "#d7f2da", Status.FAILED: "#f8d3d1", Status.SKIPPED: "#fff1c7"}
 _TEXT_COLOURS = {Status.PASSED: "#135e1f", Status.FAILED: "#8f1a12", Status.SKIPPED: "#6b5200"}
@@ -17,37 +18,18 @@ _MARKS = {Status.PASSED: "✔ passed", Status.FAILED: "✘ failed", Status.SKIPP
 MASK = "••••••••"
 
 
-class ReportModel(QAbstractTableModel):
+class ReportModel(RowTable):
     """One row per check: part, result and detail, coloured by result."""
 
     HEADERS = ("Part", "Result", "Detail")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[Check] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
-        if role == _DISPLAY and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
-
-    def set_checks(self, checks: list[Check]) -> None:
-        self.beginResetModel()
-        self.rows = list(checks)
-        self.endResetModel()
+    def cell(self, row: Check, column: int) -> str:
+        return (row.part, _MARKS[row.status], row.detail)[column]
 
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
         if not index.isValid():
             return None
-        check = self.rows[index.row()]
-        if role == _DISPLAY:
-            return (check.part, _MARKS[check.status], check.detail)[index.column()]
+        check: Check = self.rows[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
             return check.detail
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -56,9 +38,7 @@ class ReportModel(QAbstractTableModel):
             return QColor(_TEXT_COLOURS[check.status])
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{check.part}: {check.status.value} — {check.detail}"
-        if role == Qt.ItemDataRole.UserRole:
-            return check
-        return None
+        return super().data(index, role)  # the cell's text, the check itself (ROW_ROLE)
 
 
 class SecretRow:
@@ -71,7 +51,7 @@ class SecretRow:
         return f"SecretRow({self.key!r}, encrypt={self.encrypt})"
 
 
-class SecretsModel(QAbstractTableModel):
+class SecretsModel(RowTable):
     """Keys of a `.env` (tick the ones to encrypt) or the result of decrypting one; values stay masked
     unless `show_values`."""
 
@@ -79,25 +59,13 @@ class SecretsModel(QAbstractTableModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[SecretRow] = []
         self.show_values = False
         self.checkable = True
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
-        if role == _DISPLAY and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
-
-    def set_rows(self, rows: list[SecretRow], *, checkable: bool) -> None:
-        self.beginResetModel()
-        self.rows, self.checkable = list(rows), checkable
-        self.endResetModel()
+    def set_rows(self, rows: Sequence[SecretRow], *, checkable: bool = True) -> None:
+        """`checkable`: keys to tick for encryption (a .env), or a decryption's result (read only)."""
+        self.checkable = checkable
+        super().set_rows(rows)
 
     def set_show_values(self, show: bool) -> None:
         self.show_values = show
@@ -113,21 +81,20 @@ class SecretsModel(QAbstractTableModel):
             return base | Qt.ItemFlag.ItemIsUserCheckable
         return base
 
+    def cell(self, row: SecretRow, column: int) -> str:
+        if column == 2:
+            return "" if not row.value else row.value if self.show_values else MASK
+        return ("", row.key, "", row.status)[column]
+
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        """The tick box in column 0 (no text there); never the value in a tooltip."""
         if not index.isValid():
             return None
         row, column = self.rows[index.row()], index.column()
         if role == Qt.ItemDataRole.CheckStateRole and column == 0 and self.checkable:
             return Qt.CheckState.Checked if row.encrypt else Qt.CheckState.Unchecked
-        if role in (_DISPLAY, Qt.ItemDataRole.AccessibleTextRole):
-            if column == 1:
-                return row.key
-            if column == 2:
-                if not row.value:
-                    return ""
-                return row.value if self.show_values else MASK
-            if column == 3:
-                return row.status
+        if role in (_DISPLAY, Qt.ItemDataRole.AccessibleTextRole) and column > 0:
+            return self.cell(row, column)
         return None
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:

@@ -10,57 +10,21 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
-    Signal,
 )
 
 from hyperota_desktop.domain.packages import PackageFile, PackageSummary
 from hyperota_desktop.domain.units import human_size
-from hyperota_desktop.ui.models.table import RowTable
+from hyperota_desktop.ui.models.table import PagedRowTable, RowTable
 from hyperota_desktop.ui.widgets.local_time import local_time
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
-class PackageListModel(RowTable):
-    """Newest first. `canFetchMore`/`fetchMore` ask the presenter for the next page (`moreRequested`).
-
-    Signals: `moreRequested(int offset)`.
-    """
+class PackageListModel(PagedRowTable):
+    """Newest first, a page at a time (`PagedRowTable`: the presenter answers `moreRequested`)."""
 
     HEADERS = ("Version", "Tags", "Index", "Files", "Size", "Created", "By")
-    moreRequested = Signal(int)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.total = 0
-        self._loading = False
-
-    def reset(self, items: list[PackageSummary], total: int) -> None:
-        self.total = total
-        self._loading = False
-        self.set_rows(items)
-
-    def append(self, items: list[PackageSummary], total: int) -> None:
-        self._loading = False
-        self.total = total
-        if not items:
-            return
-        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(items) - 1)
-        self.rows.extend(items)
-        self.endInsertRows()
-
-    def fetch_failed(self) -> None:
-        """The next page could not be read: let the view ask again (it stops asking while loading)."""
-        self._loading = False
-
-    def canFetchMore(self, parent: Index) -> bool:
-        return not parent.isValid() and not self._loading and len(self.rows) < self.total
-
-    def fetchMore(self, parent: Index) -> None:
-        if self.canFetchMore(parent):
-            self._loading = True
-            self.moreRequested.emit(len(self.rows))
 
     def cell(self, row: PackageSummary, column: int) -> str:
         values = (str(row.version), ", ".join(row.tags), row.index, str(row.file_count),

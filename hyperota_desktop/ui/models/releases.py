@@ -10,16 +10,15 @@ app's one badge delegate (`ui/widgets/badge.py`).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from hyperota_desktop.domain.release_drafts import DeviceFile, ValueChange
 from hyperota_desktop.domain.releases import ReleaseStatus, ReleaseSummary
 from hyperota_desktop.domain.rollout import RolloutEvent
 from hyperota_desktop.domain.units import human_size
-from hyperota_desktop.ui.models.table import RowTable
+from hyperota_desktop.ui.models.table import PagedRowTable, RowTable
 from hyperota_desktop.ui.widgets.badge import BADGE_TONE_ROLE, RELEASE_TONES
 from hyperota_desktop.ui.widgets.local_time import local_time
 
@@ -34,41 +33,11 @@ def tone_of(status: ReleaseStatus, reverted: bool = False) -> str:
     return RELEASE_TONES.get(status.value, "neutral")
 
 
-class ReleaseTableModel(RowTable):
-    """Newest first; `total` rows match the filters, `rows` are those loaded so far.
-
-    Signals: `moreRequested(int offset)` when the view scrolls past the loaded rows."""
+class ReleaseTableModel(PagedRowTable):
+    """Newest first; `total` rows match the filters, `rows` are those loaded so far (`PagedRowTable`)."""
 
     HEADERS = ("ID", "Target", "Package", "Status", "Traffic", "Created", "By", "Notes")
     STATUS_COLUMN = 3
-    moreRequested = Signal(int)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.total = 0
-        self._loading = False
-
-    def reset(self, items: Sequence[ReleaseSummary], total: int) -> None:
-        self.total = total
-        self._loading = False
-        self.set_rows(items)
-
-    def append(self, items: Sequence[ReleaseSummary], total: int) -> None:
-        self._loading = False
-        self.total = total
-        if not items:
-            return
-        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(items) - 1)
-        self.rows.extend(items)
-        self.endInsertRows()
-
-    def canFetchMore(self, parent: Index) -> bool:
-        return not parent.isValid() and not self._loading and len(self.rows) < self.total
-
-    def fetchMore(self, parent: Index) -> None:
-        if self.canFetchMore(parent):
-            self._loading = True
-            self.moreRequested.emit(len(self.rows))
 
     def row_of(self, release_id: str) -> int:
         return next((i for i, r in enumerate(self.rows) if r.id == release_id), -1)

@@ -1,11 +1,12 @@
-"""The base of the app's read-only table models: a list of row objects, one `cell` text per column."""
+"""The bases of the app's read-only table models: a list of row objects, one `cell` text per column
+(`RowTable`), and one whose rows arrive a page at a time as the view scrolls (`PagedRowTable`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -47,3 +48,43 @@ class RowTable(QAbstractTableModel):
         if role == ROW_ROLE:
             return row
         return None
+
+
+class PagedRowTable(RowTable):
+    """`total` rows exist, `rows` are those loaded so far: `canFetchMore`/`fetchMore` ask for the next
+    page (`moreRequested(offset)`), and ask no more until it came (`append`) or failed (`fetch_failed`).
+
+    Signals: `moreRequested(int offset)` when the view scrolls past the loaded rows."""
+
+    moreRequested = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+        self._loading = False
+
+    def reset(self, items: Sequence[Any], total: int) -> None:
+        self.total = total
+        self._loading = False
+        self.set_rows(items)
+
+    def append(self, items: Sequence[Any], total: int) -> None:
+        self._loading = False
+        self.total = total
+        if not items:
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(items) - 1)
+        self.rows.extend(items)
+        self.endInsertRows()
+
+    def fetch_failed(self) -> None:
+        """The next page could not be read: let the view ask again (it stops asking while loading)."""
+        self._loading = False
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return not parent.isValid() and not self._loading and len(self.rows) < self.total
+
+    def fetchMore(self, parent: Index) -> None:
+        if self.canFetchMore(parent):
+            self._loading = True
+            self.moreRequested.emit(len(self.rows))

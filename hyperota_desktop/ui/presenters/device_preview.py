@@ -10,26 +10,23 @@ Profile, identity and selection arrive like everywhere: `set_services()`, `ident
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from hyperota_desktop.domain.access import Action, Permission
-from hyperota_desktop.domain.errors import NotFound, ValidationError
+from hyperota_desktop.domain.access import Action
+from hyperota_desktop.domain.errors import ValidationError
 from hyperota_desktop.services.device_preview import DevicePreview, DevicePreviewService
 from hyperota_desktop.services.dimensions import DimensionService
 from hyperota_desktop.services.offline_resolve import Snapshot
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.confirm import choose_file
-from hyperota_desktop.ui.presenters.tasks import PresenterTasks
+from hyperota_desktop.ui.presenters.scoped import AppScopedPresenter, PermissionOf
 from hyperota_desktop.ui.views.device_preview import DevicePreviewPanel
 from hyperota_desktop.ui.widgets.local_time import local_time
 
 SNAPSHOT_FILTER = "Snapshots (*.json);;All files (*)"
-PermissionOf = Callable[[Action, str, str], Permission]
 
 
 class PreviewServices(Protocol):
@@ -40,7 +37,7 @@ class PreviewServices(Protocol):
     def dimensions(self) -> DimensionService: ...
 
 
-class DevicePreviewPresenter(QObject):
+class DevicePreviewPresenter(AppScopedPresenter[PreviewServices]):
     def __init__(
         self,
         panel: DevicePreviewPanel,
@@ -48,15 +45,8 @@ class DevicePreviewPresenter(QObject):
         permission: PermissionOf | None = None,
         dialog_parent: QWidget | None = None,
     ) -> None:
-        super().__init__(panel)
+        super().__init__(panel, messages, permission, dialog_parent)
         self._panel = panel
-        self._messages = messages
-        self._permission = permission or (lambda _a, _o, _p: Permission(True))
-        self._parent = dialog_parent or panel
-        self._services: PreviewServices | None = None
-        self._signed_in = False
-        self._tasks = PresenterTasks(messages)
-        self.org = self.app = ""
         self.snapshot: Snapshot | None = None
         self.last: DevicePreview | None = None
         panel.previewRequested.connect(
@@ -68,14 +58,7 @@ class DevicePreviewPresenter(QObject):
         panel.saveSnapshotRequested.connect(lambda: self._tasks.start("snapshot-save", self.save_snapshot()))
         self._update()
 
-    # -- profile, identity, selection ------------------------------------------------------------------
-    def set_services(self, services: PreviewServices | None) -> None:
-        if services is self._services:
-            return
-        self._tasks.cancel_all()
-        self._services = services
-        self.select("", "")
-
+    # -- identity, selection (the profile's services: the base's set_services) -------------------------
     def identity_changed(self, identity: object) -> None:
         self._signed_in = identity is not None
         self._tasks.cancel("device-preview", "preview-dimensions")
@@ -96,12 +79,6 @@ class DevicePreviewPresenter(QObject):
     def dimensions_changed(self, org: str, app: str) -> None:
         if (org, app) == (self.org, self.app) and self._live:
             self._tasks.start("preview-dimensions", self._load_dimensions(), replace=True)
-
-    async def stop(self) -> None:
-        await self._tasks.stop()
-
-    async def wait_idle(self) -> None:
-        await self._tasks.wait_idle()
 
     # -- file choosers (tests replace this) ------------------------------------------------------------
     async def choose(self, title: str, save: str = "") -> str:
@@ -154,15 +131,6 @@ class DevicePreviewPresenter(QObject):
         self._messages.info(f"Snapshot of {org}/{app} saved to {path} ({len(snapshot.experiments)} running).")
 
     # -- internals ---------------------------------------------------------------------------------------
-    @property
-    def _live(self) -> bool:
-        return bool(self.app) and self._signed_in and self._services is not None
-
-    def _session(self) -> PreviewServices:
-        if self._services is None:
-            raise NotFound("No profile is active.", hint="Create or choose a profile first.")
-        return self._services
-
     def _update(self) -> None:
         if not self.app:
             self._panel.set_live(False, "Select an application on the left.")

@@ -9,25 +9,21 @@ Signals: `changed(str, str)` after the dimensions of an application changed (org
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
-from hyperota_desktop.domain.access import Action, Permission
+from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.dimensions import DimensionKind
-from hyperota_desktop.domain.errors import NotFound
 from hyperota_desktop.services.dimensions import DimensionService
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.confirm import confirm_action
 from hyperota_desktop.ui.presenters.dialogs import dialog_result
-from hyperota_desktop.ui.presenters.tasks import PresenterTasks
+from hyperota_desktop.ui.presenters.scoped import AppScopedPresenter, PermissionOf
 from hyperota_desktop.ui.views.dimensions_page import DimensionsPage, NewDimensionDialog
 from hyperota_desktop.ui.widgets.status_badge import Tone
 
-PermissionOf = Callable[[Action, str, str], Permission]
 NewDimension = tuple[str, DimensionKind, tuple[str, ...], str]
 
 
@@ -36,7 +32,7 @@ class DimensionServices(Protocol):
     def dimensions(self) -> DimensionService: ...
 
 
-class DimensionsPresenter(QObject):
+class DimensionsPresenter(AppScopedPresenter[DimensionServices]):
     changed = Signal(str, str)
 
     def __init__(
@@ -46,29 +42,15 @@ class DimensionsPresenter(QObject):
         permission: PermissionOf | None = None,
         dialog_parent: QWidget | None = None,
     ) -> None:
-        super().__init__(page)
+        super().__init__(page, messages, permission, dialog_parent)
         self._page = page
-        self._messages = messages
-        self._permission = permission or (lambda _a, _o, _p: Permission(True))
-        self._parent = dialog_parent or page
-        self._services: DimensionServices | None = None
-        self._signed_in = False
-        self._tasks = PresenterTasks(messages)
-        self.org = self.app = ""
         page.newRequested.connect(lambda: self._start("dimension-create", self.create()))
         page.moveRequested.connect(lambda n, p: self._start("dimension-move", self.move(n, p), replace=True))
         page.deleteRequested.connect(lambda n: self._start("dimension-delete", self.delete(n)))
         page.refreshRequested.connect(self.refresh)
         self._show_target()
 
-    # -- profile, identity, selection ------------------------------------------------------------------
-    def set_services(self, services: DimensionServices | None) -> None:
-        if services is self._services:
-            return
-        self._tasks.cancel_all()
-        self._services = services
-        self.select("", "")
-
+    # -- identity, selection (the profile's services: the base's set_services) -------------------------
     def identity_changed(self, identity: object) -> None:
         self._signed_in = identity is not None
         self._tasks.cancel_all()
@@ -91,12 +73,6 @@ class DimensionsPresenter(QObject):
     def refresh(self) -> None:
         if self._live:
             self._start("dimensions-load", self.load(), replace=True)
-
-    async def stop(self) -> None:
-        await self._tasks.stop()
-
-    async def wait_idle(self) -> None:
-        await self._tasks.wait_idle()
 
     # -- dialogs (tests replace these) -----------------------------------------------------------------
     async def ask_new(self, taken: set[str]) -> NewDimension | None:
@@ -157,14 +133,8 @@ class DimensionsPresenter(QObject):
         await self._after_change(org, app, "")
 
     # -- internals ---------------------------------------------------------------------------------------
-    @property
-    def _live(self) -> bool:
-        return bool(self.app) and self._signed_in and self._services is not None
-
     def _service(self) -> DimensionService:
-        if self._services is None:
-            raise NotFound("No profile is active.", hint="Create or choose a profile first.")
-        return self._services.dimensions
+        return self._session().dimensions
 
     def _show_target(self) -> None:
         if not self.app:
@@ -180,11 +150,3 @@ class DimensionsPresenter(QObject):
         self.changed.emit(org, app)
         if (org, app) == (self.org, self.app):
             await self.load(keep)
-
-    def _start(
-        self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
-    ) -> asyncio.Task[Any] | None:
-        if not self._live:
-            coro.close()
-            return None
-        return self._tasks.start(name, coro, replace=replace)

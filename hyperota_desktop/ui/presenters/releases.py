@@ -12,32 +12,26 @@ Signals: `exportRequested(str, str, str)`: export release (organisation, applica
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import Protocol
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from hyperota_desktop.domain.access import Action, Permission
-from hyperota_desktop.domain.errors import NotFound
+from hyperota_desktop.domain.access import Action
 from hyperota_desktop.domain.releases import ReleaseAction
 from hyperota_desktop.services.authz import Authorizer
-from hyperota_desktop.services.dimensions import DimensionService
-from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.release_detail import ReleaseDetail, needed
 from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.confirm import confirm_action
-from hyperota_desktop.ui.presenters.release_wizard import WizardFlow
-from hyperota_desktop.ui.presenters.tasks import PresenterTasks
+from hyperota_desktop.ui.presenters.release_wizard import WizardFlow, WizardServices
+from hyperota_desktop.ui.presenters.scoped import AppScopedPresenter, PermissionOf
 from hyperota_desktop.ui.views.releases_page import ReleasesPage
 
 log = logging.getLogger("hyperota.ui.releases")
 PAGE = 100  # rows per fetch as the table scrolls
 POLL_MS = 5000  # while the page is shown
-PermissionOf = Callable[[Action, str, str], Permission]
 ACTION_WORDS = {
     ReleaseAction.RAMP: ("Ramp", "Ramp"),
     ReleaseAction.PAUSE: ("Pause", "Pause"),
@@ -48,21 +42,14 @@ ACTION_WORDS = {
 }
 
 
-class ReleaseServices(Protocol):
-    @property
-    def releases(self) -> ReleaseService: ...
-
-    @property
-    def dimensions(self) -> DimensionService: ...
-
-    @property
-    def packages(self) -> PackageService: ...
+class ReleaseServices(WizardServices, Protocol):
+    """What the wizard uses, and the authorizer (an action is refused before anyone is asked)."""
 
     @property
     def authz(self) -> Authorizer: ...
 
 
-class ReleasesPresenter(QObject):
+class ReleasesPresenter(AppScopedPresenter[ReleaseServices]):
     exportRequested = Signal(str, str, str)
 
     def __init__(
@@ -72,16 +59,9 @@ class ReleasesPresenter(QObject):
         permission: PermissionOf | None = None,
         dialog_parent: QWidget | None = None,
     ) -> None:
-        super().__init__(page)
+        super().__init__(page, messages, permission, dialog_parent)
         self._page = page
-        self._messages = messages
-        self._permission = permission or (lambda _a, _o, _p: Permission(True))
-        self._parent = dialog_parent or page
-        self._services: ReleaseServices | None = None
-        self._signed_in = False
-        self._tasks = PresenterTasks(messages)
         self.wizard = WizardFlow(self._parent, messages, self._tasks)
-        self.org = self.app = ""
         self.selected = ""
         self.detail: ReleaseDetail | None = None
         self._shown = False
@@ -107,14 +87,7 @@ class ReleasesPresenter(QObject):
         detail.exportRequested.connect(self._export)
         self._show_target()
 
-    # -- profile, identity, selection ------------------------------------------------------------------
-    def set_services(self, services: ReleaseServices | None) -> None:
-        if services is self._services:
-            return
-        self._tasks.cancel_all()
-        self._services = services
-        self.select("", "")
-
+    # -- identity, selection (the profile's services: the base's set_services) -------------------------
     def identity_changed(self, identity: object) -> None:
         """Signed in: load, and undo what a crash left. Signed out: nothing of the person stays."""
         self._signed_in = identity is not None
@@ -155,10 +128,7 @@ class ReleasesPresenter(QObject):
 
     async def stop(self) -> None:
         self.timer.stop()
-        await self._tasks.stop()
-
-    async def wait_idle(self) -> None:
-        await self._tasks.wait_idle()
+        await super().stop()
 
     # -- the table ---------------------------------------------------------------------------------------
     async def _load(self) -> None:
@@ -302,15 +272,6 @@ class ReleasesPresenter(QObject):
             self._messages.warning(f"Finished an interrupted operation: {record.title} → {record.status}.")
 
     # -- internals ---------------------------------------------------------------------------------------
-    @property
-    def _live(self) -> bool:
-        return bool(self.app) and self._signed_in and self._services is not None
-
-    def _session(self) -> ReleaseServices:
-        if self._services is None:
-            raise NotFound("No profile is active.", hint="Create or choose a profile first.")
-        return self._services
-
     def _releases(self) -> ReleaseService:
         return self._session().releases
 
@@ -347,11 +308,3 @@ class ReleasesPresenter(QObject):
                 self.timer.start()
         else:
             self.timer.stop()
-
-    def _start(
-        self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
-    ) -> asyncio.Task[Any] | None:
-        if not self._live:
-            coro.close()
-            return None
-        return self._tasks.start(name, coro, replace=replace)

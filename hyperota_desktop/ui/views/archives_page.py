@@ -248,7 +248,7 @@ class ArchivesPanel(QWidget):
         self.progress_label.setText(text)
 
     def show_report(self, report: VerifyReport | None, title: str = "") -> None:
-        self.report_model.set_checks(report.checks if report else [])
+        self.report_model.set_rows(report.checks if report else [])
         if report is None:
             self.summary.setText(title or "No archive yet.")
             self.summary.setStyleSheet("")
