@@ -30,6 +30,9 @@ def _build(args: argparse.Namespace) -> AppServices:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from hyperota_desktop.app.lean_imports import skip_unused_modules
+
+    skip_unused_modules()
     return run(argv if argv is not None else sys.argv[1:], _build)
 
 

@@ -7,15 +7,18 @@
   that could not be opened (nothing was sent). A POST whose answer is lost (5xx, timeout or a
   connection dropped after sending) is never repeated: it may have been done.
 - Everything else maps to the typed errors of `domain.errors`, carrying the server's own message.
-TLS verification is always on (httpx default); there is no switch to turn it off.
+TLS verification is always on (httpx's own default context, built once per process by
+`tls_context()` and shared by every client); there is no switch to turn it off.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
+import ssl
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -37,6 +40,13 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 NOT_DONE_STATUSES = frozenset({429})  # refused before the server did anything: any method may retry
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # never reached the server
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context httpx would build for each client (certifi, or SSL_CERT_FILE/DIR),
+    built once: reading the CA bundle costs 20-40 ms per client, and a command makes several."""
+    return httpx.create_ssl_context(verify=True, trust_env=True)
 
 
 class TokenSource(Protocol):
@@ -108,7 +118,7 @@ class ApiClient:
     @property
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(**self._options)
+            self._http = httpx.AsyncClient(**self._options, verify=tls_context())
         return self._http
 
     async def aclose(self) -> None:

@@ -47,7 +47,7 @@ from hyperota_desktop.services.auth.errors import (
 )
 from hyperota_desktop.services.auth.store import ENV_REFRESH_TOKEN, StoredTokens, TokenStore
 from hyperota_desktop.services.auth.tokens import TokenResponse, TokenValidator, parse_token_response
-from hyperota_desktop.services.http import ApiClient
+from hyperota_desktop.services.http import ApiClient, tls_context
 from hyperota_desktop.stores.secrets import SecretStore
 
 log = logging.getLogger("hyperota.services.auth")
@@ -100,7 +100,9 @@ class AuthService:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+            self._client = httpx.AsyncClient(
+                timeout=self._timeout, follow_redirects=False, verify=tls_context()
+            )
         return self._client
 
     async def aclose(self) -> None:
