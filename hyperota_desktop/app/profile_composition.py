@@ -17,6 +17,7 @@ from hyperota_desktop.domain.access import Identity, identity_from_claims
 from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
 from hyperota_desktop.services.archives import open_archives
 from hyperota_desktop.services.auth import AuthEvent, AuthService
+from hyperota_desktop.services.auth.documents import OidcDocuments
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.aws_credentials import AwsCredentials
 from hyperota_desktop.services.http import ApiClient
@@ -50,7 +51,10 @@ def build_profile_services(app: AppServices, profile: Profile, *, temporary: boo
     def api(base_url: str, service: str) -> ApiClient:
         return ApiClient(base_url, service=service, tokens=auth, timeout=timeout)
 
-    auth = AuthService(profile, app.secrets, timeout=timeout)
+    # The issuer's public discovery and JWKS documents kept on disk: a command reads neither again
+    # for a while (services/auth/documents.py); a temporary profile keeps nothing.
+    documents = None if temporary else OidcDocuments(app.dirs.cache / "oidc")
+    auth = AuthService(profile, app.secrets, timeout=timeout, documents=documents)
     s3_config = client_config(max_connections=parallel_parts + 8, timeout=timeout)
     kms_config = client_config(timeout=timeout)
     aws = AwsCredentials(
