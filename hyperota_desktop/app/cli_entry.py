@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 
 def _build(args: argparse.Namespace) -> AppServices:
+    from hyperota_desktop.services.tls import warm_in_background
+
+    warm_in_background()  # the CA bundle loads on another core while the services' modules import
     from hyperota_desktop.app.container import build_services
     from hyperota_desktop.app.directories import resolve_dirs
     from hyperota_desktop.app.logging_setup import setup_logging

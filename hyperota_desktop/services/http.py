@@ -8,17 +8,15 @@
   connection dropped after sending) is never repeated: it may have been done.
 - Everything else maps to the typed errors of `domain.errors`, carrying the server's own message.
 TLS verification is always on (httpx's own default context, built once per process by
-`tls_context()` and shared by every client); there is no switch to turn it off.
+`services.tls`, and shared by every client); there is no switch to turn it off.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import random
-import ssl
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -34,19 +32,13 @@ from hyperota_desktop.domain.errors import (
     ValidationError,
 )
 from hyperota_desktop.domain.jsontext import parse_json
+from hyperota_desktop.services.tls import tls_context
 
 log = logging.getLogger("hyperota.services.http")
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 NOT_DONE_STATUSES = frozenset({429})  # refused before the server did anything: any method may retry
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # never reached the server
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """The verifying TLS context httpx would build for each client (certifi, or SSL_CERT_FILE/DIR),
-    built once: reading the CA bundle costs 20-40 ms per client, and a command makes several."""
-    return httpx.create_ssl_context(verify=True, trust_env=True)
 
 
 class TokenSource(Protocol):

@@ -135,7 +135,7 @@ async def test_every_client_shares_one_verifying_tls_context() -> None:
     """Built once per process (reading the CA bundle costs 20-40 ms a client), and it verifies."""
     import ssl
 
-    from hyperota_desktop.services.http import tls_context
+    from hyperota_desktop.services.tls import tls_context
 
     context = tls_context()
     assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname

@@ -49,7 +49,8 @@ from hyperota_desktop.services.auth.errors import (
 )
 from hyperota_desktop.services.auth.store import ENV_REFRESH_TOKEN, StoredTokens, TokenStore
 from hyperota_desktop.services.auth.tokens import TokenResponse, TokenValidator, parse_token_response
-from hyperota_desktop.services.http import ApiClient, tls_context
+from hyperota_desktop.services.http import ApiClient
+from hyperota_desktop.services.tls import tls_context
 from hyperota_desktop.stores.secrets import SecretStore
 
 log = logging.getLogger("hyperota.services.auth")
