@@ -5,13 +5,19 @@ those happen to be installed (the sandbox's Flask brings click, dev tools bring 
 command's start-up for a function nobody calls. A `None` in `sys.modules` makes that import fail at once,
 and httpx then defines a stub `httpx.main` that says the CLI extra is missing (`except ImportError` in
 its `__init__.py`); the rest of httpx is unaffected.
+
+keyring imports every backend when it picks one; its macOS backend's `api` module looks for the macOS
+frameworks with `ctypes.util.find_library`, which on Linux runs `ldconfig -p` (and gcc) in subprocesses:
+about 60 ms before the first keyring read, for a module that then fails to load (no `CFDictionaryCreate`)
+and that `keyring/backends/macOS/__init__.py` imports inside `try/except Exception`. Off macOS it is
+blocked too; the macOS backend reports itself unusable there either way ("macOS required").
 """
 
 from __future__ import annotations
 
 import sys
 
-UNUSED = ("httpx._main",)
+UNUSED = ("httpx._main",) + (("keyring.backends.macOS.api",) if sys.platform != "darwin" else ())
 
 
 def skip_unused_modules() -> None:

@@ -78,3 +78,20 @@ def test_a_command_that_imports_httpx_leaves_out_its_command_line_client(tmp_pat
     modules = set(json.loads(out.read_text()))
     assert "httpx" in modules, proc.stderr[-2000:]  # the command's services were built
     assert not {"httpx._main", "rich", "click", "pygments"} & modules
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="the macOS keyring backend is used there")
+def test_choosing_a_keyring_does_not_look_for_macos_frameworks() -> None:
+    """keyring's macOS backend runs `ldconfig -p` (via ctypes.util.find_library) when imported on Linux;
+    the entry point blocks that module, and keyring still ranks the other backends."""
+    script = (
+        "import sys\n"
+        "from hyperota_desktop.app.lean_imports import skip_unused_modules\n"
+        "skip_unused_modules()\n"
+        "import keyring.backend, keyring.core\n"
+        "keyring.core.get_keyring()\n"
+        "ranked = {type(k).__module__ for k in keyring.backend.get_all_keyring()}\n"
+        "print(bool(sys.modules.get('keyring.backends.macOS.api')), 'keyring.backends.chainer' in ranked)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split() == ["False", "True"], proc.stderr[-2000:]
