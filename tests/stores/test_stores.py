@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,27 @@ def test_every_store_records_its_schema_version(tmp_path: Path) -> None:
     cache.close()  # closing twice is harmless (shutdown paths may overlap)
     assert _version(tmp_path / "c.sqlite3") == len(CHECKPOINT_MIGRATIONS) >= 1
     assert _version(tmp_path / "h.sqlite3") == len(HASH_MIGRATIONS) >= 1
+
+
+def test_the_journal_finds_reconciled_runs_among_the_newest_records_only(tmp_path: Path) -> None:
+    """What a repeated request is matched against (services/saga_repeats.py): done runs of the kind that
+    a reconciliation finished, among the newest `within` records of the scope, newest first."""
+    journal = Journal(tmp_path / "journal.sqlite3")
+
+    def run(kind: str, status: str, reconciled: bool, scope: str = "p") -> str:
+        saga_id = journal.begin(kind, kind, "alice", {}, ["one"], scope=scope)
+        journal.save_data(saga_id, {"reconciled": True} if reconciled else {"files": [["a", "b", 1]]})
+        journal.finish(saga_id, status)
+        journal.release(saga_id)
+        time.sleep(0.002)  # created_at orders them
+        return saga_id
+
+    old = run("package.publish", "done", True)
+    wanted = run("package.publish", "done", True)
+    run("package.publish", "done", False)
+    run("package.publish", "rolled_back", True)
+    run("org.delete", "done", True)
+    other_scope = run("package.publish", "done", True, scope="q")
+    assert [r.id for r in journal.reconciled("package.publish", scope="p")] == [wanted, old]
+    assert [r.id for r in journal.reconciled("package.publish", within=4, scope="p")] == [wanted]
+    assert [r.id for r in journal.reconciled("package.publish", scope="q")] == [other_scope]
