@@ -78,6 +78,8 @@ def test_a_command_that_imports_httpx_leaves_out_its_command_line_client(tmp_pat
     modules = set(json.loads(out.read_text()))
     assert "httpx" in modules, proc.stderr[-2000:]  # the command's services were built
     assert not {"httpx._main", "rich", "click", "pygments"} & modules
+    # the archive service is built on first use: a publish never imports the archive format or its crypto
+    assert not {"hyperota_desktop.services.archives", "hyperota_desktop.services.archive_crypto"} & modules
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="the macOS keyring backend is used there")
