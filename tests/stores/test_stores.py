@@ -232,3 +232,33 @@ def test_the_journal_finds_reconciled_runs_among_the_newest_records_only(tmp_pat
     assert [r.id for r in journal.reconciled("package.publish", scope="p")] == [wanted, old]
     assert [r.id for r in journal.reconciled("package.publish", within=4, scope="p")] == [wanted]
     assert [r.id for r in journal.reconciled("package.publish", scope="q")] == [other_scope]
+
+
+def test_prefetched_secrets_are_read_once_then_asked_again(memory_keyring, monkeypatch) -> None:
+    """A command start reads its entries on a thread (`prefetch`): the first `get` of each takes that
+    read, the next asks the keyring again, and a `set` or `delete` meanwhile is never hidden by it."""
+    import threading
+
+    reads: list[str] = []
+    gate = threading.Event()
+    real = memory_keyring.get_password
+
+    def counting(service: str, username: str) -> str | None:
+        gate.wait(5)
+        reads.append(username)
+        return real(service, username)
+
+    monkeypatch.setattr(memory_keyring, "get_password", counting)
+    store = SecretStore()
+    store.set("p", "access", "acc-1")
+    store.set("p", "refresh", "ref-1")
+    store.prefetch("p", ["access", "refresh", "absent"])
+    store.set("p", "refresh", "ref-2")  # written after the prefetch began: the new value counts
+    gate.set()
+    assert store.get("p", "access") == "acc-1"
+    assert store.get("p", "absent") is None
+    assert store.get("p", "refresh") == "ref-2"
+    assert reads.count("p/access") == 1 and reads.count("p/absent") == 1
+    memory_keyring.store[("hyperota-desktop", "p/access")] = "acc-2"  # changed by another process
+    assert store.get("p", "access") == "acc-2"  # a second get reads the keyring, not the prefetch
+    assert reads.count("p/access") == 2
