@@ -76,7 +76,7 @@ class SecretStore:
         self._backend = None
 
     def prefetch(self, profile: str, keys: Sequence[str]) -> None:
-        """Read `keys` of `profile` on a daemon thread now; the next `get` of each takes its value."""
+        """Read `keys` of `profile` on daemon threads now; the next `get` of each takes its value."""
         futures: list[tuple[str, Future[str | None]]] = []
         with self._lock:
             for key in keys:
@@ -84,14 +84,14 @@ class SecretStore:
                 self._prefetched[(profile, key)] = future
                 futures.append((key, future))
 
-        def read() -> None:
-            for key, future in futures:
-                try:
-                    future.set_result(self._read(profile, key))
-                except BaseException as exc:  # the `get` that takes it reads again
-                    future.set_exception(exc)
+        def read(key: str, future: Future[str | None]) -> None:
+            try:
+                future.set_result(self._read(profile, key))
+            except BaseException as exc:  # the `get` that takes it reads again
+                future.set_exception(exc)
 
-        threading.Thread(target=read, name="keyring-prefetch", daemon=True).start()
+        for key, future in futures:  # side by side: each is a D-Bus connection and a few round trips
+            threading.Thread(target=read, args=(key, future), name="keyring-prefetch", daemon=True).start()
 
     def _forget_prefetched(self, profile: str, key: str) -> None:
         with self._lock:
