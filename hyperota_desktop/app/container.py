@@ -20,9 +20,12 @@ from hyperota_desktop.stores.settings import SettingsStore
 EXTRA_TRANSFER_THREADS = 8  # listings, manifest reads and file hashing beside the part uploads
 
 
-def build_services(dirs: AppDirs, *, profile_override: str | None = None) -> AppServices:
+def build_services(
+    dirs: AppDirs, *, profile_override: str | None = None, secrets: SecretStore | None = None
+) -> AppServices:
+    """`secrets`: the keyring store when the caller made it already (the CLI prefetches from it)."""
     dirs.ensure()
-    secrets = SecretStore()
+    secrets = secrets or SecretStore()
     settings = SettingsStore(dirs.config / "settings.json")
     profiles = ProfileService(ProfileStore(dirs.config / "profiles.json"), secrets, override=profile_override)
     workers = Workers.create(

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from hyperota_desktop.domain.access import Identity, identity_from_claims
 from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
-from hyperota_desktop.services.archives import open_archives
 from hyperota_desktop.services.auth import AuthEvent, AuthService
+from hyperota_desktop.services.auth.documents import OidcDocuments
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.aws_credentials import AwsCredentials
 from hyperota_desktop.services.http import ApiClient
@@ -37,6 +37,7 @@ from hyperota_desktop.stores.hash_cache import HashCache
 from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
 
 if TYPE_CHECKING:
+    from hyperota_desktop.services.archives import ArchiveService
     from hyperota_desktop.services.context import AppServices
 
 
@@ -50,7 +51,10 @@ def build_profile_services(app: AppServices, profile: Profile, *, temporary: boo
     def api(base_url: str, service: str) -> ApiClient:
         return ApiClient(base_url, service=service, tokens=auth, timeout=timeout)
 
-    auth = AuthService(profile, app.secrets, timeout=timeout)
+    # The issuer's public discovery and JWKS documents kept on disk: a command reads neither again
+    # for a while (services/auth/documents.py); a temporary profile keeps nothing.
+    documents = None if temporary else OidcDocuments(app.dirs.cache / "oidc")
+    auth = AuthService(profile, app.secrets, timeout=timeout, documents=documents)
     s3_config = client_config(max_connections=parallel_parts + 8, timeout=timeout)
     kms_config = client_config(timeout=timeout)
     aws = AwsCredentials(
@@ -102,16 +106,21 @@ def build_profile_services(app: AppServices, profile: Profile, *, temporary: boo
 
     orgs = OrgService(backends, sagas, profile, authz, save_profile=None if temporary else save_profile)
     kms = Kms(lambda: aws.client("kms"))  # the credentials' client, asked each time (never a stale one)
-    archives = open_archives(
-        app.dirs.cache, kms=kms, packages=packages, authz=authz, actor=who,
-        public_base_url=profile.public_base_url, key_prefix=profile.key_prefix,
-        signing_key=profile.kms_signing_key, data_key=profile.kms_data_key,
-    )  # fmt: skip
+
+    def archives() -> ArchiveService:  # on first use: most commands never import the archive modules
+        from hyperota_desktop.services.archives import open_archives
+
+        return open_archives(
+            app.dirs.cache, kms=kms, packages=packages, authz=authz, actor=who,
+            public_base_url=profile.public_base_url, key_prefix=profile.key_prefix,
+            signing_key=profile.kms_signing_key, data_key=profile.kms_data_key,
+        )  # fmt: skip
+
     # Dimensions, releases and previews share the Superposition client; registers `release.create`.
     release = make_release_services(superposition, packages, orgs, sagas, authz)
     services = ProfileServices(
         profile=profile, auth=auth, aws=aws, authz=authz, sagas=sagas, packages=packages, orgs=orgs,
-        members=MemberService(orgs, sagas), archives=archives,
+        members=MemberService(orgs, sagas), archives_factory=archives,
         server_secrets=ServerSecrets(kms, profile.kms_data_key),
         dimensions=release.dimensions, releases=release.releases, previews=release.previews,
     )  # fmt: skip

@@ -56,11 +56,12 @@ def _look_up(
     """Stat every file and look them all up in the cache at once: (hashes known, files to hash with
     their mtime). Blocking: one worker call for the whole bundle."""
     mtimes = {f.path: _stat(f).st_mtime_ns for f in files}
-    known = cache.get_many([(_cache_key(f), f.size, mtimes[f.path]) for f in files]) if cache else {}
+    keys = {f.path: _cache_key(f) for f in files}
+    known = cache.get_many([(keys[f.path], f.size, mtimes[f.path]) for f in files]) if cache else {}
     hashed: dict[str, Hashed] = {}
     missing: list[tuple[ScannedFile, int]] = []
     for f in files:
-        digest = known.get(_cache_key(f))
+        digest = known.get(keys[f.path])
         if digest is not None:
             hashed[f.path] = Hashed(digest, mtimes[f.path])
         else:

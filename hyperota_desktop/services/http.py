@@ -7,7 +7,8 @@
   that could not be opened (nothing was sent). A POST whose answer is lost (5xx, timeout or a
   connection dropped after sending) is never repeated: it may have been done.
 - Everything else maps to the typed errors of `domain.errors`, carrying the server's own message.
-TLS verification is always on (httpx default); there is no switch to turn it off.
+TLS verification is always on (httpx's own default context, built once per process by
+`services.tls`, and shared by every client); there is no switch to turn it off.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from hyperota_desktop.domain.errors import (
     ValidationError,
 )
 from hyperota_desktop.domain.jsontext import parse_json
+from hyperota_desktop.services.tls import tls_context
 
 log = logging.getLogger("hyperota.services.http")
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -108,7 +110,7 @@ class ApiClient:
     @property
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(**self._options)
+            self._http = httpx.AsyncClient(**self._options, verify=tls_context())
         return self._http
 
     async def aclose(self) -> None:

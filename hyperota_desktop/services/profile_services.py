@@ -20,9 +20,9 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hyperota_desktop.domain.profiles import Profile
-from hyperota_desktop.services.archives import ArchiveService
 from hyperota_desktop.services.auth import AuthService
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.aws_credentials import AwsCredentials
@@ -35,6 +35,9 @@ from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
 from hyperota_desktop.services.server_secrets import ServerSecrets
 from hyperota_desktop.stores.journal import SagaRecord
+
+if TYPE_CHECKING:  # built on first use (`archives`): its modules are not imported before
+    from hyperota_desktop.services.archives import ArchiveService
 
 log = logging.getLogger("hyperota.services.profile")
 Closer = Callable[[], Awaitable[None] | None]
@@ -50,7 +53,9 @@ class ProfileServices:
     packages: PackageService
     orgs: OrgService
     members: MemberService
-    archives: ArchiveService  # offline archives, export/import, KMS signing
+    # offline archives, export/import, KMS signing: built by `archives` on first use (the archive format
+    # and cryptography modules take ~0.1 s to import, and most commands, a publish among them, never use it)
+    archives_factory: Callable[[], ArchiveService]
     server_secrets: ServerSecrets  # the Hyper OTA server's .env, KMS-encrypted
     dimensions: DimensionService  # an application's dimensions (Superposition)
     releases: ReleaseService  # releases: drafts, creation (saga), listing, lifecycle, four-eyes
@@ -58,6 +63,13 @@ class ProfileServices:
     _closers: list[Closer] = field(default_factory=list, repr=False)
     _person_changes: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _closed: bool = field(default=False, repr=False)
+    _archives: ArchiveService | None = field(default=None, repr=False)
+
+    @property
+    def archives(self) -> ArchiveService:
+        if self._archives is None:
+            self._archives = self.archives_factory()
+        return self._archives
 
     @property
     def closed(self) -> bool:

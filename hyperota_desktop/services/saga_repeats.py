@@ -27,7 +27,8 @@ async def finished_repeat(
     runner: SagaRunner, kind: str, matches: Callable[[SagaRecord], bool], *, by: str
 ) -> SagaRecord | None:
     """The reconciled run of `kind` that this request repeats, now marked as answered (`by`), or None."""
-    records = await runner.workers.short(runner.journal.list, limit=LOOKED_AT, scope=runner.scope)
+    journal = runner.journal
+    records = await runner.workers.short(journal.reconciled, kind, within=LOOKED_AT, scope=runner.scope)
     for record in records:
         if record.kind != kind or record.status != "done" or not record.data.get("reconciled"):
             continue

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -255,4 +255,19 @@ class Journal:
         query = f"SELECT {_COLUMNS} FROM sagas {where} ORDER BY created_at DESC LIMIT ?"  # noqa: S608
         with self._connect() as db:
             rows = db.execute(query, (*args, limit))
+            return [self._record(db, row) for row in rows.fetchall()]
+
+    def reconciled(self, kind: str, *, within: int = 200, scope: str | None = None) -> Sequence[SagaRecord]:
+        """The done runs of `kind` that a reconciliation finished, among the newest `within` records (of
+        `scope`), newest first. Filtered by SQLite: the other records' data (a publish journals every
+        file of its bundle) is never decoded, so a request that checks for a repeat stays cheap however
+        many runs the journal holds."""
+        scoped, args = ("WHERE scope = ?", [scope]) if scope is not None else ("", [])
+        query = (  # the window by id only: SQLite reads a record's data only for the kind's done runs
+            f"SELECT {_COLUMNS} FROM sagas WHERE id IN "  # noqa: S608
+            f"(SELECT id FROM sagas {scoped} ORDER BY created_at DESC LIMIT ?) "
+            "AND kind = ? AND status = 'done' AND json_extract(data, '$.reconciled') ORDER BY created_at DESC"
+        )
+        with self._connect() as db:
+            rows = db.execute(query, (*args, within, kind))
             return [self._record(db, row) for row in rows.fetchall()]

@@ -15,11 +15,11 @@ from hyperota_desktop.cli.commands import COMMANDS, load, module_names
 
 HEAVY = ("boto3", "botocore", "httpx", "PySide6", "authlib", "joserfc", "jsonschema", "keyring", "moto")
 # The console script's own code (`from hyperota_desktop.app.cli_entry import main; sys.exit(main())`),
-# writing the modules loaded when the process ends.
+# writing the modules loaded when the process ends (a None entry is an import the app blocks, not a module).
 LAUNCHER = """
 import atexit, json, sys
 out = sys.argv.pop(1)
-atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(k for k, v in sys.modules.items() if v))))
 from hyperota_desktop.app.cli_entry import main
 sys.exit(main())
 """
@@ -60,3 +60,42 @@ def test_the_command_table_says_what_each_module_registers(module: str) -> None:
     load(module).register(sub)
     registered = {action.dest: action.help for action in sub._choices_actions}
     assert registered == {name: text for name, (owner, text) in COMMANDS.items() if owner == module}
+
+
+def test_a_command_that_imports_httpx_leaves_out_its_command_line_client(tmp_path: Path) -> None:
+    """httpx imports `httpx._main` (click, rich, pygments: 0.1-0.2 s) whenever those are installed, as
+    they are here (Flask brings click, import-linter rich); the entry point keeps it out."""
+    import importlib.util
+
+    assert importlib.util.find_spec("click") and importlib.util.find_spec("rich")  # else nothing to show
+    home = tmp_path / "home"
+    env_script = f"import os; os.environ['HYPEROTA_HOME'] = {str(home)!r}\n" + LAUNCHER
+    out = tmp_path / "modules.json"
+    publish = ["package", "publish", "--org", "o", "--app", "a", str(tmp_path)]
+    proc = subprocess.run(
+        [sys.executable, "-c", env_script, str(out), *publish], capture_output=True, text=True, timeout=60
+    )
+    modules = set(json.loads(out.read_text()))
+    assert "httpx" in modules, proc.stderr[-2000:]  # the command's services were built
+    assert not {"httpx._main", "rich", "click", "pygments"} & modules
+    # the archive service is built on first use: a publish never imports the archive format or its crypto
+    assert not {"hyperota_desktop.services.archives", "hyperota_desktop.services.archive_crypto"} & modules
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="the macOS keyring backend is used there")
+def test_choosing_a_keyring_does_not_look_for_macos_frameworks() -> None:
+    """keyring's macOS backend runs `ldconfig -p` (via ctypes.util.find_library) when imported on Linux;
+    the entry point blocks that module, and keyring still ranks the other backends."""
+    script = (
+        "import ctypes.util\n"
+        "looked: list[str] = []\n"
+        "ctypes.util.find_library = lambda name: looked.append(name)\n"
+        "from hyperota_desktop.app.lean_imports import skip_unused_modules\n"
+        "skip_unused_modules()\n"
+        "import keyring.backend, keyring.core\n"
+        "keyring.core.get_keyring()\n"
+        "ranked = {type(k).__module__ for k in keyring.backend.get_all_keyring()}\n"
+        "print(looked or 'none', 'keyring.backends.chainer' in ranked)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split() == ["none", "True"], proc.stderr[-2000:]

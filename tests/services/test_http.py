@@ -129,3 +129,22 @@ async def test_unreachable_server_is_backend_unavailable() -> None:
     async with ApiClient("http://127.0.0.1:9", service="Nowhere", backoff=0.01, retries=1) as client:
         with pytest.raises(BackendUnavailable, match="Nowhere could not be reached"):
             await client.json("GET", "/")
+
+
+async def test_every_client_shares_one_verifying_tls_context() -> None:
+    """Built once per process (reading the CA bundle costs 20-40 ms a client), and it verifies."""
+    import ssl
+
+    from hyperota_desktop.services.tls import tls_context
+
+    context = tls_context()
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    assert context.get_ca_certs() or context.cert_store_stats()["x509_ca"]  # a CA bundle is loaded
+    first, second = ApiClient("https://a.example", service="A"), ApiClient("https://b.example", service="B")
+    try:
+        for api in (first, second):
+            pool = api._client._transport._pool  # type: ignore[attr-defined]
+            assert pool._ssl_context is context
+    finally:
+        await first.aclose()
+        await second.aclose()

@@ -109,3 +109,26 @@ async def test_a_republish_refuses_a_file_missing_from_s3_that_the_newest_packag
     with pytest.raises(SagaFailed, match="does not hold"):
         await service.publish("acme", app, [root])
     assert deleted == [key]
+
+
+async def test_a_listing_that_fails_while_the_bundle_is_scanned_is_raised_as_it_is(
+    aws: AwsSandbox, tmp_path: Path
+) -> None:
+    """The listing runs beside the scan and hash look-up: its failure is the typed error it always was
+    (not an exception group), and a zip extracted meanwhile is not left behind."""
+    import zipfile
+
+    from hyperota_desktop.domain.errors import HyperOtaError
+
+    root = _bundle(tmp_path / "bundle", files=5)
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in root.rglob("*"):
+            if f.is_file():
+                zf.write(f, f.relative_to(root).as_posix())
+    service = make_service(tmp_path / "home", aws.endpoint, bucket="no-such-bucket")
+    with pytest.raises(HyperOtaError) as raised:
+        await service.preflight("acme", "eco-missing", [archive])
+    assert not isinstance(raised.value, BaseExceptionGroup)
+    extracted = tmp_path / "home" / "cache" / "bundles"
+    assert not extracted.exists() or not any(extracted.iterdir()), list(extracted.iterdir())

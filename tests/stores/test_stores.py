@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,57 @@ def test_every_store_records_its_schema_version(tmp_path: Path) -> None:
     cache.close()  # closing twice is harmless (shutdown paths may overlap)
     assert _version(tmp_path / "c.sqlite3") == len(CHECKPOINT_MIGRATIONS) >= 1
     assert _version(tmp_path / "h.sqlite3") == len(HASH_MIGRATIONS) >= 1
+
+
+def test_the_journal_finds_reconciled_runs_among_the_newest_records_only(tmp_path: Path) -> None:
+    """What a repeated request is matched against (services/saga_repeats.py): done runs of the kind that
+    a reconciliation finished, among the newest `within` records of the scope, newest first."""
+    journal = Journal(tmp_path / "journal.sqlite3")
+
+    def run(kind: str, status: str, reconciled: bool, scope: str = "p") -> str:
+        saga_id = journal.begin(kind, kind, "alice", {}, ["one"], scope=scope)
+        journal.save_data(saga_id, {"reconciled": True} if reconciled else {"files": [["a", "b", 1]]})
+        journal.finish(saga_id, status)
+        journal.release(saga_id)
+        time.sleep(0.002)  # created_at orders them
+        return saga_id
+
+    old = run("package.publish", "done", True)
+    wanted = run("package.publish", "done", True)
+    run("package.publish", "done", False)
+    run("package.publish", "rolled_back", True)
+    run("org.delete", "done", True)
+    other_scope = run("package.publish", "done", True, scope="q")
+    assert [r.id for r in journal.reconciled("package.publish", scope="p")] == [wanted, old]
+    assert [r.id for r in journal.reconciled("package.publish", within=4, scope="p")] == [wanted]
+    assert [r.id for r in journal.reconciled("package.publish", scope="q")] == [other_scope]
+
+
+def test_prefetched_secrets_are_read_once_then_asked_again(memory_keyring, monkeypatch) -> None:
+    """A command start reads its entries on a thread (`prefetch`): the first `get` of each takes that
+    read, the next asks the keyring again, and a `set` or `delete` meanwhile is never hidden by it."""
+    import threading
+
+    reads: list[str] = []
+    gate = threading.Event()
+    real = memory_keyring.get_password
+
+    def counting(service: str, username: str) -> str | None:
+        gate.wait(5)
+        reads.append(username)
+        return real(service, username)
+
+    monkeypatch.setattr(memory_keyring, "get_password", counting)
+    store = SecretStore()
+    store.set("p", "access", "acc-1")
+    store.set("p", "refresh", "ref-1")
+    store.prefetch("p", ["access", "refresh", "absent"])
+    store.set("p", "refresh", "ref-2")  # written after the prefetch began: the new value counts
+    gate.set()
+    assert store.get("p", "access") == "acc-1"
+    assert store.get("p", "absent") is None
+    assert store.get("p", "refresh") == "ref-2"
+    assert reads.count("p/access") == 1 and reads.count("p/absent") == 1
+    memory_keyring.store[("hyperota-desktop", "p/access")] = "acc-2"  # changed by another process
+    assert store.get("p", "access") == "acc-2"  # a second get reads the keyring, not the prefetch
+    assert reads.count("p/access") == 2

@@ -41,6 +41,11 @@ def unreachable(what: str, url: str, exc: Exception) -> BackendUnavailable:
 
 async def discover(client: httpx.AsyncClient, issuer: str) -> OidcConfig:
     """The issuer's endpoints; `SignInConfigError` says what to fix in the profile."""
+    return parse_configuration(await fetch_configuration(client, issuer), issuer)
+
+
+async def fetch_configuration(client: httpx.AsyncClient, issuer: str) -> dict[str, Any]:
+    """The issuer's discovery document as it answered (a JSON object), checked by `parse_configuration`."""
     issuer = issuer.rstrip("/")
     url = f"{issuer}/.well-known/openid-configuration"
     try:
@@ -64,6 +69,13 @@ async def discover(client: httpx.AsyncClient, issuer: str) -> OidcConfig:
             f"{issuer} is not an OpenID Connect issuer (HTTP {response.status_code}).",
             hint="Check the issuer URL in the profile (a Keycloak realm URL).",
         )
+    return body
+
+
+def parse_configuration(body: dict[str, Any], issuer: str) -> OidcConfig:
+    """The endpoints of a discovery document, if it is `issuer`'s and offers what sign-in needs (also
+    for a cached copy: a document of another issuer is refused, never used)."""
+    issuer = issuer.rstrip("/")
     announced = str(body.get("issuer", "")).rstrip("/")
     if announced != issuer:
         raise SignInConfigError(

@@ -33,11 +33,13 @@ from hyperota_desktop.services.auth.device import (
 )
 from hyperota_desktop.services.auth.discovery import (
     OidcConfig,
-    discover,
+    fetch_configuration,
     json_object,
     oauth_error,
+    parse_configuration,
     unreachable,
 )
+from hyperota_desktop.services.auth.documents import CONFIGURATION, JWKS, OidcDocuments
 from hyperota_desktop.services.auth.errors import (
     NotSignedIn,
     SessionExpired,
@@ -48,6 +50,7 @@ from hyperota_desktop.services.auth.errors import (
 from hyperota_desktop.services.auth.store import ENV_REFRESH_TOKEN, StoredTokens, TokenStore
 from hyperota_desktop.services.auth.tokens import TokenResponse, TokenValidator, parse_token_response
 from hyperota_desktop.services.http import ApiClient
+from hyperota_desktop.services.tls import tls_context
 from hyperota_desktop.stores.secrets import SecretStore
 
 log = logging.getLogger("hyperota.services.auth")
@@ -72,8 +75,11 @@ class AuthService:
         sleep: Sleep = asyncio.sleep,
         audience: str | None = None,
         timeout: float = 15.0,
+        documents: OidcDocuments | None = None,
     ) -> None:
+        """`documents`: the disk cache of the issuer's discovery and JWKS (none: read them each run)."""
         self.profile = profile
+        self._documents = documents
         env_token = (os.environ if environ is None else environ).get(ENV_REFRESH_TOKEN, "").strip()
         self._env_token = env_token or None
         KNOWN_SECRETS.add(self._env_token)
@@ -100,7 +106,9 @@ class AuthService:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+            self._client = httpx.AsyncClient(
+                timeout=self._timeout, follow_redirects=False, verify=tls_context()
+            )
         return self._client
 
     async def aclose(self) -> None:
@@ -139,17 +147,44 @@ class AuthService:
 
     async def config(self) -> OidcConfig:
         if self._config is None:
-            self._config = await discover(self.http, self.profile.issuer)
+            self._config = await self._cached_config() or await self._discover()
         return self._config
+
+    async def _cached_config(self) -> OidcConfig | None:
+        body = await self._cached(CONFIGURATION)
+        try:
+            return parse_configuration(body, self.profile.issuer) if body else None
+        except HyperOtaError:  # not what this issuer would answer (any more): ask it
+            return None
+
+    async def _discover(self) -> OidcConfig:
+        body = await fetch_configuration(self.http, self.profile.issuer)
+        config = parse_configuration(body, self.profile.issuer)
+        await self._keep(CONFIGURATION, body)
+        return config
+
+    async def _cached(self, kind: str) -> dict[str, Any] | None:
+        if self._documents is None:
+            return None
+        return await asyncio.to_thread(self._documents.get, self.profile.issuer, kind)
+
+    async def _keep(self, kind: str, body: dict[str, Any]) -> None:
+        if self._documents is not None:
+            await asyncio.to_thread(self._documents.put, self.profile.issuer, kind, body)
+
+    async def _keep_jwks(self, body: dict[str, Any]) -> None:
+        await self._keep(JWKS, body)
 
     async def _validator_for(self) -> TokenValidator:
         if self._validator is None:
             self._validator = TokenValidator(
-                self.http,
+                lambda: self.http,
                 await self.config(),
                 self.profile.client_id,
                 audience=self._audience,
                 clock=self._clock,
+                cached_keys=await self._cached(JWKS),
+                on_fetched=self._keep_jwks,
             )
         return self._validator
 

@@ -1,6 +1,8 @@
 """Token responses and access-token validation: RS256 against the issuer's JWKS, iss, exp, azp/aud.
 
-An unknown `kid` means the server rotated its signing key: fetch the JWKS again, once per token.
+An unknown `kid` means the server rotated its signing key: fetch the JWKS again, once per token. Keys
+from the disk cache (`documents.py`) are trusted only as far as they verify: an unknown `kid` or a
+signature that fails against them fetches the JWKS before the token is refused.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,26 +75,32 @@ class TokenValidator:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: Callable[[], httpx.AsyncClient],
         config: OidcConfig,
         client_id: str,
         *,
         audience: str | None = None,
         skew: float = DEFAULT_SKEW,
         clock: Callable[[], float] = time.time,
+        cached_keys: dict[str, Any] | None = None,
+        on_fetched: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     ) -> None:
+        """`client()`: the HTTP client, asked for only when the JWKS is fetched; `cached_keys`: a JWKS
+        kept from an earlier run (ignored if it does not import); `on_fetched`: told each fetched JWKS."""
         self._client = client
         self._config = config
         self._client_id = client_id
         self._audience = audience
         self._skew = skew
         self._clock = clock
-        self._keys: KeySet | None = None
+        self._keys: KeySet | None = _import_keys(cached_keys) if cached_keys else None
+        self._keys_cached = self._keys is not None  # not fetched by this run: verified before trusted
+        self._on_fetched = on_fetched
         self.jwks_fetches = 0
 
     async def _fetch_keys(self) -> KeySet:
         try:
-            response = await self._client.get(self._config.jwks_uri)
+            response = await self._client().get(self._config.jwks_uri)
         except httpx.TransportError as exc:
             raise unreachable("fetching its signing keys", self._config.jwks_uri, exc) from exc
         if response.status_code != 200:
@@ -101,11 +109,14 @@ class TokenValidator:
             )
         self.jwks_fetches += 1
         try:
-            data = response.json()
-            keys = KeySet.import_key_set({"keys": [k for k in data["keys"] if k.get("kty") == "RSA"]})
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError, JoseError) as exc:
+            document: dict[str, Any] = {"keys": [k for k in response.json()["keys"] if k.get("kty") == "RSA"]}
+            keys = KeySet.import_key_set(document)  # type: ignore[arg-type]  # checked by joserfc
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError, JoseError,
+                AttributeError) as exc:  # fmt: skip
             raise TokenInvalid("The sign-in server's signing keys (JWKS) could not be read.") from exc
-        self._keys = keys
+        self._keys, self._keys_cached = keys, False
+        if self._on_fetched is not None:
+            await self._on_fetched(document)
         return keys
 
     @staticmethod
@@ -126,14 +137,24 @@ class TokenValidator:
             log.info("unknown signing key id; fetching the JWKS again (key rotation)")
             keys = await self._fetch_keys()
         try:
-            claims = dict(jwt.decode(token, keys, algorithms=["RS256"]).claims)
+            claims = self._verified(token, keys)
+        except TokenInvalid:
+            if not self._keys_cached:
+                raise
+            log.info("the signature fails against the cached JWKS; fetching it again")
+            claims = self._verified(token, await self._fetch_keys())
+        self._check_claims(claims)
+        return claims
+
+    @staticmethod
+    def _verified(token: str, keys: KeySet) -> dict[str, Any]:
+        try:
+            return dict(jwt.decode(token, keys, algorithms=["RS256"]).claims)
         except JoseError as exc:
             raise TokenInvalid(
                 "The access token's signature does not verify against the sign-in server's keys.",
                 hint="Sign in again; if it persists, check that the issuer in the profile is right.",
             ) from exc
-        self._check_claims(claims)
-        return claims
 
     def _check_claims(self, claims: dict[str, Any]) -> None:
         now = self._clock()
@@ -158,3 +179,12 @@ class TokenValidator:
             audiences = aud if isinstance(aud, list) else [aud]
             if self._audience not in audiences:
                 raise TokenInvalid(f"The access token is not meant for audience {self._audience!r}.")
+
+
+def _import_keys(document: dict[str, Any]) -> KeySet | None:
+    """A cached JWKS as keys, or None when it does not import (then it is fetched)."""
+    try:
+        keys = KeySet.import_key_set({"keys": [k for k in document["keys"] if k.get("kty") == "RSA"]})
+    except (KeyError, TypeError, ValueError, RecursionError, JoseError, AttributeError):
+        return None
+    return keys if keys.keys else None

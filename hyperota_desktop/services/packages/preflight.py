@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 
 from hyperota_desktop.domain.errors import IntegrityError
-from hyperota_desktop.services.bundle_scan import ScannedBundle, scan
+from hyperota_desktop.services.bundle_scan import ScannedBundle, discard_extraction, scan
 from hyperota_desktop.services.hashing import Hashed, hash_files
 from hyperota_desktop.services.packages.catalogue import Catalogue
 from hyperota_desktop.services.transfer import ProgressCallback, ProgressMeter, TransferControl
@@ -86,23 +87,33 @@ class Preflighter:
         index: str | None = None,
         progress: ProgressCallback | None = None,
         control: TransferControl | None = None,
-        versions: list[int] | None = None,
+        versions: Awaitable[list[int]] | None = None,
     ) -> Preflight:
-        """`versions`: the application's versions, newest first, when the caller just listed them."""
-        bundle = await scan(sources, index=index, cache_dir=self.cache_dir)
-        meter = ProgressMeter("hashing", bundle.total_size, len(bundle.files), progress, control)
-        if versions is None:  # listed while the files are hashed
-            hashes, versions = await asyncio.gather(
-                hash_files(bundle.files, self.hash_cache, meter=meter, control=control, workers=self.workers),
-                self.catalogue.list_versions(org, app),
-            )
-        else:
+        """`versions`: the application's versions, newest first, as the caller lists them (awaited while
+        the bundle is scanned and hashed); None: listed here, also meanwhile."""
+
+        async def local() -> tuple[ScannedBundle, dict[str, Hashed]]:
+            bundle = await scan(sources, index=index, cache_dir=self.cache_dir)
+            meter = ProgressMeter("hashing", bundle.total_size, len(bundle.files), progress, control)
             hashes = await hash_files(
                 bundle.files, self.hash_cache, meter=meter, control=control, workers=self.workers
             )
-        meter.flush()
+            meter.flush()
+            return bundle, hashes
+
+        scanned = asyncio.ensure_future(local())
+        listed = asyncio.ensure_future(versions or self.catalogue.list_versions(org, app))
+        try:
+            (bundle, hashes), versions_now = await asyncio.gather(scanned, listed)
+        except BaseException:  # the first failure (or a cancel) is raised as it is; the other stops
+            for task in (scanned, listed):
+                task.cancel()
+            await asyncio.gather(scanned, listed, return_exceptions=True)
+            if not scanned.cancelled() and scanned.exception() is None:
+                discard_extraction(scanned.result()[0])  # an extracted archive is not kept for nothing
+            raise
         digests = [hashes[f.path].sha256 for f in bundle.files]
-        found = await self.catalogue.stored_among(org, app, digests, versions=versions)
+        found = await self.catalogue.stored_among(org, app, digests, versions=versions_now)
         for f, digest in zip(bundle.files, digests, strict=True):
             if digest in found.sizes and found.sizes[digest] != f.size:
                 raise IntegrityError(

@@ -1,8 +1,9 @@
 """The publish saga `package.publish` (recovery FORWARD: a run the app did not finish is finished at the
 next start, without re-sending what already reached S3).
 
-1. `upload files`: one listing of the app's packages/ → pre-flight (what is stored: the newest
-   package's files, the others by HEAD or one listing of files/) → upload what is missing, each object
+1. `upload files`: one listing of the app's packages/ (while the bundle is scanned and hashed) →
+   pre-flight (what is stored: the newest package's files, the others by HEAD or one listing of
+   files/) → upload what is missing, each object
    only if absent (resumable) → clean orphaned multipart uploads. Undo: abort this run's unfinished
    uploads (the uploader already did on failure) and delete the objects this run created, except those
    a package written meanwhile references (content is shared between packages).
@@ -87,13 +88,17 @@ class PublishSaga:
     async def _upload(self, ctx: SagaContext) -> None:
         p, runtime = ctx.params, ctx.runtime
         org, app = str(p["org"]), str(p["app"])
-        versions = await self.catalogue.list_versions(org, app)
-        if "latest_at_start" not in ctx.data:  # packages written after this are not undone by us
-            ctx.data["latest_at_start"] = versions[0] if versions else 0
-            await ctx.save()
+
+        async def listed() -> list[int]:  # while the bundle is scanned and hashed; before any upload
+            versions = await self.catalogue.list_versions(org, app)
+            if "latest_at_start" not in ctx.data:  # packages written after this are not undone by us
+                ctx.data["latest_at_start"] = versions[0] if versions else 0
+                await ctx.save()
+            return versions
+
         pre = await self.preflighter.check(
             org, app, [Path(s) for s in p["sources"]], index=p.get("index"), progress=runtime.progress,
-            control=runtime.control, versions=versions,
+            control=runtime.control, versions=listed(),
         )  # fmt: skip
         expected = p.get("expected")
         if expected and pre.fingerprint != expected:
