@@ -70,6 +70,7 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
     page, members, toolbar = gui.packages._page, gui.orgs.members_page, gui.orgs.toolbar
     rg = gui.release_gui
     releases, dimensions = rg.releases_page, rg.dimensions_page
+    panel = releases.preview
 
     async def scenario() -> None:
         await signed_in(gui)
@@ -85,6 +86,18 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
         await publish(gui, bundles.write(tmp_path / "one", {"index.android.bundle": b"one"}))
         await publish(gui, bundles.write(tmp_path / "two", {"index.android.bundle": b"two"}))
         await session.releases.create(org, app, ReleaseDraft(package="2"))
+        private = unique("alices")  # an organisation bob is no member of
+        await session.orgs.create_org(private)
+        await gui.orgs.refresh()
+        select(gui.window, org, app)
+        await gui.wait_idle()
+        # alice's device preview stays on the Releases page until she leaves
+        gui.window.show_page("releases")
+        releases.tabs.setCurrentWidget(panel)
+        panel.identifier.setText("device-0042")
+        await until(lambda: panel.preview_action.isEnabled(), "the preview's inputs")
+        panel.preview_action.trigger()
+        await until(lambda: rg.preview.last is not None and panel.summary.text(), "alice's preview")
         gui.window.show_page("members")
         await gui.wait_idle()
         assert "your level: admin" in members.title.text(), members.title.text()
@@ -95,11 +108,21 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
         await until(lambda: gui.auth.identity is None, "the sign-out")
         await gui.wait_idle()
         assert session.authz.current is None  # alice's decisions are gone with her
+        assert releases.model.rowCount() == 0 and dimensions.model.rowCount() == 0
+        assert not panel.summary.text() and not panel.files_model.rowCount()
+        assert gui.orgs.activity_page.model.rowCount() == 0
 
         await sign_in_as(gui, sandbox, "bob")
         assert services.active.peek() is session  # the same window, the same profile's services
         assert session.authz.current is not None and session.authz.current.username == "bob"
         assert not session.authz.known(Action.MANAGE_ORG_MEMBERS, org).allowed
+        assert private not in gui.window.nav_model.org_names()
+        # Activity with nothing selected: only what was done in organisations bob may see
+        gui.window.selectionChanged.emit("", "")  # what the navigation says when nothing is selected
+        await gui.wait_idle()
+        activity = gui.orgs.activity_page.model
+        shown = [activity.index(r, 1).data() for r in range(activity.rowCount())]
+        assert shown and not [t for t in shown if private in t], shown
         # the organisation's application is listed for a reader (FGAP v2 "members may view")
         select(gui.window, org, app)
         await gui.wait_idle()
@@ -147,6 +170,10 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
         for action in (d.ramp_action, d.pause_action, d.conclude_action, d.discard_action, d.edit_action):
             assert not action.isEnabled(), action.text()
         assert page.window().grab().save(str(artifacts_dir / "second-person-bob-releases.png"))
+        releases.tabs.setCurrentWidget(panel)  # the device preview: empty, and reading is enough
+        assert not panel.summary.text() and not panel.files_model.rowCount()
+        panel.identifier.setText("device-0042")
+        await until(lambda: panel.preview_action.isEnabled(), "bob's preview inputs")
 
         # Dimensions: listed, read-only
         gui.window.show_page("dimensions")

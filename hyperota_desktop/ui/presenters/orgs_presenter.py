@@ -25,13 +25,14 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from hyperota_desktop.domain.access import AccessLevel, Action, Permission
+from hyperota_desktop.domain.access import AccessLevel, Action, Identity, Permission
 from hyperota_desktop.domain.errors import HyperOtaError, NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal, selectable_levels
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.services.activity import outcome
 from hyperota_desktop.services.members import EffectiveMember, MemberService
 from hyperota_desktop.services.orgs import DeletionPreview, OrgService
+from hyperota_desktop.services.packages.service import author
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.storage_cleanup import FilesDeleted
 from hyperota_desktop.ui.messages import MessageChannel
@@ -76,6 +77,7 @@ class OrgsPresenter(QObject):
         self._activity, self._messages = activity, messages
         self._services: OrgServices | None = None
         self._signed_in = False
+        self._actor = ""  # how the journal names the signed-in person
         # Without a permission source (page tests) every action is allowed; the services still check.
         self._permission = permission or (lambda _action, _org, _app: Permission(True))
         self._selection = ("", "")
@@ -110,6 +112,7 @@ class OrgsPresenter(QObject):
     def identity_changed(self, identity: object) -> None:
         """Signed in: fill the navigation, then finish what a crash left. Signed out: forget it all."""
         self._signed_in = identity is not None
+        self._actor = author(identity) if isinstance(identity, Identity) else ""
         self._tasks.cancel_all()
         self._clear()
         if identity is not None and self._services is not None:
@@ -244,6 +247,12 @@ class OrgsPresenter(QObject):
         them when nothing is selected. `activity(org=, app=)` is `ServiceContext.activity`."""
         org, app = self._selection
         records = await self._activity(org=org, app=app)
+        if not org:  # this computer's journal also holds what others signed in here did elsewhere
+            visible = self.window.nav_model.org_names()
+            records = [
+                r for r in records
+                if r.actor == self._actor or not r.params.get("org") or r.params.get("org") in visible
+            ]  # fmt: skip
         rows = [
             ActivityRow(
                 r.id, r.created_at, r.title, r.actor, r.status, outcome(r),
