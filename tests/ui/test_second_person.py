@@ -10,17 +10,23 @@ is enabled. Nothing of alice's view (her level, her actions, her cached decision
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
+from hyperota_desktop.app.container import build_services
 from hyperota_desktop.domain.access import AccessLevel, Action
 from hyperota_desktop.domain.membership import MemberScope
 from hyperota_desktop.domain.release_drafts import ReleaseDraft
 from hyperota_desktop.sandbox.runtime import Sandbox
+from hyperota_desktop.services.auth.errors import NotSignedIn
+from hyperota_desktop.stores.dirs import AppDirs
+from hyperota_desktop.ui.messages import describe_error
 from hyperota_desktop.ui.models.navigation import HIDDEN_ROLE
 from tests.support import bundles
 from tests.support.gui import drop, select, until
@@ -71,6 +77,9 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
     rg = gui.release_gui
     releases, dimensions = rg.releases_page, rg.dimensions_page
     panel = releases.preview
+
+    posted: list[str] = []
+    gui.messages.posted.connect(lambda _level, text: posted.append(text))
 
     async def scenario() -> None:
         await signed_in(gui)
@@ -182,8 +191,27 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
         for action in (dims.new_action, dims.delete_action, dims.up_action, dims.down_action):
             assert not action.isEnabled(), action.text()
 
-        hints = [t for t in visible_texts(gui.window) if CLI_HINT.search(t)]
+        hints = [t for t in visible_texts(gui.window) + posted if CLI_HINT.search(t)]
         assert not hints, hints
+        await services.aclose()
+
+    loop.run_until_complete(scenario())
+
+
+def test_errors_shown_in_the_window_name_no_cli_command(tmp_path: Path, sandbox: Sandbox, loop: Any) -> None:
+    """The same typed error: the CLI tells its user the command, the window tells its user the button."""
+    services = build_services(AppDirs.under(tmp_path / "home"))
+    endpoints = tmp_path / "endpoints.json"
+    endpoints.write_text(json.dumps(sandbox.endpoints))
+    services.profiles.import_file(endpoints, name="nobody")
+    services.profiles.use("nobody")
+
+    async def scenario() -> None:
+        with pytest.raises(NotSignedIn) as refused:
+            await services.profile().auth.access_token()  # nobody signed in to this profile
+        assert "hyperota login" in refused.value.user_text()
+        shown = describe_error(refused.value)
+        assert "Sign in button" in shown and not CLI_HINT.search(shown), shown
         await services.aclose()
 
     loop.run_until_complete(scenario())

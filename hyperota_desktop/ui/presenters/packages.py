@@ -247,7 +247,7 @@ class PackagesPresenter(QObject):
             self._page.set_index_choices(list(exc.candidates), list(exc.files), "")
             return
         except HyperOtaError as exc:
-            self._page.show_preflight(f"Refused, nothing was uploaded: {exc.user_text()}")
+            self._page.show_preflight(f"Refused, nothing was uploaded: {exc.user_text(gui=True)}")
             raise
         self.preflight = pre
         warnings = "".join(f"\n⚠ {w}" for w in pre.warnings)
