@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from hyperota_desktop.app.container import build_services
+from hyperota_desktop.app.gui_composition import build_gui
 from hyperota_desktop.domain.access import AccessLevel, Action
 from hyperota_desktop.domain.membership import MemberScope
 from hyperota_desktop.domain.release_drafts import ReleaseDraft
@@ -32,6 +33,7 @@ from tests.support import bundles
 from tests.support.gui import drop, select, until
 from tests.support.gui_app import signed_in, unique, wired
 from tests.support.org_env import make_env
+from tests.support.signin import sign_in
 
 CLI_HINT = re.compile(r"`?hyperota [a-z]+ [a-z-]+|hyperota login")
 
@@ -261,5 +263,47 @@ def test_a_reader_of_an_undelegated_organisation_is_told_why_and_whom_to_ask(
         hints = [t for t in visible_texts(gui.window) if CLI_HINT.search(t)]
         assert not hints, hints
         await services.aclose()
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_profile_switch_to_someone_else_re_evaluates_every_page(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    """An identity change without a sign-out: the other profile has bob signed in. alice's level, her
+    actions and her member list go; bob's read-only view of the same organisation comes."""
+    services = build_services(AppDirs.under(tmp_path / "home"))
+    endpoints = tmp_path / "endpoints.json"
+    endpoints.write_text(json.dumps(sandbox.endpoints))
+    for name, user in (("alices", "alice"), ("bobs", "bob")):
+        services.profiles.import_file(endpoints, name=name)
+        sign_in(sandbox, name, user)
+    services.profiles.use("alices")
+    gui = build_gui(services)
+    qtbot.addWidget(gui.window)
+    gui.window.resize(1200, 760)
+    gui.window.show()
+    members, toolbar = gui.orgs.members_page, gui.orgs.toolbar
+
+    async def scenario() -> None:
+        await signed_in(gui)
+        select(gui.window, "demo")  # alice owns the sandbox's demo; bob reads it
+        gui.window.show_page("members")
+        await gui.wait_idle()
+        assert "your level: owner" in members.title.text(), members.title.text()
+        assert members.add_button.isEnabled() and toolbar.delete_action.isEnabled()
+
+        gui.window.profileChosen.emit("bobs")  # what the profile switcher does
+        await until(lambda: gui.auth.identity is not None and gui.auth.identity.username == "bob", "bob")
+        await gui.wait_idle()
+        assert "owner" not in members.title.text(), members.title.text()
+        select(gui.window, "demo")
+        await gui.wait_idle()
+        assert "your level: read" in members.title.text(), members.title.text()
+        assert members.model.rowCount() > 0 and not members.model.editable
+        assert not members.add_button.isEnabled()
+        enabled = [a.text() for a in (toolbar.new_app_action, toolbar.delete_action) if a.isEnabled()]
+        assert not enabled, enabled
+        await gui.shutdown()
 
     loop.run_until_complete(scenario())
