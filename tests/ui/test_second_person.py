@@ -29,6 +29,7 @@ from hyperota_desktop.services.auth.errors import NotSignedIn
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.messages import describe_error
 from hyperota_desktop.ui.models.navigation import HIDDEN_ROLE
+from tests.orgs.test_org_gui import build as build_org_window
 from tests.support import bundles
 from tests.support.gui import drop, select, until
 from tests.support.gui_app import signed_in, unique, wired
@@ -262,6 +263,29 @@ def test_a_reader_of_an_undelegated_organisation_is_told_why_and_whom_to_ask(
         assert gui.window.grab().save(str(artifacts_dir / "second-person-undelegated-org.png"))
         hints = [t for t in visible_texts(gui.window) if CLI_HINT.search(t)]
         assert not hints, hints
+        delegate = gui.orgs.toolbar.delegate_action
+        assert not delegate.isEnabled() and "realm administrator" in delegate.toolTip()
+
+        # a realm administrator delegates it from her window (Organisation → Delegate permissions…)
+        admin = make_env(sandbox, "alice", tmp_path / "alice-again")
+        window, presenter, posted = build_org_window(qtbot, admin)
+        presenter.identity_changed(object())
+        await presenter.wait_idle()
+        select(window, org)
+        await presenter.wait_idle()
+        presenter.toolbar.delegate_action.trigger()
+        await until(lambda: any("is delegated" in text for _level, text in posted), "the delegation")
+        await presenter.wait_idle()
+        assert not [t for _level, t in posted if CLI_HINT.search(t)], posted
+        await admin.aclose()
+
+        gui.window.refresh_action.trigger()  # F5 in bob's window: the applications and members now show
+        await gui.wait_idle()
+        select(gui.window, org, "shop")
+        select(gui.window, org)
+        await gui.wait_idle()
+        listed = {members.model.index(r, 0).data() for r in range(members.model.rowCount())}
+        assert {"alice", "bob"} <= listed, (listed, members.title.text())
         await services.aclose()
 
     loop.run_until_complete(scenario())

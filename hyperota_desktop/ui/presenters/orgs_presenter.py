@@ -89,6 +89,7 @@ class OrgsPresenter(QObject):
         toolbar.newAppRequested.connect(lambda: self._start("app-create", self.new_app()))
         toolbar.deleteRequested.connect(lambda: self._start("org-delete", self.delete_selected()))
         toolbar.migrateRequested.connect(lambda: self._start("workspace-migrate", self.migrate_selected()))
+        toolbar.delegateRequested.connect(lambda: self._start("org-delegate", self.delegate_selected()))
         members_page.addRequested.connect(lambda u, lvl: self._start("member-add", self.add_member(u, lvl)))
         members_page.levelChangeRequested.connect(
             lambda u, lvl: self._start("member-set", self.set_level(u, lvl))
@@ -336,7 +337,7 @@ class OrgsPresenter(QObject):
         )
         if name and created:
             self._messages.info(f"Organisation '{name}' created; you are its owner.")
-            self._warn(created[0].data.get("warnings"))
+            self._warn(created[0].data)
             await self._after_change()
             self.window.select_entry(name)
 
@@ -355,7 +356,7 @@ class OrgsPresenter(QObject):
         )
         if name and created:
             self._messages.info(f"Application '{org}/{name}' created.")
-            self._warn(created[0].data.get("warnings"))
+            self._warn(created[0].data)
             await self._after_change()
             self.window.select_entry(org, name)
 
@@ -398,7 +399,7 @@ class OrgsPresenter(QObject):
         else:
             kept = " Its stored files were kept." if keep else ""
             self._messages.info(f"Deleted {target}.{kept}")
-            self._warn(task.result().data.get("warnings"))
+            self._warn(task.result().data)
         finally:
             dialog.cancelRequested.disconnect()
             dialog.finish()
@@ -432,6 +433,20 @@ class OrgsPresenter(QObject):
             await self.load_activity()  # the attempt is in the journal, whatever came of it
         self._messages.info(repaired.message())
 
+    async def delegate_selected(self) -> None:
+        """Create or repair the selected organisation's Keycloak admin permissions (what `hyperota org
+        delegate` does), so its members see it and its owners and admins manage it."""
+        org = self._selection[0]
+        if not org:
+            return
+        try:
+            record = await self.session().orgs.delegate_org(org)
+        finally:
+            await self.load_activity()
+        self._warn(record.data)
+        self._messages.info(f"{org} is delegated: its members see it, its owners and admins manage it.")
+        await self.refresh()
+
     async def confirm_migration(self, text: str) -> bool:
         box = QMessageBox(
             QMessageBox.Icon.Question, "Repair workspace", text,
@@ -460,8 +475,10 @@ class OrgsPresenter(QObject):
         await self._after_member_change(f"{user} removed.")
 
     # -- internals -------------------------------------------------------------------------------------
-    def _warn(self, warnings: object) -> None:
-        """What an operation did not manage (e.g. Keycloak admin permissions), as the CLI prints it."""
+    def _warn(self, data: dict[str, Any]) -> None:
+        """What an operation did not manage (e.g. Keycloak admin permissions), worded for the window
+        (`gui_warnings`: no CLI command) where the operation gave such words."""
+        warnings = data.get("gui_warnings") or data.get("warnings")
         for warning in warnings if isinstance(warnings, list) else ():
             self._messages.warning(str(warning))
 
@@ -504,6 +521,7 @@ class OrgsPresenter(QObject):
         delete = Action.DELETE_APP if app else Action.DELETE_ORG
         for action, needs, applies in (
             (self.toolbar.new_org_action, Action.CREATE_ORG, True),
+            (self.toolbar.delegate_action, Action.CREATE_ORG, bool(org)),  # realm administrators
             (self.toolbar.new_app_action, Action.CREATE_APP, bool(org)),
             (self.toolbar.delete_action, delete, bool(org)),
             (self.toolbar.migrate_action, Action.MIGRATE_WORKSPACE, bool(app)),
@@ -512,6 +530,12 @@ class OrgsPresenter(QObject):
             action.setEnabled(signed_in and applies and permission.allowed)
             why = "" if permission.allowed else permission.reason
             action.setToolTip(why or action.text())
+        if not self.toolbar.delegate_action.isEnabled():
+            self.toolbar.delegate_action.setToolTip(
+                "Delegating an organisation's permissions to its members is a realm administrator's job."
+                if signed_in and org
+                else "Select an organisation to delegate its permissions."
+            )
 
     def _start(
         self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
