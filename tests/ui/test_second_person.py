@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import build_gui
 from hyperota_desktop.domain.access import AccessLevel, Action
+from hyperota_desktop.domain.dimensions import DimensionKind
 from hyperota_desktop.domain.membership import MemberScope
 from hyperota_desktop.domain.release_drafts import ReleaseDraft
 from hyperota_desktop.sandbox.runtime import Sandbox
@@ -97,7 +98,10 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
         await gui.wait_idle()
         await publish(gui, bundles.write(tmp_path / "one", {"index.android.bundle": b"one"}))
         await publish(gui, bundles.write(tmp_path / "two", {"index.android.bundle": b"two"}))
-        await session.releases.create(org, app, ReleaseDraft(package="2"))
+        await session.releases.create(org, app, ReleaseDraft(package="1"))  # to everyone: released
+        await session.dimensions.create(org, app, "city", DimensionKind.STRING)
+        pune = await session.releases.create(org, app, ReleaseDraft(target={"city": "Pune"}, package="2"))
+        await session.releases.ramp(org, app, pune.release.id, 50)  # in progress: ramp, pause, conclude
         private = unique("alices")  # an organisation bob is no member of
         await session.orgs.create_org(private)
         await gui.orgs.refresh()
@@ -121,6 +125,7 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
         await gui.wait_idle()
         assert session.authz.current is None  # alice's decisions are gone with her
         assert releases.model.rowCount() == 0 and dimensions.model.rowCount() == 0
+        assert not page.progress_label.text(), page.progress_label.text()  # "Published … version 2"
         assert not panel.summary.text() and not panel.files_model.rowCount()
         assert gui.orgs.activity_page.model.rowCount() == 0
 
@@ -144,6 +149,8 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
         await until(lambda: page.list_model.rowCount() == 2, "bob's package list")
         assert page.list_status.text() == "2 package(s)", page.list_status.text()
         assert not page.drop_area.isEnabled()
+        assert "write access" in page.drop_area.label.text(), page.drop_area.label.text()  # why not
+        assert not page.progress_label.text() and not page.progress.isVisibleTo(page)  # alice's publish
         page.list_table.selectRow(0)
         await gui.wait_idle()
         assert page.files_model.rowCount() >= 1, "Detail of a package"
@@ -174,13 +181,17 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
 
         # Releases: alice's release, read-only
         gui.window.show_page("releases")
-        await until(lambda: releases.model.rowCount() == 1, "bob's releases")
-        assert not releases.new_action.isEnabled()
-        releases.table.selectRow(0)
+        releases.tabs.setCurrentIndex(0)  # the list (alice left the device preview open)
+        await until(lambda: releases.model.rowCount() == 2, "bob's releases")
+        assert not releases.new_action.isEnabled() and "read" in releases.new_action.toolTip()
+        releases.select_release(pune.release.id)
         await gui.wait_idle()
         d = releases.detail
         for action in (d.ramp_action, d.pause_action, d.conclude_action, d.discard_action, d.edit_action):
             assert not action.isEnabled(), action.text()
+        assert "read" in d.ramp_action.toolTip() or "read" in d.pause_action.toolTip(), (
+            d.pause_action.toolTip()
+        )
         assert page.window().grab().save(str(artifacts_dir / "second-person-bob-releases.png"))
         releases.tabs.setCurrentWidget(panel)  # the device preview: empty, and reading is enough
         assert not panel.summary.text() and not panel.files_model.rowCount()
@@ -189,7 +200,7 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
 
         # Dimensions: listed, read-only
         gui.window.show_page("dimensions")
-        await gui.wait_idle()
+        await until(lambda: dimensions.model.rowCount() == 1, "bob's dimensions")
         dims = dimensions
         for action in (dims.new_action, dims.delete_action, dims.up_action, dims.down_action):
             assert not action.isEnabled(), action.text()

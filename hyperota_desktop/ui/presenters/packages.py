@@ -101,6 +101,7 @@ class PackagesPresenter(QObject):
         self._page.diff_text.clear()
         if self._publishing is None:
             self._forget_bundle()  # checked against what the previous person could see
+            self._page.clear_progress()  # "Published … version 2" was the previous person's
         self.update_permission()
         if identity is not None and self._packages is not None:
             self._start("packages-recover", self._recover(), replace=True)
