@@ -75,7 +75,7 @@ async def sign_in_as(gui: Any, sandbox: Sandbox, username: str) -> None:
 def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
 ) -> None:
-    org, app = unique("second"), "shop"
+    org, app = unique("second"), unique("shop")
     services, gui = wired(tmp_path, sandbox, qtbot, "alice")
     page, members, toolbar = gui.packages._page, gui.orgs.members_page, gui.orgs.toolbar
     rg = gui.release_gui
@@ -237,7 +237,7 @@ def test_a_reader_of_an_undelegated_organisation_is_told_why_and_whom_to_ask(
     """The organisation was made while the realm had no admin permissions (FGAP v2 off, or before
     delegation existed): Keycloak refuses bob its applications and its member list. The window says
     so, next to the organisation and on the Members page, and tells a GUI user whom to ask."""
-    org = unique("undelegated")
+    org, app = unique("undelegated"), unique("shop")
     services, gui = wired(tmp_path, sandbox, qtbot, "bob")
     members = gui.orgs.members_page
 
@@ -246,7 +246,7 @@ def test_a_reader_of_an_undelegated_organisation_is_told_why_and_whom_to_ask(
         sandbox.keycloak.set_admin_permissions(False)  # the realm before Admin Permissions were on
         try:
             await alice.orgs.create_org(org)
-            await alice.orgs.create_app(org, "shop")
+            await alice.orgs.create_app(org, app)
             await alice.members.add(MemberScope(org), "bob", AccessLevel.READ)
         finally:
             sandbox.keycloak.set_admin_permissions(True)
@@ -260,7 +260,7 @@ def test_a_reader_of_an_undelegated_organisation_is_told_why_and_whom_to_ask(
         why = row.data(HIDDEN_ROLE)
         shown = f"{row.data()} {row.data(Qt.ItemDataRole.ToolTipRole)}"
         assert why and "Ask a realm administrator to delegate" in why, why
-        assert "administrator" in row.data(), row.data()  # whom to ask, readable without hovering
+        assert "realm admin" in row.data(), row.data()  # whom to ask, readable without hovering
         assert not CLI_HINT.search(shown), shown
 
         select(gui.window, org)
@@ -292,7 +292,7 @@ def test_a_reader_of_an_undelegated_organisation_is_told_why_and_whom_to_ask(
 
         gui.window.refresh_action.trigger()  # F5 in bob's window: the applications and members now show
         await gui.wait_idle()
-        select(gui.window, org, "shop")
+        select(gui.window, org, app)
         select(gui.window, org)
         await gui.wait_idle()
         listed = {members.model.index(r, 0).data() for r in range(members.model.rowCount())}

@@ -14,7 +14,7 @@ ORG_ROLE = Qt.ItemDataRole.UserRole + 1
 APP_ROLE = Qt.ItemDataRole.UserRole + 2
 HIDDEN_ROLE = Qt.ItemDataRole.UserRole + 3  # on the row saying why applications are not listed
 # What the row under such an organisation reads (its tooltip and HIDDEN_ROLE: the whole reason).
-HIDDEN_ROW_TEXT = "Applications hidden by Keycloak: ask a realm administrator (hover for why)"
+HIDDEN_ROW_TEXT = "Apps hidden: ask a realm admin"  # short: the navigation is narrow; hover for why
 
 
 @dataclass(frozen=True)
