@@ -203,7 +203,7 @@ def build_gui(
     window.add_menu_actions(
         "&Organisation",
         [org_toolbar.new_action, None, org_toolbar.new_org_action, org_toolbar.new_app_action,
-         org_toolbar.delete_action, org_toolbar.migrate_action],
+         org_toolbar.delete_action, org_toolbar.migrate_action, org_toolbar.delegate_action],
     )  # fmt: skip
     window.nav_panel.addAction(org_toolbar.new_action)  # Ctrl+N in the navigation: a new organisation/app
     window.add_menu_actions("&Packages", [packages_page.publish.open_bundle_action])

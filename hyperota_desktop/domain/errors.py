@@ -20,17 +20,21 @@ class ExitCode(IntEnum):
 
 
 class HyperOtaError(Exception):
-    """Base of every error meant for a person: `str(err)` is the message, `hint` says what to do."""
+    """Base of every error meant for a person: `str(err)` is the message, `hint` says what to do.
+    `gui_hint`: what to do in the window, where the hint names a CLI command (a GUI user is never told
+    to run one); `user_text(gui=True)` uses it."""
 
     exit_code: ExitCode = ExitCode.INTEGRITY
 
-    def __init__(self, message: str, *, hint: str = "") -> None:
+    def __init__(self, message: str, *, hint: str = "", gui_hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.gui_hint = gui_hint
 
-    def user_text(self) -> str:
-        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+    def user_text(self, *, gui: bool = False) -> str:
+        hint = (self.gui_hint or self.hint) if gui else self.hint
+        return f"{self.message} {hint}".strip() if hint else self.message
 
 
 class UsageError(HyperOtaError):
@@ -85,7 +89,9 @@ class MissingRight(PermissionDenied):
     """A backend refused because the person lacks a named right: `right` is what is missing (e.g. the
     Keycloak role `manage-users`), `granted_by` who can give it (e.g. a realm administrator)."""
 
-    def __init__(self, message: str, *, right: str, granted_by: str, hint: str = "") -> None:
-        super().__init__(message, hint=hint or f"Ask {granted_by} for {right}.")
+    def __init__(
+        self, message: str, *, right: str, granted_by: str, hint: str = "", gui_hint: str = ""
+    ) -> None:
+        super().__init__(message, hint=hint or f"Ask {granted_by} for {right}.", gui_hint=gui_hint)
         self.right = right
         self.granted_by = granted_by

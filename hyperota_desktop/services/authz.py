@@ -46,6 +46,7 @@ class Authorizer:
         self._loaded_at = float("-inf")
         self._lock = asyncio.Lock()
         self._listeners: list[Listener] = []
+        self._person = 0  # counts changes of person: a load started before one is never kept
 
     # -- the identity ------------------------------------------------------------------------------------
     @property
@@ -60,21 +61,30 @@ class Authorizer:
         async with self._lock:
             if not fresh and self._identity is not None and self._age() < self._ttl:
                 return self._identity
-            try:
-                identity = await self._load()
-            except AuthError:
-                self._set(None)
-                raise
-            self._loaded_at = self._clock()
-            self._set(identity)
-            return identity
+            for _ in range(3):
+                person = self._person
+                try:
+                    identity = await self._load()
+                except AuthError:
+                    if person == self._person:
+                        self._set(None)
+                    raise
+                if person == self._person:
+                    self._loaded_at = self._clock()
+                    self._set(identity)
+                    return identity
+                # the person changed while this was read: it is the previous one's, never kept
+                log.info("the signed-in person changed while their memberships were read; reading again")
+            raise AuthError("The sign-in kept changing while it was being read.", hint="Try again.")
 
     def forget(self) -> None:
         """Memberships changed (an organisation created, a member added): load them again next time."""
         self._loaded_at = float("-inf")
 
     def reset(self) -> None:
-        """The person changed (signed in, out, or the sign-in ended): nothing known until loaded again."""
+        """The person changed (signed in, out, or the sign-in ended): nothing known until loaded again,
+        and nothing a load already under way returns is kept (it read the previous person)."""
+        self._person += 1
         self._loaded_at = float("-inf")
         self._set(None)
 

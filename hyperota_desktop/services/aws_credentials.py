@@ -126,6 +126,7 @@ class AwsCredentials:
                     f"Profile '{self.profile.name}' uses static AWS keys, but none are in the keyring.",
                     hint=f"Store them with `hyperota profile aws-keys {self.profile.name} "
                     "--access-key-id ID` (the secret is read from stdin or a hidden prompt).",
+                    gui_hint="Enter them in the profile editor (Edit profile…).",
                 )
             KNOWN_SECRETS.add(secret)
             return boto3.Session(

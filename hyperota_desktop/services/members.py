@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hyperota_desktop.domain.access import AccessLevel, Action
-from hyperota_desktop.domain.errors import Conflict, NotFound, PermissionDenied
+from hyperota_desktop.domain.access import REALM_ADMINISTRATOR, AccessLevel, Action
+from hyperota_desktop.domain.errors import Conflict, MissingRight, NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, check_change
 from hyperota_desktop.services.keycloak_admin import KcUser, KeycloakAdmin
 from hyperota_desktop.services.orgs import OrgService
@@ -97,8 +97,18 @@ class MemberService:
     async def list_members(self, scope: MemberScope) -> list[Member]:
         """Every member with the highest level they hold directly in `scope`, by username."""
         await self.orgs.authz.require(Action.VIEW_APP if scope.app else Action.VIEW_ORG, scope.org, scope.app)
+        try:
+            groups = await self.role_groups(scope)
+        except NotFound as exc:  # a member, yet Keycloak hides the group (group-by-path answers 404)
+            raise MissingRight(
+                self.orgs.hidden_reason(
+                    scope.org, "view rights on its groups", f"the members of {scope.describe()}"
+                ),
+                right="view rights on the organisation's groups",
+                granted_by=REALM_ADMINISTRATOR,
+            ) from exc
         best: dict[str, Member] = {}
-        for level, group_id in (await self.role_groups(scope)).items():
+        for level, group_id in groups.items():
             for user in await self._kc.members(group_id):
                 if user.id not in best or best[user.id].level < level:
                     best[user.id] = Member(user, level)

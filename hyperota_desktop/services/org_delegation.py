@@ -42,6 +42,11 @@ ENABLE = (
     "admin-fine-grained-authz:v2 is on by default there), then run `hyperota org delegate {org}` as a "
     "realm administrator."
 )
+ASK_IN_WINDOW = "Ask a realm administrator to delegate it (Organisation menu → Delegate permissions…)."
+ENABLE_IN_WINDOW = (
+    "Turn on Realm settings > General > Admin Permissions (Keycloak 26.2 or later), then, as a realm "
+    "administrator, select the organisation and choose Organisation menu → Delegate permissions…."
+)
 Save = Callable[[], Awaitable[None]]
 
 
@@ -85,12 +90,14 @@ class OrgDelegation:
             raise DelegationUnavailable(
                 f"Only a realm administrator can {doing} ({exc.message})",
                 hint=f"Ask a realm administrator to run `hyperota org delegate {org}`.",
+                gui_hint=ASK_IN_WINDOW,
             ) from exc
         if not state.usable:
             raise DelegationUnavailable(
                 f"This Keycloak realm has its admin permissions (FGAP v2) switched off, so the owners and "
                 f"admins of {org} cannot manage it and its members cannot see it without realm roles.",
                 hint=ENABLE.format(org=org),
+                gui_hint=ENABLE_IN_WINDOW,
             )
         return state.client_id
 
@@ -119,6 +126,7 @@ class OrgDelegation:
             raise DelegationUnavailable(
                 f"Only a realm administrator can give the members of {org} their rights ({exc.message})",
                 hint=f"Ask a realm administrator to run `hyperota org delegate {org}`.",
+                gui_hint=ASK_IN_WINDOW,
             ) from exc
 
     async def _grant(self, org: str, record: dict[str, Any], save: Save) -> None:

@@ -131,11 +131,14 @@ async def _roles(b: OrgBackends, group_id: str, path: str, roles: tuple[str, ...
     return {role: (await b.keycloak.ensure_child(group_id, path, role)).id for role in roles}
 
 
-def _warn(ctx: SagaContext, text: str) -> None:
-    """Something the operation could not do that the person should know (it still succeeded)."""
+def _warn(ctx: SagaContext, text: str, gui_text: str = "") -> None:
+    """Something the operation could not do that the person should know (it still succeeded).
+    `gui_text`: the same worded for the window (no CLI command), kept in `gui_warnings`."""
     warnings: list[str] = ctx.data.setdefault("warnings", [])
+    gui_warnings: list[str] = ctx.data.setdefault("gui_warnings", [])
     if text not in warnings:
         warnings.append(text)
+        gui_warnings.append(gui_text or text)
     log.warning("%s", text)
 
 
@@ -145,7 +148,7 @@ async def _delegate(b: OrgBackends, ctx: SagaContext, org: str) -> None:
     try:
         await OrgDelegation(b.keycloak).grant(org, ctx.data.setdefault("delegation", {}), ctx.save)
     except DelegationUnavailable as exc:
-        _warn(ctx, exc.user_text())
+        _warn(ctx, exc.user_text(), exc.user_text(gui=True))
 
 
 async def _undo_delegate(b: OrgBackends, ctx: SagaContext, org: str) -> None:

@@ -184,7 +184,7 @@ class OrgService:
             found = {a.name for a in (known.applications if known else ())} - RESERVED_IN_ORG
             names = sorted(self._interpretable(found, "application", skipped, org))
             apps = [AppInfo(org, n, "", identity.app_access(org, n)) for n in names]
-            return apps, self._hidden_reason(org, needs)
+            return apps, self.hidden_reason(org, needs)
         valid = self._interpretable({c.name for c in children}, "application", skipped, org)
         children = [c for c in children if c.name in valid]
         return [
@@ -198,11 +198,15 @@ class OrgService:
         ], ""
 
     @staticmethod
-    def _hidden_reason(org: str, needs: str) -> str:
+    def hidden_reason(org: str, needs: str, what: str = "") -> str:
+        """Why Keycloak hides `what` (the applications of `org`) from one of its members. Worded for
+        anyone (the GUI shows it as is): what is missing and whom to ask; the CLI adds the command that
+        repairs it (`hyperota org delegate`)."""
         return (
-            f"Keycloak did not let you list the applications of {org}: it needs {needs}. Members see "
-            f"them through the organisation's admin permissions, which {REALM_ADMINISTRATOR} creates "
-            f"with `hyperota org delegate {org}` (Keycloak 26.2+ with admin permissions on)."
+            f"Keycloak did not let you see {what or f'the applications of {org}'} (it needs {needs}): the "
+            f"organisation lacks the admin permissions that let its members see it. Ask "
+            f"{REALM_ADMINISTRATOR} to delegate the organisation (Keycloak 26.2+ with admin "
+            f"permissions on)."
         )
 
     async def list_apps(self, org: str) -> list[AppInfo]:

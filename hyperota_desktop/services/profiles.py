@@ -93,7 +93,9 @@ class ProfileService:
         name = self.active_name()
         if name is None:
             raise NotFound(
-                "No profile yet.", hint="Add one with `hyperota profile add` or the profile editor."
+                "No profile yet.",
+                hint="Add one with `hyperota profile add` or the profile editor.",
+                gui_hint="Add one with the profile editor (New profile…).",
             )
         return self._store.get(name)
 

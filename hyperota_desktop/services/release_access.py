@@ -50,4 +50,6 @@ class WorkspaceLocator:
                 hint=f"The members of {org} may read its applications once the organisation is delegated: "
                 f"ask a realm administrator to run 'hyperota org delegate {org}' (Keycloak 26.2+ with "
                 "Admin Permissions on; docs/keycloak-setup.md).",
+                gui_hint=f"The members of {org} may read its applications once the organisation is "
+                "delegated: ask a realm administrator to delegate it.",
             ) from exc

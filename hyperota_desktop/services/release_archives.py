@@ -102,6 +102,7 @@ async def check_importable(releases: ReleaseService, org: str, app: str, part: R
         raise ValidationError(
             f"The archive's release cannot be created in {org}/{app}: {'; '.join(problems)}.",
             hint="Create the dimensions its target uses first (Dimensions page, hyperota dimension create).",
+            gui_hint="Create the dimensions its target uses first (Dimensions page).",
         )
 
 

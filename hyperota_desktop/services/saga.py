@@ -100,10 +100,17 @@ class SagaFailed(HyperOtaError):
     """A saga failed and was rolled back; `cause` is the error of the failed step."""
 
     def __init__(
-        self, message: str, cause: BaseException, *, record: SagaRecord | None, hint: str = ""
+        self,
+        message: str,
+        cause: BaseException,
+        *,
+        record: SagaRecord | None,
+        hint: str = "",
+        gui_hint: str = "",
     ) -> None:
         hint = hint or (cause.hint if isinstance(cause, HyperOtaError) else "")
-        super().__init__(message, hint=hint)
+        gui_hint = gui_hint or (cause.gui_hint if isinstance(cause, HyperOtaError) else "")
+        super().__init__(message, hint=hint, gui_hint=gui_hint)
         self.cause = cause
         self.record = record
         if isinstance(cause, HyperOtaError):
@@ -118,6 +125,8 @@ class SagaStuck(SagaFailed):
             message, cause, record=record,
             hint="See the Activity page or `hyperota activity` for each step; undo what is left by hand "
             "or run the operation again once the backend is back.",
+            gui_hint="See the Activity page for each step; undo what is left by hand or run the "
+            "operation again once the backend is back.",
         )  # fmt: skip
         self.left = left
 
@@ -133,6 +142,8 @@ class SagaNeedsSignIn(AuthError):
             f"{title} stopped: {cause.message}",
             hint=f"Nothing is lost: sign in again and it is {then} (in the app once you are signed in, "
             "or by the next `hyperota` command that changes something). See `hyperota activity`.",
+            gui_hint=f"Nothing is lost: sign in again and it is {then} once you are signed in. See the "
+            "Activity page.",
         )
         self.cause = cause
         self.record = record

@@ -21,7 +21,7 @@ class Level(StrEnum):
 def describe_error(exc: BaseException) -> str:
     """Typed errors carry their own words; anything else is a bug and says so."""
     if isinstance(exc, HyperOtaError):
-        return exc.user_text()
+        return exc.user_text(gui=True)
     return f"Unexpected error ({type(exc).__name__}): {exc}. Details are in the log file."
 
 

@@ -153,9 +153,12 @@ async def test_a_reader_sees_the_applications_and_their_workspaces(env: OrgEnv, 
             realm.authz.delete(realm.authz.by_name(name).id)
     bob = as_user("bob")
     hidden = {o.name: o for o in await bob.orgs.list_orgs()}[org]
-    assert hidden.apps == () and f"hyperota org delegate {org}" in hidden.hidden
-    with pytest.raises(MissingRight, match=f"did not let you list the applications of {org}"):
+    assert hidden.apps == () and "Ask a realm administrator to delegate" in hidden.hidden
+    assert "hyperota " not in hidden.hidden  # the GUI shows it as is: no CLI command
+    with pytest.raises(MissingRight, match=f"did not let you see the applications of {org}"):
         await bob.orgs.list_apps(org)
+    with pytest.raises(MissingRight, match=r"members of organisation .* Ask a realm administrator"):
+        await bob.members.list_members(MemberScope(org))  # said why, not "no group" nor an empty list
     await env.orgs.delegate_org(org)  # a realm administrator repairs it
     assert [a.name for a in await bob.orgs.list_apps(org)] == ["shop"]
 

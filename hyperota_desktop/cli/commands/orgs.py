@@ -90,7 +90,7 @@ async def _org_list(ctx: CliContext, args: argparse.Namespace) -> int:
         lines.append(f"{org.name:30} {org.level.label}")
         lines.extend(f"  {app.name:28} {app.level.label:6} {app.workspace}" for app in org.apps)
         if org.hidden:
-            lines.append(f"  ({org.hidden})")
+            lines.append(f"  ({org.hidden} The fix: `hyperota org delegate {org.name}`.)")
     ctx.emit([o.to_json() for o in orgs], "\n".join(lines) or "You are not a member of any organisation.")
     return 0
 

@@ -322,6 +322,7 @@ class AuthService:
             raise NotSignedIn(
                 f"Not signed in to profile '{self.profile.name}'.",
                 hint="Sign in with `hyperota login` or the Sign in button.",
+                gui_hint="Sign in with the Sign in button.",
             )
         config = await self.config()
         data = {

@@ -59,6 +59,7 @@ class S3Objects:
             raise ValidationError(
                 "This profile names no S3 bucket, so packages cannot be stored or listed.",
                 hint="Set the bucket in the profile (Edit profile… or `hyperota profile add … --bucket`).",
+                gui_hint="Set the bucket in the profile (Edit profile…).",
             )
         return await self._clients()
 

@@ -13,6 +13,8 @@ from hyperota_desktop.ui.widgets.icons import icon
 ORG_ROLE = Qt.ItemDataRole.UserRole + 1
 APP_ROLE = Qt.ItemDataRole.UserRole + 2
 HIDDEN_ROLE = Qt.ItemDataRole.UserRole + 3  # on the row saying why applications are not listed
+# What the row under such an organisation reads (its tooltip and HIDDEN_ROLE: the whole reason).
+HIDDEN_ROW_TEXT = "Apps hidden: ask a realm admin"  # short: the navigation is narrow; hover for why
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class NavigationModel(QStandardItemModel):
                 app_item.setData(app, APP_ROLE)
                 org_item.appendRow(app_item)
             if entry.hidden:  # a row saying why, instead of an organisation that looks empty
-                why = QStandardItem("(applications hidden — hover for why)")
+                why = QStandardItem(HIDDEN_ROW_TEXT)
                 why.setEditable(False)
                 why.setSelectable(False)
                 why.setEnabled(False)
@@ -80,3 +82,10 @@ class NavigationFilter(QSortFilterProxyModel):
         super().__init__()
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setRecursiveFilteringEnabled(True)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        """The row saying why an organisation's applications are hidden stays with its organisation."""
+        model = self.sourceModel()
+        if model is not None and model.index(source_row, 0, source_parent).data(HIDDEN_ROLE):
+            return super().filterAcceptsRow(source_parent.row(), source_parent.parent())
+        return super().filterAcceptsRow(source_row, source_parent)

@@ -178,7 +178,7 @@ class AuthPresenter(QObject):
         try:
             flow = await auth.begin_login()
         except HyperOtaError as exc:
-            dialog.show_error(exc.user_text())
+            dialog.show_error(exc.user_text(gui=True))
             return
         self._user_code = flow.user_code
         dialog.show_code(flow.user_code, flow.verification_uri, flow.qr_target, flow.expires_at - time.time())
@@ -188,7 +188,7 @@ class AuthPresenter(QObject):
                 if state.status is LoginStatus.SIGNED_IN:
                     dialog.close()
         except HyperOtaError as exc:
-            dialog.show_error(exc.user_text())
+            dialog.show_error(exc.user_text(gui=True))
 
     async def _restore(self, services: ProfileServices) -> None:
         if not await services.auth.is_signed_in():
@@ -201,14 +201,14 @@ class AuthPresenter(QObject):
             identity = await services.authz.identity(fresh=True)
         except AuthError as exc:
             self._set_identity(None)
-            self._messages.warning(f"Not signed in: {exc.user_text()}")
+            self._messages.warning(f"Not signed in: {exc.user_text(gui=True)}")
             return
         except HyperOtaError as exc:  # e.g. server unreachable: the tokens are kept for later
             self._set_identity(None)
             if isinstance(exc, BackendUnavailable):
                 self._messages.error(exc)  # also marks the connection offline
             else:
-                self._messages.warning(f"Could not confirm the sign-in: {exc.user_text()}")
+                self._messages.warning(f"Could not confirm the sign-in: {exc.user_text(gui=True)}")
             return
         notice = await asyncio.to_thread(services.auth.persistence_notice)  # may ask D-Bus
         self._messages.connected(urlsplit(services.profile.issuer).netloc)

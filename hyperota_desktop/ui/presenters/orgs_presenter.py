@@ -25,13 +25,14 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from hyperota_desktop.domain.access import AccessLevel, Action, Permission
+from hyperota_desktop.domain.access import AccessLevel, Action, Identity, Permission
 from hyperota_desktop.domain.errors import HyperOtaError, NotFound, PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal, selectable_levels
 from hyperota_desktop.domain.names import name_problem
 from hyperota_desktop.services.activity import outcome
 from hyperota_desktop.services.members import EffectiveMember, MemberService
 from hyperota_desktop.services.orgs import DeletionPreview, OrgService
+from hyperota_desktop.services.packages.service import author
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.storage_cleanup import FilesDeleted
 from hyperota_desktop.ui.messages import MessageChannel
@@ -76,6 +77,7 @@ class OrgsPresenter(QObject):
         self._activity, self._messages = activity, messages
         self._services: OrgServices | None = None
         self._signed_in = False
+        self._actor = ""  # how the journal names the signed-in person
         # Without a permission source (page tests) every action is allowed; the services still check.
         self._permission = permission or (lambda _action, _org, _app: Permission(True))
         self._selection = ("", "")
@@ -87,6 +89,7 @@ class OrgsPresenter(QObject):
         toolbar.newAppRequested.connect(lambda: self._start("app-create", self.new_app()))
         toolbar.deleteRequested.connect(lambda: self._start("org-delete", self.delete_selected()))
         toolbar.migrateRequested.connect(lambda: self._start("workspace-migrate", self.migrate_selected()))
+        toolbar.delegateRequested.connect(lambda: self._start("org-delegate", self.delegate_selected()))
         members_page.addRequested.connect(lambda u, lvl: self._start("member-add", self.add_member(u, lvl)))
         members_page.levelChangeRequested.connect(
             lambda u, lvl: self._start("member-set", self.set_level(u, lvl))
@@ -110,6 +113,7 @@ class OrgsPresenter(QObject):
     def identity_changed(self, identity: object) -> None:
         """Signed in: fill the navigation, then finish what a crash left. Signed out: forget it all."""
         self._signed_in = identity is not None
+        self._actor = author(identity) if isinstance(identity, Identity) else ""
         self._tasks.cancel_all()
         self._clear()
         if identity is not None and self._services is not None:
@@ -244,6 +248,12 @@ class OrgsPresenter(QObject):
         them when nothing is selected. `activity(org=, app=)` is `ServiceContext.activity`."""
         org, app = self._selection
         records = await self._activity(org=org, app=app)
+        if not org:  # this computer's journal also holds what others signed in here did elsewhere
+            visible = self.window.nav_model.org_names()
+            records = [
+                r for r in records
+                if r.actor == self._actor or not r.params.get("org") or r.params.get("org") in visible
+            ]  # fmt: skip
         rows = [
             ActivityRow(
                 r.id, r.created_at, r.title, r.actor, r.status, outcome(r),
@@ -327,7 +337,7 @@ class OrgsPresenter(QObject):
         )
         if name and created:
             self._messages.info(f"Organisation '{name}' created; you are its owner.")
-            self._warn(created[0].data.get("warnings"))
+            self._warn(created[0].data)
             await self._after_change()
             self.window.select_entry(name)
 
@@ -346,7 +356,7 @@ class OrgsPresenter(QObject):
         )
         if name and created:
             self._messages.info(f"Application '{org}/{name}' created.")
-            self._warn(created[0].data.get("warnings"))
+            self._warn(created[0].data)
             await self._after_change()
             self.window.select_entry(org, name)
 
@@ -389,7 +399,7 @@ class OrgsPresenter(QObject):
         else:
             kept = " Its stored files were kept." if keep else ""
             self._messages.info(f"Deleted {target}.{kept}")
-            self._warn(task.result().data.get("warnings"))
+            self._warn(task.result().data)
         finally:
             dialog.cancelRequested.disconnect()
             dialog.finish()
@@ -423,6 +433,20 @@ class OrgsPresenter(QObject):
             await self.load_activity()  # the attempt is in the journal, whatever came of it
         self._messages.info(repaired.message())
 
+    async def delegate_selected(self) -> None:
+        """Create or repair the selected organisation's Keycloak admin permissions (what `hyperota org
+        delegate` does), so its members see it and its owners and admins manage it."""
+        org = self._selection[0]
+        if not org:
+            return
+        try:
+            record = await self.session().orgs.delegate_org(org)
+        finally:
+            await self.load_activity()
+        self._warn(record.data)
+        self._messages.info(f"{org} is delegated: its members see it, its owners and admins manage it.")
+        await self.refresh()
+
     async def confirm_migration(self, text: str) -> bool:
         box = QMessageBox(
             QMessageBox.Icon.Question, "Repair workspace", text,
@@ -451,8 +475,10 @@ class OrgsPresenter(QObject):
         await self._after_member_change(f"{user} removed.")
 
     # -- internals -------------------------------------------------------------------------------------
-    def _warn(self, warnings: object) -> None:
-        """What an operation did not manage (e.g. Keycloak admin permissions), as the CLI prints it."""
+    def _warn(self, data: dict[str, Any]) -> None:
+        """What an operation did not manage (e.g. Keycloak admin permissions), worded for the window
+        (`gui_warnings`: no CLI command) where the operation gave such words."""
+        warnings = data.get("gui_warnings") or data.get("warnings")
         for warning in warnings if isinstance(warnings, list) else ():
             self._messages.warning(str(warning))
 
@@ -495,6 +521,7 @@ class OrgsPresenter(QObject):
         delete = Action.DELETE_APP if app else Action.DELETE_ORG
         for action, needs, applies in (
             (self.toolbar.new_org_action, Action.CREATE_ORG, True),
+            (self.toolbar.delegate_action, Action.CREATE_ORG, bool(org)),  # realm administrators
             (self.toolbar.new_app_action, Action.CREATE_APP, bool(org)),
             (self.toolbar.delete_action, delete, bool(org)),
             (self.toolbar.migrate_action, Action.MIGRATE_WORKSPACE, bool(app)),
@@ -503,6 +530,12 @@ class OrgsPresenter(QObject):
             action.setEnabled(signed_in and applies and permission.allowed)
             why = "" if permission.allowed else permission.reason
             action.setToolTip(why or action.text())
+        if not self.toolbar.delegate_action.isEnabled():
+            self.toolbar.delegate_action.setToolTip(
+                "Delegating an organisation's permissions to its members is a realm administrator's job."
+                if signed_in and org
+                else "Select an organisation to delegate its permissions."
+            )
 
     def _start(
         self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False

@@ -103,6 +103,7 @@ class PackagesPresenter(QObject):
         self._page.diff_text.clear()
         if self._publishing is None:
             self._forget_bundle()  # checked against what the previous person could see
+            self._page.clear_progress()  # "Published … version 2" was the previous person's
         self.update_permission()
         if identity is not None and self._packages is not None:
             self._start("packages-recover", self._recover(), replace=True)
@@ -256,7 +257,7 @@ class PackagesPresenter(QObject):
             self._page.set_index_choices(list(exc.candidates), list(exc.files), "")
             return
         except HyperOtaError as exc:
-            self._page.show_preflight(f"Refused, nothing was uploaded: {exc.user_text()}")
+            self._page.show_preflight(f"Refused, nothing was uploaded: {exc.user_text(gui=True)}")
             raise
         self.preflight = pre
         warnings = "".join(f"\n⚠ {w}" for w in pre.warnings)

@@ -180,12 +180,12 @@ class WizardFlow:
                 wizard.finished_with("Cancelled: what the creation made was undone.", False)
             raise
         except DraftInvalid as exc:
-            wizard.finished_with(exc.user_text(), False)
+            wizard.finished_with(exc.user_text(gui=True), False)
             wizard.show_review(shown(exc.review, review.notes))
             return
         except HyperOtaError as exc:  # a Conflict found meanwhile, a failure (undone), no rights
-            wizard.finished_with(exc.user_text(), False)
-            self._messages.warning(exc.user_text())
+            wizard.finished_with(exc.user_text(gui=True), False)
+            self._messages.warning(exc.user_text(gui=True))
             return
         finally:
             self.control = None

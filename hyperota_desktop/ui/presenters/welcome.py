@@ -72,7 +72,7 @@ class WelcomePresenter(QObject):
             self._page.show_idle("Cancelled: the sandbox was not started.")
             raise
         except HyperOtaError as exc:
-            self._page.show_idle(f"The sandbox could not start: {exc.user_text()}")
+            self._page.show_idle(f"The sandbox could not start: {exc.user_text(gui=True)}")
             return
         except Exception as exc:  # ports, files, the emulators' own errors: said here, and reported
             self._page.show_idle(f"The sandbox could not start: {exc}")

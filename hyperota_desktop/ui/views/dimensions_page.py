@@ -229,7 +229,7 @@ class NewDimensionDialog(QDialog):
                 return f"There is a dimension '{name}' already."
             schema_for(self.kind, self.values if self.kind is DimensionKind.ENUM else ())
         except ValidationError as exc:
-            return exc.user_text()
+            return exc.user_text(gui=True)
         if len(self.description) > MAX_DESCRIPTION:
             return f"A description is at most {MAX_DESCRIPTION} characters."
         return ""

@@ -188,6 +188,7 @@ class OrgToolbar(QToolBar):
     newAppRequested = Signal()
     deleteRequested = Signal()
     migrateRequested = Signal()
+    delegateRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Organisations", parent)
@@ -197,6 +198,10 @@ class OrgToolbar(QToolBar):
         self.new_app_action = self._add("newAppAction", "New application…", self.newAppRequested)
         self.delete_action = self._add("deleteOrgAppAction", "Delete…", self.deleteRequested)
         self.migrate_action = self._add("migrateWorkspaceAction", "Migrate workspace…", self.migrateRequested)
+        # Realm administrators only, rarely: in the Organisation menu, not on the toolbar.
+        self.delegate_action = QAction("Delegate permissions…", self)
+        self.delegate_action.setObjectName("delegateOrgAction")
+        self.delegate_action.triggered.connect(self.delegateRequested)
         # Ctrl+N (menu, and the navigation where the composition adds it): a new application when one
         # can be made here, else a new organisation. Not window-wide: on a page Ctrl+N makes that page's
         # thing (a release, a dimension).

@@ -156,6 +156,9 @@ class PackagesPage(QWidget):
     def finish_progress(self, text: str) -> None:
         self.publish.finish_progress(text)
 
+    def clear_progress(self) -> None:
+        self.publish.clear_progress()
+
     @staticmethod
     def local_urls(paths: list[str]) -> list[QUrl]:
         return [QUrl.fromLocalFile(p) for p in paths]

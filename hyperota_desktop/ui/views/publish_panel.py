@@ -102,6 +102,7 @@ class PublishPanel(QWidget):
         named(self, "packagesPublishPanel")
         self.allowed, self.denied_reason, self.target_enabled = True, "", False
         self.running = False
+        self._showing_refusal = False  # the drop area says why this person may not publish here
         self._last_progress: tuple[str, int, int, float, float | None, str] | None = None
         layout = QVBoxLayout(self)
         # While a publish runs or is paused: where it goes (the selection may be elsewhere meanwhile).
@@ -204,6 +205,11 @@ class PublishPanel(QWidget):
             w.setToolTip("" if self.allowed else self.denied_reason)
         self.publish_button.setToolTip("" if self.allowed else self.denied_reason)
         self.publish_button.setEnabled(self.can_publish())
+        # a reader sees why the drop area is greyed out, not an invitation to drop a bundle
+        refused = self.target_enabled and not self.allowed and bool(self.denied_reason) and not self.running
+        if refused or self._showing_refusal:
+            self.drop_area.label.setText(self.denied_reason if refused else DropArea.PROMPT)
+            self._showing_refusal = refused
 
     def can_publish(self) -> bool:
         ready = self.allowed and self.target_enabled and bool(self.preflight_model.rows)
@@ -298,6 +304,15 @@ class PublishPanel(QWidget):
                 rate = f" at {human_size(speed)}/s{eta}"
             self.progress_label.setText(f"Sending: {human_size(done)} of {human_size(total)} ({files}){rate}")
         self.current_files.setText(current)
+
+    def clear_progress(self) -> None:
+        """No publish to speak of (another person signed in): no bar, no outcome of an earlier one."""
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setVisible(False)
+        self.progress_label.clear()
+        self.current_files.clear()
+        self.set_publish_target("")
 
     def finish_progress(self, text: str) -> None:
         """The publish is done: a full bar and what came of it."""
