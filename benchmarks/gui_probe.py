@@ -55,7 +55,7 @@ class _FirstPaint(QObject):
 
     def _painted(self) -> None:
         loaded = sorted(m for m in WATCHED if m in sys.modules)
-        report("first-paint", modules=loaded, module_count=len(sys.modules))
+        report("first-paint", modules=loaded, module_count=len(sys.modules), cpu_s=time.process_time())
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

@@ -8,8 +8,6 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
-from hyperota_desktop.ui.widgets.icons import icon
-
 ORG_ROLE = Qt.ItemDataRole.UserRole + 1
 APP_ROLE = Qt.ItemDataRole.UserRole + 2
 HIDDEN_ROLE = Qt.ItemDataRole.UserRole + 3  # on the row saying why applications are not listed
@@ -69,6 +67,9 @@ class NavigationModel(QStandardItemModel):
     ) -> Any:
         if role == Qt.ItemDataRole.DecorationRole and index.isValid():
             # Asked each paint, so the icons follow a change of palette (tinted, cached per colours).
+            # Imported here: the SVG renderer is not needed before the window's first paint.
+            from hyperota_desktop.ui.widgets.icons import icon
+
             return icon("application" if index.data(APP_ROLE) else "organisation")
         return super().data(index, role)
 

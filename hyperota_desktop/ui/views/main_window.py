@@ -189,11 +189,13 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav_stack)
         self.pages = PageTabs()
         named(self.pages, "pages", "Pages")
+        # Until the composition root puts the real pages in (just after the first paint), each tab holds
+        # a placeholder; only the one shown gets its empty state, the others when first shown.
         self.page_empty_states: dict[str, EmptyState] = {}
-        for key, title, text in PAGES:
-            empty = EmptyState(key, title, text)
-            self.page_empty_states[key] = empty
-            self.pages.addTab(empty, title)
+        for key, title, _text in PAGES:
+            self.pages.addTab(named(QWidget(), f"{key}Placeholder"), title)
+        self.pages.currentChanged.connect(self._explain_placeholder)
+        self._explain_placeholder(self.pages.currentIndex())
         splitter.addWidget(left)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 1)
@@ -343,6 +345,19 @@ class MainWindow(QMainWindow):
         self.closeRequested.emit()
 
     # -- internals ------------------------------------------------------------------------------------
+    def _explain_placeholder(self, index: int) -> None:
+        """The page at `index`, still a placeholder, shows its empty state (built now, once)."""
+        if index < 0:
+            return
+        key, title, text = PAGES[index]
+        holder = self.pages.widget(index)
+        if holder is None or holder.objectName() != f"{key}Placeholder" or key in self.page_empty_states:
+            return
+        empty = self.page_empty_states[key] = EmptyState(key, title, text)
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(empty)
+
     def _on_empty_action(self) -> None:
         if self.profile_switcher.count() == 0:
             self.newProfileRequested.emit()
