@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -134,27 +135,49 @@ def publish(org: str, app_name: str, folder: str) -> int:
         ui_thread = threading.get_ident()
 
         def watchdog() -> None:
+            me = threading.get_ident()
             flagged = 0.0
             while not stop.is_set():
                 time.sleep(0.005)
                 late = time.monotonic() - beat["t"]
                 if late > 0.04 and beat["t"] != flagged:
                     flagged = beat["t"]
-                    frame = sys._current_frames().get(ui_thread)
+                    frames = sys._current_frames()
+                    frame = frames.get(ui_thread)
                     stack = traceback.extract_stack(frame)[-3:] if frame is not None else []
                     where = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack]  # innermost last
+                    # what the other threads were in (innermost Python function): socket calls wait
+                    # without the GIL, anything else (signing, parsing, hashing glue) runs Python
+                    others = Counter(f"{Path(f.f_code.co_filename).name}:{f.f_code.co_name}"
+                                     for tid, f in frames.items() if tid not in (ui_thread, me))  # fmt: skip
                     seen.append({"at_s": round(time.monotonic() - started, 2), "late_ms": round(late * 1000),
-                                 "gc": bool(collections["busy"]), "stack": where})  # fmt: skip
+                                 "gc": bool(collections["busy"]), "stack": where,
+                                 "others": dict(others.most_common(5))})  # fmt: skip
+
+        schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")  # the UI thread's
+
+        def scheduled() -> tuple[int, int]:
+            """Nanoseconds the UI thread has run on a CPU, and waited runnable for one (Linux)."""
+            try:
+                on_cpu, waiting, _slices = schedstat.read_text().split()
+                return int(on_cpu), int(waiting)
+            except (OSError, ValueError):
+                return 0, 0
 
         async def ticker() -> None:
             loop = asyncio.get_running_loop()
             while not stop.is_set():
                 beat["t"] = time.monotonic()
-                before = loop.time()
+                before, (cpu0, queued0) = loop.time(), scheduled()
                 await asyncio.sleep(0.01)
                 late = loop.time() - before - 0.01
                 if late > worst["now"]:
+                    cpu1, queued1 = scheduled()
                     worst["now"], worst["at"] = late, time.monotonic()
+                    # the tick's 10 ms + `late`, split: the UI thread on a CPU, runnable but waiting for
+                    # one (the machine's load), and the rest (sleeping: its timer, or the GIL)
+                    worst["on_cpu_ms"] = round((cpu1 - cpu0) / 1e6, 1)
+                    worst["run_queue_ms"] = round((queued1 - queued0) / 1e6, 1)
 
         async def until(condition: Any) -> None:
             while not condition():  # noqa: ASYNC110 - polls the GUI's state as a person watches it
@@ -185,7 +208,9 @@ def publish(org: str, app_name: str, folder: str) -> int:
             await tick
             gc.callbacks.remove(on_gc)
             report("published", version=published[0], idle_stall_s=idle, stall_s=worst["now"],
-                   stall_at_s=worst["at"] - started, preflight_s=checked - started,
+                   stall_at_s=worst["at"] - started,
+                   stall_on_cpu_ms=worst.get("on_cpu_ms"), stall_run_queue_ms=worst.get("run_queue_ms"),
+                   preflight_s=checked - started,
                    publish_s=done - checked, gc_longest_s=collections["longest"],
                    gc_full_collections=collections["full"], gc_full=full,
                    late=sorted(seen, key=lambda x: -x["late_ms"])[:3])  # fmt: skip

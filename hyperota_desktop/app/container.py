@@ -20,13 +20,18 @@ from hyperota_desktop.stores.settings import SettingsStore
 EXTRA_TRANSFER_THREADS = 8  # listings, manifest reads and file hashing beside the part uploads
 
 
-def build_services(dirs: AppDirs, *, profile_override: str | None = None) -> AppServices:
+def build_services(
+    dirs: AppDirs, *, profile_override: str | None = None, background_nice: int = 0
+) -> AppServices:
+    """`background_nice`: the GUI's worker threads run below its UI thread (`Workers`)."""
     dirs.ensure()
     secrets = SecretStore()
     settings = SettingsStore(dirs.config / "settings.json")
     profiles = ProfileService(ProfileStore(dirs.config / "profiles.json"), secrets, override=profile_override)
     workers = Workers.create(
-        transfer_threads=settings.get("upload/parallel_parts") + EXTRA_TRANSFER_THREADS, short_threads=4
+        transfer_threads=settings.get("upload/parallel_parts") + EXTRA_TRANSFER_THREADS,
+        short_threads=4,
+        background_nice=background_nice,
     )
     services = AppServices(
         dirs=dirs,

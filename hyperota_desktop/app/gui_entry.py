@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hyperota.app")
 FIRST_PAINT_TIMEOUT_MS = 2000  # a platform that never paints (none known) must not hold the start
+WORKER_NICE = 10  # worker threads below the UI thread: it gets a CPU first on a busy machine (P3)
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -219,7 +220,9 @@ async def _start(window: MainWindow, args: argparse.Namespace, dirs: AppDirs, st
     from hyperota_desktop.app.container import build_services
     from hyperota_desktop.app.gui_composition import build_gui
 
-    services = build_services(dirs, profile_override="sandbox" if args.sandbox else None)
+    services = build_services(
+        dirs, profile_override="sandbox" if args.sandbox else None, background_nice=WORKER_NICE
+    )
     if args.sandbox or sandbox_session.available():  # else a frozen build: no sandbox to offer
         started.sandbox = sandbox_session.SandboxSession(services)
     gui = started.gui = build_gui(
