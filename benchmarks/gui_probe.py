@@ -10,7 +10,8 @@ moment, as JSON lines in REPORT; then it runs:
   would: select the application, drop FOLDER, confirm, publish. A coroutine on the app's own event loop
   (qasync) sleeps 10 ms in a loop and records how late it wakes: idle for `BENCH_IDLE_S` first (the
   loop's own jitter on this machine), then during the publish. The app then quits through its normal
-  shutdown.
+  shutdown. With `BENCH_STALL_STACKS=FILE`, every tick over 60 ms late appends every thread's stack to
+  FILE, taken by faulthandler without the GIL (so a thread holding it is seen holding it).
 
 Times are `time.monotonic()` (CLOCK_MONOTONIC: comparable between processes), so the parent measures
 from just before it spawned the process.
@@ -18,6 +19,7 @@ from just before it spawned the process.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import sys
@@ -99,6 +101,8 @@ def publish(org: str, app_name: str, folder: str) -> int:
     import hyperota_desktop.app.gui_composition as composition
 
     idle_s = float(os.environ.get("BENCH_IDLE_S", "3"))
+    stacks = os.environ.get("BENCH_STALL_STACKS")  # a file for every thread's stack at late ticks
+    dump = open(stacks, "a") if stacks else None  # noqa: SIM115 - for the process's life
     build = composition.build_gui
 
     def build_and_drive(*args: Any, **kwargs: Any) -> Any:
@@ -169,7 +173,11 @@ def publish(org: str, app_name: str, folder: str) -> int:
             while not stop.is_set():
                 beat["t"] = time.monotonic()
                 before, (cpu0, queued0) = loop.time(), scheduled()
+                if dump is not None:  # every thread's stack if this tick is > 60 ms late, taken without
+                    faulthandler.dump_traceback_later(0.07, file=dump)  # the GIL (who holds it?)
                 await asyncio.sleep(0.01)
+                if dump is not None:
+                    faulthandler.cancel_dump_traceback_later()
                 late = loop.time() - before - 0.01
                 if late > worst["now"]:
                     cpu1, queued1 = scheduled()
