@@ -11,7 +11,9 @@ moment, as JSON lines in REPORT; then it runs:
   (qasync) sleeps 10 ms in a loop and records how late it wakes: idle for `BENCH_IDLE_S` first (the
   loop's own jitter on this machine), then during the publish. The app then quits through its normal
   shutdown. With `BENCH_STALL_STACKS=FILE`, every tick over 60 ms late appends every thread's stack to
-  FILE, taken by faulthandler without the GIL (so a thread holding it is seen holding it).
+  FILE, taken by faulthandler without the GIL (so a thread holding it is seen holding it). A diagnosis
+  only, never in `make bench`: reading the other threads' frames without the GIL is unsafe (one GUI
+  process of about 15 with it ended with SIGSEGV).
 
 Times are `time.monotonic()` (CLOCK_MONOTONIC: comparable between processes), so the parent measures
 from just before it spawned the process.
