@@ -10,7 +10,10 @@ moment, as JSON lines in REPORT; then it runs:
   would: select the application, drop FOLDER, confirm, publish. A coroutine on the app's own event loop
   (qasync) sleeps 10 ms in a loop and records how late it wakes: idle for `BENCH_IDLE_S` first (the
   loop's own jitter on this machine), then during the publish. The app then quits through its normal
-  shutdown.
+  shutdown. With `BENCH_STALL_STACKS=FILE`, every tick over 60 ms late appends every thread's stack to
+  FILE, taken by faulthandler without the GIL (so a thread holding it is seen holding it). A diagnosis
+  only, never in `make bench`: reading the other threads' frames without the GIL is unsafe (one GUI
+  process of about 15 with it ended with SIGSEGV).
 
 Times are `time.monotonic()` (CLOCK_MONOTONIC: comparable between processes), so the parent measures
 from just before it spawned the process.
@@ -18,12 +21,14 @@ from just before it spawned the process.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import sys
 import threading
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +60,7 @@ class _FirstPaint(QObject):
 
     def _painted(self) -> None:
         loaded = sorted(m for m in WATCHED if m in sys.modules)
-        report("first-paint", modules=loaded, module_count=len(sys.modules))
+        report("first-paint", modules=loaded, module_count=len(sys.modules), cpu_s=time.process_time())
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
@@ -98,6 +103,8 @@ def publish(org: str, app_name: str, folder: str) -> int:
     import hyperota_desktop.app.gui_composition as composition
 
     idle_s = float(os.environ.get("BENCH_IDLE_S", "3"))
+    stacks = os.environ.get("BENCH_STALL_STACKS")  # a file for every thread's stack at late ticks
+    dump = open(stacks, "a") if stacks else None  # noqa: SIM115 - for the process's life
     build = composition.build_gui
 
     def build_and_drive(*args: Any, **kwargs: Any) -> Any:
@@ -134,27 +141,53 @@ def publish(org: str, app_name: str, folder: str) -> int:
         ui_thread = threading.get_ident()
 
         def watchdog() -> None:
+            me = threading.get_ident()
             flagged = 0.0
             while not stop.is_set():
                 time.sleep(0.005)
                 late = time.monotonic() - beat["t"]
                 if late > 0.04 and beat["t"] != flagged:
                     flagged = beat["t"]
-                    frame = sys._current_frames().get(ui_thread)
+                    frames = sys._current_frames()
+                    frame = frames.get(ui_thread)
                     stack = traceback.extract_stack(frame)[-3:] if frame is not None else []
                     where = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack]  # innermost last
+                    # what the other threads were in (innermost Python function): socket calls wait
+                    # without the GIL, anything else (signing, parsing, hashing glue) runs Python
+                    others = Counter(f"{Path(f.f_code.co_filename).name}:{f.f_code.co_name}"
+                                     for tid, f in frames.items() if tid not in (ui_thread, me))  # fmt: skip
                     seen.append({"at_s": round(time.monotonic() - started, 2), "late_ms": round(late * 1000),
-                                 "gc": bool(collections["busy"]), "stack": where})  # fmt: skip
+                                 "gc": bool(collections["busy"]), "stack": where,
+                                 "others": dict(others.most_common(5))})  # fmt: skip
+
+        schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")  # the UI thread's
+
+        def scheduled() -> tuple[int, int]:
+            """Nanoseconds the UI thread has run on a CPU, and waited runnable for one (Linux)."""
+            try:
+                on_cpu, waiting, _slices = schedstat.read_text().split()
+                return int(on_cpu), int(waiting)
+            except (OSError, ValueError):
+                return 0, 0
 
         async def ticker() -> None:
             loop = asyncio.get_running_loop()
             while not stop.is_set():
                 beat["t"] = time.monotonic()
-                before = loop.time()
+                before, (cpu0, queued0) = loop.time(), scheduled()
+                if dump is not None:  # every thread's stack if this tick is > 60 ms late, taken without
+                    faulthandler.dump_traceback_later(0.07, file=dump)  # the GIL (who holds it?)
                 await asyncio.sleep(0.01)
+                if dump is not None:
+                    faulthandler.cancel_dump_traceback_later()
                 late = loop.time() - before - 0.01
                 if late > worst["now"]:
+                    cpu1, queued1 = scheduled()
                     worst["now"], worst["at"] = late, time.monotonic()
+                    # the tick's 10 ms + `late`, split: the UI thread on a CPU, runnable but waiting for
+                    # one (the machine's load), and the rest (sleeping: its timer, or the GIL)
+                    worst["on_cpu_ms"] = round((cpu1 - cpu0) / 1e6, 1)
+                    worst["run_queue_ms"] = round((queued1 - queued0) / 1e6, 1)
 
         async def until(condition: Any) -> None:
             while not condition():  # noqa: ASYNC110 - polls the GUI's state as a person watches it
@@ -185,7 +218,9 @@ def publish(org: str, app_name: str, folder: str) -> int:
             await tick
             gc.callbacks.remove(on_gc)
             report("published", version=published[0], idle_stall_s=idle, stall_s=worst["now"],
-                   stall_at_s=worst["at"] - started, preflight_s=checked - started,
+                   stall_at_s=worst["at"] - started,
+                   stall_on_cpu_ms=worst.get("on_cpu_ms"), stall_run_queue_ms=worst.get("run_queue_ms"),
+                   preflight_s=checked - started,
                    publish_s=done - checked, gc_longest_s=collections["longest"],
                    gc_full_collections=collections["full"], gc_full=full,
                    late=sorted(seen, key=lambda x: -x["late_ms"])[:3])  # fmt: skip

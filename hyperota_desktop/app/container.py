@@ -21,15 +21,22 @@ EXTRA_TRANSFER_THREADS = 8  # listings, manifest reads and file hashing beside t
 
 
 def build_services(
-    dirs: AppDirs, *, profile_override: str | None = None, secrets: SecretStore | None = None
+    dirs: AppDirs,
+    *,
+    profile_override: str | None = None,
+    secrets: SecretStore | None = None,
+    background_nice: int = 0,
 ) -> AppServices:
-    """`secrets`: the keyring store when the caller made it already (the CLI prefetches from it)."""
+    """`secrets`: the keyring store when the caller made it already (the CLI prefetches from it).
+    `background_nice`: the GUI's worker threads run below its UI thread (`Workers`)."""
     dirs.ensure()
     secrets = secrets or SecretStore()
     settings = SettingsStore(dirs.config / "settings.json")
     profiles = ProfileService(ProfileStore(dirs.config / "profiles.json"), secrets, override=profile_override)
     workers = Workers.create(
-        transfer_threads=settings.get("upload/parallel_parts") + EXTRA_TRANSFER_THREADS, short_threads=4
+        transfer_threads=settings.get("upload/parallel_parts") + EXTRA_TRANSFER_THREADS,
+        short_threads=4,
+        background_nice=background_nice,
     )
     services = AppServices(
         dirs=dirs,

@@ -1,7 +1,8 @@
 """Entry point of the `hyperota-desktop` GUI (also `python -m hyperota_desktop`).
 
-Start-up paints the window first: logging, `QApplication` and the bare main window (Qt and a few light
-modules only), shown and painted; then an `asyncio.Runner` whose loop is qasync's runs one coroutine,
+Start-up paints the window first: `QApplication` and the bare main window (Qt and a few light modules
+only: the settings for the theme, not yet the log file's handlers nor the redaction, which come right
+after), shown and painted; then an `asyncio.Runner` whose loop is qasync's runs one coroutine,
 `_run`, which loads the rest (the services, presenters and pages import boto3, httpx, the keyring, ...:
 in a worker thread, so the window keeps repainting), builds the services and the GUI around the window
 already on screen, and with `--sandbox` starts the sandbox (in a worker thread, "Starting the
@@ -22,12 +23,11 @@ import gc
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from hyperota_desktop import __version__
-from hyperota_desktop.app.logging_setup import LEVELS
+from hyperota_desktop.domain.settings import LOG_LEVELS
 
 if TYPE_CHECKING:
     import asyncio
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hyperota.app")
 FIRST_PAINT_TIMEOUT_MS = 2000  # a platform that never paints (none known) must not hold the start
+WORKER_NICE = 10  # worker threads below the UI thread: it gets a CPU first on a busy machine (P3)
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -50,7 +51,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile-dir", metavar="DIR", help="folder for everything the app writes (env HYPEROTA_HOME)"
     )
-    parser.add_argument("--log-level", choices=LEVELS, help="log file level")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, help="log file level")
     parser.add_argument(
         "--no-err-windows",
         action="store_true",
@@ -66,22 +67,23 @@ def build_arg_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@dataclass
 class _Started:
     """What `_run` built, for `main` to stop after the loop (the sandbox) even if start-up failed."""
 
-    gui: Gui | None = None
-    sandbox: SandboxSession | None = None
+    def __init__(self) -> None:  # not a dataclass: `dataclasses` is not needed before the first paint
+        self.gui: Gui | None = None
+        self.sandbox: SandboxSession | None = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv if argv is not None else sys.argv[1:])
     # Qt is imported only now, so `--help`/`--version` work without a display; only what the first
-    # paint needs is imported before it (not asyncio, nor the crash dialog: tens of milliseconds).
+    # paint needs is imported before it (not asyncio, nor the crash dialog, nor the log file's handlers
+    # and redaction: tens of milliseconds). Until the log file is set up, just after the first paint,
+    # warnings go to stderr (Python's last-resort handler); native crashes go to faults.log already.
     from PySide6.QtWidgets import QApplication
 
     from hyperota_desktop.app.directories import resolve_dirs
-    from hyperota_desktop.app.logging_setup import setup_logging
     from hyperota_desktop.app.qt_logging import restore_qt_messages, route_qt_messages
     from hyperota_desktop.app.signals import QuitAwareApplication, quit_on_signals
     from hyperota_desktop.app.theme import apply_theme
@@ -90,10 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     dirs = resolve_dirs(args.profile_dir).ensure()
     settings = SettingsStore(dirs.config / "settings.json")  # the services read it again, later
-    log_file = setup_logging(dirs.logs, args.log_level or settings.get("log/level"))
-    faults = _enable_faulthandler(log_file.with_name("faults.log"))
+    faults = _enable_faulthandler(dirs.logs / "faults.log")  # ensure() made it, 0700
     previous_qt_handler = route_qt_messages()
-    log.info("starting hyperota-desktop %s, log file %s", __version__, log_file)
     app = QApplication.instance() or QuitAwareApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("hyperota-desktop")
@@ -106,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.set_error_dialogs(not args.no_err_windows)
     window.statusBar().showMessage("Starting the sandbox…" if args.sandbox else "Starting…")
     _show_and_paint(app, window)
+    from hyperota_desktop.app.logging_setup import setup_logging
+
+    log_file = setup_logging(dirs.logs, args.log_level or settings.get("log/level"))
+    log.info("starting hyperota-desktop %s, log file %s", __version__, log_file)
     import asyncio
 
     import qasync
@@ -216,7 +220,9 @@ async def _start(window: MainWindow, args: argparse.Namespace, dirs: AppDirs, st
     from hyperota_desktop.app.container import build_services
     from hyperota_desktop.app.gui_composition import build_gui
 
-    services = build_services(dirs, profile_override="sandbox" if args.sandbox else None)
+    services = build_services(
+        dirs, profile_override="sandbox" if args.sandbox else None, background_nice=WORKER_NICE
+    )
     if args.sandbox or sandbox_session.available():  # else a frozen build: no sandbox to offer
         started.sandbox = sandbox_session.SandboxSession(services)
     gui = started.gui = build_gui(

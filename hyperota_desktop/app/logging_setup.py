@@ -12,10 +12,11 @@ import os
 from pathlib import Path
 
 from hyperota_desktop.domain.redaction import redact, redact_value
+from hyperota_desktop.domain.settings import LOG_LEVELS
 from hyperota_desktop.stores.private import private_dir, private_opener
 
 LOG_FILE = "hyperota.log"
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LEVELS = LOG_LEVELS
 LIBRARIES = ("botocore", "boto3", "urllib3", "httpx", "httpcore", "s3transfer", "werkzeug", "hpack", "moto")
 LIBRARIES_ENV = "HYPEROTA_DEBUG_LIBRARIES"
 

@@ -15,11 +15,12 @@ class SettingSpec:
     choices: tuple[Any, ...] = ()
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ui/theme", str, "system", "Colour scheme", ("system", "light", "dark")),
     SettingSpec("ui/last_page", str, "packages", "Page shown at start-up"),
     SettingSpec("ui/window_geometry", str, "", "Saved main window geometry (base64)"),
-    SettingSpec("log/level", str, "INFO", "Log level of the log file", ("DEBUG", "INFO", "WARNING", "ERROR")),
+    SettingSpec("log/level", str, "INFO", "Log level of the log file", LOG_LEVELS),
     # Read when a profile's services are built (app/profile_composition.py): uploads and every request.
     SettingSpec("upload/parallel_parts", int, 8, "Files and multipart parts uploaded at once"),
     SettingSpec("upload/part_size_mib", int, 8, "Multipart part size in MiB (at least 5)"),

@@ -8,13 +8,22 @@
 With `asyncio.to_thread` both shared the loop's one default pool, where a journal write queued behind
 eight part uploads. The composition root builds one `Workers` per run and shuts it down last; a
 `Workers()` without pools (tests that build a service by hand) uses the loop's default pool for both.
+
+`background_nice` (the GUI's): the pools' threads run at that lower priority (Linux; each thread is
+a task there), so that on a busy machine the UI thread gets a CPU before the app's own background
+work: the GUI's longest event-loop stalls under load were the UI thread waiting, runnable, for a CPU
+(benchmarks/gui_probe.py measures it), not the GIL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
+import os
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,10 +39,13 @@ class Workers:
     shorts: ThreadPoolExecutor | None = None
 
     @classmethod
-    def create(cls, *, transfer_threads: int, short_threads: int = 4) -> Workers:
+    def create(cls, *, transfer_threads: int, short_threads: int = 4, background_nice: int = 0) -> Workers:
+        start = functools.partial(lower_priority, background_nice)
         return cls(
-            ThreadPoolExecutor(max(1, transfer_threads), thread_name_prefix="hyperota-transfer"),
-            ThreadPoolExecutor(max(1, short_threads), thread_name_prefix="hyperota-short"),
+            ThreadPoolExecutor(
+                max(1, transfer_threads), thread_name_prefix="hyperota-transfer", initializer=start
+            ),
+            ThreadPoolExecutor(max(1, short_threads), thread_name_prefix="hyperota-short", initializer=start),
         )
 
     async def transfer(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -54,6 +66,15 @@ class Workers:
         """`shutdown()` without blocking the loop: a part upload still in a thread when the app quits
         may take a while to end, and the loop keeps serving the window meanwhile."""
         await asyncio.to_thread(self.shutdown)
+
+
+def lower_priority(nice: int) -> None:
+    """Lower the calling thread's priority by `nice` (Linux only: elsewhere a priority is the whole
+    process's, and the UI thread must keep its own)."""
+    if nice > 0 and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):  # lowering never needs a privilege; a sandbox may refuse
+            own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, own + nice))
 
 
 async def _run(

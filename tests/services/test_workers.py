@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 from pathlib import Path
 
+import pytest
+
+from hyperota_desktop.app import gui_entry
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.saga import SagaRunner
@@ -45,3 +50,30 @@ async def test_the_app_runs_s3_calls_and_journal_writes_on_their_own_pools(tmp_p
         assert services.workers.transfers._max_workers == services.settings.get("upload/parallel_parts") + 8
     finally:
         await services.aclose()
+
+
+def _priority() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread priorities are per thread on Linux")
+async def test_the_guis_worker_threads_run_below_its_ui_thread(tmp_path: Path) -> None:
+    """The GUI builds its services with `background_nice`: on a busy machine its UI thread gets a CPU
+    before the app's own transfers and SQLite calls (P3); the calling (UI) thread keeps its priority."""
+    services = build_services(AppDirs.under(tmp_path / "home"), background_nice=gui_entry.WORKER_NICE)
+    own = _priority()
+    try:
+        transfer = await services.workers.transfer(_priority)
+        short = await services.workers.short(_priority)
+    finally:
+        services.workers.shutdown()
+    assert transfer == short == min(19, own + gui_entry.WORKER_NICE) > own
+    assert _priority() == own
+
+
+async def test_the_clis_worker_threads_keep_the_process_priority(tmp_path: Path) -> None:
+    workers = Workers.create(transfer_threads=1, short_threads=1)  # as the CLI builds them
+    try:
+        assert await workers.transfer(_priority) == _priority()
+    finally:
+        workers.shutdown()

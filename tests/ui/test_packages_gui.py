@@ -353,3 +353,56 @@ def test_every_interactive_widget_on_the_page_is_named(qtbot) -> None:
         if isinstance(widget, interactive | QTabWidget | QProgressBar) or widget is page.drop_area:
             assert widget.objectName(), widget
             assert widget.accessibleName(), widget.objectName()
+
+
+def test_a_publish_of_many_small_files_updates_the_table_once_per_progress_report(
+    qtbot, tmp_path: Path, sandbox: Sandbox, loop
+) -> None:
+    """Progress of a publish reaches the UI thread at most ~10 times a second (ProgressMeter), and each
+    report changes the pre-flight table with one signal however many files it finished: per-file
+    signals kept the UI thread busy long enough for a busy machine to turn into stalls (P3)."""
+    files = 120
+    root = bundles.write(
+        tmp_path / "many", {"index.android.bundle": b"var app = 1;"}
+        | {f"assets/a{i}.png": os.urandom(3000) for i in range(files)},
+    )  # fmt: skip
+    services, gui = _build(tmp_path, sandbox, qtbot, "dave", "/guiorg/manyapp/write")
+    presenter = gui.packages
+    assert presenter is not None
+    page = presenter._page
+    model = page.preflight_model
+    signals: list[tuple[int, int]] = []  # (first row, last row) of each change
+    sent: set[str] = set()
+
+    def changed(top, bottom) -> None:
+        signals.append((top.row(), bottom.row()))
+        rows = model.rows[top.row() : bottom.row() + 1]
+        sent.update(r.path for r in rows if model.status_of(r.path) == "sent")
+
+    model.dataChanged.connect(changed)
+    reports: list[str] = []
+    shown = page.show_progress
+
+    def counted(phase: str, *args: object) -> None:
+        reports.append(phase)
+        shown(phase, *args)  # type: ignore[arg-type]
+
+    page.show_progress = counted  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        presenter.select("guiorg", "manyapp")
+        await _signed_in(gui)
+        drop(page, [root])
+        await until(lambda: model.rowCount() == files + 1, "the pre-flight table")
+        signals.clear()
+        page.publish_button.click()
+        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
+        page.confirm_button.click()
+        await until(lambda: page.list_model.rowCount() == 1, "the new version in the list")
+        await presenter.wait_idle()
+        await services.aclose()
+
+    loop.run_until_complete(scenario())
+    uploading = reports.count("uploading")
+    assert 0 < len(signals) <= uploading < files  # one change per report, far fewer reports than files
+    assert {f"assets/a{i}.png" for i in range(files)} <= sent  # every file's state arrived all the same

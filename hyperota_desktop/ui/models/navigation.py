@@ -1,18 +1,22 @@
-"""Item model of the navigation tree: organisations with their applications."""
+"""Item model of the navigation tree: organisations with their applications.
+
+The window's first paint builds these models, so they do not touch `PySide6.QtCore.Qt`: creating that
+namespace's Python enums takes ~16 ms (on first use, once per process), which the pages pay right
+after the first paint instead. Roles are Qt's plain int values; the proxy's case sensitivity is set
+through its Qt property."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
-from hyperota_desktop.ui.widgets.icons import icon
-
-ORG_ROLE = Qt.ItemDataRole.UserRole + 1
-APP_ROLE = Qt.ItemDataRole.UserRole + 2
-HIDDEN_ROLE = Qt.ItemDataRole.UserRole + 3  # on the row saying why applications are not listed
+DISPLAY_ROLE, DECORATION_ROLE, USER_ROLE = 0, 1, 0x0100  # Qt.ItemDataRole's DisplayRole, ...
+ORG_ROLE = USER_ROLE + 1
+APP_ROLE = USER_ROLE + 2
+HIDDEN_ROLE = USER_ROLE + 3  # on the row saying why applications are not listed
 # What the row under such an organisation reads (its tooltip and HIDDEN_ROLE: the whole reason).
 HIDDEN_ROW_TEXT = "Apps hidden: ask a realm admin"  # short: the navigation is narrow; hover for why
 
@@ -66,11 +70,12 @@ class NavigationModel(QStandardItemModel):
                 org_item.appendRow(why)
             self.appendRow(org_item)
 
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DecorationRole and index.isValid():
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY_ROLE) -> Any:
+        if role == DECORATION_ROLE and index.isValid():
             # Asked each paint, so the icons follow a change of palette (tinted, cached per colours).
+            # Imported here: the SVG renderer is not needed before the window's first paint.
+            from hyperota_desktop.ui.widgets.icons import icon
+
             return icon("application" if index.data(APP_ROLE) else "organisation")
         return super().data(index, role)
 
@@ -80,7 +85,7 @@ class NavigationFilter(QSortFilterProxyModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setProperty("filterCaseSensitivity", 0)  # Qt.CaseSensitivity.CaseInsensitive
         self.setRecursiveFilteringEnabled(True)
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:

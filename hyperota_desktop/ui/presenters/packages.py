@@ -351,11 +351,10 @@ class PackagesPresenter(QObject):
         if not isinstance(snap, ProgressSnapshot):
             return
         if snap.phase == "uploading" and self._publishing is not None:  # this page's files
-            model = self._page.preflight_model
-            for path in snap.finished:
-                model.set_status(path, "sent")
+            changes = dict.fromkeys(snap.finished, "sent")
             for f in snap.current:
-                model.set_status(f.path, f"sending {100 * f.done // f.total} %" if f.done else "sending")
+                changes[f.path] = f"sending {100 * f.done // f.total} %" if f.done else "sending"
+            self._page.preflight_model.set_statuses(changes)  # one signal per snapshot, not per file
         current = "  ".join(_current_file(f) for f in snap.current[:3])
         self._page.show_progress(
             snap.phase, snap.done, snap.total, snap.bytes_per_second,

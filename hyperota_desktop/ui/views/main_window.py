@@ -8,13 +8,19 @@ Signals:
   `signOutRequested()`, `refreshRequested()`.
 - `selectionChanged(str, str)`: organisation and application ("" when an organisation is selected).
 - `closeRequested()`: the window was closed (the app quits through its shutdown, not by itself).
+
+Built before the app's first paint, which it does not make wait for `PySide6.QtCore.Qt`: creating that
+namespace's Python enums takes ~16 ms on first use, so the methods that need it import it when called
+(after the first paint, the pages have created it anyway), and shortcuts are made with
+`QKeySequence.fromString` and set as the action's Qt property (the overloads of the constructor and
+of `setShortcut` would look at `Qt.Key`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
+from PySide6.QtCore import QModelIndex, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -53,6 +59,11 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def set_shortcut(action: QAction, keys: QKeySequence) -> None:
+    """`action.setShortcut(keys)` without touching `Qt` (see the module's docstring)."""
+    action.setProperty("shortcut", keys)
+
+
 class PageTabs(QTabWidget):
     """The pages' tabs. Each page sits in a scroll area (see `MainWindow.set_page`); `widget`,
     `currentWidget`, `setCurrentWidget` and `indexOf` speak of the pages themselves."""
@@ -85,6 +96,8 @@ class PageScroll(QScrollArea):
         self.setObjectName(f"{key}PageScroll")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        from PySide6.QtCore import Qt  # not at import: see the module's docstring
+
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the page's widgets, not the frame
         self.setWidget(page)
 
@@ -152,7 +165,7 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         action.setObjectName(name)
         if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
+            set_shortcut(action, QKeySequence.fromString(shortcut))
             action.setToolTip(f"{text} ({shortcut})")
         action.triggered.connect(signal)
         bar.addAction(action)
@@ -162,7 +175,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_body(self) -> None:
-        splitter = QSplitter(self)
+        splitter = QSplitter()  # (self) would make its overloads look at Qt.Orientation; parented below
         splitter.setObjectName("mainSplitter")
         left = named(QWidget(), "navigationPanel", "Navigation")
         self.nav_panel = left  # actions that work while the navigation has focus are added to it
@@ -189,11 +202,13 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav_stack)
         self.pages = PageTabs()
         named(self.pages, "pages", "Pages")
+        # Until the composition root puts the real pages in (just after the first paint), each tab holds
+        # a placeholder; only the one shown gets its empty state, the others when first shown.
         self.page_empty_states: dict[str, EmptyState] = {}
-        for key, title, text in PAGES:
-            empty = EmptyState(key, title, text)
-            self.page_empty_states[key] = empty
-            self.pages.addTab(empty, title)
+        for key, title, _text in PAGES:
+            self.pages.addTab(named(QWidget(), f"{key}Placeholder"), title)
+        self.pages.currentChanged.connect(self._explain_placeholder)
+        self._explain_placeholder(self.pages.currentIndex())
         splitter.addWidget(left)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 1)
@@ -214,17 +229,19 @@ class MainWindow(QMainWindow):
         for index, (key, title, _text) in enumerate(PAGES, start=1):
             action = QAction(f"Show {title}", self)
             action.setObjectName(f"show_{key}_action")
-            action.setShortcut(QKeySequence(f"Ctrl+{index}"))
+            set_shortcut(action, QKeySequence.fromString(f"Ctrl+{index}"))
             action.triggered.connect(lambda _=False, i=index - 1: self.pages.setCurrentIndex(i))
             self.addAction(action)
             self.page_actions.append(action)
-        find = QAction("Search", self, shortcut=QKeySequence(QKeySequence.StandardKey.Find))
+        find = QAction("Search", self)
+        set_shortcut(find, QKeySequence(QKeySequence.StandardKey.Find))
         self.search_action = find
         find.setObjectName("searchAction")
-        find.triggered.connect(lambda: self.nav_search.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        find.triggered.connect(self._focus_search)
         self.addAction(find)
-        quit_action = QAction(
-            "Quit", self, shortcut=QKeySequence("Ctrl+Q")
+        quit_action = QAction("Quit", self)
+        set_shortcut(
+            quit_action, QKeySequence.fromString("Ctrl+Q")
         )  # not every platform maps StandardKey.Quit
         quit_action.setObjectName("quitAction")
         quit_action.triggered.connect(self.close)
@@ -330,6 +347,8 @@ class MainWindow(QMainWindow):
             box.setText("\n\n".join(lines))
             return
         if box is None:
+            from PySide6.QtCore import Qt
+
             box = QMessageBox(QMessageBox.Icon.Warning, "HyperOTA Desktop", text, parent=self)
             box.setObjectName("errorMessageBox")
             box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -343,6 +362,19 @@ class MainWindow(QMainWindow):
         self.closeRequested.emit()
 
     # -- internals ------------------------------------------------------------------------------------
+    def _explain_placeholder(self, index: int) -> None:
+        """The page at `index`, still a placeholder, shows its empty state (built now, once)."""
+        if index < 0:
+            return
+        key, title, text = PAGES[index]
+        holder = self.pages.widget(index)
+        if holder is None or holder.objectName() != f"{key}Placeholder" or key in self.page_empty_states:
+            return
+        empty = self.page_empty_states[key] = EmptyState(key, title, text)
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(empty)
+
     def _on_empty_action(self) -> None:
         if self.profile_switcher.count() == 0:
             self.newProfileRequested.emit()
@@ -371,6 +403,11 @@ class MainWindow(QMainWindow):
             else:
                 return False
         return False
+
+    def _focus_search(self) -> None:
+        from PySide6.QtCore import Qt
+
+        self.nav_search.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _filter_navigation(self, text: str) -> None:
         self.nav_filter.setFilterFixedString(text)
