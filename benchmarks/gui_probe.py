@@ -47,6 +47,11 @@ def report(event: str, **fields: Any) -> None:
         fh.write(json.dumps({"event": event, "t": time.monotonic(), **fields}) + "\n")
 
 
+# x86-64 numbers of the system calls a waiting UI thread is seen in (`/proc/.../syscall`)
+SYSCALLS = {"0": "read", "1": "write", "7": "poll", "20": "writev", "23": "select", "202": "futex",
+            "232": "epoll_wait", "271": "ppoll", "230": "clock_nanosleep", "running": "running"}  # fmt: skip
+
+
 class _FirstPaint(QObject):
     def __init__(self) -> None:
         super().__init__()
@@ -140,12 +145,33 @@ def publish(org: str, app_name: str, folder: str) -> int:
         seen: list[dict[str, Any]] = []  # what the UI thread was running when it was late (> 40 ms)
         ui_thread = threading.get_ident()
 
+        ui_task = Path(f"/proc/self/task/{threading.get_native_id()}")  # the UI thread, for the kernel
+
+        def in_kernel() -> str:
+            """Where the UI thread is, as the kernel sees it (Linux): its state (R running or runnable,
+            S sleeping, D waiting for the disk), the kernel function it sleeps in and its system call,
+            e.g. `S futex_wait_queue futex` (a lock: the GIL, a mutex) or `S do_sys_poll poll` (idle)."""
+            try:
+                state = (ui_task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                wchan = (ui_task / "wchan").read_text().strip() or "-"
+                call = (ui_task / "syscall").read_text().split()[0]
+            except (OSError, IndexError):
+                return "?"
+            return f"{state} {wchan} {SYSCALLS.get(call, call)}"
+
         def watchdog() -> None:
             me = threading.get_ident()
-            flagged = 0.0
+            flagged, sampled = 0.0, 0.0
+            kernel: Counter[str] = Counter()  # the current late tick's samples of `in_kernel()`
             while not stop.is_set():
                 time.sleep(0.005)
                 late = time.monotonic() - beat["t"]
+                if late > 0.025:  # a tick over 15 ms late: sample where the UI thread waits, every 5 ms
+                    if beat["t"] != sampled:
+                        sampled, kernel = beat["t"], Counter()
+                    kernel[in_kernel()] += 1
+                if seen and beat["t"] == flagged:
+                    seen[-1]["late_ms"] = round(late * 1000)  # the stall goes on
                 if late > 0.04 and beat["t"] != flagged:
                     flagged = beat["t"]
                     frames = sys._current_frames()
@@ -158,7 +184,7 @@ def publish(org: str, app_name: str, folder: str) -> int:
                                      for tid, f in frames.items() if tid not in (ui_thread, me))  # fmt: skip
                     seen.append({"at_s": round(time.monotonic() - started, 2), "late_ms": round(late * 1000),
                                  "gc": bool(collections["busy"]), "stack": where,
-                                 "others": dict(others.most_common(5))})  # fmt: skip
+                                 "others": dict(others.most_common(5)), "ui_kernel": kernel})  # fmt: skip
 
         schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")  # the UI thread's
 
@@ -223,7 +249,8 @@ def publish(org: str, app_name: str, folder: str) -> int:
                    preflight_s=checked - started,
                    publish_s=done - checked, gc_longest_s=collections["longest"],
                    gc_full_collections=collections["full"], gc_full=full,
-                   late=sorted(seen, key=lambda x: -x["late_ms"])[:3])  # fmt: skip
+                   late=[{**x, "ui_kernel": dict(x["ui_kernel"].most_common(4))}
+                         for x in sorted(seen, key=lambda x: -x["late_ms"])[:3]])  # fmt: skip
         except BaseException as exc:
             report("failed", error=f"{type(exc).__name__}: {exc}")
             raise
