@@ -165,15 +165,16 @@ def publish(org: str, app_name: str, folder: str) -> int:
             kernel: Counter[str] = Counter()  # the current late tick's samples of `in_kernel()`
             while not stop.is_set():
                 time.sleep(0.005)
-                late = time.monotonic() - beat["t"]
+                tick = beat["t"]  # read once: the UI thread starts the next tick at any moment
+                late = time.monotonic() - tick
                 if late > 0.025:  # a tick over 15 ms late: sample where the UI thread waits, every 5 ms
-                    if beat["t"] != sampled:
-                        sampled, kernel = beat["t"], Counter()
+                    if tick != sampled:
+                        sampled, kernel = tick, Counter()
                     kernel[in_kernel()] += 1
-                if seen and beat["t"] == flagged:
+                if seen and tick == flagged:
                     seen[-1]["late_ms"] = round(late * 1000)  # the stall goes on
-                if late > 0.04 and beat["t"] != flagged:
-                    flagged = beat["t"]
+                if late > 0.04 and tick != flagged:
+                    flagged = tick
                     frames = sys._current_frames()
                     frame = frames.get(ui_thread)
                     stack = traceback.extract_stack(frame)[-3:] if frame is not None else []
