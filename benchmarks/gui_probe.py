@@ -10,10 +10,14 @@ moment, as JSON lines in REPORT; then it runs:
   would: select the application, drop FOLDER, confirm, publish. A coroutine on the app's own event loop
   (qasync) sleeps 10 ms in a loop and records how late it wakes: idle for `BENCH_IDLE_S` first (the
   loop's own jitter on this machine), then during the publish. The app then quits through its normal
-  shutdown. With `BENCH_STALL_STACKS=FILE`, every tick over 60 ms late appends every thread's stack to
-  FILE, taken by faulthandler without the GIL (so a thread holding it is seen holding it). A diagnosis
-  only, never in `make bench`: reading the other threads' frames without the GIL is unsafe (one GUI
-  process of about 15 with it ended with SIGSEGV).
+  shutdown. A watchdog thread notes, for each tick over 30 ms late, the UI thread's innermost frames,
+  what the other threads were in, and where the kernel sees the UI thread every 5 ms (`ui_kernel`:
+  its state, `wchan` and system call from `/proc/self/task/TID`, e.g. `S futex_do_wait futex`, asleep
+  on a lock such as the GIL, or `R 0 running`, on a CPU or waiting for one). With
+  `BENCH_STALL_STACKS=FILE`, every tick over 60 ms late appends every thread's stack to FILE, taken
+  by faulthandler without the GIL (so a thread holding it is seen holding it). A diagnosis only,
+  never in `make bench`: reading the other threads' frames without the GIL is unsafe (one GUI process
+  of about 15 with it ended with SIGSEGV).
 
 Times are `time.monotonic()` (CLOCK_MONOTONIC: comparable between processes), so the parent measures
 from just before it spawned the process.
