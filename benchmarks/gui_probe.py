@@ -10,10 +10,14 @@ moment, as JSON lines in REPORT; then it runs:
   would: select the application, drop FOLDER, confirm, publish. A coroutine on the app's own event loop
   (qasync) sleeps 10 ms in a loop and records how late it wakes: idle for `BENCH_IDLE_S` first (the
   loop's own jitter on this machine), then during the publish. The app then quits through its normal
-  shutdown. With `BENCH_STALL_STACKS=FILE`, every tick over 60 ms late appends every thread's stack to
-  FILE, taken by faulthandler without the GIL (so a thread holding it is seen holding it). A diagnosis
-  only, never in `make bench`: reading the other threads' frames without the GIL is unsafe (one GUI
-  process of about 15 with it ended with SIGSEGV).
+  shutdown. A watchdog thread notes, for each tick over 30 ms late, the UI thread's innermost frames,
+  what the other threads were in, and where the kernel sees the UI thread every 5 ms (`ui_kernel`:
+  its state, `wchan` and system call from `/proc/self/task/TID`, e.g. `S futex_do_wait futex`, asleep
+  on a lock such as the GIL, or `R 0 running`, on a CPU or waiting for one). With
+  `BENCH_STALL_STACKS=FILE`, every tick over 60 ms late appends every thread's stack to FILE, taken
+  by faulthandler without the GIL (so a thread holding it is seen holding it). A diagnosis only,
+  never in `make bench`: reading the other threads' frames without the GIL is unsafe (one GUI process
+  of about 15 with it ended with SIGSEGV).
 
 Times are `time.monotonic()` (CLOCK_MONOTONIC: comparable between processes), so the parent measures
 from just before it spawned the process.
@@ -45,6 +49,11 @@ WATCHED = (
 def report(event: str, **fields: Any) -> None:
     with REPORT.open("a") as fh:
         fh.write(json.dumps({"event": event, "t": time.monotonic(), **fields}) + "\n")
+
+
+# x86-64 numbers of the system calls a waiting UI thread is seen in (`/proc/.../syscall`)
+SYSCALLS = {"0": "read", "1": "write", "7": "poll", "20": "writev", "23": "select", "202": "futex",
+            "232": "epoll_wait", "271": "ppoll", "230": "clock_nanosleep", "running": "running"}  # fmt: skip
 
 
 class _FirstPaint(QObject):
@@ -140,14 +149,36 @@ def publish(org: str, app_name: str, folder: str) -> int:
         seen: list[dict[str, Any]] = []  # what the UI thread was running when it was late (> 40 ms)
         ui_thread = threading.get_ident()
 
+        ui_task = Path(f"/proc/self/task/{threading.get_native_id()}")  # the UI thread, for the kernel
+
+        def in_kernel() -> str:
+            """Where the UI thread is, as the kernel sees it (Linux): its state (R running or runnable,
+            S sleeping, D waiting for the disk), the kernel function it sleeps in and its system call,
+            e.g. `S futex_wait_queue futex` (a lock: the GIL, a mutex) or `S do_sys_poll poll` (idle)."""
+            try:
+                state = (ui_task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                wchan = (ui_task / "wchan").read_text().strip() or "-"
+                call = (ui_task / "syscall").read_text().split()[0]
+            except (OSError, IndexError):
+                return "?"
+            return f"{state} {wchan} {SYSCALLS.get(call, call)}"
+
         def watchdog() -> None:
             me = threading.get_ident()
-            flagged = 0.0
+            flagged, sampled = 0.0, 0.0
+            kernel: Counter[str] = Counter()  # the current late tick's samples of `in_kernel()`
             while not stop.is_set():
                 time.sleep(0.005)
-                late = time.monotonic() - beat["t"]
-                if late > 0.04 and beat["t"] != flagged:
-                    flagged = beat["t"]
+                tick = beat["t"]  # read once: the UI thread starts the next tick at any moment
+                late = time.monotonic() - tick
+                if late > 0.025:  # a tick over 15 ms late: sample where the UI thread waits, every 5 ms
+                    if tick != sampled:
+                        sampled, kernel = tick, Counter()
+                    kernel[in_kernel()] += 1
+                if seen and tick == flagged:
+                    seen[-1]["late_ms"] = round(late * 1000)  # the stall goes on
+                if late > 0.04 and tick != flagged:
+                    flagged = tick
                     frames = sys._current_frames()
                     frame = frames.get(ui_thread)
                     stack = traceback.extract_stack(frame)[-3:] if frame is not None else []
@@ -158,7 +189,7 @@ def publish(org: str, app_name: str, folder: str) -> int:
                                      for tid, f in frames.items() if tid not in (ui_thread, me))  # fmt: skip
                     seen.append({"at_s": round(time.monotonic() - started, 2), "late_ms": round(late * 1000),
                                  "gc": bool(collections["busy"]), "stack": where,
-                                 "others": dict(others.most_common(5))})  # fmt: skip
+                                 "others": dict(others.most_common(5)), "ui_kernel": kernel})  # fmt: skip
 
         schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")  # the UI thread's
 
@@ -223,7 +254,8 @@ def publish(org: str, app_name: str, folder: str) -> int:
                    preflight_s=checked - started,
                    publish_s=done - checked, gc_longest_s=collections["longest"],
                    gc_full_collections=collections["full"], gc_full=full,
-                   late=sorted(seen, key=lambda x: -x["late_ms"])[:3])  # fmt: skip
+                   late=[{**x, "ui_kernel": dict(x["ui_kernel"].most_common(4))}
+                         for x in sorted(seen, key=lambda x: -x["late_ms"])[:3]])  # fmt: skip
         except BaseException as exc:
             report("failed", error=f"{type(exc).__name__}: {exc}")
             raise

@@ -6,6 +6,9 @@ and replaced when it changes (`services.active_profile`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from hyperota_desktop.app.profile_composition import build_profile_services
 from hyperota_desktop.services.active_profile import ActiveProfile
 from hyperota_desktop.services.context import AppServices
@@ -26,12 +29,14 @@ def build_services(
     profile_override: str | None = None,
     secrets: SecretStore | None = None,
     background_nice: int = 0,
+    setting_defaults: Mapping[str, Any] | None = None,
 ) -> AppServices:
     """`secrets`: the keyring store when the caller made it already (the CLI prefetches from it).
-    `background_nice`: the GUI's worker threads run below its UI thread (`Workers`)."""
+    `background_nice`: the GUI's worker threads run below its UI thread (`Workers`).
+    `setting_defaults`: the GUI's own defaults (`domain.settings.GUI_DEFAULTS`)."""
     dirs.ensure()
     secrets = secrets or SecretStore()
-    settings = SettingsStore(dirs.config / "settings.json")
+    settings = SettingsStore(dirs.config / "settings.json", setting_defaults)
     profiles = ProfileService(ProfileStore(dirs.config / "profiles.json"), secrets, override=profile_override)
     workers = Workers.create(
         transfer_threads=settings.get("upload/parallel_parts") + EXTRA_TRANSFER_THREADS,

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from hyperota_desktop import __version__
-from hyperota_desktop.domain.settings import LOG_LEVELS
+from hyperota_desktop.domain.settings import GUI_DEFAULTS, LOG_LEVELS
 
 if TYPE_CHECKING:
     import asyncio
@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hyperota_desktop.ui.views.main_window import MainWindow
 
     dirs = resolve_dirs(args.profile_dir).ensure()
-    settings = SettingsStore(dirs.config / "settings.json")  # the services read it again, later
+    settings = SettingsStore(dirs.config / "settings.json", GUI_DEFAULTS)  # the services read it again
     faults = _enable_faulthandler(dirs.logs / "faults.log")  # ensure() made it, 0700
     previous_qt_handler = route_qt_messages()
     app = QApplication.instance() or QuitAwareApplication(sys.argv[:1])
@@ -221,7 +221,10 @@ async def _start(window: MainWindow, args: argparse.Namespace, dirs: AppDirs, st
     from hyperota_desktop.app.gui_composition import build_gui
 
     services = build_services(
-        dirs, profile_override="sandbox" if args.sandbox else None, background_nice=WORKER_NICE
+        dirs,
+        profile_override="sandbox" if args.sandbox else None,
+        background_nice=WORKER_NICE,
+        setting_defaults=GUI_DEFAULTS,
     )
     if args.sandbox or sandbox_session.available():  # else a frozen build: no sandbox to offer
         started.sandbox = sandbox_session.SandboxSession(services)

@@ -28,6 +28,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
 )
 SETTINGS_BY_KEY = {spec.key: spec for spec in SETTINGS}
 
+# The window's own defaults where they differ from the CLI's (a value the person set applies to both).
+# Four parts in flight, not eight: every transfer thread sending from a file takes the GIL back after
+# each block it sends, and with eight of them the UI thread, which hands the GIL over at every Qt call,
+# slept tens of milliseconds at a time during a publish on loopback (benchmarks/gui_probe.py saw it
+# asleep in `futex`: the GIL, most likely; P3 in docs/packages.md). Four keep a 2-core machine's
+# loopback publish within about 6% of eight's time.
+GUI_DEFAULTS: dict[str, Any] = {"upload/parallel_parts": 4}
+
 
 def coerce_setting(spec: SettingSpec, value: Any) -> Any:
     """The value as the setting's type, or the default when stored data is unusable."""

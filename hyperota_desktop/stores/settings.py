@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,12 @@ from hyperota_desktop.stores.jsonfile import read_json, write_json
 
 
 class SettingsStore:
-    def __init__(self, path: Path) -> None:
+    """`defaults`: this process's defaults where they differ from the declared ones (the window's,
+    `GUI_DEFAULTS`); a stored value wins over either."""
+
+    def __init__(self, path: Path, defaults: Mapping[str, Any] | None = None) -> None:
         self._path = path
+        self._defaults = dict(defaults or {})
         self._lock = threading.Lock()
 
     def _load(self) -> dict[str, Any]:
@@ -29,7 +34,8 @@ class SettingsStore:
             raise ValidationError(f"Unknown setting '{key}'.")
         with self._lock:
             raw = self._load()
-        return coerce_setting(spec, raw.get(key, spec.default))
+        default = self._defaults.get(key, spec.default)
+        return coerce_setting(spec, raw.get(key, default))
 
     def set(self, key: str, value: Any) -> None:
         spec = SETTINGS_BY_KEY.get(key)

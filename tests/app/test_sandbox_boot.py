@@ -78,3 +78,28 @@ def test_gui_with_sandbox_flag_connects_and_stops_on_quit(qapp: QApplication) ->
     for widget in qapp.topLevelWidgets():
         widget.close()
         widget.deleteLater()
+
+
+def test_the_window_builds_its_services_with_its_own_setting_defaults(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hyperota-desktop` sends 4 parts at once (`GUI_DEFAULTS`; the CLI 8): its entry point gives the
+    window's defaults to the services it builds (P3 of issue 11)."""
+    from hyperota_desktop.app import container
+
+    built: dict[str, Any] = {}
+    real = container.build_services
+
+    def build_and_quit(*args: Any, **kwargs: Any) -> Any:
+        services = built["services"] = real(*args, **kwargs)
+        QTimer.singleShot(0, qapp.quit)
+        return services
+
+    monkeypatch.setattr(container, "build_services", build_and_quit)
+    assert gui_entry.main(["--no-err-windows"]) == 0
+    services = built["services"]
+    assert services.settings.get("upload/parallel_parts") == 4
+    assert services.workers.transfers is not None and services.workers.transfers._max_workers == 4 + 8
+    for widget in qapp.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()

@@ -13,10 +13,12 @@ import pytest
 from hyperota_desktop.app import gui_entry
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.domain.profiles import Profile
+from hyperota_desktop.domain.settings import GUI_DEFAULTS
 from hyperota_desktop.services.saga import SagaRunner
 from hyperota_desktop.services.workers import Workers
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.stores.journal import Journal
+from hyperota_desktop.stores.settings import SettingsStore
 from tests.support.saga_demo import definition
 
 
@@ -50,6 +52,31 @@ async def test_the_app_runs_s3_calls_and_journal_writes_on_their_own_pools(tmp_p
         assert services.workers.transfers._max_workers == services.settings.get("upload/parallel_parts") + 8
     finally:
         await services.aclose()
+
+
+async def test_the_window_sends_four_parts_at_once_unless_the_person_set_another_number(
+    tmp_path: Path,
+) -> None:
+    """The GUI's default for `upload/parallel_parts` is 4 (the CLI's 8): fewer transfer threads taking
+    the GIL back from its UI thread during a publish (P3). A stored setting applies to both."""
+    home = AppDirs.under(tmp_path / "home")
+    bucket = Profile(name="p", issuer="https://sso.example.com/realms/x", bucket="bucket")
+
+    def concurrency(defaults: dict[str, object] | None = None) -> tuple[int, int]:
+        services = build_services(home, setting_defaults=defaults)
+        services.profiles.add(bucket, overwrite=True)
+        try:
+            uploads = services.profile().packages.storage.uploads
+            assert services.workers.transfers is not None
+            return uploads.concurrency, services.workers.transfers._max_workers
+        finally:
+            services.workers.shutdown()
+
+    assert GUI_DEFAULTS["upload/parallel_parts"] == 4
+    assert concurrency(GUI_DEFAULTS) == (4, 4 + 8)  # the window
+    assert concurrency() == (8, 8 + 8)  # the CLI
+    SettingsStore(home.config / "settings.json").set("upload/parallel_parts", 6)
+    assert concurrency(GUI_DEFAULTS) == concurrency() == (6, 6 + 8)
 
 
 def _priority() -> int:
