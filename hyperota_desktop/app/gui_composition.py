@@ -218,6 +218,7 @@ def build_gui(
     # One path for a change of person: the auth presenter's signal; one for permissions re-read.
     auth.identityChanged.connect(orgs.identity_changed)
     auth.identityChanged.connect(packages.identity_changed)
+    auth.guard_sign_out(packages.sign_out_question, packages.pause_for_sign_out)  # a publish running
     auth.permissionsChanged.connect(orgs.permissions_changed)
     auth.permissionsChanged.connect(packages.update_permission)
     archives, secrets = _build_archives(services, window, packages_page, packages, messages)
