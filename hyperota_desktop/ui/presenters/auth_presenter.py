@@ -16,7 +16,9 @@ registers a page's question ("" when nothing runs) and what it does before the t
 page pauses a running publish); cancelling the question keeps everyone signed in.
 
 Signals: `identityChanged(object)` with the `Identity`, or None when signed out (or another profile);
-`permissionsChanged()` when what the person may do changed (memberships re-read).
+`permissionsChanged()` when what the person may do changed (memberships re-read); `personChanged()`
+when the person in front of the window changes — Sign out, another profile, or someone other than the
+last person signs in, not a sign-in that merely ended — so pages drop what the previous person typed.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ DemoApprover = Callable[[str, str], None]  # (user code, username): the sandbox 
 class AuthPresenter(QObject):
     identityChanged = Signal(object)
     permissionsChanged = Signal()
+    personChanged = Signal()
 
     def __init__(self, window: MainWindow, messages: MessageChannel) -> None:
         super().__init__(window)
@@ -64,6 +67,7 @@ class AuthPresenter(QObject):
         self.dialog: LoginDialog | None = None
         self._demo: tuple[str, DemoApprover, list[tuple[str, str]]] | None = None
         self._user_code = ""
+        self._last_person = ""  # username of the last person signed in here ("" after a Sign out)
         self._sign_out_guards: list[tuple[Callable[[], str], Callable[[], Awaitable[None]]]] = []
         window.signInRequested.connect(self.sign_in)
         window.signOutRequested.connect(self.sign_out)
@@ -109,6 +113,7 @@ class AuthPresenter(QObject):
         self._unsubscribe = []
         self._services = services
         self._set_identity(None)
+        self._person_left()
         if services is not None:
             auth = services.auth
             self._unsubscribe = [
@@ -257,6 +262,7 @@ class AuthPresenter(QObject):
         elif event is AuthEvent.SIGNED_OUT:
             self._tasks.cancel("auth-identity", "auth-restore")
             self._set_identity(None)
+            self._person_left()
         elif event is AuthEvent.SESSION_EXPIRED:
             self._tasks.cancel("auth-identity", "auth-restore")
             self._set_identity(None)
@@ -281,6 +287,14 @@ class AuthPresenter(QObject):
         self._apply_gates()
         if changed:
             self.identityChanged.emit(identity)
+        if identity is not None and identity.username != self._last_person:
+            if self._last_person:  # someone else after a sign-in that ended
+                self.personChanged.emit()
+            self._last_person = identity.username
+
+    def _person_left(self) -> None:
+        self._last_person = ""
+        self.personChanged.emit()
 
     def _permissions_changed(self) -> None:
         self._apply_gates()

@@ -120,6 +120,12 @@ class PackagesPresenter(QObject):
             self._start("packages-recover", self._recover(), replace=True)
             self.refresh()
 
+    def forget_inputs(self) -> None:
+        """Another person in front of the window: the tags the previous one typed go (the search
+        stays: a filter, not their data)."""
+        self._page.tag_edit.clear()
+        self._page.detail_tag_edit.clear()
+
     def sign_out_question(self) -> str:
         """What Sign out must ask first ("" when nothing runs here)."""
         if self._publishing is None:
