@@ -128,14 +128,19 @@ class PackagesPresenter(QObject):
 
     def sign_out_question(self) -> str:
         """What Sign out must ask first ("" when nothing runs here)."""
+        return self._question("signing out", "sign in again as")
+
+    def switch_question(self) -> str:
+        """What a switch to another profile must ask first ("" when nothing runs here)."""
+        return self._question("switching to another profile", "come back to this profile as")
+
+    def _question(self, doing: str, back: str) -> str:
         if self._publishing is None:
             return ""
         org, app = self._publishing
         state = "paused" if self.control is not None and self.control.paused else "running"
-        return (
-            f"A publish to {org}/{app} is {state}: signing out pauses it; it goes on when you sign in "
-            f"again as {self._publisher or 'the same person'}."
-        )
+        who = self._publisher or "the same person"
+        return f"A publish to {org}/{app} is {state}: {doing} pauses it; it goes on when you {back} {who}."
 
     async def pause_for_sign_out(self) -> None:
         """Interrupt the running publish without undoing it (the journal keeps it unfinished, the
@@ -150,7 +155,8 @@ class PackagesPresenter(QObject):
         log.info("publish to %s/%s interrupted by a change of person", org, app)
         if self._person == publisher:
             self._messages.info(
-                f"The publish to {org}/{app} is paused; it goes on when you sign in again as {publisher}."
+                f"The publish to {org}/{app} is paused; it goes on once {publisher} is signed in to this "
+                "profile again."
             )
 
     # -- slots ------------------------------------------------------------------------------------
