@@ -218,12 +218,17 @@ def build_gui(
     # One path for a change of person: the auth presenter's signal; one for permissions re-read.
     auth.identityChanged.connect(orgs.identity_changed)
     auth.identityChanged.connect(packages.identity_changed)
+    auth.guard_sign_out(packages.sign_out_question, packages.pause_for_sign_out)  # a publish running
+    shell.guard_switch(packages.switch_question, packages.pause_for_sign_out)
+    auth.personChanged.connect(packages.forget_inputs)  # what the previous person typed goes
+    auth.personChanged.connect(members_page.user_edit.clear)
     auth.permissionsChanged.connect(orgs.permissions_changed)
     auth.permissionsChanged.connect(packages.update_permission)
     archives, secrets = _build_archives(services, window, packages_page, packages, messages)
     release_gui = build_release_gui(
         window, messages, auth.permission, auth.identityChanged, auth.permissionsChanged, archives
     )
+    auth.personChanged.connect(release_gui.preview.forget_inputs)
     install_shortcuts_sheet(window)  # F1, listing every action's keys (those above included)
     decorate(window, window.pages, [key for key, _title, _text in PAGES])  # icons, once every action exists
     memory = WindowMemory(

@@ -63,8 +63,16 @@ class IndexRequired(ValidationError):
     `candidates` are the likely ones (bundles of several platforms), `files` every path of the bundle.
     """
 
-    def __init__(self, message: str, *, hint: str, candidates: tuple[str, ...], files: tuple[str, ...]):
-        super().__init__(message, hint=hint)
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str,
+        candidates: tuple[str, ...],
+        files: tuple[str, ...],
+        gui_hint: str = "",
+    ):
+        super().__init__(message, hint=hint, gui_hint=gui_hint)
         self.candidates = candidates
         self.files = files
 
@@ -250,6 +258,7 @@ def recognise(
         raise IndexRequired(
             "No index file found: this is not a React Native, Expo or Hermes output.",
             hint="Choose the index (entry bundle) file yourself (--index FILE).",
+            gui_hint="Choose the index (entry bundle) file in the list of the bundle's files.",
             candidates=tuple(sorted(p for p in paths if p.endswith(_SCRIPT_SUFFIXES))),
             files=tuple(sorted(paths)),
         )
@@ -257,6 +266,7 @@ def recognise(
         raise IndexRequired(
             f"Several possible index files: {', '.join(candidates[:5])}.",
             hint="Choose the one this package is for (--index FILE).",
+            gui_hint="Choose the one this package is for in the list of the bundle's files.",
             candidates=tuple(candidates),
             files=tuple(sorted(paths)),
         )

@@ -93,7 +93,9 @@ async def import_archive(
         org, app = org or manifest.org, app or manifest.app
         if not org or not app:
             raise ValidationError(
-                "The archive names no organisation and application.", hint="Say where: --org ORG --app APP."
+                "The archive names no organisation and application.",
+                hint="Say where: --org ORG --app APP.",
+                gui_hint="Fill in the organisation and application to import into.",
             )
         await archives.require(Action.PUBLISH_PACKAGE, org, app)
         part = manifest.release_part if manifest.kind == RELEASE_KIND else None
@@ -182,7 +184,9 @@ def _check_target(target: Path, replace: bool) -> None:
             if replace:
                 return
             raise ValidationError(
-                f"{target} already holds fallback assets.", hint="Replace them with --replace."
+                f"{target} already holds fallback assets.",
+                hint="Replace them with --replace.",
+                gui_hint="Choose another folder, or delete the earlier assets there first.",
             )
     raise ValidationError(f"{target} exists and is not an earlier fallback: refusing to overwrite it.")
 
@@ -190,7 +194,9 @@ def _check_target(target: Path, replace: bool) -> None:
 def _place(staging: Path, plan: FallbackPlan, target: Path, as_zip: bool, replace: bool) -> None:
     if as_zip:
         if target.exists() and not replace:
-            raise ValidationError(f"{target} exists.", hint="Replace it with --replace.")
+            raise ValidationError(
+                f"{target} exists.", hint="Replace it with --replace.", gui_hint="Choose another file name."
+            )
         partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
         try:
             with zipfile.ZipFile(partial, "w") as zf:

@@ -103,8 +103,8 @@ async def check_trust(report: VerifyReport, seal: Seal, trust: Trust | None, kms
 class ArchiveRefused(IntegrityError):
     """An archive failed verification; `report` says which checks."""
 
-    def __init__(self, message: str, report: VerifyReport, *, hint: str = "") -> None:
-        super().__init__(message, hint=hint)
+    def __init__(self, message: str, report: VerifyReport, *, hint: str = "", gui_hint: str = "") -> None:
+        super().__init__(message, hint=hint, gui_hint=gui_hint)
         self.report = report
 
 
@@ -120,9 +120,13 @@ def refusal(report: VerifyReport, action: str, *, allow_untrusted: bool) -> Arch
             f"Refusing to {action}: the archive is not signed.", report,
             hint="Sign it (`hyperota archive sign`), or accept it unsigned (in the window: \"Accept it "
             "unsigned or untrusted\"; in the CLI: --allow-untrusted).",
+            gui_hint="Ask whoever made it for a signed archive, or tick \"Accept it unsigned or "
+            "untrusted\" if you trust where it comes from.",
         )  # fmt: skip
     return ArchiveRefused(
         f"Refusing to {action}: the archive is signed, but not by a key you trust.", report,
         hint="Give the trusted public key (--public-key PEM) or KMS key (--kms-key), set the profile's "
         "signing key, or accept it anyway (--allow-untrusted).",
+        gui_hint="Choose the signer's public key (Trusted public key: Choose PEM…) or check with the "
+        "profile's KMS signing key, or tick \"Accept it unsigned or untrusted\".",
     )  # fmt: skip

@@ -206,7 +206,9 @@ class ArchiveService:
             name = app or _name_from(bundle.source)
             if problem := name_problem(name, kind="application"):
                 raise ValidationError(
-                    f"Package name: {problem}", hint="Give the application's name (--app NAME)."
+                    f"Package name: {problem}",
+                    hint="Give the application's name (--app NAME).",
+                    gui_hint="Fill in the application (package name).",
                 )
             meter = ProgressMeter("hashing", bundle.total_size, len(bundle.files), progress, control)
             hashes = await hash_files(bundle.files, None, meter=meter, control=control)
@@ -371,7 +373,9 @@ class ArchiveService:
         key = key or self.signing_key
         if not key:
             raise ValidationError(
-                "Which KMS key signs?", hint="Give --key, or set the profile's signing key."
+                "Which KMS key signs?",
+                hint="Give --key, or set the profile's signing key.",
+                gui_hint="Set the profile's signing key (Edit profile…).",
             )
         result = await self.read(path, progress=progress, control=control)
         report = result.report

@@ -186,6 +186,7 @@ class DevicePreviewService:
                     f"Superposition {dialect.label} assigns variants by the device's toss (0-99), "
                     "not by its identifier.",
                     hint="Give the device's toss (--toss N).",
+                    gui_hint="Give the device's toss (the Toss field).",
                 )
             check_toss(toss)
             variants = await api.applicable_variants(dims, toss=toss)

@@ -152,6 +152,7 @@ class OfflineResolver:
             raise ValidationError(
                 f"Offline preview needs Superposition's core library (superposition-bindings): {exc}.",
                 hint="Preview online instead (without --snapshot).",
+                gui_hint="Preview online instead (Answer from: Ask the server).",
             ) from None
         self.snapshot = snapshot
         self._client, self._types = client, types

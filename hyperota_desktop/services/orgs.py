@@ -220,6 +220,8 @@ class OrgService:
                 right="view rights on the organisation's groups",
                 granted_by=REALM_ADMINISTRATOR,
                 hint=f"Ask {REALM_ADMINISTRATOR} to run `hyperota org delegate {org}`.",
+                gui_hint=f"Ask {REALM_ADMINISTRATOR} to delegate it (Organisation menu → Delegate "
+                "permissions…).",
             )
         return apps
 

@@ -314,6 +314,7 @@ async def _first_of_its_target(api: WorkspaceApi, ours: Release) -> None:
             f"Release {earlier[0].id} (package {earlier[0].package_version}) was created for "
             f"{ours.target.describe()} at the same time, first: it is unfinished, this one was withdrawn.",
             hint="Conclude or discard it first, or create anyway (--force).",
+            gui_hint='Conclude or discard it first, or tick "Create anyway" in the wizard.',
         )
 
 

@@ -286,6 +286,7 @@ class ReleaseService:
                 f"Release {review.conflict.id} ({review.conflict.status_text}) is unfinished for "
                 f"{review.conflict.target.describe()}.",
                 hint="Conclude or discard it first, or create anyway (--force).",
+                gui_hint='Conclude or discard it first, or tick "Create anyway" in the wizard.',
             )
         if not review.ok:
             raise DraftInvalid(review)

@@ -38,6 +38,7 @@ from hyperota_desktop.services.workers import Workers
 from hyperota_desktop.stores.journal import UNFINISHED, Journal, SagaRecord
 
 log = logging.getLogger("hyperota.services.saga")
+UNKNOWN_ACTOR = "unknown"  # the journal's actor of a run started while nobody could be identified
 
 
 class Recovery(StrEnum):
@@ -177,7 +178,7 @@ class SagaRunner:
     """
 
     journal: Journal
-    actor: Actor = "unknown"
+    actor: Actor = UNKNOWN_ACTOR
     scope: str = ""
     definitions: dict[str, SagaDefinition] = field(default_factory=dict)
     workers: Workers = field(default_factory=Workers)
@@ -197,7 +198,7 @@ class SagaRunner:
             return await self.actor()
         except HyperOtaError as exc:  # signed out mid-way: still journal the run
             log.info("actor unknown for the journal: %s", exc.message)
-            return "unknown"
+            return UNKNOWN_ACTOR
 
     async def run(
         self, kind: str, params: dict[str, Any], title: str, runtime: SagaRuntime | None = None
@@ -293,19 +294,26 @@ class SagaRunner:
         )
 
     async def reconcile(
-        self, runtime: SagaRuntime | None = None, *, kinds: Collection[str] | None = None
+        self,
+        runtime: SagaRuntime | None = None,
+        *,
+        kinds: Collection[str] | None = None,
+        actors: Collection[str] | None = None,
     ) -> list[SagaRecord]:
         """Finish or undo this scope's sagas whose process died (or that were interrupted).
 
         `kinds` limits it to some kinds (each presenter reconciles its own, reporting where it shows
-        progress); `runtime` is handed to the runs. Sagas held by a live process (the CLI beside the GUI)
-        and kinds this runner does not know are left alone.
+        progress); `actors` to the runs these people started (a publish paused by one person's
+        sign-out waits for that person); `runtime` is handed to the runs. Sagas held by a live process
+        (the CLI beside the GUI) and kinds this runner does not know are left alone.
         """
         results: list[SagaRecord] = []
         unfinished = await self.workers.short(self.journal.list, unfinished_only=True, scope=self.scope)
         for record in unfinished:
             definition = self.definitions.get(record.kind)
             if kinds is not None and record.kind not in kinds:
+                continue
+            if actors is not None and record.actor not in actors:
                 continue
             if definition is None:
                 log.debug("leaving %s (%s) to the runner that knows its kind", record.id, record.kind)

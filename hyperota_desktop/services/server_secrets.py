@@ -125,7 +125,9 @@ class ServerSecrets:
         key = kms_key or self.default_key
         if not key:
             raise ValidationError(
-                "Which KMS key encrypts?", hint="Give --key, or set the profile's data key."
+                "Which KMS key encrypts?",
+                hint="Give --key, or set the profile's data key.",
+                gui_hint="Fill in the KMS key that encrypts, or set the profile's data key (Edit profile…).",
             )
         env = await self.read(path)
         values = {e.key: e.value for e in env.entries if e.key is not None}
@@ -134,7 +136,9 @@ class ServerSecrets:
             raise ValidationError(f"{path.name} has no {', '.join(unknown)}.")
         if not keys:
             raise ValidationError(
-                "Choose the keys to encrypt.", hint="e.g. --keys DB_PASSWORD,KEYCLOAK_SECRET"
+                "Choose the keys to encrypt.",
+                hint="e.g. --keys DB_PASSWORD,KEYCLOAK_SECRET",
+                gui_hint="Tick the keys to encrypt in the file's list.",
             )
         ctx = dict(context or {})
         kms = self._kms()
@@ -165,7 +169,11 @@ class ServerSecrets:
         if not wanted:
             wanted = [k for k, v in values.items() if _looks_encrypted(v)]
         if not wanted:
-            raise ValidationError(f"{path.name} holds no encrypted values.", hint="Name them with --keys.")
+            raise ValidationError(
+                f"{path.name} holds no encrypted values.",
+                hint="Name them with --keys.",
+                gui_hint="Open the .env.encrypted file this app wrote: its header names the encrypted keys.",
+            )
         kms = self._kms()
         results: list[DecryptedValue] = []
         for name in wanted:

@@ -36,7 +36,11 @@ class ProfileStore:
         with self._lock:
             raw = self._load()["profiles"]
         if name not in raw:
-            raise NotFound(f"No profile named '{name}'.", hint="See `hyperota profile list`.")
+            raise NotFound(
+                f"No profile named '{name}'.",
+                hint="See `hyperota profile list`.",
+                gui_hint="Choose one in the profile list of the toolbar.",
+            )
         return Profile.from_dict(raw[name])
 
     def active_name(self) -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperota_desktop.domain.access import Action, Identity
-from hyperota_desktop.domain.errors import ValidationError
+from hyperota_desktop.domain.errors import AuthError, ValidationError
 from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageDiff, check_tag
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.packages.catalogue import Catalogue, PackagePage
@@ -34,7 +34,7 @@ from hyperota_desktop.services.packages.tag_move import (
     tag_move_title,
 )
 from hyperota_desktop.services.packages.tags import Tags
-from hyperota_desktop.services.saga import SagaContext, SagaRunner, SagaRuntime
+from hyperota_desktop.services.saga import UNKNOWN_ACTOR, SagaContext, SagaRunner, SagaRuntime
 from hyperota_desktop.services.storage import S3Storage
 from hyperota_desktop.services.transfer import ProgressCallback, TransferControl
 from hyperota_desktop.stores.hash_cache import HashCache
@@ -172,8 +172,14 @@ class PackageService:
 
     async def recover(self, runtime: SagaRuntime | None = None) -> list[SagaRecord]:
         """Finish the publishes the app did not finish (crash, quit), reporting to `runtime`; undo the
-        tag moves it did not finish."""
-        return await self.sagas.reconcile(runtime, kinds={PUBLISH_KIND, TAG_KIND})
+        tag moves it did not finish. Only those of the signed-in person (and of nobody known): a
+        publish paused by alice's sign-out is neither finished nor shown when bob signs in, it waits
+        for her. Signed out (the CLI without a sign-in), all of them."""
+        try:
+            me: set[str] | None = {author(await self.authz.identity()), UNKNOWN_ACTOR}
+        except AuthError:
+            me = None
+        return await self.sagas.reconcile(runtime, kinds={PUBLISH_KIND, TAG_KIND}, actors=me)
 
     # -- reading -------------------------------------------------------------------------------------
     async def list_versions(self, org: str, app: str) -> list[int]:

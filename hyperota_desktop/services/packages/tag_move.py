@@ -117,6 +117,7 @@ def tag_move_steps(catalogue: Catalogue, params: dict[str, Any]) -> list[Step]:
             raise NotFound(
                 f"Package {version} of {org}/{app} was deleted while its tag was moved.",
                 hint="Choose a version that exists (`hyperota package list`).",
+                gui_hint="Choose a version the package list shows.",
             )
 
     return [Step("move the tag", move, put_back), Step("check the tag", check)]

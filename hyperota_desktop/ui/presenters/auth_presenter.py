@@ -11,8 +11,14 @@ Gating asks the services' one authorizer (`services.authz`): pages register thei
 `gate(action_or_widget, Action.X)`; each is enabled only when the authorizer allows it for the selected
 organisation/application, with a tooltip saying why not.
 
+Sign out asks first when work of the person would be interrupted: `guard_sign_out(question, before)`
+registers a page's question ("" when nothing runs) and what it does before the tokens go (the Packages
+page pauses a running publish); cancelling the question keeps everyone signed in.
+
 Signals: `identityChanged(object)` with the `Identity`, or None when signed out (or another profile);
-`permissionsChanged()` when what the person may do changed (memberships re-read).
+`permissionsChanged()` when what the person may do changed (memberships re-read); `personChanged()`
+when the person in front of the window changes — Sign out, another profile, or someone other than the
+last person signs in, not a sign-in that merely ended — so pages drop what the previous person typed.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 import shiboken6
@@ -33,6 +39,7 @@ from hyperota_desktop.domain.errors import AuthError, BackendUnavailable, HyperO
 from hyperota_desktop.services.auth import AuthEvent, AuthService, LoginStatus
 from hyperota_desktop.services.profile_services import ProfileServices
 from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.presenters.confirm import confirm_action
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.login_dialog import LoginDialog
 from hyperota_desktop.ui.views.main_window import MainWindow
@@ -45,6 +52,7 @@ DemoApprover = Callable[[str, str], None]  # (user code, username): the sandbox 
 class AuthPresenter(QObject):
     identityChanged = Signal(object)
     permissionsChanged = Signal()
+    personChanged = Signal()
 
     def __init__(self, window: MainWindow, messages: MessageChannel) -> None:
         super().__init__(window)
@@ -59,6 +67,8 @@ class AuthPresenter(QObject):
         self.dialog: LoginDialog | None = None
         self._demo: tuple[str, DemoApprover, list[tuple[str, str]]] | None = None
         self._user_code = ""
+        self._last_person = ""  # username of the last person signed in here ("" after a Sign out)
+        self._sign_out_guards: list[tuple[Callable[[], str], Callable[[], Awaitable[None]]]] = []
         window.signInRequested.connect(self.sign_in)
         window.signOutRequested.connect(self.sign_out)
         window.selectionChanged.connect(self._on_selection)
@@ -80,6 +90,17 @@ class AuthPresenter(QObject):
         self._gates.append((target, action, target.toolTip()))
         self._apply_gate(target, action, target.toolTip())
 
+    def guard_sign_out(self, question: Callable[[], str], before: Callable[[], Awaitable[None]]) -> None:
+        """Sign out asks `question()` first when it says something, and awaits `before()` on confirm."""
+        self._sign_out_guards.append((question, before))
+
+    async def confirm_sign_out(self, questions: list[str]) -> bool:
+        """The person's answer to what signing out would interrupt (tests may replace it)."""
+        confirmed, _why = await confirm_action(
+            self._window, "Sign out", questions, "Pause and sign out", ask_why=False
+        )
+        return confirmed
+
     def set_services(self, services: ProfileServices | None) -> None:
         """The profile's services were replaced (start, switch, edit): forget the old sign-in state,
         listen to the new services only, and show who is signed in there."""
@@ -92,6 +113,7 @@ class AuthPresenter(QObject):
         self._unsubscribe = []
         self._services = services
         self._set_identity(None)
+        self._person_left()
         if services is not None:
             auth = services.auth
             self._unsubscribe = [
@@ -219,6 +241,12 @@ class AuthPresenter(QObject):
                 self._messages.warning(notice)
 
     async def _sign_out(self, auth: AuthService) -> None:
+        questions = [text for text in (ask() for ask, _before in self._sign_out_guards) if text]
+        if questions:
+            if not await self.confirm_sign_out(questions):
+                return  # nothing changes: still signed in, the work goes on
+            for _ask, before in self._sign_out_guards:
+                await before()  # while the tokens are still there (journalled, resumable)
         revoked = await auth.logout()  # SIGNED_OUT follows as an event
         if not revoked:
             self._messages.warning("Signed out on this computer; the sign-in server could not be told.")
@@ -234,6 +262,7 @@ class AuthPresenter(QObject):
         elif event is AuthEvent.SIGNED_OUT:
             self._tasks.cancel("auth-identity", "auth-restore")
             self._set_identity(None)
+            self._person_left()
         elif event is AuthEvent.SESSION_EXPIRED:
             self._tasks.cancel("auth-identity", "auth-restore")
             self._set_identity(None)
@@ -258,6 +287,14 @@ class AuthPresenter(QObject):
         self._apply_gates()
         if changed:
             self.identityChanged.emit(identity)
+        if identity is not None and identity.username != self._last_person:
+            if self._last_person:  # someone else after a sign-in that ended
+                self.personChanged.emit()
+            self._last_person = identity.username
+
+    def _person_left(self) -> None:
+        self._last_person = ""
+        self.personChanged.emit()
 
     def _permissions_changed(self) -> None:
         self._apply_gates()

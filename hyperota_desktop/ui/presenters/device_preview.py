@@ -66,6 +66,14 @@ class DevicePreviewPresenter(AppScopedPresenter[PreviewServices]):
         self._update()
         self.dimensions_changed(self.org, self.app)
 
+    def forget_inputs(self) -> None:
+        """Another person (`AuthPresenter.personChanged`): the previous one's device, values and
+        snapshot go; a sign-in that merely ended keeps them."""
+        self.snapshot = None
+        self.last = None
+        self._panel.forget_inputs()
+        self._update()
+
     def select(self, org: str, app: str) -> None:
         self.org, self.app = org, app
         self._tasks.cancel("device-preview", "preview-dimensions")

@@ -6,6 +6,11 @@ another application cancels them all, so nothing of the previous application lan
 running publish keeps going until it finishes or is cancelled; its progress, like that of a publish the
 app did not finish last time (finished once the person is signed in), shows on the page.
 
+A publish belongs to the person who started it. Signing out while it runs (or is paused) is asked
+first (`sign_out_question`) and then interrupts it (`pause_for_sign_out`): journalled and checkpointed,
+as at a quit, and finished when that person signs in again — never shown to, finished by or
+controllable by whoever signs in meanwhile (`PackageService.recover` only finishes one's own).
+
 Profile and identity changes arrive by one path each: `set_services()` and `identity_changed()`.
 Signals: `published(int)` after a publish succeeds (version); `journalled()` after a tag move ends,
 whatever came of it (the journal has a new record: the Activity page reloads).
@@ -68,6 +73,8 @@ class PackagesPresenter(QObject):
         self.preflight: Preflight | None = None
         self.control: TransferControl | None = None
         self._publishing: tuple[str, str] | None = None  # (org, app) of the publish running here
+        self._person = ""  # username of whoever is signed in
+        self._publisher = ""  # username of whoever started the publish running here
         page.pathsDropped.connect(self.dropped)
         page.indexChosen.connect(self.choose_index)
         page.publishRequested.connect(self.review)
@@ -96,6 +103,10 @@ class PackagesPresenter(QObject):
     def identity_changed(self, identity: object) -> None:
         """Signed out (or someone else): clear the page. Signed in: finish what the app did not."""
         self._signed_in = identity is not None
+        self._person = str(getattr(identity, "username", "") or "")
+        if self._publishing is not None and self._person != self._publisher:
+            # not through Sign out (its sign-in ended, another profile): interrupted the same way
+            self._start("package-publish-pause", self.pause_for_sign_out(), replace=True)
         self._tasks.cancel(*SELECTION_WORK)
         self._page.list_model.reset([], 0)
         self._page.list_status.setText("" if identity is not None else "Sign in to see the packages.")
@@ -108,6 +119,45 @@ class PackagesPresenter(QObject):
         if identity is not None and self._packages is not None:
             self._start("packages-recover", self._recover(), replace=True)
             self.refresh()
+
+    def forget_inputs(self) -> None:
+        """Another person in front of the window: the tags the previous one typed go (the search
+        stays: a filter, not their data)."""
+        self._page.tag_edit.clear()
+        self._page.detail_tag_edit.clear()
+
+    def sign_out_question(self) -> str:
+        """What Sign out must ask first ("" when nothing runs here)."""
+        return self._question("signing out", "sign in again as")
+
+    def switch_question(self) -> str:
+        """What a switch to another profile must ask first ("" when nothing runs here)."""
+        return self._question("switching to another profile", "come back to this profile as")
+
+    def _question(self, doing: str, back: str) -> str:
+        if self._publishing is None:
+            return ""
+        org, app = self._publishing
+        state = "paused" if self.control is not None and self.control.paused else "running"
+        who = self._publisher or "the same person"
+        return f"A publish to {org}/{app} is {state}: {doing} pauses it; it goes on when you {back} {who}."
+
+    async def pause_for_sign_out(self) -> None:
+        """Interrupt the running publish without undoing it (the journal keeps it unfinished, the
+        uploads stay checkpointed) and take it off the page; its publisher's next sign-in finishes it."""
+        target, publisher = self._publishing, self._publisher
+        if target is None:
+            return
+        await self._tasks.cancel_and_wait("package-publish")
+        self._forget_bundle()
+        self._page.clear_progress()
+        org, app = target
+        log.info("publish to %s/%s interrupted by a change of person", org, app)
+        if self._person == publisher:
+            self._messages.info(
+                f"The publish to {org}/{app} is paused; it goes on once {publisher} is signed in to this "
+                "profile again."
+            )
 
     # -- slots ------------------------------------------------------------------------------------
     def select(self, org: str, app: str) -> None:
@@ -294,6 +344,7 @@ class PackagesPresenter(QObject):
         """Publish to the application the bundle was checked for (`pre`), whatever is selected later."""
         org, app = pre.org, pre.app
         self._publishing = (org, app)
+        self._publisher = self._person
         self.control = TransferControl()
         self._page.set_publishing(True)
         self._page.set_publish_target(f"Publishing to {org}/{app}")

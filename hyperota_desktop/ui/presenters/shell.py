@@ -4,6 +4,7 @@ texts."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -14,6 +15,7 @@ from hyperota_desktop.domain.profiles import AwsCredentialMode, Profile
 from hyperota_desktop.services.connection_check import check_connection
 from hyperota_desktop.services.profiles import ProfileService
 from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.presenters.confirm import confirm_action
 from hyperota_desktop.ui.presenters.dialogs import dialog_result
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.main_window import MainWindow
@@ -31,6 +33,7 @@ class ShellPresenter(QObject):
         self._profiles = profiles
         self._messages = messages
         self._tasks = PresenterTasks(messages)
+        self._switch_guards: list[tuple[Callable[[], str], Callable[[], Awaitable[None]]]] = []
         window.profileChosen.connect(self.switch_to)
         window.newProfileRequested.connect(self.new_profile)
         window.editProfileRequested.connect(self.edit_active)
@@ -51,7 +54,35 @@ class ShellPresenter(QObject):
         isolation = (mode.isolation, mode.isolation_detail) if mode else None
         self._window.set_profiles(list(profiles), current.name if current else None, isolation)
 
+    def guard_switch(self, question: Callable[[], str], before: Callable[[], Awaitable[None]]) -> None:
+        """A switch to another profile asks `question()` first when it says something (a publish
+        running), and awaits `before()` on confirm, while the current profile's services still work."""
+        self._switch_guards.append((question, before))
+
+    async def confirm_switch(self, questions: list[str]) -> bool:
+        """The person's answer to what the switch would interrupt (tests may replace it)."""
+        confirmed, _why = await confirm_action(
+            self._window, "Switch profile", questions, "Pause and switch", ask_why=False
+        )
+        return confirmed
+
     def switch_to(self, name: str) -> None:
+        active = self._profiles.active_name() if self._switch_guards else None
+        questions = [text for text in (ask() for ask, _b in self._switch_guards) if text]
+        if questions and name != active:
+            self._tasks.start("profile-switch-ask", self._switch_asked(name, questions), replace=True)
+            return
+        self._switch(name)
+
+    async def _switch_asked(self, name: str, questions: list[str]) -> None:
+        if not await self.confirm_switch(questions):
+            self.refresh()  # the switcher shows the profile still in use
+            return
+        for _ask, before in self._switch_guards:
+            await before()
+        self._switch(name)
+
+    def _switch(self, name: str) -> None:
         try:
             self._profiles.use(name)
         except HyperOtaError as exc:

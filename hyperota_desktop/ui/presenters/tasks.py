@@ -57,6 +57,13 @@ class PresenterTasks:
             if task is not None and not task.done():
                 task.cancel()
 
+    async def cancel_and_wait(self, name: str) -> None:
+        """Cancel the task of that name and wait until it has ended (its cleanup included)."""
+        task = self._named.get(name)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     def cancel_all(self) -> None:
         for task in list(self._tasks):
             task.cancel()

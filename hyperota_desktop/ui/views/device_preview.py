@@ -173,6 +173,19 @@ class DevicePreviewPanel(QWidget):
         self.config.clear()
         self.problem.clear()
 
+    def forget_inputs(self) -> None:
+        """Another person in front of the window: nothing the previous one typed or opened stays (the
+        identifier, toss, dimension values, the snapshot and its answers)."""
+        self.identifier.clear()
+        self.toss.setValue(NO_TOSS)
+        for widget in self._inputs.values():
+            set_value(widget, None)
+        self.snapshot_label.setText("No snapshot open.")
+        self._snapshot = False
+        self.source.setCurrentIndex(0)
+        self.clear()
+        self._update()
+
     @property
     def offline(self) -> bool:
         return bool(self.source.currentData())

@@ -193,6 +193,9 @@ class MainWindow(QMainWindow):
         self.nav_tree.setModel(self.nav_filter)
         self.nav_tree.setHeaderHidden(True)
         self.nav_tree.selectionModel().currentChanged.connect(self._on_nav_changed)
+        self._shown = ("", "")  # what the pages show: the selection last announced (by anyone)
+        self._reselecting = False
+        self.selectionChanged.connect(self._remember_shown)
         self.nav_empty = EmptyState("navigation", "No organisations", "Sign in to see your organisations.")
         self.nav_empty.actionTriggered.connect(self._on_empty_action)
         self.nav_stack = named(QStackedWidget(), "navigationStack")
@@ -385,17 +388,8 @@ class MainWindow(QMainWindow):
         """Select an organisation (or its application) in the navigation, e.g. the one just created;
         a search that hides it is cleared. False when it is not listed."""
         for attempt in range(2):
-            proxy = self.nav_filter
-            for row in range(proxy.rowCount()):
-                index = proxy.index(row, 0)
-                if index.data(ORG_ROLE) != org or index.data(APP_ROLE):
-                    continue
-                if app:
-                    children = (proxy.index(r, 0, index) for r in range(proxy.rowCount(index)))
-                    found = next((c for c in children if c.data(APP_ROLE) == app), None)
-                    if found is None:
-                        break
-                    index = found
+            index = self._listed(org, app)
+            if index is not None:
                 self.nav_tree.setCurrentIndex(index)
                 return True
             if attempt == 0 and self.nav_search.text():
@@ -409,11 +403,53 @@ class MainWindow(QMainWindow):
 
         self.nav_search.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
+    def _listed(self, org: str, app: str) -> QModelIndex | None:
+        """The row of the organisation (or its application) the search lets through, if any."""
+        proxy = self.nav_filter
+        for row in range(proxy.rowCount()):
+            index = proxy.index(row, 0)
+            if index.data(ORG_ROLE) != org or index.data(APP_ROLE):
+                continue
+            if not app:
+                return index
+            children = (proxy.index(r, 0, index) for r in range(proxy.rowCount(index)))
+            return next((c for c in children if c.data(APP_ROLE) == app), None)
+        return None
+
     def _filter_navigation(self, text: str) -> None:
-        self.nav_filter.setFilterFixedString(text)
+        self._reselecting = True  # rows the search hides move Qt's current row: not the person's choice
+        try:
+            self.nav_filter.setFilterFixedString(text)
+        finally:
+            self._reselecting = False
         self.nav_tree.expandAll()
+        self._keep_current()
+
+    def _remember_shown(self, org: str, app: str) -> None:
+        self._shown = (org, app)
+
+    def _keep_current(self) -> None:
+        """A search changes what the tree lists, never what the pages show: while the row they show is
+        hidden the tree has no current row; once it is listed again (the search cleared or widened) it
+        is the tree's current row again — quietly, the pages show it already."""
+        org, app = self._shown
+        current = self.nav_tree.currentIndex()
+        if not org or (
+            current.isValid() and (current.data(ORG_ROLE), current.data(APP_ROLE) or "") == (org, app)
+        ):
+            return
+        index = self._listed(org, app)
+        self._reselecting = True
+        try:
+            if index is None:  # hidden: no other row pretends to be what the pages show
+                self.nav_tree.selectionModel().clear()
+            else:
+                self.nav_tree.setCurrentIndex(index)
+        finally:
+            self._reselecting = False
 
     def _on_nav_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         org = current.data(ORG_ROLE) or ""
         app = current.data(APP_ROLE) or ""
-        self.selectionChanged.emit(org, app)
+        if not self._reselecting:
+            self.selectionChanged.emit(org, app)

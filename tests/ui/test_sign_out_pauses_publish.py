@@ -1,0 +1,212 @@
+"""Issue 16.2: a publish belongs to the person who started it.
+
+alice's publish is paused mid-way when she clicks Sign out: the window asks first (cancelling keeps her
+signed in and the publish where it was); on confirm the publish is interrupted, journalled and
+checkpointed, before her tokens go. bob signs in in the same window: nothing of it is shown to him, he
+can neither pause, resume nor cancel it, and his sign-in does not finish it. When alice signs in again
+it goes on and ends as her version 1.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QApplication
+
+from hyperota_desktop.sandbox.runtime import Sandbox
+from hyperota_desktop.services.packages import PUBLISH_KIND
+from hyperota_desktop.ui.views.release_dialogs import ConfirmActionDialog
+from tests.support import bundles
+from tests.support.gui import drop, select, until
+from tests.support.gui_app import signed_in, unique, wired
+from tests.support.signin import grant, sign_in
+from tests.ui.test_second_person import sign_in_as
+
+MiB = 1024 * 1024
+
+
+def question() -> ConfirmActionDialog | None:
+    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, ConfirmActionDialog)]
+    shown = [w for w in dialogs if w.isVisible()]
+    return shown[0] if shown else None
+
+
+def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    app = unique("paused")
+    path = f"/guiorg/{app}/write"
+    services, gui = wired(
+        tmp_path, sandbox, qtbot, "alice", path,
+        settings={"upload/parallel_parts": 1, "upload/part_size_mib": 5},
+    )  # fmt: skip
+    grant(sandbox, "bob", path)  # bob may publish there too: still, alice's publish is not his
+    presenter, page = gui.packages, gui.packages._page
+    big = os.urandom(20 * MiB)
+    root = bundles.write(tmp_path / "big", {"index.android.bundle": b"one", "raw/big.bin": big})
+    posted: list[str] = []
+    gui.messages.posted.connect(lambda _level, text: posted.append(text))
+    shown = page.show_progress
+    paused: list[bool] = []
+
+    def pause_mid_upload(phase: str, done: int, total: int, *rest: Any) -> None:
+        shown(phase, done, total, *rest)
+        if phase == "uploading" and 0 < done < total and not paused:
+            paused.append(True)
+            page.pause_button.click()  # between two parts of big.bin
+
+    def unfinished() -> list[Any]:
+        return [r for r in services.journal.list(unfinished_only=True, scope="sb") if r.kind == PUBLISH_KIND]
+
+    async def scenario() -> None:
+        await signed_in(gui)
+        select(gui.window, "guiorg", app)
+        await gui.wait_idle()
+        page.show_progress = pause_mid_upload  # type: ignore[method-assign]
+        drop(page, [root])
+        await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
+        page.publish_button.click()
+        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
+        page.confirm_button.click()
+        await until(lambda: bool(paused) and bool(presenter.control and presenter.control.paused), "pause")
+        page.show_progress = shown  # type: ignore[method-assign]
+
+        # Sign out asks first; Cancel keeps alice signed in and her publish where it was
+        gui.window.sign_out_action.trigger()
+        await until(lambda: question() is not None, "the question")
+        dialog = question()
+        assert dialog is not None
+        text = dialog.summary.text()
+        assert f"A publish to guiorg/{app} is paused" in text and "signing out pauses it" in text, text
+        assert "sign in again as alice" in text, text
+        dialog.reject()
+        await until(lambda: question() is None, "the question to close")
+        assert gui.auth.identity is not None and gui.auth.identity.username == "alice"
+        assert presenter.control is not None and presenter.control.paused
+        assert page.pause_button.isEnabled() and page.cancel_button.isEnabled()
+
+        # Pause and sign out: interrupted, not undone; then the tokens go
+        gui.window.sign_out_action.trigger()
+        await until(lambda: question() is not None, "the question again")
+        dialog = question()
+        assert dialog is not None
+        dialog.ok.click()
+        await until(lambda: gui.auth.identity is None, "the sign-out")
+        await gui.wait_idle()
+        assert any(f"publish to guiorg/{app} is paused" in t for t in posted), posted
+        assert not any("cancelled" in t.lower() for t in posted), posted
+        [record] = unfinished()
+        assert record.actor.startswith("alice"), record.actor
+        assert not page.progress_label.text() and not page.progress.isVisibleTo(page)
+        assert not page.pause_button.isEnabled() and not page.cancel_button.isEnabled()
+
+        # bob signs in: nothing of alice's publish is his to see, control or finish
+        await sign_in_as(gui, sandbox, "bob")
+        select(gui.window, "guiorg", app)
+        await gui.wait_idle()
+        assert [r.id for r in unfinished()] == [record.id]  # his sign-in did not finish it
+        assert page.list_model.rowCount() == 0
+        assert not page.progress_label.text() and not page.publish_target.isVisibleTo(page)
+        assert not page.pause_button.isEnabled() and not page.cancel_button.isEnabled()
+        assert presenter.sign_out_question() == ""
+        assert not [t for t in posted[-5:] if "interrupted publish" in t], posted
+        gui.window.sign_out_action.trigger()  # nothing of his runs: no question
+        await until(lambda: gui.auth.identity is None, "bob's sign-out")
+        assert question() is None
+
+        # alice again: her publish goes on where it stopped and becomes version 1
+        await sign_in_as(gui, sandbox, "alice")
+        select(gui.window, "guiorg", app)
+        await until(lambda: page.list_model.rowCount() == 1, "alice's finished publish")
+        await gui.wait_idle()
+        assert not unfinished()
+        finished = f"Finished the interrupted publish of guiorg/{app}: version 1"
+        assert any(finished in t for t in posted), posted
+        await services.aclose()
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_profile_switch_asks_pauses_the_publish_and_coming_back_finishes_it(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    """The same rule for a switch to another profile (bob's, signed in there): asked first, the
+    publish paused, nothing of it in bob's profile, finished when alice's profile is chosen again."""
+    app = unique("switch")
+    path = f"/guiorg/{app}/write"
+    services, gui = wired(
+        tmp_path, sandbox, qtbot, "alice", path,
+        settings={"upload/parallel_parts": 1, "upload/part_size_mib": 5},
+    )  # fmt: skip
+    grant(sandbox, "bob", path)
+    endpoints = tmp_path / "endpoints.json"
+    services.profiles.import_file(endpoints, name="bobs")
+    sign_in(sandbox, "bobs", "bob")
+    gui.shell.refresh()
+    presenter, page = gui.packages, gui.packages._page
+    big = os.urandom(20 * MiB)
+    root = bundles.write(tmp_path / "big", {"index.android.bundle": b"one", "raw/big.bin": big})
+    posted: list[str] = []
+    gui.messages.posted.connect(lambda _level, text: posted.append(text))
+    shown = page.show_progress
+    paused: list[bool] = []
+
+    def pause_mid_upload(phase: str, done: int, total: int, *rest: Any) -> None:
+        shown(phase, done, total, *rest)
+        if phase == "uploading" and 0 < done < total and not paused:
+            paused.append(True)
+            page.pause_button.click()
+
+    def unfinished() -> list[Any]:
+        return [r for r in services.journal.list(unfinished_only=True) if r.kind == PUBLISH_KIND]
+
+    async def scenario() -> None:
+        await signed_in(gui)
+        select(gui.window, "guiorg", app)
+        await gui.wait_idle()
+        page.show_progress = pause_mid_upload  # type: ignore[method-assign]
+        drop(page, [root])
+        await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
+        page.publish_button.click()
+        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
+        page.confirm_button.click()
+        await until(lambda: bool(paused) and bool(presenter.control and presenter.control.paused), "pause")
+        page.show_progress = shown  # type: ignore[method-assign]
+
+        gui.window.profileChosen.emit("bobs")  # what the profile switcher does
+        await until(lambda: question() is not None, "the question")
+        dialog = question()
+        assert dialog is not None
+        text = dialog.summary.text()
+        assert f"A publish to guiorg/{app} is paused: switching to another profile pauses it" in text, text
+        dialog.reject()  # nothing changes
+        await until(lambda: question() is None, "the question to close")
+        assert services.profiles.active_name() == "sb" and gui.auth.identity is not None
+        assert presenter.control is not None and presenter.control.paused
+
+        gui.window.profileChosen.emit("bobs")
+        await until(lambda: question() is not None, "the question again")
+        dialog = question()
+        assert dialog is not None
+        dialog.ok.click()
+        await until(lambda: gui.auth.identity is not None and gui.auth.identity.username == "bob", "bob")
+        await gui.wait_idle()
+        select(gui.window, "guiorg", app)
+        await gui.wait_idle()
+        [record] = unfinished()
+        assert record.scope == "sb" and record.actor.startswith("alice"), record
+        assert page.list_model.rowCount() == 0 and not page.progress_label.text()
+        assert not page.pause_button.isEnabled() and not page.cancel_button.isEnabled()
+
+        gui.window.profileChosen.emit("sb")  # back to alice's profile: her publish goes on
+        await until(lambda: gui.auth.identity is not None and gui.auth.identity.username == "alice", "alice")
+        await gui.wait_idle()
+        select(gui.window, "guiorg", app)
+        await until(lambda: page.list_model.rowCount() == 1, "alice's finished publish")
+        await gui.wait_idle()
+        assert not unfinished()
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
