@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hyperota_desktop.domain.errors import ValidationError
+from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.services.storage import S3Storage
+from hyperota_desktop.services.storage.objects import MiB, S3Objects
 from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
 
 
@@ -19,3 +25,38 @@ async def test_a_profile_without_a_bucket_gets_a_clear_error(tmp_path: Path) -> 
     with pytest.raises(ValidationError, match="names no S3 bucket") as info:
         await storage.client()
     assert "Edit profile" in info.value.hint
+
+
+async def test_a_cancelled_download_returns_only_once_its_thread_stopped_writing(
+    aws: AwsSandbox, tmp_path: Path
+) -> None:
+    """An export deletes its scratch folder when a sibling download fails: no thread may still write there."""
+    s3 = aws.client("s3")
+    s3.put_object(Bucket=aws.bucket, Key="big.bin", Body=b"\x07" * (8 * MiB))
+
+    async def clients() -> Any:
+        return s3
+
+    objects = S3Objects(clients, aws.bucket)
+    first_chunk = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    returned = threading.Event()
+    late: list[int] = []
+
+    def on_bytes(nbytes: int) -> None:  # in the download's thread
+        if returned.is_set():
+            late.append(nbytes)
+        loop.call_soon_threadsafe(first_chunk.set)
+        time.sleep(0.05)  # a slow disk: the cancel lands while the thread is mid-object
+
+    task = asyncio.ensure_future(
+        objects.download("big.bin", tmp_path / "big.bin", what="get", on_bytes=on_bytes)
+    )
+    await first_chunk.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    returned.set()
+    await asyncio.sleep(0.5)  # a thread still running would report its next chunks meanwhile
+    assert late == []
+    assert (tmp_path / "big.bin").stat().st_size < 8 * MiB  # stopped at a chunk, not read to the end

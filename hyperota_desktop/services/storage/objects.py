@@ -7,8 +7,10 @@ comes from `clients()` each time: the composition root hands out the profile's o
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,17 +103,38 @@ class S3Objects:
 
         The request and the reading run in one worker thread, so the response is always read to its end or
         closed, even when the awaiting task is cancelled. `on_bytes` is called in that thread with each
-        chunk's length; an exception it raises (a cancel) stops the download."""
+        chunk's length; an exception it raises (a cancel) stops the download. A cancelled download
+        returns only once its thread has stopped writing `dest`, so the caller may delete its folder
+        (an export's scratch folder, when a sibling download fails)."""
         client = await self.client()
+        stop, idle = threading.Event(), threading.Event()
+        idle.set()  # no thread of this download is running
+
+        def chunk(nbytes: int) -> None:
+            if stop.is_set():
+                raise _Stopped
+            if on_bytes is not None:
+                on_bytes(nbytes)
 
         def fetch() -> tuple[int, str]:
-            response = client.get_object(Bucket=self.bucket, Key=key)
+            idle.clear()
             try:
-                return _save_body(response["Body"], dest, on_bytes)
-            except OSError as exc:
-                raise ValidationError(f"{what}: could not write {dest} ({exc.strerror or exc}).") from exc
+                if stop.is_set():  # cancelled before this thread started: touch nothing
+                    raise _Stopped
+                response = client.get_object(Bucket=self.bucket, Key=key)
+                try:
+                    return _save_body(response["Body"], dest, chunk)
+                except OSError as exc:
+                    raise ValidationError(f"{what}: could not write {dest} ({exc.strerror or exc}).") from exc
+            finally:
+                idle.set()
 
-        return await self.call(what, fetch)
+        try:
+            return await self.call(what, fetch)
+        except asyncio.CancelledError:
+            stop.set()  # the thread stops at its next chunk; wait for it (set before `idle` is read)
+            await asyncio.to_thread(idle.wait)
+            raise
 
     async def get_with_metadata(self, key: str, what: str = "Read object") -> tuple[bytes, dict[str, str]]:
         """The object's bytes and its user metadata, in one request."""
@@ -184,6 +207,10 @@ class S3Objects:
             raise BackendUnavailable(
                 f"S3 could not delete {len(errors)} file(s), e.g. {first.get('Key')}: {first.get('Message')}."
             )
+
+
+class _Stopped(Exception):
+    """A cancelled download's thread stopping; never seen by callers (they get the cancel)."""
 
 
 def _save_body(body: Any, dest: Path, on_bytes: Callable[[int], None] | None) -> tuple[int, str]:
