@@ -1,0 +1,100 @@
+"""A person's cancel that lands while a publish step's PUT is still in flight: the undo waits for the PUT
+(`saga.landed_before_cancel`), so nothing the run wrote lands after it was recorded as rolled back.
+Against moto over HTTP, the PUT held by the emulator's fault API."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hyperota_desktop.domain.errors import Cancelled
+from hyperota_desktop.sandbox.aws import AwsSandbox
+from hyperota_desktop.services.packages import PackageService
+from hyperota_desktop.services.packages.publish import PUBLISH_KIND
+from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
+from hyperota_desktop.services.transfer import TransferControl
+from hyperota_desktop.stores.journal import SagaRecord
+from tests.support import bundles
+from tests.support.packages_env import make_service
+
+
+@pytest.fixture(autouse=True)
+def _clear_faults(aws: AwsSandbox) -> Iterator[None]:
+    yield
+    aws.server.faults.clear()
+
+
+def _app(request: pytest.FixtureRequest) -> str:
+    return "pc-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
+
+
+def _keys(aws: AwsSandbox, prefix: str) -> set[str]:
+    listed = aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix=prefix)
+    return {o["Key"] for o in listed.get("Contents", [])}
+
+
+def _tag_version(aws: AwsSandbox, app: str, tag: str) -> int:
+    body = aws.client("s3").get_object(Bucket=aws.bucket, Key=f"acme/{app}/tags/{tag}.json")["Body"]
+    return int(json.loads(body.read())["version"])
+
+
+def _cancelled_publish(service: PackageService, app: str) -> SagaRecord:
+    """The one publish of `app` that did not finish (the first one did)."""
+    runs = [r for r in service.sagas.journal.list(app=app) if r.kind == PUBLISH_KIND and r.status != "done"]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+async def _cancel_while_held(
+    aws: AwsSandbox, service: PackageService, app: str, root: Path, key: str
+) -> None:
+    """Publish `root` tagged beta, S3 holding the PUT of `key` for a second; cancel once it reached S3."""
+    hits = len(aws.server.faults.hits)
+    aws.server.faults.add(f"/acme/{app}/{key}$", method="PUT", status=0, delay=1.0, times=1)
+    control = TransferControl()
+    task = asyncio.ensure_future(service.publish("acme", app, [root], tag="beta",
+                                                 runtime=SagaRuntime(control=control)))  # fmt: skip
+    control.attach(task)
+    while len(aws.server.faults.hits) == hits:  # the PUT has reached S3, which holds it for a second
+        await asyncio.sleep(0.01)
+    control.cancel()
+    with pytest.raises((SagaFailed, Cancelled, asyncio.CancelledError)):
+        await task
+    record = _cancelled_publish(service, app)
+    assert record.status == "rolled_back", record
+
+
+async def test_a_publish_cancelled_mid_tag_put_leaves_the_tag_where_it_was(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    app = _app(request)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.publish("acme", app, [bundles.react_native(tmp_path / "one")], tag="beta")
+    second = bundles.react_native(tmp_path / "two", seed=b" second")
+    await _cancel_while_held(aws, service, app, second, "tags/beta.json")
+    for _ in range(20):  # past the held PUT's second: it landed before the undo, not after it
+        assert _tag_version(aws, app, "beta") == 1
+        assert _keys(aws, f"acme/{app}/packages/") == {f"acme/{app}/packages/00000001.json"}
+        await asyncio.sleep(0.1)
+
+
+async def test_a_publish_cancelled_mid_manifest_put_leaves_no_package(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    app = _app(request)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.publish("acme", app, [bundles.react_native(tmp_path / "one")], tag="beta")
+    files_before = _keys(aws, f"acme/{app}/files/")
+    second = bundles.react_native(tmp_path / "two", seed=b" second")
+    await _cancel_while_held(aws, service, app, second, "packages/00000002.json")
+    assert _cancelled_publish(service, app).steps[1].status == "compensated"
+    for _ in range(20):  # past the held PUT's second: the manifest it wrote was deleted once it landed
+        assert _keys(aws, f"acme/{app}/packages/") == {f"acme/{app}/packages/00000001.json"}
+        assert _keys(aws, f"acme/{app}/files/") == files_before  # the new file's undo saw no package use it
+        assert _tag_version(aws, app, "beta") == 1
+        await asyncio.sleep(0.1)
