@@ -50,14 +50,20 @@ def _cancelled_publish(service: PackageService, app: str) -> SagaRecord:
     return runs[0]
 
 
-async def _cancel_while_held(
-    aws: AwsSandbox, service: PackageService, app: str, root: Path, key: str
-) -> None:
-    """Publish `root` tagged beta, S3 holding the PUT of `key` for a second; cancel once it reached S3."""
+async def _second_publish_cancelled_mid_put(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest, key: str, step: int
+) -> tuple[str, set[str]]:
+    """Publish version 1 tagged beta, then another bundle tagged beta with S3 holding the PUT of `key`
+    for a second; cancel it once the PUT reached S3. Gives the app and the files stored after version 1."""
+    app = _app(request)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.publish("acme", app, [bundles.react_native(tmp_path / "one")], tag="beta")
+    files_before = _keys(aws, f"acme/{app}/files/")
     hits = len(aws.server.faults.hits)
     aws.server.faults.add(f"/acme/{app}/{key}$", method="PUT", status=0, delay=1.0, times=1)
     control = TransferControl()
-    task = asyncio.ensure_future(service.publish("acme", app, [root], tag="beta",
+    second = bundles.react_native(tmp_path / "two", seed=b" second")
+    task = asyncio.ensure_future(service.publish("acme", app, [second], tag="beta",
                                                  runtime=SagaRuntime(control=control)))  # fmt: skip
     control.attach(task)
     while len(aws.server.faults.hits) == hits:  # the PUT has reached S3, which holds it for a second
@@ -66,35 +72,30 @@ async def _cancel_while_held(
     with pytest.raises((SagaFailed, Cancelled, asyncio.CancelledError)):
         await task
     record = _cancelled_publish(service, app)
-    assert record.status == "rolled_back", record
+    assert record.status == "rolled_back" and record.steps[step].status == "compensated", record
+    return app, files_before
+
+
+async def _stays_as_after_version_1(aws: AwsSandbox, app: str, files_before: set[str]) -> None:
+    for _ in range(20):  # past the held PUT's second: it landed before the undo, not after it
+        assert _tag_version(aws, app, "beta") == 1
+        assert _keys(aws, f"acme/{app}/packages/") == {f"acme/{app}/packages/00000001.json"}
+        assert _keys(aws, f"acme/{app}/files/") == files_before  # no package names the new file
+        await asyncio.sleep(0.1)
 
 
 async def test_a_publish_cancelled_mid_tag_put_leaves_the_tag_where_it_was(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app = _app(request)
-    service = make_service(tmp_path / "home", aws.endpoint)
-    await service.publish("acme", app, [bundles.react_native(tmp_path / "one")], tag="beta")
-    second = bundles.react_native(tmp_path / "two", seed=b" second")
-    await _cancel_while_held(aws, service, app, second, "tags/beta.json")
-    for _ in range(20):  # past the held PUT's second: it landed before the undo, not after it
-        assert _tag_version(aws, app, "beta") == 1
-        assert _keys(aws, f"acme/{app}/packages/") == {f"acme/{app}/packages/00000001.json"}
-        await asyncio.sleep(0.1)
+    app, files_before = await _second_publish_cancelled_mid_put(aws, tmp_path, request, "tags/beta.json", 2)
+    await _stays_as_after_version_1(aws, app, files_before)
 
 
 async def test_a_publish_cancelled_mid_manifest_put_leaves_no_package(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app = _app(request)
-    service = make_service(tmp_path / "home", aws.endpoint)
-    await service.publish("acme", app, [bundles.react_native(tmp_path / "one")], tag="beta")
-    files_before = _keys(aws, f"acme/{app}/files/")
-    second = bundles.react_native(tmp_path / "two", seed=b" second")
-    await _cancel_while_held(aws, service, app, second, "packages/00000002.json")
-    assert _cancelled_publish(service, app).steps[1].status == "compensated"
-    for _ in range(20):  # past the held PUT's second: the manifest it wrote was deleted once it landed
-        assert _keys(aws, f"acme/{app}/packages/") == {f"acme/{app}/packages/00000001.json"}
-        assert _keys(aws, f"acme/{app}/files/") == files_before  # the new file's undo saw no package use it
-        assert _tag_version(aws, app, "beta") == 1
-        await asyncio.sleep(0.1)
+    """The manifest lands as the cancel comes: the undo finds it (this run's id) and deletes it, then
+    the files only it named."""
+    key = "packages/00000002.json"
+    app, files_before = await _second_publish_cancelled_mid_put(aws, tmp_path, request, key, 1)
+    await _stays_as_after_version_1(aws, app, files_before)
