@@ -25,12 +25,11 @@ the reconciliation after the person signs in again (`SagaNeedsSignIn` says so).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from hyperota_desktop.domain.errors import AuthError, HyperOtaError
 from hyperota_desktop.services import probes
@@ -39,7 +38,6 @@ from hyperota_desktop.services.workers import Workers
 from hyperota_desktop.stores.journal import UNFINISHED, Journal, SagaRecord
 
 log = logging.getLogger("hyperota.services.saga")
-T = TypeVar("T")
 UNKNOWN_ACTOR = "unknown"  # the journal's actor of a run started while nobody could be identified
 
 
@@ -374,19 +372,6 @@ async def _despite_cancel(work: Awaitable[str]) -> tuple[str, asyncio.CancelledE
             if task.cancelled():
                 raise
             stop = exc
-
-
-async def landed_before_cancel(write: Awaitable[T]) -> T:
-    """Await a step's write; a cancel meanwhile waits for the write to end before it is raised. A write
-    runs on a worker thread that a cancel does not stop: raised at once, the undo would look at S3 before
-    the write lands, and the write would then land under a run recorded as undone."""
-    task = asyncio.ensure_future(write)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):  # its outcome is for the undo to find, not to report
-            await task
-        raise
 
 
 def _past_pivot(record: SagaRecord, steps: list[Step]) -> bool:

@@ -33,16 +33,10 @@ from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageFile, pub
 from hyperota_desktop.services.bundle_scan import discard_extraction
 from hyperota_desktop.services.packages.catalogue import Catalogue
 from hyperota_desktop.services.packages.preflight import Preflighter
-from hyperota_desktop.services.saga import (
-    Recovery,
-    SagaContext,
-    SagaDefinition,
-    SagaRunner,
-    Step,
-    landed_before_cancel,
-)
+from hyperota_desktop.services.saga import Recovery, SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.storage import S3Storage, UploadItem, UploadReport
 from hyperota_desktop.services.transfer import ProgressMeter
+from hyperota_desktop.services.workers import landed_before_cancel
 
 log = logging.getLogger("hyperota.services.packages")
 PUBLISH_KIND = "package.publish"

@@ -27,13 +27,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hyperota_desktop.domain.errors import IntegrityError, NotFound
-from hyperota_desktop.services.saga import (
-    SagaContext,
-    SagaDefinition,
-    SagaRunner,
-    Step,
-    landed_before_cancel,
-)
+from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
+from hyperota_desktop.services.workers import landed_before_cancel
 
 if TYPE_CHECKING:
     from hyperota_desktop.services.packages.catalogue import Catalogue
