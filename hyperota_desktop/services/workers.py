@@ -90,9 +90,12 @@ async def landed_before_cancel(write: Awaitable[T]) -> T:
     runs on a worker thread that a cancel does not stop: raised at once, the undo would look at S3 before
     the write lands, and the write would then land under a run recorded as undone."""
     task = asyncio.ensure_future(write)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):  # its outcome is for the undo to find, not to report
-            await task
-        raise
+    stop: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.wait({task})  # a cancel stops this wait, never the write
+        except asyncio.CancelledError as exc:  # a second cancel too: still waits for the write
+            stop = exc
+    if stop is not None:
+        raise stop  # the write's own outcome is for the undo to find, not to report
+    return task.result()
