@@ -24,7 +24,7 @@ import functools
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
@@ -83,3 +83,19 @@ async def _run(
     context = contextvars.copy_context()  # as asyncio.to_thread does
     call = functools.partial(context.run, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(pool, call)
+
+
+async def landed_before_cancel(write: Awaitable[T]) -> T:
+    """Await a step's write; a cancel meanwhile waits for the write to end before it is raised. A write
+    runs on a worker thread that a cancel does not stop: raised at once, the undo would look at S3 before
+    the write lands, and the write would then land under a run recorded as undone."""
+    task = asyncio.ensure_future(write)
+    stop: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.wait({task})  # a cancel stops this wait, never the write
+        except asyncio.CancelledError as exc:  # a second cancel too: still waits for the write
+            stop = exc
+    if stop is not None:
+        raise stop  # the write's own outcome is for the undo to find, not to report
+    return task.result()

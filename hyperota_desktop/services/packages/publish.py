@@ -36,6 +36,7 @@ from hyperota_desktop.services.packages.preflight import Preflighter
 from hyperota_desktop.services.saga import Recovery, SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.storage import S3Storage, UploadItem, UploadReport
 from hyperota_desktop.services.transfer import ProgressMeter
+from hyperota_desktop.services.workers import landed_before_cancel
 
 log = logging.getLogger("hyperota.services.packages")
 PUBLISH_KIND = "package.publish"
@@ -211,10 +212,12 @@ class PublishSaga:
             await ctx.save()
             try:
                 body = await self.storage.workers.transfer(manifest.to_json)  # O(files): off the loop
-                await self.storage.put_bytes(
+                # A cancel waits for the PUT: landing after the undo looked, it would leave a package
+                # whose files the undo deleted. The undo finds it by `trying_version` and its saga id.
+                await landed_before_cancel(self.storage.put_bytes(
                     keys.manifest_key(version), body, content_type="application/json",
                     if_none_match=True, metadata={"saga": ctx.saga_id}, what=f"Write package {version}",
-                )  # fmt: skip
+                ))  # fmt: skip
             except Conflict:
                 log.info("version %d of %s/%s was taken, trying the next", version, org, app)
                 versions = await self.catalogue.list_versions(org, app)
@@ -241,9 +244,12 @@ class PublishSaga:
             return None
 
     async def _undo_manifest(self, ctx: SagaContext) -> None:
-        if not ctx.data.get("wrote_manifest"):
+        if ctx.data.get("wrote_manifest"):
+            version = int(ctx.data["version"])
+        elif ctx.data.get("trying_version") and not ctx.data.get("adopted"):
+            version = int(ctx.data["trying_version"])  # stopped as its PUT ended: ours if it says so
+        else:
             return
-        version = int(ctx.data["version"])
         keys = self.keys(ctx)
         try:
             ours = await self._ours(ctx, version)
@@ -260,7 +266,8 @@ class PublishSaga:
             ctx.data["previous_tag"] = (await self.catalogue.tags.read(org, app)).get(tag)
             await ctx.save()
         by = str(ctx.data.get("created_by") or ctx.params.get("created_by") or "unknown")
-        await self.catalogue.tags.write(org, app, tag, int(ctx.data["version"]), by=by)
+        # A cancel waits for the PUT: landing after the undo, it would point the tag at a deleted package.
+        await landed_before_cancel(self.catalogue.tags.write(org, app, tag, int(ctx.data["version"]), by=by))
 
     async def _undo_tag(self, ctx: SagaContext) -> None:
         org, app, tag = str(ctx.params["org"]), str(ctx.params["app"]), str(ctx.params["tag"])

@@ -21,8 +21,6 @@ interrupted is undone at the next start (ROLLBACK: the person saw no answer, so 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from hyperota_desktop.domain.errors import IntegrityError, NotFound
 from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
+from hyperota_desktop.services.workers import landed_before_cancel
 
 if TYPE_CHECKING:
     from hyperota_desktop.services.packages.catalogue import Catalogue
@@ -82,14 +81,7 @@ def tag_move_steps(catalogue: Catalogue, params: dict[str, Any]) -> list[Step]:
             await ctx.save()  # before the PUT: an undo after a crash knows what to put back
         # A cancel (quit, profile switch) waits for the PUT to end: its thread would otherwise land it
         # after the undo had looked at the pointer, leaving the tag moved by a run recorded as undone.
-        by = str(params["by"])
-        put = asyncio.ensure_future(tags.write(org, app, tag, version, by=by, saga=ctx.saga_id))
-        try:
-            await asyncio.shield(put)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await put
-            raise
+        await landed_before_cancel(tags.write(org, app, tag, version, by=str(params["by"]), saga=ctx.saga_id))
 
     async def put_back(ctx: SagaContext) -> None:
         if "moved_from" not in ctx.data:

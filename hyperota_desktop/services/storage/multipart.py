@@ -36,6 +36,7 @@ from hyperota_desktop.domain.errors import AuthError, Conflict, IntegrityError, 
 from hyperota_desktop.services import probes
 from hyperota_desktop.services.storage.objects import S3Objects, b64_of_hex
 from hyperota_desktop.services.transfer import ProgressMeter, TransferControl, run_all, run_bounded
+from hyperota_desktop.services.workers import landed_before_cancel
 from hyperota_desktop.stores.upload_checkpoints import PartRecord, UploadCheckpoint, UploadCheckpoints
 
 log = logging.getLogger("hyperota.services.storage")
@@ -183,24 +184,10 @@ class Uploader:
             if meter:
                 meter.file(item.label, 0, item.size, "uploading")
             client = await self.objects.client()
-            try:  # read and send in one worker call: one hop to a thread per small file
-                response = await self.objects.call(
-                    f"Upload '{item.label}'", _put_file, client=client, bucket=self.bucket, item=item
-                )
-            except Conflict:
-                response = None  # stored already (by an earlier or a concurrent publish): not ours
-            except IntegrityError as exc:
-                if exc.message.startswith("Checksum mismatch"):
-                    raise
-                raise IntegrityError(  # S3 refused its SHA-256: same size and mtime, other bytes
-                    f"Checksum mismatch for '{item.label}': the file changed after it was hashed "
-                    f"({exc.message})", hint="Publish again (it will be re-hashed).",
-                ) from exc  # fmt: skip
-        if response is None:
-            report.existing.append(item.key)
-        else:
-            report.created.append(item.key)
-            report.bytes_sent += item.size
+            # A cancel waits for the PUT and its record in `report`: landing unrecorded after the undo
+            # looked, the object would stay behind, named by no package.
+            response = await landed_before_cancel(self._put_small(client, item, report))
+        if response is not None:
             echoed = response.get("ChecksumSHA256")
             if echoed and echoed != b64_of_hex(item.sha256):
                 raise IntegrityError(
@@ -209,6 +196,26 @@ class Uploader:
         if meter:
             meter.file(item.label, item.size, item.size, "done")
             meter.advance(item.size, file_finished=True)
+
+    async def _put_small(self, client: Any, item: UploadItem, report: UploadReport) -> dict[str, Any] | None:
+        """PUT a small file (read and sent in one worker call) and record it; None: stored already."""
+        try:
+            response: dict[str, Any] = await self.objects.call(
+                f"Upload '{item.label}'", _put_file, client=client, bucket=self.bucket, item=item
+            )
+        except Conflict:  # stored already (by an earlier or a concurrent publish): not ours
+            report.existing.append(item.key)
+            return None
+        except IntegrityError as exc:
+            if exc.message.startswith("Checksum mismatch"):
+                raise
+            raise IntegrityError(  # S3 refused its SHA-256: same size and mtime, other bytes
+                f"Checksum mismatch for '{item.label}': the file changed after it was hashed "
+                f"({exc.message})", hint="Publish again (it will be re-hashed).",
+            ) from exc  # fmt: skip
+        report.created.append(item.key)
+        report.bytes_sent += item.size
+        return response
 
     async def _multipart(
         self,
@@ -285,18 +292,22 @@ class Uploader:
             {"PartNumber": p.part_number, "ETag": p.etag, "ChecksumSHA256": p.checksum}
             for p in sorted(cp.parts.values(), key=lambda p: p.part_number)
         ]
-        try:
-            await self.objects.call(
-                f"Finish upload of '{item.label}'", client.complete_multipart_upload, Bucket=self.bucket,
-                Key=item.key, UploadId=cp.upload_id, MultipartUpload={"Parts": parts}, IfNoneMatch="*",
-            )  # fmt: skip
-        except Conflict:  # another publish stored the same content first: ours is not needed
-            await self._abort(item.key, cp.upload_id)
-            report.existing.append(item.key)
-        else:
-            report.created.append(item.key)
-            await short(self.checkpoints.finish, self.bucket, item.key)
-            self._active_uploads.discard(cp.upload_id)
+
+        async def complete() -> None:
+            try:
+                await self.objects.call(
+                    f"Finish upload of '{item.label}'", client.complete_multipart_upload, Bucket=self.bucket,
+                    Key=item.key, UploadId=cp.upload_id, MultipartUpload={"Parts": parts}, IfNoneMatch="*",
+                )  # fmt: skip
+            except Conflict:  # another publish stored the same content first: ours is not needed
+                await self._abort(item.key, cp.upload_id)
+                report.existing.append(item.key)
+            else:
+                report.created.append(item.key)
+                await short(self.checkpoints.finish, self.bucket, item.key)
+                self._active_uploads.discard(cp.upload_id)
+
+        await landed_before_cancel(complete())  # as a small file's PUT: recorded, or the undo misses it
         if meter:
             meter.file(item.label, item.size, item.size, "done")
             meter.advance(0, file_finished=True)
