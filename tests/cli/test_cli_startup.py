@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,25 @@ def test_choosing_a_keyring_does_not_look_for_macos_frameworks() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["none", "True"], proc.stderr[-2000:]
+
+
+def test_the_command_leaves_its_objects_to_the_os_at_exit(tmp_path: Path) -> None:
+    """The `hyperota` script runs `console`: after the command, the objects it made are kept out of the
+    interpreter's final collections (`gc.freeze`), and its output is still written out whole."""
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="hyperota")
+    assert script.value == "hyperota_desktop.app.cli_entry:console"
+    probe = (
+        "import gc, sys\n"
+        "from hyperota_desktop.app.cli_entry import console\n"
+        "sys.argv = ['hyperota', '--json', 'profile', 'list']\n"
+        "code = console()\n"
+        "print('frozen', gc.get_freeze_count(), file=sys.stderr)\n"
+        "raise SystemExit(code)\n"
+    )
+    env = {**os.environ, "HYPEROTA_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env)
+    frozen = int(proc.stderr.rsplit("frozen ", 1)[1].split()[0])
+    assert frozen > 10_000, proc.stderr[-2000:]
+    json.loads(proc.stdout)  # the whole answer was flushed before the process ended
