@@ -206,6 +206,19 @@ class Journal:
                 "UPDATE sagas SET data=?, updated_at=? WHERE id=?", (json.dumps(data), time.time(), saga_id)
             )
 
+    def advance(self, saga_id: str, data: dict[str, Any], done: int, *, then: int | None) -> None:
+        """Step `done` ended (with the saga's `data`) and step `then` starts, or, with `then` None, the
+        saga is done: one transaction instead of three or four (each a commit the run waits for)."""
+        now = time.time()
+        with self._connect() as db:
+            db.execute("UPDATE sagas SET data=?, updated_at=? WHERE id=?", (json.dumps(data), now, saga_id))
+            steps = "UPDATE steps SET status=?, error='', {}=? WHERE saga_id=? AND idx=?"
+            db.execute(steps.format("finished_at"), ("done", now, saga_id, done))
+            if then is not None:
+                db.execute(steps.format("started_at"), ("running", now, saga_id, then))
+            else:
+                db.execute("UPDATE sagas SET status='done', error='' WHERE id=?", (saga_id,))
+
     def finish(self, saga_id: str, status: str, error: str = "") -> None:
         with self._connect() as db:
             db.execute(
