@@ -279,8 +279,9 @@ class Journal:
         query = (  # the window by id only: SQLite reads a record's data only for the kind's done runs
             f"SELECT {_COLUMNS} FROM sagas WHERE id IN "  # noqa: S608
             f"(SELECT id FROM sagas {scoped} ORDER BY created_at DESC LIMIT ?) "
-            "AND kind = ? AND status = 'done' AND json_extract(data, '$.reconciled') ORDER BY created_at DESC"
-        )
+            "AND kind = ? AND status = 'done' AND instr(data, ?) AND json_extract(data, '$.reconciled') "
+            "ORDER BY created_at DESC"
+        )  # `instr` first: a substring search, where json_extract parses a publish's whole data
         with self._connect() as db:
-            rows = db.execute(query, (*args, within, kind))
+            rows = db.execute(query, (*args, within, kind, '"reconciled": true'))  # as json.dumps writes it
             return [self._record(db, row) for row in rows.fetchall()]
