@@ -61,12 +61,16 @@ def run(
     *,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    parsed: Callable[[], None] | None = None,
 ) -> int:
+    """`parsed`: called once the command is known (and its module imported), before it runs."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
         args = parse(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return int(exc.code or 0)
+    if parsed is not None:
+        parsed()
     from hyperota_desktop.domain.errors import ExitCode, HyperOtaError
 
     ctx = CliContext(services_factory=lambda: build_services(args), json=args.json, stdout=out, stderr=err)

@@ -1,7 +1,9 @@
-"""AWS credentials per profile: boto3's default chain, static keys from the keyring, or STS
+"""AWS credentials per profile: the AWS SDK's default chain, static keys from the keyring, or STS
 `AssumeRoleWithWebIdentity` with the OIDC access token, refreshed by botocore before they expire.
 
-This object owns the profile's boto3 session and clients: `client(service)` builds one client per service
+This object owns the profile's botocore session and clients (botocore's own, not boto3's wrappers: boto3
+adds only resources and the s3transfer helpers, which the app does not use, and ~60 ms of CPU to every
+command that builds a client): `client(service)` builds one client per service
 and hands out that one; `invalidate()` closes them and forgets the session, so the next call builds them
 with the current keys or the current person's STS credentials (the composition root calls it when the
 keys change or someone else signs in). Building is blocking (boto3, STS): call `client()` in a worker
@@ -16,7 +18,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
@@ -47,7 +48,7 @@ class _WebIdentityProvider(CredentialProvider):
 
 
 class AwsCredentials:
-    """Builds boto3 sessions and clients for one profile; sessions are cached and thread-safe."""
+    """Builds botocore sessions and clients for one profile; sessions are cached and thread-safe."""
 
     def __init__(
         self,
@@ -63,7 +64,7 @@ class AwsCredentials:
         self._web_token = web_token
         self._configs = dict(configs or {})  # per service, e.g. S3 with our retries and timeouts
         self._workers = workers or Workers()
-        self._session: boto3.Session | None = None
+        self._session: botocore.session.Session | None = None
         self._clients: dict[str, Any] = {}
         self._lock = threading.RLock()
         self.sts_calls = 0
@@ -80,23 +81,23 @@ class AwsCredentials:
         """Custom endpoint (sandbox, MinIO-style) for S3, KMS and STS alike; None means AWS."""
         return self.profile.s3_endpoint or None
 
-    async def asession(self) -> boto3.Session:
+    async def asession(self) -> botocore.session.Session:
         return await self._workers.transfer(self.session)
 
-    def session(self) -> boto3.Session:
+    def session(self) -> botocore.session.Session:
         with self._lock:
             if self._session is None:
                 self._session = self._build()
             return self._session
 
     def client(self, service: str) -> Any:
-        """The profile's boto3 client for `service` (region, endpoint, configured settings), built once
+        """The profile's botocore client for `service` (region, endpoint, configured settings), built once
         per session (blocking)."""
         with self._lock:
             found = self._clients.get(service)
             if found is None:
-                session: Any = self.session()  # boto3-stubs only type literal service names
-                found = session.client(
+                session: Any = self.session()  # the stubs only type literal service names
+                found = session.create_client(
                     service, region_name=self.profile.region, endpoint_url=self.endpoint_url,
                     config=self._configs.get(service),
                 )  # fmt: skip
@@ -117,7 +118,7 @@ class AwsCredentials:
         for client in clients:
             client.close()  # its connection pool; a request still using it fails and is retried anew
 
-    def _build(self) -> boto3.Session:
+    def _build(self) -> botocore.session.Session:
         if self.mode is AwsCredentialMode.STATIC_KEYS:
             key_id = self._secrets.get(self.profile.name, AWS_KEY_ID)
             secret = self._secrets.get(self.profile.name, AWS_SECRET)
@@ -129,21 +130,26 @@ class AwsCredentials:
                     gui_hint="Enter them in the profile editor (Edit profile…).",
                 )
             KNOWN_SECRETS.add(secret)
-            return boto3.Session(
-                aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=self.profile.region
-            )
+            session = self._core_session()
+            session.set_credentials(key_id, secret)
+            return session
         if self.mode is AwsCredentialMode.WEB_IDENTITY:
             credentials = RefreshableCredentials.create_from_metadata(
                 metadata=self._assume_role(),
                 refresh_using=self._assume_role,
                 method=_WebIdentityProvider.METHOD,
             )
-            core = botocore.session.Session()
+            core = self._core_session()
             core.register_component(
                 "credential_provider", CredentialResolver([_WebIdentityProvider(credentials)])
             )
-            return boto3.Session(botocore_session=core, region_name=self.profile.region)
-        return boto3.Session(region_name=self.profile.region)
+            return core
+        return self._core_session()  # botocore's default chain: environment, files, instance roles
+
+    def _core_session(self) -> botocore.session.Session:
+        session = botocore.session.Session()
+        session.set_config_variable("region", self.profile.region)
+        return session
 
     def _session_name(self) -> str:
         return ("hyperota-desktop-" + re.sub(r"[^\w+=,.@-]", "-", self.profile.name))[:64]
@@ -153,7 +159,7 @@ class AwsCredentials:
         if self._web_token is None:
             raise AuthError("Web-identity AWS credentials need a signed-in profile.", hint="Sign in first.")
         token = self._web_token()
-        sts = boto3.session.Session().client(
+        sts: Any = botocore.session.Session().create_client(
             "sts",
             region_name=self.profile.region,
             endpoint_url=self.endpoint_url,

@@ -249,14 +249,17 @@ class SagaRunner:
         return record
 
     async def _forward(self, ctx: SagaContext, steps: list[Step], *, start: int, kind: str = "") -> None:
+        if start >= len(steps):
+            await self.workers.short(self.journal.finish, ctx.saga_id, "done")
+            return
+        await self.workers.short(self.journal.step, ctx.saga_id, start, "running")
         for idx in range(start, len(steps)):
-            await self.workers.short(self.journal.step, ctx.saga_id, idx, "running")
             probes.reached("saga.step.start", kind=kind, step=steps[idx].name, idx=idx)
             await steps[idx].run(ctx)
             probes.reached("saga.step.end", kind=kind, step=steps[idx].name, idx=idx)
-            await self.workers.short(self.journal.save_data, ctx.saga_id, dict(ctx.data))
-            await self.workers.short(self.journal.step, ctx.saga_id, idx, "done")
-        await self.workers.short(self.journal.finish, ctx.saga_id, "done")
+            # its data, "done", and the next step's "running" (or the saga's "done"): one commit
+            then = idx + 1 if idx + 1 < len(steps) else None
+            await self.workers.short(self.journal.advance, ctx.saga_id, dict(ctx.data), idx, then=then)
 
     async def _rollback(self, ctx: SagaContext, steps: list[Step], cause: BaseException | None) -> None:
         reason = (

@@ -206,6 +206,19 @@ class Journal:
                 "UPDATE sagas SET data=?, updated_at=? WHERE id=?", (json.dumps(data), time.time(), saga_id)
             )
 
+    def advance(self, saga_id: str, data: dict[str, Any], done: int, *, then: int | None) -> None:
+        """Step `done` ended (with the saga's `data`) and step `then` starts, or, with `then` None, the
+        saga is done: one transaction instead of three or four (each a commit the run waits for)."""
+        now = time.time()
+        with self._connect() as db:
+            db.execute("UPDATE sagas SET data=?, updated_at=? WHERE id=?", (json.dumps(data), now, saga_id))
+            steps = "UPDATE steps SET status=?, error='', {}=? WHERE saga_id=? AND idx=?"
+            db.execute(steps.format("finished_at"), ("done", now, saga_id, done))
+            if then is not None:
+                db.execute(steps.format("started_at"), ("running", now, saga_id, then))
+            else:
+                db.execute("UPDATE sagas SET status='done', error='' WHERE id=?", (saga_id,))
+
     def finish(self, saga_id: str, status: str, error: str = "") -> None:
         with self._connect() as db:
             db.execute(
@@ -266,8 +279,9 @@ class Journal:
         query = (  # the window by id only: SQLite reads a record's data only for the kind's done runs
             f"SELECT {_COLUMNS} FROM sagas WHERE id IN "  # noqa: S608
             f"(SELECT id FROM sagas {scoped} ORDER BY created_at DESC LIMIT ?) "
-            "AND kind = ? AND status = 'done' AND json_extract(data, '$.reconciled') ORDER BY created_at DESC"
-        )
+            "AND kind = ? AND status = 'done' AND instr(data, ?) AND json_extract(data, '$.reconciled') "
+            "ORDER BY created_at DESC"
+        )  # `instr` first: a substring search, where json_extract parses a publish's whole data
         with self._connect() as db:
-            rows = db.execute(query, (*args, within, kind))
+            rows = db.execute(query, (*args, within, kind, '"reconciled": true'))  # as json.dumps writes it
             return [self._record(db, row) for row in rows.fetchall()]

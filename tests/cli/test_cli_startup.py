@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,34 @@ def test_choosing_a_keyring_does_not_look_for_macos_frameworks() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["none", "True"], proc.stderr[-2000:]
+
+
+def test_the_command_freezes_its_start_up_and_leaves_its_objects_to_the_os(tmp_path: Path) -> None:
+    """The `hyperota` script runs `console`: the command runs with the collector on (a long-running one,
+    `sandbox up`, must not grow) and its start-up frozen out of it; at the end its objects are kept out
+    of the interpreter's final collections, and its output is still written out whole."""
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="hyperota")
+    assert script.value == "hyperota_desktop.app.cli_entry:console"
+    probe = (
+        "import gc, sys\n"
+        "import hyperota_desktop.cli.main as cli\n"
+        "real = cli.run_handler\n"
+        "def spy(*args):\n"
+        "    print('running', gc.isenabled(), gc.get_freeze_count(), file=sys.stderr)\n"
+        "    return real(*args)\n"
+        "cli.run_handler = spy\n"
+        "from hyperota_desktop.app.cli_entry import console\n"
+        "sys.argv = ['hyperota', '--json', 'profile', 'list']\n"
+        "code = console()\n"
+        "print('ended', gc.get_freeze_count(), file=sys.stderr)\n"
+        "raise SystemExit(code)\n"
+    )
+    env = {**os.environ, "HYPEROTA_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env)
+    running = proc.stderr.split("running ", 1)[1].split()[:2]
+    ended = int(proc.stderr.rsplit("ended ", 1)[1].split()[0])
+    assert running[0] == "True" and int(running[1]) > 10_000, proc.stderr[-2000:]
+    assert ended >= int(running[1])
+    json.loads(proc.stdout)  # the whole answer was flushed before the process ended

@@ -261,3 +261,28 @@ async def test_the_s3_client_is_built_during_the_sign_in_check_and_its_failure_r
         await failing.publish("acme", "broken", [bundles.react_native(tmp_path / "rn2")])
     assert "S3 is down" in str(raised.value)
     assert (await make_service(tmp_path / "home3", aws.endpoint).page("acme", "broken")).items == []
+
+
+async def test_recovering_builds_the_s3_client_during_the_sign_in_check_and_survives_its_failure(
+    aws: AwsSandbox, tmp_path: Path
+) -> None:
+    """A publish command recovers first: the client is built while `recover` asks who is signed in
+    (the build overlaps those round trips), and a client that cannot be built fails nothing there."""
+    built: list[str] = []
+    service = make_service(tmp_path / "home", aws.endpoint)
+    clients = service.storage._clients
+
+    async def client() -> object:
+        built.append("s3")
+        return await clients()
+
+    service.storage._clients = client
+    assert await service.recover() == []
+    assert built == ["s3"]
+
+    async def broken() -> object:
+        raise BackendUnavailable("S3 is down")
+
+    failing = make_service(tmp_path / "home2", aws.endpoint)
+    failing.storage._clients = broken
+    assert await failing.recover() == []

@@ -42,6 +42,50 @@ async def test_a_saga_runs_every_step_and_is_journalled(tmp_path: Path) -> None:
     assert record.data == {"step0": True, "step1": True, "step2": True}
 
 
+async def test_each_step_boundary_is_one_commit_that_says_where_the_run_is(tmp_path: Path) -> None:
+    """A step's data, its "done" and the next step's "running" are written in one transaction (each
+    commit is a wait): a 3-step run writes 5 times, and a step that starts finds the journal saying
+    the one before is done, with its data, and itself running."""
+    runner = runner_for(tmp_path)
+    journal = runner.journal
+    commits = 0
+    connect = journal._connect
+
+    def counted():  # type: ignore[no-untyped-def]
+        nonlocal commits
+        commits += 1
+        return connect()
+
+    seen: list[tuple[list[str], dict[str, Any]]] = []
+    original = runner.definitions["demo"]
+
+    def steps(params: dict[str, Any]) -> list[Step]:
+        def watching(step: Step) -> Step:
+            async def run(ctx: SagaContext) -> None:
+                nonlocal commits
+                commits -= 1  # this test's own read
+                record = journal.get(ctx.saga_id)
+                assert record is not None
+                seen.append(([s.status for s in record.steps], dict(record.data)))
+                await step.run(ctx)
+
+            return Step(step.name, run, step.compensate)
+
+        return [watching(s) for s in original.build(params)]
+
+    runner.register(SagaDefinition("demo", steps, original.recovery))
+    journal._connect = counted  # type: ignore[method-assign]
+    record = await runner.run("demo", {"root": str(tmp_path)}, "demo")
+    journal._connect = connect  # type: ignore[method-assign]
+    assert record.status == "done"
+    assert commits == 6  # begin, step 0 running, 3 boundaries (the last one ends the run), the result read
+    assert seen == [
+        (["running", "pending", "pending"], {}),
+        (["done", "running", "pending"], {"step0": True}),
+        (["done", "done", "running"], {"step0": True, "step1": True}),
+    ]
+
+
 @pytest.mark.parametrize("fail_at", [0, 1, 2])
 async def test_a_failure_at_any_step_undoes_everything(tmp_path: Path, fail_at: int) -> None:
     runner = runner_for(tmp_path, fail_at=fail_at)

@@ -174,11 +174,18 @@ class PackageService:
         """Finish the publishes the app did not finish (crash, quit), reporting to `runtime`; undo the
         tag moves it did not finish. Only those of the signed-in person (and of nobody known): a
         publish paused by alice's sign-out is neither finished nor shown when bob signs in, it waits
-        for her. Signed out (the CLI without a sign-in), all of them."""
+        for her. Signed out (the CLI without a sign-in), all of them.
+
+        The S3 client is built meanwhile (as in `publish`): a publish command recovers first, and the
+        identity check that starts it is network round trips the build overlaps."""
+        warming = asyncio.ensure_future(self._warm_client()) if self.storage.bucket else None
         try:
             me: set[str] | None = {author(await self.authz.identity()), UNKNOWN_ACTOR}
         except AuthError:
             me = None
+        finally:
+            if warming is not None:
+                await warming
         return await self.sagas.reconcile(runtime, kinds={PUBLISH_KIND, TAG_KIND}, actors=me)
 
     # -- reading -------------------------------------------------------------------------------------

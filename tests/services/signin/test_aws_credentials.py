@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -96,3 +99,29 @@ async def test_default_chain_uses_environment(
     creds = AwsCredentials(aws_profile(profile, aws, AwsCredentialMode.DEFAULT_CHAIN), secrets)
     session = await creds.asession()
     assert session.get_credentials().access_key == aws.access_key_id
+
+
+def test_clients_are_plain_botocore_without_boto3(aws: AwsSandbox, tmp_path) -> None:
+    """boto3 adds nothing the app uses (resources, s3transfer) and ~60 ms of every command's start-up:
+    a client built by a fresh process talks to S3 without boto3 ever being imported."""
+    script = (
+        "import sys\n"
+        "from hyperota_desktop.domain.profiles import Profile\n"
+        "from hyperota_desktop.services.aws_credentials import AwsCredentials\n"
+        "from hyperota_desktop.stores.secrets import SecretStore\n"
+        f"p = Profile(name='p', issuer='http://x/realms/r', s3_endpoint={aws.endpoint!r}, "
+        f"region={aws.region!r}, bucket={aws.bucket!r})\n"
+        "s3 = AwsCredentials(p, SecretStore()).client('s3')\n"
+        "names = {b['Name'] for b in s3.list_buckets()['Buckets']}\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 's3transfer'))\n"
+        f"print({aws.bucket!r} in names, heavy)\n"
+    )
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": aws.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": aws.secret_access_key,
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert proc.stdout.split() == ["True", "[]"], proc.stderr[-2000:]
