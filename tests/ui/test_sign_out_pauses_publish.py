@@ -41,10 +41,7 @@ def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
 ) -> None:
     app = unique("paused")
     path = f"/guiorg/{app}/write"
-    services, gui = wired(
-        tmp_path, sandbox, qtbot, "alice", path,
-        settings=ONE_PART_AT_A_TIME,
-    )  # fmt: skip
+    services, gui = wired(tmp_path, sandbox, qtbot, "alice", path, settings=ONE_PART_AT_A_TIME)
     grant(sandbox, "bob", path)  # bob may publish there too: still, alice's publish is not his
     presenter, page = gui.packages, gui.packages._page
     root = big_bundle(tmp_path / "big")
@@ -123,10 +120,7 @@ def test_a_profile_switch_asks_pauses_the_publish_and_coming_back_finishes_it(
     publish paused, nothing of it in bob's profile, finished when alice's profile is chosen again."""
     app = unique("switch")
     path = f"/guiorg/{app}/write"
-    services, gui = wired(
-        tmp_path, sandbox, qtbot, "alice", path,
-        settings=ONE_PART_AT_A_TIME,
-    )  # fmt: skip
+    services, gui = wired(tmp_path, sandbox, qtbot, "alice", path, settings=ONE_PART_AT_A_TIME)
     grant(sandbox, "bob", path)
     endpoints = tmp_path / "endpoints.json"
     services.profiles.import_file(endpoints, name="bobs")
