@@ -4,9 +4,10 @@ Qt's palette types are loaded only for an explicit choice: "system" (the default
 the window's first paint.
 
 Fusion draws a line edit's frame in the window colour darkened (`QFusionStylePrivate::outline`), which
-on the dark window is all but invisible (1.2:1): the search fields had no edge. On our dark palette the
-frame is drawn in `DARK_FRAME` (focused: `DARK_FOCUS_FRAME`), each at least 3:1 against the window and
-the field (WCAG 2.1, 1.4.11 non-text contrast; tests/ui/test_theme.py computes it)."""
+on the dark window is all but invisible (1.2:1): the search fields had no edge; on the light one it is
+2.0:1. So the frame is drawn in `DARK_FRAME`/`LIGHT_FRAME` (focused: `DARK_FOCUS_FRAME`/
+`LIGHT_FOCUS_FRAME`), each at least 3:1 against its theme's window and field (WCAG 2.1, 1.4.11
+non-text contrast; tests/ui/test_theme.py computes it from painted pixels)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
 DARK_FRAME = "#8a8a8a"  # a line edit's edge: 4.1:1 on the window, 4.8:1 on the field
 DARK_FOCUS_FRAME = "#6ea8fe"  # the focused one (the Link colour): 5.9:1 on the window
+LIGHT_FRAME = "#767676"  # on Fusion's light window (#efefef): 3.9:1, on the field (#ffffff) 4.5:1
+LIGHT_FOCUS_FRAME = "#2f65ca"  # the focused one: 4.8:1 on the window (Fusion's highlight is 3.2:1)
 
 
 def _dark() -> dict[Any, str]:
@@ -46,17 +49,17 @@ def apply_theme(app: QApplication, theme: str) -> str:
         return "system"
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QColor, QPalette
-    from PySide6.QtWidgets import QStyleFactory
 
     wanted = Qt.ColorScheme.Dark if theme == "dark" else Qt.ColorScheme.Light
     app.styleHints().setColorScheme(wanted)
     if app.styleHints().colorScheme() == wanted:
         return theme
     # The platform cannot switch schemes (e.g. offscreen, some X11 desktops): set the palette ourselves.
-    style = _framed_fusion() if theme == "dark" else QStyleFactory.create("Fusion")
+    dark = theme == "dark"
+    style = _framed_fusion(*((DARK_FRAME, DARK_FOCUS_FRAME) if dark else (LIGHT_FRAME, LIGHT_FOCUS_FRAME)))
     app.setStyle(style)
     palette = style.standardPalette()
-    if theme == "dark":
+    if dark:
         for role, colour in _dark().items():
             palette.setColor(role, QColor(colour))
         palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#7a7a7a"))
@@ -65,14 +68,14 @@ def apply_theme(app: QApplication, theme: str) -> str:
     return theme
 
 
-def _framed_fusion() -> Any:
-    """Fusion, but a line edit's frame (`PE_FrameLineEdit`) in `DARK_FRAME`/`DARK_FOCUS_FRAME`; a
-    disabled one keeps Fusion's (WCAG does not ask contrast of inactive controls)."""
+def _framed_fusion(frame_colour: str, focus_colour: str) -> Any:
+    """Fusion, but a line edit's frame (`PE_FrameLineEdit`) in `frame_colour` (focused: `focus_colour`);
+    a disabled one keeps Fusion's (WCAG does not ask contrast of inactive controls)."""
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QColor, QPainter, QPen
     from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleOption
 
-    frame, focus = QColor(DARK_FRAME), QColor(DARK_FOCUS_FRAME)
+    frame, focus = QColor(frame_colour), QColor(focus_colour)
     State = QStyle.StateFlag
 
     class FramedFusion(QProxyStyle):

@@ -85,17 +85,23 @@ async def _run(
     return await asyncio.get_running_loop().run_in_executor(pool, call)
 
 
-async def landed_before_cancel(write: Awaitable[T]) -> T:
+async def landed_before_cancel(write: Awaitable[T], *, on_cancel: Callable[[], None] | None = None) -> T:
     """Await a step's write; a cancel meanwhile waits for the write to end before it is raised. A write
     runs on a worker thread that a cancel does not stop: raised at once, the undo would look at S3 before
-    the write lands, and the write would then land under a run recorded as undone."""
+    the write lands, and the write would then land under a run recorded as undone. `on_cancel` (called
+    once, at the first cancel) may ask the thread to stop early, as a download does between chunks."""
     task = asyncio.ensure_future(write)
     stop: asyncio.CancelledError | None = None
     while not task.done():
         try:
             await asyncio.wait({task})  # a cancel stops this wait, never the write
         except asyncio.CancelledError as exc:  # a second cancel too: still waits for the write
+            if stop is None and on_cancel is not None:
+                on_cancel()
             stop = exc
     if stop is not None:
-        raise stop  # the write's own outcome is for the undo to find, not to report
+        # The write's own outcome is for the undo to find, not to report; read here so that asyncio
+        # does not log it as never retrieved.
+        _ = task.cancelled() or task.exception()
+        raise stop
     return task.result()

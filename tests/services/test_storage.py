@@ -60,3 +60,36 @@ async def test_a_cancelled_download_returns_only_once_its_thread_stopped_writing
     await asyncio.sleep(0.5)  # a thread still running would report its next chunks meanwhile
     assert late == []
     assert (tmp_path / "big.bin").stat().st_size < 8 * MiB  # stopped at a chunk, not read to the end
+
+
+async def test_a_download_cancelled_twice_writes_nothing_after_it_returns(
+    aws: AwsSandbox, tmp_path: Path
+) -> None:
+    """A second cancel (the person cancels, then closes the window) must not end the wait for the
+    download's thread: S3 holds the GET for a second, and the thread, still waiting for the answer,
+    would then write into a folder the caller has already deleted."""
+    s3 = aws.client("s3")
+    s3.put_object(Bucket=aws.bucket, Key="held.bin", Body=b"\x07" * (2 * MiB))
+
+    async def clients() -> Any:
+        return s3
+
+    objects = S3Objects(clients, aws.bucket)
+    dest = tmp_path / "held.bin"
+    hits = len(aws.server.faults.hits)
+    aws.server.faults.add(f"/{aws.bucket}/held.bin$", method="GET", status=0, delay=1.0)
+    try:
+        task = asyncio.ensure_future(objects.download("held.bin", dest, what="get"))
+        while len(aws.server.faults.hits) <= hits:  # the GET reached S3, which holds it for a second
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.sleep(0.05)  # the download is now waiting for its thread
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        on_return = dest.stat().st_size if dest.exists() else None
+        await asyncio.sleep(1.5)  # past the held second: a thread still running writes meanwhile
+        assert (dest.stat().st_size if dest.exists() else None) == on_return
+        assert on_return is None  # the answer came after the cancel: the file was never opened
+    finally:
+        aws.server.faults.clear()

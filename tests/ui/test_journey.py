@@ -74,7 +74,7 @@ def test_alice_signs_in_creates_an_app_publishes_and_sees_members_and_activity(
         await until(
             lambda: gui.auth.dialog is None, "the dialog to close (and go: no dialog per sign-in left)"
         )
-        await until(lambda: orgs._session is not None, "the organisations to load")
+        await until(lambda: orgs._live, "the organisations to load")
         await orgs.wait_idle()
         assert window.grab().save(str(artifacts_dir / "journey-1-signed-in.png"))
 

@@ -119,7 +119,7 @@ def test_bob_sees_write_actions_disabled_with_a_reason(gui: Gui, kc: KeycloakEmu
         drop = gui.packages._page.drop_area  # type: ignore[union-attr]
         assert not drop.isEnabled() and "need write access" in drop.toolTip()
         toolbar = gui.orgs.toolbar  # type: ignore[union-attr]
-        await until(lambda: gui.orgs._session is not None, "the organisations to load")  # type: ignore[union-attr]
+        await until(lambda: gui.orgs._live, "the organisations to load")  # type: ignore[union-attr]
         gui.window.selectionChanged.emit("demo", "shop")
         assert not toolbar.new_org_action.isEnabled() and "manage-users" in toolbar.new_org_action.toolTip()
         assert not toolbar.new_app_action.isEnabled() and "admin access" in toolbar.new_app_action.toolTip()
@@ -132,7 +132,7 @@ def test_bob_sees_write_actions_disabled_with_a_reason(gui: Gui, kc: KeycloakEmu
         await sign_in(gui, kc, "dave")
         assert publish.isEnabled() and release.isEnabled()
         assert drop.isEnabled() and drop.toolTip() == ""
-        await until(lambda: gui.orgs._session is not None, "the organisations to load")  # type: ignore[union-attr]
+        await until(lambda: gui.orgs._live, "the organisations to load")  # type: ignore[union-attr]
         gui.window.selectionChanged.emit("demo", "shop")
         assert not toolbar.new_org_action.isEnabled()  # dave holds no realm role: manage-users is needed
         assert not toolbar.new_app_action.isEnabled()  # write on demo; creating apps needs admin

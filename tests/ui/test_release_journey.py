@@ -79,7 +79,7 @@ def test_alice_publishes_releases_ramps_previews_and_concludes_through_the_windo
         # Sign in through the real dialog (the emulator approves alice's code).
         gui.auth.sign_in()
         await until(lambda: gui.auth.identity is not None, "sign-in")
-        await until(lambda: orgs._session is not None, "the organisations to load")
+        await until(lambda: orgs._live, "the organisations to load")
         await orgs.wait_idle()
 
         # An organisation and an application, as the toolbar's buttons make them.

@@ -33,7 +33,7 @@ from hyperota_desktop.ui.models.navigation import HIDDEN_ROLE
 from tests.orgs.test_org_gui import build as build_org_window
 from tests.support import bundles
 from tests.support.gui import drop, select, until
-from tests.support.gui_app import signed_in, unique, wired
+from tests.support.gui_app import enabled_org_actions, signed_in, unique, wired
 from tests.support.org_env import make_env
 from tests.support.signin import sign_in
 
@@ -167,17 +167,7 @@ def test_bob_signs_in_after_alice_and_sees_only_what_a_reader_may(
         assert not members.model.editable
 
         # the organisation's actions
-        enabled = [
-            a.text()
-            for a in (
-                toolbar.new_org_action,
-                toolbar.new_app_action,
-                toolbar.delete_action,
-                toolbar.migrate_action,
-            )
-            if a.isEnabled()
-        ]
-        assert not enabled, enabled
+        assert not enabled_org_actions(gui), enabled_org_actions(gui)
 
         # Releases: alice's release, read-only
         gui.window.show_page("releases")

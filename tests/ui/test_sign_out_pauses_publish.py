@@ -9,7 +9,6 @@ it goes on and ends as her version 1.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,17 @@ from PySide6.QtWidgets import QApplication
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.packages import PUBLISH_KIND
 from hyperota_desktop.ui.views.release_dialogs import ConfirmActionDialog
-from tests.support import bundles
-from tests.support.gui import drop, select, until
-from tests.support.gui_app import signed_in, unique, wired
+from tests.support.gui import select, until
+from tests.support.gui_app import (
+    ONE_PART_AT_A_TIME,
+    big_bundle,
+    publish_paused_mid_upload,
+    signed_in,
+    unique,
+    wired,
+)
 from tests.support.signin import grant, sign_in
 from tests.ui.test_second_person import sign_in_as
-
-MiB = 1024 * 1024
 
 
 def question() -> ConfirmActionDialog | None:
@@ -38,24 +41,12 @@ def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
 ) -> None:
     app = unique("paused")
     path = f"/guiorg/{app}/write"
-    services, gui = wired(
-        tmp_path, sandbox, qtbot, "alice", path,
-        settings={"upload/parallel_parts": 1, "upload/part_size_mib": 5},
-    )  # fmt: skip
+    services, gui = wired(tmp_path, sandbox, qtbot, "alice", path, settings=ONE_PART_AT_A_TIME)
     grant(sandbox, "bob", path)  # bob may publish there too: still, alice's publish is not his
     presenter, page = gui.packages, gui.packages._page
-    big = os.urandom(20 * MiB)
-    root = bundles.write(tmp_path / "big", {"index.android.bundle": b"one", "raw/big.bin": big})
+    root = big_bundle(tmp_path / "big")
     posted: list[str] = []
     gui.messages.posted.connect(lambda _level, text: posted.append(text))
-    shown = page.show_progress
-    paused: list[bool] = []
-
-    def pause_mid_upload(phase: str, done: int, total: int, *rest: Any) -> None:
-        shown(phase, done, total, *rest)
-        if phase == "uploading" and 0 < done < total and not paused:
-            paused.append(True)
-            page.pause_button.click()  # between two parts of big.bin
 
     def unfinished() -> list[Any]:
         return [r for r in services.journal.list(unfinished_only=True, scope="sb") if r.kind == PUBLISH_KIND]
@@ -64,14 +55,7 @@ def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
         await signed_in(gui)
         select(gui.window, "guiorg", app)
         await gui.wait_idle()
-        page.show_progress = pause_mid_upload  # type: ignore[method-assign]
-        drop(page, [root])
-        await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
-        page.publish_button.click()
-        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
-        page.confirm_button.click()
-        await until(lambda: bool(paused) and bool(presenter.control and presenter.control.paused), "pause")
-        page.show_progress = shown  # type: ignore[method-assign]
+        await publish_paused_mid_upload(gui, root)
 
         # Sign out asks first; Cancel keeps alice signed in and her publish where it was
         gui.window.sign_out_action.trigger()
@@ -136,28 +120,16 @@ def test_a_profile_switch_asks_pauses_the_publish_and_coming_back_finishes_it(
     publish paused, nothing of it in bob's profile, finished when alice's profile is chosen again."""
     app = unique("switch")
     path = f"/guiorg/{app}/write"
-    services, gui = wired(
-        tmp_path, sandbox, qtbot, "alice", path,
-        settings={"upload/parallel_parts": 1, "upload/part_size_mib": 5},
-    )  # fmt: skip
+    services, gui = wired(tmp_path, sandbox, qtbot, "alice", path, settings=ONE_PART_AT_A_TIME)
     grant(sandbox, "bob", path)
     endpoints = tmp_path / "endpoints.json"
     services.profiles.import_file(endpoints, name="bobs")
     sign_in(sandbox, "bobs", "bob")
     gui.shell.refresh()
     presenter, page = gui.packages, gui.packages._page
-    big = os.urandom(20 * MiB)
-    root = bundles.write(tmp_path / "big", {"index.android.bundle": b"one", "raw/big.bin": big})
+    root = big_bundle(tmp_path / "big")
     posted: list[str] = []
     gui.messages.posted.connect(lambda _level, text: posted.append(text))
-    shown = page.show_progress
-    paused: list[bool] = []
-
-    def pause_mid_upload(phase: str, done: int, total: int, *rest: Any) -> None:
-        shown(phase, done, total, *rest)
-        if phase == "uploading" and 0 < done < total and not paused:
-            paused.append(True)
-            page.pause_button.click()
 
     def unfinished() -> list[Any]:
         return [r for r in services.journal.list(unfinished_only=True) if r.kind == PUBLISH_KIND]
@@ -166,14 +138,7 @@ def test_a_profile_switch_asks_pauses_the_publish_and_coming_back_finishes_it(
         await signed_in(gui)
         select(gui.window, "guiorg", app)
         await gui.wait_idle()
-        page.show_progress = pause_mid_upload  # type: ignore[method-assign]
-        drop(page, [root])
-        await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
-        page.publish_button.click()
-        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
-        page.confirm_button.click()
-        await until(lambda: bool(paused) and bool(presenter.control and presenter.control.paused), "pause")
-        page.show_progress = shown  # type: ignore[method-assign]
+        await publish_paused_mid_upload(gui, root)
 
         gui.window.profileChosen.emit("bobs")  # what the profile switcher does
         await until(lambda: question() is not None, "the question")

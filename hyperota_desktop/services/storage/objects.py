@@ -7,7 +7,6 @@ comes from `clients()` each time: the composition root hands out the profile's o
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import threading
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hyperota_desktop.domain.errors import BackendUnavailable, NotFound, ValidationError
 from hyperota_desktop.services.storage.errors import RetryPolicy, call_with_retry
-from hyperota_desktop.services.workers import Workers
+from hyperota_desktop.services.workers import Workers, landed_before_cancel
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -104,11 +103,11 @@ class S3Objects:
         The request and the reading run in one worker thread, so the response is always read to its end or
         closed, even when the awaiting task is cancelled. `on_bytes` is called in that thread with each
         chunk's length; an exception it raises (a cancel) stops the download. A cancelled download
-        returns only once its thread has stopped writing `dest`, so the caller may delete its folder
-        (an export's scratch folder, when a sibling download fails)."""
+        returns only once its thread has stopped writing `dest`, through a second cancel too
+        (`landed_before_cancel`), so the caller may delete its folder (an export's scratch folder, when
+        a sibling download fails)."""
         client = await self.client()
-        stop, idle = threading.Event(), threading.Event()
-        idle.set()  # no thread of this download is running
+        stop = threading.Event()
 
         def chunk(nbytes: int) -> None:
             if stop.is_set():
@@ -117,24 +116,18 @@ class S3Objects:
                 on_bytes(nbytes)
 
         def fetch() -> tuple[int, str]:
-            idle.clear()
+            if stop.is_set():  # cancelled before this thread started: touch nothing
+                raise _Stopped
+            response = client.get_object(Bucket=self.bucket, Key=key)
+            if stop.is_set():  # cancelled while S3 held the request: never open `dest`
+                response["Body"].close()
+                raise _Stopped
             try:
-                if stop.is_set():  # cancelled before this thread started: touch nothing
-                    raise _Stopped
-                response = client.get_object(Bucket=self.bucket, Key=key)
-                try:
-                    return _save_body(response["Body"], dest, chunk)
-                except OSError as exc:
-                    raise ValidationError(f"{what}: could not write {dest} ({exc.strerror or exc}).") from exc
-            finally:
-                idle.set()
+                return _save_body(response["Body"], dest, chunk)
+            except OSError as exc:
+                raise ValidationError(f"{what}: could not write {dest} ({exc.strerror or exc}).") from exc
 
-        try:
-            return await self.call(what, fetch)
-        except asyncio.CancelledError:
-            stop.set()  # the thread stops at its next chunk; wait for it (set before `idle` is read)
-            await asyncio.to_thread(idle.wait)
-            raise
+        return await landed_before_cancel(self.call(what, fetch), on_cancel=stop.set)
 
     async def get_with_metadata(self, key: str, what: str = "Read object") -> tuple[bytes, dict[str, str]]:
         """The object's bytes and its user metadata, in one request."""

@@ -9,8 +9,10 @@ instead of letting it overwrite the page. Dialogs are awaited without a nested e
 (`deletion_preview`), then runs with a cancellable progress dialog fed by the saga's runtime.
 
 Profile and identity changes arrive by one path each: `set_services()` (the profile's services were
-replaced) and `identity_changed()` (the `AuthPresenter` signal). Operations a crash left are finished
-after the navigation is filled, never before.
+replaced; `AppScopedPresenter`, which also holds the selection, the permission check and the tasks) and
+`identity_changed()` (the `AuthPresenter` signal). Operations a crash left are finished after the
+navigation is filled, never before. Work runs only while someone is signed in to an active profile
+(with or without a selection: the navigation and all activity show without one).
 
 Signals: `refreshed()` after the navigation tree was reloaded.
 """
@@ -19,30 +21,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Coroutine
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Signal
 
-from hyperota_desktop.domain.access import AccessLevel, Action, Identity, Permission
-from hyperota_desktop.domain.errors import HyperOtaError, NotFound, PermissionDenied
-from hyperota_desktop.domain.membership import MemberScope, parse_level, refusal, selectable_levels
-from hyperota_desktop.domain.names import name_problem
+from hyperota_desktop.domain.access import AccessLevel, Action, Identity
+from hyperota_desktop.domain.errors import PermissionDenied
+from hyperota_desktop.domain.membership import MemberScope, parse_level, selectable_levels
 from hyperota_desktop.services.activity import outcome
-from hyperota_desktop.services.members import EffectiveMember, MemberService
+from hyperota_desktop.services.members import MemberService
 from hyperota_desktop.services.orgs import DeletionPreview, OrgService
 from hyperota_desktop.services.packages.service import author
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.storage_cleanup import FilesDeleted
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.models.activity import ActivityRow, StepRow
-from hyperota_desktop.ui.models.members import MemberRow
 from hyperota_desktop.ui.models.navigation import NavEntry
-from hyperota_desktop.ui.presenters.dialogs import dialog_result
-from hyperota_desktop.ui.presenters.tasks import PresenterTasks
+from hyperota_desktop.ui.presenters import org_questions
+from hyperota_desktop.ui.presenters.member_rows import member_row
+from hyperota_desktop.ui.presenters.scoped import AppScopedPresenter, PermissionOf
 from hyperota_desktop.ui.views.main_window import MainWindow
-from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, DeletionProgressDialog, NameDialog
+from hyperota_desktop.ui.views.org_dialogs import DeletionProgressDialog
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
 
 log = logging.getLogger("hyperota.ui.orgs")
@@ -58,8 +58,9 @@ class OrgServices(Protocol):
     def members(self) -> MemberService: ...
 
 
-class OrgsPresenter(QObject):
+class OrgsPresenter(AppScopedPresenter[OrgServices]):
     refreshed = Signal()
+    needs_app = False  # the navigation, an organisation's members, all activity
 
     def __init__(
         self,
@@ -69,21 +70,16 @@ class OrgsPresenter(QObject):
         activity_page: ActivityPage,
         activity: Callable[..., Awaitable[list[Any]]],
         messages: MessageChannel,
-        permission: Callable[[Action, str, str], Permission] | None = None,
+        permission: PermissionOf | None = None,
     ) -> None:
-        super().__init__(window)
+        # Without a permission source (page tests) every action is allowed; the services still check.
+        super().__init__(window, messages, permission)
         self.window, self.toolbar = window, toolbar
         self.members_page, self.activity_page = members_page, activity_page
-        self._activity, self._messages = activity, messages
-        self._services: OrgServices | None = None
-        self._signed_in = False
+        self._activity = activity
         self._actor = ""  # how the journal names the signed-in person
-        # Without a permission source (page tests) every action is allowed; the services still check.
-        self._permission = permission or (lambda _action, _org, _app: Permission(True))
-        self._selection = ("", "")
         self.progress_dialog: DeletionProgressDialog | None = None  # while a deletion runs
-        self._tasks = PresenterTasks(messages)
-        window.selectionChanged.connect(self._on_selection)
+        window.selectionChanged.connect(self.select)
         window.refreshRequested.connect(lambda: self._start("orgs-refresh", self.refresh(), replace=True))
         toolbar.newOrgRequested.connect(lambda: self._start("org-create", self.new_org()))
         toolbar.newAppRequested.connect(lambda: self._start("app-create", self.new_app()))
@@ -102,12 +98,8 @@ class OrgsPresenter(QObject):
         self._update_actions()
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    def set_services(self, services: OrgServices | None) -> None:
+    def _forget_profile(self) -> None:
         """The profile's services were replaced: nothing of the old profile stays on the pages."""
-        if services is self._services:
-            return
-        self._tasks.cancel_all()
-        self._services = services
         self._clear()
 
     def identity_changed(self, identity: object) -> None:
@@ -120,13 +112,7 @@ class OrgsPresenter(QObject):
             self._start("orgs-start", self.start(), replace=True)
 
     def session(self) -> OrgServices:
-        if self._services is None:
-            raise NotFound("No profile is active.", hint="Create or choose a profile first.")
-        return self._services
-
-    @property
-    def _session(self) -> OrgServices | None:  # signed in with services: the pages are live
-        return self._services if self._signed_in else None
+        return self._session()
 
     async def start(self) -> None:
         await self.refresh()
@@ -141,21 +127,10 @@ class OrgsPresenter(QObject):
         if reconciled:
             await self._after_change()
 
-    async def stop(self) -> None:
-        """Cancel and await every task (profile switch, quit)."""
-        await self._tasks.stop()
-
-    async def wait_idle(self) -> None:
-        await self._tasks.wait_idle()
-
     def _clear(self) -> None:
         self.window.nav_model.set_entries([])
         self.window.nav_stack.setCurrentWidget(self.window.nav_empty)
-        self.members_page.model.set_rows([], (), False)
-        self.members_page.set_note("")
-        self.members_page.set_scope(
-            "Select an organisation or application to see who has access.", (), editable=False
-        )
+        self._clear_members()
         self.activity_page.model.set_rows([])
         self.activity_page.set_scope("")
         self._update_actions()
@@ -175,13 +150,17 @@ class OrgsPresenter(QObject):
         self._update_actions()
         self.refreshed.emit()
 
+    def _clear_members(self) -> None:
+        self.members_page.model.set_rows([], (), False)
+        self.members_page.set_note("")
+        self.members_page.set_scope(
+            "Select an organisation or application to see who has access.", (), editable=False
+        )
+
     async def load_members(self) -> None:
-        org, app = self._selection
+        org, app = self.org, self.app
         if not org:
-            self.members_page.model.set_rows([], (), False)
-            self.members_page.set_scope(
-                "Select an organisation or application to see who has access.", (), editable=False
-            )
+            self._clear_members()
             return
         scope = MemberScope(org, app)
         session = self.session()
@@ -199,54 +178,16 @@ class OrgsPresenter(QObject):
             return
         me = (await session.orgs.me()).username
         owners = sum(1 for m in listed.members if m.direct is AccessLevel.OWNER)
-        rows = [self._member_row(scope, level, m, owners, m.user.username == me) for m in listed.members]
+        rows = [member_row(scope, level, m, owners, m.user.username == me) for m in listed.members]
         labels = tuple(lvl.label for lvl in levels if lvl is not AccessLevel.NONE)
         self.members_page.model.set_rows(rows, labels, editable)
         self.members_page.set_scope(title, labels, editable=editable)
         self.members_page.set_note(listed.incomplete)
 
-    @staticmethod
-    def _member_row(
-        scope: MemberScope, actor: AccessLevel, member: EffectiveMember, owners: int, me: bool
-    ) -> MemberRow:
-        """The guards apply to the level held in the scope itself; access only inherited from the
-        organisation is changed on the organisation (the row says so)."""
-        current = member.direct
-        name = f"{member.user.first_name} {member.user.last_name}".strip()
-        source = member.source(scope)
-        if current is AccessLevel.NONE:
-            where = f"organisation {scope.org}"
-            return MemberRow(
-                member.user.username, name, member.user.email, member.level.label, (member.level.label,),
-                f"{member.user.username} has {member.level.label} through {where} "
-                f"({member.org_level.label}): change it there, or add them here for a higher level.",
-                f"Their access comes from {where}: remove them there.",
-                source, "",
-            )  # fmt: skip
-        offered = selectable_levels(scope, actor, current, owners=owners, actor_is_target=me)
-        locked = ""
-        if len(offered) == 1:  # why not: the reason for the level just below (or above) the current one
-            other = next(lvl for lvl in scope.levels if lvl is not current)
-            locked = refusal(
-                scope, actor, target_current=current, target_new=other, owners=owners, actor_is_target=me
-            )
-        removal = refusal(
-            scope,
-            actor,
-            target_current=current,
-            target_new=AccessLevel.NONE,
-            owners=owners,
-            actor_is_target=me,
-        )
-        return MemberRow(
-            member.user.username, name, member.user.email, member.level.label,
-            tuple(lvl.label for lvl in offered), locked, removal, source, current.label,
-        )  # fmt: skip
-
     async def load_activity(self) -> None:
         """The operations on the selected organisation (with its applications) or application; all of
         them when nothing is selected. `activity(org=, app=)` is `ServiceContext.activity`."""
-        org, app = self._selection
+        org, app = self.org, self.app
         records = await self._activity(org=org, app=app)
         if not org:  # this computer's journal also holds what others signed in here did elsewhere
             visible = self.window.nav_model.org_names()
@@ -274,56 +215,14 @@ class OrgsPresenter(QObject):
         taken: Collection[str] = (),
         attempt: Callable[[str], Awaitable[object]] | None = None,
     ) -> str | None:
-        """A new name, checked as it is typed (the rule, and the names in `taken`). With `attempt`, the
-        dialog stays open while `attempt(name)` runs: a refusal shows under the name, which is kept
-        for another try; the name is returned once `attempt` succeeded. None: cancelled."""
-        taken_lower = {name.lower() for name in taken}
-
-        def problem(name: str) -> str | None:
-            rule = name_problem(name, kind=kind)
-            if rule is None and name.lower() in taken_lower:
-                return f"There is already an {kind} named '{name}' here; choose another name."
-            return rule
-
-        dialog = NameDialog(title, prompt, problem, self.window, hold=attempt is not None)
-        submitted: asyncio.Queue[str] = asyncio.Queue()
-        dialog.submitted.connect(submitted.put_nowait)
-        closed = asyncio.ensure_future(dialog_result(dialog))
-        try:
-            while True:
-                asked = asyncio.ensure_future(submitted.get())
-                await asyncio.wait({closed, asked}, return_when=asyncio.FIRST_COMPLETED)
-                if closed.done():
-                    asked.cancel()
-                    return dialog.name if closed.result() else None
-                assert attempt is not None  # only a holding dialog submits
-                name = asked.result()
-                try:
-                    await attempt(name)
-                except HyperOtaError as exc:
-                    dialog.failed(exc.message)
-                    continue
-                dialog.succeeded()
-                await closed
-                return name
-        finally:
-            closed.cancel()
-            dialog.deleteLater()
+        """`org_questions.ask_name` over the window (tests answer it instead)."""
+        return await org_questions.ask_name(self.window, title, prompt, kind, taken=taken, attempt=attempt)
 
     async def confirm_delete(self, title: str, name: str, preview: DeletionPreview) -> tuple[bool, bool]:
-        """(accepted, keep files); files are always kept when the profile cannot delete them."""
-        dialog = ConfirmDeleteDialog(
-            title,
-            name,
-            lambda keep: preview.lines(keep_files=keep),
-            files_option=preview.can_delete_files,
-            parent=self.window,
-        )
-        try:
-            accepted = await dialog_result(dialog)
-            return accepted, dialog.keep_files.isChecked() or not preview.can_delete_files
-        finally:
-            dialog.deleteLater()
+        return await org_questions.confirm_delete(self.window, title, name, preview)
+
+    async def confirm_migration(self, text: str) -> bool:
+        return await org_questions.confirm_migration(self.window, text)
 
     async def new_org(self) -> None:
         created: list[Any] = []
@@ -342,7 +241,7 @@ class OrgsPresenter(QObject):
             self.window.select_entry(name)
 
     async def new_app(self) -> None:
-        org = self._selection[0]
+        org = self.org
         if not org:
             return
         created: list[Any] = []
@@ -361,7 +260,7 @@ class OrgsPresenter(QObject):
             self.window.select_entry(org, name)
 
     async def delete_selected(self) -> None:
-        org, app = self._selection
+        org, app = self.org, self.app
         if not org:
             return
         session = self.session()
@@ -409,7 +308,7 @@ class OrgsPresenter(QObject):
     async def migrate_selected(self) -> None:
         """Check the workspace first (reads only); say when there is nothing to repair; ask before
         changing anything; then report what the repair did."""
-        org, app = self._selection
+        org, app = self.org, self.app
         if not (org and app):
             return
         orgs = self.session().orgs
@@ -436,7 +335,7 @@ class OrgsPresenter(QObject):
     async def delegate_selected(self) -> None:
         """Create or repair the selected organisation's Keycloak admin permissions (what `hyperota org
         delegate` does), so its members see it and its owners and admins manage it."""
-        org = self._selection[0]
+        org = self.org
         if not org:
             return
         try:
@@ -446,20 +345,6 @@ class OrgsPresenter(QObject):
         self._warn(record.data)
         self._messages.info(f"{org} is delegated: its members see it, its owners and admins manage it.")
         await self.refresh()
-
-    async def confirm_migration(self, text: str) -> bool:
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Repair workspace", text,
-            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self.window,
-        )  # fmt: skip
-        box.setObjectName("migrateConfirmDialog")
-        box.setAccessibleName("Confirm the workspace repair")
-        box.button(QMessageBox.StandardButton.Ok).setText("Repair")
-        try:
-            await dialog_result(box)
-            return box.clickedButton() is box.button(QMessageBox.StandardButton.Ok)
-        finally:
-            box.deleteLater()
 
     async def add_member(self, user: str, level: str) -> None:
         await self.session().members.add(self._scope(), user, parse_level(level))
@@ -483,7 +368,7 @@ class OrgsPresenter(QObject):
             self._messages.warning(str(warning))
 
     def _scope(self) -> MemberScope:
-        return MemberScope(*self._selection)
+        return MemberScope(self.org, self.app)
 
     async def _after_change(self) -> None:
         await self.refresh()
@@ -494,21 +379,24 @@ class OrgsPresenter(QObject):
         await self.load_members()
         await self.load_activity()
 
-    def _on_selection(self, org: str, app: str) -> None:
-        self._selection = (org, app)
+    def select(self, org: str, app: str) -> None:
+        """The window's selection (an organisation, an application or nothing) changed."""
+        self.org, self.app = org, app
         self._update_actions()
         self._load_members_for_selection()
         self.refresh_activity()
 
     def _load_members_for_selection(self) -> None:
         """Load the members of the selection; a load still running for an earlier one is cancelled."""
-        if self._session is not None or not self._selection[0]:
-            self._start("members-load", self.load_members(), replace=True)
+        if not self.org:
+            self._tasks.cancel("members-load")
+            self._clear_members()
+            return
+        self._start("members-load", self.load_members(), replace=True)
 
     def refresh_activity(self) -> None:
         """An operation elsewhere (a publish) ended: show it in the Activity page."""
-        if self._session is not None:
-            self._start("activity-load", self.load_activity(), replace=True)
+        self._start("activity-load", self.load_activity(), replace=True)
 
     def permissions_changed(self) -> None:
         """What the person may do changed (memberships re-read): enable and explain the actions again."""
@@ -516,8 +404,8 @@ class OrgsPresenter(QObject):
 
     def _update_actions(self) -> None:
         """Enable each action only when it applies to the selection and the person may do it."""
-        org, app = self._selection
-        signed_in = self._session is not None
+        org, app = self.org, self.app
+        signed_in = self._live
         delete = Action.DELETE_APP if app else Action.DELETE_ORG
         for action, needs, applies in (
             (self.toolbar.new_org_action, Action.CREATE_ORG, True),
@@ -536,8 +424,3 @@ class OrgsPresenter(QObject):
                 if signed_in and org
                 else "Select an organisation to delegate its permissions."
             )
-
-    def _start(
-        self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
-    ) -> asyncio.Task[Any] | None:
-        return self._tasks.start(name, coro, replace=replace)

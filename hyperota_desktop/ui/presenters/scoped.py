@@ -1,10 +1,13 @@
-"""The base of the presenters of one selected application's pages (Releases, Dimensions, device preview):
-what each of them holds the same way, so each page's presenter is only what the page does.
+"""The base of the presenters of the selection's pages (Releases, Dimensions, device preview: one
+application; Organisations: the navigation, Members and Activity, which show something for an
+organisation or nothing selected too): what each of them holds the same way, so each page's presenter
+is only what the page does.
 
 It holds the profile's services (`set_services()`: a new profile cancels the running work and clears the
 selection), whether someone is signed in, the selected organisation and application, the permission
 check, the parent of its dialogs and its named tasks (`PresenterTasks`). A presenter is *live* when an
-application is selected, someone is signed in and a profile is active; `_start()` runs work only then.
+application is selected (unless `needs_app` is false), someone is signed in and a profile is active;
+`_start()` runs work only then.
 
 Subclasses answer `select()`, `identity_changed()` and `permissions_changed()` (the window's signals, wired
 by `app/release_gui.py`): what each clears and reloads is the page's own.
@@ -37,6 +40,8 @@ class AppScopedPresenter(QObject, Generic[Services]):
     """`view`: the page (or panel) presented, also the presenter's Qt parent and, unless `dialog_parent`
     is given, its dialogs' parent."""
 
+    needs_app = True  # live only with an application selected
+
     def __init__(
         self,
         view: QWidget,
@@ -60,6 +65,10 @@ class AppScopedPresenter(QObject, Generic[Services]):
             return
         self._tasks.cancel_all()
         self._services = services
+        self._forget_profile()
+
+    def _forget_profile(self) -> None:
+        """What a new profile clears (`set_services`): by default the selection."""
         self.select("", "")
 
     def select(self, org: str, app: str) -> None:
@@ -80,7 +89,7 @@ class AppScopedPresenter(QObject, Generic[Services]):
     # -- internals ---------------------------------------------------------------------------------------
     @property
     def _live(self) -> bool:
-        return bool(self.app) and self._signed_in and self._services is not None
+        return (bool(self.app) or not self.needs_app) and self._signed_in and self._services is not None
 
     def _session(self) -> Services:
         if self._services is None:

@@ -7,18 +7,18 @@ run instantly and deterministically, and the recorded sleeps show the intervals 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 
 from hyperota_desktop.domain.profiles import Profile
-from hyperota_desktop.sandbox.http import RunningServer, serve
+from hyperota_desktop.sandbox.http import RunningServer
 from hyperota_desktop.sandbox.keycloak import KeycloakEmulator
 from hyperota_desktop.services.auth import AuthService
 from hyperota_desktop.stores.secrets import SecretStore
+from tests.support.request_counter import HitCounter
 
 
 class FakeTime:
@@ -38,31 +38,6 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
-class HitCounter:
-    """WSGI middleware counting requests per path (to prove single-flight refresh)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.hits: list[tuple[str, str, str]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        body = b""
-        if environ.get("REQUEST_METHOD") == "POST":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length)
-            import io
-
-            environ["wsgi.input"] = io.BytesIO(body)
-        with self._lock:
-            self.hits.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], body.decode(errors="replace")))
-        return self.app(environ, start_response)
-
-    def count(self, path_end: str, body_contains: str = "") -> int:
-        with self._lock:
-            return sum(1 for _m, p, b in self.hits if p.endswith(path_end) and body_contains in b)
-
-
 @pytest.fixture(scope="module")
 def kc() -> KeycloakEmulator:
     return KeycloakEmulator(device_code_lifespan=120, poll_interval=5, access_token_lifespan=300)
@@ -75,9 +50,8 @@ def counter(kc: KeycloakEmulator) -> HitCounter:
 
 @pytest.fixture(scope="module")
 def kc_server(counter: HitCounter) -> Iterator[RunningServer]:
-    running = serve(counter, "keycloak-auth-tests")
-    yield running
-    running.stop()
+    with counter.served("keycloak-auth-tests") as running:
+        yield running
 
 
 @pytest.fixture

@@ -26,8 +26,9 @@ from hyperota_desktop.services.auth.documents import (
 from hyperota_desktop.services.auth.store import ACCESS_KEY, REFRESH_KEY
 from hyperota_desktop.stores.secrets import SERVICE
 from tests.support.memkeyring import MemoryKeyring
+from tests.support.request_counter import HitCounter
 
-from .conftest import FakeTime, HitCounter, sign_in
+from .conftest import FakeTime, sign_in
 
 DISCOVERY, CERTS = "/.well-known/openid-configuration", "/protocol/openid-connect/certs"
 

@@ -18,8 +18,9 @@ from hyperota_desktop.services.auth.store import ACCESS_KEY, REFRESH_KEY
 from hyperota_desktop.services.http import ApiClient
 from hyperota_desktop.stores.secrets import SERVICE, SecretStore
 from tests.support.memkeyring import MemoryKeyring
+from tests.support.request_counter import HitCounter
 
-from .conftest import FakeTime, HitCounter, sign_in
+from .conftest import FakeTime, sign_in
 
 USERINFO = "/protocol/openid-connect/userinfo"
 
