@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import zipfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import build_gui
 from hyperota_desktop.domain.packages import Manifest, PackageFile
 from hyperota_desktop.sandbox.runtime import Sandbox
+from hyperota_desktop.services import bundle_scan, hashing
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
 from tests.support.gui import drop, until
@@ -356,11 +358,12 @@ def test_every_interactive_widget_on_the_page_is_named(qtbot) -> None:
 
 
 def test_a_publish_changes_only_the_status_cells_of_the_files_it_finished(
-    qtbot, tmp_path: Path, sandbox: Sandbox, loop
+    qtbot, tmp_path: Path, sandbox: Sandbox, loop, monkeypatch
 ) -> None:
     """Progress of a publish reaches the UI thread at most ~10 times a second (ProgressMeter); each report
     changes, in the pre-flight table, only the status cell of each file whose state changed (the view
-    repaints those in sight, not the whole table through Python: P3), and never resets the table."""
+    repaints those in sight, not the whole table through Python: P3), and never resets the table. The
+    UI thread never scans the bundle nor hashes a file, neither in the pre-flight nor in the publish."""
     files = 120
     root = bundles.write(
         tmp_path / "many", {"index.android.bundle": b"var app = 1;"}
@@ -391,6 +394,17 @@ def test_a_publish_changes_only_the_status_cells_of_the_files_it_finished(
         shown(phase, *args)  # type: ignore[arg-type]
 
     page.show_progress = counted  # type: ignore[method-assign]
+    threads: list[str] = []  # of each scan and each file hashed
+
+    def on_thread(blocking: Callable[..., object]) -> Callable[..., object]:
+        def noted(*args: object, **kwargs: object) -> object:
+            threads.append(threading.current_thread().name)
+            return blocking(*args, **kwargs)
+
+        return noted
+
+    monkeypatch.setattr(bundle_scan, "scan_sync", on_thread(bundle_scan.scan_sync))
+    monkeypatch.setattr(hashing, "sha256_file", on_thread(hashing.sha256_file))
 
     async def scenario() -> None:
         presenter.select("guiorg", "manyapp")
@@ -414,3 +428,5 @@ def test_a_publish_changes_only_the_status_cells_of_the_files_it_finished(
     # a file changes state a few times ("sending", "sending 40 %", "sent"), never once per report
     assert len(signals) <= 4 * (files + 1)
     assert True not in resets  # the table is reset when the publish has ended, never while it runs
+    assert len(threads) >= files + 3  # two scans (pre-flight, publish), every file hashed once
+    assert threading.main_thread().name not in threads
