@@ -19,7 +19,8 @@ moment, as JSON lines in REPORT; then it runs:
   never in `make bench`: reading the other threads' frames without the GIL is unsafe (one GUI process
   of about 15 with it ended with SIGSEGV). With `BENCH_UI_SLICES=FILE`, what the UI thread runs from
   the drop until `BENCH_UI_SLICES_S` (3) seconds after the publish started, slice by slice
-  (`ui_slices.py`; a diagnosis too: the hook slows the UI thread down).
+  (`ui_slices.py`; a diagnosis too: the hook slows the UI thread down; `BENCH_UI_SLICES_MODE=handles`:
+  the real length of each asyncio callback instead, named by its coroutine, without the slow-down).
 
 Times are `time.monotonic()` (CLOCK_MONOTONIC: comparable between processes), so the parent measures
 from just before it spawned the process.
@@ -243,9 +244,10 @@ def publish(org: str, app_name: str, folder: str) -> int:
             watching = threading.Thread(target=watchdog, daemon=True)
             watching.start()
             if slices_file is not None:  # a diagnosis: what the UI thread runs, from the drop on
-                from ui_slices import UiSlices  # beside this script (its folder is on sys.path)
+                from ui_slices import HandleTimes, UiSlices  # beside this script (on sys.path)
 
-                tracer = UiSlices(slices_file, started)
+                light = os.environ.get("BENCH_UI_SLICES_MODE") == "handles"  # real lengths, no names
+                tracer = (HandleTimes if light else UiSlices)(slices_file, started)
                 tracer.start()
                 limit = float(os.environ.get("BENCH_UI_SLICES_S", "3"))
             presenter.dropped([folder])

@@ -69,3 +69,39 @@ class UiSlices:
             elif self._stack and self._stack[-1][0] is frame:
                 _frame, began = self._stack.pop()
                 self._spent[_name(frame)] += now - began
+
+
+class HandleTimes:
+    """The real length of every asyncio callback the UI thread runs (no profile hook: `Handle._run`
+    timed), named by the coroutine a task step resumes: what `UiSlices` names, without its slow-down.
+    Qt's own slots and paints are not asyncio callbacks: they fall between the handles."""
+
+    def __init__(self, out: TextIO, origin: float, min_ms: float = 2.0) -> None:
+        self._out, self._origin, self._min = out, origin, min_ms / 1000
+        self._run: Any = None
+
+    def start(self) -> None:
+        import asyncio.events
+
+        self._run = run = asyncio.events.Handle._run
+        out, origin, least = self._out, self._origin, self._min
+
+        def timed(handle: asyncio.events.Handle) -> None:
+            began = time.monotonic()
+            run(handle)
+            took = time.monotonic() - began
+            if took >= least:
+                task = getattr(handle._callback, "__self__", None)
+                coro = getattr(task, "get_coro", lambda: None)()
+                name = getattr(coro, "__qualname__", None) or repr(handle._callback)[:80]
+                out.write(json.dumps({"at_s": round(began - origin, 3), "ms": round(took * 1000, 1),
+                                      "handle": name}) + "\n")  # fmt: skip
+
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+
+    def stop(self) -> None:
+        import asyncio.events
+
+        if self._run is not None:
+            asyncio.events.Handle._run = self._run  # type: ignore[method-assign]
+        self._out.flush()
