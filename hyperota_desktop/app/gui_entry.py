@@ -45,8 +45,8 @@ FIRST_PAINT_TIMEOUT_MS = 2000  # a platform that never paints (none known) must 
 WORKER_NICE = 10  # worker threads below the UI thread: it gets a CPU first on a busy machine (P3)
 # How long a thread waiting for the GIL waits before the running one must hand it over (Python's default:
 # 5 ms). Qt calls into Python once per cell and role when it paints a table, each call taking the GIL
-# again: while upload threads run Python (botocore), each of those waits added up to the GUI's longest
-# stalls (P3). 1 ms: the UI thread waits a fifth as long; the workers switch a little more often.
+# again: while upload threads run Python (botocore) those waits add up (a table's repaint: 11-13 ms at
+# 5 ms, 2-3 ms at 1 ms, docs/packages.md; P3). The workers switch a little more often.
 GIL_SWITCH_S = 0.001
 
 

@@ -335,7 +335,7 @@ class PublishPanel(QWidget):
         """Each column as wide as its longest text (the status column takes the rest), measured here in
         one go. The table does not size them from its contents: that asks the model for every cell in
         sight through Python at each status change of a publish (one GIL hand-off per cell and role,
-        while the upload threads want the GIL): the GUI's longest stalls (benchmark P3)."""
+        while the upload threads want the GIL), which stalls the window (benchmark P3)."""
         model, header = self.preflight_model, self.preflight_table.horizontalHeader()
         metrics = self.preflight_table.fontMetrics()
         padding = 2 * self.preflight_table.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 16
