@@ -17,7 +17,10 @@ moment, as JSON lines in REPORT; then it runs:
   `BENCH_STALL_STACKS=FILE`, every tick over 60 ms late appends every thread's stack to FILE, taken
   by faulthandler without the GIL (so a thread holding it is seen holding it). A diagnosis only,
   never in `make bench`: reading the other threads' frames without the GIL is unsafe (one GUI process
-  of about 15 with it ended with SIGSEGV).
+  of about 15 with it ended with SIGSEGV). With `BENCH_UI_SLICES=FILE`, what the UI thread runs from
+  the drop until `BENCH_UI_SLICES_S` (3) seconds after the publish started, slice by slice
+  (`ui_slices.py`; a diagnosis too: the hook slows the UI thread down; `BENCH_UI_SLICES_MODE=handles`:
+  the real length of each asyncio callback instead, named by its coroutine, without the slow-down).
 
 Times are `time.monotonic()` (CLOCK_MONOTONIC: comparable between processes), so the parent measures
 from just before it spawned the process.
@@ -114,6 +117,8 @@ def publish(org: str, app_name: str, folder: str) -> int:
     idle_s = float(os.environ.get("BENCH_IDLE_S", "3"))
     stacks = os.environ.get("BENCH_STALL_STACKS")  # a file for every thread's stack at late ticks
     dump = open(stacks, "a") if stacks else None  # noqa: SIM115 - for the process's life
+    slices_to = os.environ.get("BENCH_UI_SLICES")  # a file for the UI thread's slices (ui_slices.py)
+    slices_file = open(slices_to, "a") if slices_to else None  # noqa: SIM115 - for the process's life
     build = composition.build_gui
 
     def build_and_drive(*args: Any, **kwargs: Any) -> Any:
@@ -238,11 +243,20 @@ def publish(org: str, app_name: str, folder: str) -> int:
             gc.callbacks.append(on_gc)
             watching = threading.Thread(target=watchdog, daemon=True)
             watching.start()
+            if slices_file is not None:  # a diagnosis: what the UI thread runs, from the drop on
+                from ui_slices import HandleTimes, UiSlices  # beside this script (on sys.path)
+
+                light = os.environ.get("BENCH_UI_SLICES_MODE") == "handles"  # real lengths, no names
+                tracer = (HandleTimes if light else UiSlices)(slices_file, started)
+                tracer.start()
+                limit = float(os.environ.get("BENCH_UI_SLICES_S", "3"))
             presenter.dropped([folder])
             await until(lambda: presenter.preflight is not None)
             checked = time.monotonic()
             presenter.review("")
             presenter.publish()
+            if slices_file is not None:
+                asyncio.get_running_loop().call_later(limit, tracer.stop)
             await until(lambda: bool(published))
             done = time.monotonic()
             stop.set()

@@ -43,6 +43,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("hyperota.app")
 FIRST_PAINT_TIMEOUT_MS = 2000  # a platform that never paints (none known) must not hold the start
 WORKER_NICE = 10  # worker threads below the UI thread: it gets a CPU first on a busy machine (P3)
+# How long a thread waiting for the GIL waits before the running one must hand it over (Python's default:
+# 5 ms). Qt calls into Python once per cell and role when it paints a table, each call taking the GIL
+# again: while upload threads run Python (botocore) those waits add up (a table's repaint: 11-13 ms at
+# 5 ms, 2-3 ms at 1 ms, docs/packages.md; P3). The workers switch a little more often.
+GIL_SWITCH_S = 0.001
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -164,6 +169,11 @@ def _show_and_paint(app: QApplication, window: MainWindow) -> None:
     app.removeEventFilter(watcher)
 
 
+def favour_ui_thread() -> None:
+    """The UI thread waits at most `GIL_SWITCH_S` for the GIL when a worker thread holds it."""
+    sys.setswitchinterval(GIL_SWITCH_S)
+
+
 def _load_modules(sandbox: bool) -> None:
     """The services, presenters and pages (boto3, httpx, keyring, ...; with `--sandbox` moto too):
     imported in a worker thread while the window stays responsive. Blocking."""
@@ -220,6 +230,7 @@ async def _start(window: MainWindow, args: argparse.Namespace, dirs: AppDirs, st
     from hyperota_desktop.app.container import build_services
     from hyperota_desktop.app.gui_composition import build_gui
 
+    favour_ui_thread()  # before the worker threads start
     services = build_services(
         dirs,
         profile_override="sandbox" if args.sandbox else None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import zipfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import build_gui
 from hyperota_desktop.domain.packages import Manifest, PackageFile
 from hyperota_desktop.sandbox.runtime import Sandbox
+from hyperota_desktop.services import bundle_scan, hashing
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
 from tests.support.gui import drop, until
@@ -355,12 +357,13 @@ def test_every_interactive_widget_on_the_page_is_named(qtbot) -> None:
             assert widget.accessibleName(), widget.objectName()
 
 
-def test_a_publish_of_many_small_files_updates_the_table_once_per_progress_report(
-    qtbot, tmp_path: Path, sandbox: Sandbox, loop
+def test_a_publish_changes_only_the_status_cells_of_the_files_it_finished(
+    qtbot, tmp_path: Path, sandbox: Sandbox, loop, monkeypatch
 ) -> None:
-    """Progress of a publish reaches the UI thread at most ~10 times a second (ProgressMeter), and each
-    report changes the pre-flight table with one signal however many files it finished: per-file
-    signals kept the UI thread busy long enough for a busy machine to turn into stalls (P3)."""
+    """Progress of a publish reaches the UI thread at most ~10 times a second (ProgressMeter); each report
+    changes, in the pre-flight table, only the status cell of each file whose state changed (the view
+    repaints those in sight, not the whole table through Python: P3), and never resets the table. The
+    UI thread never scans the bundle nor hashes a file, neither in the pre-flight nor in the publish."""
     files = 120
     root = bundles.write(
         tmp_path / "many", {"index.android.bundle": b"var app = 1;"}
@@ -371,15 +374,18 @@ def test_a_publish_of_many_small_files_updates_the_table_once_per_progress_repor
     assert presenter is not None
     page = presenter._page
     model = page.preflight_model
-    signals: list[tuple[int, int]] = []  # (first row, last row) of each change
+    signals: list[tuple[int, int, int, int]] = []  # (first row, column, last row, column) of each change
     sent: set[str] = set()
+    resets: list[bool] = []  # whether a publish was running at each reset of the table
 
     def changed(top, bottom) -> None:
-        signals.append((top.row(), bottom.row()))
-        rows = model.rows[top.row() : bottom.row() + 1]
-        sent.update(r.path for r in rows if model.status_of(r.path) == "sent")
+        signals.append((top.row(), top.column(), bottom.row(), bottom.column()))
+        path = model.rows[top.row()].path
+        if model.status_of(path) == "sent":
+            sent.add(path)
 
     model.dataChanged.connect(changed)
+    model.modelReset.connect(lambda: resets.append(presenter._publishing is not None))
     reports: list[str] = []
     shown = page.show_progress
 
@@ -388,6 +394,17 @@ def test_a_publish_of_many_small_files_updates_the_table_once_per_progress_repor
         shown(phase, *args)  # type: ignore[arg-type]
 
     page.show_progress = counted  # type: ignore[method-assign]
+    threads: list[str] = []  # of each scan and each file hashed
+
+    def on_thread(blocking: Callable[..., object]) -> Callable[..., object]:
+        def noted(*args: object, **kwargs: object) -> object:
+            threads.append(threading.current_thread().name)
+            return blocking(*args, **kwargs)
+
+        return noted
+
+    monkeypatch.setattr(bundle_scan, "scan_sync", on_thread(bundle_scan.scan_sync))
+    monkeypatch.setattr(hashing, "sha256_file", on_thread(hashing.sha256_file))
 
     async def scenario() -> None:
         presenter.select("guiorg", "manyapp")
@@ -395,6 +412,7 @@ def test_a_publish_of_many_small_files_updates_the_table_once_per_progress_repor
         drop(page, [root])
         await until(lambda: model.rowCount() == files + 1, "the pre-flight table")
         signals.clear()
+        resets.clear()
         page.publish_button.click()
         await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
         page.confirm_button.click()
@@ -403,6 +421,12 @@ def test_a_publish_of_many_small_files_updates_the_table_once_per_progress_repor
         await services.aclose()
 
     loop.run_until_complete(scenario())
-    uploading = reports.count("uploading")
-    assert 0 < len(signals) <= uploading < files  # one change per report, far fewer reports than files
-    assert {f"assets/a{i}.png" for i in range(files)} <= sent  # every file's state arrived all the same
+    status = model.STATUS_COLUMN
+    assert signals and all(s == (s[0], status, s[0], status) for s in signals)  # one status cell each
+    assert 0 < reports.count("uploading") < files  # far fewer reports than files
+    assert {f"assets/a{i}.png" for i in range(files)} <= sent  # every file's state arrived
+    # a file changes state a few times ("sending", "sending 40 %", "sent"), never once per report
+    assert len(signals) <= 4 * (files + 1)
+    assert True not in resets  # the table is reset when the publish has ended, never while it runs
+    assert len(threads) >= files + 3  # two scans (pre-flight, publish), every file hashed once
+    assert threading.main_thread().name not in threads

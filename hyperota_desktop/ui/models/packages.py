@@ -70,19 +70,18 @@ class PreflightModel(RowTable):
         self.set_statuses({path: text})
 
     def set_statuses(self, changes: Mapping[str, str]) -> None:
-        """Each file's new state, told to the view as one change over the rows they span: a progress
-        snapshot of a publish of small files finishes dozens at a time (one signal each kept the UI
-        thread busy longer, which a busy machine turns into stalls)."""
-        rows = []
+        """Each file's new state, told to the view as a change of that one status cell: the view then
+        repaints only the cells of it in sight (a file out of sight costs no paint). One change over a
+        span of rows repainted the whole table, each cell through Python (`data()`, once per role), one
+        GIL hand-off each, while the publish's worker threads want the GIL: the GUI's stalls (P3).
+        The view must not size its columns from their contents (`ResizeToContents`): it would measure
+        every row in sight again at each cell's change."""
         for path, text in changes.items():
             row = self._row_of.get(path)
             if row is not None and self._status.get(path) != text:
                 self._status[path] = text
-                rows.append(row)
-        if rows:
-            self.dataChanged.emit(
-                self.index(min(rows), self.STATUS_COLUMN), self.index(max(rows), self.STATUS_COLUMN)
-            )
+                cell = self.index(row, self.STATUS_COLUMN)
+                self.dataChanged.emit(cell, cell, [_DISPLAY])
 
     def status_of(self, path: str) -> str:
         row = self._row_of.get(path)

@@ -10,7 +10,9 @@ A view only. Signals:
 
 from __future__ import annotations
 
+import heapq
 import os
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -34,6 +37,9 @@ from hyperota_desktop.domain.bundles import SCRIPT_SUFFIXES
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.ui.models.packages import PreflightModel
 from hyperota_desktop.ui.widgets.naming import named
+
+FIT_SAMPLE = 20  # rows of each kind measured for the widths (`_fit_columns`)
+MAX_COLUMN_WIDTH = 640  # a very long path does not push the other columns out of sight
 
 
 def duration(seconds: float) -> str:
@@ -116,6 +122,8 @@ class PublishPanel(QWidget):
         self.preflight_model = PreflightModel()
         self.preflight_table = table("packagesPreflightTable", "Files that will be published")
         self.preflight_table.setModel(self.preflight_model)
+        # Widths set once per bundle (`_fit_columns`), not from the contents at every status change
+        self.preflight_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         layout.addWidget(self.preflight_table)
         self.preflight_summary = named(QLabel(""), "packagesPreflightSummary")
         self.preflight_summary.setWordWrap(True)
@@ -230,6 +238,7 @@ class PublishPanel(QWidget):
             self.show_sources([])
         self.confirm_panel.setVisible(False)
         self.preflight_model.set_rows(rows or [])
+        self._fit_columns(rows or [])
         self.preflight_summary.setText(summary or "Drop a bundle to see what will be published.")
         if rows:
             self.set_index_choices([], [str(getattr(r, "path", r)) for r in rows], index)
@@ -322,6 +331,22 @@ class PublishPanel(QWidget):
         self.current_files.clear()
 
     # -- internals ------------------------------------------------------------------------------------
+    def _fit_columns(self, rows: list[Any]) -> None:
+        """Each column as wide as its longest text (the status column takes the rest), measured here in
+        one go. The table does not size them from its contents: that asks the model for every cell in
+        sight through Python at each status change of a publish (one GIL hand-off per cell and role,
+        while the upload threads want the GIL), which stalls the window (benchmark P3)."""
+        model, header = self.preflight_model, self.preflight_table.horizontalHeader()
+        metrics = self.preflight_table.fontMetrics()
+        padding = 2 * self.preflight_table.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 16
+        # the widest texts are among the first rows, the longest paths and the largest sizes
+        sample = [*rows[:FIT_SAMPLE], *heapq.nlargest(FIT_SAMPLE, rows, key=lambda r: len(r.path)),
+                  *heapq.nlargest(FIT_SAMPLE, rows, key=lambda r: r.size)]  # fmt: skip
+        for column in range(model.STATUS_COLUMN):
+            width = max((metrics.horizontalAdvance(model.cell(r, column)) for r in sample), default=0)
+            title = header.fontMetrics().horizontalAdvance(model.HEADERS[column])
+            header.resizeSection(column, min(MAX_COLUMN_WIDTH, max(width, title) + padding))
+
     def _confirmed(self) -> None:
         self.confirm_panel.setVisible(False)
         self.publishConfirmed.emit()
