@@ -75,6 +75,7 @@ class PackagesPresenter(QObject):
         self._publishing: tuple[str, str] | None = None  # (org, app) of the publish running here
         self._person = ""  # username of whoever is signed in
         self._publisher = ""  # username of whoever started the publish running here
+        self._sent: tuple[int, int] | None = None  # bytes sent of bytes to send, of the publish running
         page.pathsDropped.connect(self.dropped)
         page.indexChosen.connect(self.choose_index)
         page.publishRequested.connect(self.review)
@@ -158,6 +159,48 @@ class PackagesPresenter(QObject):
                 f"The publish to {org}/{app} is paused; it goes on once {publisher} is signed in to this "
                 "profile again."
             )
+
+    # -- quitting (`ui/presenters/quit_guard.py` asks) ------------------------------------------------
+    def quit_question(self) -> str:
+        """What Quit must ask first ("" when no publish runs or is paused here)."""
+        if self._publishing is None:
+            return ""
+        org, app = self._publishing
+        state = "paused" if self.control is not None and self.control.paused else "running"
+        done, total = self._sent or (0, 0)
+        sent = f" ({100 * done // total} % sent)" if total else " (checking the files)"
+        return (
+            f"A publish to {org}/{app} is {state}{sent}. Quitting now stops it: pause it to go on after "
+            "the next start, or cancel it to delete what it sent."
+        )
+
+    async def pause_for_quit(self) -> None:
+        """Pause and quit: interrupt the publish without undoing it (journalled, uploads checkpointed)."""
+        if self._publishing is not None and self.control is not None:
+            self.control.pause()  # no new part starts while the task stops
+        await self._tasks.cancel_and_wait("package-publish")
+
+    async def cancel_for_quit(self) -> None:
+        """Cancel the publish and quit: the saga undoes it (what it uploaded is deleted) to the end,
+        shown on the page, before this returns. Not cancelled again meanwhile: that would leave the
+        undo running behind the quit."""
+        task, control, target = self._tasks.get("package-publish"), self.control, self._publishing
+        if task is None or control is None or target is None:
+            return
+        org, app = target
+        self._page.set_publish_target(f"Cancelling the publish to {org}/{app}, then quitting")
+        self._page.progress.setRange(0, 0)  # busy: the undo reports no amounts
+        self._page.progress.setVisible(True)
+        self._page.progress_label.setText("Cancelling: deleting what this publish sent…")
+        control.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    def pause_for_session_end(self) -> None:
+        """The system session ends (logout, shutdown): no question can be asked. Hold the publish at
+        once; the quit that follows interrupts it, journalled and checkpointed."""
+        if self._publishing is not None and self.control is not None:
+            self.control.pause()
+            log.info("session ends: the publish to %s/%s is paused", *self._publishing)
 
     # -- slots ------------------------------------------------------------------------------------
     def select(self, org: str, app: str) -> None:
@@ -402,6 +445,7 @@ class PackagesPresenter(QObject):
         if not isinstance(snap, ProgressSnapshot):
             return
         if snap.phase == "uploading" and self._publishing is not None:  # this page's files
+            self._sent = (snap.done, snap.total)
             changes = dict.fromkeys(snap.finished, "sent")
             for f in snap.current:
                 changes[f.path] = f"sending {100 * f.done // f.total} %" if f.done else "sending"
