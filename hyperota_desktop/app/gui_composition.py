@@ -223,7 +223,9 @@ def build_gui(
     auth.identityChanged.connect(orgs.identity_changed)
     auth.identityChanged.connect(packages.identity_changed)
     auth.guard_sign_out(packages.sign_out_question, packages.pause_for_sign_out)  # a publish running
-    shell.guard_switch(packages.switch_question, packages.pause_for_sign_out)
+    shell.guard_switch(
+        packages.switch_question, lambda: packages.pause_for_sign_out("paused at profile switch")
+    )
     auth.personChanged.connect(packages.forget_inputs)  # what the previous person typed goes
     auth.personChanged.connect(members_page.user_edit.clear)
     auth.permissionsChanged.connect(orgs.permissions_changed)

@@ -17,10 +17,12 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from hyperota_desktop.app.gui_composition import Gui
+from hyperota_desktop.app.container import build_services
+from hyperota_desktop.app.gui_composition import Gui, build_gui
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.packages import PUBLISH_KIND
 from hyperota_desktop.services.saga import SagaRecord
+from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.presenters.quit_guard import QuitGuard
 from hyperota_desktop.ui.views.quit_question import QuitQuestion
 from tests.support import bundles
@@ -187,6 +189,7 @@ def test_pause_and_quit_leaves_the_publish_unfinished_in_the_journal(
         await guard(gui).wait_idle()
         [record] = publishes(gui, app)
         assert record.status == "running" and record.actor.startswith("alice"), record
+        assert record.paused.startswith("paused at quit, ") and "% sent" in record.paused, record.paused
         assert s3_keys(sandbox, app), "its uploads are kept for the resume"
         await gui.shutdown()
 
@@ -236,6 +239,95 @@ def test_a_system_logout_pauses_the_running_publish_without_asking(
         assert presenter.control.paused and guard(gui).dialog is None
         await gui.shutdown()  # what the quit that follows does
         [record] = publishes(gui, app)
-        assert record.status == "running", record
+        assert record.status == "running" and record.paused.startswith("paused as the session ended"), record
+
+    loop.run_until_complete(scenario())
+
+
+def restarted(tmp_path: Path, qtbot: Any) -> Gui:
+    """A new window on the same home and profile, alice's sign-in in the keyring (the next start)."""
+    services = build_services(AppDirs.under(tmp_path / "home"))
+    services.profiles.use("sb")
+    gui = build_gui(services)
+    qtbot.addWidget(gui.window)
+    gui.window.resize(1200, 760)
+    gui.window.show()
+    return gui
+
+
+async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, app: str) -> Gui:
+    """alice pauses and quits mid-publish; the next start shows it paused and does not go on."""
+    _services, first = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
+    await publish_paused_mid_upload(first, tmp_path, app)
+    first.packages._page.pause_button.click()  # running again when she quits
+    dialog = await ask_quit(first)
+    assert f"A publish to guiorg/{app} is running (" in dialog.summary.text()
+    dialog.pause_button.click()
+    await until(lambda: not first.window.isVisible(), "the window to close")
+    await guard(first).wait_idle()
+    await first.shutdown()
+
+    gui = restarted(tmp_path, qtbot)
+    page = gui.packages._page
+    await signed_in(gui)
+    select(gui.window, "guiorg", app)
+    await gui.wait_idle()
+    await until(lambda: page.publish_target.text() == f"Paused publish to guiorg/{app}", "the paused publish")
+    [record] = publishes(gui, app)
+    assert record.status == "running" and record.paused, record  # not finished by the start
+    assert page.pause_button.isEnabled() and page.pause_button.text() == "Resume"
+    assert page.cancel_button.isEnabled() and page.cancel_button.text() == "Cancel publish"
+    assert not page.drop_area.isEnabled()  # one publish at a time: this one first
+    text = page.progress_label.text()
+    assert "big" in text and "paused at quit" in text and "sending the files" in text, text
+    assert page.list_model.rowCount() == 0
+    return gui
+
+
+def test_a_paused_publish_is_offered_at_the_next_start_and_resumes_only_on_the_click(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
+) -> None:
+    app = unique("quitresume")
+
+    async def scenario() -> None:
+        gui = await paused_and_restarted(tmp_path, sandbox, qtbot, app)
+        page = gui.packages._page
+        from tests.ui.test_screenshots import save
+
+        target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
+        target.mkdir(parents=True, exist_ok=True)
+        gui.window.show_page("packages")
+        save(gui.window, target / "packages-paused-publish.png")
+        assert gui.quit_guard is not None and gui.quit_guard.may_close()  # paused in the journal: no question
+        page.pause_button.click()  # Resume
+        await until(lambda: page.list_model.rowCount() == 1, "the resumed publish")
+        await gui.wait_idle()
+        [record] = publishes(gui, app)
+        assert record.status == "done" and not record.paused, record
+        assert "(resumed)" in page.progress_label.text(), page.progress_label.text()
+        assert page.pause_button.text() == "Pause" and page.cancel_button.text() == "Cancel"
+        assert not page.pause_button.isEnabled()
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_paused_publish_cancelled_at_the_next_start_is_undone(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    app = unique("quitundo")
+
+    async def scenario() -> None:
+        gui = await paused_and_restarted(tmp_path, sandbox, qtbot, app)
+        page = gui.packages._page
+        assert s3_keys(sandbox, app)
+        page.cancel_button.click()  # Cancel publish
+        await until(lambda: "was cancelled" in page.progress_label.text(), "the undo")
+        await gui.wait_idle()
+        [record] = publishes(gui, app)
+        assert record.status == "rolled_back", record
+        assert not s3_keys(sandbox, app), s3_keys(sandbox, app)
+        assert not page.publish_target.isVisibleTo(page) and not page.cancel_button.isEnabled()
+        await gui.shutdown()
 
     loop.run_until_complete(scenario())

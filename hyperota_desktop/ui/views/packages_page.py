@@ -159,6 +159,9 @@ class PackagesPage(QWidget):
     def clear_progress(self) -> None:
         self.publish.clear_progress()
 
+    def show_paused(self, target: str, text: str) -> None:
+        self.publish.show_paused(target, text)
+
     @staticmethod
     def local_urls(paths: list[str]) -> list[QUrl]:
         return [QUrl.fromLocalFile(p) for p in paths]
