@@ -16,6 +16,7 @@ import pytest
 
 from hyperota_desktop.domain.errors import PermissionDenied
 from hyperota_desktop.sandbox.aws import AwsSandbox
+from hyperota_desktop.services.activity import recent_activity
 from hyperota_desktop.services.packages import PackageService
 from hyperota_desktop.services.packages.publish import PUBLISH_KIND
 from hyperota_desktop.services.saga import SagaRuntime
@@ -76,6 +77,8 @@ async def test_a_paused_publish_waits_and_its_cancel_undoes_it(
     marked = await service.pause_interrupted("acme", app, "paused at quit, 25 % sent")
     assert marked is not None and marked.id == record.id and marked.paused == "paused at quit, 25 % sent"
     assert await service.recover(paused=False) == []  # the window's: left for the person
+    [seen] = recent_activity(service.sagas.journal, app=app)  # Activity, `hyperota activity`
+    assert seen.status == "paused" and seen.error.startswith("paused at quit, 25 % sent; resume"), seen
     assert [r.id for r in await service.paused_publishes()] == [record.id]
     again = service.sagas.journal.get(record.id)
     assert again is not None and again.status == "running" and again.paused

@@ -9,6 +9,7 @@ logout pauses it without a question (the handler, called directly).
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -297,6 +298,7 @@ def test_a_paused_publish_is_offered_at_the_next_start_and_resumes_only_on_the_c
         target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
         target.mkdir(parents=True, exist_ok=True)
         gui.window.show_page("packages")
+        await asyncio.sleep(0.2)  # the page scrolls the offer into view once laid out
         save(gui.window, target / "packages-paused-publish.png")
         assert gui.quit_guard is not None and gui.quit_guard.may_close()  # paused in the journal: no question
         page.pause_button.click()  # Resume

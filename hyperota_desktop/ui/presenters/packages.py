@@ -427,6 +427,8 @@ class PackagesPresenter(PublishLifecycle, QObject):
     def _progress(self, snap: object) -> None:
         if not isinstance(snap, ProgressSnapshot):
             return
+        if snap.phase == "hashing":
+            self._sent = None  # a publish starting: nothing sent yet (Quit's question says so)
         if snap.phase == "uploading" and self._publishing is not None:  # this page's files
             self._sent = (snap.done, snap.total)
             changes = dict.fromkeys(snap.finished, "sent")

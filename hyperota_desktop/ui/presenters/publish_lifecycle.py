@@ -83,7 +83,10 @@ class PublishLifecycle:
 
     def _how_far(self) -> str:
         done, total = self._sent or (0, 0)
-        return f"{100 * done // total} % sent" if total else "checking the files"
+        if not total:
+            return "checking the files"
+        percent = 100 * done // total
+        return f"{percent} % sent" if percent or not done else "under 1 % sent"
 
     async def pause_for_quit(self) -> None:
         """Pause and quit: interrupt the publish without undoing it (journalled, uploads checkpointed)

@@ -336,6 +336,7 @@ class PublishPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setVisible(False)
+        self.progress_label.setWordWrap(True)  # the paused publish's description is long
         self.progress_label.setText(text)
         self.current_files.clear()
         self._last_progress = None
