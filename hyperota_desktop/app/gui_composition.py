@@ -28,6 +28,7 @@ from hyperota_desktop.ui.presenters.archives import ArchivesPresenter
 from hyperota_desktop.ui.presenters.auth_presenter import AuthPresenter
 from hyperota_desktop.ui.presenters.orgs_presenter import OrgsPresenter
 from hyperota_desktop.ui.presenters.packages import PackagesPresenter
+from hyperota_desktop.ui.presenters.quit_guard import QuitGuard
 from hyperota_desktop.ui.presenters.secrets import SecretsPresenter
 from hyperota_desktop.ui.presenters.shell import ShellPresenter
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
@@ -77,6 +78,7 @@ class Gui:
     welcome: WelcomePresenter
     sandbox: SandboxSession | None = None  # the embedded sandbox, when this install has one
     memory: WindowMemory | None = None  # layout and place, saved when the window closes
+    quit_guard: QuitGuard | None = None  # Quit asks first while a publish runs
     _tasks: PresenterTasks = field(init=False)
     _switching: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -151,6 +153,8 @@ class Gui:
         """Quit: stop the work, then close the services (HTTP clients, SQLite files, AWS clients,
         worker threads). The event loop is closed by the caller afterwards."""
         await self._tasks.stop()
+        if self.quit_guard is not None:
+            await self.quit_guard.stop()
         await self.stop_work()
         await self.services.aclose()
 
@@ -219,7 +223,9 @@ def build_gui(
     auth.identityChanged.connect(orgs.identity_changed)
     auth.identityChanged.connect(packages.identity_changed)
     auth.guard_sign_out(packages.sign_out_question, packages.pause_for_sign_out)  # a publish running
-    shell.guard_switch(packages.switch_question, packages.pause_for_sign_out)
+    shell.guard_switch(
+        packages.switch_question, lambda: packages.pause_for_sign_out("paused at profile switch")
+    )
     auth.personChanged.connect(packages.forget_inputs)  # what the previous person typed goes
     auth.personChanged.connect(members_page.user_edit.clear)
     auth.permissionsChanged.connect(orgs.permissions_changed)
@@ -241,7 +247,7 @@ def build_gui(
     window.closeRequested.connect(memory.save)  # before the app's own handler hides the window
     gui = Gui(
         window, messages, services, shell, auth, packages, orgs, archives, secrets, release_gui, welcome,
-        sandbox, memory,
+        sandbox, memory, QuitGuard(window, packages, messages),
     )  # fmt: skip
     shell.activeProfileChanged.connect(gui.profile_changed)
     welcome.sandboxReady.connect(gui.sandbox_ready)

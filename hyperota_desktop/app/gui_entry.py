@@ -205,6 +205,13 @@ async def _run(
     requests.requested.connect(quit_event.set)
     if requests.asked:  # a signal arrived while the app was starting
         quit_event.set()
+
+    def session_ending(*_args: object) -> None:  # logout/shutdown: nobody to ask; a publish pauses
+        if started.gui is not None and started.gui.quit_guard is not None:
+            started.gui.quit_guard.session_ending()
+
+    app.commitDataRequest.connect(session_ending)
+    app.aboutToQuit.connect(session_ending)
     app.aboutToQuit.connect(quit_event.set)  # Qt's loop ended regardless (see main)
     window.closeRequested.connect(quit_event.set)
     try:

@@ -12,6 +12,8 @@ from hyperota_desktop.stores.journal import Journal, SagaRecord
 
 INTERRUPTED = "interrupted"
 INTERRUPTED_WHY = "the app stopped mid-way; it is finished or undone at the next sign-in"
+PAUSED = "paused"
+PAUSED_WHY = "resume or cancel it on the Packages page (the next `hyperota package publish` finishes it)"
 
 
 def recent_activity(journal: Journal, limit: int = 200, org: str = "", app: str = "") -> list[SagaRecord]:
@@ -21,10 +23,14 @@ def recent_activity(journal: Journal, limit: int = 200, org: str = "", app: str 
     Blocking (SQLite, file locks): call it off the UI thread.
     """
     records = journal.list(limit=limit, org=org, app=app)
-    return [
-        replace(r, status=INTERRUPTED, error=r.error or INTERRUPTED_WHY) if journal.orphaned(r) else r
-        for r in records
-    ]
+    return [_as_seen(r) if journal.orphaned(r) else r for r in records]
+
+
+def _as_seen(record: SagaRecord) -> SagaRecord:
+    """An unfinished run nobody holds: paused by the person (waits for them), else interrupted."""
+    if record.paused:
+        return replace(record, status=PAUSED, error=f"{record.paused}; {PAUSED_WHY}")
+    return replace(record, status=INTERRUPTED, error=record.error or INTERRUPTED_WHY)
 
 
 def outcome(record: SagaRecord) -> str:

@@ -20,22 +20,28 @@ crash interrupted is finished at the next start, never undone, since undoing the
 bring back half of what the person asked to delete. A run whose sign-in ended mid-way (`AuthError`) is
 not undone either (undoing needs the sign-in too): it stays unfinished, and is finished or undone by
 the reconciliation after the person signs in again (`SagaNeedsSignIn` says so).
+
+A run the person paused (Pause and quit, Pause and sign out: the journal's `paused` says why) is one
+they chose to stop: a reconciliation asked not to (`paused=False`) leaves it alone, and the person
+either resumes it (`resume`: finished where it stopped) or cancels it (`undo`: undone now).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from hyperota_desktop.domain.errors import AuthError, HyperOtaError
+from hyperota_desktop.domain.errors import AuthError, Cancelled, HyperOtaError, NotFound
 from hyperota_desktop.services import probes
 from hyperota_desktop.services.transfer import TransferControl
 from hyperota_desktop.services.workers import Workers
-from hyperota_desktop.stores.journal import UNFINISHED, Journal, SagaRecord
+from hyperota_desktop.stores.journal import UNFINISHED, Journal
+from hyperota_desktop.stores.journal import SagaRecord as SagaRecord  # the UI reads records through here
 
 log = logging.getLogger("hyperota.services.saga")
 UNKNOWN_ACTOR = "unknown"  # the journal's actor of a run started while nobody could be identified
@@ -224,6 +230,9 @@ class SagaRunner:
             stopped = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
             if stopped and definition.recovery is Recovery.FORWARD and not runtime.control.cancelled:
                 log.info("%s interrupted: it is finished at the next start", title)
+                # what the step recorded as it stopped (e.g. the files it sent): an undo needs it
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(self.workers.short(self.journal.save_data, saga_id, dict(ctx.data)))
                 raise
             if isinstance(exc, AuthError) and not runtime.control.cancelled:
                 log.info("%s stopped, the sign-in ended: reconciled after the next sign-in", title)
@@ -302,13 +311,16 @@ class SagaRunner:
         *,
         kinds: Collection[str] | None = None,
         actors: Collection[str] | None = None,
+        paused: bool = True,
+        ids: Collection[str] | None = None,
     ) -> list[SagaRecord]:
         """Finish or undo this scope's sagas whose process died (or that were interrupted).
 
         `kinds` limits it to some kinds (each presenter reconciles its own, reporting where it shows
         progress); `actors` to the runs these people started (a publish paused by one person's
-        sign-out waits for that person); `runtime` is handed to the runs. Sagas held by a live process
-        (the CLI beside the GUI) and kinds this runner does not know are left alone.
+        sign-out waits for that person); `paused=False` leaves the runs the person paused; `ids` only
+        these runs. `runtime` is handed to the runs. Sagas held by a live process (the CLI beside the
+        GUI) and kinds this runner does not know are left alone. A run taken up is no longer paused.
         """
         results: list[SagaRecord] = []
         unfinished = await self.workers.short(self.journal.list, unfinished_only=True, scope=self.scope)
@@ -317,6 +329,8 @@ class SagaRunner:
             if kinds is not None and record.kind not in kinds:
                 continue
             if actors is not None and record.actor not in actors:
+                continue
+            if (not paused and record.paused) or (ids is not None and record.id not in ids):
                 continue
             if definition is None:
                 log.debug("leaving %s (%s) to the runner that knows its kind", record.id, record.kind)
@@ -327,7 +341,11 @@ class SagaRunner:
                 fresh = await self.workers.short(self.journal.get, record.id)
                 if fresh is None or fresh.status not in UNFINISHED:
                     continue  # its owner finished it between our listing and our claim
+                if fresh.paused and not paused:
+                    continue  # paused between our listing and our claim
                 record = fresh
+                if record.paused:  # taken up: interrupted again, it is recovered like any other run
+                    await self.workers.short(self.journal.set_paused, record.id, "")
                 steps = definition.build(record.params)
                 ctx = SagaContext(
                     record.id,
@@ -347,6 +365,9 @@ class SagaRunner:
                             await self._forward(ctx, steps, start=first, kind=record.kind)
                         except AuthError:
                             raise
+                        except asyncio.CancelledError as exc:
+                            await self._stopped(ctx, steps, exc)
+                            raise
                         except Exception as exc:
                             await self._rollback(ctx, steps, exc)
                     else:
@@ -360,6 +381,70 @@ class SagaRunner:
             finally:
                 self.journal.release(record.id)
         return results
+
+    async def _stopped(self, ctx: SagaContext, steps: list[Step], stop: asyncio.CancelledError) -> None:
+        """A run taken up by a reconciliation (a resume) stopped: the person's cancel undoes it to the
+        end; an interruption (quit) leaves it unfinished, with what its step recorded."""
+        if ctx.runtime.control.cancelled:
+            await asyncio.shield(self._rollback(ctx, steps, stop))
+            return
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(self.workers.short(self.journal.save_data, ctx.saga_id, dict(ctx.data)))
+
+    async def pause(self, saga_id: str, why: str) -> None:
+        """Mark an unfinished run as paused by the person (`why`: "quit", "sign-out", ...): left alone
+        by reconciliations asked to (`paused=False`) until `resume` or `undo`. A finished run stays so."""
+        await self.workers.short(self.journal.set_paused, saga_id, why)
+
+    async def paused_runs(
+        self, *, kinds: Collection[str] | None = None, actors: Collection[str] | None = None
+    ) -> list[SagaRecord]:
+        """This scope's paused runs that no live process holds (newest first)."""
+        listed = await self.workers.short(self.journal.list, unfinished_only=True, scope=self.scope)
+        wanted = [
+            r for r in listed
+            if r.paused and (kinds is None or r.kind in kinds) and (actors is None or r.actor in actors)
+        ]  # fmt: skip
+        return [r for r in wanted if await self.workers.short(self.journal.orphaned, r)]
+
+    async def resume(self, saga_id: str, runtime: SagaRuntime | None = None) -> SagaRecord:
+        """Take up a paused (or interrupted) run of this scope now, as a reconciliation would."""
+        done = await self.reconcile(runtime, ids={saga_id})
+        if not done:
+            raise NotFound(
+                "That operation is no longer waiting to be resumed.",
+                hint="It was finished or cancelled meanwhile, or another HyperOTA process is running it.",
+            )
+        return done[0]
+
+    async def undo(self, saga_id: str, runtime: SagaRuntime | None = None) -> SagaRecord:
+        """Undo an unfinished run of this scope now, whatever its kind's recovery: the person cancels
+        a run they paused. Refused for a run past its point of no return (it can only be finished)."""
+        record = await self.workers.short(self.journal.get, saga_id)
+        definition = self.definitions.get(record.kind) if record is not None else None
+        if record is None or definition is None or record.scope != self.scope:
+            raise NotFound("That operation is not in this profile's journal.")
+        if not self.journal.claim(saga_id):
+            raise HyperOtaError(
+                f"{record.title} is running in another HyperOTA process.",
+                hint="Cancel it there, or wait until it ends.",
+            )
+        try:
+            fresh = await self.workers.short(self.journal.get, saga_id)
+            if fresh is None or fresh.status not in UNFINISHED:
+                raise NotFound(f"{record.title} is no longer waiting: it ended meanwhile.")
+            steps = definition.build(fresh.params)
+            if _past_pivot(fresh, steps):
+                raise HyperOtaError(f"{fresh.title} is past its point of no return: it can only be finished.")
+            ctx = SagaContext(
+                saga_id, fresh.params, dict(fresh.data), self.journal, runtime or SagaRuntime(), self.workers
+            )
+            await self._rollback(ctx, steps, Cancelled(f"{fresh.title} was cancelled while paused."))
+            final = await self.workers.short(self.journal.get, saga_id)
+            assert final is not None
+            return final
+        finally:
+            self.journal.release(saga_id)
 
 
 async def _despite_cancel(work: Awaitable[str]) -> tuple[str, asyncio.CancelledError | None]:

@@ -45,9 +45,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # 2: sagas are scoped by profile (journals from before that may have the column already, added ad hoc)
     add_column("sagas", "scope", "TEXT NOT NULL DEFAULT ''"),
+    # 3: an unfinished run the person paused (quit, sign-out): offered to resume, not finished by itself
+    add_column("sagas", "paused", "TEXT NOT NULL DEFAULT ''"),
 )
 
-_COLUMNS = "id, kind, title, actor, params, data, status, error, created_at, updated_at, scope"
+_COLUMNS = "id, kind, title, actor, params, data, status, error, created_at, updated_at, scope, paused"
 # Saga statuses: running → done | compensating → rolled_back | stuck (a compensation failed).
 UNFINISHED = ("running", "compensating")
 
@@ -76,11 +78,12 @@ class SagaRecord:
     updated_at: float
     scope: str = ""  # the profile the saga ran against ("" = not bound to one)
     steps: list[StepRecord] = field(default_factory=list)
+    paused: str = ""  # why the person paused this unfinished run ("quit", "sign-out", ...); "" = not paused
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "kind": self.kind, "title": self.title, "actor": self.actor, "scope": self.scope,
-            "status": self.status, "error": self.error, "params": self.params,
+            "status": self.status, "error": self.error, "params": self.params, "paused": self.paused,
             "created_at": self.created_at, "updated_at": self.updated_at,
             "steps": [s.__dict__ for s in self.steps],
         }  # fmt: skip
@@ -178,8 +181,21 @@ class Journal:
         try:
             with self._connect() as db:
                 db.execute(
-                    f"INSERT INTO sagas ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-                    (saga_id, kind, title, actor, json.dumps(params), "{}", "running", "", now, now, scope),
+                    f"INSERT INTO sagas ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+                    (
+                        saga_id,
+                        kind,
+                        title,
+                        actor,
+                        json.dumps(params),
+                        "{}",
+                        "running",
+                        "",
+                        now,
+                        now,
+                        scope,
+                        "",
+                    ),
                 )
                 db.executemany(
                     "INSERT INTO steps (saga_id, idx, name, status) VALUES (?,?,?,?)",
@@ -217,13 +233,22 @@ class Journal:
             if then is not None:
                 db.execute(steps.format("started_at"), ("running", now, saga_id, then))
             else:
-                db.execute("UPDATE sagas SET status='done', error='' WHERE id=?", (saga_id,))
+                db.execute("UPDATE sagas SET status='done', error='', paused='' WHERE id=?", (saga_id,))
 
     def finish(self, saga_id: str, status: str, error: str = "") -> None:
         with self._connect() as db:
             db.execute(
-                "UPDATE sagas SET status=?, error=?, updated_at=? WHERE id=?",
+                "UPDATE sagas SET status=?, error=?, paused='', updated_at=? WHERE id=?",
                 (status, error, time.time(), saga_id),
+            )
+
+    def set_paused(self, saga_id: str, why: str) -> None:
+        """Mark an unfinished run as paused by the person (`why`: what paused it), or not ("").
+        A finished run is left as it is."""
+        with self._connect() as db:
+            db.execute(
+                f"UPDATE sagas SET paused=?, updated_at=? WHERE id=? AND status IN {UNFINISHED!r}",  # noqa: S608
+                (why, time.time(), saga_id),
             )
 
     # -- reads -------------------------------------------------------------------------------------
@@ -231,7 +256,7 @@ class Journal:
         record = SagaRecord(
             id=row[0], kind=row[1], title=row[2], actor=row[3], params=json.loads(row[4]),
             data=json.loads(row[5]), status=row[6], error=row[7], created_at=row[8], updated_at=row[9],
-            scope=row[10],
+            scope=row[10], paused=row[11],
         )  # fmt: skip
         columns = "idx, name, status, error, started_at, finished_at"
         steps = db.execute(f"SELECT {columns} FROM steps WHERE saga_id=? ORDER BY idx", (record.id,))  # noqa: S608

@@ -100,14 +100,19 @@ def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
         await until(lambda: gui.auth.identity is None, "bob's sign-out")
         assert question() is None
 
-        # alice again: her publish goes on where it stopped and becomes version 1
+        # alice again: her paused publish is offered, not finished by her sign-in; Resume finishes it
         await sign_in_as(gui, sandbox, "alice")
         select(gui.window, "guiorg", app)
+        await until(lambda: page.publish_target.text() == f"Paused publish to guiorg/{app}", "the offer")
+        await gui.wait_idle()
+        [offered] = unfinished()
+        assert offered.id == record.id and offered.paused.startswith("paused at sign-out"), offered
+        assert page.list_model.rowCount() == 0 and page.pause_button.text() == "Resume"
+        page.pause_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "alice's finished publish")
         await gui.wait_idle()
         assert not unfinished()
-        finished = f"Finished the interrupted publish of guiorg/{app}: version 1"
-        assert any(finished in t for t in posted), posted
+        assert any(f"Published guiorg/{app} version 1 (resumed)" in t for t in posted), posted
         await services.aclose()
 
     loop.run_until_complete(scenario())
@@ -165,10 +170,14 @@ def test_a_profile_switch_asks_pauses_the_publish_and_coming_back_finishes_it(
         assert page.list_model.rowCount() == 0 and not page.progress_label.text()
         assert not page.pause_button.isEnabled() and not page.cancel_button.isEnabled()
 
-        gui.window.profileChosen.emit("sb")  # back to alice's profile: her publish goes on
+        gui.window.profileChosen.emit("sb")  # back to alice's profile: her publish is offered
         await until(lambda: gui.auth.identity is not None and gui.auth.identity.username == "alice", "alice")
         await gui.wait_idle()
         select(gui.window, "guiorg", app)
+        await until(lambda: page.publish_target.text() == f"Paused publish to guiorg/{app}", "the offer")
+        [offered] = unfinished()
+        assert offered.paused.startswith("paused at profile switch"), offered
+        page.pause_button.click()  # Resume
         await until(lambda: page.list_model.rowCount() == 1, "alice's finished publish")
         await gui.wait_idle()
         assert not unfinished()

@@ -5,7 +5,8 @@ next start, without re-sending what already reached S3).
    pre-flight (what is stored: the newest package's files, the others by HEAD or one listing of
    files/) → upload what is missing, each object
    only if absent (resumable) → clean orphaned multipart uploads. Undo: abort this run's unfinished
-   uploads (the uploader already did on failure) and delete the objects this run created, except those
+   uploads (the uploader already did on failure; an interrupted run journals them as `unsent`) and
+   delete the objects this run created, except those
    a package written meanwhile references (content is shared between packages).
 2. `write manifest`: `PutObject(IfNoneMatch="*")` at the next free version; 412 → list and take the
    next. A manifest with this saga's id written before a crash is adopted, and so is the version of an
@@ -126,6 +127,8 @@ class PublishSaga:
                                           report=report)  # fmt: skip
         finally:
             ctx.data["created"] = sorted({*ctx.data.get("created", []), *report.created})
+            # not sent yet (interrupted): an undo aborts their checkpointed multipart uploads
+            ctx.data["unsent"] = sorted({i.key for i in items.values()} - set(ctx.data["created"]))
         meter.flush()
         stored_now = {keys.file_key(r.sha256) for r in pre.rows}
         await self.storage.cleanup_orphans(keys.files_prefix, stored=stored_now)
@@ -143,7 +146,9 @@ class PublishSaga:
         discard_extraction(pre.bundle)
 
     async def _undo_upload(self, ctx: SagaContext) -> None:
-        """Delete the objects this run created, unless a package written since it started names them."""
+        """Delete the objects this run created, unless a package written since it started names them;
+        abort the multipart uploads an interruption left (checkpointed here, for a resume)."""
+        await self.storage.abort_uploads(list(ctx.data.get("unsent", [])))
         created: list[str] = list(ctx.data.get("created", []))
         if not created:
             return

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from hyperota_desktop.domain.access import Action, Identity
-from hyperota_desktop.domain.errors import AuthError, ValidationError
+from hyperota_desktop.domain.errors import (
+    AuthError,
+    HyperOtaError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageDiff, check_tag
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.packages.catalogue import Catalogue, PackagePage
@@ -34,7 +40,7 @@ from hyperota_desktop.services.packages.tag_move import (
     tag_move_title,
 )
 from hyperota_desktop.services.packages.tags import Tags
-from hyperota_desktop.services.saga import UNKNOWN_ACTOR, SagaContext, SagaRunner, SagaRuntime
+from hyperota_desktop.services.saga import UNKNOWN_ACTOR, SagaContext, SagaRunner, SagaRuntime, failure
 from hyperota_desktop.services.storage import S3Storage
 from hyperota_desktop.services.transfer import ProgressCallback, TransferControl
 from hyperota_desktop.stores.hash_cache import HashCache
@@ -170,23 +176,76 @@ class PackageService:
             finished_interrupted=bool(data.get("finished_interrupted")),
         )
 
-    async def recover(self, runtime: SagaRuntime | None = None) -> list[SagaRecord]:
+    async def recover(self, runtime: SagaRuntime | None = None, *, paused: bool = True) -> list[SagaRecord]:
         """Finish the publishes the app did not finish (crash, quit), reporting to `runtime`; undo the
         tag moves it did not finish. Only those of the signed-in person (and of nobody known): a
         publish paused by alice's sign-out is neither finished nor shown when bob signs in, it waits
-        for her. Signed out (the CLI without a sign-in), all of them.
+        for her. Signed out (the CLI without a sign-in), all of them. `paused=False` (the window)
+        leaves the publishes the person paused: they are offered (`paused_publishes`) instead.
 
         The S3 client is built meanwhile (as in `publish`): a publish command recovers first, and the
         identity check that starts it is network round trips the build overlaps."""
         warming = asyncio.ensure_future(self._warm_client()) if self.storage.bucket else None
         try:
-            me: set[str] | None = {author(await self.authz.identity()), UNKNOWN_ACTOR}
-        except AuthError:
-            me = None
+            me = await self._me()
         finally:
             if warming is not None:
                 await warming
-        return await self.sagas.reconcile(runtime, kinds={PUBLISH_KIND, TAG_KIND}, actors=me)
+        return await self.sagas.reconcile(runtime, kinds={PUBLISH_KIND, TAG_KIND}, actors=me, paused=paused)
+
+    async def _me(self) -> set[str] | None:
+        """The journal's actors of the signed-in person (and of nobody known); None when signed out."""
+        try:
+            return {author(await self.authz.identity()), UNKNOWN_ACTOR}
+        except AuthError:
+            return None
+
+    # -- a publish the person paused (Pause and quit, Pause and sign out) ------------------------------
+    async def pause_interrupted(self, org: str, app: str, why: str) -> SagaRecord | None:
+        """Mark the publish to org/app just interrupted here as paused by the person (`why`: "quit",
+        "sign-out", ...): the newest unfinished one no live process holds. None when there is none."""
+        journal = self.sagas.journal
+        listed = await self.sagas.workers.short(
+            journal.list, unfinished_only=True, scope=self.sagas.scope, org=org, app=app
+        )
+        for record in listed:
+            if record.kind == PUBLISH_KIND and await self.sagas.workers.short(journal.orphaned, record):
+                await self.sagas.pause(record.id, why)
+                return await self.sagas.workers.short(journal.get, record.id)
+        return None
+
+    async def paused_publishes(self) -> list[SagaRecord]:
+        """The signed-in person's paused publishes of this profile, newest first (none signed out)."""
+        me = await self._me()
+        if me is None:
+            return []
+        return await self.sagas.paused_runs(kinds={PUBLISH_KIND}, actors=me)
+
+    async def _own_paused(self, saga_id: str) -> SagaRecord:
+        record = await self.sagas.workers.short(self.sagas.journal.get, saga_id)
+        if record is None or record.kind != PUBLISH_KIND or record.scope != self.sagas.scope:
+            raise NotFound("That publish is not in this profile's journal.")
+        org, app = str(record.params["org"]), str(record.params["app"])
+        identity = await self.authz.require(Action.PUBLISH_PACKAGE, org, app)
+        if record.actor not in {author(identity), UNKNOWN_ACTOR}:
+            raise PermissionDenied(
+                f"This publish to {org}/{app} was started by {record.actor}; only they can resume or "
+                "cancel it."
+            )
+        return record
+
+    async def resume_publish(self, saga_id: str, runtime: SagaRuntime | None = None) -> PublishResult:
+        """Go on with a paused publish of the signed-in person, from where it stopped."""
+        await self._own_paused(saga_id)
+        record = await self.sagas.resume(saga_id, runtime)
+        if record.status != "done":  # a step failed: undone (or stuck), as a publish's failure is
+            raise failure(record.title, HyperOtaError(record.error or record.status), record)
+        return await self.result_of(record)
+
+    async def cancel_publish(self, saga_id: str, runtime: SagaRuntime | None = None) -> SagaRecord:
+        """Undo a paused publish of the signed-in person: its uploads are aborted, what it sent deleted."""
+        await self._own_paused(saga_id)
+        return await self.sagas.undo(saga_id, runtime)
 
     # -- reading -------------------------------------------------------------------------------------
     async def list_versions(self, org: str, app: str) -> list[int]:

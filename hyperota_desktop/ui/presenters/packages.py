@@ -36,6 +36,7 @@ from hyperota_desktop.services.packages import TAG_KIND, PackageService, Preflig
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.transfer import FileProgress, ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.presenters.publish_lifecycle import PublishLifecycle
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.packages_page import PackagesPage
 from hyperota_desktop.ui.widgets.local_time import local_time
@@ -47,7 +48,7 @@ SELECTION_WORK = (
 )  # fmt: skip
 
 
-class PackagesPresenter(QObject):
+class PackagesPresenter(PublishLifecycle, QObject):
     published = Signal(int)
     journalled = Signal()
 
@@ -75,13 +76,16 @@ class PackagesPresenter(QObject):
         self._publishing: tuple[str, str] | None = None  # (org, app) of the publish running here
         self._person = ""  # username of whoever is signed in
         self._publisher = ""  # username of whoever started the publish running here
+        self._sent: tuple[int, int] | None = None  # bytes sent of bytes to send, of the publish running
+        self.paused_run = None  # a publish the person paused, offered (`publish_lifecycle.py`)
+        self._session_ending = False
         page.pathsDropped.connect(self.dropped)
         page.indexChosen.connect(self.choose_index)
         page.publishRequested.connect(self.review)
         page.publishConfirmed.connect(self.publish)
         page.pauseRequested.connect(lambda: self._pause(True))
-        page.resumeRequested.connect(lambda: self._pause(False))
-        page.cancelRequested.connect(lambda: self.control and self.control.cancel())
+        page.resumeRequested.connect(self._resume_clicked)
+        page.cancelRequested.connect(self._cancel_clicked)
         page.versionChosen.connect(lambda v: self._start("package-show", self._show(v), replace=True))
         page.diffRequested.connect(lambda a, b: self._start("package-diff", self._diff(a, b), replace=True))
         page.list_model.moreRequested.connect(
@@ -97,6 +101,7 @@ class PackagesPresenter(QObject):
         if packages is self._packages:
             return
         self._tasks.cancel_all()
+        self.withdraw_offer()
         self._packages = packages
         self.select("", "")
 
@@ -105,8 +110,10 @@ class PackagesPresenter(QObject):
         self._signed_in = identity is not None
         self._person = str(getattr(identity, "username", "") or "")
         if self._publishing is not None and self._person != self._publisher:
-            # not through Sign out (its sign-in ended, another profile): interrupted the same way
-            self._start("package-publish-pause", self.pause_for_sign_out(), replace=True)
+            # not through Sign out (its sign-in ended, another profile): interrupted the same way,
+            # not paused by the person (finished by the sign-in that follows)
+            self._start("package-publish-pause", self.pause_for_sign_out(""), replace=True)
+        self.withdraw_offer()  # shown again to its publisher by the recovery below
         self._tasks.cancel(*SELECTION_WORK)
         self._page.list_model.reset([], 0)
         self._page.list_status.setText("" if identity is not None else "Sign in to see the packages.")
@@ -142,22 +149,29 @@ class PackagesPresenter(QObject):
         who = self._publisher or "the same person"
         return f"A publish to {org}/{app} is {state}: {doing} pauses it; it goes on when you {back} {who}."
 
-    async def pause_for_sign_out(self) -> None:
+    async def pause_for_sign_out(self, why: str = "paused at sign-out") -> None:
         """Interrupt the running publish without undoing it (the journal keeps it unfinished, the
-        uploads stay checkpointed) and take it off the page; its publisher's next sign-in finishes it."""
-        target, publisher = self._publishing, self._publisher
+        uploads stay checkpointed) and take it off the page. Paused by the person (`why`, "" when not:
+        the sign-in ended): offered to its publisher after their next sign-in, else finished by it."""
+        target, publisher, how_far = self._publishing, self._publisher, self._how_far()
         if target is None:
             return
         await self._tasks.cancel_and_wait("package-publish")
+        if why:
+            await self._mark_paused(target, f"{why}, {how_far}")
         self._forget_bundle()
         self._page.clear_progress()
         org, app = target
         log.info("publish to %s/%s interrupted by a change of person", org, app)
         if self._person == publisher:
             self._messages.info(
-                f"The publish to {org}/{app} is paused; it goes on once {publisher} is signed in to this "
-                "profile again."
+                f"The publish to {org}/{app} is paused; once {publisher} is signed in to this profile "
+                "again, the Packages page offers to resume it."
             )
+
+    async def pause_for_switch(self) -> None:
+        """A switch to another profile, confirmed: as Pause and sign out."""
+        await self.pause_for_sign_out("paused at profile switch")
 
     # -- slots ------------------------------------------------------------------------------------
     def select(self, org: str, app: str) -> None:
@@ -240,8 +254,11 @@ class PackagesPresenter(QObject):
 
     async def stop(self) -> None:
         """Cancel and await every task (profile switch, quit): a running publish is interrupted and
-        finished at the next start."""
+        finished at the next start (offered, when the system session ended: it was paused then)."""
+        target = self._publishing if self._session_ending else None
         await self._tasks.stop()
+        if target is not None:
+            await self._mark_paused(target, f"paused as the session ended, {self._how_far()}")
 
     async def wait_idle(self) -> None:
         await self._tasks.wait_idle()
@@ -272,7 +289,7 @@ class PackagesPresenter(QObject):
 
     async def _recover(self) -> None:
         """Finish publishes the app did not finish (crash, quit), with their progress on this page."""
-        records = await self._service().recover(SagaRuntime(self._progress))
+        records = await self._service().recover(SagaRuntime(self._progress), paused=False)
         for record in records:
             org, app = record.params.get("org"), record.params.get("app")
             if record.kind == TAG_KIND:  # undone: the person never saw it succeed
@@ -292,6 +309,7 @@ class PackagesPresenter(QObject):
             else:
                 why = f"{record.status}: {record.error}"
                 self._messages.warning(f"An interrupted publish of {org}/{app} was {why}")
+        await self.offer_paused()  # the person's paused publishes wait for them
 
     async def _preflight(self, index: str | None) -> None:
         self.preflight = None
@@ -386,6 +404,14 @@ class PackagesPresenter(QObject):
         if (org, app) == (self.org, self.app):
             self.refresh()
 
+    def _resume_clicked(self) -> None:
+        if not self.resume_requested():  # a paused publish offered: resumed; else the running one
+            self._pause(False)
+
+    def _cancel_clicked(self) -> None:
+        if not self.cancel_requested() and self.control is not None:
+            self.control.cancel()
+
     def _pause(self, paused: bool) -> None:
         if self.control is None or self._publishing is None:
             return
@@ -401,7 +427,10 @@ class PackagesPresenter(QObject):
     def _progress(self, snap: object) -> None:
         if not isinstance(snap, ProgressSnapshot):
             return
+        if snap.phase == "hashing":
+            self._sent = None  # a publish starting: nothing sent yet (Quit's question says so)
         if snap.phase == "uploading" and self._publishing is not None:  # this page's files
+            self._sent = (snap.done, snap.total)
             changes = dict.fromkeys(snap.finished, "sent")
             for f in snap.current:
                 changes[f.path] = f"sending {100 * f.done // f.total} %" if f.done else "sending"

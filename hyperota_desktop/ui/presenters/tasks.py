@@ -51,6 +51,11 @@ class PresenterTasks:
         task = self._named.get(name)
         return task is not None and not task.done()
 
+    def get(self, name: str) -> asyncio.Task[Any] | None:
+        """The running task of that name, if any."""
+        task = self._named.get(name)
+        return task if task is not None and not task.done() else None
+
     def cancel(self, *names: str) -> None:
         for name in names:
             task = self._named.get(name)

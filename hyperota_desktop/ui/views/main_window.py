@@ -7,7 +7,8 @@ Signals:
 - `newProfileRequested()`, `editProfileRequested()`, `importProfileRequested()`, `signInRequested()`,
   `signOutRequested()`, `refreshRequested()`.
 - `selectionChanged(str, str)`: organisation and application ("" when an organisation is selected).
-- `closeRequested()`: the window was closed (the app quits through its shutdown, not by itself).
+- `closeRequested()`: the window was closed (the app quits through its shutdown, not by itself). A
+  close guard (`set_close_guard`, a presenter's) may hold the close first: it asks, then `quit_now()`.
 
 Built before the app's first paint, which it does not make wait for `PySide6.QtCore.Qt`: creating that
 namespace's Python enums takes ~16 ms on first use, so the methods that need it import it when called
@@ -18,7 +19,7 @@ of `setShortcut` would look at `Qt.Key`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QModelIndex, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)  # below this the pages cannot lay out their lists
         self._error_dialogs = True
         self.error_box: QMessageBox | None = None  # one, reused: errors while it is open are added to it
+        self._close_guard: Callable[[], bool] | None = None
         self._build_toolbar()
         self._build_body()
         self._build_status_bar()
@@ -359,8 +361,21 @@ class MainWindow(QMainWindow):
         box.setText(text)
         box.open()
 
+    def set_close_guard(self, guard: Callable[[], bool] | None) -> None:
+        """`guard()` decides whether a close (Quit, Ctrl+Q, the close button) goes ahead now: False holds
+        the window open (the guard asks the person, then calls `quit_now`)."""
+        self._close_guard = guard
+
+    def quit_now(self) -> None:
+        """Close without asking the guard again (it has asked and done what the person chose)."""
+        self._close_guard = None
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window asks the app to quit (cleanly: running work is stopped, then closed)."""
+        if self._close_guard is not None and not self._close_guard():
+            event.ignore()
+            return
         event.accept()
         self.closeRequested.emit()
 

@@ -10,7 +10,7 @@ The page holds what both halves depend on: the selected application and whether 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from hyperota_desktop.ui.views.package_browser import PackageBrowser
@@ -56,6 +56,7 @@ class PackagesPage(QWidget):
         splitter.setStretchFactor(1, 3)
         outer.addWidget(splitter)
         self.splitter = splitter
+        self.publish_area = publish_area
         for source, target in (
             (self.publish.pathsDropped, self.pathsDropped),
             (self.publish.indexChosen, self.indexChosen),
@@ -158,6 +159,12 @@ class PackagesPage(QWidget):
 
     def clear_progress(self) -> None:
         self.publish.clear_progress()
+
+    def show_paused(self, target: str, text: str) -> None:
+        """A paused publish offered (`target` "": none): scrolled into view, Resume and Cancel with it."""
+        self.publish.show_paused(target, text)
+        if target:  # once laid out: the controls sit below the (empty) file table
+            QTimer.singleShot(0, lambda: self.publish_area.ensureWidgetVisible(self.publish.current_files))
 
     @staticmethod
     def local_urls(paths: list[str]) -> list[QUrl]:

@@ -330,6 +330,26 @@ class PublishPanel(QWidget):
         self.progress_label.setText(text)
         self.current_files.clear()
 
+    def show_paused(self, target: str, text: str) -> None:
+        """A publish the person paused (at a quit, a sign-out) waits for them: what it was doing, and
+        the Pause/Cancel controls as *Resume* and *Cancel publish*. `target` "" takes it off the page."""
+        paused = bool(target)
+        self.set_publishing(paused)
+        self.set_publish_target(target)
+        self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(paused)  # unchecking it (Resume) asks to resume
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setAccessibleName("Resume the publish" if paused else "Pause the upload")
+        self.pause_button.blockSignals(False)
+        self.cancel_button.setText("Cancel publish" if paused else "Cancel")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setVisible(False)
+        self.progress_label.setWordWrap(True)  # the paused publish's description is long
+        self.progress_label.setText(text)
+        self.current_files.clear()
+        self._last_progress = None
+
     # -- internals ------------------------------------------------------------------------------------
     def _fit_columns(self, rows: list[Any]) -> None:
         """Each column as wide as its longest text (the status column takes the rest), measured here in

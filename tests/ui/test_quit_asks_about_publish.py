@@ -1,0 +1,335 @@
+"""Quitting while a publish runs (or is paused) asks first; nothing runs: the window closes at once.
+
+The publish is alice's, of a bundle with a 20 MiB file sent in 5 MiB parts one at a time, held mid-way
+by her Pause (so the question finds it where the test left it). Each answer does what it says: *Keep
+working* leaves it as it was, *Pause and quit* leaves it unfinished in the journal, *Cancel the publish
+and quit* undoes it (journal: rolled back; its objects gone from S3) before the window closes. A system
+logout pauses it without a question (the handler, called directly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from hyperota_desktop.app.container import build_services
+from hyperota_desktop.app.gui_composition import Gui, build_gui
+from hyperota_desktop.sandbox.runtime import Sandbox
+from hyperota_desktop.services.packages import PUBLISH_KIND
+from hyperota_desktop.services.saga import SagaRecord
+from hyperota_desktop.stores.dirs import AppDirs
+from hyperota_desktop.ui.presenters.quit_guard import QuitGuard
+from hyperota_desktop.ui.views.quit_question import QuitQuestion
+from tests.support import bundles
+from tests.support.gui import drop, select, until
+from tests.support.gui_app import signed_in, unique, wired
+
+MiB = 1024 * 1024
+SLOW = {"upload/parallel_parts": 1, "upload/part_size_mib": 5}
+
+
+@pytest.fixture(autouse=True)
+def _closing_is_the_apps_decision(qapp: QApplication) -> Iterator[None]:
+    """As in the app (`gui_entry.main`): closing the window does not stop Qt's (and the test's) loop."""
+    before = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    yield
+    qapp.setQuitOnLastWindowClosed(before)
+
+
+def guard(gui: Gui) -> QuitGuard:
+    assert gui.quit_guard is not None
+    return gui.quit_guard
+
+
+def question(gui: Gui) -> QuitQuestion | None:
+    dialog = guard(gui).dialog
+    return dialog if dialog is not None and dialog.isVisible() else None
+
+
+def publishes(gui: Gui, app: str) -> list[SagaRecord]:
+    return [r for r in gui.services.journal.list(app=app) if r.kind == PUBLISH_KIND]
+
+
+def s3_keys(sandbox: Sandbox, app: str) -> set[str]:
+    client = sandbox.aws.client("s3")
+    listed = client.list_objects_v2(Bucket=sandbox.aws.bucket, Prefix=f"guiorg/{app}/")
+    uploads = client.list_multipart_uploads(Bucket=sandbox.aws.bucket, Prefix=f"guiorg/{app}/")
+    return {o["Key"] for o in listed.get("Contents", [])} | {u["Key"] for u in uploads.get("Uploads", [])}
+
+
+class Closes:
+    """Counts the window's `closeRequested` (what makes the app shut down)."""
+
+    def __init__(self, gui: Gui) -> None:
+        self.count = 0
+        gui.window.closeRequested.connect(self._closed)
+
+    def _closed(self) -> None:
+        self.count += 1
+
+
+async def publish_paused_mid_upload(gui: Gui, tmp_path: Path, app: str) -> None:
+    """alice's publish of a 20 MiB file, paused by her between two parts."""
+    page, presenter = gui.packages._page, gui.packages
+    root = bundles.write(
+        tmp_path / "big", {"index.android.bundle": b"one", "raw/big.bin": os.urandom(20 * MiB)}
+    )
+    shown = page.show_progress
+    paused: list[bool] = []
+
+    def pause_mid_upload(phase: str, done: int, total: int, *rest: Any) -> None:
+        shown(phase, done, total, *rest)
+        if phase == "uploading" and 0 < done < total and not paused:
+            paused.append(True)
+            page.pause_button.click()
+
+    await signed_in(gui)
+    select(gui.window, "guiorg", app)
+    await gui.wait_idle()
+    page.show_progress = pause_mid_upload  # type: ignore[method-assign]
+    drop(page, [root])
+    await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
+    page.publish_button.click()
+    await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
+    page.confirm_button.click()
+    await until(lambda: bool(paused) and bool(presenter.control and presenter.control.paused), "pause")
+    page.show_progress = shown  # type: ignore[method-assign]
+
+
+async def ask_quit(gui: Gui, how: str = "action") -> QuitQuestion:
+    if how == "action":
+        gui.window.quit_action.trigger()  # the menu's Quit and Ctrl+Q
+    else:
+        gui.window.close()  # the window's close button
+    await until(lambda: question(gui) is not None, "the question")
+    dialog = question(gui)
+    assert dialog is not None
+    return dialog
+
+
+def test_quit_with_nothing_running_closes_at_once(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    app = unique("quitidle")
+    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write")
+    closes = Closes(gui)
+
+    async def scenario() -> None:
+        await signed_in(gui)
+        gui.window.quit_action.trigger()
+        assert closes.count == 1 and not gui.window.isVisible()
+        assert guard(gui).dialog is None
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+def test_keep_working_leaves_the_publish_as_it_was_and_it_finishes(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
+) -> None:
+    app = unique("quitkeep")
+    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
+    closes = Closes(gui)
+    presenter, page = gui.packages, gui.packages._page
+
+    async def scenario() -> None:
+        await publish_paused_mid_upload(gui, tmp_path, app)
+        dialog = await ask_quit(gui, "close button")
+        text = dialog.summary.text()
+        assert f"A publish to guiorg/{app} is paused (" in text and "% sent)" in text, text
+        assert dialog.keep_button.isDefault() and not dialog.pause_button.isDefault()
+        from tests.ui.test_screenshots import save
+
+        target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
+        target.mkdir(parents=True, exist_ok=True)
+        save(dialog, target / "quit-question.png")
+        gui.window.quit_action.trigger()  # asked again while the question is open: still one question
+        assert question(gui) is dialog
+        dialog.reject()  # Escape: Keep working
+        await until(lambda: question(gui) is None, "the question to close")
+        await guard(gui).wait_idle()
+        assert closes.count == 0 and gui.window.isVisible()
+        assert presenter.control is not None and presenter.control.paused
+        assert page.pause_button.isEnabled() and page.cancel_button.isEnabled()
+
+        dialog = await ask_quit(gui)  # Keep working, by its button
+        dialog.keep_button.click()
+        await until(lambda: question(gui) is None, "the question to close")
+        await guard(gui).wait_idle()
+        assert closes.count == 0
+        page.pause_button.click()  # Resume: it finishes
+        await until(lambda: page.list_model.rowCount() == 1, "the finished publish")
+        await gui.wait_idle()
+        assert [r.status for r in publishes(gui, app)] == ["done"]
+        gui.window.quit_action.trigger()  # nothing runs now: no question
+        assert closes.count == 1 and guard(gui).dialog is None
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+def test_pause_and_quit_leaves_the_publish_unfinished_in_the_journal(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    app = unique("quitpause")
+    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
+    closes = Closes(gui)
+
+    async def scenario() -> None:
+        await publish_paused_mid_upload(gui, tmp_path, app)
+        dialog = await ask_quit(gui)
+        dialog.pause_button.click()
+        await until(lambda: closes.count == 1, "the window to close")
+        await guard(gui).wait_idle()
+        [record] = publishes(gui, app)
+        assert record.status == "running" and record.actor.startswith("alice"), record
+        assert record.paused.startswith("paused at quit, ") and "% sent" in record.paused, record.paused
+        assert s3_keys(sandbox, app), "its uploads are kept for the resume"
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+def test_cancel_the_publish_and_quit_undoes_it_before_the_window_closes(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    app = unique("quitcancel")
+    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
+    closes = Closes(gui)
+    page = gui.packages._page
+    seen: list[str] = []
+
+    async def scenario() -> None:
+        await publish_paused_mid_upload(gui, tmp_path, app)
+        assert s3_keys(sandbox, app), "something was sent before the quit"
+        dialog = await ask_quit(gui)
+        dialog.cancel_button.click()
+        await until(lambda: "Cancelling" in page.publish_target.text(), "the cancel on the page")
+        seen.append(page.progress_label.text())
+        assert closes.count == 0  # not before the undo ended
+        await until(lambda: closes.count == 1, "the window to close")
+        await guard(gui).wait_idle()
+        assert "deleting what this publish sent" in seen[0], seen
+        [record] = publishes(gui, app)
+        assert record.status == "rolled_back", record
+        assert not s3_keys(sandbox, app), s3_keys(sandbox, app)
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_system_logout_pauses_the_running_publish_without_asking(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    app = unique("quitlogout")
+    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
+    presenter, page = gui.packages, gui.packages._page
+
+    async def scenario() -> None:
+        await publish_paused_mid_upload(gui, tmp_path, app)
+        page.pause_button.click()  # running again
+        assert presenter.control is not None and not presenter.control.paused
+        guard(gui).session_ending()  # what commitDataRequest / aboutToQuit call
+        assert presenter.control.paused and guard(gui).dialog is None
+        await gui.shutdown()  # what the quit that follows does
+        [record] = publishes(gui, app)
+        assert record.status == "running" and record.paused.startswith("paused as the session ended"), record
+
+    loop.run_until_complete(scenario())
+
+
+def restarted(tmp_path: Path, qtbot: Any) -> Gui:
+    """A new window on the same home and profile, alice's sign-in in the keyring (the next start)."""
+    services = build_services(AppDirs.under(tmp_path / "home"))
+    services.profiles.use("sb")
+    gui = build_gui(services)
+    qtbot.addWidget(gui.window)
+    gui.window.resize(1200, 760)
+    gui.window.show()
+    return gui
+
+
+async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, app: str) -> Gui:
+    """alice pauses and quits mid-publish; the next start shows it paused and does not go on."""
+    _services, first = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
+    await publish_paused_mid_upload(first, tmp_path, app)
+    first.packages._page.pause_button.click()  # running again when she quits
+    dialog = await ask_quit(first)
+    assert f"A publish to guiorg/{app} is running (" in dialog.summary.text()
+    dialog.pause_button.click()
+    await until(lambda: not first.window.isVisible(), "the window to close")
+    await guard(first).wait_idle()
+    await first.shutdown()
+
+    gui = restarted(tmp_path, qtbot)
+    page = gui.packages._page
+    await signed_in(gui)
+    select(gui.window, "guiorg", app)
+    await gui.wait_idle()
+    await until(lambda: page.publish_target.text() == f"Paused publish to guiorg/{app}", "the paused publish")
+    [record] = publishes(gui, app)
+    assert record.status == "running" and record.paused, record  # not finished by the start
+    assert page.pause_button.isEnabled() and page.pause_button.text() == "Resume"
+    assert page.cancel_button.isEnabled() and page.cancel_button.text() == "Cancel publish"
+    assert not page.drop_area.isEnabled()  # one publish at a time: this one first
+    text = page.progress_label.text()
+    assert "big" in text and "paused at quit" in text and "sending the files" in text, text
+    assert page.list_model.rowCount() == 0
+    return gui
+
+
+def test_a_paused_publish_is_offered_at_the_next_start_and_resumes_only_on_the_click(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
+) -> None:
+    app = unique("quitresume")
+
+    async def scenario() -> None:
+        gui = await paused_and_restarted(tmp_path, sandbox, qtbot, app)
+        page = gui.packages._page
+        from tests.ui.test_screenshots import save
+
+        target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
+        target.mkdir(parents=True, exist_ok=True)
+        gui.window.show_page("packages")
+        await asyncio.sleep(0.2)  # the page scrolls the offer into view once laid out
+        save(gui.window, target / "packages-paused-publish.png")
+        assert gui.quit_guard is not None and gui.quit_guard.may_close()  # paused in the journal: no question
+        page.pause_button.click()  # Resume
+        await until(lambda: page.list_model.rowCount() == 1, "the resumed publish")
+        await gui.wait_idle()
+        [record] = publishes(gui, app)
+        assert record.status == "done" and not record.paused, record
+        assert "(resumed)" in page.progress_label.text(), page.progress_label.text()
+        assert page.pause_button.text() == "Pause" and page.cancel_button.text() == "Cancel"
+        assert not page.pause_button.isEnabled()
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_paused_publish_cancelled_at_the_next_start_is_undone(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    app = unique("quitundo")
+
+    async def scenario() -> None:
+        gui = await paused_and_restarted(tmp_path, sandbox, qtbot, app)
+        page = gui.packages._page
+        assert s3_keys(sandbox, app)
+        page.cancel_button.click()  # Cancel publish
+        await until(lambda: "was cancelled" in page.progress_label.text(), "the undo")
+        await gui.wait_idle()
+        [record] = publishes(gui, app)
+        assert record.status == "rolled_back", record
+        assert not s3_keys(sandbox, app), s3_keys(sandbox, app)
+        assert not page.publish_target.isVisibleTo(page) and not page.cancel_button.isEnabled()
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
