@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,19 +156,13 @@ async def hash_files(
     concurrency: int = 4,
     workers: Workers | None = None,
     parts: PartPlan | None = None,
-    on_hashed: Callable[[ScannedFile, Hashed], None] | None = None,
 ) -> dict[str, Hashed]:
     """Bundle path → SHA-256 and mtime (and, for files `parts` sends in parts, each part's SHA-256).
     Files whose (path, size, mtime) the cache knows are not read; the others hash in parallel threads
     (hashlib releases the GIL; `concurrency` workers, not one task per file: see
-    `transfer.run_bounded`), and go into the cache in one transaction at the end. `on_hashed(file,
-    hashed)` is called on the loop as each file's hash is known (cached ones first)."""
+    `transfer.run_bounded`), and go into the cache in one transaction at the end."""
     workers = workers or Workers()
     result, missing = await workers.transfer(_look_up, files, cache, parts)
-    if on_hashed is not None:
-        for f in files:
-            if f.path in result:
-                on_hashed(f, result[f.path])
     if meter is not None:
         meter.files_done += len(result)
         meter.advance(sum(f.size for f in files if f.path in result))
@@ -189,8 +183,6 @@ async def hash_files(
             fresh.append((key, file.size, mtime_ns, hashed.sha256))
             if hashed.part_sums:
                 fresh_parts.append((key, file.size, mtime_ns, hashed.part_size, hashed.part_sums))
-            if on_hashed is not None:
-                on_hashed(file, hashed)
             if meter is not None:
                 meter.file(file.path, file.size, file.size, "done")
                 meter.advance(file.size, file_finished=True)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 
 from hyperota_desktop.domain.errors import IntegrityError
-from hyperota_desktop.services.bundle_scan import ScannedBundle, ScannedFile, discard_extraction, scan
+from hyperota_desktop.services.bundle_scan import ScannedBundle, discard_extraction, scan
 from hyperota_desktop.services.hashing import Hashed, PartPlan, hash_files
 from hyperota_desktop.services.packages.catalogue import Catalogue
 from hyperota_desktop.services.transfer import ProgressCallback, ProgressMeter, TransferControl
@@ -89,11 +89,9 @@ class Preflighter:
         progress: ProgressCallback | None = None,
         control: TransferControl | None = None,
         versions: Awaitable[list[int]] | None = None,
-        on_hashed: Callable[[ScannedFile, Hashed], None] | None = None,
     ) -> Preflight:
         """`versions`: the application's versions, newest first, as the caller lists them (awaited while
-        the bundle is scanned and hashed); None: listed here, also meanwhile. `on_hashed`: told each
-        file's hash as soon as it is known (a publish's early uploads)."""
+        the bundle is scanned and hashed); None: listed here, also meanwhile."""
 
         async def local() -> tuple[ScannedBundle, dict[str, Hashed]]:
             bundle = await scan(sources, index=index, cache_dir=self.cache_dir)
@@ -105,7 +103,6 @@ class Preflighter:
                 control=control,
                 workers=self.workers,
                 parts=self.parts,
-                on_hashed=on_hashed,
             )
             meter.flush()
             return bundle, hashes

@@ -19,7 +19,6 @@ next start, without re-sending what already reached S3).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -33,7 +32,6 @@ from hyperota_desktop.domain.errors import Conflict, IntegrityError, NotFound, V
 from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageFile, public_url
 from hyperota_desktop.services.bundle_scan import discard_extraction
 from hyperota_desktop.services.packages.catalogue import Catalogue
-from hyperota_desktop.services.packages.early_upload import EarlyUploads
 from hyperota_desktop.services.packages.preflight import Preflighter
 from hyperota_desktop.services.saga import Recovery, SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.storage import S3Storage, UploadItem, UploadReport
@@ -99,53 +97,32 @@ class PublishSaga:
                 await ctx.save()
             return versions
 
-        keys = self.keys(ctx)
+        pre = await self.preflighter.check(
+            org, app, [Path(s) for s in p["sources"]], index=p.get("index"), progress=runtime.progress,
+            control=runtime.control, versions=listed(),
+        )  # fmt: skip
         expected = p.get("expected")
-        report = UploadReport()
-        listing = asyncio.ensure_future(listed())
-        early = None
-        if not expected:  # a fresh application's small files go while the rest is hashed (early_upload.py)
-
-            async def fresh() -> bool:
-                return not await listing
-
-            early = EarlyUploads(self.storage, keys, fresh=fresh(), control=runtime.control, report=report)
-        try:
-            try:
-                pre = await self.preflighter.check(
-                    org, app, [Path(s) for s in p["sources"]], index=p.get("index"),
-                    progress=runtime.progress, control=runtime.control, versions=listing,
-                    on_hashed=early.offer if early else None,
+        if expected and pre.fingerprint != expected:
+            discard_extraction(pre.bundle)
+            raise ValidationError(
+                "The bundle changed since it was checked: it is not what you confirmed. "
+                "Nothing was uploaded.",
+                hint="Drop it again, check the pre-flight and confirm.",
+            )
+        keys = self.keys(ctx)
+        items: dict[str, UploadItem] = {}
+        for row, f in zip(pre.rows, pre.bundle.files, strict=True):
+            if not row.stored and row.sha256 not in items:
+                hashed = pre.hashes[f.path]
+                items[row.sha256] = UploadItem(
+                    f.local, f.size, row.sha256, keys.file_key(row.sha256), content_type(f.path), f.path,
+                    hashed.mtime_ns, hashed.part_size, hashed.part_sums,
                 )  # fmt: skip
-            except BaseException:
-                if early is not None:
-                    await early.abandon()
-                raise
-            sent_early = await early.finish() if early is not None else {}
-            if expected and pre.fingerprint != expected:
-                discard_extraction(pre.bundle)
-                raise ValidationError(
-                    "The bundle changed since it was checked: it is not what you confirmed. "
-                    "Nothing was uploaded.",
-                    hint="Drop it again, check the pre-flight and confirm.",
-                )
-            items: dict[str, UploadItem] = {}
-            for row, f in zip(pre.rows, pre.bundle.files, strict=True):
-                if not row.stored and row.sha256 not in items and row.sha256 not in sent_early:
-                    hashed = pre.hashes[f.path]
-                    items[row.sha256] = UploadItem(
-                        f.local, f.size, row.sha256, keys.file_key(row.sha256), content_type(f.path), f.path,
-                        hashed.mtime_ns, hashed.part_size, hashed.part_sums,
-                    )  # fmt: skip
-            to_send = sum(i.size for i in items.values())
-            early_bytes = sum(sent_early.values())
-            meter = ProgressMeter(
-                "uploading", early_bytes + to_send, len(sent_early) + len(items), runtime.progress,
-                runtime.control,
-            )  # fmt: skip
-            meter.files_done = len(sent_early)
-            meter.advance(early_bytes)  # sent while the bundle was hashed
-            meter.flush()
+        to_send = sum(i.size for i in items.values())
+        meter = ProgressMeter("uploading", to_send, len(items), runtime.progress, runtime.control)
+        meter.flush()
+        report = UploadReport()
+        try:
             await self.storage.upload_all(list(items.values()), meter=meter, control=runtime.control,
                                           report=report)  # fmt: skip
         finally:

@@ -177,15 +177,6 @@ class Uploader:
             raise
         return report
 
-    async def upload_small(
-        self, item: UploadItem, *, sem: asyncio.Semaphore, control: TransferControl, report: UploadReport
-    ) -> None:
-        """One file below the multipart threshold, outside a batch (a publish's early uploads): one
-        conditional, checksummed `PutObject` within `sem`, recorded in `report` even when cancelled."""
-        if item.size >= self.multipart_threshold:
-            raise ValueError(f"'{item.label}' is sent in parts: upload it with upload_all")
-        await self._upload_one(item, sem, None, control, report)
-
     async def _upload_one(
         self,
         item: UploadItem,
