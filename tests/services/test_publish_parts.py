@@ -19,9 +19,10 @@ import pytest
 
 from hyperota_desktop.domain.errors import IntegrityError
 from hyperota_desktop.sandbox.aws import AwsSandbox
+from hyperota_desktop.services import probes
 from hyperota_desktop.services.hashing import sha256_file_and_parts
 from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
-from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
+from hyperota_desktop.services.transfer import TransferControl
 from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
 from tests.support import bundles
 from tests.support.packages_env import WireCounter, make_service
@@ -136,19 +137,22 @@ async def _interrupted_after_one_part(service: Any, app: str, root: Path) -> Non
     """Publish until the first part is stored, then stop as the app quitting does (the task cancelled
     without the person asking): the multipart upload and its checkpoint stay for the resume."""
     control = TransferControl()
-    sent = asyncio.Event()
+    stored = asyncio.Event()
 
-    def on_progress(snap: ProgressSnapshot) -> None:
-        if snap.phase == "uploading" and snap.done >= 5 * MiB:
-            control.pause()
-            sent.set()
+    def on_point(point: str, facts: dict[str, Any]) -> None:  # on the loop, as the part is checkpointed
+        if point == "upload.part":
+            control.pause()  # no further part starts (one may be on its way already)
+            stored.set()
 
-    runtime = SagaRuntime(on_progress, control)
-    task = asyncio.create_task(service.publish("acme", app, [root], runtime=runtime))
-    await asyncio.wait_for(sent.wait(), 60)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    stop_listening = probes.listen(on_point)
+    try:
+        task = asyncio.create_task(service.publish("acme", app, [root], runtime=SagaRuntime(None, control)))
+        await asyncio.wait_for(stored.wait(), 60)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        stop_listening()
 
 
 async def _quiet(bytes_read: Counter[str]) -> None:
@@ -204,7 +208,9 @@ async def test_a_resumed_upload_of_a_file_changed_in_place_is_refused_by_s3(
     assert record.status != "done"
     assert "BadDigest" in record.error or "Checksum mismatch" in record.error
     s3 = aws.client("s3")
+    # nothing stays: not the content (nor under the address of the bytes hashed), no open multipart upload
     assert "Contents" not in s3.list_objects_v2(Bucket=aws.bucket, Prefix=f"acme/{app}/")
+    assert not s3.list_multipart_uploads(Bucket=aws.bucket, Prefix=f"acme/{app}/").get("Uploads")
 
 
 @pytest.mark.parametrize("size", [1, 5 * MiB, 10 * MiB, 10 * MiB + 1])
