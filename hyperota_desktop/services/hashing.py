@@ -1,7 +1,13 @@
-"""Streamed SHA-256 of local files in worker threads, with bounded memory and a (path, size, mtime) cache."""
+"""Streamed SHA-256 of local files in worker threads, with bounded memory and a (path, size, mtime) cache.
+
+A file large enough to be sent in parts (`PartPlan`) also gets the SHA-256 of each part in the same
+read: the upload sends every part with the checksum of the bytes hashed here (S3 refuses a part whose
+bytes changed since, even with the same size and mtime), and reads the file only to send it.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
@@ -30,10 +36,45 @@ def sha256_file(path: Path, expected_size: int | None = None) -> str:
     return digest.hexdigest()
 
 
+def sha256_file_and_parts(path: Path, expected_size: int, part_size: int) -> tuple[str, tuple[str, ...]]:
+    """Hex SHA-256 of a file and the base64 SHA-256 of each `part_size` part (as S3's
+    `x-amz-checksum-sha256` wants it), in one read of 1 MiB chunks."""
+    whole, part = hashlib.sha256(), hashlib.sha256()
+    sums: list[str] = []
+    size = in_part = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(min(CHUNK, part_size - in_part)):
+            whole.update(chunk)
+            part.update(chunk)
+            size += len(chunk)
+            in_part += len(chunk)
+            if in_part == part_size:
+                sums.append(base64.b64encode(part.digest()).decode())
+                part, in_part = hashlib.sha256(), 0
+    if in_part or not sums:
+        sums.append(base64.b64encode(part.digest()).decode())
+    if size != expected_size:
+        raise IntegrityError(f"'{path}' changed while it was being read ({expected_size} → {size} bytes).")
+    return whole.hexdigest(), tuple(sums)
+
+
+@dataclass(frozen=True)
+class PartPlan:
+    """How the uploader splits a file: files of `threshold` bytes or more go in `part_size` parts."""
+
+    part_size: int
+    threshold: int
+
+    def applies(self, size: int) -> bool:
+        return size >= self.threshold
+
+
 @dataclass(frozen=True)
 class Hashed:
     sha256: str
     mtime_ns: int  # of the file when it was hashed: uploads check it is unchanged
+    part_size: int = 0  # of `part_sums`; 0: none (a small file, or a cached hash without them)
+    part_sums: tuple[str, ...] = ()  # base64 SHA-256 of each part, from the same read as `sha256`
 
 
 def _stat(file: ScannedFile) -> os.stat_result:
@@ -51,10 +92,11 @@ def _cache_key(file: ScannedFile) -> Path:
 
 
 def _look_up(
-    files: Sequence[ScannedFile], cache: HashCache | None
+    files: Sequence[ScannedFile], cache: HashCache | None, plan: PartPlan | None = None
 ) -> tuple[dict[str, Hashed], list[tuple[ScannedFile, int]]]:
     """Stat every file and look them all up in the cache at once: (hashes known, files to hash with
-    their mtime). Blocking: one worker call for the whole bundle."""
+    their mtime). A known large file comes with its part checksums when the cache has them for this
+    part size (else the uploader computes them per part). Blocking: one worker call for the whole bundle."""
     mtimes = {f.path: _stat(f).st_mtime_ns for f in files}
     keys = {f.path: _cache_key(f) for f in files}
     known = cache.get_many([(keys[f.path], f.size, mtimes[f.path]) for f in files]) if cache else {}
@@ -64,19 +106,27 @@ def _look_up(
         digest = known.get(keys[f.path])
         if digest is not None:
             hashed[f.path] = Hashed(digest, mtimes[f.path])
+            if cache is not None and plan is not None and plan.applies(f.size):
+                sums = cache.get_part_sums(keys[f.path], f.size, mtimes[f.path], plan.part_size)
+                if sums:
+                    hashed[f.path] = Hashed(digest, mtimes[f.path], plan.part_size, sums)
         else:
             missing.append((f, mtimes[f.path]))
     return hashed, missing
 
 
-def _hash_batch(batch: list[tuple[ScannedFile, int]]) -> list[Hashed]:
+def _hash_batch(batch: list[tuple[ScannedFile, int]], plan: PartPlan | None = None) -> list[Hashed]:
     """Hash a few files in one worker call (each checked unchanged after). Blocking."""
     hashed = []
     for file, mtime_ns in batch:
-        hex_digest = sha256_file(file.local, file.size)
+        if plan is not None and plan.applies(file.size):
+            hex_digest, sums = sha256_file_and_parts(file.local, file.size, plan.part_size)
+            result = Hashed(hex_digest, mtime_ns, plan.part_size, sums)
+        else:
+            result = Hashed(sha256_file(file.local, file.size), mtime_ns)
         if _stat(file).st_mtime_ns != mtime_ns:
             raise IntegrityError(f"'{file.path}' changed while it was being hashed.")
-        hashed.append(Hashed(hex_digest, mtime_ns))
+        hashed.append(result)
     return hashed
 
 
@@ -105,16 +155,19 @@ async def hash_files(
     control: TransferControl | None = None,
     concurrency: int = 4,
     workers: Workers | None = None,
+    parts: PartPlan | None = None,
 ) -> dict[str, Hashed]:
-    """Bundle path → SHA-256 and mtime. Files whose (path, size, mtime) the cache knows are not read;
-    the others hash in parallel threads (hashlib releases the GIL; `concurrency` workers, not one task
-    per file: see `transfer.run_bounded`), and go into the cache in one transaction at the end."""
+    """Bundle path → SHA-256 and mtime (and, for files `parts` sends in parts, each part's SHA-256).
+    Files whose (path, size, mtime) the cache knows are not read; the others hash in parallel threads
+    (hashlib releases the GIL; `concurrency` workers, not one task per file: see
+    `transfer.run_bounded`), and go into the cache in one transaction at the end."""
     workers = workers or Workers()
-    result, missing = await workers.transfer(_look_up, files, cache)
+    result, missing = await workers.transfer(_look_up, files, cache, parts)
     if meter is not None:
         meter.files_done += len(result)
         meter.advance(sum(f.size for f in files if f.path in result))
     fresh: list[tuple[Path, int, int, str]] = []
+    fresh_parts: list[tuple[Path, int, int, int, tuple[str, ...]]] = []
 
     async def one(batch: list[tuple[ScannedFile, int]]) -> None:
         if control is not None:
@@ -122,9 +175,14 @@ async def hash_files(
         if meter is not None:
             for file, _mtime in batch:
                 meter.file(file.path, 0, file.size, "hashing")
-        for (file, mtime_ns), hashed in zip(batch, await workers.transfer(_hash_batch, batch), strict=True):
+        for (file, mtime_ns), hashed in zip(
+            batch, await workers.transfer(_hash_batch, batch, parts), strict=True
+        ):
             result[file.path] = hashed
-            fresh.append((_cache_key(file), file.size, mtime_ns, hashed.sha256))
+            key = _cache_key(file)
+            fresh.append((key, file.size, mtime_ns, hashed.sha256))
+            if hashed.part_sums:
+                fresh_parts.append((key, file.size, mtime_ns, hashed.part_size, hashed.part_sums))
             if meter is not None:
                 meter.file(file.path, file.size, file.size, "done")
                 meter.advance(file.size, file_finished=True)
@@ -134,4 +192,6 @@ async def hash_files(
     finally:  # what was hashed before a failure or a cancel is remembered all the same
         if cache is not None and fresh:
             await workers.short(cache.put_many, fresh)
+        if cache is not None and fresh_parts:
+            await workers.short(cache.put_part_sums, fresh_parts)
     return result

@@ -1,5 +1,9 @@
 """Remembered SHA-256 of local files by (path, size, mtime): re-publishing an unchanged bundle hashes nothing.
 
+A large file also has the SHA-256 of each of its multipart parts (`part_sums`, for one part size),
+computed in the same read as its whole-file hash: the upload (or its resume after a crash) sends each
+part with the checksum of the bytes that were hashed, without reading the file once more for it.
+
 SQLite in `cache/hashes.sqlite3`; safe to delete (everything is re-hashed). Thread-safe: one connection
 behind a lock, since hashing runs in worker threads. A cache written by a newer app version is not
 used (files are simply hashed again): a cache must never stop a publish. A bundle is looked up and
@@ -23,6 +27,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     (
         """CREATE TABLE IF NOT EXISTS hashes (
             path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL
+        )""",
+    ),
+    (
+        """CREATE TABLE IF NOT EXISTS part_sums (
+            path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+            part_size INTEGER NOT NULL, sums TEXT NOT NULL
         )""",
     ),
 )
@@ -104,6 +114,39 @@ class HashCache:
                     "INSERT OR REPLACE INTO hashes(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
                     [(str(path), size, mtime, sha256) for path, size, mtime, sha256 in rows],
                 )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def get_part_sums(self, path: Path, size: int, mtime_ns: int, part_size: int) -> tuple[str, ...]:
+        """The base64 SHA-256 of each `part_size` part of this (path, size, mtime); () when unknown."""
+        with self._lock:
+            db = self._connection()
+            if db is None:
+                return ()
+            row = db.execute(
+                "SELECT sums FROM part_sums WHERE path=? AND size=? AND mtime_ns=? AND part_size=?",
+                (str(path), size, mtime_ns, part_size),
+            ).fetchone()
+        return tuple(str(row[0]).split(",")) if row else ()
+
+    def put_part_sums(self, rows: list[tuple[Path, int, int, int, tuple[str, ...]]]) -> None:
+        """Remember (path, size, mtime, part size, part checksums) of a few large files in one transaction."""
+        if not rows:
+            return
+        with self._lock:
+            db = self._connection()
+            if db is None:
+                return
+            db.execute("BEGIN")
+            try:
+                db.executemany(
+                    "INSERT OR REPLACE INTO part_sums(path, size, mtime_ns, part_size, sums) "
+                    "VALUES (?,?,?,?,?)",
+                    [(str(path), size, mtime, part_size, ",".join(sums))
+                     for path, size, mtime, part_size, sums in rows],
+                )  # fmt: skip
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

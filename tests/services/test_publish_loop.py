@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from hyperota_desktop.sandbox.aws import AwsSandbox
+from hyperota_desktop.services import hashing
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.storage import multipart as storage_module
 from hyperota_desktop.services.transfer import ProgressSnapshot, run_bounded
@@ -31,7 +32,7 @@ async def test_multipart_parts_are_hashed_off_the_loop(
     aws: AwsSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loop_thread = threading.get_ident()
-    big_hashes: list[int] = []  # thread of every SHA-256 of ≥ 1 MiB done by the storage module
+    big_hashes: list[int] = []  # thread of every SHA-256 of ≥ 1 MiB done by hashing or storage
 
     class Digest:  # counts what it hashes, whether given at once or in chunks
         def __init__(self, data: bytes = b"", **kwargs: Any) -> None:
@@ -52,7 +53,9 @@ async def test_multipart_parts_are_hashed_off_the_loop(
 
     sha256 = Digest
 
-    monkeypatch.setattr(storage_module, "hashlib", SimpleNamespace(sha256=sha256))
+    # parts are checksummed as the file is hashed (hashing), or at upload for a hash cached without them
+    for module in (storage_module, hashing):
+        monkeypatch.setattr(module, "hashlib", SimpleNamespace(sha256=sha256))
     service = make_service(tmp_path / "home", aws.endpoint)  # 5 MiB parts
     root = bundles.write(tmp_path / "h", {"app.hbc": bundles.HERMES_MAGIC + os.urandom(12 * MiB)})
     result = await service.publish("acme", "app-parts-off-loop", [root])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hyperota_desktop.domain.errors import IntegrityError
 from hyperota_desktop.services.bundle_scan import ScannedBundle, discard_extraction, scan
-from hyperota_desktop.services.hashing import Hashed, hash_files
+from hyperota_desktop.services.hashing import Hashed, PartPlan, hash_files
 from hyperota_desktop.services.packages.catalogue import Catalogue
 from hyperota_desktop.services.transfer import ProgressCallback, ProgressMeter, TransferControl
 from hyperota_desktop.services.workers import Workers
@@ -77,6 +77,7 @@ class Preflighter:
     hash_cache: HashCache | None
     cache_dir: Path
     workers: Workers
+    parts: PartPlan | None = None  # the uploader's: large files get their part checksums as they hash
 
     async def check(
         self,
@@ -96,7 +97,12 @@ class Preflighter:
             bundle = await scan(sources, index=index, cache_dir=self.cache_dir)
             meter = ProgressMeter("hashing", bundle.total_size, len(bundle.files), progress, control)
             hashes = await hash_files(
-                bundle.files, self.hash_cache, meter=meter, control=control, workers=self.workers
+                bundle.files,
+                self.hash_cache,
+                meter=meter,
+                control=control,
+                workers=self.workers,
+                parts=self.parts,
             )
             meter.flush()
             return bundle, hashes

@@ -114,9 +114,10 @@ class PublishSaga:
         items: dict[str, UploadItem] = {}
         for row, f in zip(pre.rows, pre.bundle.files, strict=True):
             if not row.stored and row.sha256 not in items:
+                hashed = pre.hashes[f.path]
                 items[row.sha256] = UploadItem(
                     f.local, f.size, row.sha256, keys.file_key(row.sha256), content_type(f.path), f.path,
-                    pre.hashes[f.path].mtime_ns,
+                    hashed.mtime_ns, hashed.part_size, hashed.part_sums,
                 )  # fmt: skip
         to_send = sum(i.size for i in items.values())
         meter = ProgressMeter("uploading", to_send, len(items), runtime.progress, runtime.control)

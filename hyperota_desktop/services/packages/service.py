@@ -24,6 +24,7 @@ from hyperota_desktop.domain.errors import (
 )
 from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageDiff, check_tag
 from hyperota_desktop.services.authz import Authorizer
+from hyperota_desktop.services.hashing import PartPlan
 from hyperota_desktop.services.packages.catalogue import Catalogue, PackagePage
 from hyperota_desktop.services.packages.intent import repeated_publish
 from hyperota_desktop.services.packages.preflight import Preflight, Preflighter
@@ -74,7 +75,8 @@ class PackageService:
         self.profile_name = profile_name
         self.tags_store = Tags(storage, key_prefix)
         self.catalogue = Catalogue(storage, self.tags_store, key_prefix, fetch_concurrency=fetch_concurrency)
-        self.preflighter = Preflighter(self.catalogue, hash_cache, cache_dir, storage.workers)
+        plan = PartPlan(storage.uploads.part_size, storage.uploads.multipart_threshold)
+        self.preflighter = Preflighter(self.catalogue, hash_cache, cache_dir, storage.workers, plan)
         self.publisher = PublishSaga(
             storage, self.catalogue, self.preflighter, public_base_url, repeats=self._repeats
         )

@@ -13,8 +13,10 @@ complete): content is addressed by its SHA-256, so an object that exists already
 a 412 means another publish (or an earlier one) stored it: it is `existing`, never `created`, so no undo
 of ours can delete what another package relies on. Each object and part carries its SHA-256, which S3
 verifies (`BadDigest`): a file whose bytes changed since they were hashed is refused by S3 even when its
-size and mtime did not change (when they did, it is refused before anything is sent). A part is sent
-straight from the file (`FileRange`): the memory of a publish does not grow with the parts in flight.
+size and mtime did not change (when they did, it is refused before anything is sent): a part's checksum
+is the one computed as the file was hashed (`UploadItem.part_sums`), not one of the bytes read at upload
+time. A part is sent straight from the file (`FileRange`): the memory of a publish does not grow with the
+parts in flight.
 """
 
 from __future__ import annotations
@@ -54,6 +56,14 @@ class UploadItem:
     content_type: str
     label: str  # the file's path inside the bundle, for progress
     mtime_ns: int = 0  # when hashed; a different mtime at upload time means the file changed
+    part_size: int = 0  # of `part_sums`: the parts' SHA-256 computed as the file was hashed (0: none)
+    part_sums: tuple[str, ...] = ()
+
+    def part_sum(self, number: int, part_size: int) -> str | None:
+        """The hashed SHA-256 (base64) of part `number` when split in `part_size` parts; None: unknown."""
+        if part_size != self.part_size or not 0 < number <= len(self.part_sums):
+            return None
+        return self.part_sums[number - 1]
 
 
 @dataclass
@@ -264,9 +274,12 @@ class Uploader:
                 await control.checkpoint()
                 offset = (number - 1) * cp.part_size
                 length = min(cp.part_size, item.size - offset)
-                # Checksum, then send from the file, both in worker threads (never 8 MiB on the loop, nor
-                # in memory): a retry sends a fresh `FileRange` of the same bytes.
-                checksum = await self.objects.workers.transfer(_part_checksum, item.local, offset, length)
+                # The checksum of the bytes that were hashed (S3 refuses the part if they changed since), or,
+                # for a hash without part sums (an older cache), computed now; then sent from the file, in a
+                # worker thread (never 8 MiB on the loop, nor in memory): a retry sends a fresh `FileRange`.
+                checksum = item.part_sum(number, cp.part_size)
+                if checksum is None:
+                    checksum = await self.objects.workers.transfer(_part_checksum, item.local, offset, length)
                 response = await self.objects.call(
                     f"Upload part {number}/{count} of '{item.label}'", _put_part, client=client,
                     Bucket=self.bucket, Key=item.key, UploadId=cp.upload_id, PartNumber=number,
