@@ -263,3 +263,19 @@ async def test_a_store_refusing_conditions_gets_the_write_again_and_one_warning(
         assert [r.status for r in _tag_moves(service, app)] == ["done", "done"]
     finally:
         server.stop()
+
+
+async def test_a_damaged_tag_object_is_named_not_overwritten(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    app = _app(request)
+    _packages(aws, app, 1)
+    key = f"acme/{app}/tags/beta.json"
+    aws.client("s3").put_object(Bucket=aws.bucket, Key=key, Body=b"not json")
+    service = make_service(tmp_path / "home", aws.endpoint)
+    with pytest.raises(SagaFailed) as failed:
+        await service.tag("acme", app, 1, "beta")
+    assert isinstance(failed.value.cause, Conflict)
+    assert f"Tag 'beta' of acme/{app} exists in S3 but cannot be read" in failed.value.message
+    assert key in failed.value.hint
+    assert aws.client("s3").get_object(Bucket=aws.bucket, Key=key)["Body"].read() == b"not json"

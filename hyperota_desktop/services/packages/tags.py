@@ -107,6 +107,11 @@ class Tags:
             now = await self.pointer(org, app, tag)
         if now is not None and now.version == int(body["version"]):
             return False  # where this write wanted it (someone else's same move, or our own earlier PUT)
+        if now is None and over is None:  # If-None-Match refused, yet nothing readable: a damaged object
+            raise Conflict(
+                f"Tag '{tag}' of {org}/{app} exists in S3 but cannot be read; nothing changed.",
+                hint=f"Delete the object {self._keys(org, app).tag_key(tag)} in S3, then move the tag again.",
+            )
         raise self._moved(org, app, tag, now)
 
     async def delete(self, org: str, app: str, tag: str, *, over: TagPointer) -> bool:
