@@ -279,3 +279,49 @@ async def test_a_damaged_tag_object_is_named_not_overwritten(
     assert f"Tag 'beta' of acme/{app} exists in S3 but cannot be read" in failed.value.message
     assert key in failed.value.hint
     assert aws.client("s3").get_object(Bucket=aws.bucket, Key=key)["Body"].read() == b"not json"
+
+
+async def test_a_tag_deleted_between_the_read_and_the_write_is_said(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """`If-Match` on a key that is gone: S3 answers 404 NoSuchKey (moto too), a race answer like 412."""
+    app = _app(request)
+    _packages(aws, app, 1, 2)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.tag("acme", app, 1, "beta")
+    key = f"acme/{app}/tags/beta.json"
+
+    def bob_deletes_it(_method: str, _path: str) -> None:
+        aws.client("s3").delete_object(Bucket=aws.bucket, Key=key)
+
+    aws.server.faults.add(f"/{key}$", method="PUT", status=0, times=1, on_hit=bob_deletes_it)
+    with pytest.raises(SagaFailed) as failed:
+        await service.tag("acme", app, 2, "beta")
+    assert isinstance(failed.value.cause, Conflict)
+    assert f"Tag 'beta' of acme/{app} was deleted meanwhile; nothing changed." in failed.value.message
+    assert (await service.tags("acme", app)) == {}
+
+
+async def test_a_conditional_request_conflict_is_retried(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """`409 ConditionalRequestConflict` (two conditional writes raced inside S3): S3 says retry; the
+    retried PUT, still conditional on what was read, lands."""
+    app = _app(request)
+    _packages(aws, app, 1, 2)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.tag("acme", app, 1, "beta")
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>ConditionalRequestConflict</Code>'
+        "<Message>A conflicting operation occurred.</Message></Error>"
+    )
+    aws.server.faults.add(
+        f"/acme/{app}/tags/beta.json$",
+        method="PUT",
+        status=409,
+        times=1,
+        body=body,
+        content_type="application/xml",
+    )
+    assert (await service.tag("acme", app, 2, "beta")).moved_from == 1
+    assert _tag_object(aws, app, "beta")["version"] == 2
