@@ -11,7 +11,9 @@ next start, without re-sending what already reached S3).
 2. `write manifest`: `PutObject(IfNoneMatch="*")` at the next free version; 412 → list and take the
    next. A manifest with this saga's id written before a crash is adopted, and so is the version of an
    interrupted publish of this same bundle that this run repeats (`intent.py`). Undo: delete it if ours.
-3. `tag` (optional): point `tags/{tag}.json` at the version. Undo: restore the previous pointer.
+3. `tag` (optional): point `tags/{tag}.json` at the version, conditional on the pointer read first
+   (someone moving the tag meanwhile: a `Conflict`, their move kept). Undo: restore the previous
+   pointer, only while it is still this publish's.
 4. `verify`: read the manifest back (ours, same content), check that every file it names is stored with
    its size and that the tag points at it, before the run is called done. The files the newest package
    at the start names are stored while it exists (one HEAD says it does); every other file is checked
@@ -34,6 +36,7 @@ from hyperota_desktop.domain.packages import AppKeys, Manifest, PackageFile, pub
 from hyperota_desktop.services.bundle_scan import discard_extraction
 from hyperota_desktop.services.packages.catalogue import Catalogue
 from hyperota_desktop.services.packages.preflight import Preflighter
+from hyperota_desktop.services.packages.tags import TagPointer
 from hyperota_desktop.services.saga import Recovery, SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.storage import S3Storage, UploadItem, UploadReport
 from hyperota_desktop.services.transfer import ProgressMeter
@@ -269,20 +272,40 @@ class PublishSaga:
     async def _tag(self, ctx: SagaContext) -> None:
         org, app, tag = str(ctx.params["org"]), str(ctx.params["app"]), str(ctx.params["tag"])
         if "previous_tag" not in ctx.data:
-            ctx.data["previous_tag"] = (await self.catalogue.tags.read(org, app)).get(tag)
+            before = await self.catalogue.tags.pointer(org, app, tag)
+            ctx.data["previous_tag"] = before.version if before is not None else None
+            ctx.data["previous_tag_body"] = before.body if before is not None else None
+            ctx.data["previous_tag_etag"] = before.etag if before is not None else ""
             await ctx.save()
         by = str(ctx.data.get("created_by") or ctx.params.get("created_by") or "unknown")
+        # Conditional on the pointer read (someone moving the tag meanwhile: a Conflict, their move kept).
         # A cancel waits for the PUT: landing after the undo, it would point the tag at a deleted package.
-        await landed_before_cancel(self.catalogue.tags.write(org, app, tag, int(ctx.data["version"]), by=by))
+        await landed_before_cancel(self.catalogue.tags.write(
+            org, app, tag, int(ctx.data["version"]), by=by, saga=ctx.saga_id, over=_previous_pointer(ctx),
+        ))  # fmt: skip
 
     async def _undo_tag(self, ctx: SagaContext) -> None:
+        """Put the previous pointer back, only while the tag is still this publish's (conditional on it):
+        a move someone made since is theirs and is kept."""
         org, app, tag = str(ctx.params["org"]), str(ctx.params["app"]), str(ctx.params["tag"])
-        previous = ctx.data.get("previous_tag")
+        if "previous_tag" not in ctx.data or "version" not in ctx.data:
+            return
+        tags = self.catalogue.tags
+        now = await tags.pointer(org, app, tag)
+        if now is None or now.version != int(ctx.data["version"]) or now.saga not in (ctx.saga_id, ""):
+            log.info("tag %s of %s/%s is not this publish's (%s): left as it is", tag, org, app, ctx.saga_id)
+            return
+        previous, body = ctx.data.get("previous_tag"), ctx.data.get("previous_tag_body")
         by = str(ctx.data.get("created_by") or ctx.params.get("created_by") or "unknown")
-        if previous:
-            await self.catalogue.tags.write(org, app, tag, int(previous), by=by)
-        elif "previous_tag" in ctx.data:
-            await self.catalogue.tags.delete(org, app, tag)
+        try:
+            if isinstance(body, dict):
+                await tags.put_body(org, app, tag, body, over=now)
+            elif previous:  # a run journalled before pointers were kept whole
+                await tags.write(org, app, tag, int(previous), by=by, over=now)
+            else:
+                await tags.delete(org, app, tag, over=now)
+        except Conflict as exc:
+            log.info("undo of %s left tag %s of %s/%s as it is: %s", ctx.saga_id, tag, org, app, exc)
 
     # -- 4. verify -----------------------------------------------------------------------------------
     async def _verify(self, ctx: SagaContext) -> None:
@@ -319,6 +342,17 @@ class PublishSaga:
             return frozenset()
         manifest = await self.catalogue.show(org, app, int(base))  # immutable: the cached one is it
         return frozenset(f.checksum for f in manifest.files)
+
+
+def _previous_pointer(ctx: SagaContext) -> TagPointer | None:
+    """The tag as the publish read it (None: there was none); a run journalled before ETags were kept
+    gives an unconditional pointer (etag "")."""
+    body, previous = ctx.data.get("previous_tag_body"), ctx.data.get("previous_tag")
+    if isinstance(body, dict):
+        return TagPointer.of(body, str(ctx.data.get("previous_tag_etag") or ""))
+    if previous:
+        return TagPointer(int(previous), "", {"version": int(previous)})
+    return None
 
 
 def register_publish_saga(sagas: SagaRunner, resolve: Callable[[dict[str, Any]], PublishSaga]) -> None:

@@ -7,10 +7,12 @@ not exist (NotFound), a tag that already points at the version (nothing to move:
 False). Then a run of two steps:
 
 1. `move the tag`: remember the pointer as it is (its version: "moved from"; its whole object, to put it
-   back), then PUT `tags/{tag}.json` → the version, marked with this run's id. One object per tag, one
-   PUT: no moment exists where two versions hold the tag. Undo: put the remembered pointer back (or
-   delete the tag if it was new), only if the pointer is still this run's: a move someone made since
-   is theirs and is kept.
+   back; its ETag), then PUT `tags/{tag}.json` → the version, marked with this run's id, conditional on
+   that ETag (or on there being no tag). One object per tag, one PUT: no moment exists where two
+   versions hold the tag. Someone else's move in between fails the PUT: the run fails with a
+   `Conflict` naming who moved it where, and their move stays (if they moved it to this very version,
+   the run is done). Undo: put the remembered pointer back (or delete the tag if it was new), only if
+   the pointer is still this run's, conditional on it: a move someone made since is theirs, kept.
 2. `check the tag`: read the pointer back from S3 (it is this run's, at the version) and check that
    the version's manifest still exists. Nothing to undo.
 
@@ -26,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hyperota_desktop.domain.errors import IntegrityError, NotFound
+from hyperota_desktop.domain.errors import Conflict, IntegrityError, NotFound
+from hyperota_desktop.services.packages.tags import TagPointer
 from hyperota_desktop.services.saga import SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.workers import landed_before_cancel
 
@@ -78,10 +81,18 @@ def tag_move_steps(catalogue: Catalogue, params: dict[str, Any]) -> list[Step]:
             before = await tags.pointer(org, app, tag)
             ctx.data["moved_from"] = before.version if before is not None else None
             ctx.data["previous"] = before.body if before is not None else None
+            ctx.data["previous_etag"] = before.etag if before is not None else ""
             await ctx.save()  # before the PUT: an undo after a crash knows what to put back
-        # A cancel (quit, profile switch) waits for the PUT to end: its thread would otherwise land it
-        # after the undo had looked at the pointer, leaving the tag moved by a run recorded as undone.
-        await landed_before_cancel(tags.write(org, app, tag, version, by=str(params["by"]), saga=ctx.saga_id))
+        previous = ctx.data.get("previous")
+        over = TagPointer.of(previous, str(ctx.data.get("previous_etag") or "")) if previous else None
+        # Conditional on the pointer read: someone else's move since then makes this a Conflict (the run
+        # fails, their move stays). A cancel (quit, profile switch) waits for the PUT to end: its thread
+        # would otherwise land it after the undo had looked at the pointer, leaving the tag moved by a
+        # run recorded as undone.
+        wrote = await landed_before_cancel(
+            tags.write(org, app, tag, version, by=str(params["by"]), saga=ctx.saga_id, over=over)
+        )
+        ctx.data["found_there"] = not wrote  # someone else had pointed it here meanwhile: done too
 
     async def put_back(ctx: SagaContext) -> None:
         if "moved_from" not in ctx.data:
@@ -91,14 +102,18 @@ def tag_move_steps(catalogue: Catalogue, params: dict[str, Any]) -> list[Step]:
             log.info("tag %s of %s/%s is not this run's (%s): left as it is", tag, org, app, ctx.saga_id)
             return  # never written by this run, or moved by someone since: theirs, kept
         previous = ctx.data.get("previous")
-        if isinstance(previous, dict):
-            await tags.put_body(org, app, tag, previous)
-        else:
-            await tags.delete(org, app, tag)
+        try:  # conditional on `now`: a move someone makes while this undo runs is theirs, kept too
+            if isinstance(previous, dict):
+                await tags.put_body(org, app, tag, previous, over=now)
+            else:
+                await tags.delete(org, app, tag, over=now)
+        except Conflict as exc:
+            log.info("undo of %s left tag %s of %s/%s as it is: %s", ctx.saga_id, tag, org, app, exc)
 
     async def check(ctx: SagaContext) -> None:
         now = await tags.pointer(org, app, tag)
-        if now is None or now.saga != ctx.saga_id or now.version != version:
+        ours = now is not None and (now.saga == ctx.saga_id or bool(ctx.data.get("found_there")))
+        if now is None or not ours or now.version != version:
             found = f"points at version {now.version}" if now is not None else "is gone"
             raise IntegrityError(
                 f"Tag '{tag}' of {org}/{app} {found} right after this move wrote it: someone else "

@@ -79,8 +79,17 @@ def _code(exc: ClientError) -> str:
 
 def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, ClientError):
+        if not_implemented(
+            exc
+        ):  # the store lacks the feature (a conditional header): asking again won't help
+            return False
         return _status(exc) >= 500 or _status(exc) == 429 or _code(exc) in _RETRY_CODES
     return isinstance(exc, BotoConnectionError | HTTPClientError)
+
+
+def not_implemented(exc: BaseException | None) -> bool:
+    """S3's `501 NotImplemented`: a header or feature this store does not support."""
+    return isinstance(exc, ClientError) and (_status(exc) == 501 or _code(exc) == "NotImplemented")
 
 
 def _answer(status: int, code: str, message: str) -> str:
@@ -111,7 +120,7 @@ def map_error(exc: BaseException, what: str) -> HyperOtaError:
             )
         if code in _INTEGRITY_CODES:
             return IntegrityError(f"{what}: S3 rejected the checksum ({code}: {message or code}).")
-        if status == 412 or code == "PreconditionFailed":
+        if status == 412 or code in ("PreconditionFailed", "ConditionalRequestConflict"):
             return Conflict(f"{what}: the object already exists.")
         if status == 404 or code in ("NoSuchKey", "NoSuchUpload", "NoSuchBucket", "NotFound"):
             return NotFound(f"{what}: not found ({code or status}).")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hyperota_desktop.domain.errors import BackendUnavailable, NotFound, ValidationError
+from hyperota_desktop.services.storage.conditional import conditional
 from hyperota_desktop.services.storage.errors import RetryPolicy, call_with_retry
 from hyperota_desktop.services.workers import Workers, landed_before_cancel
 
@@ -129,6 +130,20 @@ class S3Objects:
 
         return await landed_before_cancel(self.call(what, fetch), on_cancel=stop.set)
 
+    async def get_with_etag(self, key: str, what: str = "Read object") -> tuple[bytes, str]:
+        """The object's bytes and its ETag (for a later write conditional on this version), in one GET."""
+        client = await self.client()
+
+        def fetch() -> tuple[bytes, str]:
+            response = client.get_object(Bucket=self.bucket, Key=key)
+            body = response["Body"]
+            try:
+                return body.read(), str(response.get("ETag") or "")
+            finally:
+                body.close()
+
+        return await self.call(what, fetch)
+
     async def get_with_metadata(self, key: str, what: str = "Read object") -> tuple[bytes, dict[str, str]]:
         """The object's bytes and its user metadata, in one request."""
         client = await self.client()
@@ -166,24 +181,28 @@ class S3Objects:
         *,
         content_type: str,
         if_none_match: bool = False,
+        if_match: str = "",
         metadata: dict[str, str] | None = None,
         what: str = "Write object",
     ) -> None:
-        """Put a small object with its SHA-256; `if_none_match` makes it fail with Conflict if it exists."""
+        """Put a small object with its SHA-256; `if_none_match` makes it fail with Conflict if it exists,
+        `if_match` (an ETag) if it is not that version any more (see `conditional` for the answers)."""
         client = await self.client()
         kwargs: dict[str, Any] = {
             "Bucket": self.bucket, "Key": key, "Body": data, "ContentType": content_type,
             "ChecksumAlgorithm": "SHA256", "ChecksumSHA256": b64_of_hex(hashlib.sha256(data).hexdigest()),
         }  # fmt: skip
-        if if_none_match:
-            kwargs["IfNoneMatch"] = "*"
+        condition = {"IfMatch": if_match} if if_match else {"IfNoneMatch": "*"} if if_none_match else {}
         if metadata:
             kwargs["Metadata"] = metadata
-        await self.call(what, client.put_object, **kwargs)
+        await conditional(self, what, client.put_object, kwargs, condition)
 
-    async def delete(self, key: str) -> None:
+    async def delete(self, key: str, *, if_match: str = "") -> None:
+        """Delete an object; `if_match` (an ETag): only that version of it (S3 conditional deletes)."""
         client = await self.client()
-        await self.call("Delete object", client.delete_object, Bucket=self.bucket, Key=key)
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        await conditional(self, "Delete object", client.delete_object, kwargs,
+                          {"IfMatch": if_match} if if_match else {})  # fmt: skip
 
     async def delete_keys(self, keys: list[str]) -> None:
         """Delete up to 1000 objects in one request; any key S3 could not delete is an error."""

@@ -29,11 +29,11 @@ from PySide6.QtCore import QObject, Signal
 
 from hyperota_desktop.domain.access import Permission
 from hyperota_desktop.domain.bundles import IndexRequired
-from hyperota_desktop.domain.errors import HyperOtaError
+from hyperota_desktop.domain.errors import Conflict, HyperOtaError
 from hyperota_desktop.domain.packages import check_tag
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.packages import TAG_KIND, PackageService, Preflight
-from hyperota_desktop.services.saga import SagaRuntime
+from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
 from hyperota_desktop.services.transfer import FileProgress, ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
 from hyperota_desktop.ui.presenters.publish_lifecycle import PublishLifecycle
@@ -463,6 +463,10 @@ class PackagesPresenter(PublishLifecycle, QObject):
         failed or not (a failed move is recorded too)."""
         try:
             moved = await self._service().tag(self.org, self.app, version, tag)
+        except SagaFailed as exc:
+            if isinstance(exc.cause, Conflict):
+                self.refresh()  # someone else moved it meanwhile: the list shows where it is now
+            raise
         finally:
             self.journalled.emit()
         self._messages.info(moved.describe())
