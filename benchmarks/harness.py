@@ -189,6 +189,11 @@ class SandboxProcess:
             time.sleep(0.05)
         self.endpoints: dict[str, Any] = json.loads(self.endpoints_file.read_text())
 
+    def cpu_seconds(self) -> float:
+        """CPU time the sandbox (moto, the emulators: one process) has used so far (Linux `/proc`)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
     def s3(self) -> Any:
         import boto3
 

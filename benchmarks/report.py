@@ -19,6 +19,8 @@ ROWS: list[tuple[str, str, str, str, str, str, Callable[[dict[str, Any]], bool]]
      "p1_publish_median_s|s", "p1_sync_median_s|s", "p1_ratio", "≤ 0.9x", lambda r: r["p1_ratio"] <= 0.9),
     ("P1 peak resident memory (publish vs sync)", "bench_publish", "p1_publish_peak_rss_mb|MB",
      "p1_sync_peak_rss_mb|MB", "", "≤ 150 MB", lambda r: r["p1_publish_peak_rss_mb"] <= 150),
+    ("P1 CPU time of the sandbox's S3 (moto) serving the publish vs serving sync", "bench_publish",
+     "p1_sandbox_cpu_publish_median_s|s", "p1_sandbox_cpu_sync_median_s|s", "", "—", lambda r: True),
     ("P2 the same publish after one 50 KB file changed vs sync's second run", "bench_publish",
      "p2_publish_median_s|s", "p2_sync_median_s|s", "p2_ratio", "≤ 0.5x", lambda r: r["p2_ratio"] <= 0.5),
     ("P2 floor: botocore alone (import, S3 client, the 5 requests a re-publish needs) vs the same",
