@@ -102,6 +102,13 @@ class HashCache:
 
     def put_many(self, rows: list[tuple[Path, int, int, str]]) -> None:
         """Remember (path, size, mtime, SHA-256) of many files in one transaction."""
+        self._write_many(
+            "INSERT OR REPLACE INTO hashes(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
+            [(str(path), size, mtime, sha256) for path, size, mtime, sha256 in rows],
+        )
+
+    def _write_many(self, statement: str, rows: list[tuple[object, ...]]) -> None:
+        """`statement` for each row, in one transaction (nothing without a usable cache)."""
         if not rows:
             return
         with self._lock:
@@ -110,10 +117,7 @@ class HashCache:
                 return
             db.execute("BEGIN")
             try:
-                db.executemany(
-                    "INSERT OR REPLACE INTO hashes(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
-                    [(str(path), size, mtime, sha256) for path, size, mtime, sha256 in rows],
-                )
+                db.executemany(statement, rows)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -133,24 +137,10 @@ class HashCache:
 
     def put_part_sums(self, rows: list[tuple[Path, int, int, int, tuple[str, ...]]]) -> None:
         """Remember (path, size, mtime, part size, part checksums) of a few large files in one transaction."""
-        if not rows:
-            return
-        with self._lock:
-            db = self._connection()
-            if db is None:
-                return
-            db.execute("BEGIN")
-            try:
-                db.executemany(
-                    "INSERT OR REPLACE INTO part_sums(path, size, mtime_ns, part_size, sums) "
-                    "VALUES (?,?,?,?,?)",
-                    [(str(path), size, mtime, part_size, ",".join(sums))
-                     for path, size, mtime, part_size, sums in rows],
-                )  # fmt: skip
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        self._write_many(
+            "INSERT OR REPLACE INTO part_sums(path, size, mtime_ns, part_size, sums) VALUES (?,?,?,?,?)",
+            [(str(path), size, mtime, part, ",".join(sums)) for path, size, mtime, part, sums in rows],
+        )
 
     def close(self) -> None:
         with self._lock:

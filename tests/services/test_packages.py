@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,19 +24,12 @@ from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
 from hyperota_desktop.services.storage import UploadItem, b64_of_hex
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from tests.support import bundles
-from tests.support.packages_env import WireCounter, make_service
+from tests.support.packages_env import WireCounter, app_for, make_service
 
 MiB = 1024 * 1024
 
 
-@pytest.fixture(autouse=True)
-def _clear_faults(aws: AwsSandbox) -> Iterator[None]:
-    yield
-    aws.server.faults.clear()
-
-
-def _app(request: pytest.FixtureRequest) -> str:
-    return "app-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
+pytestmark = pytest.mark.usefixtures("clear_faults")  # tests/services/conftest.py
 
 
 def _unfinished(aws: AwsSandbox, prefix: str) -> list[dict]:
@@ -45,7 +37,7 @@ def _unfinished(aws: AwsSandbox, prefix: str) -> list[dict]:
 
 
 async def test_publish_show_list_and_files_are_public(aws: AwsSandbox, tmp_path: Path, request) -> None:
-    app = _app(request)
+    app = app_for(request, "app")
     service = make_service(tmp_path / "home", aws.endpoint)
     root = bundles.react_native(tmp_path / "rn")
     result = await service.publish("acme", app, [root], tag="beta")
@@ -70,7 +62,7 @@ async def test_publish_show_list_and_files_are_public(aws: AwsSandbox, tmp_path:
 async def test_second_publish_sends_nothing_and_one_change_sends_one_file(
     aws: AwsSandbox, tmp_path: Path, request
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "app")
     counter = WireCounter()
     service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
     root = bundles.react_native(tmp_path / "rn")
@@ -93,7 +85,7 @@ async def test_second_publish_sends_nothing_and_one_change_sends_one_file(
 
 
 async def test_publish_sends_only_what_was_confirmed(aws: AwsSandbox, tmp_path: Path, request) -> None:
-    app = _app(request)
+    app = app_for(request, "app")
     counter = WireCounter()
     service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
     root = bundles.react_native(tmp_path / "rn")
@@ -112,7 +104,7 @@ async def test_publish_sends_only_what_was_confirmed(aws: AwsSandbox, tmp_path: 
 async def test_search_covers_every_package_not_only_the_first_page(
     aws: AwsSandbox, tmp_path: Path, request
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "app")
     s3 = aws.client("s3")
     digest = hashlib.sha256(b"js").hexdigest()
     for v in range(1, 131):
@@ -139,7 +131,7 @@ async def test_search_covers_every_package_not_only_the_first_page(
 
 
 async def test_concurrent_publishers_get_distinct_versions(aws: AwsSandbox, tmp_path: Path, request) -> None:
-    app = _app(request)
+    app = app_for(request, "app")
     services = [make_service(tmp_path / f"home{i}", aws.endpoint, actor=f"user{i}") for i in range(4)]
     roots = [bundles.react_native(tmp_path / f"rn{i}", seed=str(i).encode()) for i in range(4)]
     results = await asyncio.gather(
@@ -152,7 +144,7 @@ async def test_concurrent_publishers_get_distinct_versions(aws: AwsSandbox, tmp_
 
 
 async def test_multipart_with_progress_and_retries(aws: AwsSandbox, tmp_path: Path, request) -> None:
-    app = _app(request)
+    app = app_for(request, "app")
     counter = WireCounter()
     service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
     big = os.urandom(13 * MiB)
@@ -171,7 +163,7 @@ async def test_multipart_with_progress_and_retries(aws: AwsSandbox, tmp_path: Pa
 
 
 async def test_corrupt_stored_object_is_a_checksum_mismatch(aws: AwsSandbox, tmp_path: Path, request) -> None:
-    app = _app(request)
+    app = app_for(request, "app")
     root = bundles.react_native(tmp_path / "rn")
     data = (root / "index.android.bundle").read_bytes()
     digest = hashlib.sha256(data).hexdigest()
@@ -186,7 +178,7 @@ async def test_corrupt_stored_object_is_a_checksum_mismatch(aws: AwsSandbox, tmp
 
 
 async def test_file_changed_after_hashing_and_s3_bad_digest(aws: AwsSandbox, tmp_path: Path, request) -> None:
-    app = _app(request)
+    app = app_for(request, "app")
     service = make_service(tmp_path / "home", aws.endpoint)
     path = tmp_path / "f.bin"
     path.write_bytes(b"new content")
@@ -202,7 +194,7 @@ async def test_file_changed_after_hashing_and_s3_bad_digest(aws: AwsSandbox, tmp
 
 
 async def test_cancel_aborts_multipart_and_pause_holds(aws: AwsSandbox, tmp_path: Path, request) -> None:
-    app = _app(request)
+    app = app_for(request, "app")
     service = make_service(tmp_path / "home", aws.endpoint, concurrency=1)
     root = bundles.write(tmp_path / "h", {"app.hbc": bundles.HERMES_MAGIC + os.urandom(26 * MiB)})
     control = TransferControl()

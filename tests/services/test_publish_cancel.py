@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,9 @@ from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
 from hyperota_desktop.services.transfer import TransferControl
 from hyperota_desktop.stores.journal import SagaRecord
 from tests.support import bundles
-from tests.support.packages_env import make_service
+from tests.support.packages_env import app_for, make_service
 
-
-@pytest.fixture(autouse=True)
-def _clear_faults(aws: AwsSandbox) -> Iterator[None]:
-    yield
-    aws.server.faults.clear()
-
-
-def _app(request: pytest.FixtureRequest) -> str:
-    return "pc-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
+pytestmark = pytest.mark.usefixtures("clear_faults")  # tests/services/conftest.py
 
 
 def _keys(aws: AwsSandbox, prefix: str) -> set[str]:
@@ -59,7 +50,7 @@ async def _second_publish_cancelled_mid_put(
     S3 holding the `method` request of `key` (after `passes` passed through) for a second, before it
     does the work (or after, `apply`); cancel it once that request reached S3. Gives the app and the
     files stored after version 1."""
-    app = _app(request)
+    app = app_for(request, "pc")
     service = make_service(tmp_path / "home", aws.endpoint)
     await service.publish("acme", app, [bundles.react_native(tmp_path / "one")], tag="beta")
     files_before = _keys(aws, f"acme/{app}/files/")

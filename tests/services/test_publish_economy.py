@@ -13,7 +13,7 @@ import pytest
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.services import hashing
 from hyperota_desktop.services.saga import SagaFailed
-from tests.support.packages_env import WireCounter, make_service
+from tests.support.packages_env import WireCounter, app_for, make_service
 
 LISTINGS = ("ListObjectsV2", "ListObjects")
 
@@ -39,14 +39,10 @@ def _count_hashing(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return read
 
 
-def _app(request: pytest.FixtureRequest) -> str:
-    return "eco-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
-
-
 async def test_a_warm_republish_reads_and_sends_only_the_changed_file(
     aws: AwsSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    app, counter = _app(request), WireCounter()
+    app, counter = app_for(request, "eco"), WireCounter()
     read = _count_hashing(monkeypatch)
     root = _bundle(tmp_path / "bundle", files=60)
     await make_service(tmp_path / "home", aws.endpoint, counter=counter).publish("acme", app, [root])
@@ -67,7 +63,7 @@ async def test_a_warm_republish_reads_and_sends_only_the_changed_file(
 async def test_a_republish_lists_s3_once_and_still_verifies(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app, counter = _app(request), WireCounter()
+    app, counter = app_for(request, "eco"), WireCounter()
     root = _bundle(tmp_path / "bundle", files=60)
     service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
     await service.publish("acme", app, [root])
@@ -89,7 +85,7 @@ async def test_a_republish_refuses_a_file_missing_from_s3_that_the_newest_packag
 ) -> None:
     """The verification skips only what the newest package vouches for: a changed file that vanished
     after its upload is found missing (a HEAD), not assumed stored."""
-    app = _app(request)
+    app = app_for(request, "eco")
     root = _bundle(tmp_path / "bundle", files=3)
     service = make_service(tmp_path / "home", aws.endpoint)
     await service.publish("acme", app, [root])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,12 @@ from hyperota_desktop.services.storage import map_error
 from hyperota_desktop.services.transfer import ProgressSnapshot
 from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
 from tests.support import bundles
-from tests.support.packages_env import make_service
+from tests.support.packages_env import app_for, make_service
 
 MiB = 1024 * 1024
 
 
-@pytest.fixture(autouse=True)
-def _clear_faults(aws: AwsSandbox) -> Iterator[None]:
-    yield
-    aws.server.faults.clear()
-
-
-def _app(request: pytest.FixtureRequest) -> str:
-    return "out-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
+pytestmark = pytest.mark.usefixtures("clear_faults")  # tests/services/conftest.py
 
 
 def _keys(aws: AwsSandbox, prefix: str) -> list[str]:
@@ -41,7 +33,7 @@ def _keys(aws: AwsSandbox, prefix: str) -> list[str]:
 async def test_a_file_that_shrinks_mid_upload_leaves_nothing_behind(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app, home = _app(request), tmp_path / "home"
+    app, home = app_for(request, "out"), tmp_path / "home"
     big = bundles.HERMES_MAGIC + os.urandom(16 * MiB)
     root = bundles.write(tmp_path / "b", {"a.txt": b"small file sent first", "app.hbc": big})
     service = make_service(home, aws.endpoint, concurrency=1)
@@ -74,7 +66,7 @@ async def test_a_file_that_shrinks_mid_upload_leaves_nothing_behind(
 async def test_a_failed_upload_aborts_every_unfinished_multipart_upload(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app, home = _app(request), tmp_path / "home"
+    app, home = app_for(request, "out"), tmp_path / "home"
     slow, failing = bundles.HERMES_MAGIC + os.urandom(11 * MiB), os.urandom(11 * MiB)
     root = bundles.write(tmp_path / "b", {"app.hbc": slow, "b.bin": failing})
     service = make_service(home, aws.endpoint, concurrency=2)
@@ -112,7 +104,7 @@ def test_s3_errors_name_the_status_once() -> None:
 async def test_a_package_is_verified_before_the_publish_is_called_done(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "out")
     service = make_service(tmp_path / "home", aws.endpoint)
     root = bundles.react_native(tmp_path / "rn")
     verify = service.publisher._verify

@@ -25,7 +25,7 @@ from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
 from hyperota_desktop.services.transfer import TransferControl
 from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
 from tests.support import bundles
-from tests.support.packages_env import WireCounter, make_service
+from tests.support.packages_env import WireCounter, app_for, make_service
 
 MiB = 1024 * 1024
 BIG = 16 * MiB  # four 5 MiB parts (make_service: part size and threshold 5 MiB)
@@ -72,14 +72,7 @@ def bytes_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     yield read
 
 
-@pytest.fixture(autouse=True)
-def _clear_faults(aws: AwsSandbox) -> Iterator[None]:
-    yield
-    aws.server.faults.clear()
-
-
-def _app(request: pytest.FixtureRequest) -> str:
-    return "parts-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
+pytestmark = pytest.mark.usefixtures("clear_faults")  # tests/services/conftest.py
 
 
 def _bundle(root: Path) -> Path:
@@ -105,7 +98,7 @@ def _object_key(app: str, data: bytes) -> str:
 async def test_a_fresh_publish_reads_the_big_file_once_to_hash_and_once_to_send(
     aws: AwsSandbox, tmp_path: Path, bytes_read: Counter[str], request: pytest.FixtureRequest
 ) -> None:
-    app, counter = _app(request), WireCounter()
+    app, counter = app_for(request, "parts"), WireCounter()
     root = _bundle(tmp_path / "bundle")
     data = (root / "app.hbc").read_bytes()
     bytes_read.clear()
@@ -120,7 +113,7 @@ async def test_a_fresh_publish_reads_the_big_file_once_to_hash_and_once_to_send(
 async def test_a_big_file_changed_after_its_preflight_is_refused_by_s3(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "parts")
     root = _bundle(tmp_path / "bundle")
     service = make_service(tmp_path / "home", aws.endpoint)
     checked = await service.preflight("acme", app, [root])
@@ -179,7 +172,7 @@ def _stored_parts(home: Path, aws: AwsSandbox, app: str) -> int:
 async def test_a_resumed_upload_sends_the_remaining_parts_with_their_hashed_checksums(
     aws: AwsSandbox, tmp_path: Path, bytes_read: Counter[str], request: pytest.FixtureRequest
 ) -> None:
-    app, home = _app(request), tmp_path / "home"
+    app, home = app_for(request, "parts"), tmp_path / "home"
     root = _bundle(tmp_path / "bundle")
     await _interrupted_after_one_part(make_service(home, aws.endpoint, concurrency=1), app, root)
     await _quiet(bytes_read)  # a part in flight at the interruption ends in its thread (unrecorded)
@@ -199,7 +192,7 @@ async def test_a_resumed_upload_sends_the_remaining_parts_with_their_hashed_chec
 async def test_a_resumed_upload_of_a_file_changed_in_place_is_refused_by_s3(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app, home = _app(request), tmp_path / "home"
+    app, home = app_for(request, "parts"), tmp_path / "home"
     root = _bundle(tmp_path / "bundle")
     await _interrupted_after_one_part(make_service(home, aws.endpoint, concurrency=1), app, root)
     assert _stored_parts(home, aws, app) < 4

@@ -7,7 +7,6 @@ the CLI's `recover()` finishes paused ones too. Against moto over HTTP."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,9 @@ from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from hyperota_desktop.stores.journal import SagaRecord
 from tests.support import bundles
-from tests.support.packages_env import make_service
+from tests.support.packages_env import app_for, make_service
 
 MiB = 1024 * 1024
-
-
-def _app(request: pytest.FixtureRequest) -> str:
-    return "pp-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
 
 
 def _stored(aws: AwsSandbox, app: str) -> set[str]:
@@ -69,7 +64,7 @@ async def _interrupted(service: PackageService, tmp_path: Path, app: str) -> Sag
 async def test_a_paused_publish_waits_and_its_cancel_undoes_it(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app, home = _app(request), tmp_path / "home"
+    app, home = app_for(request, "pp"), tmp_path / "home"
     service = _service(home, aws)
     record = await _interrupted(service, tmp_path, app)
     assert _stored(aws, app), "the small file and the big one's upload are in S3"
@@ -98,7 +93,7 @@ async def test_a_paused_publish_waits_and_its_cancel_undoes_it(
 async def test_a_paused_publish_resumes_where_it_stopped_on_request(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app, home = _app(request), tmp_path / "home"
+    app, home = app_for(request, "pp"), tmp_path / "home"
     service = _service(home, aws)
     record = await _interrupted(service, tmp_path, app)
     await service.pause_interrupted("acme", app, "paused at sign-out")
@@ -115,7 +110,7 @@ async def test_a_paused_publish_resumes_where_it_stopped_on_request(
 async def test_a_crash_interrupted_publish_is_still_finished_and_the_cli_finishes_paused_ones(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app, home = _app(request), tmp_path / "home"
+    app, home = app_for(request, "pp"), tmp_path / "home"
     service = _service(home, aws)
     crashed = await _interrupted(service, tmp_path, app)
     [done] = await service.recover(paused=False)  # not paused by anyone: finished as after a crash

@@ -8,11 +8,10 @@ Against moto over HTTP; the interleavings are made by holding one person's run a
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +26,9 @@ from hyperota_desktop.services.saga import SagaFailed
 from hyperota_desktop.services.storage import conditional
 from tests.services.test_tag_journal import _packages, _tag_moves, _tag_object
 from tests.support import bundles
-from tests.support.packages_env import make_service
+from tests.support.packages_env import app_for, make_service
 
-
-@pytest.fixture(autouse=True)
-def _clear_faults(aws: AwsSandbox) -> Iterator[None]:
-    yield
-    aws.server.faults.clear()
-
-
-def _app(request: pytest.FixtureRequest) -> str:
-    return "cas-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
+pytestmark = pytest.mark.usefixtures("clear_faults")  # tests/services/conftest.py
 
 
 def _hold_after_read(service: PackageService, nth: int) -> tuple[asyncio.Event, asyncio.Event]:
@@ -61,7 +52,7 @@ def _hold_after_read(service: PackageService, nth: int) -> tuple[asyncio.Event, 
 async def test_two_people_move_the_same_tag_one_wins_the_other_is_told(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "cas")
     _packages(aws, app, 1, 2, 3)
     alice = make_service(tmp_path / "alice", aws.endpoint, actor="alice")
     bob = make_service(tmp_path / "bob", aws.endpoint, actor="bob")
@@ -92,7 +83,7 @@ async def test_a_new_tag_created_by_two_people_at_once(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """No tag yet: both read "none"; the second create (`If-None-Match: *`) is the conflict."""
-    app = _app(request)
+    app = app_for(request, "cas")
     _packages(aws, app, 1, 2)
     alice = make_service(tmp_path / "alice", aws.endpoint, actor="alice")
     bob = make_service(tmp_path / "bob", aws.endpoint, actor="bob")
@@ -109,7 +100,7 @@ async def test_a_new_tag_created_by_two_people_at_once(
 async def test_someone_moving_it_to_the_same_version_meanwhile_is_no_conflict(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "cas")
     _packages(aws, app, 1, 2)
     alice = make_service(tmp_path / "alice", aws.endpoint, actor="alice")
     bob = make_service(tmp_path / "bob", aws.endpoint, actor="bob")
@@ -128,7 +119,7 @@ async def test_someone_moving_it_to_the_same_version_meanwhile_is_no_conflict(
 async def test_a_publish_with_a_tag_racing_a_tag_move_keeps_the_move(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "cas")
     alice = make_service(tmp_path / "alice", aws.endpoint, actor="alice")
     bob = make_service(tmp_path / "bob", aws.endpoint, actor="bob")
     root = bundles.react_native(tmp_path / "rn")
@@ -155,7 +146,7 @@ async def test_an_undo_racing_someone_elses_move_leaves_their_move(
 ) -> None:
     """Our move lands, its check fails, and bob moves the tag between our undo's read and its write:
     the undo's conditional PUT fails and bob's pointer stays."""
-    app = _app(request)
+    app = app_for(request, "cas")
     _packages(aws, app, 1, 2, 3)
     service = make_service(tmp_path / "home", aws.endpoint, actor="alice")
     await service.tag("acme", app, 1, "beta")
@@ -222,7 +213,7 @@ def _older_store(mode: str) -> tuple[RunningServer, _OlderStore]:
 async def test_a_store_ignoring_conditions_is_last_write_wins(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "cas")
     _packages(aws, app, 1, 2, 3)
     server, _store = _older_store("ignore")
     try:
@@ -247,7 +238,7 @@ async def test_a_store_refusing_conditions_gets_the_write_again_and_one_warning(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "cas")
     _packages(aws, app, 1, 2)
     monkeypatch.setattr(conditional, "_warned", threading.Event())  # as in a fresh process
     server, store = _older_store("refuse")
@@ -268,7 +259,7 @@ async def test_a_store_refusing_conditions_gets_the_write_again_and_one_warning(
 async def test_a_damaged_tag_object_is_named_not_overwritten(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "cas")
     _packages(aws, app, 1)
     key = f"acme/{app}/tags/beta.json"
     aws.client("s3").put_object(Bucket=aws.bucket, Key=key, Body=b"not json")
@@ -285,7 +276,7 @@ async def test_a_tag_deleted_between_the_read_and_the_write_is_said(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """`If-Match` on a key that is gone: S3 answers 404 NoSuchKey (moto too), a race answer like 412."""
-    app = _app(request)
+    app = app_for(request, "cas")
     _packages(aws, app, 1, 2)
     service = make_service(tmp_path / "home", aws.endpoint)
     await service.tag("acme", app, 1, "beta")
@@ -307,7 +298,7 @@ async def test_a_conditional_request_conflict_is_retried(
 ) -> None:
     """`409 ConditionalRequestConflict` (two conditional writes raced inside S3): S3 says retry; the
     retried PUT, still conditional on what was read, lands."""
-    app = _app(request)
+    app = app_for(request, "cas")
     _packages(aws, app, 1, 2)
     service = make_service(tmp_path / "home", aws.endpoint)
     await service.tag("acme", app, 1, "beta")

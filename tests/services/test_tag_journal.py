@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,9 @@ from hyperota_desktop.services.activity import outcome, recent_activity
 from hyperota_desktop.services.packages import TAG_KIND, PackageService
 from hyperota_desktop.services.saga import SagaFailed
 from hyperota_desktop.stores.journal import SagaRecord
-from tests.support.packages_env import make_service
+from tests.support.packages_env import app_for, make_service
 
-
-@pytest.fixture(autouse=True)
-def _clear_faults(aws: AwsSandbox) -> Iterator[None]:
-    yield
-    aws.server.faults.clear()
-
-
-def _app(request: pytest.FixtureRequest) -> str:
-    return "tag-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
+pytestmark = pytest.mark.usefixtures("clear_faults")  # tests/services/conftest.py
 
 
 def _packages(aws: AwsSandbox, app: str, *versions: int) -> None:
@@ -56,7 +47,7 @@ def _tag_moves(service: PackageService, app: str) -> list[SagaRecord]:
 async def test_a_tag_move_records_who_the_version_and_where_it_moved_from(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "tag")
     _packages(aws, app, 1, 2)
     service = make_service(tmp_path / "home", aws.endpoint, actor="alice")
 
@@ -91,7 +82,7 @@ async def test_a_refused_tag_change_writes_and_journals_nothing(
 ) -> None:
     """What is checked before anything changes (like a repair of a healthy workspace): a typed error,
     no record, the tag as it was."""
-    app = _app(request)
+    app = app_for(request, "tag")
     _packages(aws, app, 1)
     service = make_service(tmp_path / "home", aws.endpoint)
     await service.tag("acme", app, 1, "beta")
@@ -110,7 +101,7 @@ async def test_a_refused_tag_change_writes_and_journals_nothing(
 async def test_a_failed_write_is_recorded_as_failed_and_the_tag_is_unchanged(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    app = _app(request)
+    app = app_for(request, "tag")
     _packages(aws, app, 1, 2)
     service = make_service(tmp_path / "home", aws.endpoint)
     await service.tag("acme", app, 1, "beta")
@@ -131,7 +122,7 @@ async def test_a_failed_check_puts_the_previous_pointer_back_as_it_was(
 ) -> None:
     """The version's package vanishes while its tag moves: the move is undone, the pointer restored
     byte for byte (who moved it last and when), and the journal says what happened."""
-    app = _app(request)
+    app = app_for(request, "tag")
     _packages(aws, app, 1, 2)
     first = make_service(tmp_path / "carol", aws.endpoint, actor="carol")
     await first.tag("acme", app, 1, "beta")
@@ -153,7 +144,7 @@ async def test_an_undo_keeps_a_move_someone_else_made_meanwhile(
 ) -> None:
     """Bob moves the tag to 3 right after our PUT: our check fails, and our undo leaves his move alone
     (the pointer is no longer this run's), so the tag stays where the last person put it."""
-    app = _app(request)
+    app = app_for(request, "tag")
     _packages(aws, app, 1, 2, 3)
     service = make_service(tmp_path / "home", aws.endpoint)
     await service.tag("acme", app, 1, "beta")
@@ -182,7 +173,7 @@ async def test_a_move_cancelled_mid_put_is_undone_after_the_put_lands(
     """A quit or a profile switch cancels the move while S3 is still taking the PUT: the undo waits for
     it, so the tag ends where it was and the journal says rolled back (not a moved tag under an undone
     record)."""
-    app = _app(request)
+    app = app_for(request, "tag")
     _packages(aws, app, 1, 2)
     service = make_service(tmp_path / "home", aws.endpoint)
     await service.tag("acme", app, 1, "beta")

@@ -7,6 +7,7 @@ The person publishing is a fixed `Identity` (owner of `acme` unless told otherwi
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from collections import Counter
 from collections.abc import Sized
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from hyperota_desktop.domain.access import Identity, memberships_from_paths
 from hyperota_desktop.services.authz import Authorizer
@@ -103,3 +105,8 @@ def make_service(
         storage, sagas, HashCache(dirs.cache / "hashes.sqlite3"), cache_dir=dirs.cache,
         public_base_url=public_base_url or f"{endpoint}/{bucket}", authz=authz or authorizer(actor, *paths),
     )  # fmt: skip
+
+
+def app_for(request: pytest.FixtureRequest, prefix: str) -> str:
+    """An application name of this test alone (the sandbox's S3 is shared by the session)."""
+    return f"{prefix}-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:10]  # noqa: S324
