@@ -79,9 +79,10 @@ def console() -> int:
     """The `hyperota` command: one command, then the process ends. Its memory policy (measured on a
     re-publish, benchmark P2, where the cyclic collector took a third of the process's CPU time):
 
-    - start-up makes long-lived objects only (modules, parsers, botocore's models, the services), so
-      the collector is off while it imports and what it made is then frozen (`gc.freeze`): later
-      collections walk only what the command itself allocates;
+    - start-up makes long-lived objects only (modules, parsers, botocore's models, the services): the
+      collector is off until the command is known (its module imported), what start-up made so far is
+      then frozen (`gc.freeze`) and the collector back on, and what the services' build made is frozen
+      too: later collections walk only what the command itself allocates;
     - at the end everything is left to the OS: the interpreter's collections at exit would walk every
       object again (0.1-0.15 s, after the output was written) to free memory the OS frees anyway.
       Files are still flushed and closed by the exit handlers."""
