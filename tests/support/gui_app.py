@@ -18,7 +18,7 @@ from hyperota_desktop.app.gui_composition import Gui, build_gui
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
-from tests.support.gui import drop, until
+from tests.support.gui import drop, select, until
 from tests.support.signin import grant, sign_in
 
 MiB = 1024 * 1024
@@ -93,6 +93,14 @@ async def publish_paused_mid_upload(gui: Gui, root: Path) -> None:
         await until(lambda: bool(paused) and bool(presenter.control and presenter.control.paused), "pause")
     finally:
         page.show_progress = shown  # type: ignore[method-assign]
+
+
+async def paused_in(gui: Gui, org: str, app: str, root: Path) -> None:
+    """Signed in, `org/app` chosen, and a publish of `root` to it paused mid-upload (as above)."""
+    await signed_in(gui)
+    select(gui.window, org, app)
+    await gui.wait_idle()
+    await publish_paused_mid_upload(gui, root)
 
 
 def enabled_org_actions(gui: Gui) -> list[str]:

@@ -26,12 +26,8 @@ from hyperota_desktop.services.saga import SagaRecord
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.presenters.quit_guard import QuitGuard
 from hyperota_desktop.ui.views.quit_question import QuitQuestion
-from tests.support import bundles
-from tests.support.gui import drop, select, until
-from tests.support.gui_app import signed_in, unique, wired
-
-MiB = 1024 * 1024
-SLOW = {"upload/parallel_parts": 1, "upload/part_size_mib": 5}
+from tests.support.gui import select, until
+from tests.support.gui_app import ONE_PART_AT_A_TIME, big_bundle, paused_in, signed_in, unique, wired
 
 
 @pytest.fixture(autouse=True)
@@ -75,34 +71,6 @@ class Closes:
         self.count += 1
 
 
-async def publish_paused_mid_upload(gui: Gui, tmp_path: Path, app: str) -> None:
-    """alice's publish of a 20 MiB file, paused by her between two parts."""
-    page, presenter = gui.packages._page, gui.packages
-    root = bundles.write(
-        tmp_path / "big", {"index.android.bundle": b"one", "raw/big.bin": os.urandom(20 * MiB)}
-    )
-    shown = page.show_progress
-    paused: list[bool] = []
-
-    def pause_mid_upload(phase: str, done: int, total: int, *rest: Any) -> None:
-        shown(phase, done, total, *rest)
-        if phase == "uploading" and 0 < done < total and not paused:
-            paused.append(True)
-            page.pause_button.click()
-
-    await signed_in(gui)
-    select(gui.window, "guiorg", app)
-    await gui.wait_idle()
-    page.show_progress = pause_mid_upload  # type: ignore[method-assign]
-    drop(page, [root])
-    await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
-    page.publish_button.click()
-    await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
-    page.confirm_button.click()
-    await until(lambda: bool(paused) and bool(presenter.control and presenter.control.paused), "pause")
-    page.show_progress = shown  # type: ignore[method-assign]
-
-
 async def ask_quit(gui: Gui, how: str = "action") -> QuitQuestion:
     if how == "action":
         gui.window.quit_action.trigger()  # the menu's Quit and Ctrl+Q
@@ -135,12 +103,14 @@ def test_keep_working_leaves_the_publish_as_it_was_and_it_finishes(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
 ) -> None:
     app = unique("quitkeep")
-    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
+    _services, gui = wired(
+        tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=ONE_PART_AT_A_TIME
+    )
     closes = Closes(gui)
     presenter, page = gui.packages, gui.packages._page
 
     async def scenario() -> None:
-        await publish_paused_mid_upload(gui, tmp_path, app)
+        await paused_in(gui, "guiorg", app, big_bundle(tmp_path / "big"))
         dialog = await ask_quit(gui, "close button")
         text = dialog.summary.text()
         assert f"A publish to guiorg/{app} is paused (" in text and "% sent)" in text, text
@@ -179,11 +149,13 @@ def test_pause_and_quit_leaves_the_publish_unfinished_in_the_journal(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
 ) -> None:
     app = unique("quitpause")
-    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
+    _services, gui = wired(
+        tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=ONE_PART_AT_A_TIME
+    )
     closes = Closes(gui)
 
     async def scenario() -> None:
-        await publish_paused_mid_upload(gui, tmp_path, app)
+        await paused_in(gui, "guiorg", app, big_bundle(tmp_path / "big"))
         dialog = await ask_quit(gui)
         dialog.pause_button.click()
         await until(lambda: closes.count == 1, "the window to close")
@@ -201,13 +173,15 @@ def test_cancel_the_publish_and_quit_undoes_it_before_the_window_closes(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
 ) -> None:
     app = unique("quitcancel")
-    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
+    _services, gui = wired(
+        tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=ONE_PART_AT_A_TIME
+    )
     closes = Closes(gui)
     page = gui.packages._page
     seen: list[str] = []
 
     async def scenario() -> None:
-        await publish_paused_mid_upload(gui, tmp_path, app)
+        await paused_in(gui, "guiorg", app, big_bundle(tmp_path / "big"))
         assert s3_keys(sandbox, app), "something was sent before the quit"
         dialog = await ask_quit(gui)
         dialog.cancel_button.click()
@@ -229,11 +203,13 @@ def test_a_system_logout_pauses_the_running_publish_without_asking(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
 ) -> None:
     app = unique("quitlogout")
-    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
+    _services, gui = wired(
+        tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=ONE_PART_AT_A_TIME
+    )
     presenter, page = gui.packages, gui.packages._page
 
     async def scenario() -> None:
-        await publish_paused_mid_upload(gui, tmp_path, app)
+        await paused_in(gui, "guiorg", app, big_bundle(tmp_path / "big"))
         page.pause_button.click()  # running again
         assert presenter.control is not None and not presenter.control.paused
         guard(gui).session_ending()  # what commitDataRequest / aboutToQuit call
@@ -258,8 +234,10 @@ def restarted(tmp_path: Path, qtbot: Any) -> Gui:
 
 async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, app: str) -> Gui:
     """alice pauses and quits mid-publish; the next start shows it paused and does not go on."""
-    _services, first = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
-    await publish_paused_mid_upload(first, tmp_path, app)
+    _services, first = wired(
+        tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=ONE_PART_AT_A_TIME
+    )
+    await paused_in(first, "guiorg", app, big_bundle(tmp_path / "big"))
     first.packages._page.pause_button.click()  # running again when she quits
     dialog = await ask_quit(first)
     assert f"A publish to guiorg/{app} is running (" in dialog.summary.text()
