@@ -39,8 +39,10 @@ def wired(
     *levels: str,
     settings: dict[str, Any] | None = None,
     size: tuple[int, int] = (1200, 760),
+    error_dialogs: bool = True,
 ) -> tuple[AppServices, Gui]:
-    """The app on the sandbox with `user` signed in and these role-group paths granted."""
+    """The app on the sandbox with `user` signed in and these role-group paths granted (`error_dialogs`
+    False: errors only said as messages, as `build_gui` takes it)."""
     for path in levels:
         grant(sandbox, user, path)
     services = build_services(AppDirs.under(tmp_path / "home"))
@@ -51,7 +53,7 @@ def wired(
     services.profiles.import_file(endpoints, name="sb")
     services.profiles.use("sb")
     sign_in(sandbox, "sb", user)
-    gui = build_gui(services)
+    gui = build_gui(services, error_dialogs=error_dialogs)
     qtbot.addWidget(gui.window)
     gui.window.resize(*size)
     gui.window.show()
