@@ -29,11 +29,11 @@ async def test_activity_follows_the_selection_and_records_repairs(qtbot: Any, en
     presenter.identity_changed(object())
     await presenter.wait_idle()
     for name in (org, other):
-        presenter.ask_name = answer(name)  # type: ignore[method-assign]
+        presenter.ask_name = answer(name)
         await presenter.new_org()
     select(window, org)
     await presenter.wait_idle()
-    presenter.ask_name = answer(app)  # type: ignore[method-assign]
+    presenter.ask_name = answer(app)
     await presenter.new_app()
     await presenter.wait_idle()
 
@@ -55,7 +55,7 @@ async def test_activity_follows_the_selection_and_records_repairs(qtbot: Any, en
     async def yes(_text: str) -> bool:
         return True
 
-    presenter.confirm_migration = yes  # type: ignore[method-assign]
+    presenter.confirm_migration = yes
     await presenter.migrate_selected()
     await presenter.wait_idle()
     rows = shown(presenter)

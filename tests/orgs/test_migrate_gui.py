@@ -21,13 +21,13 @@ from tests.support.org_env import OrgEnv
 async def test_migrate_checks_first_asks_and_reports(qtbot: Any, env: OrgEnv, sb: Any) -> None:
     window, presenter, posted = build(qtbot, env)
     org = fresh("mig")
-    presenter.ask_name = answer(org)  # type: ignore[method-assign]
+    presenter.ask_name = answer(org)
     presenter.identity_changed(object())
     await presenter.wait_idle()
     await presenter.new_org()
     select(window, org)
     await presenter.wait_idle()
-    presenter.ask_name = answer("web")  # type: ignore[method-assign]
+    presenter.ask_name = answer("web")
     await presenter.new_app()
     select(window, org, "web")
     await presenter.wait_idle()
@@ -40,7 +40,7 @@ async def test_migrate_checks_first_asks_and_reports(qtbot: Any, env: OrgEnv, sb
 
         return confirm
 
-    presenter.confirm_migration = replying(True)  # type: ignore[method-assign]
+    presenter.confirm_migration = replying(True)
     posted.clear()
     await presenter.migrate_selected()
     assert not asked, asked  # healthy: nothing to confirm
@@ -48,14 +48,14 @@ async def test_migrate_checks_first_asks_and_reports(qtbot: Any, env: OrgEnv, sb
 
     workspace = await presenter.session().orgs.workspace_of(org, "web")
     sb.superposition.break_workspace(sb.org_id, workspace)
-    presenter.confirm_migration = replying(False)  # type: ignore[method-assign]
+    presenter.confirm_migration = replying(False)
     posted.clear()
     await presenter.migrate_selected()
     assert len(asked) == 1 and f"release storage of {org}/web is broken" in asked[0]
     assert posted == [("info", f"{org}/web was not repaired; nothing was changed.")]
     assert sb.superposition.workspaces[(sb.org_id, workspace)].broken  # declined: untouched
 
-    presenter.confirm_migration = replying(True)  # type: ignore[method-assign]
+    presenter.confirm_migration = replying(True)
     posted.clear()
     await presenter.migrate_selected()
     assert len(asked) == 2 and "was repaired" in posted[-1][1], posted

@@ -23,14 +23,14 @@ async def test_the_new_org_and_app_are_selected_and_warnings_shown(qtbot: Any, a
     presenter.identity_changed(object())
     await presenter.wait_idle()
     window.nav_search.setText("something-else")  # a search that would hide the new organisation
-    presenter.ask_name = answer(org)  # type: ignore[method-assign]
+    presenter.ask_name = answer(org)
     await presenter.new_org()
     await presenter.wait_idle()
     current = window.nav_tree.currentIndex()
     assert (current.data(ORG_ROLE), current.data(APP_ROLE) or "") == (org, "")
     warned = [text for level, text in posted if level == "warning" and "realm administrator" in text]
     assert warned and all("Delegate permissions" in t and "hyperota " not in t for t in warned), posted
-    presenter.ask_name = answer("web")  # type: ignore[method-assign]
+    presenter.ask_name = answer("web")
     posted.clear()
     await presenter.new_app()
     await presenter.wait_idle()

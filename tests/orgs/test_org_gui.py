@@ -107,14 +107,14 @@ def test_dialogs_validate_inline_and_demand_the_name(qtbot: Any) -> None:
 async def test_org_pages_against_the_sandbox(qtbot: Any, env: OrgEnv, sb: Any, artifacts_dir: Path) -> None:
     window, presenter, posted = build(qtbot, env)
     org = fresh("gui")
-    presenter.ask_name = answer(org)  # type: ignore[method-assign]
+    presenter.ask_name = answer(org)
     presenter.identity_changed(object())
     await presenter.wait_idle()
     await presenter.new_org()
     assert window.nav_stack.currentWidget() is window.nav_tree
     select(window, org)
     await presenter.wait_idle()
-    presenter.ask_name = answer("web")  # type: ignore[method-assign]
+    presenter.ask_name = answer("web")
     await presenter.new_app()
     select(window, org)
     await presenter.wait_idle()
@@ -159,7 +159,7 @@ async def test_org_pages_against_the_sandbox(qtbot: Any, env: OrgEnv, sb: Any, a
         shown.append(preview.lines())
         return True, True
 
-    presenter.confirm_delete = confirm  # type: ignore[method-assign]
+    presenter.confirm_delete = confirm
     select(window, org)
     await presenter.wait_idle()
     await presenter.delete_selected()
@@ -191,7 +191,7 @@ async def test_deletion_progress_and_cancel(
     await presenter.wait_idle()
     select(window, org, "web")
     await presenter.wait_idle()
-    presenter.confirm_delete = answer((True, False))  # type: ignore[method-assign]
+    presenter.confirm_delete = answer((True, False))
     seen: list[tuple[str, int, int, bool]] = []
     report = DeletionProgressDialog.report
 

@@ -11,9 +11,10 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -29,11 +30,21 @@ from tests.support import bundles
 from tests.support.packages_env import app_for, make_service
 
 pytestmark = pytest.mark.usefixtures("clear_faults")  # tests/services/conftest.py
+T = TypeVar("T")
 
 
-def _hold_after_read(service: PackageService, nth: int) -> tuple[asyncio.Event, asyncio.Event]:
-    """The `nth` read of a tag pointer by `service` sets `read` and then waits for `go`: another person
-    acts between this person's read and write."""
+def _alice_and_bob(tmp_path: Path, endpoint: str) -> tuple[PackageService, PackageService]:
+    """Two people, each with a home of their own (journal, cache), on the same store."""
+    alice = make_service(tmp_path / "alice", endpoint, actor="alice")
+    return alice, make_service(tmp_path / "bob", endpoint, actor="bob")
+
+
+@asynccontextmanager
+async def _held_after_read(
+    service: PackageService, run: Coroutine[Any, Any, T], nth: int = 2
+) -> AsyncIterator[asyncio.Future[T]]:
+    """Starts `run` and holds it right after its `nth` read of a tag pointer while the block runs
+    (another person acts between this person's read and write); yields the run, to await after it."""
     tags, read, go = service.catalogue.tags, asyncio.Event(), asyncio.Event()
     original, calls = tags.pointer, [0]
 
@@ -46,7 +57,12 @@ def _hold_after_read(service: PackageService, nth: int) -> tuple[asyncio.Event, 
         return found
 
     tags.pointer = pointer  # type: ignore[method-assign]
-    return read, go
+    held = asyncio.ensure_future(run)
+    await read.wait()
+    try:
+        yield held
+    finally:
+        go.set()
 
 
 async def test_two_people_move_the_same_tag_one_wins_the_other_is_told(
@@ -54,15 +70,12 @@ async def test_two_people_move_the_same_tag_one_wins_the_other_is_told(
 ) -> None:
     app = app_for(request, "cas")
     _packages(aws, app, 1, 2, 3)
-    alice = make_service(tmp_path / "alice", aws.endpoint, actor="alice")
-    bob = make_service(tmp_path / "bob", aws.endpoint, actor="bob")
+    alice, bob = _alice_and_bob(tmp_path, aws.endpoint)
     await alice.tag("acme", app, 1, "production")
-    read, go = _hold_after_read(alice, 2)  # 1: the check that it moves at all; 2: the saga's read
-    moving = asyncio.ensure_future(alice.tag("acme", app, 2, "production"))
-    await read.wait()  # alice has read the pointer (version 1); bob moves it before she writes
-    assert (await bob.tag("acme", app, 3, "production")).moved_from == 1
-    bobs = _tag_object(aws, app, "production")
-    go.set()
+    # held after her 2nd read (1: the check that it moves at all; 2: the saga's): she has read version 1
+    async with _held_after_read(alice, alice.tag("acme", app, 2, "production")) as moving:
+        assert (await bob.tag("acme", app, 3, "production")).moved_from == 1  # bob moves it first
+        bobs = _tag_object(aws, app, "production")
     with pytest.raises(SagaFailed) as failed:
         await moving
     assert isinstance(failed.value.cause, Conflict)
@@ -85,13 +98,9 @@ async def test_a_new_tag_created_by_two_people_at_once(
     """No tag yet: both read "none"; the second create (`If-None-Match: *`) is the conflict."""
     app = app_for(request, "cas")
     _packages(aws, app, 1, 2)
-    alice = make_service(tmp_path / "alice", aws.endpoint, actor="alice")
-    bob = make_service(tmp_path / "bob", aws.endpoint, actor="bob")
-    read, go = _hold_after_read(alice, 2)
-    moving = asyncio.ensure_future(alice.tag("acme", app, 1, "beta"))
-    await read.wait()
-    await bob.tag("acme", app, 2, "beta")
-    go.set()
+    alice, bob = _alice_and_bob(tmp_path, aws.endpoint)
+    async with _held_after_read(alice, alice.tag("acme", app, 1, "beta")) as moving:
+        await bob.tag("acme", app, 2, "beta")
     with pytest.raises(SagaFailed, match="was moved to version 2 by bob meanwhile; nothing changed"):
         await moving
     assert _tag_object(aws, app, "beta")["updated_by"] == "bob"
@@ -102,15 +111,11 @@ async def test_someone_moving_it_to_the_same_version_meanwhile_is_no_conflict(
 ) -> None:
     app = app_for(request, "cas")
     _packages(aws, app, 1, 2)
-    alice = make_service(tmp_path / "alice", aws.endpoint, actor="alice")
-    bob = make_service(tmp_path / "bob", aws.endpoint, actor="bob")
+    alice, bob = _alice_and_bob(tmp_path, aws.endpoint)
     await alice.tag("acme", app, 1, "beta")
-    read, go = _hold_after_read(alice, 2)
-    moving = asyncio.ensure_future(alice.tag("acme", app, 2, "beta"))
-    await read.wait()
-    await bob.tag("acme", app, 2, "beta")
-    bobs = _tag_object(aws, app, "beta")
-    go.set()
+    async with _held_after_read(alice, alice.tag("acme", app, 2, "beta")) as moving:
+        await bob.tag("acme", app, 2, "beta")
+        bobs = _tag_object(aws, app, "beta")
     assert (await moving).version == 2  # where alice wanted it: done, bob's pointer kept as he wrote it
     assert _tag_object(aws, app, "beta") == bobs
     assert _tag_moves(alice, app)[0].status == "done"
@@ -120,19 +125,16 @@ async def test_a_publish_with_a_tag_racing_a_tag_move_keeps_the_move(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     app = app_for(request, "cas")
-    alice = make_service(tmp_path / "alice", aws.endpoint, actor="alice")
-    bob = make_service(tmp_path / "bob", aws.endpoint, actor="bob")
+    alice, bob = _alice_and_bob(tmp_path, aws.endpoint)
     root = bundles.react_native(tmp_path / "rn")
     assert (await alice.publish("acme", app, [root], tag="beta")).version == 1
     (root / "index.android.bundle").write_bytes(b"second")
     assert (await alice.publish("acme", app, [root])).version == 2
     (root / "index.android.bundle").write_bytes(b"third")
-    read, go = _hold_after_read(alice, 1)  # the publish's tag step reads the pointer
-    publishing = asyncio.ensure_future(alice.publish("acme", app, [root], tag="beta"))
-    await read.wait()
-    await bob.tag("acme", app, 2, "beta")
-    bobs = _tag_object(aws, app, "beta")
-    go.set()
+    # held after its 1st read: the publish's tag step reads the pointer
+    async with _held_after_read(alice, alice.publish("acme", app, [root], tag="beta"), 1) as publishing:
+        await bob.tag("acme", app, 2, "beta")
+        bobs = _tag_object(aws, app, "beta")
     with pytest.raises(SagaFailed) as failed:
         await publishing
     assert isinstance(failed.value.cause, Conflict)
@@ -217,14 +219,10 @@ async def test_a_store_ignoring_conditions_is_last_write_wins(
     _packages(aws, app, 1, 2, 3)
     server, _store = _older_store("ignore")
     try:
-        alice = make_service(tmp_path / "alice", server.url, actor="alice")
-        bob = make_service(tmp_path / "bob", server.url, actor="bob")
+        alice, bob = _alice_and_bob(tmp_path, server.url)
         await alice.tag("acme", app, 1, "beta")
-        read, go = _hold_after_read(alice, 2)
-        moving = asyncio.ensure_future(alice.tag("acme", app, 2, "beta"))
-        await read.wait()
-        await bob.tag("acme", app, 3, "beta")
-        go.set()
+        async with _held_after_read(alice, alice.tag("acme", app, 2, "beta")) as moving:
+            await bob.tag("acme", app, 3, "beta")
         assert (await moving).version == 2  # the documented fallback: no error, the last write wins
         assert _tag_object(aws, app, "beta")["updated_by"] == "alice"
     finally:

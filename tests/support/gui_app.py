@@ -18,7 +18,7 @@ from hyperota_desktop.app.gui_composition import Gui, build_gui
 from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
-from tests.support.gui import drop, until
+from tests.support.gui import drop, select, until
 from tests.support.signin import grant, sign_in
 
 MiB = 1024 * 1024
@@ -39,8 +39,10 @@ def wired(
     *levels: str,
     settings: dict[str, Any] | None = None,
     size: tuple[int, int] = (1200, 760),
+    error_dialogs: bool = True,
 ) -> tuple[AppServices, Gui]:
-    """The app on the sandbox with `user` signed in and these role-group paths granted."""
+    """The app on the sandbox with `user` signed in and these role-group paths granted (`error_dialogs`
+    False: errors only said as messages, as `build_gui` takes it)."""
     for path in levels:
         grant(sandbox, user, path)
     services = build_services(AppDirs.under(tmp_path / "home"))
@@ -51,7 +53,7 @@ def wired(
     services.profiles.import_file(endpoints, name="sb")
     services.profiles.use("sb")
     sign_in(sandbox, "sb", user)
-    gui = build_gui(services)
+    gui = build_gui(services, error_dialogs=error_dialogs)
     qtbot.addWidget(gui.window)
     gui.window.resize(*size)
     gui.window.show()
@@ -93,6 +95,14 @@ async def publish_paused_mid_upload(gui: Gui, root: Path) -> None:
         await until(lambda: bool(paused) and bool(presenter.control and presenter.control.paused), "pause")
     finally:
         page.show_progress = shown  # type: ignore[method-assign]
+
+
+async def paused_in(gui: Gui, org: str, app: str, root: Path) -> None:
+    """Signed in, `org/app` chosen, and a publish of `root` to it paused mid-upload (as above)."""
+    await signed_in(gui)
+    select(gui.window, org, app)
+    await gui.wait_idle()
+    await publish_paused_mid_upload(gui, root)
 
 
 def enabled_org_actions(gui: Gui) -> list[str]:

@@ -80,14 +80,14 @@ def test_alice_signs_in_creates_an_app_publishes_and_sees_members_and_activity(
 
         # New organisation, then a new application in it: what the toolbar buttons run.
         assert orgs.toolbar.new_org_action.isEnabled(), orgs.toolbar.new_org_action.toolTip()
-        orgs.ask_name = answer(org)  # type: ignore[method-assign]
+        orgs.ask_name = answer(org)
         await orgs.new_org()
         assert ("info", f"Organisation '{org}' created; you are its owner.") in posted
         assert window.nav_stack.currentWidget() is window.nav_tree
         select(window, org)
         await orgs.wait_idle()
         assert orgs.toolbar.new_app_action.isEnabled(), orgs.toolbar.new_app_action.toolTip()
-        orgs.ask_name = answer(app)  # type: ignore[method-assign]
+        orgs.ask_name = answer(app)
         await orgs.new_app()
         assert any(level == "info" and f"'{org}/{app}' created" in text for level, text in posted), posted
 

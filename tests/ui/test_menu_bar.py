@@ -87,7 +87,7 @@ def test_the_menu_bar_lists_every_action_with_a_working_shortcut(
         async def declined(*_args: Any, **_kwargs: Any) -> None:
             return None  # the name dialog, cancelled (the real one is tested in tests/orgs)
 
-        gui.orgs.ask_name = declined  # type: ignore[method-assign]
+        gui.orgs.ask_name = declined
         for org_ok, app_ok, text, wanted_kind in (
             (True, False, "New organisation…", "org"),
             (True, True, "New application…", "app"),  # an organisation selected where one may add apps

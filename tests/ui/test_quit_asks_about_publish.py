@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import Gui, build_gui
@@ -26,12 +26,8 @@ from hyperota_desktop.services.saga import SagaRecord
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.presenters.quit_guard import QuitGuard
 from hyperota_desktop.ui.views.quit_question import QuitQuestion
-from tests.support import bundles
-from tests.support.gui import drop, select, until
-from tests.support.gui_app import signed_in, unique, wired
-
-MiB = 1024 * 1024
-SLOW = {"upload/parallel_parts": 1, "upload/part_size_mib": 5}
+from tests.support.gui import select, until
+from tests.support.gui_app import ONE_PART_AT_A_TIME, big_bundle, paused_in, signed_in, unique, wired
 
 
 @pytest.fixture(autouse=True)
@@ -75,34 +71,6 @@ class Closes:
         self.count += 1
 
 
-async def publish_paused_mid_upload(gui: Gui, tmp_path: Path, app: str) -> None:
-    """alice's publish of a 20 MiB file, paused by her between two parts."""
-    page, presenter = gui.packages._page, gui.packages
-    root = bundles.write(
-        tmp_path / "big", {"index.android.bundle": b"one", "raw/big.bin": os.urandom(20 * MiB)}
-    )
-    shown = page.show_progress
-    paused: list[bool] = []
-
-    def pause_mid_upload(phase: str, done: int, total: int, *rest: Any) -> None:
-        shown(phase, done, total, *rest)
-        if phase == "uploading" and 0 < done < total and not paused:
-            paused.append(True)
-            page.pause_button.click()
-
-    await signed_in(gui)
-    select(gui.window, "guiorg", app)
-    await gui.wait_idle()
-    page.show_progress = pause_mid_upload  # type: ignore[method-assign]
-    drop(page, [root])
-    await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
-    page.publish_button.click()
-    await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
-    page.confirm_button.click()
-    await until(lambda: bool(paused) and bool(presenter.control and presenter.control.paused), "pause")
-    page.show_progress = shown  # type: ignore[method-assign]
-
-
 async def ask_quit(gui: Gui, how: str = "action") -> QuitQuestion:
     if how == "action":
         gui.window.quit_action.trigger()  # the menu's Quit and Ctrl+Q
@@ -112,6 +80,29 @@ async def ask_quit(gui: Gui, how: str = "action") -> QuitQuestion:
     dialog = question(gui)
     assert dialog is not None
     return dialog
+
+
+async def alices_paused_publish(
+    tmp_path: Path, sandbox: Sandbox, qtbot: Any, stem: str
+) -> tuple[Gui, str, Closes]:
+    """alice's window (its closes counted) and her publish to a new `guiorg/<stem>-…`, paused
+    between two parts."""
+    app = unique(stem)
+    _services, gui = wired(
+        tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=ONE_PART_AT_A_TIME
+    )
+    closes = Closes(gui)
+    await paused_in(gui, "guiorg", app, big_bundle(tmp_path / "big"))
+    return gui, app, closes
+
+
+def screenshot(widget: QWidget, artifacts_dir: Path, name: str) -> None:
+    """`widget` saved as `name` where the screenshots go (`$HYPEROTA_SCREENSHOTS`: the docs' ones)."""
+    from tests.ui.test_screenshots import save
+
+    target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
+    target.mkdir(parents=True, exist_ok=True)
+    save(widget, target / name)
 
 
 def test_quit_with_nothing_running_closes_at_once(
@@ -134,22 +125,14 @@ def test_quit_with_nothing_running_closes_at_once(
 def test_keep_working_leaves_the_publish_as_it_was_and_it_finishes(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
 ) -> None:
-    app = unique("quitkeep")
-    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
-    closes = Closes(gui)
-    presenter, page = gui.packages, gui.packages._page
-
     async def scenario() -> None:
-        await publish_paused_mid_upload(gui, tmp_path, app)
+        gui, app, closes = await alices_paused_publish(tmp_path, sandbox, qtbot, "quitkeep")
+        presenter, page = gui.packages, gui.packages._page
         dialog = await ask_quit(gui, "close button")
         text = dialog.summary.text()
         assert f"A publish to guiorg/{app} is paused (" in text and "% sent)" in text, text
         assert dialog.keep_button.isDefault() and not dialog.pause_button.isDefault()
-        from tests.ui.test_screenshots import save
-
-        target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
-        target.mkdir(parents=True, exist_ok=True)
-        save(dialog, target / "quit-question.png")
+        screenshot(dialog, artifacts_dir, "quit-question.png")
         gui.window.quit_action.trigger()  # asked again while the question is open: still one question
         assert question(gui) is dialog
         dialog.reject()  # Escape: Keep working
@@ -178,12 +161,8 @@ def test_keep_working_leaves_the_publish_as_it_was_and_it_finishes(
 def test_pause_and_quit_leaves_the_publish_unfinished_in_the_journal(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
 ) -> None:
-    app = unique("quitpause")
-    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
-    closes = Closes(gui)
-
     async def scenario() -> None:
-        await publish_paused_mid_upload(gui, tmp_path, app)
+        gui, app, closes = await alices_paused_publish(tmp_path, sandbox, qtbot, "quitpause")
         dialog = await ask_quit(gui)
         dialog.pause_button.click()
         await until(lambda: closes.count == 1, "the window to close")
@@ -200,14 +179,10 @@ def test_pause_and_quit_leaves_the_publish_unfinished_in_the_journal(
 def test_cancel_the_publish_and_quit_undoes_it_before_the_window_closes(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
 ) -> None:
-    app = unique("quitcancel")
-    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
-    closes = Closes(gui)
-    page = gui.packages._page
-    seen: list[str] = []
-
     async def scenario() -> None:
-        await publish_paused_mid_upload(gui, tmp_path, app)
+        gui, app, closes = await alices_paused_publish(tmp_path, sandbox, qtbot, "quitcancel")
+        page = gui.packages._page
+        seen: list[str] = []
         assert s3_keys(sandbox, app), "something was sent before the quit"
         dialog = await ask_quit(gui)
         dialog.cancel_button.click()
@@ -228,12 +203,9 @@ def test_cancel_the_publish_and_quit_undoes_it_before_the_window_closes(
 def test_a_system_logout_pauses_the_running_publish_without_asking(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
 ) -> None:
-    app = unique("quitlogout")
-    _services, gui = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
-    presenter, page = gui.packages, gui.packages._page
-
     async def scenario() -> None:
-        await publish_paused_mid_upload(gui, tmp_path, app)
+        gui, app, _closes = await alices_paused_publish(tmp_path, sandbox, qtbot, "quitlogout")
+        presenter, page = gui.packages, gui.packages._page
         page.pause_button.click()  # running again
         assert presenter.control is not None and not presenter.control.paused
         guard(gui).session_ending()  # what commitDataRequest / aboutToQuit call
@@ -256,10 +228,9 @@ def restarted(tmp_path: Path, qtbot: Any) -> Gui:
     return gui
 
 
-async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, app: str) -> Gui:
+async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, stem: str) -> tuple[Gui, str]:
     """alice pauses and quits mid-publish; the next start shows it paused and does not go on."""
-    _services, first = wired(tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=SLOW)
-    await publish_paused_mid_upload(first, tmp_path, app)
+    first, app, _closes = await alices_paused_publish(tmp_path, sandbox, qtbot, stem)
     first.packages._page.pause_button.click()  # running again when she quits
     dialog = await ask_quit(first)
     assert f"A publish to guiorg/{app} is running (" in dialog.summary.text()
@@ -282,24 +253,18 @@ async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, app
     text = page.progress_label.text()
     assert "big" in text and "paused at quit" in text and "sending the files" in text, text
     assert page.list_model.rowCount() == 0
-    return gui
+    return gui, app
 
 
 def test_a_paused_publish_is_offered_at_the_next_start_and_resumes_only_on_the_click(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
 ) -> None:
-    app = unique("quitresume")
-
     async def scenario() -> None:
-        gui = await paused_and_restarted(tmp_path, sandbox, qtbot, app)
+        gui, app = await paused_and_restarted(tmp_path, sandbox, qtbot, "quitresume")
         page = gui.packages._page
-        from tests.ui.test_screenshots import save
-
-        target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
-        target.mkdir(parents=True, exist_ok=True)
         gui.window.show_page("packages")
         await asyncio.sleep(0.2)  # the page scrolls the offer into view once laid out
-        save(gui.window, target / "packages-paused-publish.png")
+        screenshot(gui.window, artifacts_dir, "packages-paused-publish.png")
         assert gui.quit_guard is not None and gui.quit_guard.may_close()  # paused in the journal: no question
         page.pause_button.click()  # Resume
         await until(lambda: page.list_model.rowCount() == 1, "the resumed publish")
@@ -317,10 +282,8 @@ def test_a_paused_publish_is_offered_at_the_next_start_and_resumes_only_on_the_c
 def test_a_paused_publish_cancelled_at_the_next_start_is_undone(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
 ) -> None:
-    app = unique("quitundo")
-
     async def scenario() -> None:
-        gui = await paused_and_restarted(tmp_path, sandbox, qtbot, app)
+        gui, app = await paused_and_restarted(tmp_path, sandbox, qtbot, "quitundo")
         page = gui.packages._page
         assert s3_keys(sandbox, app)
         page.cancel_button.click()  # Cancel publish

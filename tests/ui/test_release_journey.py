@@ -83,11 +83,11 @@ def test_alice_publishes_releases_ramps_previews_and_concludes_through_the_windo
         await orgs.wait_idle()
 
         # An organisation and an application, as the toolbar's buttons make them.
-        orgs.ask_name = answer(org)  # type: ignore[method-assign]
+        orgs.ask_name = answer(org)
         await orgs.new_org()
         select(window, org)
         await orgs.wait_idle()
-        orgs.ask_name = answer(app)  # type: ignore[method-assign]
+        orgs.ask_name = answer(app)
         await orgs.new_app()
         select(window, org, app)
         await gui.wait_idle()

@@ -14,18 +14,14 @@ from typing import Any
 
 from PySide6.QtWidgets import QApplication
 
+from hyperota_desktop.app.gui_composition import Gui
 from hyperota_desktop.sandbox.runtime import Sandbox
+from hyperota_desktop.services.context import AppServices
 from hyperota_desktop.services.packages import PUBLISH_KIND
+from hyperota_desktop.services.saga import SagaRecord
 from hyperota_desktop.ui.views.release_dialogs import ConfirmActionDialog
 from tests.support.gui import select, until
-from tests.support.gui_app import (
-    ONE_PART_AT_A_TIME,
-    big_bundle,
-    publish_paused_mid_upload,
-    signed_in,
-    unique,
-    wired,
-)
+from tests.support.gui_app import ONE_PART_AT_A_TIME, big_bundle, paused_in, unique, wired
 from tests.support.signin import grant, sign_in
 from tests.ui.test_second_person import sign_in_as
 
@@ -36,32 +32,45 @@ def question() -> ConfirmActionDialog | None:
     return shown[0] if shown else None
 
 
-def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
-    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
-) -> None:
-    app = unique("paused")
+async def asked(what: str) -> ConfirmActionDialog:
+    """The question the window shows, once it shows."""
+    await until(lambda: question() is not None, what)
+    dialog = question()
+    assert dialog is not None
+    return dialog
+
+
+def unfinished(services: AppServices, scope: str | None = None) -> list[SagaRecord]:
+    """The publishes the journal holds unfinished (of every profile, or of `scope`)."""
+    records = services.journal.list(unfinished_only=True, scope=scope)
+    return [r for r in records if r.kind == PUBLISH_KIND]
+
+
+async def alices_paused_publish(
+    tmp_path: Path, sandbox: Sandbox, qtbot: Any, stem: str
+) -> tuple[AppServices, Gui, str, list[str]]:
+    """alice's window and what it says (the texts, in order); her publish to a new `guiorg/<stem>-…`,
+    where bob may publish too, paused between two parts."""
+    app = unique(stem)
     path = f"/guiorg/{app}/write"
     services, gui = wired(tmp_path, sandbox, qtbot, "alice", path, settings=ONE_PART_AT_A_TIME)
     grant(sandbox, "bob", path)  # bob may publish there too: still, alice's publish is not his
-    presenter, page = gui.packages, gui.packages._page
-    root = big_bundle(tmp_path / "big")
     posted: list[str] = []
     gui.messages.posted.connect(lambda _level, text: posted.append(text))
+    await paused_in(gui, "guiorg", app, big_bundle(tmp_path / "big"))
+    return services, gui, app, posted
 
-    def unfinished() -> list[Any]:
-        return [r for r in services.journal.list(unfinished_only=True, scope="sb") if r.kind == PUBLISH_KIND]
 
+def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
     async def scenario() -> None:
-        await signed_in(gui)
-        select(gui.window, "guiorg", app)
-        await gui.wait_idle()
-        await publish_paused_mid_upload(gui, root)
+        services, gui, app, posted = await alices_paused_publish(tmp_path, sandbox, qtbot, "paused")
+        presenter, page = gui.packages, gui.packages._page
 
         # Sign out asks first; Cancel keeps alice signed in and her publish where it was
         gui.window.sign_out_action.trigger()
-        await until(lambda: question() is not None, "the question")
-        dialog = question()
-        assert dialog is not None
+        dialog = await asked("the question")
         text = dialog.summary.text()
         assert f"A publish to guiorg/{app} is paused" in text and "signing out pauses it" in text, text
         assert "sign in again as alice" in text, text
@@ -73,15 +82,13 @@ def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
 
         # Pause and sign out: interrupted, not undone; then the tokens go
         gui.window.sign_out_action.trigger()
-        await until(lambda: question() is not None, "the question again")
-        dialog = question()
-        assert dialog is not None
+        dialog = await asked("the question again")
         dialog.ok.click()
         await until(lambda: gui.auth.identity is None, "the sign-out")
         await gui.wait_idle()
         assert any(f"publish to guiorg/{app} is paused" in t for t in posted), posted
         assert not any("cancelled" in t.lower() for t in posted), posted
-        [record] = unfinished()
+        [record] = unfinished(services, "sb")
         assert record.actor.startswith("alice"), record.actor
         assert not page.progress_label.text() and not page.progress.isVisibleTo(page)
         assert not page.pause_button.isEnabled() and not page.cancel_button.isEnabled()
@@ -90,7 +97,7 @@ def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
         await sign_in_as(gui, sandbox, "bob")
         select(gui.window, "guiorg", app)
         await gui.wait_idle()
-        assert [r.id for r in unfinished()] == [record.id]  # his sign-in did not finish it
+        assert [r.id for r in unfinished(services, "sb")] == [record.id]  # his sign-in did not finish it
         assert page.list_model.rowCount() == 0
         assert not page.progress_label.text() and not page.publish_target.isVisibleTo(page)
         assert not page.pause_button.isEnabled() and not page.cancel_button.isEnabled()
@@ -105,13 +112,13 @@ def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
         select(gui.window, "guiorg", app)
         await until(lambda: page.publish_target.text() == f"Paused publish to guiorg/{app}", "the offer")
         await gui.wait_idle()
-        [offered] = unfinished()
+        [offered] = unfinished(services, "sb")
         assert offered.id == record.id and offered.paused.startswith("paused at sign-out"), offered
         assert page.list_model.rowCount() == 0 and page.pause_button.text() == "Resume"
         page.pause_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "alice's finished publish")
         await gui.wait_idle()
-        assert not unfinished()
+        assert not unfinished(services, "sb")
         assert any(f"Published guiorg/{app} version 1 (resumed)" in t for t in posted), posted
         await services.aclose()
 
@@ -123,32 +130,16 @@ def test_a_profile_switch_asks_pauses_the_publish_and_coming_back_finishes_it(
 ) -> None:
     """The same rule for a switch to another profile (bob's, signed in there): asked first, the
     publish paused, nothing of it in bob's profile, finished when alice's profile is chosen again."""
-    app = unique("switch")
-    path = f"/guiorg/{app}/write"
-    services, gui = wired(tmp_path, sandbox, qtbot, "alice", path, settings=ONE_PART_AT_A_TIME)
-    grant(sandbox, "bob", path)
-    endpoints = tmp_path / "endpoints.json"
-    services.profiles.import_file(endpoints, name="bobs")
-    sign_in(sandbox, "bobs", "bob")
-    gui.shell.refresh()
-    presenter, page = gui.packages, gui.packages._page
-    root = big_bundle(tmp_path / "big")
-    posted: list[str] = []
-    gui.messages.posted.connect(lambda _level, text: posted.append(text))
-
-    def unfinished() -> list[Any]:
-        return [r for r in services.journal.list(unfinished_only=True) if r.kind == PUBLISH_KIND]
 
     async def scenario() -> None:
-        await signed_in(gui)
-        select(gui.window, "guiorg", app)
-        await gui.wait_idle()
-        await publish_paused_mid_upload(gui, root)
+        services, gui, app, _posted = await alices_paused_publish(tmp_path, sandbox, qtbot, "switch")
+        services.profiles.import_file(tmp_path / "endpoints.json", name="bobs")  # bob's, signed in
+        sign_in(sandbox, "bobs", "bob")
+        gui.shell.refresh()
+        presenter, page = gui.packages, gui.packages._page
 
         gui.window.profileChosen.emit("bobs")  # what the profile switcher does
-        await until(lambda: question() is not None, "the question")
-        dialog = question()
-        assert dialog is not None
+        dialog = await asked("the question")
         text = dialog.summary.text()
         assert f"A publish to guiorg/{app} is paused: switching to another profile pauses it" in text, text
         dialog.reject()  # nothing changes
@@ -157,15 +148,13 @@ def test_a_profile_switch_asks_pauses_the_publish_and_coming_back_finishes_it(
         assert presenter.control is not None and presenter.control.paused
 
         gui.window.profileChosen.emit("bobs")
-        await until(lambda: question() is not None, "the question again")
-        dialog = question()
-        assert dialog is not None
+        dialog = await asked("the question again")
         dialog.ok.click()
         await until(lambda: gui.auth.identity is not None and gui.auth.identity.username == "bob", "bob")
         await gui.wait_idle()
         select(gui.window, "guiorg", app)
         await gui.wait_idle()
-        [record] = unfinished()
+        [record] = unfinished(services)
         assert record.scope == "sb" and record.actor.startswith("alice"), record
         assert page.list_model.rowCount() == 0 and not page.progress_label.text()
         assert not page.pause_button.isEnabled() and not page.cancel_button.isEnabled()
@@ -175,12 +164,12 @@ def test_a_profile_switch_asks_pauses_the_publish_and_coming_back_finishes_it(
         await gui.wait_idle()
         select(gui.window, "guiorg", app)
         await until(lambda: page.publish_target.text() == f"Paused publish to guiorg/{app}", "the offer")
-        [offered] = unfinished()
+        [offered] = unfinished(services)
         assert offered.paused.startswith("paused at profile switch"), offered
         page.pause_button.click()  # Resume
         await until(lambda: page.list_model.rowCount() == 1, "alice's finished publish")
         await gui.wait_idle()
-        assert not unfinished()
+        assert not unfinished(services)
         await gui.shutdown()
 
     loop.run_until_complete(scenario())

@@ -9,7 +9,6 @@ Runs on a qasync loop and polls with asyncio.sleep (never qtbot.waitUntil inside
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,55 +17,21 @@ from hyperota_desktop.app.gui_composition import build_gui
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.reliability.harness import Home
-from tests.support import bundles
-from tests.support.gui import select, until
-from tests.support.signin import sign_in
-
-
-def _rows(activity_page: Any) -> list[tuple[str, str, str, str]]:
-    """(operation, status, by, what came of it) of every Activity row, newest first."""
-    model = activity_page.model
-    return [tuple(model.item(i, c).text() for c in (1, 2, 3, 4)) for i in range(model.rowCount())]
+from tests.support.gui import until
+from tests.support.tag_gui import alices_window, app_with_versions, listed, org_and_app, rows_of
 
 
 def test_a_tag_moved_on_the_packages_page_shows_on_activity_when_it_ends(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
 ) -> None:
-    services = build_services(AppDirs.under(tmp_path / "home"))
-    (tmp_path / "e.json").write_text(json.dumps(sandbox.endpoints))
-    services.profiles.import_file(tmp_path / "e.json", name="sb")
-    services.profiles.use("sb")
-    sign_in(sandbox, "sb", "alice")
-    gui = build_gui(services, error_dialogs=False)
-    qtbot.addWidget(gui.window)
-    gui.window.resize(1200, 760)
-    gui.window.show()
-    orgs, packages = gui.orgs, gui.packages
-    assert orgs is not None and packages is not None
-    page, activity = packages._page, orgs.activity_page
-    unique = uuid.uuid4().hex[:8]
-    org, app = f"tagact-{unique}", f"shop-{unique}"
-    posted: list[tuple[str, str]] = []
-    gui.messages.posted.connect(lambda level, text: posted.append((level, text)))
+    services, gui, posted = alices_window(tmp_path, sandbox, qtbot)
+    page, activity = gui.packages._page, gui.orgs.activity_page
+    org, app = org_and_app("tagact")
 
     async def scenario() -> None:
-        gui.auth.restore()
-        await until(lambda: gui.auth.identity is not None, "the restored sign-in")
-        await gui.wait_idle()
-        profile = services.profile()
-        await profile.orgs.create_org(org)
-        await profile.orgs.create_app(org, app)
-        root = bundles.react_native(tmp_path / "rn")
-        await profile.packages.publish(org, app, [root], tag="beta")
-        (root / "index.android.bundle").write_bytes(b"second")
-        await profile.packages.publish(org, app, [root])
-        await orgs.refresh()
-        select(gui.window, org, app)
-        await orgs.wait_idle()
-        await packages.wait_idle()
-        await until(lambda: page.list_model.rowCount() == 2, "both versions in the list")
+        await listed(services, gui, tmp_path / "rn", org, app, versions=2)
         assert f"{org}/{app}" in activity.scope_label.text()
-        assert not [r for r in _rows(activity) if r[0].startswith("Move tag")]
+        assert not [r for r in rows_of(activity) if r[0].startswith("Move tag")]
 
         # Version 2 in the detail, "beta" typed, Set tag: Activity follows by itself.
         page.list_table.selectRow(0)
@@ -74,25 +39,25 @@ def test_a_tag_moved_on_the_packages_page_shows_on_activity_when_it_ends(
         page.detail_tag_edit.setText("beta")
         page.tag_button.click()
         title = f"Move tag 'beta' of {org}/{app} to version 2"
-        await until(lambda: any(r[0] == title for r in _rows(activity)), "the tag move on Activity")
-        row = next(r for r in _rows(activity) if r[0] == title)
+        await until(lambda: any(r[0] == title for r in rows_of(activity)), "the tag move on Activity")
+        row = next(r for r in rows_of(activity) if r[0] == title)
         assert row == (title, "done", "alice@example.com", "tag beta → version 2 (moved from version 1)")
         said = f"Tag 'beta' of {org}/{app} now points at version 2 (moved from version 1)."
         assert ("info", said) in posted
         await until(lambda: page.list_model.rows[0].tags == ("beta",), "the tag on version 2 in the list")
         assert page.list_model.rows[1].tags == ()
-        assert all(f"{org}/{app}" in r[0] for r in _rows(activity))  # only the selected application
+        assert all(f"{org}/{app}" in r[0] for r in rows_of(activity))  # only the selected application
 
         # A move S3 refuses is recorded as failed, and Activity shows that too, by itself.
         sandbox.aws.server.faults.add(f"/{org}/{app}/tags/stable.json$", method="PUT", status=403, times=1)
         page.detail_tag_edit.setText("stable")
         page.tag_button.click()
         failed = f"Move tag 'stable' of {org}/{app} to version 2"
-        await until(lambda: any(r[0] == failed for r in _rows(activity)), "the failed move on Activity")
-        row = next(r for r in _rows(activity) if r[0] == failed)
+        await until(lambda: any(r[0] == failed for r in rows_of(activity)), "the failed move on Activity")
+        row = next(r for r in rows_of(activity) if r[0] == failed)
         assert row[1] == "rolled back" and "access denied by S3" in row[3], row
         assert any(level == "error" and "failed and was undone" in text for level, text in posted), posted
-        await packages.wait_idle()
+        await gui.packages.wait_idle()
         await services.aclose()
 
     try:
@@ -107,17 +72,11 @@ def test_a_tag_move_killed_mid_way_is_undone_at_sign_in_and_said(
     """`hyperota package tag` killed (SIGKILL) right after its PUT: the window, once signed in, undoes the
     move (the tag is back on version 1), says so, and Activity shows the run rolled back."""
     home = Home.template(tmp_path / "home", sandbox)
-    unique = uuid.uuid4().hex[:8]
-    org, app = f"tagkill-{unique}", f"shop-{unique}"
-    root = bundles.react_native(tmp_path / "rn")
+    org, app = org_and_app("tagkill")
 
     async def set_up() -> None:
         async with home.services() as s:
-            await s.orgs.create_org(org)
-            await s.orgs.create_app(org, app)
-            await s.packages.publish(org, app, [root], tag="beta")
-            (root / "index.android.bundle").write_bytes(b"second")
-            await s.packages.publish(org, app, [root])
+            await app_with_versions(s, tmp_path / "rn", org, app, versions=2)
 
     loop.run_until_complete(set_up())
     command = ("package", "tag", "--org", org, "--app", app, "2", "beta")
@@ -144,7 +103,7 @@ def test_a_tag_move_killed_mid_way_is_undone_at_sign_in_and_said(
             said = f"An interrupted move of tag 'beta' of {org}/{app} to version 2 was rolled back"
             await until(lambda: any(said in text for _level, text in posted), "the undo, said")
             await until(
-                lambda: any(r[:2] == (title, "rolled back") for r in _rows(orgs.activity_page)),
+                lambda: any(r[:2] == (title, "rolled back") for r in rows_of(orgs.activity_page)),
                 "the undone move on Activity",
             )
             body = json.loads(s3.get_object(Bucket=sandbox.aws.bucket, Key=key)["Body"].read())

@@ -1,7 +1,7 @@
 """What the Organisations presenter asks the person, each awaited without a nested event loop
 (`dialog_result`): a new name (checked as it is typed, optionally tried while the dialog stays open),
-the confirmation of a deletion and of a workspace repair. `OrgsPresenter` calls them through its own
-methods of the same names, which tests replace."""
+the confirmation of a deletion and of a workspace repair. `OrgsPresenter` holds them bound to its
+window, as attributes of the same names, which tests replace."""
 
 from __future__ import annotations
 

@@ -2,11 +2,12 @@
 Members and Activity pages, and runs create/delete/member/migrate operations as named tasks.
 
 It awaits the profile's services (`orgs`, `members`) and reports every failure through the message
-channel (the Releases page undoes the release creations a crash left). Loads for
-the selection are started with `replace=True`, so a quick change of selection cancels the previous load
-instead of letting it overwrite the page. Dialogs are awaited without a nested event loop (`ask_name` /
-`confirm_delete`, which tests replace). A deletion first reads what it will remove
-(`deletion_preview`), then runs with a cancellable progress dialog fed by the saga's runtime.
+channel (the Releases page undoes the release creations a crash left). Loads for the selection are
+started with `replace=True`, so a quick change of selection cancels the previous load instead of
+letting it overwrite the page. Dialogs are awaited without a nested event loop (`ask_name`,
+`confirm_delete`, `confirm_migration`: `org_questions` bound to the window, attributes tests replace).
+A deletion first reads what it will remove (`deletion_preview`), then runs with a cancellable
+progress dialog fed by the saga's runtime.
 
 Profile and identity changes arrive by one path each: `set_services()` (the profile's services were
 replaced; `AppScopedPresenter`, which also holds the selection, the permission check and the tasks) and
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Protocol
 
 from PySide6.QtCore import Signal
@@ -31,7 +33,7 @@ from hyperota_desktop.domain.errors import PermissionDenied
 from hyperota_desktop.domain.membership import MemberScope, parse_level, selectable_levels
 from hyperota_desktop.services.activity import outcome
 from hyperota_desktop.services.members import MemberService
-from hyperota_desktop.services.orgs import DeletionPreview, OrgService
+from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.packages.service import author
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.storage_cleanup import FilesDeleted
@@ -79,6 +81,10 @@ class OrgsPresenter(AppScopedPresenter[OrgServices]):
         self._activity = activity
         self._actor = ""  # how the journal names the signed-in person
         self.progress_dialog: DeletionProgressDialog | None = None  # while a deletion runs
+        # What it asks the person, over the window; tests put their answers in these instead.
+        self.ask_name = partial(org_questions.ask_name, window)
+        self.confirm_delete = partial(org_questions.confirm_delete, window)
+        self.confirm_migration = partial(org_questions.confirm_migration, window)
         window.selectionChanged.connect(self.select)
         window.refreshRequested.connect(lambda: self._start("orgs-refresh", self.refresh(), replace=True))
         toolbar.newOrgRequested.connect(lambda: self._start("org-create", self.new_org()))
@@ -206,24 +212,6 @@ class OrgsPresenter(AppScopedPresenter[OrgServices]):
         self.activity_page.set_scope(f"{org}/{app}" if app else org)
 
     # -- operations -------------------------------------------------------------------------------------
-    async def ask_name(
-        self,
-        title: str,
-        prompt: str,
-        kind: str,
-        *,
-        taken: Collection[str] = (),
-        attempt: Callable[[str], Awaitable[object]] | None = None,
-    ) -> str | None:
-        """`org_questions.ask_name` over the window (tests answer it instead)."""
-        return await org_questions.ask_name(self.window, title, prompt, kind, taken=taken, attempt=attempt)
-
-    async def confirm_delete(self, title: str, name: str, preview: DeletionPreview) -> tuple[bool, bool]:
-        return await org_questions.confirm_delete(self.window, title, name, preview)
-
-    async def confirm_migration(self, text: str) -> bool:
-        return await org_questions.confirm_migration(self.window, text)
-
     async def new_org(self) -> None:
         created: list[Any] = []
 
