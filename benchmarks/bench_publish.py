@@ -12,7 +12,9 @@ one `BENCH_PUBLISH_BIG_MB` (200) MB index and `BENCH_PUBLISH_SMALL` (2,000) file
       hash cache) and the same sync again (its second run), in alternating order;
   P2 floor  in turn with those two: `p2_floor.py`, botocore's import, an S3 client and the five requests
       a re-publish cannot avoid, nothing else (no sign-in, keyring, authorization, hashing or journal):
-      where the P2 goal stands against what botocore alone costs.
+      where the P2 goal stands against what botocore alone costs; then `p2_floor.py --stack`, which adds
+      the sign-in's libraries (httpx, joserfc, keyring), one keyring read and one Keycloak request:
+      what a signed-in client on the project's stack costs before any code of its own.
 
 Between runs the run's objects are deleted (moto keeps them in memory). The app's modules are compiled
 to bytecode first, as an installed package's are (`harness.compile_bytecode`). `aws` is the AWS CLI found
@@ -70,7 +72,7 @@ def main() -> dict[str, object]:
         changing = bundle / "assets/a0/f0.png"
         p1, p2, rss, rss_peer = Samples(), Samples(), Samples(), Samples()
         cpu, cpu2 = Samples(), Samples()
-        floor, floor_cpu = Samples(), Samples()
+        floor, floor_cpu, stack = Samples(), Samples(), Samples()
         served = Samples()  # the sandbox's CPU time during each P1 run: what S3 (moto) spent on it
 
         def publish(run: int) -> ProcessResult:
@@ -115,6 +117,7 @@ def main() -> dict[str, object]:
             result = run_process(argv, aws_env)
             floor.ours.append(result.seconds)
             floor_cpu.ours.append(result.cpu_seconds)
+            stack.ours.append(run_process([*argv, "--stack", sandbox.endpoints["issuer"]], aws_env).seconds)
 
         for run in range(runs):
             in_turn(run, ours_first, peer_first)
@@ -149,6 +152,9 @@ def main() -> dict[str, object]:
             "p2_floor_cpu_median_s": rounded(median(floor_cpu.ours), 3),
             "p2_floor_ratio": rounded(median(floor.ours) / median(p2.peer), 2),
             "p2_floor_s": [rounded(x, 3) for x in floor.ours],
+            "p2_stack_floor_median_s": rounded(median(stack.ours), 3),
+            "p2_stack_floor_ratio": rounded(median(stack.ours) / median(p2.peer), 2),
+            "p2_stack_floor_s": [rounded(x, 3) for x in stack.ours],
             "p1_publish_s": [rounded(x, 2) for x in p1.ours],
             "p1_sync_s": [rounded(x, 2) for x in p1.peer],
             "p2_publish_s": [rounded(x, 3) for x in p2.ours],

@@ -25,6 +25,10 @@ ROWS: list[tuple[str, str, str, str, str, str, Callable[[dict[str, Any]], bool]]
      "p2_publish_median_s|s", "p2_sync_median_s|s", "p2_ratio", "≤ 0.5x", lambda r: r["p2_ratio"] <= 0.5),
     ("P2 floor: botocore alone (import, S3 client, the 5 requests a re-publish needs) vs the same",
      "bench_publish", "p2_floor_median_s|s", "p2_sync_median_s|s", "p2_floor_ratio", "—", lambda r: True),
+    ("P2 stack floor: the above plus httpx, joserfc and keyring imported, one keyring read and one "
+     "Keycloak request (no code of ours) vs the same",
+     "bench_publish", "p2_stack_floor_median_s|s", "p2_sync_median_s|s", "p2_stack_floor_ratio", "—",
+     lambda r: True),
     ("P3 longest GUI event-loop stall during P1 (worst run; peer: the idle loop)", "bench_gui",
      "p3_longest_stall_ms_max|ms", "p3_idle_longest_stall_ms_median|ms", "", "≤ 50 ms",
      lambda r: r["p3_longest_stall_ms_max"] <= 50),

@@ -11,6 +11,7 @@ on `sagas`, and say what it holds open (`closing`) and what depends on the signe
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from hyperota_desktop.domain.access import Identity, identity_from_claims
@@ -21,24 +22,17 @@ from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.aws_credentials import AwsCredentials
 from hyperota_desktop.services.http import ApiClient
 from hyperota_desktop.services.keycloak_admin import KeycloakAdmin
-from hyperota_desktop.services.kms import Kms
-from hyperota_desktop.services.members import MemberService, register_member_sagas
-from hyperota_desktop.services.org_sagas import OrgBackends, register_org_sagas
-from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.packages import PackageService, author
-from hyperota_desktop.services.profile_services import ProfileServices
-from hyperota_desktop.services.release_services import make_release_services
+from hyperota_desktop.services.profile_services import OrgAndReleaseServices, ProfileServices
 from hyperota_desktop.services.saga import SagaRunner
-from hyperota_desktop.services.server_secrets import ServerSecrets
 from hyperota_desktop.services.storage import MiB, S3Storage, client_config
-from hyperota_desktop.services.storage_cleanup import S3PrefixDeleter
-from hyperota_desktop.services.superposition import SuperpositionClient
 from hyperota_desktop.stores.hash_cache import HashCache
 from hyperota_desktop.stores.upload_checkpoints import UploadCheckpoints
 
 if TYPE_CHECKING:
     from hyperota_desktop.services.archives import ArchiveService
     from hyperota_desktop.services.context import AppServices
+    from hyperota_desktop.services.kms import Kms
 
 
 def build_profile_services(app: AppServices, profile: Profile, *, temporary: bool = False) -> ProfileServices:
@@ -67,10 +61,6 @@ def build_profile_services(app: AppServices, profile: Profile, *, temporary: boo
     keycloak = KeycloakAdmin(
         profile.keycloak_base_url, profile.realm, auth, api=api(profile.keycloak_base_url, "Keycloak")
     )
-    superposition = SuperpositionClient(
-        profile.superposition_url, auth, org_id=profile.superposition_org_id,
-        api=api(profile.superposition_url, "Superposition"),
-    )  # fmt: skip
 
     async def load_identity() -> Identity:
         """Roles from the validated token; memberships as Keycloak holds them now (Account API)."""
@@ -92,42 +82,68 @@ def build_profile_services(app: AppServices, profile: Profile, *, temporary: boo
         storage, sagas, HashCache(app.dirs.cache / "hashes.sqlite3"), authz=authz, cache_dir=app.dirs.cache,
         key_prefix=profile.key_prefix, public_base_url=profile.public_base_url, profile_name=profile.name,
     )  # fmt: skip
-    deleter = S3PrefixDeleter(storage) if profile.bucket else None
-    backends = OrgBackends(
-        keycloak=keycloak, superposition=superposition, delete_prefix=deleter, key_prefix=profile.key_prefix,
-        count_prefix=deleter.count if deleter is not None else None,
-    )  # fmt: skip
-    register_org_sagas(sagas, lambda: backends)
-    register_member_sagas(sagas, lambda: keycloak)
+
+    def org_and_release() -> OrgAndReleaseServices:
+        """Organisations, members, releases and server secrets, on first use; registers their saga kinds
+        and their lifetimes on `services` (a run of theirs a crash left builds them: `sagas.defer`)."""
+        from hyperota_desktop.services.members import MemberService, register_member_sagas
+        from hyperota_desktop.services.org_sagas import OrgBackends, register_org_sagas
+        from hyperota_desktop.services.orgs import OrgService
+        from hyperota_desktop.services.release_services import make_release_services
+        from hyperota_desktop.services.server_secrets import ServerSecrets
+        from hyperota_desktop.services.storage_cleanup import S3PrefixDeleter
+        from hyperota_desktop.services.superposition import SuperpositionClient
+
+        superposition = SuperpositionClient(
+            profile.superposition_url, auth, org_id=profile.superposition_org_id,
+            api=api(profile.superposition_url, "Superposition"),
+        )  # fmt: skip
+        deleter = S3PrefixDeleter(storage) if profile.bucket else None
+        backends = OrgBackends(
+            keycloak=keycloak, superposition=superposition, delete_prefix=deleter,
+            key_prefix=profile.key_prefix, count_prefix=deleter.count if deleter is not None else None,
+        )  # fmt: skip
+        register_org_sagas(sagas, lambda: backends)
+        register_member_sagas(sagas, lambda: keycloak)
+        orgs = OrgService(backends, sagas, profile, authz, save_profile=None if temporary else save_profile)
+        # Dimensions, releases and previews share the Superposition client; registers `release.create`.
+        release = make_release_services(superposition, packages, orgs, sagas, authz)
+        services.closing(superposition.aclose)
+        services.on_person_change(orgs.forget_identity, release.forget)
+        return OrgAndReleaseServices(
+            orgs=orgs, members=MemberService(orgs, sagas),
+            server_secrets=ServerSecrets(kms(), profile.kms_data_key),
+            dimensions=release.dimensions, releases=release.releases, previews=release.previews,
+        )  # fmt: skip
 
     def save_profile(updated: Profile) -> None:  # the Superposition org id, found or created
         app.profiles.add(updated, overwrite=True)
         app.active.updated(updated)
 
-    orgs = OrgService(backends, sagas, profile, authz, save_profile=None if temporary else save_profile)
-    kms = Kms(lambda: aws.client("kms"))  # the credentials' client, asked each time (never a stale one)
+    @functools.cache
+    def kms() -> Kms:  # one, on first use; it asks the credentials for their client each time
+        from hyperota_desktop.services.kms import Kms
+
+        return Kms(lambda: aws.client("kms"))
 
     def archives() -> ArchiveService:  # on first use: most commands never import the archive modules
         from hyperota_desktop.services.archives import open_archives
 
         return open_archives(
-            app.dirs.cache, kms=kms, packages=packages, authz=authz, actor=who,
+            app.dirs.cache, kms=kms(), packages=packages, authz=authz, actor=who,
             public_base_url=profile.public_base_url, key_prefix=profile.key_prefix,
             signing_key=profile.kms_signing_key, data_key=profile.kms_data_key,
         )  # fmt: skip
 
-    # Dimensions, releases and previews share the Superposition client; registers `release.create`.
-    release = make_release_services(superposition, packages, orgs, sagas, authz)
     services = ProfileServices(
-        profile=profile, auth=auth, aws=aws, authz=authz, sagas=sagas, packages=packages, orgs=orgs,
-        members=MemberService(orgs, sagas), archives_factory=archives,
-        server_secrets=ServerSecrets(kms, profile.kms_data_key),
-        dimensions=release.dimensions, releases=release.releases, previews=release.previews,
+        profile=profile, auth=auth, aws=aws, authz=authz, sagas=sagas, packages=packages,
+        org_and_release_factory=org_and_release, archives_factory=archives,
     )  # fmt: skip
+    sagas.defer(lambda: services.orgs)
 
     # Lifetimes: closed in reverse order; reset when someone else (or nobody) is signed in.
-    services.closing(auth.aclose, keycloak.aclose, superposition.aclose, packages.close, aws.invalidate)
-    services.on_person_change(authz.reset, orgs.forget_identity, release.forget)
+    services.closing(auth.aclose, keycloak.aclose, packages.close, aws.invalidate)
+    services.on_person_change(authz.reset)
     if profile.aws_credential_mode is AwsCredentialMode.WEB_IDENTITY:
         services.on_person_change(aws.invalidate)  # STS credentials are the signed-in person's
 

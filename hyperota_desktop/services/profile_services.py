@@ -26,21 +26,34 @@ from hyperota_desktop.domain.profiles import Profile
 from hyperota_desktop.services.auth import AuthService
 from hyperota_desktop.services.authz import Authorizer
 from hyperota_desktop.services.aws_credentials import AwsCredentials
-from hyperota_desktop.services.device_preview import DevicePreviewService
-from hyperota_desktop.services.dimensions import DimensionService
-from hyperota_desktop.services.members import MemberService
-from hyperota_desktop.services.orgs import OrgService
 from hyperota_desktop.services.packages import PackageService
-from hyperota_desktop.services.releases import ReleaseService
 from hyperota_desktop.services.saga import SagaRunner, SagaRuntime
-from hyperota_desktop.services.server_secrets import ServerSecrets
 from hyperota_desktop.stores.journal import SagaRecord
 
-if TYPE_CHECKING:  # built on first use (`archives`): its modules are not imported before
+if TYPE_CHECKING:  # built on first use: their modules are not imported before
     from hyperota_desktop.services.archives import ArchiveService
+    from hyperota_desktop.services.device_preview import DevicePreviewService
+    from hyperota_desktop.services.dimensions import DimensionService
+    from hyperota_desktop.services.members import MemberService
+    from hyperota_desktop.services.orgs import OrgService
+    from hyperota_desktop.services.releases import ReleaseService
+    from hyperota_desktop.services.server_secrets import ServerSecrets
 
 log = logging.getLogger("hyperota.services.profile")
 Closer = Callable[[], Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class OrgAndReleaseServices:
+    """What a profile's Superposition client and organisations serve, built together on first use: a
+    publish or a package listing never imports their modules (about 80 ms of a command's start-up)."""
+
+    orgs: OrgService
+    members: MemberService
+    server_secrets: ServerSecrets  # the Hyper OTA server's .env, KMS-encrypted
+    dimensions: DimensionService  # an application's dimensions (Superposition)
+    releases: ReleaseService  # releases: drafts, creation (saga), listing, lifecycle, four-eyes
+    previews: DevicePreviewService  # what a device gets, online or from a snapshot
 
 
 @dataclass
@@ -51,25 +64,51 @@ class ProfileServices:
     authz: Authorizer  # every "may this person do that" of every service
     sagas: SagaRunner  # this profile's runner: each feature registers its kinds on it
     packages: PackageService
-    orgs: OrgService
-    members: MemberService
+    # organisations, members, releases...: built by `org_and_release_factory` on first use (`orgs` etc.)
+    org_and_release_factory: Callable[[], OrgAndReleaseServices]
     # offline archives, export/import, KMS signing: built by `archives` on first use (the archive format
     # and cryptography modules take ~0.1 s to import, and most commands, a publish among them, never use it)
     archives_factory: Callable[[], ArchiveService]
-    server_secrets: ServerSecrets  # the Hyper OTA server's .env, KMS-encrypted
-    dimensions: DimensionService  # an application's dimensions (Superposition)
-    releases: ReleaseService  # releases: drafts, creation (saga), listing, lifecycle, four-eyes
-    previews: DevicePreviewService  # what a device gets, online or from a snapshot
     _closers: list[Closer] = field(default_factory=list, repr=False)
     _person_changes: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _closed: bool = field(default=False, repr=False)
     _archives: ArchiveService | None = field(default=None, repr=False)
+    _org_and_release: OrgAndReleaseServices | None = field(default=None, repr=False)
 
     @property
     def archives(self) -> ArchiveService:
         if self._archives is None:
             self._archives = self.archives_factory()
         return self._archives
+
+    def _built(self) -> OrgAndReleaseServices:
+        if self._org_and_release is None:
+            self._org_and_release = self.org_and_release_factory()
+        return self._org_and_release
+
+    @property
+    def orgs(self) -> OrgService:
+        return self._built().orgs
+
+    @property
+    def members(self) -> MemberService:
+        return self._built().members
+
+    @property
+    def server_secrets(self) -> ServerSecrets:
+        return self._built().server_secrets
+
+    @property
+    def dimensions(self) -> DimensionService:
+        return self._built().dimensions
+
+    @property
+    def releases(self) -> ReleaseService:
+        return self._built().releases
+
+    @property
+    def previews(self) -> DevicePreviewService:
+        return self._built().previews
 
     @property
     def closed(self) -> bool:

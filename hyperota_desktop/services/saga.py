@@ -188,6 +188,7 @@ class SagaRunner:
     scope: str = ""
     definitions: dict[str, SagaDefinition] = field(default_factory=dict)
     workers: Workers = field(default_factory=Workers)
+    _deferred: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def scoped(self, scope: str, actor: Actor | None = None) -> SagaRunner:
         return SagaRunner(
@@ -196,6 +197,17 @@ class SagaRunner:
 
     def register(self, definition: SagaDefinition) -> None:
         self.definitions[definition.kind] = definition
+
+    def defer(self, build: Callable[[], object]) -> None:
+        """Kinds that `build()` registers, when a service is built on first use: it runs the first
+        time this runner meets a kind it does not know (a run a crash left, a resume), once."""
+        self._deferred.append(build)
+
+    def definition(self, kind: str) -> SagaDefinition | None:
+        """The definition of `kind`, building the deferred services first when it is not known yet."""
+        while kind not in self.definitions and self._deferred:
+            self._deferred.pop(0)()
+        return self.definitions.get(kind)
 
     async def _actor_name(self) -> str:
         if isinstance(self.actor, str):
@@ -212,7 +224,9 @@ class SagaRunner:
         """Run a saga to completion; on failure compensate and raise `SagaFailed` (`SagaStuck` when
         something could not be undone). Cancelled: undone and re-raised, except an interruption of a
         FORWARD kind (not asked for through `runtime.control`), which is left to be finished later."""
-        definition = self.definitions[kind]
+        definition = self.definition(kind)
+        if definition is None:
+            raise KeyError(kind)
         runtime = runtime or SagaRuntime()
         steps = definition.build(params)
         actor = await self._actor_name()
@@ -325,13 +339,13 @@ class SagaRunner:
         results: list[SagaRecord] = []
         unfinished = await self.workers.short(self.journal.list, unfinished_only=True, scope=self.scope)
         for record in unfinished:
-            definition = self.definitions.get(record.kind)
             if kinds is not None and record.kind not in kinds:
                 continue
             if actors is not None and record.actor not in actors:
                 continue
             if (not paused and record.paused) or (ids is not None and record.id not in ids):
                 continue
+            definition = self.definition(record.kind)
             if definition is None:
                 log.debug("leaving %s (%s) to the runner that knows its kind", record.id, record.kind)
                 continue
@@ -421,7 +435,7 @@ class SagaRunner:
         """Undo an unfinished run of this scope now, whatever its kind's recovery: the person cancels
         a run they paused. Refused for a run past its point of no return (it can only be finished)."""
         record = await self.workers.short(self.journal.get, saga_id)
-        definition = self.definitions.get(record.kind) if record is not None else None
+        definition = self.definition(record.kind) if record is not None else None
         if record is None or definition is None or record.scope != self.scope:
             raise NotFound("That operation is not in this profile's journal.")
         if not self.journal.claim(saga_id):

@@ -14,6 +14,8 @@ from hyperota_desktop.domain.profiles import AwsCredentialMode
 from hyperota_desktop.sandbox.aws import WEB_IDENTITY_ROLE_ARN
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.context import AppServices
+from hyperota_desktop.services.org_sagas import APP_CREATE, ORG_CREATE
+from hyperota_desktop.services.release_create import CREATE_KIND
 from hyperota_desktop.services.storage import MiB
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
@@ -51,6 +53,27 @@ async def test_a_tag_records_who_moved_it(tmp_path: Path, sandbox: Sandbox) -> N
         tag = json.loads(body["Body"].read())
         assert tag["updated_by"] == "alice@example.com"  # the signed-in person, not "unknown"
         assert result.manifest.created_by == "alice@example.com"  # one notion of who, for both
+    finally:
+        await services.aclose()
+
+
+async def test_organisations_and_releases_are_built_when_first_needed(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """A publish builds none of them (their modules cost a command ~80 ms); a run of their kinds that a
+    crash left, met by a reconciliation, builds them and registers their kinds, once."""
+    services = _services(tmp_path, sandbox)
+    sign_in(sandbox, "sb", "alice")
+    profile = services.profile()
+    try:
+        await profile.packages.publish("lazyorg", "lazyapp", [bundles.react_native(tmp_path / "rn")])
+        assert CREATE_KIND not in profile.sagas.definitions
+        assert profile.sagas.definition(CREATE_KIND) is not None
+        orgs = profile.orgs
+        assert {CREATE_KIND, ORG_CREATE, APP_CREATE} <= set(
+            profile.sagas.definitions
+        ) and profile.orgs is orgs
+        assert profile.releases.orgs is orgs  # one set, built together
     finally:
         await services.aclose()
 

@@ -81,6 +81,9 @@ def test_a_command_that_imports_httpx_leaves_out_its_command_line_client(tmp_pat
     assert not {"httpx._main", "rich", "click", "pygments"} & modules
     # the archive service is built on first use: a publish never imports the archive format or its crypto
     assert not {"hyperota_desktop.services.archives", "hyperota_desktop.services.archive_crypto"} & modules
+    # so are organisations, members and releases (profile_composition.py, `org_and_release`)
+    assert not {"hyperota_desktop.services.orgs", "hyperota_desktop.services.releases"} & modules
+    assert not {"hyperota_desktop.services.superposition", "hyperota_desktop.services.kms"} & modules
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="the macOS keyring backend is used there")

@@ -193,6 +193,17 @@ async def test_unknown_kinds_are_left_for_the_runner_that_knows_them(tmp_path: P
     assert [r.status for r in await runner.reconcile()] == ["rolled_back"]
 
 
+async def test_a_deferred_kind_is_registered_when_a_run_of_it_is_met(tmp_path: Path) -> None:
+    """Services built on first use register their kinds then (`defer`): a run a crash left of such a
+    kind builds them once, and a reconciliation that meets only known kinds builds nothing."""
+    journal = _start_and_kill(tmp_path, hang=0)
+    runner, built = SagaRunner(Journal(journal)), []
+    runner.defer(lambda: built.append(runner.register(definition())))
+    assert await runner.reconcile(kinds={"other"}) == [] and built == []
+    assert [r.status for r in await runner.reconcile()] == ["rolled_back"]
+    assert await runner.reconcile() == [] and len(built) == 1
+
+
 async def test_scoped_runners_only_reconcile_their_own_profile(tmp_path: Path) -> None:
     journal = _start_and_kill(tmp_path, hang=1)  # the subprocess runs unscoped ("")
     other = SagaRunner(Journal(journal)).scoped("staging")
