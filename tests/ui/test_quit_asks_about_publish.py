@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import Gui, build_gui
+from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.packages import PUBLISH_KIND
 from hyperota_desktop.services.saga import SagaRecord
@@ -28,7 +29,7 @@ from hyperota_desktop.ui.presenters.quit_guard import QuitGuard
 from hyperota_desktop.ui.views.quit_question import QuitQuestion
 from tests.support import bundles
 from tests.support.gui import drop, select, until
-from tests.support.gui_app import signed_in, unique, wired
+from tests.support.gui_app import offered, signed_in, unique, wired
 
 MiB = 1024 * 1024
 SLOW = {"upload/parallel_parts": 1, "upload/part_size_mib": 5}
@@ -62,6 +63,15 @@ def s3_keys(sandbox: Sandbox, app: str) -> set[str]:
     listed = client.list_objects_v2(Bucket=sandbox.aws.bucket, Prefix=f"guiorg/{app}/")
     uploads = client.list_multipart_uploads(Bucket=sandbox.aws.bucket, Prefix=f"guiorg/{app}/")
     return {o["Key"] for o in listed.get("Contents", [])} | {u["Key"] for u in uploads.get("Uploads", [])}
+
+
+def s3_amounts(sandbox: Sandbox, app: str) -> tuple[int, int, int]:
+    """Files stored under the app and their bytes, and unfinished multipart uploads."""
+    client = sandbox.aws.client("s3")
+    listed = client.list_objects_v2(Bucket=sandbox.aws.bucket, Prefix=f"guiorg/{app}/")
+    uploads = client.list_multipart_uploads(Bucket=sandbox.aws.bucket, Prefix=f"guiorg/{app}/")
+    objects = listed.get("Contents", [])
+    return len(objects), sum(o["Size"] for o in objects), len(uploads.get("Uploads", []))
 
 
 class Closes:
@@ -273,14 +283,15 @@ async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, app
     await signed_in(gui)
     select(gui.window, "guiorg", app)
     await gui.wait_idle()
-    await until(lambda: page.publish_target.text() == f"Paused publish to guiorg/{app}", "the paused publish")
+    await until(lambda: offered(gui) == [f"publish to guiorg/{app}: big"], "the paused publish")
     [record] = publishes(gui, app)
     assert record.status == "running" and record.paused, record  # not finished by the start
-    assert page.pause_button.isEnabled() and page.pause_button.text() == "Resume"
-    assert page.cancel_button.isEnabled() and page.cancel_button.text() == "Cancel publish"
+    [row] = page.paused_offers.rows
+    assert row.resume_button.isEnabled() and row.cancel_button.isEnabled()
+    assert not page.pause_button.isEnabled() and not page.cancel_button.isEnabled()  # nothing runs
     assert not page.drop_area.isEnabled()  # one publish at a time: this one first
-    text = page.progress_label.text()
-    assert "big" in text and "paused at quit" in text and "sending the files" in text, text
+    text = row.detail.text()
+    assert "paused at quit" in text and "sending the files" in text, text
     assert page.list_model.rowCount() == 0
     return gui
 
@@ -298,17 +309,17 @@ def test_a_paused_publish_is_offered_at_the_next_start_and_resumes_only_on_the_c
         target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
         target.mkdir(parents=True, exist_ok=True)
         gui.window.show_page("packages")
-        await asyncio.sleep(0.2)  # the page scrolls the offer into view once laid out
+        await asyncio.sleep(0.2)
         save(gui.window, target / "packages-paused-publish.png")
         assert gui.quit_guard is not None and gui.quit_guard.may_close()  # paused in the journal: no question
-        page.pause_button.click()  # Resume
+        page.paused_offers.rows[0].resume_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "the resumed publish")
         await gui.wait_idle()
         [record] = publishes(gui, app)
         assert record.status == "done" and not record.paused, record
         assert "(resumed)" in page.progress_label.text(), page.progress_label.text()
-        assert page.pause_button.text() == "Pause" and page.cancel_button.text() == "Cancel"
-        assert not page.pause_button.isEnabled()
+        assert page.pause_button.text() == "Pause" and not page.pause_button.isEnabled()
+        assert offered(gui) == [] and page.drop_area.isEnabled()
         await gui.shutdown()
 
     loop.run_until_complete(scenario())
@@ -323,13 +334,43 @@ def test_a_paused_publish_cancelled_at_the_next_start_is_undone(
         gui = await paused_and_restarted(tmp_path, sandbox, qtbot, app)
         page = gui.packages._page
         assert s3_keys(sandbox, app)
-        page.cancel_button.click()  # Cancel publish
+        stored = s3_amounts(sandbox, app)
+        assert stored[0] >= 1 and stored[1] > 0, stored
+        offers = page.paused_offers
+        shown: list[tuple[str, int, int]] = []
+        show = offers.show_undo_progress
+
+        def seen(saga_id: str, text: str, done: int, total: int) -> None:
+            shown.append((text, done, total))
+            show(saga_id, text, done, total)
+
+        offers.show_undo_progress = seen  # type: ignore[method-assign]
+        offers.rows[0].cancel_button.click()
+        assert not offers.rows[0].resume_button.isEnabled()  # nothing else while it is undone
         await until(lambda: "was cancelled" in page.progress_label.text(), "the undo")
         await gui.wait_idle()
         [record] = publishes(gui, app)
         assert record.status == "rolled_back", record
         assert not s3_keys(sandbox, app), s3_keys(sandbox, app)
-        assert not page.publish_target.isVisibleTo(page) and not page.cancel_button.isEnabled()
+        assert offered(gui) == [] and not page.cancel_button.isEnabled()
+        # the amounts are what S3 held: each file with its size, each unfinished upload
+        files, size, uploads = stored
+        of_uploads = f"; {uploads} of {uploads} unfinished upload(s) aborted" if uploads else ""
+        assert shown[0] == ("Cancelling: finding what it sent…", 0, 0), shown
+        assert shown[1] == (
+            f"Cancelling: deleted 0 of {files} file(s) (0 B of {human_size(size)})"
+            f"{of_uploads.replace(f'; {uploads} of', '; 0 of')}…", 0, files + uploads
+        ), shown  # fmt: skip
+        assert shown[-1] == (
+            f"Cancelling: deleted {files} of {files} file(s) ({human_size(size)} of {human_size(size)})"
+            f"{of_uploads}…", files + uploads, files + uploads
+        ), shown  # fmt: skip
+        text = page.progress_label.text()
+        aborted = f", {uploads} unfinished upload(s) aborted" if uploads else ""
+        assert text == (
+            f"The paused publish to guiorg/{app} was cancelled: {files} file(s) ({human_size(size)}) "
+            f"deleted{aborted}."
+        ), text
         await gui.shutdown()
 
     loop.run_until_complete(scenario())

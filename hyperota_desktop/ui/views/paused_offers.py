@@ -1,0 +1,147 @@
+"""The person's paused publishes, offered on the Packages page: a heading and one row per publish (newest
+first), each with what it was doing and its own *Resume* and *Cancel publish*.
+
+A view only. It sits above the publish area's scrolling part, never inside it, so the heading and every
+row's buttons stay in sight together at the window's minimum size: a long list scrolls below its heading
+(`rows_area`), the heading does not. Signals: `resumeRequested(str)`, `cancelRequested(str)` (the
+publish's journal id). While one is being resumed or undone, the buttons of all wait (`set_busy`);
+a publish being undone shows its own progress in its row (`show_undo_progress`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hyperota_desktop.ui.widgets.naming import named
+
+ROWS_IN_SIGHT = 2  # the list is at least this tall (more rows scroll under the heading)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One paused publish as the page shows it (the presenter words it)."""
+
+    saga_id: str
+    title: str  # "guiorg/app: bundle big"
+    detail: str  # when it was paused, why, what it was doing
+
+
+class OfferRow(QFrame):
+    """One paused publish: its title and detail, Resume and Cancel publish, and the undo's progress."""
+
+    def __init__(self, offer: Offer, number: int, parent: PausedOffers) -> None:
+        super().__init__()
+        named(self, f"packagesPausedOffer{number}")
+        self.offer = offer
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 4, 6, 4)
+        text = QVBoxLayout()
+        self.title = named(QLabel(offer.title), f"packagesPausedTitle{number}")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.detail = named(QLabel(offer.detail), f"packagesPausedDetail{number}")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = named(QProgressBar(), f"packagesPausedUndoProgress{number}", "Cancel progress")
+        self.progress.setVisible(False)
+        for w in (self.title, self.detail, self.progress):
+            text.addWidget(w)
+        row.addLayout(text, 1)
+        self.resume_button = named(
+            QPushButton("Resume"), f"packagesPausedResume{number}", f"Resume the paused {offer.title}"
+        )
+        self.cancel_button = named(
+            QPushButton("Cancel publish"), f"packagesPausedCancel{number}", f"Cancel the paused {offer.title}"
+        )
+        self.resume_button.setToolTip("Go on from where it stopped.")
+        self.cancel_button.setToolTip("Delete what it sent (its files and unfinished uploads).")
+        self.resume_button.clicked.connect(lambda: parent.resumeRequested.emit(offer.saga_id))
+        self.cancel_button.clicked.connect(lambda: parent.cancelRequested.emit(offer.saga_id))
+        row.addWidget(self.resume_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        row.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignVCenter)
+
+
+class PausedOffers(QFrame):
+    resumeRequested = Signal(str)
+    cancelRequested = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        named(self, "packagesPausedOffers")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 4)
+        self.heading = named(QLabel(""), "packagesPausedHeading")
+        font = self.heading.font()
+        font.setBold(True)
+        self.heading.setFont(font)
+        layout.addWidget(self.heading)
+        self.rows_area = named(QScrollArea(), "packagesPausedList", "Paused publishes")
+        self.rows_area.setWidgetResizable(True)
+        self.rows_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.rows_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._holder = QWidget()
+        self._holder.setObjectName("packagesPausedRows")
+        self._column = QVBoxLayout(self._holder)
+        self._column.setContentsMargins(0, 0, 0, 0)
+        self._column.addStretch(1)
+        self.rows_area.setWidget(self._holder)
+        layout.addWidget(self.rows_area)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.rows: list[OfferRow] = []
+        self.setVisible(False)
+
+    def show_offers(self, offers: list[Offer]) -> None:
+        """Replace the rows (none: the panel goes). The busy state is the presenter's to set again."""
+        for row in self.rows:
+            self._column.removeWidget(row)
+            row.deleteLater()
+        self.rows = [OfferRow(offer, n, self) for n, offer in enumerate(offers, start=1)]
+        for n, row in enumerate(self.rows):
+            self._column.insertWidget(n, row)
+        count = len(offers)
+        self.heading.setText(
+            "A paused publish waits for you" if count == 1 else f"{count} paused publishes wait for you"
+        )
+        self.setVisible(bool(offers))
+        self._fit()
+
+    def row(self, saga_id: str) -> OfferRow | None:
+        return next((r for r in self.rows if r.offer.saga_id == saga_id), None)
+
+    def set_busy(self, busy: bool) -> None:
+        """One publish is being resumed or undone (or a publish runs): the others wait."""
+        for row in self.rows:
+            row.resume_button.setEnabled(not busy)
+            row.cancel_button.setEnabled(not busy)
+
+    def show_undo_progress(self, saga_id: str, text: str, done: int, total: int) -> None:
+        """The undo of one of them: `done` of `total` (0 of 0: not counted yet, a busy bar)."""
+        row = self.row(saga_id)
+        if row is None:
+            return
+        row.progress.setVisible(True)
+        row.progress.setRange(0, total if total > 0 else 0)
+        row.progress.setValue(done)
+        row.detail.setText(text)
+        self.rows_area.ensureWidgetVisible(row)
+
+    def _fit(self) -> None:
+        """Tall enough for every row up to `ROWS_IN_SIGHT` of them; never less than one."""
+        heights = [r.sizeHint().height() + self._column.spacing() for r in self.rows]
+        self.rows_area.setMinimumHeight(heights[0] if heights else 0)
+        self.rows_area.setMaximumHeight(sum(heights[:ROWS_IN_SIGHT]) + 2 if heights else 0)
