@@ -13,6 +13,7 @@ The page holds what both halves depend on: the selected application and whether 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from hyperota_desktop.ui.views.package_browser import PackageBrowser
@@ -21,6 +22,35 @@ from hyperota_desktop.ui.views.publish_panel import DropArea, PublishPanel
 from hyperota_desktop.ui.widgets.naming import named
 
 __all__ = ["DropArea", "Offer", "PackagesPage"]
+
+
+class PublishPane(QWidget):
+    """The paused publishes above the publish area: they get the height they want (at least the
+    heading and one whole row, at most two rows) and the publish area, which scrolls, the rest."""
+
+    LEAST_FOR_PUBLISH = 24  # px the publish area keeps (it scrolls)
+
+    def __init__(self, offers: PausedOffers, publish_area: QScrollArea) -> None:
+        super().__init__()
+        self.setObjectName("packagesPublishPane")
+        self.offers, self.publish_area = offers, publish_area
+        publish_area.setMinimumHeight(self.LEAST_FOR_PUBLISH)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(offers)
+        column.addWidget(publish_area, 1)
+        offers.resized.connect(self._share)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._share()
+
+    def _share(self) -> None:
+        least, most = self.offers.heights()
+        height = max(least, min(most, self.height() - self.LEAST_FOR_PUBLISH))
+        if self.offers.minimumHeight() != height or self.offers.maximumHeight() != height:
+            self.offers.setFixedHeight(height)
 
 
 class PackagesPage(QWidget):
@@ -55,14 +85,7 @@ class PackagesPage(QWidget):
         publish_area.setWidgetResizable(True)
         publish_area.setFrameShape(QFrame.Shape.NoFrame)
         publish_area.setWidget(self.publish)
-        top = QWidget()
-        top.setObjectName("packagesPublishPane")
-        column = QVBoxLayout(top)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(self.paused_offers)
-        column.addWidget(publish_area, 1)
-        splitter.addWidget(top)
+        splitter.addWidget(PublishPane(self.paused_offers, publish_area))
         splitter.addWidget(self.browser)
         splitter.setCollapsible(0, True)
         splitter.setCollapsible(1, False)

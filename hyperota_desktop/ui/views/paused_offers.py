@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -20,7 +21,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -48,8 +48,9 @@ class OfferRow(QFrame):
         self.offer = offer
         self.setFrameShape(QFrame.Shape.StyledPanel)
         row = QHBoxLayout(self)
-        row.setContentsMargins(6, 4, 6, 4)
+        row.setContentsMargins(6, 3, 6, 3)  # compact: two rows fit at the window's minimum size
         text = QVBoxLayout()
+        text.setSpacing(2)
         self.title = named(QLabel(offer.title), f"packagesPausedTitle{number}")
         font = self.title.font()
         font.setBold(True)
@@ -79,6 +80,7 @@ class OfferRow(QFrame):
 class PausedOffers(QFrame):
     resumeRequested = Signal(str)
     cancelRequested = Signal(str)
+    resized = Signal()  # the rows' heights changed (`heights`)
 
     def __init__(self) -> None:
         super().__init__()
@@ -91,18 +93,19 @@ class PausedOffers(QFrame):
         self.heading.setFont(font)
         layout.addWidget(self.heading)
         self.rows_area = named(QScrollArea(), "packagesPausedList", "Paused publishes")
-        self.rows_area.setWidgetResizable(True)
+        # sized here (`_fit`), not by the scroll area: it would squeeze the rows to its height
+        self.rows_area.setWidgetResizable(False)
+        self.rows_area.viewport().installEventFilter(self)
         self.rows_area.setFrameShape(QFrame.Shape.NoFrame)
         self.rows_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._holder = QWidget()
         self._holder.setObjectName("packagesPausedRows")
         self._column = QVBoxLayout(self._holder)
         self._column.setContentsMargins(0, 0, 0, 0)
-        self._column.addStretch(1)
         self.rows_area.setWidget(self._holder)
         layout.addWidget(self.rows_area)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.rows: list[OfferRow] = []
+        self._heights: list[int] = []  # each row's, at the list's width (`_fit`)
         self.setVisible(False)
 
     def show_offers(self, offers: list[Offer]) -> None:
@@ -111,8 +114,8 @@ class PausedOffers(QFrame):
             self._column.removeWidget(row)
             row.deleteLater()
         self.rows = [OfferRow(offer, n, self) for n, offer in enumerate(offers, start=1)]
-        for n, row in enumerate(self.rows):
-            self._column.insertWidget(n, row)
+        for row in self.rows:
+            self._column.addWidget(row)
         count = len(offers)
         self.heading.setText(
             "A paused publish waits for you" if count == 1 else f"{count} paused publishes wait for you"
@@ -138,10 +141,38 @@ class PausedOffers(QFrame):
         row.progress.setRange(0, total if total > 0 else 0)
         row.progress.setValue(done)
         row.detail.setText(text)
+        self._fit()  # its words and bar may take another height
         self.rows_area.ensureWidgetVisible(row)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.rows_area.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit()  # a scroll bar came or went: the rows' width changed
+        return super().eventFilter(watched, event)
+
     def _fit(self) -> None:
-        """Tall enough for every row up to `ROWS_IN_SIGHT` of them; never less than one."""
-        heights = [r.sizeHint().height() + self._column.spacing() for r in self.rows]
-        self.rows_area.setMinimumHeight(heights[0] if heights else 0)
-        self.rows_area.setMaximumHeight(sum(heights[:ROWS_IN_SIGHT]) + 2 if heights else 0)
+        """Each row as tall as its words need at this width (the list scrolls, never squeezes a row);
+        the list tall enough for `ROWS_IN_SIGHT` rows, and never less than one."""
+        width = self.rows_area.viewport().width() or self.width()
+        heights = [row.heightForWidth(width) for row in self.rows]
+        for row, height in zip(self.rows, heights, strict=True):
+            if row.minimumHeight() != height:
+                row.setFixedHeight(height)
+        gap = self._column.spacing()
+        self._holder.setFixedSize(width, sum(h + gap for h in heights) - gap if heights else 0)
+        if heights != self._heights:
+            self._heights = heights
+            self.resized.emit()
+
+    def heights(self) -> tuple[int, int]:
+        """The least and the most height this wants: the heading with one row, with `ROWS_IN_SIGHT`."""
+        rows = self._heights or [0]
+        gap, margins = self._column.spacing(), self.layout().contentsMargins()
+        fixed = self.heading.sizeHint().height() + self.layout().spacing() + margins.top() + margins.bottom()
+        most = sum(h + gap for h in rows[:ROWS_IN_SIGHT]) - gap
+        return fixed + rows[
+            0
+        ] + 2 * self.rows_area.frameWidth(), fixed + most + 2 * self.rows_area.frameWidth()
