@@ -85,7 +85,7 @@ class PausedOffers(QFrame):
     def __init__(self) -> None:
         super().__init__()
         named(self, "packagesPausedOffers")
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
         self.heading = named(QLabel(""), "packagesPausedHeading")
         font = self.heading.font()
@@ -170,8 +170,8 @@ class PausedOffers(QFrame):
     def heights(self) -> tuple[int, int]:
         """The least and the most height this wants: the heading with one row, with `ROWS_IN_SIGHT`."""
         rows = self._heights or [0]
-        gap, margins = self._column.spacing(), self.layout().contentsMargins()
-        fixed = self.heading.sizeHint().height() + self.layout().spacing() + margins.top() + margins.bottom()
+        gap, margins = self._column.spacing(), self._layout.contentsMargins()
+        fixed = self.heading.sizeHint().height() + self._layout.spacing() + margins.top() + margins.bottom()
         most = sum(h + gap for h in rows[:ROWS_IN_SIGHT]) - gap
         return fixed + rows[
             0
