@@ -22,7 +22,7 @@ DETAIL = (
 
 
 def offers(count: int) -> list[Offer]:
-    return [Offer(f"id{n}", f"publish to guiorg/app: bundle-{n} (tag beta)", DETAIL) for n in range(count)]
+    return [Offer(f"id{n}", f"Publish to guiorg/app: bundle-{n} (tag beta)", DETAIL) for n in range(count)]
 
 
 def window_at_minimum(qtbot: Any) -> tuple[MainWindow, PackagesPage]:

@@ -26,10 +26,12 @@ from hyperota_desktop.services.packages import PUBLISH_KIND
 from hyperota_desktop.services.saga import SagaRecord
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.presenters.quit_guard import QuitGuard
+from hyperota_desktop.ui.views.main_window import MIN_HEIGHT, MIN_WIDTH
 from hyperota_desktop.ui.views.quit_question import QuitQuestion
 from tests.support import bundles
 from tests.support.gui import drop, select, until
 from tests.support.gui_app import offered, signed_in, unique, wired
+from tests.ui.test_paused_offers_layout import in_sight
 
 MiB = 1024 * 1024
 SLOW = {"upload/parallel_parts": 1, "upload/part_size_mib": 5}
@@ -283,7 +285,7 @@ async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, app
     await signed_in(gui)
     select(gui.window, "guiorg", app)
     await gui.wait_idle()
-    await until(lambda: offered(gui) == [f"publish to guiorg/{app}: big"], "the paused publish")
+    await until(lambda: offered(gui) == [f"Publish to guiorg/{app}: big"], "the paused publish")
     [record] = publishes(gui, app)
     assert record.status == "running" and record.paused, record  # not finished by the start
     [row] = page.paused_offers.rows
@@ -309,7 +311,13 @@ def test_a_paused_publish_is_offered_at_the_next_start_and_resumes_only_on_the_c
         target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
         target.mkdir(parents=True, exist_ok=True)
         gui.window.show_page("packages")
+        gui.window.resize(MIN_WIDTH, MIN_HEIGHT)  # the heading and its buttons in sight even so
         await asyncio.sleep(0.2)
+        offers, central = page.paused_offers, gui.window.centralWidget()
+        [row] = offers.rows
+        assert in_sight(offers.heading, central)
+        for button in (row.resume_button, row.cancel_button):
+            assert in_sight(button, offers.rows_area.viewport()) and in_sight(button, central)
         save(gui.window, target / "packages-paused-publish.png")
         assert gui.quit_guard is not None and gui.quit_guard.may_close()  # paused in the journal: no question
         page.paused_offers.rows[0].resume_button.click()

@@ -108,7 +108,7 @@ def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
         await gui.wait_idle()
         [waiting] = unfinished()
         assert waiting.id == record.id and waiting.paused.startswith("paused at sign-out"), waiting
-        assert page.list_model.rowCount() == 0 and offered(gui) == [f"publish to guiorg/{app}: big"]
+        assert page.list_model.rowCount() == 0 and offered(gui) == [f"Publish to guiorg/{app}: big"]
         page.paused_offers.rows[0].resume_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "alice's finished publish")
         await gui.wait_idle()

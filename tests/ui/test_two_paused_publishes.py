@@ -82,7 +82,7 @@ def test_both_are_offered_and_resuming_one_leaves_the_other(
 
     async def scenario() -> None:
         first, second = await two_paused(gui, tmp_path, app)
-        assert offered(gui) == [f"publish to guiorg/{app}: second", f"publish to guiorg/{app}: first"]
+        assert offered(gui) == [f"Publish to guiorg/{app}: second", f"Publish to guiorg/{app}: first"]
         panel = page.paused_offers
         assert panel.heading.text() == "2 paused publishes wait for you"
         newest, oldest = panel.rows
@@ -93,7 +93,7 @@ def test_both_are_offered_and_resuming_one_leaves_the_other(
         assert newest.resume_button.accessibleName() == f"Resume the paused publish to guiorg/{app}: second"
 
         oldest.resume_button.click()  # the older one first
-        await until(lambda: offered(gui) == [f"publish to guiorg/{app}: second"], "the other one, waiting")
+        await until(lambda: offered(gui) == [f"Publish to guiorg/{app}: second"], "the other one, waiting")
         assert not panel.rows[0].resume_button.isEnabled()  # one at a time: it waits meanwhile
         await until(lambda: page.list_model.rowCount() == 1, "the resumed publish")
         await gui.wait_idle()
@@ -105,7 +105,7 @@ def test_both_are_offered_and_resuming_one_leaves_the_other(
             page.paused_offers.isVisible(),
             len(page.paused_offers.rows),
         )
-        assert offered(gui) == [f"publish to guiorg/{app}: second"]
+        assert offered(gui) == [f"Publish to guiorg/{app}: second"]
         assert panel.rows[0].resume_button.isEnabled() and panel.rows[0].cancel_button.isEnabled()
         assert gui.services.journal.get(second.id).paused == "paused at sign-out, 45 % sent"  # type: ignore[union-attr]
 
@@ -136,7 +136,7 @@ def test_cancelling_one_leaves_the_other_and_its_files(
         await until(lambda: "was cancelled" in page.progress_label.text(), "the undo")
         await gui.wait_idle()
         assert publishes(gui, app) == {first.id: "running", second.id: "rolled_back"}
-        assert offered(gui) == [f"publish to guiorg/{app}: first"]
+        assert offered(gui) == [f"Publish to guiorg/{app}: first"]
         left = stored(sandbox, app)
         assert left and left < before, (before, left)  # only the second's files went
         first_record = gui.services.journal.get(first.id)

@@ -51,7 +51,7 @@ def describe(record: SagaRecord) -> Offer:
     sent = len(record.data.get("created", []))
     return Offer(
         record.id,
-        f"publish to {org}/{app}: {sources or 'a bundle'}{f' (tag {tag})' if tag else ''}",
+        f"Publish to {org}/{app}: {sources or 'a bundle'}{f' (tag {tag})' if tag else ''}",
         f"Started {local_time(record.created_at)}; {record.paused}: it stopped while "
         f"{DOING.get(step, step or 'starting')}{f' ({sent} file(s) already sent)' if sent else ''}.",
     )

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +36,7 @@ class Offer:
     """One paused publish as the page shows it (the presenter words it)."""
 
     saga_id: str
-    title: str  # "guiorg/app: bundle big"
+    title: str  # "Publish to guiorg/app: big (tag beta)"
     detail: str  # when it was paused, why, what it was doing
 
 
@@ -55,6 +56,7 @@ class OfferRow(QFrame):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        self.title.setWordWrap(True)  # a long application or bundle name is read whole
         self.detail = named(QLabel(offer.detail), f"packagesPausedDetail{number}")
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -63,18 +65,22 @@ class OfferRow(QFrame):
         for w in (self.title, self.detail, self.progress):
             text.addWidget(w)
         row.addLayout(text, 1)
+        what = offer.title[:1].lower() + offer.title[1:]  # "publish to org/app: bundle"
         self.resume_button = named(
-            QPushButton("Resume"), f"packagesPausedResume{number}", f"Resume the paused {offer.title}"
+            QPushButton("Resume"), f"packagesPausedResume{number}", f"Resume the paused {what}"
         )
         self.cancel_button = named(
-            QPushButton("Cancel publish"), f"packagesPausedCancel{number}", f"Cancel the paused {offer.title}"
+            QPushButton("Cancel publish"), f"packagesPausedCancel{number}", f"Cancel the paused {what}"
         )
         self.resume_button.setToolTip("Go on from where it stopped.")
         self.cancel_button.setToolTip("Delete what it sent (its files and unfinished uploads).")
         self.resume_button.clicked.connect(lambda: parent.resumeRequested.emit(offer.saga_id))
         self.cancel_button.clicked.connect(lambda: parent.cancelRequested.emit(offer.saga_id))
-        row.addWidget(self.resume_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        row.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        buttons = QVBoxLayout()  # one above the other: the words get the width
+        buttons.setSpacing(2)
+        buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.cancel_button)
+        row.addLayout(buttons)
 
 
 class PausedOffers(QFrame):
@@ -91,6 +97,7 @@ class PausedOffers(QFrame):
         font = self.heading.font()
         font.setBold(True)
         self.heading.setFont(font)
+        self.heading.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.heading)
         self.rows_area = named(QScrollArea(), "packagesPausedList", "Paused publishes")
         # sized here (`_fit`), not by the scroll area: it would squeeze the rows to its height
@@ -163,6 +170,7 @@ class PausedOffers(QFrame):
                 row.setFixedHeight(height)
         gap = self._column.spacing()
         self._holder.setFixedSize(width, sum(h + gap for h in heights) - gap if heights else 0)
+        self.rows_area.setMinimumHeight(heights[0] if heights else 0)  # one whole row, at least
         if heights != self._heights:
             self._heights = heights
             self.resized.emit()
