@@ -133,3 +133,33 @@ async def test_a_crash_interrupted_publish_is_still_finished_and_the_cli_finishe
     await service.pause_interrupted("acme", app + "b", "paused at quit")
     [finished] = await service.recover()  # the CLI's: every unfinished run of the person
     assert finished.id == other.id and finished.status == "done"
+
+
+async def test_an_undo_interrupted_mid_way_is_finished_by_the_next_start(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Cancel publish, then the app quits during the undo: the run is no longer paused (the person chose
+    to undo it), so the next start's reconciliation finishes the undo instead of offering it again."""
+    app, home = app_for(request, "pp"), tmp_path / "home"
+    service = _service(home, aws)
+    record = await _interrupted(service, tmp_path, app)
+    await service.pause_interrupted("acme", app, "paused at quit")
+    undo: asyncio.Task[Any] | None = None
+
+    def progress(event: object) -> None:
+        if isinstance(event, PublishUndone) and undo is not None:
+            undo.cancel()  # the quit, as the undo starts deleting
+
+    undo = asyncio.ensure_future(service.cancel_publish(record.id, SagaRuntime(progress)))
+    await asyncio.gather(undo, return_exceptions=True)
+    assert undo.cancelled()
+    mid = service.sagas.journal.get(record.id)
+    assert mid is not None and mid.status == "compensating" and not mid.paused, mid
+    assert _stored(aws, app), "interrupted before it deleted everything"
+    service.sagas.journal.close()  # the process ends
+
+    again = _service(home, aws)  # the next start
+    assert await again.paused_publishes() == []  # not offered again: it is being undone
+    [done] = await again.recover(paused=False)
+    assert done.id == record.id and done.status == "rolled_back", done
+    assert _stored(aws, app) == set()

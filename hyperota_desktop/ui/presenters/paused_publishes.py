@@ -8,8 +8,8 @@ resumed (it becomes the page's running publish) or undone, the others wait and s
 
 Cancelling runs the publish's undo (its unfinished uploads aborted, the files it sent deleted) with its
 amounts in the row (`PublishUndone`: files and bytes removed of the total), and says at the end what was
-removed. Nothing can interrupt it from the page meanwhile (its buttons wait); a quit mid-way leaves it
-unfinished in the journal and offered again.
+removed. Nothing on the page interrupts it (the buttons wait); a quit mid-way leaves it unfinished in
+the journal, no longer paused, so the next start's reconciliation finishes the undo.
 """
 
 from __future__ import annotations
