@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -225,10 +226,21 @@ def test_cancel_the_publish_and_quit_undoes_it_before_the_window_closes(
         dialog.cancel_button.click()
         await until(lambda: "Cancelling" in page.publish_target.text(), "the cancel on the page")
         seen.append(page.progress_label.text())
+        show_undo = page.show_undo
+
+        def undoing(text: str, done: int, total: int) -> None:
+            seen.append(text)
+            show_undo(text, done, total)
+
+        page.show_undo = undoing  # type: ignore[method-assign]
         assert closes.count == 0  # not before the undo ended
         await until(lambda: closes.count == 1, "the window to close")
         await guard(gui).wait_idle()
-        assert "deleting what this publish sent" in seen[0], seen
+        assert seen[0].startswith("Cancelling: delet"), seen  # at once, before any amount is known
+        # then its amounts, from nothing to all of it (files, bytes, unfinished uploads)
+        assert any(re.match(r"Cancelling: deleted 0 of [1-9]\d* file\(s\) \(0 B of ", t) for t in seen), seen
+        whole = r"Cancelling: deleted (\d+) of \1 file\(s\) \(([^)]+) of \2\)(; (\d+) of \4 unfinished .*)?…$"
+        assert re.match(whole, seen[-1]), seen
         [record] = publishes(gui, app)
         assert record.status == "rolled_back", record
         assert not s3_keys(sandbox, app), s3_keys(sandbox, app)

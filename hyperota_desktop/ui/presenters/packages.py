@@ -32,11 +32,11 @@ from hyperota_desktop.domain.bundles import IndexRequired
 from hyperota_desktop.domain.errors import Conflict, HyperOtaError
 from hyperota_desktop.domain.packages import check_tag
 from hyperota_desktop.domain.units import human_size
-from hyperota_desktop.services.packages import TAG_KIND, PackageService, Preflight
+from hyperota_desktop.services.packages import TAG_KIND, PackageService, Preflight, PublishUndone
 from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
 from hyperota_desktop.services.transfer import FileProgress, ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
-from hyperota_desktop.ui.presenters.paused_publishes import PausedPublishes
+from hyperota_desktop.ui.presenters.paused_publishes import PausedPublishes, undo_text
 from hyperota_desktop.ui.presenters.publish_lifecycle import PublishLifecycle
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.packages_page import PackagesPage
@@ -425,6 +425,10 @@ class PackagesPresenter(PublishLifecycle, PausedPublishes, QObject):
         self._page.show_preflight(None)
 
     def _progress(self, snap: object) -> None:
+        if isinstance(snap, PublishUndone):  # the running publish cancelled: its undo, with amounts
+            done, total = snap.files_done + snap.uploads_done, snap.files_total + snap.uploads_total
+            self._page.show_undo(undo_text(snap), done, total)
+            return
         if not isinstance(snap, ProgressSnapshot):
             return
         if snap.phase == "hashing":

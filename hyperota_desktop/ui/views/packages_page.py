@@ -193,6 +193,9 @@ class PackagesPage(QWidget):
     def set_publish_target(self, text: str) -> None:
         self.publish.set_publish_target(text)
 
+    def show_undo(self, text: str, done: int, total: int) -> None:
+        self.publish.show_undo(text, done, total)
+
     def finish_progress(self, text: str) -> None:
         self.publish.finish_progress(text)
 

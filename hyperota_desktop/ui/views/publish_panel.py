@@ -325,6 +325,14 @@ class PublishPanel(QWidget):
         self.current_files.clear()
         self.set_publish_target("")
 
+    def show_undo(self, text: str, done: int, total: int) -> None:
+        """A cancelled publish being undone: `done` of `total` removals (0 of 0: not counted yet)."""
+        self.progress.setVisible(True)
+        self.progress.setRange(0, total if total > 0 else 0)
+        self.progress.setValue(done)
+        self.progress_label.setText(text)
+        self.current_files.clear()
+
     def finish_progress(self, text: str) -> None:
         """The publish is done: a full bar and what came of it."""
         self.progress.setRange(0, 1000)
