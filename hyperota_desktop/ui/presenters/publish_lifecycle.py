@@ -101,7 +101,7 @@ class PublishLifecycle:
             return
         org, app = target
         self._page.set_publish_target(f"Cancelling the publish to {org}/{app}, then quitting")
-        self._page.progress.setRange(0, 0)  # busy: the undo reports no amounts
+        self._page.progress.setRange(0, 0)  # busy until the undo has counted what to remove (`_progress`)
         self._page.progress.setVisible(True)
         self._page.progress_label.setText("Cancelling: deleting what this publish sent…")
         control.cancel()
