@@ -164,9 +164,11 @@ class PublishSaga:
         kept = len(created) - len(doomed)  # another package uses them now
 
         def report(files: int, size: int, aborted: int) -> None:
-            ctx.runtime.report(
-                PublishUndone(files, len(doomed), size, total_bytes, aborted, len(unsent), kept)
-            )
+            event = PublishUndone(files, len(doomed), size, total_bytes, aborted, len(unsent), kept)
+            try:
+                ctx.runtime.report(event)
+            except Exception as exc:  # a display that cannot take it must not leave files behind
+                log.warning("progress of the undo of %s not shown: %r", ctx.saga_id, exc)
 
         report(0, 0, 0)
         for n, key in enumerate(unsent, start=1):
