@@ -201,7 +201,8 @@ class ArchiveService:
     ) -> ArchiveResult:
         """An archive of a local bundle (folder, zip or files), checked like a publish; no network unless
         signing or encrypting. The time defaults to the newest file's, so rebuilds are byte-identical."""
-        bundle = await scan(sources, index=index, cache_dir=self.cache_dir)
+        workers = self.packages.storage.workers if self.packages is not None else None  # the app's
+        bundle = await scan(sources, index=index, cache_dir=self.cache_dir, workers=workers)
         try:
             name = app or _name_from(bundle.source)
             if problem := name_problem(name, kind="application"):

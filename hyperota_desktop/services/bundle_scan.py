@@ -4,6 +4,10 @@ Every check happens before anything is uploaded. A zip is validated entry by ent
 compression ratio), then extracted into `cache/bundles/<key>/` while counting bytes, so a lying header
 cannot expand past the limits. The extraction folder is keyed by the zip's path, size and mtime, so a
 publish resumed after a crash reuses it.
+
+`scan` runs on the app's transfer workers (`Workers`, from the composition root: in the GUI their
+threads run below the UI thread), not on asyncio's default pool. A cancel stops the walk or the
+extraction between two files (or chunks) and removes a partial extraction before it is raised.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hashlib
 import os
 import shutil
 import stat
+import threading
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +33,7 @@ from hyperota_desktop.domain.bundles import (
     recognise,
 )
 from hyperota_desktop.domain.errors import ValidationError
+from hyperota_desktop.services.workers import Workers, landed_before_cancel
 
 _COMPLETE = ".hyperota-extracted"
 
@@ -55,15 +61,43 @@ class ScannedBundle:
         return self.layout.index
 
 
+class _Stopped(Exception):
+    """The scan's thread stopping at a cancel; never seen by callers (they get the cancel)."""
+
+
+def _go_on(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise _Stopped
+
+
 async def scan(
-    sources: Sequence[Path], *, index: str | None, cache_dir: Path, limits: Limits = DEFAULT_LIMITS
+    sources: Sequence[Path],
+    *,
+    index: str | None,
+    cache_dir: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    workers: Workers | None = None,
 ) -> ScannedBundle:
-    """Scan off the event loop; raise ValidationError with a clear message for refused input."""
-    return await asyncio.to_thread(scan_sync, list(sources), index=index, cache_dir=cache_dir, limits=limits)
+    """Scan on `workers`' transfer threads (None: the loop's default pool, for services built by hand);
+    raise ValidationError with a clear message for refused input. Cancelled: the thread stops at the
+    next file and cleans up before the cancel is raised."""
+    stop = threading.Event()
+    work = (workers or Workers()).transfer(
+        scan_sync, list(sources), index=index, cache_dir=cache_dir, limits=limits, stop=stop
+    )
+    try:
+        return await landed_before_cancel(work, on_cancel=stop.set)
+    except _Stopped:  # stopped without a cancel of ours (cannot happen: only `on_cancel` sets it)
+        raise asyncio.CancelledError from None
 
 
 def scan_sync(
-    sources: list[Path], *, index: str | None, cache_dir: Path, limits: Limits = DEFAULT_LIMITS
+    sources: list[Path],
+    *,
+    index: str | None,
+    cache_dir: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    stop: threading.Event | None = None,
 ) -> ScannedBundle:
     if not sources:
         raise ValidationError("Nothing to publish: drop a folder, a .zip or files.")
@@ -72,13 +106,13 @@ def scan_sync(
         raise ValidationError(f"Not found: {', '.join(missing)}.")
     if len(sources) == 1 and sources[0].is_dir():
         root = sources[0]
-        files = _walk_folder(root, limits)
+        files = _walk_folder(root, limits, stop=stop)
         return _finish(str(root), files, index, None)
     if len(sources) == 1 and sources[0].suffix.lower() == ".zip":
-        root = _extract_zip(sources[0], cache_dir / "bundles", limits)
-        files = _walk_folder(root, limits, skip={_COMPLETE})
+        root = _extract_zip(sources[0], cache_dir / "bundles", limits, stop)
+        files = _walk_folder(root, limits, skip={_COMPLETE}, stop=stop)
         return _finish(str(sources[0]), files, index, root)
-    return _finish(", ".join(str(p) for p in sources), _loose_files(sources, limits), index, None)
+    return _finish(", ".join(str(p) for p in sources), _loose_files(sources, limits, stop), index, None)
 
 
 def _finish(
@@ -110,7 +144,9 @@ def _check_name_bytes(name: str) -> None:
         ) from None
 
 
-def _walk_folder(root: Path, limits: Limits, skip: set[str] | None = None) -> list[ScannedFile]:
+def _walk_folder(
+    root: Path, limits: Limits, skip: set[str] | None = None, stop: threading.Event | None = None
+) -> list[ScannedFile]:
     root = root.resolve()
     rules = EntryRules(limits)
     files: list[ScannedFile] = []
@@ -120,6 +156,7 @@ def _walk_folder(root: Path, limits: Limits, skip: set[str] | None = None) -> li
         with os.scandir(folder) as it:
             children = sorted(it, key=lambda d: d.name)
         for child in children:
+            _go_on(stop)
             _check_name_bytes(child.name)
             path = Path(child.path)
             rel = path.relative_to(root).as_posix()
@@ -149,10 +186,11 @@ def _walk_folder(root: Path, limits: Limits, skip: set[str] | None = None) -> li
     return sorted(files, key=lambda f: f.path)
 
 
-def _loose_files(sources: list[Path], limits: Limits) -> list[ScannedFile]:
+def _loose_files(sources: list[Path], limits: Limits, stop: threading.Event | None) -> list[ScannedFile]:
     rules = EntryRules(limits)
     files: list[ScannedFile] = []
     for path in sources:
+        _go_on(stop)
         _check_name_bytes(path.name)
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
@@ -191,7 +229,7 @@ def _zip_key(path: Path) -> str:
     return hashlib.sha256(ident).hexdigest()[:32]
 
 
-def _extract_zip(path: Path, cache: Path, limits: Limits) -> Path:
+def _extract_zip(path: Path, cache: Path, limits: Limits, stop: threading.Event | None = None) -> Path:
     target = cache / _zip_key(path)
     if (target / _COMPLETE).exists():
         return target
@@ -232,6 +270,7 @@ def _extract_zip(path: Path, cache: Path, limits: Limits) -> Path:
                 written = 0
                 with zf.open(info) as src, dest.open("wb") as out:
                     while chunk := src.read(1024 * 1024):
+                        _go_on(stop)
                         written += len(chunk)
                         budget -= len(chunk)
                         if written > info.file_size or budget < 0:

@@ -142,13 +142,18 @@ class Journal:
 
     def orphaned(self, record: SagaRecord) -> bool:
         """An unfinished saga whose process is gone (nobody holds its lock): it awaits reconciliation."""
-        if record.status not in UNFINISHED or record.id in self._held:
+        if record.status not in UNFINISHED:
             return False
-        handle = self._try_lock(record.id)
-        if handle is None:
-            return False
-        handle.close()  # only looked: the file stays for whoever claims it next
-        return True
+        # Under the mutex: a look holds the lock for a moment, and two threads of this process looking
+        # (the Activity page and the paused publishes) or one claiming would see it held by the other.
+        with self._mutex:
+            if record.id in self._held:
+                return False
+            handle = self._try_lock(record.id)
+            if handle is None:
+                return False
+            handle.close()  # only looked: the file stays for whoever claims it next
+            return True
 
     def release(self, saga_id: str) -> None:
         with self._mutex:

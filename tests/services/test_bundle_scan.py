@@ -202,3 +202,44 @@ def test_undecodable_folder_name_and_empty_folder(tmp_path: Path) -> None:
         fh.write(b"x")
     with pytest.raises(ValidationError, match="not valid UTF-8"):
         _scan(root, tmp_path)
+
+
+async def test_a_cancelled_zip_scan_stops_on_the_workers_and_leaves_no_partial_extraction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the app's transfer workers; a cancel mid-extraction stops the thread at the next chunk and
+    removes what it had extracted before the cancel is raised."""
+    import asyncio
+    import threading
+
+    from hyperota_desktop.services import bundle_scan
+    from hyperota_desktop.services.workers import Workers
+
+    archive = _zip(
+        tmp_path / "b.zip",
+        [("index.android.bundle", b"x")] + [(f"img/{n}.png", os.urandom(2048)) for n in range(200)],
+    )
+    workers = Workers.create(transfer_threads=1)
+    started, names = threading.Event(), set[str]()
+    go_on = bundle_scan._go_on
+
+    def slow(stop: threading.Event | None) -> None:
+        names.add(threading.current_thread().name)
+        started.set()
+        if stop is not None:
+            stop.wait(0.01)  # a slow disk, cut short by the cancel
+        go_on(stop)
+
+    monkeypatch.setattr(bundle_scan, "_go_on", slow)
+    task = asyncio.ensure_future(
+        bundle_scan.scan([archive], index=None, cache_dir=tmp_path / "cache", workers=workers)
+    )
+    await asyncio.to_thread(started.wait, 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert names and all(n.startswith("hyperota-transfer") for n in names), names
+    assert not list((tmp_path / "cache" / "bundles").iterdir()), "no partial extraction is left"
+    done = await bundle_scan.scan([archive], index=None, cache_dir=tmp_path / "cache", workers=workers)
+    assert len(done.files) == 201  # the next scan of it starts afresh and completes
+    workers.shutdown()

@@ -40,7 +40,7 @@ async def test_a_file_that_shrinks_mid_upload_leaves_nothing_behind(
     # Parts take a moment, so the file can shrink between them.
     aws.server.faults.add(f"/{aws.bucket}/acme/{app}/files/", method="PUT", status=0, delay=0.2, times=50)
 
-    def shrink_after_first_part(snap: ProgressSnapshot) -> None:
+    def shrink_after_first_part(snap: ProgressSnapshot) -> None:  # the undo's events break it: ignored
         if (
             snap.phase == "uploading"
             and snap.done > 5 * MiB

@@ -16,7 +16,7 @@ import pytest
 from hyperota_desktop.domain.errors import PermissionDenied
 from hyperota_desktop.sandbox.aws import AwsSandbox
 from hyperota_desktop.services.activity import recent_activity
-from hyperota_desktop.services.packages import PackageService
+from hyperota_desktop.services.packages import PackageService, PublishUndone
 from hyperota_desktop.services.packages.publish import PUBLISH_KIND
 from hyperota_desktop.services.saga import SagaRuntime
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
@@ -77,14 +77,27 @@ async def test_a_paused_publish_waits_and_its_cancel_undoes_it(
     assert [r.id for r in await service.paused_publishes()] == [record.id]
     again = service.sagas.journal.get(record.id)
     assert again is not None and again.status == "running" and again.paused
+    paused = again
 
     bob = _service(home, aws, "bob")  # same profile and journal, another person
     assert await bob.paused_publishes() == []
     with pytest.raises(PermissionDenied, match="started by alice"):
         await bob.cancel_publish(record.id)
 
-    undone = await service.cancel_publish(record.id)
+    events: list[PublishUndone] = []
+    undone = await service.cancel_publish(
+        record.id, SagaRuntime(lambda e: events.append(e) if isinstance(e, PublishUndone) else None)
+    )
     assert undone.status == "rolled_back" and not undone.paused, undone
+    # the amounts: every file it sent and its bytes (as journalled when sent), every unfinished upload
+    created, unsent = paused.data["created"], paused.data["unsent"]
+    size = sum(paused.data["sizes"][key] for key in created)
+    assert created and unsent and size > 0, paused.data
+    assert events[0] == PublishUndone(0, len(created), 0, size, 0, len(unsent)), events
+    assert events[-1] == PublishUndone(len(created), len(created), size, size, len(unsent), len(unsent))
+    assert [e.uploads_done for e in events] == sorted(e.uploads_done for e in events)  # only forward
+    assert undone.data["deleted_files"] == len(created) and undone.data["deleted_bytes"] == size
+    assert undone.data["aborted_uploads"] == len(unsent)
     assert "cancelled while paused" in undone.error
     assert _stored(aws, app) == set(), "its files and its unfinished multipart upload are gone"
     assert await service.paused_publishes() == []
@@ -120,3 +133,33 @@ async def test_a_crash_interrupted_publish_is_still_finished_and_the_cli_finishe
     await service.pause_interrupted("acme", app + "b", "paused at quit")
     [finished] = await service.recover()  # the CLI's: every unfinished run of the person
     assert finished.id == other.id and finished.status == "done"
+
+
+async def test_an_undo_interrupted_mid_way_is_finished_by_the_next_start(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Cancel publish, then the app quits during the undo: the run is no longer paused (the person chose
+    to undo it), so the next start's reconciliation finishes the undo instead of offering it again."""
+    app, home = app_for(request, "pp"), tmp_path / "home"
+    service = _service(home, aws)
+    record = await _interrupted(service, tmp_path, app)
+    await service.pause_interrupted("acme", app, "paused at quit")
+    undo: asyncio.Task[Any] | None = None
+
+    def progress(event: object) -> None:
+        if isinstance(event, PublishUndone) and undo is not None:
+            undo.cancel()  # the quit, as the undo starts deleting
+
+    undo = asyncio.ensure_future(service.cancel_publish(record.id, SagaRuntime(progress)))
+    await asyncio.gather(undo, return_exceptions=True)
+    assert undo.cancelled()
+    mid = service.sagas.journal.get(record.id)
+    assert mid is not None and mid.status == "compensating" and not mid.paused, mid
+    assert _stored(aws, app), "interrupted before it deleted everything"
+    service.sagas.journal.close()  # the process ends
+
+    again = _service(home, aws)  # the next start
+    assert await again.paused_publishes() == []  # not offered again: it is being undone
+    [done] = await again.recover(paused=False)
+    assert done.id == record.id and done.status == "rolled_back", done
+    assert _stored(aws, app) == set()

@@ -266,3 +266,32 @@ def test_prefetched_secrets_are_read_once_then_asked_again(memory_keyring, monke
     memory_keyring.store[("hyperota-desktop", "p/access")] = "acc-2"  # changed by another process
     assert store.get("p", "access") == "acc-2"  # a second get reads the keyring, not the prefetch
     assert reads.count("p/access") == 2
+
+
+def test_looking_at_an_interrupted_run_from_several_threads_never_sees_it_held(tmp_path: Path) -> None:
+    """A look holds the run's lock for a moment: two threads of one process looking at once (the
+    Activity page and the paused publishes' offer), or one claiming, must not take each other for a
+    live process holding it."""
+    import threading
+
+    path = tmp_path / "journal.sqlite3"
+    first = Journal(path)
+    record = first.get(first.begin("demo", "t", "alice", {}, ["one"]))
+    first.close()  # interrupted: nobody holds it
+    assert record is not None
+    journal = Journal(path)
+    seen: list[bool] = []
+    start = threading.Barrier(4)
+
+    def look() -> None:
+        start.wait()
+        seen.extend(journal.orphaned(record) for _ in range(300))
+
+    threads = [threading.Thread(target=look) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [True] * 1200, seen.count(False)
+    assert journal.claim(record.id) and not journal.orphaned(record)
+    journal.release(record.id)

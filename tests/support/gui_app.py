@@ -111,3 +111,9 @@ def enabled_org_actions(gui: Gui) -> list[str]:
     toolbar = gui.orgs.toolbar
     actions = (toolbar.new_org_action, toolbar.new_app_action, toolbar.delete_action, toolbar.migrate_action)
     return [a.text() for a in actions if a.isEnabled()]
+
+
+def offered(gui: Gui) -> list[str]:
+    """The titles of the paused publishes the Packages page offers, top (newest) first."""
+    offers = gui.packages._page.paused_offers
+    return [row.title.text() for row in offers.rows] if offers.isVisibleTo(gui.packages._page) else []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,17 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import Gui, build_gui
+from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services.packages import PUBLISH_KIND
 from hyperota_desktop.services.saga import SagaRecord
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.presenters.quit_guard import QuitGuard
+from hyperota_desktop.ui.views.main_window import MIN_HEIGHT, MIN_WIDTH
 from hyperota_desktop.ui.views.quit_question import QuitQuestion
 from tests.support.gui import select, until
-from tests.support.gui_app import ONE_PART_AT_A_TIME, big_bundle, paused_in, signed_in, unique, wired
+from tests.support.gui_app import ONE_PART_AT_A_TIME, big_bundle, offered, paused_in, signed_in, unique, wired
+from tests.ui.test_paused_offers_layout import in_sight
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +62,15 @@ def s3_keys(sandbox: Sandbox, app: str) -> set[str]:
     listed = client.list_objects_v2(Bucket=sandbox.aws.bucket, Prefix=f"guiorg/{app}/")
     uploads = client.list_multipart_uploads(Bucket=sandbox.aws.bucket, Prefix=f"guiorg/{app}/")
     return {o["Key"] for o in listed.get("Contents", [])} | {u["Key"] for u in uploads.get("Uploads", [])}
+
+
+def s3_amounts(sandbox: Sandbox, app: str) -> tuple[int, int, int]:
+    """Files stored under the app and their bytes, and unfinished multipart uploads."""
+    client = sandbox.aws.client("s3")
+    listed = client.list_objects_v2(Bucket=sandbox.aws.bucket, Prefix=f"guiorg/{app}/")
+    uploads = client.list_multipart_uploads(Bucket=sandbox.aws.bucket, Prefix=f"guiorg/{app}/")
+    objects = listed.get("Contents", [])
+    return len(objects), sum(o["Size"] for o in objects), len(uploads.get("Uploads", []))
 
 
 class Closes:
@@ -188,10 +201,21 @@ def test_cancel_the_publish_and_quit_undoes_it_before_the_window_closes(
         dialog.cancel_button.click()
         await until(lambda: "Cancelling" in page.publish_target.text(), "the cancel on the page")
         seen.append(page.progress_label.text())
+        show_undo = page.show_undo
+
+        def undoing(text: str, done: int, total: int) -> None:
+            seen.append(text)
+            show_undo(text, done, total)
+
+        page.show_undo = undoing  # type: ignore[method-assign]
         assert closes.count == 0  # not before the undo ended
         await until(lambda: closes.count == 1, "the window to close")
         await guard(gui).wait_idle()
-        assert "deleting what this publish sent" in seen[0], seen
+        assert seen[0].startswith("Cancelling: delet"), seen  # at once, before any amount is known
+        # then its amounts, from nothing to all of it (files, bytes, unfinished uploads)
+        assert any(re.match(r"Cancelling: deleted 0 of [1-9]\d* file\(s\) \(0 B of ", t) for t in seen), seen
+        whole = r"Cancelling: deleted (\d+) of \1 file\(s\) \(([^)]+) of \2\)(; (\d+) of \4 unfinished .*)?…$"
+        assert re.match(whole, seen[-1]), seen
         [record] = publishes(gui, app)
         assert record.status == "rolled_back", record
         assert not s3_keys(sandbox, app), s3_keys(sandbox, app)
@@ -244,14 +268,15 @@ async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, ste
     await signed_in(gui)
     select(gui.window, "guiorg", app)
     await gui.wait_idle()
-    await until(lambda: page.publish_target.text() == f"Paused publish to guiorg/{app}", "the paused publish")
+    await until(lambda: offered(gui) == [f"Publish to guiorg/{app}: big"], "the paused publish")
     [record] = publishes(gui, app)
     assert record.status == "running" and record.paused, record  # not finished by the start
-    assert page.pause_button.isEnabled() and page.pause_button.text() == "Resume"
-    assert page.cancel_button.isEnabled() and page.cancel_button.text() == "Cancel publish"
+    [row] = page.paused_offers.rows
+    assert row.resume_button.isEnabled() and row.cancel_button.isEnabled()
+    assert not page.pause_button.isEnabled() and not page.cancel_button.isEnabled()  # nothing runs
     assert not page.drop_area.isEnabled()  # one publish at a time: this one first
-    text = page.progress_label.text()
-    assert "big" in text and "paused at quit" in text and "sending the files" in text, text
+    text = row.detail.text()
+    assert "paused at quit" in text and "sending the files" in text, text
     assert page.list_model.rowCount() == 0
     return gui, app
 
@@ -263,17 +288,23 @@ def test_a_paused_publish_is_offered_at_the_next_start_and_resumes_only_on_the_c
         gui, app = await paused_and_restarted(tmp_path, sandbox, qtbot, "quitresume")
         page = gui.packages._page
         gui.window.show_page("packages")
-        await asyncio.sleep(0.2)  # the page scrolls the offer into view once laid out
+        gui.window.resize(MIN_WIDTH, MIN_HEIGHT)  # the heading and its buttons in sight even so
+        await asyncio.sleep(0.2)
+        offers, central = page.paused_offers, gui.window.centralWidget()
+        [row] = offers.rows
+        assert in_sight(offers.heading, central)
+        for button in (row.resume_button, row.cancel_button):
+            assert in_sight(button, offers.rows_area.viewport()) and in_sight(button, central)
         screenshot(gui.window, artifacts_dir, "packages-paused-publish.png")
         assert gui.quit_guard is not None and gui.quit_guard.may_close()  # paused in the journal: no question
-        page.pause_button.click()  # Resume
+        page.paused_offers.rows[0].resume_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "the resumed publish")
         await gui.wait_idle()
         [record] = publishes(gui, app)
         assert record.status == "done" and not record.paused, record
         assert "(resumed)" in page.progress_label.text(), page.progress_label.text()
-        assert page.pause_button.text() == "Pause" and page.cancel_button.text() == "Cancel"
-        assert not page.pause_button.isEnabled()
+        assert page.pause_button.text() == "Pause" and not page.pause_button.isEnabled()
+        assert offered(gui) == [] and page.drop_area.isEnabled()
         await gui.shutdown()
 
     loop.run_until_complete(scenario())
@@ -286,13 +317,43 @@ def test_a_paused_publish_cancelled_at_the_next_start_is_undone(
         gui, app = await paused_and_restarted(tmp_path, sandbox, qtbot, "quitundo")
         page = gui.packages._page
         assert s3_keys(sandbox, app)
-        page.cancel_button.click()  # Cancel publish
+        stored = s3_amounts(sandbox, app)
+        assert stored[0] >= 1 and stored[1] > 0, stored
+        offers = page.paused_offers
+        shown: list[tuple[str, int, int]] = []
+        show = offers.show_undo_progress
+
+        def seen(saga_id: str, text: str, done: int, total: int) -> None:
+            shown.append((text, done, total))
+            show(saga_id, text, done, total)
+
+        offers.show_undo_progress = seen  # type: ignore[method-assign]
+        offers.rows[0].cancel_button.click()
+        assert not offers.rows[0].resume_button.isEnabled()  # nothing else while it is undone
         await until(lambda: "was cancelled" in page.progress_label.text(), "the undo")
         await gui.wait_idle()
         [record] = publishes(gui, app)
         assert record.status == "rolled_back", record
         assert not s3_keys(sandbox, app), s3_keys(sandbox, app)
-        assert not page.publish_target.isVisibleTo(page) and not page.cancel_button.isEnabled()
+        assert offered(gui) == [] and not page.cancel_button.isEnabled()
+        # the amounts are what S3 held: each file with its size, each unfinished upload
+        files, size, uploads = stored
+        of_uploads = f"; {uploads} of {uploads} unfinished upload(s) aborted" if uploads else ""
+        assert shown[0] == ("Cancelling: finding what it sent…", 0, 0), shown
+        assert shown[1] == (
+            f"Cancelling: deleted 0 of {files} file(s) (0 B of {human_size(size)})"
+            f"{of_uploads.replace(f'; {uploads} of', '; 0 of')}…", 0, files + uploads
+        ), shown  # fmt: skip
+        assert shown[-1] == (
+            f"Cancelling: deleted {files} of {files} file(s) ({human_size(size)} of {human_size(size)})"
+            f"{of_uploads}…", files + uploads, files + uploads
+        ), shown  # fmt: skip
+        text = page.progress_label.text()
+        aborted = f", {uploads} unfinished upload(s) aborted" if uploads else ""
+        assert text == (
+            f"The paused publish to guiorg/{app} was cancelled: {files} file(s) ({human_size(size)}) "
+            f"deleted{aborted}."
+        ), text
         await gui.shutdown()
 
     loop.run_until_complete(scenario())

@@ -21,7 +21,7 @@ from hyperota_desktop.services.packages import PUBLISH_KIND
 from hyperota_desktop.services.saga import SagaRecord
 from hyperota_desktop.ui.views.release_dialogs import ConfirmActionDialog
 from tests.support.gui import select, until
-from tests.support.gui_app import ONE_PART_AT_A_TIME, big_bundle, paused_in, unique, wired
+from tests.support.gui_app import ONE_PART_AT_A_TIME, big_bundle, offered, paused_in, unique, wired
 from tests.support.signin import grant, sign_in
 from tests.ui.test_second_person import sign_in_as
 
@@ -110,12 +110,12 @@ def test_sign_out_pauses_the_publish_and_only_its_publisher_resumes_it(
         # alice again: her paused publish is offered, not finished by her sign-in; Resume finishes it
         await sign_in_as(gui, sandbox, "alice")
         select(gui.window, "guiorg", app)
-        await until(lambda: page.publish_target.text() == f"Paused publish to guiorg/{app}", "the offer")
+        await until(lambda: len(offered(gui)) == 1, "the offer")
         await gui.wait_idle()
-        [offered] = unfinished(services, "sb")
-        assert offered.id == record.id and offered.paused.startswith("paused at sign-out"), offered
-        assert page.list_model.rowCount() == 0 and page.pause_button.text() == "Resume"
-        page.pause_button.click()
+        [waiting] = unfinished(services, "sb")
+        assert waiting.id == record.id and waiting.paused.startswith("paused at sign-out"), waiting
+        assert page.list_model.rowCount() == 0 and offered(gui) == [f"Publish to guiorg/{app}: big"]
+        page.paused_offers.rows[0].resume_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "alice's finished publish")
         await gui.wait_idle()
         assert not unfinished(services, "sb")
@@ -163,10 +163,10 @@ def test_a_profile_switch_asks_pauses_the_publish_and_coming_back_finishes_it(
         await until(lambda: gui.auth.identity is not None and gui.auth.identity.username == "alice", "alice")
         await gui.wait_idle()
         select(gui.window, "guiorg", app)
-        await until(lambda: page.publish_target.text() == f"Paused publish to guiorg/{app}", "the offer")
-        [offered] = unfinished(services)
-        assert offered.paused.startswith("paused at profile switch"), offered
-        page.pause_button.click()  # Resume
+        await until(lambda: len(offered(gui)) == 1, "the offer")
+        [waiting] = unfinished(services)
+        assert waiting.paused.startswith("paused at profile switch"), waiting
+        page.paused_offers.rows[0].resume_button.click()
         await until(lambda: page.list_model.rowCount() == 1, "alice's finished publish")
         await gui.wait_idle()
         assert not unfinished(services)

@@ -94,7 +94,8 @@ class Preflighter:
         the bundle is scanned and hashed); None: listed here, also meanwhile."""
 
         async def local() -> tuple[ScannedBundle, dict[str, Hashed]]:
-            bundle = await scan(sources, index=index, cache_dir=self.cache_dir)
+            # on the app's transfer workers, as the hashing that follows (low priority in the GUI)
+            bundle = await scan(sources, index=index, cache_dir=self.cache_dir, workers=self.workers)
             meter = ProgressMeter("hashing", bundle.total_size, len(bundle.files), progress, control)
             hashes = await hash_files(
                 bundle.files,

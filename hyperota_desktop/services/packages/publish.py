@@ -37,6 +37,7 @@ from hyperota_desktop.services.bundle_scan import discard_extraction
 from hyperota_desktop.services.packages.catalogue import Catalogue
 from hyperota_desktop.services.packages.preflight import Preflighter
 from hyperota_desktop.services.packages.tags import TagPointer
+from hyperota_desktop.services.packages.undo_progress import DELETE_BATCH, PublishUndone
 from hyperota_desktop.services.saga import Recovery, SagaContext, SagaDefinition, SagaRunner, Step
 from hyperota_desktop.services.storage import S3Storage, UploadItem, UploadReport
 from hyperota_desktop.services.transfer import ProgressMeter
@@ -131,6 +132,8 @@ class PublishSaga:
                                           report=report)  # fmt: skip
         finally:
             ctx.data["created"] = sorted({*ctx.data.get("created", []), *report.created})
+            # sizes of what this run sends: an undo counts the bytes it removes
+            ctx.data["sizes"] = {**ctx.data.get("sizes", {}), **{i.key: i.size for i in items.values()}}
             # not sent yet (interrupted): an undo aborts their checkpointed multipart uploads
             ctx.data["unsent"] = sorted({i.key for i in items.values()} - set(ctx.data["created"]))
         meter.flush()
@@ -151,11 +154,42 @@ class PublishSaga:
 
     async def _undo_upload(self, ctx: SagaContext) -> None:
         """Delete the objects this run created, unless a package written since it started names them;
-        abort the multipart uploads an interruption left (checkpointed here, for a resume)."""
-        await self.storage.abort_uploads(list(ctx.data.get("unsent", [])))
+        abort the multipart uploads an interruption left (checkpointed here, for a resume). Reports
+        `PublishUndone` after each request (aborted uploads, then files deleted in batches)."""
+        unsent: list[str] = list(ctx.data.get("unsent", []))
         created: list[str] = list(ctx.data.get("created", []))
-        if not created:
-            return
+        doomed = await self._doomed(ctx, created) if created else []
+        sizes: dict[str, int] = dict(ctx.data.get("sizes", {}))
+        total_bytes = sum(sizes.get(key, 0) for key in doomed)
+        kept = len(created) - len(doomed)  # another package uses them now
+
+        def report(files: int, size: int, aborted: int) -> None:
+            event = PublishUndone(files, len(doomed), size, total_bytes, aborted, len(unsent), kept)
+            try:
+                ctx.runtime.report(event)
+            except Exception as exc:  # a display that cannot take it must not leave files behind
+                log.warning("progress of the undo of %s not shown: %r", ctx.saga_id, exc)
+
+        report(0, 0, 0)
+        for n, key in enumerate(unsent, start=1):
+            await self.storage.abort_uploads([key])
+            report(0, 0, n)
+        deleted = deleted_bytes = 0
+        for start in range(0, len(doomed), DELETE_BATCH):
+            batch = doomed[start : start + DELETE_BATCH]
+            await self.storage.delete_keys(batch)
+            deleted += len(batch)
+            deleted_bytes += sum(sizes.get(key, 0) for key in batch)
+            report(deleted, deleted_bytes, len(unsent))
+        ctx.data.update(
+            deleted_files=len(doomed),
+            deleted_bytes=deleted_bytes,
+            kept_files=kept,
+            aborted_uploads=len(unsent),
+        )
+
+    async def _doomed(self, ctx: SagaContext, created: list[str]) -> list[str]:
+        """What this run created that no package written since it started names."""
         org, app = str(ctx.params["org"]), str(ctx.params["app"])
         since = int(ctx.data.get("latest_at_start", 0))
         ours = int(ctx.data["version"]) if ctx.data.get("wrote_manifest") else None
@@ -168,11 +202,7 @@ class PublishSaga:
             with contextlib.suppress(NotFound):
                 manifest = await self.catalogue.show(org, app, version)
                 in_use |= {self.keys(ctx).file_key(f.checksum) for f in manifest.files}
-        doomed = [key for key in created if key not in in_use]
-        for start in range(0, len(doomed), 1000):
-            await self.storage.delete_keys(doomed[start : start + 1000])
-        ctx.data["deleted_files"] = len(doomed)
-        ctx.data["kept_files"] = len(created) - len(doomed)  # another package uses them now
+        return [key for key in created if key not in in_use]
 
     # -- 2. manifest ---------------------------------------------------------------------------------
     def _manifest_for(self, ctx: SagaContext, version: int) -> Manifest:

@@ -32,10 +32,11 @@ from hyperota_desktop.domain.bundles import IndexRequired
 from hyperota_desktop.domain.errors import Conflict, HyperOtaError
 from hyperota_desktop.domain.packages import check_tag
 from hyperota_desktop.domain.units import human_size
-from hyperota_desktop.services.packages import TAG_KIND, PackageService, Preflight
+from hyperota_desktop.services.packages import TAG_KIND, PackageService, Preflight, PublishUndone
 from hyperota_desktop.services.saga import SagaFailed, SagaRuntime
 from hyperota_desktop.services.transfer import FileProgress, ProgressSnapshot, TransferControl
 from hyperota_desktop.ui.messages import MessageChannel
+from hyperota_desktop.ui.presenters.paused_publishes import PausedPublishes, undo_text
 from hyperota_desktop.ui.presenters.publish_lifecycle import PublishLifecycle
 from hyperota_desktop.ui.presenters.tasks import PresenterTasks
 from hyperota_desktop.ui.views.packages_page import PackagesPage
@@ -48,7 +49,7 @@ SELECTION_WORK = (
 )  # fmt: skip
 
 
-class PackagesPresenter(PublishLifecycle, QObject):
+class PackagesPresenter(PublishLifecycle, PausedPublishes, QObject):
     published = Signal(int)
     journalled = Signal()
 
@@ -77,15 +78,18 @@ class PackagesPresenter(PublishLifecycle, QObject):
         self._person = ""  # username of whoever is signed in
         self._publisher = ""  # username of whoever started the publish running here
         self._sent: tuple[int, int] | None = None  # bytes sent of bytes to send, of the publish running
-        self.paused_run = None  # a publish the person paused, offered (`publish_lifecycle.py`)
+        self.paused_runs = []  # the publishes the person paused, offered (`paused_publishes.py`)
+        self._undoing = ""  # the one of them being undone
         self._session_ending = False
         page.pathsDropped.connect(self.dropped)
         page.indexChosen.connect(self.choose_index)
         page.publishRequested.connect(self.review)
         page.publishConfirmed.connect(self.publish)
         page.pauseRequested.connect(lambda: self._pause(True))
-        page.resumeRequested.connect(self._resume_clicked)
+        page.resumeRequested.connect(lambda: self._pause(False))
         page.cancelRequested.connect(self._cancel_clicked)
+        page.offerResumed.connect(self.resume_requested)
+        page.offerCancelled.connect(self.cancel_requested)
         page.versionChosen.connect(lambda v: self._start("package-show", self._show(v), replace=True))
         page.diffRequested.connect(lambda a, b: self._start("package-diff", self._diff(a, b), replace=True))
         page.list_model.moreRequested.connect(
@@ -404,12 +408,8 @@ class PackagesPresenter(PublishLifecycle, QObject):
         if (org, app) == (self.org, self.app):
             self.refresh()
 
-    def _resume_clicked(self) -> None:
-        if not self.resume_requested():  # a paused publish offered: resumed; else the running one
-            self._pause(False)
-
     def _cancel_clicked(self) -> None:
-        if not self.cancel_requested() and self.control is not None:
+        if self.control is not None:
             self.control.cancel()
 
     def _pause(self, paused: bool) -> None:
@@ -425,6 +425,10 @@ class PackagesPresenter(PublishLifecycle, QObject):
         self._page.show_preflight(None)
 
     def _progress(self, snap: object) -> None:
+        if isinstance(snap, PublishUndone):  # the running publish cancelled: its undo, with amounts
+            done, total = snap.files_done + snap.uploads_done, snap.files_total + snap.uploads_total
+            self._page.show_undo(undo_text(snap), done, total)
+            return
         if not isinstance(snap, ProgressSnapshot):
             return
         if snap.phase == "hashing":

@@ -1,5 +1,5 @@
-"""How a publish on the Packages page ends when the person leaves: quitting, and a paused publish
-waiting for them afterwards (part of `PackagesPresenter`; its own module to keep that one small).
+"""How a publish on the Packages page ends when the person leaves: quitting (part of `PackagesPresenter`;
+its own module to keep that one small). The paused publishes waiting afterwards: `paused_publishes.py`.
 
 Quit (`QuitGuard` asks): `quit_question` names the publish running or paused here ("" when none);
 *Pause and quit* interrupts it and marks it paused in the journal (`pause_for_quit`); *Cancel the
@@ -7,9 +7,8 @@ publish and quit* undoes it to the end, on the page (`cancel_for_quit`); a syste
 without a question (`pause_for_session_end`, marked as the app stops).
 
 A publish the person paused (quit, sign-out, profile switch) is not finished by the next start or
-sign-in: the page shows it paused, with what it was doing, and its Pause/Cancel controls read *Resume*
-and *Cancel publish* (`offer_paused`). A publish a crash interrupted is still finished by itself
-(`PackageService.recover(paused=False)` leaves only the paused ones).
+sign-in: the page offers it (`PausedPublishes.offer_paused`). A publish a crash interrupted is still
+finished by itself (`PackageService.recover(paused=False)` leaves only the paused ones).
 """
 
 from __future__ import annotations
@@ -17,14 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hyperota_desktop.domain.errors import HyperOtaError
-from hyperota_desktop.domain.units import human_size
-from hyperota_desktop.services.saga import SagaRecord, SagaRuntime
 from hyperota_desktop.services.transfer import TransferControl
-from hyperota_desktop.ui.widgets.local_time import local_time
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
@@ -56,7 +51,6 @@ class PublishLifecycle:
     control: TransferControl | None
     org: str
     app: str
-    paused_run: SagaRecord | None  # the paused publish the page offers to resume or cancel
     _session_ending: bool
 
     if TYPE_CHECKING:  # the presenter's
@@ -107,7 +101,7 @@ class PublishLifecycle:
             return
         org, app = target
         self._page.set_publish_target(f"Cancelling the publish to {org}/{app}, then quitting")
-        self._page.progress.setRange(0, 0)  # busy: the undo reports no amounts
+        self._page.progress.setRange(0, 0)  # busy until the undo has counted what to remove (`_progress`)
         self._page.progress.setVisible(True)
         self._page.progress_label.setText("Cancelling: deleting what this publish sent…")
         control.cancel()
@@ -127,106 +121,3 @@ class PublishLifecycle:
             await self._service().pause_interrupted(*target, why)
         except HyperOtaError as exc:  # still unfinished: then finished at the next start instead
             log.warning("could not mark the publish to %s/%s paused: %s", *target, exc.message)
-
-    # -- a paused publish, offered -------------------------------------------------------------------
-    async def offer_paused(self) -> None:
-        """Show the signed-in person's newest paused publish on the page, unless one runs here."""
-        if self._publishing is not None:
-            return
-        paused = await self._service().paused_publishes()
-        self.paused_run = paused[0] if paused else None
-        if self.paused_run is None:
-            return
-        record = self.paused_run
-        org, app = record.params.get("org"), record.params.get("app")
-        step = next((s.name for s in record.steps if s.status != "done"), "")
-        sources = ", ".join(Path(str(p)).name for p in record.params.get("sources", []))
-        sent = len(record.data.get("created", []))
-        self._page.show_paused(
-            f"Paused publish to {org}/{app}",
-            f"Publish of {sources or 'a bundle'} to {org}/{app}, started {local_time(record.created_at)}, "
-            f"{record.paused}: it stopped while {DOING.get(step, step or 'starting')}"
-            f"{f' ({sent} file(s) already sent)' if sent else ''}. Resume goes on from there; "
-            "Cancel publish deletes what it sent.",
-        )
-
-    def withdraw_offer(self) -> None:
-        """Another person or profile: the offered paused publish is not theirs to see."""
-        if self.paused_run is not None:
-            self.paused_run = None
-            self._page.show_paused("", "")
-
-    def resume_requested(self) -> bool:
-        """Resume clicked while a paused publish is offered: go on with it. False: none is offered."""
-        record = self.paused_run
-        if record is None or self._publishing is not None:
-            return False
-        self._start("package-publish", self._resume(record))
-        return True
-
-    def cancel_requested(self) -> bool:
-        """Cancel publish clicked while a paused publish is offered: undo it. False: none is offered."""
-        record = self.paused_run
-        if record is None or self._publishing is not None:
-            return False
-        self._start("package-cancel-paused", self._cancel(record), replace=True)
-        return True
-
-    async def _resume(self, record: SagaRecord) -> None:
-        org, app = str(record.params["org"]), str(record.params["app"])
-        self.paused_run = None
-        self._publishing, self._publisher, self._sent = (org, app), self._person, None
-        self.control = TransferControl()
-        task = asyncio.current_task()
-        if task is not None:
-            self.control.attach(task)
-        self._page.cancel_button.setText("Cancel")
-        self._page.set_publishing(True)
-        self._page.set_publish_target(f"Publishing to {org}/{app}")
-        try:
-            result = await self._service().resume_publish(
-                record.id, SagaRuntime(self._progress, self.control)
-            )
-        except (HyperOtaError, asyncio.CancelledError):
-            if self.control.cancelled:
-                self._messages.info(f"Publish to {org}/{app} cancelled; what it sent was deleted.")
-                self._page.finish_progress(f"Publish to {org}/{app} cancelled; what it sent was deleted.")
-            raise
-        finally:
-            self._publishing = None
-            self._page.set_publishing(False)
-            self._page.set_publish_target("")
-        done = (
-            f"Published {org}/{app} version {result.version} (resumed): "
-            f"{human_size(result.bytes_uploaded)} sent after the pause."
-        )
-        self._messages.finished("Publish finished", done)
-        self._page.finish_progress(done)
-        self.published.emit(result.version)
-        if (org, app) == (self.org, self.app):
-            self.refresh()
-        await self.offer_paused()  # another one waiting?
-
-    async def _cancel(self, record: SagaRecord) -> None:
-        org, app = record.params.get("org"), record.params.get("app")
-        self._page.set_publish_target(f"Cancelling the paused publish to {org}/{app}")
-        self._page.pause_button.setEnabled(False)
-        self._page.cancel_button.setEnabled(False)
-        self._page.progress.setRange(0, 0)
-        self._page.progress.setVisible(True)
-        self._page.progress_label.setText("Cancelling: deleting what this publish sent…")
-        try:
-            undone = await self._service().cancel_publish(record.id)
-        except HyperOtaError:
-            await self.offer_paused()  # as it is now (still paused, or gone)
-            raise
-        self.paused_run = None
-        self._page.show_paused("", "")
-        text = (
-            f"The paused publish to {org}/{app} was cancelled; what it sent was deleted."
-            if undone.status == "rolled_back"
-            else f"The paused publish to {org}/{app} could not be fully undone: {undone.error}"
-        )
-        (self._messages.info if undone.status == "rolled_back" else self._messages.warning)(text)
-        self._page.finish_progress(text)
-        await self.offer_paused()

@@ -3,6 +3,8 @@
 A view only. Signals (the presenter listens), forwarded from the two halves:
 - `pathsDropped(list)`, `indexChosen(str)`, `publishRequested(str)`, `publishConfirmed()`,
   `pauseRequested()`, `resumeRequested()`, `cancelRequested()`: see `PublishPanel`.
+- `offerResumed(str)`, `offerCancelled(str)`: a paused publish's Resume / Cancel publish (journal id);
+  see `PausedOffers`, shown above the publish area (not scrolled with it).
 - `versionChosen(int)`, `diffRequested(int, int)`, `tagRequested(int, str)`, `searchRequested(str)`,
   `exportRequested(int)`: see `PackageBrowser`.
 The page holds what both halves depend on: the selected application and whether the person may publish.
@@ -10,14 +12,45 @@ The page holds what both halves depend on: the selected application and whether 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from hyperota_desktop.ui.views.package_browser import PackageBrowser
+from hyperota_desktop.ui.views.paused_offers import Offer, PausedOffers
 from hyperota_desktop.ui.views.publish_panel import DropArea, PublishPanel
 from hyperota_desktop.ui.widgets.naming import named
 
-__all__ = ["DropArea", "PackagesPage"]
+__all__ = ["DropArea", "Offer", "PackagesPage"]
+
+
+class PublishPane(QWidget):
+    """The paused publishes above the publish area: they get the height they want (at least the
+    heading and one whole row, at most two rows) and the publish area, which scrolls, the rest."""
+
+    LEAST_FOR_PUBLISH = 24  # px the publish area keeps (it scrolls)
+
+    def __init__(self, offers: PausedOffers, publish_area: QScrollArea) -> None:
+        super().__init__()
+        self.setObjectName("packagesPublishPane")
+        self.offers, self.publish_area = offers, publish_area
+        publish_area.setMinimumHeight(self.LEAST_FOR_PUBLISH)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(offers)
+        column.addWidget(publish_area, 1)
+        offers.resized.connect(self._share)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._share()
+
+    def _share(self) -> None:
+        least, most = self.offers.heights()
+        height = max(least, min(most, self.height() - self.LEAST_FOR_PUBLISH))
+        if self.offers.minimumHeight() != height or self.offers.maximumHeight() != height:
+            self.offers.setFixedHeight(height)
 
 
 class PackagesPage(QWidget):
@@ -28,6 +61,8 @@ class PackagesPage(QWidget):
     pauseRequested = Signal()
     resumeRequested = Signal()
     cancelRequested = Signal()
+    offerResumed = Signal(str)
+    offerCancelled = Signal(str)
     versionChosen = Signal(int)
     diffRequested = Signal(int, int)
     searchRequested = Signal(str)
@@ -42,13 +77,15 @@ class PackagesPage(QWidget):
         outer.addWidget(self.target_label)
         self.publish = PublishPanel()
         self.browser = PackageBrowser()
+        self.paused_offers = PausedOffers()
         splitter = named(QSplitter(Qt.Orientation.Vertical), "packagesSplitter")
-        # The publish area scrolls and may collapse: in a small window the list keeps its rows.
+        # The publish area scrolls and may collapse: in a small window the list keeps its rows. The
+        # paused publishes sit above its scrolling part: their heading and buttons stay in sight.
         publish_area = named(QScrollArea(), "packagesPublishArea", "Publish a bundle")
         publish_area.setWidgetResizable(True)
         publish_area.setFrameShape(QFrame.Shape.NoFrame)
         publish_area.setWidget(self.publish)
-        splitter.addWidget(publish_area)
+        splitter.addWidget(PublishPane(self.paused_offers, publish_area))
         splitter.addWidget(self.browser)
         splitter.setCollapsible(0, True)
         splitter.setCollapsible(1, False)
@@ -65,6 +102,8 @@ class PackagesPage(QWidget):
             (self.publish.pauseRequested, self.pauseRequested),
             (self.publish.resumeRequested, self.resumeRequested),
             (self.publish.cancelRequested, self.cancelRequested),
+            (self.paused_offers.resumeRequested, self.offerResumed),
+            (self.paused_offers.cancelRequested, self.offerCancelled),
             (self.browser.versionChosen, self.versionChosen),
             (self.browser.diffRequested, self.diffRequested),
             (self.browser.searchRequested, self.searchRequested),
@@ -154,17 +193,22 @@ class PackagesPage(QWidget):
     def set_publish_target(self, text: str) -> None:
         self.publish.set_publish_target(text)
 
+    def show_undo(self, text: str, done: int, total: int) -> None:
+        self.publish.show_undo(text, done, total)
+
     def finish_progress(self, text: str) -> None:
         self.publish.finish_progress(text)
 
     def clear_progress(self) -> None:
         self.publish.clear_progress()
 
-    def show_paused(self, target: str, text: str) -> None:
-        """A paused publish offered (`target` "": none): scrolled into view, Resume and Cancel with it."""
-        self.publish.show_paused(target, text)
-        if target:  # once laid out: the controls sit below the (empty) file table
-            QTimer.singleShot(0, lambda: self.publish_area.ensureWidgetVisible(self.publish.current_files))
+    def show_offers(self, offers: list[Offer]) -> None:
+        """The person's paused publishes (none: the panel goes); a new publish waits until they are
+        resumed or cancelled (one publish at a time)."""
+        self.paused_offers.show_offers(offers)
+        self.publish.held = bool(offers)
+        self.publish.set_publishing(self.publish.running)
+        self._update()
 
     @staticmethod
     def local_urls(paths: list[str]) -> list[QUrl]:

@@ -40,6 +40,7 @@ from hyperota_desktop.ui.widgets.naming import named
 
 FIT_SAMPLE = 20  # rows of each kind measured for the widths (`_fit_columns`)
 MAX_COLUMN_WIDTH = 640  # a very long path does not push the other columns out of sight
+HELD = "Resume or cancel your paused publishes (above) first: one publish at a time."
 
 
 def duration(seconds: float) -> str:
@@ -108,6 +109,7 @@ class PublishPanel(QWidget):
         named(self, "packagesPublishPanel")
         self.allowed, self.denied_reason, self.target_enabled = True, "", False
         self.running = False
+        self.held = False  # paused publishes wait for the person (`PausedOffers`): those first
         self._showing_refusal = False  # the drop area says why this person may not publish here
         self._last_progress: tuple[str, int, int, float, float | None, str] | None = None
         layout = QVBoxLayout(self)
@@ -209,8 +211,8 @@ class PublishPanel(QWidget):
     def update_enabled(self) -> None:
         """Enable what the target, the person's permission and a running publish allow."""
         for w in (self.drop_area, self.choose_folder, self.choose_zip):
-            w.setEnabled(self.target_enabled and self.allowed and not self.running)
-            w.setToolTip("" if self.allowed else self.denied_reason)
+            w.setEnabled(self.target_enabled and self.allowed and not self.running and not self.held)
+            w.setToolTip(HELD if self.held and self.allowed else "" if self.allowed else self.denied_reason)
         self.publish_button.setToolTip("" if self.allowed else self.denied_reason)
         self.publish_button.setEnabled(self.can_publish())
         # a reader sees why the drop area is greyed out, not an invitation to drop a bundle
@@ -221,7 +223,7 @@ class PublishPanel(QWidget):
 
     def can_publish(self) -> bool:
         ready = self.allowed and self.target_enabled and bool(self.preflight_model.rows)
-        return ready and not self.running
+        return ready and not self.running and not self.held
 
     def show_sources(self, paths: list[str]) -> None:
         """Say which folder, zip or files the page is checking or publishing (full paths in the tooltip)."""
@@ -269,7 +271,7 @@ class PublishPanel(QWidget):
     def set_publishing(self, running: bool) -> None:
         self.running = running
         for w in (self.drop_area, self.choose_folder, self.choose_zip, self.index_picker):
-            w.setEnabled(not running and self.target_enabled and self.allowed)
+            w.setEnabled(not running and not self.held and self.target_enabled and self.allowed)
         self.index_picker.setEnabled(self.index_picker.isEnabled() and self.index_picker.count() > 0)
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
@@ -323,32 +325,20 @@ class PublishPanel(QWidget):
         self.current_files.clear()
         self.set_publish_target("")
 
+    def show_undo(self, text: str, done: int, total: int) -> None:
+        """A cancelled publish being undone: `done` of `total` removals (0 of 0: not counted yet)."""
+        self.progress.setVisible(True)
+        self.progress.setRange(0, total if total > 0 else 0)
+        self.progress.setValue(done)
+        self.progress_label.setText(text)
+        self.current_files.clear()
+
     def finish_progress(self, text: str) -> None:
         """The publish is done: a full bar and what came of it."""
         self.progress.setRange(0, 1000)
         self.progress.setValue(1000)
         self.progress_label.setText(text)
         self.current_files.clear()
-
-    def show_paused(self, target: str, text: str) -> None:
-        """A publish the person paused (at a quit, a sign-out) waits for them: what it was doing, and
-        the Pause/Cancel controls as *Resume* and *Cancel publish*. `target` "" takes it off the page."""
-        paused = bool(target)
-        self.set_publishing(paused)
-        self.set_publish_target(target)
-        self.pause_button.blockSignals(True)
-        self.pause_button.setChecked(paused)  # unchecking it (Resume) asks to resume
-        self.pause_button.setText("Resume" if paused else "Pause")
-        self.pause_button.setAccessibleName("Resume the publish" if paused else "Pause the upload")
-        self.pause_button.blockSignals(False)
-        self.cancel_button.setText("Cancel publish" if paused else "Cancel")
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setVisible(False)
-        self.progress_label.setWordWrap(True)  # the paused publish's description is long
-        self.progress_label.setText(text)
-        self.current_files.clear()
-        self._last_progress = None
 
     # -- internals ------------------------------------------------------------------------------------
     def _fit_columns(self, rows: list[Any]) -> None:
