@@ -245,7 +245,9 @@ def _extract_zip(path: Path, cache: Path, limits: Limits, stop: threading.Event 
         for info in zf.infolist():
             name = _zip_name(info)
             mode = info.external_attr >> 16
-            if info.is_dir() or (mode and stat.S_ISDIR(mode)):
+            # not `info.is_dir()`: a name that began with NUL is "" here (zipfile cuts it there) and
+            # would raise IndexError; the entry rules refuse it with a clear error instead
+            if info.filename.endswith("/") or (mode and stat.S_ISDIR(mode)):
                 continue
             if mode and stat.S_ISLNK(mode):
                 raise ValidationError(

@@ -159,6 +159,18 @@ def test_undecodable_zip_name_is_refused(tmp_path: Path) -> None:
         _scan(z, tmp_path)
 
 
+def test_zip_name_starting_with_nul_is_refused_not_a_crash(tmp_path: Path) -> None:
+    """zipfile cuts a name at its first NUL: one that starts with NUL reads as "" (its `is_dir()` used
+    to raise IndexError out of the scan); a hostile zip gets the entry rules' clear error."""
+    z = tmp_path / "nul.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("Xevil.js", b"1")
+        zf.writestr("index.android.bundle", b"js")
+    z.write_bytes(z.read_bytes().replace(b"Xevil.js", b"\x00evil.js"))  # both headers
+    with pytest.raises(ValidationError, match="empty or NUL"):
+        _scan(z, tmp_path)
+
+
 def test_not_a_zip(tmp_path: Path) -> None:
     z = tmp_path / "junk.zip"
     z.write_bytes(b"definitely not a zip")
