@@ -181,6 +181,5 @@ class PausedOffers(QFrame):
         gap, margins = self._column.spacing(), self._layout.contentsMargins()
         fixed = self.heading.sizeHint().height() + self._layout.spacing() + margins.top() + margins.bottom()
         most = sum(h + gap for h in rows[:ROWS_IN_SIGHT]) - gap
-        return fixed + rows[
-            0
-        ] + 2 * self.rows_area.frameWidth(), fixed + most + 2 * self.rows_area.frameWidth()
+        frame = 2 * self.rows_area.frameWidth()
+        return fixed + rows[0] + frame, fixed + most + frame
