@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from hyperota_desktop.domain.errors import IntegrityError
-from tests.orgs.test_org_gui import answer, build
+from tests.orgs.test_org_gui import build
 from tests.orgs.test_org_lifecycle import fresh
-from tests.support.gui import select
+from tests.support.gui import answer, select
 from tests.support.org_env import OrgEnv
 
 

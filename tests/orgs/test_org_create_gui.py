@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from hyperota_desktop.ui.models.navigation import APP_ROLE, ORG_ROLE
-from tests.orgs.test_org_gui import answer, build
+from tests.orgs.test_org_gui import build
 from tests.orgs.test_org_lifecycle import fresh
+from tests.support.gui import answer
 
 
 async def test_the_new_org_and_app_are_selected_and_warnings_shown(qtbot: Any, as_user: Any, sb: Any) -> None:

@@ -19,7 +19,7 @@ from hyperota_desktop.ui.views.main_window import MainWindow
 from hyperota_desktop.ui.views.org_dialogs import ConfirmDeleteDialog, DeletionProgressDialog, NameDialog
 from hyperota_desktop.ui.views.org_pages import ActivityPage, MembersPage, OrgToolbar
 from tests.orgs.test_org_lifecycle import fresh, groups, keys, put_file, workspaces
-from tests.support.gui import select
+from tests.support.gui import answer, select
 from tests.support.org_env import OrgEnv
 from tests.support.release_env import org_page_services
 
@@ -44,18 +44,6 @@ def build(qtbot: Any, env: OrgEnv) -> tuple[MainWindow, OrgsPresenter, list[tupl
     window.resize(1200, 760)
     window.show()
     return window, presenter, posted
-
-
-def answer(value: Any) -> Any:
-    """What a dialog the test does not open answers (the presenter awaits its dialogs); a name dialog
-    that creates on Create runs its `attempt` with the name, as the real one does."""
-
-    async def ask(*_args: Any, attempt: Any = None, **_kwargs: Any) -> Any:
-        if attempt is not None and value:
-            await attempt(value)
-        return value
-
-    return ask
 
 
 def test_dialogs_validate_inline_and_demand_the_name(qtbot: Any) -> None:

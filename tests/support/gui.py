@@ -60,3 +60,15 @@ def select(window: MainWindow, org: str, app: str = "") -> None:
         assert proxy.rowCount(index) == 1 and proxy.index(0, 0, index).data() == app
         index = proxy.index(0, 0, index)
     window.nav_tree.setCurrentIndex(index)
+
+
+def answer(value: Any) -> Any:
+    """An awaited dialog the test does not open: it answers `value`; a name dialog that creates on
+    Create runs its `attempt` with the name, as the real one does."""
+
+    async def ask(*_args: Any, attempt: Any = None, **_kwargs: Any) -> Any:
+        if attempt is not None and value:
+            await attempt(value)
+        return value
+
+    return ask

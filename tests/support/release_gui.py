@@ -47,18 +47,6 @@ async def open_app(gui: Gui, org: str, app: str, page: Any) -> None:
     await gui.wait_idle()
 
 
-def answer(value: Any) -> Any:
-    """An awaited dialog the test does not open: it answers `value`; a name dialog that creates on
-    Create runs its `attempt` with the name, as the real one does."""
-
-    async def ask(*_args: Any, attempt: Any = None, **_kwargs: Any) -> Any:
-        if attempt is not None and value:
-            await attempt(value)
-        return value
-
-    return ask
-
-
 async def reviewed(wizard: ReleaseWizard, what: str = "the review") -> None:
     """Wait until the service's review of the wizard's current draft is shown."""
     await until(lambda: wizard.review is not None and wizard.review.draft == wizard.draft(), what)

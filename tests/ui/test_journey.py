@@ -19,9 +19,8 @@ from hyperota_desktop.app.container import build_services
 from hyperota_desktop.app.gui_composition import Gui, build_gui
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.stores.dirs import AppDirs
-from tests.orgs.test_org_gui import answer
 from tests.support import bundles
-from tests.support.gui import drop, select, until
+from tests.support.gui import answer, drop, select, until
 
 
 @pytest.fixture

@@ -27,9 +27,9 @@ from hyperota_desktop.domain.releases import ReleaseStatus
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
-from tests.support.gui import drop, select, until
+from tests.support.gui import answer, drop, select, until
 from tests.support.release_env import a_device
-from tests.support.release_gui import answer, finish, reviewed
+from tests.support.release_gui import finish, reviewed
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from hyperota_desktop.services.release_index import ReleaseIndex
 from hyperota_desktop.ui.models.releases import ReleaseTableModel
 from hyperota_desktop.ui.views.dimensions_page import DimensionsPage, NewDimensionDialog
 from hyperota_desktop.ui.views.releases_page import ReleasesPage
-from tests.support.gui import until
+from tests.support.gui import answer, until
 from tests.support.release_env import a_device, make_release_env, new_app
-from tests.support.release_gui import answer, build, open_app, signed_in
+from tests.support.release_gui import build, open_app, signed_in
 from tests.ui.test_main_window import interactive_widgets
 
 ORG = "demo"

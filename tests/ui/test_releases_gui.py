@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QWidget, QWizard
 from hyperota_desktop.domain.release_drafts import ReleaseDraft
 from hyperota_desktop.domain.releases import ReleaseAction, ReleaseStatus
 from hyperota_desktop.sandbox.runtime import Sandbox
-from tests.support.gui import until
+from tests.support.gui import answer, until
 from tests.support.release_env import make_release_env, new_app
-from tests.support.release_gui import answer, build, finish, open_app, reviewed, signed_in
+from tests.support.release_gui import build, finish, open_app, reviewed, signed_in
 from tests.ui.test_main_window import INTERACTIVE
 
 ORG = "demo"
