@@ -10,7 +10,6 @@ logout pauses it without a question (the handler, called directly).
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,11 +110,9 @@ async def alices_paused_publish(
 
 def screenshot(widget: QWidget, artifacts_dir: Path, name: str) -> None:
     """`widget` saved as `name` where the screenshots go (`$HYPEROTA_SCREENSHOTS`: the docs' ones)."""
-    from tests.ui.test_screenshots import save
+    from tests.ui.test_screenshots import save, screenshots_dir
 
-    target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
-    target.mkdir(parents=True, exist_ok=True)
-    save(widget, target / name)
+    save(widget, screenshots_dir(artifacts_dir) / name)
 
 
 def test_quit_with_nothing_running_closes_at_once(

@@ -32,11 +32,16 @@ SIZE = (1200, 760)
 THEMES = ("light", "dark")
 
 
-@pytest.fixture
-def out_dir(artifacts_dir: Path) -> Path:
+def screenshots_dir(artifacts_dir: Path) -> Path:
+    """Where the screenshots go: `$HYPEROTA_SCREENSHOTS` (the docs' ones) or the test artifacts."""
     target = Path(os.environ.get("HYPEROTA_SCREENSHOTS") or artifacts_dir / "screenshots")
     target.mkdir(parents=True, exist_ok=True)
     return target
+
+
+@pytest.fixture
+def out_dir(artifacts_dir: Path) -> Path:
+    return screenshots_dir(artifacts_dir)
 
 
 @pytest.fixture
