@@ -60,6 +60,36 @@ async def test_a_warm_republish_reads_and_sends_only_the_changed_file(
     assert counter.calls["UploadPart"] == 0
 
 
+async def test_a_republish_stats_each_unchanged_file_once(
+    aws: AwsSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The scan's stat (size and mtime) is the one the hash cache is looked up by: a 2,000-file bundle
+    is not stat'ed a second time before its hashes are known."""
+    import os
+
+    app = app_for(request, "eco")
+    root = _bundle(tmp_path / "bundle", files=20)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.publish("acme", app, [root])
+    (root / "assets" / "a003.png").write_bytes(b"changed")
+    stats: Counter[str] = Counter()
+    for name in ("stat", "lstat"):
+        real = getattr(os, name)
+
+        def counting(path: object, *args: object, _real: object = real, **kwargs: object) -> object:
+            text = os.fsdecode(path) if isinstance(path, str | bytes | os.PathLike) else ""
+            if text.startswith(str(root)) and Path(text).is_relative_to(root):
+                stats[Path(text).relative_to(root).as_posix()] += 1
+            return _real(path, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(os, name, counting)
+    result = await service.publish("acme", app, [root])
+    monkeypatch.undo()
+    assert result.version == 2 and result.bytes_uploaded == len(b"changed")
+    unchanged = {p: n for p, n in stats.items() if p not in {"assets/a003.png", "assets", "."}}
+    assert len(unchanged) == 20 and set(unchanged.values()) == {1}, unchanged
+
+
 async def test_a_republish_lists_s3_once_and_still_verifies(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
