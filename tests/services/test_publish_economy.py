@@ -90,6 +90,41 @@ async def test_a_republish_stats_each_unchanged_file_once(
     assert len(unchanged) == 20 and set(unchanged.values()) == {1}, unchanged
 
 
+async def test_a_republish_reads_the_newest_manifest_while_the_bundle_is_hashed(
+    aws: AwsSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The newest package (what the bundle is compared with) is read as soon as it is listed, not
+    after the last file is hashed: here hashing waits until that GET went out, and the publish ends."""
+    import asyncio
+
+    from hyperota_desktop.services.packages import preflight
+
+    app, counter = app_for(request, "eco"), WireCounter()
+    root = _bundle(tmp_path / "bundle", files=5)
+    service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
+    await service.publish("acme", app, [root])
+    (root / "assets" / "a002.png").write_bytes(b"changed")
+    service = make_service(
+        tmp_path / "home", aws.endpoint, counter=counter
+    )  # a new process: no manifest cached
+    counter.calls.clear()
+    real = preflight.hash_files
+    seen_before_hashed: list[int] = []
+
+    async def hashing_after_the_manifest_read(*args: object, **kwargs: object) -> object:
+        for _ in range(500):  # up to 5 s
+            if counter.calls["GetObject"]:
+                break
+            await asyncio.sleep(0.01)
+        seen_before_hashed.append(counter.calls["GetObject"])
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(preflight, "hash_files", hashing_after_the_manifest_read)
+    result = await service.publish("acme", app, [root])
+    assert seen_before_hashed == [1] and result.version == 2
+    assert counter.calls["GetObject"] == 2  # read once (cached for the comparison), and read back
+
+
 async def test_a_republish_lists_s3_once_and_still_verifies(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
