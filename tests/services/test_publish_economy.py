@@ -125,6 +125,37 @@ async def test_a_republish_reads_the_newest_manifest_while_the_bundle_is_hashed(
     assert counter.calls["GetObject"] == 2  # read once (cached for the comparison), and read back
 
 
+async def test_the_verification_reads_back_and_checks_the_vouching_package_at_once(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Verify's read-back of the new manifest and its HEAD of the package that vouches for the
+    unchanged files are independent: the HEAD goes out while the read-back is held here."""
+    import threading
+
+    app = app_for(request, "eco")
+    root = _bundle(tmp_path / "bundle", files=3)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.publish("acme", app, [root])
+    (root / "assets" / "a001.png").write_bytes(b"changed")
+    vouching = service.keys("acme", app).manifest_key(1)
+    headed = threading.Event()
+    held: list[bool] = []
+
+    def on_head(params: dict[str, object], **_kw: object) -> None:
+        if params.get("Key") == vouching:
+            headed.set()
+
+    def hold_read_back(params: dict[str, object], **_kw: object) -> None:
+        if params.get("Key") == service.keys("acme", app).manifest_key(2):
+            held.append(headed.wait(timeout=5))  # a worker thread: the loop goes on meanwhile
+
+    client = await service.storage.client()
+    client.meta.events.register("before-parameter-build.s3.HeadObject", on_head)
+    client.meta.events.register("before-parameter-build.s3.GetObject", hold_read_back)
+    result = await service.publish("acme", app, [root])
+    assert result.version == 2 and held == [True]
+
+
 async def test_a_republish_lists_s3_once_and_still_verifies(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -22,6 +22,7 @@ next start, without re-sending what already reached S3).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -310,15 +311,29 @@ class PublishSaga:
     # -- 4. verify -----------------------------------------------------------------------------------
     async def _verify(self, ctx: SagaContext) -> None:
         org, app, version = str(ctx.params["org"]), str(ctx.params["app"]), int(ctx.data["version"])
-        stored, metadata = await self.catalogue.read_back(org, app, version)  # from S3, not our cache
         adopted = bool(ctx.data.get("adopted"))  # someone else's identical package: only its files count
+        # The read-back, the HEAD of the vouching package and the manifest we expect are independent:
+        # at once, not one after the other (the first failure is raised; the others are stopped).
+        reads = (
+            asyncio.ensure_future(self.catalogue.read_back(org, app, version)),  # from S3, not our cache
+            asyncio.ensure_future(self._vouched(ctx, org, app)),  # once: one HEAD, not one per file
+            asyncio.ensure_future(
+                self.storage.workers.transfer(self._manifest_for, ctx, version) if not adopted else _none()
+            ),
+        )
+        try:
+            (stored, metadata), vouched, expected = await asyncio.gather(*reads)
+        except BaseException:
+            for task in reads:
+                task.cancel()
+            await asyncio.gather(*reads, return_exceptions=True)
+            raise
         ours = metadata.get("saga") == ctx.saga_id
-        if not adopted and (not ours or stored != self._manifest_for(ctx, version)):
+        if not adopted and (not ours or stored != expected):
             raise IntegrityError(
                 f"Package {version} of {org}/{app} in S3 is not the manifest this publish wrote."
             )
         wanted = {f.checksum: f for f in stored.files}
-        vouched = await self._vouched(ctx, org, app)  # once: one HEAD, not one per file
         to_check = [d for d in wanted if d not in vouched]
         sizes = await self.catalogue.sizes_of(org, app, to_check)
         missing = [wanted[d].file_path for d in to_check if sizes.get(d) != wanted[d].size]
@@ -342,6 +357,10 @@ class PublishSaga:
             return frozenset()
         manifest = await self.catalogue.show(org, app, int(base))  # immutable: the cached one is it
         return frozenset(f.checksum for f in manifest.files)
+
+
+async def _none() -> None:
+    return None
 
 
 def _previous_pointer(ctx: SagaContext) -> TagPointer | None:
