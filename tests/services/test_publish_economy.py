@@ -156,6 +156,38 @@ async def test_the_verification_reads_back_and_checks_the_vouching_package_at_on
     assert result.version == 2 and held == [True]
 
 
+async def test_the_manifest_is_built_while_the_journal_records_the_version_tried(
+    aws: AwsSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The journal records the version a publish tries before its PUT (a crash then finds it); the
+    manifest's JSON (O(files)) is built meanwhile, not after that commit."""
+    import threading
+
+    from hyperota_desktop.domain.packages import Manifest
+    from hyperota_desktop.stores.journal import Journal
+
+    app = app_for(request, "eco")
+    root = _bundle(tmp_path / "bundle", files=3)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    built = threading.Event()
+    real_json, real_save = Manifest.to_json, Journal.save_data
+    held: list[bool] = []
+
+    def to_json(self: Manifest) -> bytes:
+        built.set()
+        return real_json(self)
+
+    def save_data(self: Journal, saga_id: str, data: dict[str, object]) -> None:
+        if "trying_version" in data and not held:
+            held.append(built.wait(timeout=5))  # a worker thread: the loop goes on meanwhile
+        real_save(self, saga_id, data)
+
+    monkeypatch.setattr(Manifest, "to_json", to_json)
+    monkeypatch.setattr(Journal, "save_data", save_data)
+    result = await service.publish("acme", app, [root])
+    assert result.version == 1 and held == [True]
+
+
 async def test_a_republish_lists_s3_once_and_still_verifies(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

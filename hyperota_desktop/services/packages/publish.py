@@ -189,6 +189,10 @@ class PublishSaga:
             tag=p.get("tag") or None, properties=dict(p.get("properties") or {}),
         )  # fmt: skip
 
+    def _manifest_and_body(self, ctx: SagaContext, version: int) -> tuple[Manifest, bytes]:
+        manifest = self._manifest_for(ctx, version)
+        return manifest, manifest.to_json()
+
     async def _manifest(self, ctx: SagaContext) -> None:
         p = ctx.params
         org, app = str(p["org"]), str(p["app"])
@@ -217,11 +221,19 @@ class PublishSaga:
         # The next number after the newest at the start; taken meanwhile (412): list again, take the next.
         version = int(ctx.data.get("trying_version") or int(ctx.data.get("latest_at_start", 0)) + 1)
         for _ in range(_MAX_VERSION_TRIES):
-            manifest = self._manifest_for(ctx, version)
             ctx.data["trying_version"] = version
-            await ctx.save()
+            # The manifest and its JSON (O(files)) are built off the loop while the journal records the try.
+            built = asyncio.ensure_future(
+                self.storage.workers.transfer(self._manifest_and_body, ctx, version)
+            )
             try:
-                body = await self.storage.workers.transfer(manifest.to_json)  # O(files): off the loop
+                await ctx.save()
+            except BaseException:
+                built.cancel()
+                await asyncio.gather(built, return_exceptions=True)
+                raise
+            manifest, body = await built
+            try:
                 # A cancel waits for the PUT: landing after the undo looked, it would leave a package
                 # whose files the undo deleted. The undo finds it by `trying_version` and its saga id.
                 await landed_before_cancel(self.storage.put_bytes(
