@@ -283,6 +283,30 @@ def test_a_journal_from_before_the_reconciled_column_still_finds_its_reconciled_
     assert _version(path) == len(JOURNAL_MIGRATIONS) == 4
 
 
+def test_a_prefetch_that_fails_is_read_again_and_the_keyring_kept(memory_keyring, monkeypatch) -> None:
+    """A command start reads its entries side by side, one D-Bus connection each; one of them failing
+    (seen: `InitError` under load) is read again by its `get`, and the process keeps using the keyring
+    (it used to switch to memory for good: the publish then found no AWS keys and stopped)."""
+    import keyring.errors
+
+    real = memory_keyring.get_password
+    failed: list[str] = []
+
+    def once_failing(service: str, username: str) -> str | None:
+        if username == "p/aws_key" and not failed:
+            failed.append(username)
+            raise keyring.errors.InitError("the Secret Service did not answer")
+        return real(service, username)
+
+    monkeypatch.setattr(memory_keyring, "get_password", once_failing)
+    store = SecretStore()
+    store.set("p", "aws_key", "AKIA-1")
+    store.set("p", "access", "acc-1")
+    store.prefetch("p", ["aws_key", "access"])
+    assert store.get("p", "aws_key") == "AKIA-1" and store.get("p", "access") == "acc-1"
+    assert failed == ["p/aws_key"] and store.persistent
+
+
 def test_prefetched_secrets_are_read_once_then_asked_again(memory_keyring, monkeypatch) -> None:
     """A command start reads its entries on a thread (`prefetch`): the first `get` of each takes that
     read, the next asks the keyring again, and a `set` or `delete` meanwhile is never hidden by it."""
