@@ -13,6 +13,7 @@ loop, so they must not run on that loop's thread either.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable
@@ -84,10 +85,12 @@ class AwsCredentials:
     async def asession(self) -> botocore.session.Session:
         return await self._workers.transfer(self.session)
 
-    def session(self) -> botocore.session.Session:
+    def session(self, *, for_service: str = "") -> botocore.session.Session:
+        """The profile's session, built once; `for_service`: the service a client is about to be made
+        for (its models are loaded while the keyring is read, see `_build`)."""
         with self._lock:
             if self._session is None:
-                self._session = self._build()
+                self._session = self._build(for_service)
             return self._session
 
     def client(self, service: str) -> Any:
@@ -96,7 +99,7 @@ class AwsCredentials:
         with self._lock:
             found = self._clients.get(service)
             if found is None:
-                session: Any = self.session()  # the stubs only type literal service names
+                session: Any = self.session(for_service=service)  # the stubs type literal names only
                 found = session.create_client(
                     service, region_name=self.profile.region, endpoint_url=self.endpoint_url,
                     config=self._configs.get(service),
@@ -118,8 +121,11 @@ class AwsCredentials:
         for client in clients:
             client.close()  # its connection pool; a request still using it fails and is retried anew
 
-    def _build(self) -> botocore.session.Session:
+    def _build(self, for_service: str = "") -> botocore.session.Session:
         if self.mode is AwsCredentialMode.STATIC_KEYS:
+            session = self._core_session()
+            if for_service:  # most of a client's build (~60 ms): done while the keyring read is awaited
+                _load_models(session, for_service)
             key_id = self._secrets.get(self.profile.name, AWS_KEY_ID)
             secret = self._secrets.get(self.profile.name, AWS_SECRET)
             if not key_id or not secret:
@@ -130,7 +136,6 @@ class AwsCredentials:
                     gui_hint="Enter them in the profile editor (Edit profile…).",
                 )
             KNOWN_SECRETS.add(secret)
-            session = self._core_session()
             session.set_credentials(key_id, secret)
             return session
         if self.mode is AwsCredentialMode.WEB_IDENTITY:
@@ -193,3 +198,12 @@ class AwsCredentials:
             "token": creds["SessionToken"],
             "expiry_time": creds["Expiration"].isoformat(),
         }
+
+
+def _load_models(session: botocore.session.Session, service: str) -> None:
+    """Load what `create_client(service)` reads from botocore's data files (the service's API model
+    and endpoint rules; the session's loader keeps them), so the client's build is quick afterwards."""
+    loader = session.get_component("data_loader")
+    with contextlib.suppress(Exception):  # an unknown service: `create_client` says so itself
+        session.get_service_model(service)
+        loader.load_service_model(service, "endpoint-rule-set-1")

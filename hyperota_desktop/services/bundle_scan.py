@@ -43,6 +43,9 @@ class ScannedFile:
     path: str  # inside the bundle
     local: Path
     size: int
+    # as the scan's stat saw it: hashing looks the file up in the cache by it without a second stat
+    # (None: not known, stat'ed when hashed); uploads check the file still has it
+    mtime_ns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,24 +150,25 @@ def _check_name_bytes(name: str) -> None:
 def _walk_folder(
     root: Path, limits: Limits, skip: set[str] | None = None, stop: threading.Event | None = None
 ) -> list[ScannedFile]:
+    """Every file below `root`, each stat'ed once (its size and mtime kept). Paths are built as strings
+    (a bundle has thousands of files: pathlib's parsing per file cost more than the stats)."""
     root = root.resolve()
     rules = EntryRules(limits)
     files: list[ScannedFile] = []
-    stack = [root]
+    stack = [(str(root), "")]  # (folder, its path inside the bundle with a trailing "/", or "")
     while stack:
-        folder = stack.pop()
+        folder, prefix = stack.pop()
         with os.scandir(folder) as it:
             children = sorted(it, key=lambda d: d.name)
         for child in children:
             _go_on(stop)
             _check_name_bytes(child.name)
-            path = Path(child.path)
-            rel = path.relative_to(root).as_posix()
+            rel = prefix + child.name
             if skip and rel in skip:
                 continue
-            st = os.lstat(path)
+            st = os.lstat(child.path)
             if stat.S_ISLNK(st.st_mode):
-                target = path.resolve()
+                target = Path(child.path).resolve()
                 if not target.is_relative_to(root):
                     raise ValidationError(
                         f"'{rel}' is a symbolic link that leaves the bundle folder (to {target}).",
@@ -176,10 +180,10 @@ def _walk_folder(
                     raise ValidationError(f"'{rel}' is a broken symbolic link.")
                 st = os.stat(target)
             if stat.S_ISDIR(st.st_mode):
-                stack.append(path)
+                stack.append((child.path, rel + "/"))
             elif stat.S_ISREG(st.st_mode):
                 entry = rules.add(rel, st.st_size)
-                files.append(ScannedFile(entry.path, path, st.st_size))
+                files.append(ScannedFile(entry.path, Path(child.path), st.st_size, st.st_mtime_ns))
             else:
                 raise ValidationError(f"'{rel}' is not a regular file (device, pipe or socket).")
     rules.finish()
@@ -198,7 +202,7 @@ def _loose_files(sources: list[Path], limits: Limits, stop: threading.Event | No
                 f"'{path}' is not a regular file.", hint="Drop one folder, one .zip or several files."
             )
         entry = rules.add(path.name, st.st_size)
-        files.append(ScannedFile(entry.path, path, st.st_size))
+        files.append(ScannedFile(entry.path, path, st.st_size, st.st_mtime_ns))
     rules.finish()
     return sorted(files, key=lambda f: f.path)
 

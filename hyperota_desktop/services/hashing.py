@@ -88,16 +88,22 @@ def _stat(file: ScannedFile) -> os.stat_result:
 
 
 def _cache_key(file: ScannedFile) -> Path:
-    return Path(os.path.abspath(file.local))  # the scan gives absolute paths below a resolved folder
+    """The file's absolute path: as the scan gives it below a resolved folder (no new Path parsed per
+    file), else made absolute and normal (loose files as they were named)."""
+    local = file.local
+    if local.is_absolute() and ".." not in local.parts:
+        return local
+    return Path(os.path.abspath(local))
 
 
 def _look_up(
     files: Sequence[ScannedFile], cache: HashCache | None, plan: PartPlan | None = None
 ) -> tuple[dict[str, Hashed], list[tuple[ScannedFile, int]]]:
-    """Stat every file and look them all up in the cache at once: (hashes known, files to hash with
-    their mtime). A known large file comes with its part checksums when the cache has them for this
-    part size (else the uploader computes them per part). Blocking: one worker call for the whole bundle."""
-    mtimes = {f.path: _stat(f).st_mtime_ns for f in files}
+    """Look every file up in the cache at once, by the size and mtime the scan saw (stat'ed here only
+    when the scan did not say): (hashes known, files to hash with their mtime). A known large file
+    comes with its part checksums when the cache has them for this part size (else the uploader
+    computes them per part). Blocking: one worker call for the whole bundle."""
+    mtimes = {f.path: f.mtime_ns if f.mtime_ns is not None else _stat(f).st_mtime_ns for f in files}
     keys = {f.path: _cache_key(f) for f in files}
     known = cache.get_many([(keys[f.path], f.size, mtimes[f.path]) for f in files]) if cache else {}
     hashed: dict[str, Hashed] = {}

@@ -85,8 +85,8 @@ class SecretStore:
                 futures.append((key, future))
 
         def read(key: str, future: Future[str | None]) -> None:
-            try:
-                future.set_result(self._read(profile, key))
+            try:  # a failure here (D-Bus busy with the reads beside it) is the `get`'s to retry, once
+                future.set_result(self._read(profile, key, fall_back=False))
             except BaseException as exc:  # the `get` that takes it reads again
                 future.set_exception(exc)
 
@@ -107,11 +107,15 @@ class SecretStore:
                 log.debug("the prefetched keyring read failed; reading again")
         return self._read(profile, key)
 
-    def _read(self, profile: str, key: str) -> str | None:
+    def _read(self, profile: str, key: str, *, fall_back: bool = True) -> str | None:
+        """The entry from the keyring; a keyring error makes this process keep secrets in memory
+        (`_fallback`), except with `fall_back=False` (a prefetch), where it is raised."""
         if self._backend is not None:
             try:
                 return self._backend.get_password(self._service, f"{profile}/{key}")
             except keyring.errors.KeyringError as exc:
+                if not fall_back:
+                    raise
                 self._fallback(exc)
         with self._lock:
             return self._memory.get((profile, key))

@@ -60,6 +60,134 @@ async def test_a_warm_republish_reads_and_sends_only_the_changed_file(
     assert counter.calls["UploadPart"] == 0
 
 
+async def test_a_republish_stats_each_unchanged_file_once(
+    aws: AwsSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The scan's stat (size and mtime) is the one the hash cache is looked up by: a 2,000-file bundle
+    is not stat'ed a second time before its hashes are known."""
+    import os
+
+    app = app_for(request, "eco")
+    root = _bundle(tmp_path / "bundle", files=20)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.publish("acme", app, [root])
+    (root / "assets" / "a003.png").write_bytes(b"changed")
+    stats: Counter[str] = Counter()
+    for name in ("stat", "lstat"):
+        real = getattr(os, name)
+
+        def counting(path: object, *args: object, _real: object = real, **kwargs: object) -> object:
+            text = os.fsdecode(path) if isinstance(path, str | bytes | os.PathLike) else ""
+            if text.startswith(str(root)) and Path(text).is_relative_to(root):
+                stats[Path(text).relative_to(root).as_posix()] += 1
+            return _real(path, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(os, name, counting)
+    result = await service.publish("acme", app, [root])
+    monkeypatch.undo()
+    assert result.version == 2 and result.bytes_uploaded == len(b"changed")
+    unchanged = {p: n for p, n in stats.items() if p not in {"assets/a003.png", "assets", "."}}
+    assert len(unchanged) == 20 and set(unchanged.values()) == {1}, unchanged
+
+
+async def test_a_republish_reads_the_newest_manifest_while_the_bundle_is_hashed(
+    aws: AwsSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The newest package (what the bundle is compared with) is read as soon as it is listed, not
+    after the last file is hashed: here hashing waits until that GET went out, and the publish ends."""
+    import asyncio
+
+    from hyperota_desktop.services.packages import preflight
+
+    app, counter = app_for(request, "eco"), WireCounter()
+    root = _bundle(tmp_path / "bundle", files=5)
+    service = make_service(tmp_path / "home", aws.endpoint, counter=counter)
+    await service.publish("acme", app, [root])
+    (root / "assets" / "a002.png").write_bytes(b"changed")
+    service = make_service(
+        tmp_path / "home", aws.endpoint, counter=counter
+    )  # a new process: no manifest cached
+    counter.calls.clear()
+    real = preflight.hash_files
+    seen_before_hashed: list[int] = []
+
+    async def hashing_after_the_manifest_read(*args: object, **kwargs: object) -> object:
+        for _ in range(500):  # up to 5 s
+            if counter.calls["GetObject"]:
+                break
+            await asyncio.sleep(0.01)
+        seen_before_hashed.append(counter.calls["GetObject"])
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(preflight, "hash_files", hashing_after_the_manifest_read)
+    result = await service.publish("acme", app, [root])
+    assert seen_before_hashed == [1] and result.version == 2
+    assert counter.calls["GetObject"] == 2  # read once (cached for the comparison), and read back
+
+
+async def test_the_verification_reads_back_and_checks_the_vouching_package_at_once(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Verify's read-back of the new manifest and its HEAD of the package that vouches for the
+    unchanged files are independent: the HEAD goes out while the read-back is held here."""
+    import threading
+
+    app = app_for(request, "eco")
+    root = _bundle(tmp_path / "bundle", files=3)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    await service.publish("acme", app, [root])
+    (root / "assets" / "a001.png").write_bytes(b"changed")
+    vouching = service.keys("acme", app).manifest_key(1)
+    headed = threading.Event()
+    held: list[bool] = []
+
+    def on_head(params: dict[str, object], **_kw: object) -> None:
+        if params.get("Key") == vouching:
+            headed.set()
+
+    def hold_read_back(params: dict[str, object], **_kw: object) -> None:
+        if params.get("Key") == service.keys("acme", app).manifest_key(2):
+            held.append(headed.wait(timeout=5))  # a worker thread: the loop goes on meanwhile
+
+    client = await service.storage.client()
+    client.meta.events.register("before-parameter-build.s3.HeadObject", on_head)
+    client.meta.events.register("before-parameter-build.s3.GetObject", hold_read_back)
+    result = await service.publish("acme", app, [root])
+    assert result.version == 2 and held == [True]
+
+
+async def test_the_manifest_is_built_while_the_journal_records_the_version_tried(
+    aws: AwsSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The journal records the version a publish tries before its PUT (a crash then finds it); the
+    manifest's JSON (O(files)) is built meanwhile, not after that commit."""
+    import threading
+
+    from hyperota_desktop.domain.packages import Manifest
+    from hyperota_desktop.stores.journal import Journal
+
+    app = app_for(request, "eco")
+    root = _bundle(tmp_path / "bundle", files=3)
+    service = make_service(tmp_path / "home", aws.endpoint)
+    built = threading.Event()
+    real_json, real_save = Manifest.to_json, Journal.save_data
+    held: list[bool] = []
+
+    def to_json(self: Manifest) -> bytes:
+        built.set()
+        return real_json(self)
+
+    def save_data(self: Journal, saga_id: str, data: dict[str, object]) -> None:
+        if "trying_version" in data and not held:
+            held.append(built.wait(timeout=5))  # a worker thread: the loop goes on meanwhile
+        real_save(self, saga_id, data)
+
+    monkeypatch.setattr(Manifest, "to_json", to_json)
+    monkeypatch.setattr(Journal, "save_data", save_data)
+    result = await service.publish("acme", app, [root])
+    assert result.version == 1 and held == [True]
+
+
 async def test_a_republish_lists_s3_once_and_still_verifies(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

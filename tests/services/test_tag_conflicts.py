@@ -190,10 +190,11 @@ class _OlderStore:
     (writes anyway), `refuse` answers them `501 NotImplemented` (S3's code for an unsupported header)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], mode: str) -> None:
-        self.app, self.mode, self.refused = app, mode, 0
+        self.app, self.mode, self.refused, self.writes = app, mode, 0, 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         given = [h for h in ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH") if h in environ]
+        self.writes += environ.get("REQUEST_METHOD") in ("PUT", "DELETE")
         if given and environ.get("REQUEST_METHOD") in ("PUT", "DELETE"):
             if self.mode == "refuse":
                 self.refused += 1
@@ -250,6 +251,31 @@ async def test_a_store_refusing_conditions_gets_the_write_again_and_one_warning(
         warnings = [r for r in caplog.records if "does not support conditional writes" in r.getMessage()]
         assert len(warnings) == 1
         assert [r.status for r in _tag_moves(service, app)] == ["done", "done"]
+    finally:
+        server.stop()
+
+
+async def test_a_refused_condition_is_not_asked_again_for_the_store_s_lifetime(
+    aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Once the store answered 501 to a kind of conditional write (`If-Match` on a PUT), the same
+    profile's next writes of that kind go without the condition: one request each, not two. Each kind
+    is asked once (a store may know `If-None-Match` and not `If-Match`), and a new store asks again."""
+    app = app_for(request, "cas")
+    _packages(aws, app, 1, 2, 3)
+    server, store = _older_store("refuse")
+    try:
+        service = make_service(tmp_path / "home", server.url)
+        await service.tag("acme", app, 1, "beta")  # If-None-Match: refused, then written plainly
+        await service.tag("acme", app, 2, "beta")  # If-Match: refused, then written plainly
+        assert (store.refused, store.writes) == (2, 4)
+        await service.tag("acme", app, 3, "beta")  # If-Match again: remembered, one plain write
+        await service.tag("acme", app, 1, "beta")
+        assert (store.refused, store.writes) == (2, 6)
+        assert _tag_object(aws, app, "beta")["version"] == 1
+        fresh = make_service(tmp_path / "home", server.url)  # another process: the store is asked again
+        await fresh.tag("acme", app, 2, "beta")
+        assert (store.refused, store.writes) == (3, 8)
     finally:
         server.stop()
 

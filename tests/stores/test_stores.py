@@ -238,6 +238,75 @@ def test_the_journal_finds_reconciled_runs_among_the_newest_records_only(tmp_pat
     assert [r.id for r in journal.reconciled("package.publish", scope="q")] == [other_scope]
 
 
+def test_the_repeat_check_reads_only_the_index_and_the_runs_it_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every publish checks for a repeat among the newest 200 records, each holding a bundle's every
+    file (~200 KB for 2,000 files): the window and its filter come from an index, never from a scan of
+    the records' data (with 200 publishes journalled, the scan took 75-135 ms of every publish)."""
+    journal = Journal(tmp_path / "journal.sqlite3")
+    for reconciled in (False, True):
+        saga_id = journal.begin("package.publish", "t", "alice", {}, ["one"], scope="p")
+        journal.advance(saga_id, {"files": [["a", "b", 1]] * 50, "reconciled": reconciled}, 0, then=None)
+        journal.release(saga_id)
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def tracing(*args: object, **kwargs: object) -> sqlite3.Connection:
+        db = real_connect(*args, **kwargs)  # type: ignore[arg-type]
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", tracing)
+    assert len(journal.reconciled("package.publish", scope="p")) == 1
+    monkeypatch.undo()
+    (query,) = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "kind" in s]
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+        plan = " / ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {query}"))
+    assert "SCAN sagas" not in plan and "COVERING INDEX sagas_newest" in plan, plan
+
+
+def test_a_journal_from_before_the_reconciled_column_still_finds_its_reconciled_runs(tmp_path: Path) -> None:
+    """Migration 4 fills the column from each record's data, as the repeat check read it before."""
+    from hyperota_desktop.stores.sqlite_schema import open_database
+
+    path = tmp_path / "journal.sqlite3"
+    open_database(path, JOURNAL_MIGRATIONS[:3]).close()
+    with sqlite3.connect(path) as db:
+        for saga_id, data in (("r", {"reconciled": True}), ("n", {"reconciled": False}), ("x", {})):
+            db.execute(
+                "INSERT INTO sagas (id, kind, title, actor, params, data, status, created_at, updated_at, "
+                "scope) VALUES (?, 'package.publish', 't', 'alice', '{}', ?, 'done', 1, 1, 'p')",
+                (saga_id, json.dumps(data)),
+            )
+    assert [r.id for r in Journal(path).reconciled("package.publish", scope="p")] == ["r"]
+    assert _version(path) == len(JOURNAL_MIGRATIONS) == 4
+
+
+def test_a_prefetch_that_fails_is_read_again_and_the_keyring_kept(memory_keyring, monkeypatch) -> None:
+    """A command start reads its entries side by side, one D-Bus connection each; one of them failing
+    (seen: `InitError` under load) is read again by its `get`, and the process keeps using the keyring
+    (it used to switch to memory for good: the publish then found no AWS keys and stopped)."""
+    import keyring.errors
+
+    real = memory_keyring.get_password
+    failed: list[str] = []
+
+    def once_failing(service: str, username: str) -> str | None:
+        if username == "p/aws_key" and not failed:
+            failed.append(username)
+            raise keyring.errors.InitError("the Secret Service did not answer")
+        return real(service, username)
+
+    monkeypatch.setattr(memory_keyring, "get_password", once_failing)
+    store = SecretStore()
+    store.set("p", "aws_key", "AKIA-1")
+    store.set("p", "access", "acc-1")
+    store.prefetch("p", ["aws_key", "access"])
+    assert store.get("p", "aws_key") == "AKIA-1" and store.get("p", "access") == "acc-1"
+    assert failed == ["p/aws_key"] and store.persistent
+
+
 def test_prefetched_secrets_are_read_once_then_asked_again(memory_keyring, monkeypatch) -> None:
     """A command start reads its entries on a thread (`prefetch`): the first `get` of each takes that
     read, the next asks the keyring again, and a `set` or `delete` meanwhile is never hidden by it."""

@@ -1,6 +1,9 @@
 """Pre-flight of a bundle: scan (refusing unsafe input), hash (cached), find what S3 holds already
 (`Catalogue.stored_among`: the newest package's files, a HEAD per other content or one listing).
 
+The listing of the application's packages and the read of the newest one (what the bundle is compared
+with) run while the bundle is scanned and hashed.
+
 Nothing is uploaded. The result says, per file, whether its content is already stored, and its
 fingerprint is what the person confirms: a publish with `expected` refuses a bundle that changed since.
 """
@@ -8,12 +11,14 @@ fingerprint is what the person confirms: a publish with `expected` refuses a bun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from hyperota_desktop.domain.errors import IntegrityError
+from hyperota_desktop.domain.errors import HyperOtaError, IntegrityError
 from hyperota_desktop.services.bundle_scan import ScannedBundle, discard_extraction, scan
 from hyperota_desktop.services.hashing import Hashed, PartPlan, hash_files
 from hyperota_desktop.services.packages.catalogue import Catalogue
@@ -108,14 +113,24 @@ class Preflighter:
             meter.flush()
             return bundle, hashes
 
+        newest: list[asyncio.Future[None]] = []
+
+        async def remote() -> list[int]:
+            listing = await (versions or self.catalogue.list_versions(org, app))
+            if listing:  # what it holds is compared with the bundle: read it while the bundle is hashed
+                newest.append(asyncio.ensure_future(self._read_ahead(org, app, listing[0])))
+            return listing
+
         scanned = asyncio.ensure_future(local())
-        listed = asyncio.ensure_future(versions or self.catalogue.list_versions(org, app))
+        listed = asyncio.ensure_future(remote())
         try:
             (bundle, hashes), versions_now = await asyncio.gather(scanned, listed)
+            await asyncio.gather(*newest)
         except BaseException:  # the first failure (or a cancel) is raised as it is; the other stops
-            for task in (scanned, listed):
+            tasks: list[asyncio.Future[Any]] = [scanned, listed, *newest]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(scanned, listed, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             if not scanned.cancelled() and scanned.exception() is None:
                 discard_extraction(scanned.result()[0])  # an extracted archive is not kept for nothing
             raise
@@ -136,3 +151,9 @@ class Preflighter:
         return Preflight(
             org, app, bundle, tuple(rows), hashes, frozenset(found.sizes), found.vouched_by, found.vouched
         )
+
+    async def _read_ahead(self, org: str, app: str, version: int) -> None:
+        """The newest manifest into the catalogue's cache, for `stored_among`; a failure is left to it
+        (it reads again and raises, or treats a manifest gone meanwhile as it always did)."""
+        with contextlib.suppress(HyperOtaError):
+            await self.catalogue.show(org, app, version)

@@ -22,6 +22,7 @@ next start, without re-sending what already reached S3).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -218,6 +219,10 @@ class PublishSaga:
             tag=p.get("tag") or None, properties=dict(p.get("properties") or {}),
         )  # fmt: skip
 
+    def _manifest_and_body(self, ctx: SagaContext, version: int) -> tuple[Manifest, bytes]:
+        manifest = self._manifest_for(ctx, version)
+        return manifest, manifest.to_json()
+
     async def _manifest(self, ctx: SagaContext) -> None:
         p = ctx.params
         org, app = str(p["org"]), str(p["app"])
@@ -246,11 +251,19 @@ class PublishSaga:
         # The next number after the newest at the start; taken meanwhile (412): list again, take the next.
         version = int(ctx.data.get("trying_version") or int(ctx.data.get("latest_at_start", 0)) + 1)
         for _ in range(_MAX_VERSION_TRIES):
-            manifest = self._manifest_for(ctx, version)
             ctx.data["trying_version"] = version
-            await ctx.save()
+            # The manifest and its JSON (O(files)) are built off the loop while the journal records the try.
+            built = asyncio.ensure_future(
+                self.storage.workers.transfer(self._manifest_and_body, ctx, version)
+            )
             try:
-                body = await self.storage.workers.transfer(manifest.to_json)  # O(files): off the loop
+                await ctx.save()
+            except BaseException:
+                built.cancel()
+                await asyncio.gather(built, return_exceptions=True)
+                raise
+            manifest, body = await built
+            try:
                 # A cancel waits for the PUT: landing after the undo looked, it would leave a package
                 # whose files the undo deleted. The undo finds it by `trying_version` and its saga id.
                 await landed_before_cancel(self.storage.put_bytes(
@@ -340,15 +353,29 @@ class PublishSaga:
     # -- 4. verify -----------------------------------------------------------------------------------
     async def _verify(self, ctx: SagaContext) -> None:
         org, app, version = str(ctx.params["org"]), str(ctx.params["app"]), int(ctx.data["version"])
-        stored, metadata = await self.catalogue.read_back(org, app, version)  # from S3, not our cache
         adopted = bool(ctx.data.get("adopted"))  # someone else's identical package: only its files count
+        # The read-back, the HEAD of the vouching package and the manifest we expect are independent:
+        # at once, not one after the other (the first failure is raised; the others are stopped).
+        reads = (
+            asyncio.ensure_future(self.catalogue.read_back(org, app, version)),  # from S3, not our cache
+            asyncio.ensure_future(self._vouched(ctx, org, app)),  # once: one HEAD, not one per file
+            asyncio.ensure_future(
+                self.storage.workers.transfer(self._manifest_for, ctx, version) if not adopted else _none()
+            ),
+        )
+        try:
+            (stored, metadata), vouched, expected = await asyncio.gather(*reads)
+        except BaseException:
+            for task in reads:
+                task.cancel()
+            await asyncio.gather(*reads, return_exceptions=True)
+            raise
         ours = metadata.get("saga") == ctx.saga_id
-        if not adopted and (not ours or stored != self._manifest_for(ctx, version)):
+        if not adopted and (not ours or stored != expected):
             raise IntegrityError(
                 f"Package {version} of {org}/{app} in S3 is not the manifest this publish wrote."
             )
         wanted = {f.checksum: f for f in stored.files}
-        vouched = await self._vouched(ctx, org, app)  # once: one HEAD, not one per file
         to_check = [d for d in wanted if d not in vouched]
         sizes = await self.catalogue.sizes_of(org, app, to_check)
         missing = [wanted[d].file_path for d in to_check if sizes.get(d) != wanted[d].size]
@@ -372,6 +399,10 @@ class PublishSaga:
             return frozenset()
         manifest = await self.catalogue.show(org, app, int(base))  # immutable: the cached one is it
         return frozenset(f.checksum for f in manifest.files)
+
+
+async def _none() -> None:
+    return None
 
 
 def _previous_pointer(ctx: SagaContext) -> TagPointer | None:

@@ -8,7 +8,10 @@ NoSuchKey` for `If-Match` when the object is gone. Each becomes `ConditionFailed
 
 Other stores: one that ignores the headers (older S3-compatible servers) just writes: last write wins,
 as before conditions existed. One that refuses them with `501 NotImplemented` gets the same request
-again without the condition (last write wins too), and the process logs a warning once.
+again without the condition (last write wins too), and the process logs a warning once. The refusal is
+remembered for the store's lifetime (`S3Objects.refused_conditions`, per operation and condition: a store
+may know `If-None-Match` and not `If-Match`), so its next writes go without the condition at once
+instead of costing a refused request each.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ class ConditionFailed(Conflict):
 
 
 class _Caller(Protocol):
+    # (operation, condition headers) this store answered 501 NotImplemented: not asked again
+    refused_conditions: set[tuple[str, frozenset[str]]]
+
     async def call(self, what: str, fn: Callable[..., T], **kwargs: Any) -> T: ...
 
 
@@ -49,7 +55,8 @@ async def conditional(
     objects: _Caller, what: str, fn: Callable[..., T], kwargs: dict[str, Any], condition: dict[str, str]
 ) -> T:
     """`fn(**kwargs, **condition)` through `objects.call`; a failed condition raises `ConditionFailed`."""
-    if not condition:
+    kind = (getattr(fn, "__name__", what), frozenset(condition))
+    if not condition or kind in objects.refused_conditions:
         return await objects.call(what, fn, **kwargs)
     try:
         return await objects.call(what, fn, **kwargs, **condition)
@@ -65,5 +72,6 @@ async def conditional(
     except Exception as exc:
         if not not_implemented(exc.__cause__):
             raise
+    objects.refused_conditions.add(kind)
     _warn_once(what)
     return await objects.call(what, fn, **kwargs)

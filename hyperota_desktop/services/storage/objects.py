@@ -55,6 +55,8 @@ class S3Objects:
         self.bucket = bucket
         self.workers = workers or Workers()
         self.retry = retry or RetryPolicy()
+        # conditional writes this store refused (501): sent without the condition from then on
+        self.refused_conditions: set[tuple[str, frozenset[str]]] = set()
 
     async def client(self) -> S3Client:
         if not self.bucket:

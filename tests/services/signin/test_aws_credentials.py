@@ -91,6 +91,36 @@ async def test_static_keys_from_keyring(profile: Profile, aws: AwsSandbox, secre
     assert aws.bucket in {b["Name"] for b in listed["Buckets"]}
 
 
+async def test_static_keys_the_s3_model_loads_before_the_keyring_is_read(
+    profile: Profile, aws: AwsSandbox, secrets: SecretStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most of an S3 client's build is loading botocore's model of S3; it needs no keys, so it is done
+    before the keys are read (a command's keyring read, tens of milliseconds, overlaps it)."""
+    from botocore.loaders import Loader
+
+    target = aws_profile(profile, aws, AwsCredentialMode.STATIC_KEYS)
+    secrets.set(target.name, AWS_KEY_ID, aws.access_key_id)
+    secrets.set(target.name, AWS_SECRET, aws.secret_access_key)
+    order: list[str] = []
+    real_load, real_get = Loader.load_service_model, SecretStore.get
+
+    def load(self: Loader, service: str, type_name: str, api_version: str | None = None) -> object:
+        order.append(f"{service}:{type_name}")
+        return real_load(self, service, type_name, api_version)
+
+    def get(self: SecretStore, name: str, key: str) -> str | None:
+        order.append(f"keyring:{key}")
+        return real_get(self, name, key)
+
+    monkeypatch.setattr(Loader, "load_service_model", load)
+    monkeypatch.setattr(SecretStore, "get", get)
+    s3 = await asyncio.to_thread(AwsCredentials(target, secrets).client, "s3")
+    assert order.index("s3:service-2") < order.index(f"keyring:{AWS_KEY_ID}"), order
+    assert order.index("s3:endpoint-rule-set-1") < order.index(f"keyring:{AWS_KEY_ID}"), order
+    listed = await asyncio.to_thread(s3.list_buckets)  # and the keys it was given sign its requests
+    assert aws.bucket in {b["Name"] for b in listed["Buckets"]}
+
+
 async def test_default_chain_uses_environment(
     profile: Profile, aws: AwsSandbox, secrets, monkeypatch
 ) -> None:
