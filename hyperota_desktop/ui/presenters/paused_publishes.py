@@ -15,24 +15,20 @@ the journal, no longer paused, so the next start's reconciliation finishes the u
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.domain.units import human_size
 from hyperota_desktop.services.packages import PublishUndone
 from hyperota_desktop.services.saga import SagaRecord, SagaRuntime
 from hyperota_desktop.services.transfer import TransferControl
+from hyperota_desktop.ui.presenters.publish_lifecycle import PublishState
 from hyperota_desktop.ui.views.paused_offers import Offer
 from hyperota_desktop.ui.widgets.local_time import local_time
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import SignalInstance
-
-    from hyperota_desktop.services.packages import PackageService
-    from hyperota_desktop.ui.messages import MessageChannel
-    from hyperota_desktop.ui.views.packages_page import PackagesPage
+    pass
 
 DOING = {
     "upload files": "sending the files",
@@ -79,30 +75,11 @@ def removed_text(record: SagaRecord) -> str:
     return ", ".join(parts)
 
 
-class PausedPublishes:
+class PausedPublishes(PublishState):
     """Mixed into `PackagesPresenter` (which sets these attributes up)."""
 
-    _page: PackagesPage
-    _messages: MessageChannel
-    _publishing: tuple[str, str] | None
-    _publisher: str
-    _person: str
-    _sent: tuple[int, int] | None
-    control: TransferControl | None
-    org: str
-    app: str
     paused_runs: list[SagaRecord]  # the paused publishes the page offers, newest first
     _undoing: str  # the journal id of the one being undone ("" none)
-
-    if TYPE_CHECKING:  # the presenter's
-        published: SignalInstance
-
-        def _service(self) -> PackageService: ...
-        def _progress(self, snap: object) -> None: ...
-        def refresh(self) -> None: ...
-        def _start(
-            self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
-        ) -> asyncio.Task[Any] | None: ...
 
     async def offer_paused(self) -> None:
         """List the signed-in person's paused publishes on the page (a running one is not paused)."""

@@ -30,19 +30,13 @@ if TYPE_CHECKING:
     from hyperota_desktop.ui.views.packages_page import PackagesPage
 
 log = logging.getLogger("hyperota.ui.packages")
-DOING = {
-    "upload files": "sending the files",
-    "write manifest": "writing the package",
-    "tag": "moving the tag",
-    "verify": "checking the package",
-}
 
 
-class PublishLifecycle:
-    """Mixed into `PackagesPresenter` (which sets these attributes up)."""
+class PublishState:
+    """What `PackagesPresenter` sets up and its publish mixins (`PublishLifecycle`, `PausedPublishes`)
+    share: declared once, for the type checker."""
 
     _page: PackagesPage
-    _tasks: PresenterTasks
     _messages: MessageChannel
     _publishing: tuple[str, str] | None
     _publisher: str
@@ -51,7 +45,6 @@ class PublishLifecycle:
     control: TransferControl | None
     org: str
     app: str
-    _session_ending: bool
 
     if TYPE_CHECKING:  # the presenter's
         published: SignalInstance
@@ -62,6 +55,13 @@ class PublishLifecycle:
         def _start(
             self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
         ) -> asyncio.Task[Any] | None: ...
+
+
+class PublishLifecycle(PublishState):
+    """Mixed into `PackagesPresenter` (which sets these attributes up)."""
+
+    _tasks: PresenterTasks
+    _session_ending: bool
 
     # -- quitting ------------------------------------------------------------------------------------
     def quit_question(self) -> str:
