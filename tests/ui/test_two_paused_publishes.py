@@ -98,13 +98,6 @@ def test_both_are_offered_and_resuming_one_leaves_the_other(
         await until(lambda: page.list_model.rowCount() == 1, "the resumed publish")
         await gui.wait_idle()
         assert publishes(gui, app) == {first.id: "done", second.id: "running"}
-        print(
-            "DBG",
-            len(gui.packages.paused_runs),
-            page.paused_offers.isVisibleTo(page),
-            page.paused_offers.isVisible(),
-            len(page.paused_offers.rows),
-        )
         assert offered(gui) == [f"Publish to guiorg/{app}: second"]
         assert panel.rows[0].resume_button.isEnabled() and panel.rows[0].cancel_button.isEnabled()
         assert gui.services.journal.get(second.id).paused == "paused at sign-out, 45 % sent"  # type: ignore[union-attr]
