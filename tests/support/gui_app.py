@@ -97,11 +97,16 @@ async def publish_paused_mid_upload(gui: Gui, root: Path) -> None:
         page.show_progress = shown  # type: ignore[method-assign]
 
 
-async def paused_in(gui: Gui, org: str, app: str, root: Path) -> None:
-    """Signed in, `org/app` chosen, and a publish of `root` to it paused mid-upload (as above)."""
+async def signed_in_on(gui: Gui, org: str, app: str) -> None:
+    """Signed in (as `signed_in`), then `org/app` chosen in the tree and its pages loaded."""
     await signed_in(gui)
     select(gui.window, org, app)
     await gui.wait_idle()
+
+
+async def paused_in(gui: Gui, org: str, app: str, root: Path) -> None:
+    """Signed in, `org/app` chosen, and a publish of `root` to it paused mid-upload (as above)."""
+    await signed_in_on(gui, org, app)
     await publish_paused_mid_upload(gui, root)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from hyperota_desktop.sandbox.runtime import Sandbox
 from tests.support.gui import select, until
-from tests.support.gui_app import signed_in, unique, wired
+from tests.support.gui_app import signed_in_on, unique, wired
 from tests.support.signin import grant
 from tests.ui.test_second_person import sign_in_as
 
@@ -27,9 +27,7 @@ def test_the_next_person_finds_no_input_of_the_previous_one(
     members, packages = gui.orgs.members_page, gui.packages._page
 
     async def scenario() -> None:
-        await signed_in(gui)
-        select(gui.window, "guiorg", app)
-        await gui.wait_idle()
+        await signed_in_on(gui, "guiorg", app)
         gui.window.show_page("releases")
         gui.release_gui.releases_page.tabs.setCurrentWidget(panel)
         panel.identifier.setText("device-0042")

@@ -13,8 +13,8 @@ from typing import Any
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.ui.views.publish_panel import DropArea
 from tests.support import bundles
-from tests.support.gui import drop, select, until
-from tests.support.gui_app import signed_in, unique, wired
+from tests.support.gui import drop, until
+from tests.support.gui_app import signed_in_on, unique, wired
 
 
 def test_the_confirmation_says_the_version_and_that_a_tag_moves(
@@ -36,9 +36,7 @@ def test_the_confirmation_says_the_version_and_that_a_tag_moves(
         return str(page.confirm_label.text())
 
     async def scenario() -> None:
-        await signed_in(gui)
-        select(gui.window, "guiorg", app)
-        await gui.wait_idle()
+        await signed_in_on(gui, "guiorg", app)
         text = await review(first, "beta")
         assert f"Publish version 1 of guiorg/{app}" in text and "Tag 'beta' will point at it." in text
         page.confirm_button.click()

@@ -28,8 +28,17 @@ from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.presenters.quit_guard import QuitGuard
 from hyperota_desktop.ui.views.main_window import MIN_HEIGHT, MIN_WIDTH
 from hyperota_desktop.ui.views.quit_question import QuitQuestion
-from tests.support.gui import select, until
-from tests.support.gui_app import ONE_PART_AT_A_TIME, big_bundle, offered, paused_in, signed_in, unique, wired
+from tests.support.gui import until
+from tests.support.gui_app import (
+    ONE_PART_AT_A_TIME,
+    big_bundle,
+    offered,
+    paused_in,
+    signed_in,
+    signed_in_on,
+    unique,
+    wired,
+)
 from tests.ui.test_paused_offers_layout import in_sight
 
 
@@ -262,9 +271,7 @@ async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, ste
 
     gui = restarted(tmp_path, qtbot)
     page = gui.packages._page
-    await signed_in(gui)
-    select(gui.window, "guiorg", app)
-    await gui.wait_idle()
+    await signed_in_on(gui, "guiorg", app)
     await until(lambda: offered(gui) == [f"Publish to guiorg/{app}: big"], "the paused publish")
     [record] = publishes(gui, app)
     assert record.status == "running" and record.paused, record  # not finished by the start

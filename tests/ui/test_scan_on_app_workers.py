@@ -16,8 +16,8 @@ import pytest
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.services import bundle_scan
 from tests.support import bundles
-from tests.support.gui import drop, select, until
-from tests.support.gui_app import signed_in, unique, wired
+from tests.support.gui import drop, until
+from tests.support.gui_app import signed_in_on, unique, wired
 
 
 def test_the_scan_runs_on_the_apps_transfer_workers(
@@ -37,9 +37,7 @@ def test_the_scan_runs_on_the_apps_transfer_workers(
     root = bundles.write(tmp_path / "b", {"index.android.bundle": b"x", "a.png": b"y"})
 
     async def scenario() -> None:
-        await signed_in(gui)
-        select(gui.window, "guiorg", app)
-        await gui.wait_idle()
+        await signed_in_on(gui, "guiorg", app)
         drop(page, [root])
         await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
         [thread] = threads
@@ -71,9 +69,7 @@ def test_dropping_another_bundle_stops_the_running_scan(
     monkeypatch.setattr(bundle_scan, "_check_name_bytes", slow)
 
     async def scenario() -> None:
-        await signed_in(gui)
-        select(gui.window, "guiorg", app)
-        await gui.wait_idle()
+        await signed_in_on(gui, "guiorg", app)
         drop(page, [many])
         await until(lambda: len(looked) >= 5, "the scan of the big folder to start")
         drop(page, [small])  # the person changed their mind

@@ -18,8 +18,8 @@ from hyperota_desktop.services.packages import PUBLISH_KIND
 from hyperota_desktop.services.saga import SagaRecord, SagaRuntime
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from tests.support import bundles
-from tests.support.gui import select, until
-from tests.support.gui_app import ONE_PART_AT_A_TIME, offered, signed_in, unique, wired
+from tests.support.gui import until
+from tests.support.gui_app import ONE_PART_AT_A_TIME, offered, signed_in_on, unique, wired
 
 MiB = 1024 * 1024
 
@@ -52,13 +52,20 @@ def bundle(tmp_path: Path, name: str) -> Path:
 
 
 async def two_paused(gui: Gui, tmp_path: Path, app: str) -> tuple[SagaRecord, SagaRecord]:
-    await signed_in(gui)
-    select(gui.window, "guiorg", app)
-    await gui.wait_idle()
+    await signed_in_on(gui, "guiorg", app)
     first = await paused_publish(gui, bundle(tmp_path, "first"), app, "paused at quit, 40 % sent")
     second = await paused_publish(gui, bundle(tmp_path, "second"), app, "paused at sign-out, 45 % sent")
     await gui.packages.offer_paused()  # what the sign-in's recovery does last
     return first, second
+
+
+def alices_app(tmp_path: Path, sandbox: Sandbox, qtbot: Any, stem: str) -> tuple[str, Gui]:
+    """A new application alice may publish to, uploads one 5 MiB part at a time, and her window."""
+    app = unique(stem)
+    _services, gui = wired(
+        tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=ONE_PART_AT_A_TIME
+    )
+    return app, gui
 
 
 def stored(sandbox: Sandbox, app: str) -> set[str]:
@@ -74,10 +81,7 @@ def publishes(gui: Gui, app: str) -> dict[str, str]:
 def test_both_are_offered_and_resuming_one_leaves_the_other(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
 ) -> None:
-    app = unique("twopaused")
-    _services, gui = wired(
-        tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=ONE_PART_AT_A_TIME
-    )
+    app, gui = alices_app(tmp_path, sandbox, qtbot, "twopaused")
     page = gui.packages._page
 
     async def scenario() -> None:
@@ -115,10 +119,7 @@ def test_both_are_offered_and_resuming_one_leaves_the_other(
 def test_cancelling_one_leaves_the_other_and_its_files(
     qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
 ) -> None:
-    app = unique("twocancel")
-    _services, gui = wired(
-        tmp_path, sandbox, qtbot, "alice", f"/guiorg/{app}/write", settings=ONE_PART_AT_A_TIME
-    )
+    app, gui = alices_app(tmp_path, sandbox, qtbot, "twocancel")
     page = gui.packages._page
 
     async def scenario() -> None:
