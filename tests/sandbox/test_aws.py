@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,6 +42,26 @@ def test_seeded_bucket_and_keys(aws: AwsSandbox) -> None:
     assert signing["KeySpec"] == "ECC_NIST_P256"
     assert signing["KeyUsage"] == "SIGN_VERIFY"
     assert signing["KeyId"] == aws.signing_key_id
+
+
+def test_requests_do_not_list_motos_package_folder(aws: AwsSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's dispatcher asks for its module list twice a request: the sandbox reads that folder once."""
+    import moto
+
+    folder, listed = os.path.dirname(moto.__file__), []
+    listdir = os.listdir
+
+    def counted(path: Any = ".") -> list[str]:
+        if os.fspath(path) == folder:
+            listed.append(path)
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counted)
+    s3 = aws.client("s3")
+    for n in range(3):
+        s3.put_object(Bucket=aws.bucket, Key=f"org/app/files/listing-{n}", Body=b"x")
+    assert s3.get_object(Bucket=aws.bucket, Key="org/app/files/listing-2")["Body"].read() == b"x"
+    assert listed == []  # moto alone: two listings of its folder per request
 
 
 def test_multipart_upload_with_sha256_checksums(aws: AwsSandbox) -> None:
