@@ -104,15 +104,20 @@ def test_s3_errors_name_the_status_once() -> None:
 async def test_a_package_is_verified_before_the_publish_is_called_done(
     aws: AwsSandbox, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A file the publish found stored (another run's, which that run's undo may remove) and that is
+    gone by the verification fails the publish, and the undo leaves nothing of it behind."""
     app = app_for(request, "out")
     service = make_service(tmp_path / "home", aws.endpoint)
     root = bundles.react_native(tmp_path / "rn")
     verify = service.publisher._verify
     s3 = aws.client("s3")
+    sound = (root / "raw" / "sound.mp3").read_bytes()
+    digest = hashlib.sha256(sound).hexdigest()
+    theirs = f"acme/{app}/files/sha256/{digest[:2]}/{digest}"
+    s3.put_object(Bucket=aws.bucket, Key=theirs, Body=sound)  # another publish's upload
 
-    async def lose_a_file_first(ctx: object) -> None:  # e.g. another publish's undo removed it meanwhile
-        doomed = _keys(aws, f"acme/{app}/files/")[0]
-        s3.delete_object(Bucket=aws.bucket, Key=doomed)
+    async def lose_a_file_first(ctx: object) -> None:  # that publish's undo removed it meanwhile
+        s3.delete_object(Bucket=aws.bucket, Key=theirs)
         await verify(ctx)  # type: ignore[arg-type]
 
     monkeypatch.setattr(service.publisher, "_verify", lose_a_file_first)

@@ -15,8 +15,10 @@ next start, without re-sending what already reached S3).
    (someone moving the tag meanwhile: a `Conflict`, their move kept). Undo: restore the previous
    pointer, only while it is still this publish's.
 4. `verify`: read the manifest back (ours, same content), check that every file it names is stored with
-   its size and that the tag points at it, before the run is called done. The files the newest package
-   at the start names are stored while it exists (one HEAD says it does); every other file is checked
+   its size and that the tag points at it, before the run is called done. Nothing deletes a file but the
+   undo of the run that created it (creation is exclusive: `If-None-Match`), so two kinds need no check:
+   the files this run created, and those the newest package at the start names while it exists (one
+   HEAD says it does). The others, found stored by someone else's run that may yet be undone, are checked
    (a HEAD each when few, else one listing).
 """
 
@@ -375,8 +377,9 @@ class PublishSaga:
             raise IntegrityError(
                 f"Package {version} of {org}/{app} in S3 is not the manifest this publish wrote."
             )
-        wanted = {f.checksum: f for f in stored.files}
-        to_check = [d for d in wanted if d not in vouched]
+        wanted, keys = {f.checksum: f for f in stored.files}, self.keys(ctx)
+        created = set(ctx.data.get("created", []))  # no other run's undo deletes these (module doc)
+        to_check = [d for d in wanted if d not in vouched and keys.file_key(d) not in created]
         sizes = await self.catalogue.sizes_of(org, app, to_check)
         missing = [wanted[d].file_path for d in to_check if sizes.get(d) != wanted[d].size]
         if missing:
