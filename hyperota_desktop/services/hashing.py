@@ -2,7 +2,9 @@
 
 A file large enough to be sent in parts (`PartPlan`) also gets the SHA-256 of each part in the same
 read: the upload sends every part with the checksum of the bytes hashed here (S3 refuses a part whose
-bytes changed since, even with the same size and mtime), and reads the file only to send it.
+bytes changed since, even with the same size and mtime), and reads the file only to send it. Its two
+digests are computed side by side (the whole file's on a thread beside the reader), and the largest
+files are hashed first: a big file last would hash alone after the small ones, on one core.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import base64
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,19 +41,26 @@ def sha256_file(path: Path, expected_size: int | None = None) -> str:
 
 def sha256_file_and_parts(path: Path, expected_size: int, part_size: int) -> tuple[str, tuple[str, ...]]:
     """Hex SHA-256 of a file and the base64 SHA-256 of each `part_size` part (as S3's
-    `x-amz-checksum-sha256` wants it), in one read of 1 MiB chunks."""
+    `x-amz-checksum-sha256` wants it), in one read of 1 MiB chunks. The whole file's digest takes each
+    chunk on a thread beside this one (hashlib lets go of the GIL): both digests at once, one chunk
+    ahead at most."""
     whole, part = hashlib.sha256(), hashlib.sha256()
     sums: list[str] = []
     size = in_part = 0
-    with path.open("rb") as fh:
+    with ThreadPoolExecutor(1, thread_name_prefix="hyperota-hash") as beside, path.open("rb") as fh:
+        pending: Future[None] | None = None
         while chunk := fh.read(min(CHUNK, part_size - in_part)):
-            whole.update(chunk)
+            if pending is not None:
+                pending.result()  # in order, and never more than one chunk held for it
+            pending = beside.submit(whole.update, chunk)
             part.update(chunk)
             size += len(chunk)
             in_part += len(chunk)
             if in_part == part_size:
                 sums.append(base64.b64encode(part.digest()).decode())
                 part, in_part = hashlib.sha256(), 0
+        if pending is not None:
+            pending.result()
     if in_part or not sums:
         sums.append(base64.b64encode(part.digest()).decode())
     if size != expected_size:
@@ -194,7 +204,8 @@ async def hash_files(
                 meter.advance(file.size, file_finished=True)
 
     try:
-        await run_bounded(_batches(missing), one, concurrency)
+        largest_first = sorted(missing, key=lambda entry: -entry[0].size)
+        await run_bounded(_batches(largest_first), one, concurrency)
     finally:  # what was hashed before a failure or a cancel is remembered all the same
         if cache is not None and fresh:
             await workers.short(cache.put_many, fresh)
