@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hyperota_desktop.domain.errors import HyperOtaError
 from hyperota_desktop.domain.units import human_size
@@ -26,9 +25,6 @@ from hyperota_desktop.services.transfer import TransferControl
 from hyperota_desktop.ui.presenters.publish_lifecycle import PublishState
 from hyperota_desktop.ui.views.paused_offers import Offer
 from hyperota_desktop.ui.widgets.local_time import local_time
-
-if TYPE_CHECKING:
-    pass
 
 DOING = {
     "upload files": "sending the files",
