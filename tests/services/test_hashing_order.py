@@ -18,11 +18,20 @@ import pytest
 from hyperota_desktop.domain.errors import IntegrityError
 from hyperota_desktop.services import hashing
 from hyperota_desktop.services.bundle_scan import scan
-from hyperota_desktop.services.hashing import PartPlan, hash_files, sha256_file_and_parts
+from hyperota_desktop.services.hashing import Hashed, PartPlan, hash_files, sha256_file_and_parts
 from hyperota_desktop.services.workers import Workers
 from tests.support import bundles
 
 MiB = 1024 * 1024
+
+
+async def _scanned_and_hashed(
+    root: Path, cache_dir: Path, **options: Any
+) -> tuple[list[str], dict[str, Hashed]]:
+    """The bundle's paths in the scan's order, and `hash_files` of them (no hash cache)."""
+    workers = Workers()
+    bundle = await scan([root], index=None, cache_dir=cache_dir, workers=workers)
+    return [f.path for f in bundle.files], await hash_files(bundle.files, None, workers=workers, **options)
 
 
 def test_the_largest_file_is_hashed_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,14 +45,8 @@ def test_the_largest_file_is_hashed_first(tmp_path: Path, monkeypatch: pytest.Mo
         return hash_batch(batch, plan)
 
     monkeypatch.setattr(hashing, "_hash_batch", recorded)
-
-    async def hashed() -> dict[str, hashing.Hashed]:
-        workers = Workers()
-        bundle = await scan([root], index=None, cache_dir=tmp_path / "cache", workers=workers)
-        assert bundle.files[-1].path == "index.android.bundle"  # the scan's order: by name
-        return await hash_files(bundle.files, None, concurrency=1, workers=workers)
-
-    result = asyncio.run(hashed())
+    scanned, result = asyncio.run(_scanned_and_hashed(root, tmp_path / "cache", concurrency=1))
+    assert scanned[-1] == "index.android.bundle"  # the scan's order: by name
     assert order[0] == "index.android.bundle" and sorted(order) == sorted(result), order
     big = (root / "index.android.bundle").read_bytes()
     assert result["index.android.bundle"].sha256 == hashlib.sha256(big).hexdigest()
@@ -96,10 +99,6 @@ def test_plan_parts_hash_through_hash_files(tmp_path: Path) -> None:
     data = os.urandom(2 * MiB + 3)
     root = bundles.write(tmp_path / "b", {"index.android.bundle": data, "a.png": b"x"})
 
-    async def hashed() -> dict[str, hashing.Hashed]:
-        workers = Workers()
-        bundle = await scan([root], index=None, cache_dir=tmp_path / "cache", workers=workers)
-        return await hash_files(bundle.files, None, workers=workers, parts=PartPlan(MiB, MiB))
-
-    big = asyncio.run(hashed())["index.android.bundle"]
+    _scanned, result = asyncio.run(_scanned_and_hashed(root, tmp_path / "cache", parts=PartPlan(MiB, MiB)))
+    big = result["index.android.bundle"]
     assert big.sha256 == hashlib.sha256(data).hexdigest() and big.part_size == MiB and len(big.part_sums) == 3
