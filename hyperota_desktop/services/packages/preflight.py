@@ -114,9 +114,12 @@ class Preflighter:
             return bundle, hashes
 
         newest: list[asyncio.Future[None]] = []
+        # a task now: cancelled before `remote` first runs, the caller's coroutine is closed, not left
+        # never awaited (an unraisable RuntimeWarning when it is collected)
+        asked = asyncio.ensure_future(versions) if versions is not None else None
 
         async def remote() -> list[int]:
-            listing = await (versions or self.catalogue.list_versions(org, app))
+            listing = await (asked or self.catalogue.list_versions(org, app))
             if listing:  # what it holds is compared with the bundle: read it while the bundle is hashed
                 newest.append(asyncio.ensure_future(self._read_ahead(org, app, listing[0])))
             return listing
@@ -127,7 +130,7 @@ class Preflighter:
             (bundle, hashes), versions_now = await asyncio.gather(scanned, listed)
             await asyncio.gather(*newest)
         except BaseException:  # the first failure (or a cancel) is raised as it is; the other stops
-            tasks: list[asyncio.Future[Any]] = [scanned, listed, *newest]
+            tasks: list[asyncio.Future[Any]] = [scanned, listed, *newest, *([asked] if asked else [])]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
