@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import qasync
@@ -13,6 +13,9 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from hyperota_desktop.ui.views.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from hyperota_desktop.app.gui_composition import Gui
 
 
 @pytest.fixture
@@ -23,6 +26,15 @@ def loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     yield event_loop
     asyncio.set_event_loop(None)
     event_loop.close()
+
+
+def quit_gui(loop: qasync.QEventLoop, gui: Gui) -> None:
+    """Fixture teardown of a window whose work may still be in flight: stop it and close the services as
+    Quit does, then close the window. Such a window is not given to `qtbot.addWidget`: pytest-qt closes
+    those before fixture teardown, and work resuming then would land on deleted widgets."""
+    loop.run_until_complete(gui.shutdown())
+    gui.window.close()
+    gui.window.deleteLater()
 
 
 async def until(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:

@@ -16,7 +16,7 @@ from hyperota_desktop.app.gui_composition import Gui, build_gui
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
-from tests.support.gui import until
+from tests.support.gui import quit_gui, until
 
 
 @pytest.fixture
@@ -28,13 +28,11 @@ def wired(qtbot, tmp_path: Path, sandbox: Sandbox, loop) -> Iterator[tuple[Gui, 
     services.profiles.use("sandbox")
     gui = build_gui(services)
     gui.shell.refresh()
-    qtbot.addWidget(gui.window)
     gui.window.resize(1200, 820)
     gui.window.show()
     yield gui, services
     sandbox.keycloak.set_auto_approve(None)
-    loop.run_until_complete(gui.wait_idle())
-    loop.run_until_complete(services.aclose())
+    quit_gui(loop, gui)
 
 
 def test_export_from_packages_then_import_twice(wired, loop, tmp_path: Path, artifacts_dir: Path) -> None:

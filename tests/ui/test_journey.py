@@ -20,7 +20,7 @@ from hyperota_desktop.app.gui_composition import Gui, build_gui
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
-from tests.support.gui import answer, drop, select, until
+from tests.support.gui import answer, drop, quit_gui, select, until
 
 
 @pytest.fixture
@@ -39,12 +39,10 @@ def wired(qtbot, tmp_path: Path, alice_approved: Sandbox, loop) -> Iterator[Gui]
     services.profiles.use("sandbox")
     gui = build_gui(services)
     gui.shell.refresh()
-    qtbot.addWidget(gui.window)
     gui.window.resize(1200, 760)
     gui.window.show()
     yield gui
-    loop.run_until_complete(gui.wait_idle())
-    loop.run_until_complete(services.aclose())
+    quit_gui(loop, gui)
 
 
 def test_alice_signs_in_creates_an_app_publishes_and_sees_members_and_activity(

@@ -24,7 +24,7 @@ from hyperota_desktop.sandbox.keycloak import KeycloakEmulator
 from hyperota_desktop.services.auth import SessionExpired
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.views.login_dialog import LoginDialog
-from tests.support.gui import until
+from tests.support.gui import quit_gui, until
 
 TOKEN_PATH = r"/protocol/openid-connect/token$"
 
@@ -48,11 +48,9 @@ def gui(qtbot, tmp_path: Path, kc: KeycloakEmulator, server: RunningServer, loop
     services.profiles.use("kc")
     built = build_gui(services)
     built.shell.refresh()
-    qtbot.addWidget(built.window)
     built.window.show()
     yield built
-    loop.run_until_complete(built.wait_idle())
-    loop.run_until_complete(services.aclose())
+    quit_gui(loop, built)
     server.faults.clear()
 
 

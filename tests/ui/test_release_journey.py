@@ -27,7 +27,7 @@ from hyperota_desktop.domain.releases import ReleaseStatus
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.stores.dirs import AppDirs
 from tests.support import bundles
-from tests.support.gui import answer, drop, select, until
+from tests.support.gui import answer, drop, quit_gui, select, until
 from tests.support.release_env import a_device
 from tests.support.release_gui import finish, reviewed
 
@@ -42,12 +42,11 @@ def wired(qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any) -> Iterator[G
     services.profiles.use("sandbox")
     gui = build_gui(services, error_dialogs=False)
     gui.shell.refresh()
-    qtbot.addWidget(gui.window)
     gui.window.resize(1280, 860)
     gui.window.show()
     yield gui
     sandbox.keycloak.set_auto_approve(None)
-    loop.run_until_complete(services.aclose())
+    quit_gui(loop, gui)
 
 
 def test_alice_publishes_releases_ramps_previews_and_concludes_through_the_window(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtWidgets import QSplitter
 
 from hyperota_desktop.app.container import build_services
@@ -81,3 +82,13 @@ def test_a_vanished_organisation_or_damaged_file_is_tolerated(qtbot, tmp_path: P
     third = _start(qtbot, tmp_path)  # starts as if nothing was remembered
     assert third.window.pages.currentIndex() == 0
     third.window.closeRequested.emit()
+
+
+def test_rows_arriving_after_the_window_is_gone_reach_nothing(qtbot, tmp_path: Path) -> None:
+    gui = _start(qtbot, tmp_path)
+    model = gui.window.nav_model  # kept alive by Python after the window's C++ side is deleted
+    assert gui.memory is not None
+    shiboken6.delete(gui.memory)
+    model.set_entries(ENTRIES)  # late work landing: no slot of the deleted memory may run
+    qtbot.wait(10)
+    assert model.rowCount() == len(ENTRIES)

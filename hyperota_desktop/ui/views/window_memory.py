@@ -35,8 +35,10 @@ class WindowMemory(QObject):
         self._model, self._proxy = model, proxy
         self._settings = QSettings(str(path), QSettings.Format.IniFormat)
         self._wanted: tuple[str, str] | None = None  # the selection to restore once the tree has it
-        model.rowsInserted.connect(lambda *_args: QTimer.singleShot(0, self, self._select_wanted))
-        model.modelReset.connect(lambda: QTimer.singleShot(0, self, self._select_wanted))
+        # Bound slots, not lambdas: Qt drops them with this object, so rows arriving after the window
+        # is gone (late work in flight) reach nothing instead of a deleted object.
+        model.rowsInserted.connect(self._select_wanted_soon)
+        model.modelReset.connect(self._select_wanted_soon)
 
     # -- restore ----------------------------------------------------------------------------------------
     def restore(self) -> None:
@@ -83,6 +85,9 @@ class WindowMemory(QObject):
     def _splitters(self) -> list[QSplitter]:
         """Every splitter with a name (pages added later are covered without a change here)."""
         return [w for w in self._window.findChildren(QSplitter) if w.objectName()]
+
+    def _select_wanted_soon(self, *_args: object) -> None:
+        QTimer.singleShot(0, self, self._select_wanted)
 
     def _select_wanted(self) -> None:
         """Select the remembered organisation/application once the tree holds it (it loads after
