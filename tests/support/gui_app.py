@@ -72,6 +72,15 @@ def big_bundle(folder: Path, mib: int = 20) -> Path:
     return bundles.write(folder, {"index.android.bundle": b"one", "raw/big.bin": os.urandom(mib * MiB)})
 
 
+async def drop_and_confirm(page: Any, root: Path) -> None:
+    """Drop `root` on the Packages page, wait for its pre-flight, click Publish and confirm."""
+    drop(page, [root])
+    await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
+    page.publish_button.click()
+    await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
+    page.confirm_button.click()
+
+
 async def publish_paused_mid_upload(gui: Gui, root: Path) -> None:
     """Publish `root` from the packages page and click Pause between two of its parts (the settings
     `ONE_PART_AT_A_TIME`); returns once the publish is paused."""
@@ -87,11 +96,7 @@ async def publish_paused_mid_upload(gui: Gui, root: Path) -> None:
 
     page.show_progress = pause_mid_upload  # type: ignore[method-assign]
     try:
-        drop(page, [root])
-        await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
-        page.publish_button.click()
-        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
-        page.confirm_button.click()
+        await drop_and_confirm(page, root)
         await until(lambda: bool(paused) and bool(presenter.control and presenter.control.paused), "pause")
     finally:
         page.show_progress = shown  # type: ignore[method-assign]

@@ -27,6 +27,7 @@ from hyperota_desktop.services.saga import SagaRecord
 from hyperota_desktop.stores.dirs import AppDirs
 from hyperota_desktop.ui.presenters.quit_guard import QuitGuard
 from hyperota_desktop.ui.views.main_window import MIN_HEIGHT, MIN_WIDTH
+from hyperota_desktop.ui.views.publish_panel import HELD
 from hyperota_desktop.ui.views.quit_question import QuitQuestion
 from tests.support.gui import until
 from tests.support.gui_app import (
@@ -278,7 +279,7 @@ async def paused_and_restarted(tmp_path: Path, sandbox: Sandbox, qtbot: Any, ste
     [row] = page.paused_offers.rows
     assert row.resume_button.isEnabled() and row.cancel_button.isEnabled()
     assert not page.pause_button.isEnabled() and not page.cancel_button.isEnabled()  # nothing runs
-    assert not page.drop_area.isEnabled()  # one publish at a time: this one first
+    assert page.drop_area.isEnabled()  # it waits: a new bundle may be published meanwhile
     text = row.detail.text()
     assert "paused at quit" in text and "sending the files" in text, text
     assert page.list_model.rowCount() == 0
@@ -334,8 +335,10 @@ def test_a_paused_publish_cancelled_at_the_next_start_is_undone(
         offers.show_undo_progress = seen  # type: ignore[method-assign]
         offers.rows[0].cancel_button.click()
         assert not offers.rows[0].resume_button.isEnabled()  # nothing else while it is undone
+        assert not page.drop_area.isEnabled() and page.drop_area.toolTip() == HELD
         await until(lambda: "was cancelled" in page.progress_label.text(), "the undo")
         await gui.wait_idle()
+        assert page.drop_area.isEnabled() and not page.drop_area.toolTip()
         [record] = publishes(gui, app)
         assert record.status == "rolled_back", record
         assert not s3_keys(sandbox, app), s3_keys(sandbox, app)

@@ -12,8 +12,8 @@ from typing import Any
 
 from hyperota_desktop.sandbox.runtime import Sandbox
 from tests.support import bundles
-from tests.support.gui import drop, select, until
-from tests.support.gui_app import enabled_org_actions, signed_in, unique, wired
+from tests.support.gui import select, until
+from tests.support.gui_app import drop_and_confirm, enabled_org_actions, signed_in, unique, wired
 
 
 def test_sign_out_leaves_nothing_of_the_person_on_screen(
@@ -30,11 +30,7 @@ def test_sign_out_leaves_nothing_of_the_person_on_screen(
         assert gui.window.status_connection.text().startswith("Connected to ")  # issue 16.10
         select(gui.window, "guiorg", app)
         await gui.wait_idle()
-        drop(page, [root])
-        await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
-        page.publish_button.click()
-        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
-        page.confirm_button.click()
+        await drop_and_confirm(page, root)
         await until(lambda: page.list_model.rowCount() == 1, "version 1")
         await gui.wait_idle()
         assert page.list_status.text() == "1 package(s)"

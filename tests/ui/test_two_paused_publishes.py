@@ -1,6 +1,7 @@
 """Two publishes of one application paused (two bundles): the Packages page offers both, newest first,
 each with its bundle, when and why it was paused and its own Resume / Cancel publish. Resuming one
-leaves the other offered; cancelling one leaves the other (and its files in S3) as it was.
+leaves the other offered; cancelling one leaves the other (and its files in S3) as it was. A new bundle
+is published while a paused one waits, which then still resumes.
 
 The two publishes are alice's, interrupted between two 5 MiB parts of their big file and marked paused
 the way a quit does (`pause_interrupted`), on the sandbox (Keycloak and moto over HTTP)."""
@@ -19,7 +20,14 @@ from hyperota_desktop.services.saga import SagaRecord, SagaRuntime
 from hyperota_desktop.services.transfer import ProgressSnapshot, TransferControl
 from tests.support import bundles
 from tests.support.gui import until
-from tests.support.gui_app import ONE_PART_AT_A_TIME, offered, signed_in_on, unique, wired
+from tests.support.gui_app import (
+    ONE_PART_AT_A_TIME,
+    drop_and_confirm,
+    offered,
+    signed_in_on,
+    unique,
+    wired,
+)
 
 MiB = 1024 * 1024
 
@@ -140,6 +148,66 @@ def test_cancelling_one_leaves_the_other_and_its_files(
         await until(lambda: page.list_model.rowCount() == 1, "the resumed publish")
         await gui.wait_idle()
         assert publishes(gui, app) == {first.id: "done", second.id: "rolled_back"} and offered(gui) == []
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_new_bundle_is_published_while_a_paused_one_waits(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    app, gui = alices_app(tmp_path, sandbox, qtbot, "besidepaused")
+    page = gui.packages._page
+
+    async def scenario() -> None:
+        await signed_in_on(gui, "guiorg", app)
+        waiting = await paused_publish(gui, bundle(tmp_path, "first"), app, "paused at quit, 40 % sent")
+        await gui.packages.offer_paused()
+        assert offered(gui) == [f"Publish to guiorg/{app}: first"] and page.drop_area.isEnabled()
+        panel = page.paused_offers
+        resumable: list[bool] = []  # the paused one's Resume while the new bundle is sent
+        shown = page.show_progress
+
+        def progress(*args: Any) -> None:
+            if gui.packages._publishing is not None:  # not the pre-flight's hashing
+                resumable.append(panel.rows[0].resume_button.isEnabled())
+            shown(*args)
+
+        page.show_progress = progress  # type: ignore[method-assign]
+        hotfix = bundles.write(tmp_path / "hotfix", {"index.android.bundle": b"hotfix"})
+        await drop_and_confirm(page, hotfix)
+        await until(lambda: page.list_model.rowCount() == 1, "the new package")
+        await gui.wait_idle()
+        page.show_progress = shown  # type: ignore[method-assign]
+        assert resumable and not any(resumable)  # one publish at a time: it waited
+        assert offered(gui) == [f"Publish to guiorg/{app}: first"]
+        assert panel.rows[0].resume_button.isEnabled() and panel.rows[0].cancel_button.isEnabled()
+        new = {i: s for i, s in publishes(gui, app).items() if i != waiting.id}
+        assert list(new.values()) == ["done"] and publishes(gui, app)[waiting.id] == "running"
+
+        panel.rows[0].resume_button.click()  # it still goes on from where it stopped
+        await until(lambda: page.list_model.rowCount() == 2, "the resumed publish")
+        await gui.wait_idle()
+        assert publishes(gui, app)[waiting.id] == "done" and offered(gui) == []
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+def test_an_undo_stopped_before_it_began_holds_nothing(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    """A profile switch or quit in the same moment as the click: the next publish is not held back."""
+    app, gui = alices_app(tmp_path, sandbox, qtbot, "undostopped")
+    page = gui.packages._page
+
+    async def scenario() -> None:
+        first, second = await two_paused(gui, tmp_path, app)
+        page.paused_offers.rows[0].cancel_button.click()
+        assert not page.drop_area.isEnabled()  # held while it is undone
+        await gui.packages.stop()  # before the undo's first step
+        assert not gui.packages._undoing and page.drop_area.isEnabled()
+        assert publishes(gui, app) == {first.id: "running", second.id: "running"}
         await gui.shutdown()
 
     loop.run_until_complete(scenario())

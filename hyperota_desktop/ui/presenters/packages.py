@@ -369,6 +369,7 @@ class PackagesPresenter(PublishLifecycle, PausedPublishes, QObject):
         self._publisher = self._person
         self.control = TransferControl()
         self._page.set_publishing(True)
+        self._page.paused_offers.set_busy(True)  # the paused ones wait meanwhile (one at a time)
         self._page.set_publish_target(f"Publishing to {org}/{app}")
         task = asyncio.current_task()
         if task is not None:
@@ -389,6 +390,7 @@ class PackagesPresenter(PublishLifecycle, PausedPublishes, QObject):
         finally:
             self._publishing = None
             self._page.set_publishing(False)
+            self._page.paused_offers.set_busy(bool(self._undoing))
             self._page.set_publish_target("")
             if (org, app) != (self.org, self.app):
                 self._forget_bundle()  # the page shows another application now

@@ -4,7 +4,9 @@ A publish the person paused (Pause and quit, sign-out, profile switch) is not fi
 start or sign-in: the page lists every one of theirs, newest first, each with its bundle, when and why
 it was paused and what it was doing, and its own *Resume* and *Cancel publish* (`offer_paused`). Only
 its publisher sees them; the service decides who may resume or cancel one. One at a time: while one is
-resumed (it becomes the page's running publish) or undone, the others wait and stay listed.
+resumed (it becomes the page's running publish) or undone, or a new bundle is published, the others
+wait and stay listed. A new bundle may be dropped and published while they are listed (they are
+independent runs); not while one is undone.
 
 Cancelling runs the publish's undo (its unfinished uploads aborted, the files it sent deleted) with its
 amounts in the row (`PublishUndone`: files and bytes removed of the total), and says at the end what was
@@ -111,8 +113,16 @@ class PausedPublishes(PublishState):
             return False
         self._undoing = record.id
         self._page.paused_offers.set_busy(True)
-        self._start("package-cancel-paused", self._cancel(record))
+        self._page.hold_new_publish(True)
+        task = self._start("package-cancel-paused", self._cancel(record))
+        if task is not None:  # also when cancelled before it ran (a profile switch): nothing stays held
+            task.add_done_callback(lambda _task: self._undo_ended(record.id))
         return True
+
+    def _undo_ended(self, saga_id: str) -> None:
+        if self._undoing == saga_id:  # not another undo started since
+            self._undoing = ""
+            self._page.hold_new_publish(False)
 
     async def _resume(self, record: SagaRecord) -> None:
         org, app = str(record.params["org"]), str(record.params["app"])
@@ -164,11 +174,11 @@ class PausedPublishes(PublishState):
         try:
             undone = await self._service().cancel_publish(record.id, SagaRuntime(progress))
         except HyperOtaError:
-            self._undoing = ""
+            self._undo_ended(record.id)
             await self.offer_paused()  # as they are now (still paused, or gone)
             raise
         finally:
-            self._undoing = ""
+            self._undo_ended(record.id)
         removed = removed_text(undone)
         text = (
             f"The paused publish to {org}/{app} was cancelled: {removed}."

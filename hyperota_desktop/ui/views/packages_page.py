@@ -203,10 +203,13 @@ class PackagesPage(QWidget):
         self.publish.clear_progress()
 
     def show_offers(self, offers: list[Offer]) -> None:
-        """The person's paused publishes (none: the panel goes); a new publish waits until they are
-        resumed or cancelled (one publish at a time)."""
+        """The person's paused publishes (none: the panel goes). They wait: a new bundle may be dropped
+        and published meanwhile."""
         self.paused_offers.show_offers(offers)
-        self.publish.held = bool(offers)
+
+    def hold_new_publish(self, held: bool) -> None:
+        """A paused publish is being undone (True): no new publish starts until that is done."""
+        self.publish.held = held
         self.publish.set_publishing(self.publish.running)
         self._update()
 

@@ -40,7 +40,7 @@ from hyperota_desktop.ui.widgets.naming import named
 
 FIT_SAMPLE = 20  # rows of each kind measured for the widths (`_fit_columns`)
 MAX_COLUMN_WIDTH = 640  # a very long path does not push the other columns out of sight
-HELD = "Resume or cancel your paused publishes (above) first: one publish at a time."
+HELD = "A paused publish is being cancelled (above): a new one can start once that is done."
 
 
 def duration(seconds: float) -> str:
@@ -109,7 +109,7 @@ class PublishPanel(QWidget):
         named(self, "packagesPublishPanel")
         self.allowed, self.denied_reason, self.target_enabled = True, "", False
         self.running = False
-        self.held = False  # paused publishes wait for the person (`PausedOffers`): those first
+        self.held = False  # a paused publish's undo runs (`PausedOffers`): one publish at a time
         self._showing_refusal = False  # the drop area says why this person may not publish here
         self._last_progress: tuple[str, int, int, float, float | None, str] | None = None
         layout = QVBoxLayout(self)
