@@ -364,3 +364,58 @@ def test_a_paused_publish_cancelled_at_the_next_start_is_undone(
         await gui.shutdown()
 
     loop.run_until_complete(scenario())
+
+
+async def quit_asked_during_the_undo(gui: Gui, sandbox: Sandbox, app: str, delay: float) -> QuitQuestion:
+    """Cancel the offered paused publish, its first delete held `delay` s by S3, and press Quit."""
+    slow = sandbox.aws.server.faults.add(f"^/{sandbox.aws.bucket}/?$", method="POST", status=0, delay=delay)
+    gui.packages._page.paused_offers.rows[0].cancel_button.click()
+    await until(lambda: slow.times == 0, "the undo's first delete")
+    dialog = await ask_quit(gui)
+    assert f"The paused publish to guiorg/{app} is being cancelled (deleted 0 of " in dialog.summary.text()
+    assert (dialog.pause_button.text(), dialog.cancel_button.text()) == (
+        "Quit now", "Finish cancelling, then quit"
+    )  # fmt: skip
+    assert dialog.keep_button.isDefault()
+    return dialog
+
+
+def test_quit_during_an_undo_asks_and_can_finish_it_first(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any, artifacts_dir: Path
+) -> None:
+    async def scenario() -> None:
+        gui, app = await paused_and_restarted(tmp_path, sandbox, qtbot, "quitundoing")
+        closes = Closes(gui)
+        dialog = await quit_asked_during_the_undo(gui, sandbox, app, delay=1.0)
+        screenshot(dialog, artifacts_dir, "quit-question-undo.png")
+        dialog.cancel_button.click()
+        await until(lambda: closes.count == 1, "the window to close")
+        [record] = publishes(gui, app)
+        assert record.status == "rolled_back", record  # finished before the window closed
+        assert not s3_keys(sandbox, app), s3_keys(sandbox, app)
+        await gui.shutdown()
+
+    loop.run_until_complete(scenario())
+
+
+def test_quit_now_during_an_undo_leaves_it_to_the_next_start(
+    qtbot: Any, tmp_path: Path, sandbox: Sandbox, loop: Any
+) -> None:
+    async def scenario() -> None:
+        gui, app = await paused_and_restarted(tmp_path, sandbox, qtbot, "quitundonow")
+        closes = Closes(gui)
+        dialog = await quit_asked_during_the_undo(gui, sandbox, app, delay=3.0)
+        dialog.pause_button.click()
+        await until(lambda: closes.count == 1, "the window to close")
+        await gui.shutdown()  # what the app does next: the undo stops where it is
+        [record] = publishes(gui, app)
+        assert record.status != "rolled_back" and not record.paused, record  # no longer offered
+
+        again = restarted(tmp_path, qtbot)
+        await signed_in_on(again, "guiorg", app)
+        await until(lambda: publishes(again, app)[0].status == "rolled_back", "the next start's undo")
+        await again.wait_idle()
+        assert offered(again) == [] and not s3_keys(sandbox, app), s3_keys(sandbox, app)
+        await again.shutdown()
+
+    loop.run_until_complete(scenario())

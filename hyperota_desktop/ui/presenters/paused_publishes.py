@@ -10,8 +10,9 @@ independent runs); not while one is undone.
 
 Cancelling runs the publish's undo (its unfinished uploads aborted, the files it sent deleted) with its
 amounts in the row (`PublishUndone`: files and bytes removed of the total), and says at the end what was
-removed. Nothing on the page interrupts it (the buttons wait); a quit mid-way leaves it unfinished in
-the journal, no longer paused, so the next start's reconciliation finishes the undo.
+removed. Nothing on the page interrupts it (the buttons wait). Quit asks first (`undo_quit_question`):
+let it finish, then quit, or quit now, which leaves it unfinished in the journal, no longer paused, so
+the next start's reconciliation finishes the undo.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class PausedPublishes(PublishState):
 
     paused_runs: list[SagaRecord]  # the paused publishes the page offers, newest first
     _undoing: str  # the journal id of the one being undone ("" none)
+    _undo_said: str  # how far that undo is, in words ("" before its first report)
 
     async def offer_paused(self) -> None:
         """List the signed-in person's paused publishes on the page (a running one is not paused)."""
@@ -119,9 +121,27 @@ class PausedPublishes(PublishState):
             task.add_done_callback(lambda _task: self._undo_ended(record.id))
         return True
 
+    def undo_quit_question(self) -> str:
+        """What Quit must ask while a paused publish is being undone ("" when none is)."""
+        record = next((r for r in self.paused_runs if r.id == self._undoing), None)
+        if record is None:
+            return ""
+        org, app = record.params.get("org"), record.params.get("app")
+        so_far = f" ({self._undo_said.removeprefix('Cancelling: ').rstrip('…')})" if self._undo_said else ""
+        return (
+            f"The paused publish to {org}/{app} is being cancelled{so_far}. Quitting now stops the "
+            "cancel; the next start finishes it. Or let it finish, then quit."
+        )
+
+    async def finish_undo_for_quit(self) -> None:
+        """Let the undo finish, then quit: wait for it to end (its progress stays on the page)."""
+        task = self._tasks.get("package-cancel-paused")
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
     def _undo_ended(self, saga_id: str) -> None:
         if self._undoing == saga_id:  # not another undo started since
-            self._undoing = ""
+            self._undoing, self._undo_said = "", ""
             self._page.hold_new_publish(False)
 
     async def _resume(self, record: SagaRecord) -> None:
@@ -168,7 +188,8 @@ class PausedPublishes(PublishState):
             if isinstance(event, PublishUndone) and self._undoing == record.id:
                 total = event.files_total + event.uploads_total
                 done = event.files_done + event.uploads_done
-                self._page.paused_offers.show_undo_progress(record.id, undo_text(event), done, total)
+                self._undo_said = undo_text(event)
+                self._page.paused_offers.show_undo_progress(record.id, self._undo_said, done, total)
 
         self._page.paused_offers.show_undo_progress(record.id, "Cancelling: finding what it sent…", 0, 0)
         try:

@@ -38,6 +38,7 @@ class PublishState:
 
     _page: PackagesPage
     _messages: MessageChannel
+    _tasks: PresenterTasks
     _publishing: tuple[str, str] | None
     _publisher: str
     _person: str
@@ -60,7 +61,6 @@ class PublishState:
 class PublishLifecycle(PublishState):
     """Mixed into `PackagesPresenter` (which sets these attributes up)."""
 
-    _tasks: PresenterTasks
     _session_ending: bool
 
     # -- quitting ------------------------------------------------------------------------------------
