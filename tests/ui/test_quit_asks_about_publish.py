@@ -371,6 +371,8 @@ async def quit_asked_during_the_undo(gui: Gui, sandbox: Sandbox, app: str, delay
     slow = sandbox.aws.server.faults.add(f"^/{sandbox.aws.bucket}/?$", method="POST", status=0, delay=delay)
     gui.packages._page.paused_offers.rows[0].cancel_button.click()
     await until(lambda: slow.times == 0, "the undo's first delete")
+    await gui.packages.offer_paused()  # a list refreshed meanwhile no longer has it (not paused now)
+    assert offered(gui) == []
     dialog = await ask_quit(gui)
     assert f"The paused publish to guiorg/{app} is being cancelled (deleted 0 of " in dialog.summary.text()
     assert (dialog.pause_button.text(), dialog.cancel_button.text()) == (

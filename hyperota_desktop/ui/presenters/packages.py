@@ -80,7 +80,7 @@ class PackagesPresenter(PublishLifecycle, PausedPublishes, QObject):
         self._sent: tuple[int, int] | None = None  # bytes sent of bytes to send, of the publish running
         self.paused_runs = []  # the publishes the person paused, offered (`paused_publishes.py`)
         self._undoing = ""  # the one of them being undone
-        self._undo_said = ""  # how far it is
+        self._undo_said = self._undo_target = ""  # how far it is, and where that publish went
         self._session_ending = False
         page.pathsDropped.connect(self.dropped)
         page.indexChosen.connect(self.choose_index)

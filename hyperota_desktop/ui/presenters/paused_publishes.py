@@ -80,6 +80,7 @@ class PausedPublishes(PublishState):
     paused_runs: list[SagaRecord]  # the paused publishes the page offers, newest first
     _undoing: str  # the journal id of the one being undone ("" none)
     _undo_said: str  # how far that undo is, in words ("" before its first report)
+    _undo_target: str  # where that publish went, "org/app" (the list may be refreshed meanwhile)
 
     async def offer_paused(self) -> None:
         """List the signed-in person's paused publishes on the page (a running one is not paused)."""
@@ -114,6 +115,7 @@ class PausedPublishes(PublishState):
         if record is None:
             return False
         self._undoing = record.id
+        self._undo_target = f"{record.params.get('org')}/{record.params.get('app')}"
         self._page.paused_offers.set_busy(True)
         self._page.hold_new_publish(True)
         task = self._start("package-cancel-paused", self._cancel(record))
@@ -123,13 +125,11 @@ class PausedPublishes(PublishState):
 
     def undo_quit_question(self) -> str:
         """What Quit must ask while a paused publish is being undone ("" when none is)."""
-        record = next((r for r in self.paused_runs if r.id == self._undoing), None)
-        if record is None:
+        if not self._undoing:
             return ""
-        org, app = record.params.get("org"), record.params.get("app")
         so_far = f" ({self._undo_said.removeprefix('Cancelling: ').rstrip('…')})" if self._undo_said else ""
         return (
-            f"The paused publish to {org}/{app} is being cancelled{so_far}. Quitting now stops the "
+            f"The paused publish to {self._undo_target} is being cancelled{so_far}. Quitting now stops the "
             "cancel; the next start finishes it. Or let it finish, then quit."
         )
 
@@ -141,7 +141,7 @@ class PausedPublishes(PublishState):
 
     def _undo_ended(self, saga_id: str) -> None:
         if self._undoing == saga_id:  # not another undo started since
-            self._undoing, self._undo_said = "", ""
+            self._undoing, self._undo_said, self._undo_target = "", "", ""
             self._page.hold_new_publish(False)
 
     async def _resume(self, record: SagaRecord) -> None:
