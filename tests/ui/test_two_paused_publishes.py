@@ -206,7 +206,7 @@ def test_an_undo_stopped_before_it_began_holds_nothing(
         page.paused_offers.rows[0].cancel_button.click()
         assert not page.drop_area.isEnabled()  # held while it is undone
         await gui.packages.stop()  # before the undo's first step
-        assert not gui.packages._undoing and page.drop_area.isEnabled()
+        assert gui.packages._undoing is None and page.drop_area.isEnabled()
         assert publishes(gui, app) == {first.id: "running", second.id: "running"}
         await gui.shutdown()
 

@@ -79,8 +79,8 @@ class PackagesPresenter(PublishLifecycle, PausedPublishes, QObject):
         self._publisher = ""  # username of whoever started the publish running here
         self._sent: tuple[int, int] | None = None  # bytes sent of bytes to send, of the publish running
         self.paused_runs = []  # the publishes the person paused, offered (`paused_publishes.py`)
-        self._undoing = ""  # the one of them being undone
-        self._undo_said = self._undo_target = ""  # how far it is, and where that publish went
+        self._undoing = None  # the one of them being undone
+        self._undo_said = ""  # how far it is
         self._session_ending = False
         page.pathsDropped.connect(self.dropped)
         page.indexChosen.connect(self.choose_index)
@@ -391,7 +391,7 @@ class PackagesPresenter(PublishLifecycle, PausedPublishes, QObject):
         finally:
             self._publishing = None
             self._page.set_publishing(False)
-            self._page.paused_offers.set_busy(bool(self._undoing))
+            self._page.paused_offers.set_busy(self._undoing is not None)
             self._page.set_publish_target("")
             if (org, app) != (self.org, self.app):
                 self._forget_bundle()  # the page shows another application now

@@ -78,9 +78,8 @@ class PausedPublishes(PublishState):
     """Mixed into `PackagesPresenter` (which sets these attributes up)."""
 
     paused_runs: list[SagaRecord]  # the paused publishes the page offers, newest first
-    _undoing: str  # the journal id of the one being undone ("" none)
+    _undoing: SagaRecord | None  # the one being undone (kept: the list may be refreshed meanwhile)
     _undo_said: str  # how far that undo is, in words ("" before its first report)
-    _undo_target: str  # where that publish went, "org/app" (the list may be refreshed meanwhile)
 
     async def offer_paused(self) -> None:
         """List the signed-in person's paused publishes on the page (a running one is not paused)."""
@@ -89,7 +88,7 @@ class PausedPublishes(PublishState):
     def _show_offers(self, records: list[SagaRecord]) -> None:
         self.paused_runs = records
         self._page.show_offers([describe(r) for r in records])
-        self._page.paused_offers.set_busy(self._publishing is not None or bool(self._undoing))
+        self._page.paused_offers.set_busy(self._publishing is not None or self._undoing is not None)
 
     def withdraw_offer(self) -> None:
         """Another person or profile: the offered paused publishes are not theirs to see."""
@@ -97,7 +96,7 @@ class PausedPublishes(PublishState):
             self._show_offers([])
 
     def _offered(self, saga_id: str) -> SagaRecord | None:
-        if self._publishing is not None or self._undoing:
+        if self._publishing is not None or self._undoing is not None:
             return None  # one at a time (the buttons wait meanwhile)
         return next((r for r in self.paused_runs if r.id == saga_id), None)
 
@@ -114,22 +113,23 @@ class PausedPublishes(PublishState):
         record = self._offered(saga_id)
         if record is None:
             return False
-        self._undoing = record.id
-        self._undo_target = f"{record.params.get('org')}/{record.params.get('app')}"
+        self._undoing = record
         self._page.paused_offers.set_busy(True)
         self._page.hold_new_publish(True)
         task = self._start("package-cancel-paused", self._cancel(record))
         if task is not None:  # also when cancelled before it ran (a profile switch): nothing stays held
-            task.add_done_callback(lambda _task: self._undo_ended(record.id))
+            task.add_done_callback(lambda _task: self._undo_ended(record))
         return True
 
     def undo_quit_question(self) -> str:
         """What Quit must ask while a paused publish is being undone ("" when none is)."""
-        if not self._undoing:
+        record = self._undoing
+        if record is None:
             return ""
+        org, app = record.params.get("org"), record.params.get("app")
         so_far = f" ({self._undo_said.removeprefix('Cancelling: ').rstrip('…')})" if self._undo_said else ""
         return (
-            f"The paused publish to {self._undo_target} is being cancelled{so_far}. Quitting now stops the "
+            f"The paused publish to {org}/{app} is being cancelled{so_far}. Quitting now stops the "
             "cancel; the next start finishes it. Or let it finish, then quit."
         )
 
@@ -139,9 +139,9 @@ class PausedPublishes(PublishState):
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
 
-    def _undo_ended(self, saga_id: str) -> None:
-        if self._undoing == saga_id:  # not another undo started since
-            self._undoing, self._undo_said, self._undo_target = "", "", ""
+    def _undo_ended(self, record: SagaRecord) -> None:
+        if self._undoing is record:  # not another undo started since
+            self._undoing, self._undo_said = None, ""
             self._page.hold_new_publish(False)
 
     async def _resume(self, record: SagaRecord) -> None:
@@ -169,7 +169,7 @@ class PausedPublishes(PublishState):
             self._publishing = None
             self._page.set_publishing(False)
             self._page.set_publish_target("")
-            self._page.paused_offers.set_busy(bool(self._undoing))
+            self._page.paused_offers.set_busy(self._undoing is not None)
         done = (
             f"Published {org}/{app} version {result.version} (resumed): "
             f"{human_size(result.bytes_uploaded)} sent after the pause."
@@ -185,7 +185,7 @@ class PausedPublishes(PublishState):
         org, app = record.params.get("org"), record.params.get("app")
 
         def progress(event: object) -> None:
-            if isinstance(event, PublishUndone) and self._undoing == record.id:
+            if isinstance(event, PublishUndone) and self._undoing is record:
                 total = event.files_total + event.uploads_total
                 done = event.files_done + event.uploads_done
                 self._undo_said = undo_text(event)
@@ -195,11 +195,11 @@ class PausedPublishes(PublishState):
         try:
             undone = await self._service().cancel_publish(record.id, SagaRuntime(progress))
         except HyperOtaError:
-            self._undo_ended(record.id)
+            self._undo_ended(record)
             await self.offer_paused()  # as they are now (still paused, or gone)
             raise
         finally:
-            self._undo_ended(record.id)
+            self._undo_ended(record)
         removed = removed_text(undone)
         text = (
             f"The paused publish to {org}/{app} was cancelled: {removed}."
