@@ -16,8 +16,8 @@ from typing import Any
 from hyperota_desktop.sandbox.runtime import Sandbox
 from hyperota_desktop.ui.presenters.packages import SELECTION_WORK
 from tests.support import bundles
-from tests.support.gui import drop, select, until
-from tests.support.gui_app import signed_in, unique, wired
+from tests.support.gui import select, until
+from tests.support.gui_app import drop_and_confirm, signed_in, unique, wired
 
 MiB = 1024 * 1024
 
@@ -61,23 +61,16 @@ def test_a_paused_publish_stays_with_its_target_and_reports_its_own_bytes(
 
     page.progress.valueChanged.connect(lambda value: bar.append((value, sent["any"])))
 
-    async def publish(root: Path) -> None:
-        drop(page, [root])
-        await until(lambda: page.publish_button.isEnabled(), "the pre-flight")
-        page.publish_button.click()
-        await until(lambda: page.confirm_panel.isVisibleTo(page), "the confirmation")
-        page.confirm_button.click()
-
     async def scenario() -> None:
         await signed_in(gui)
         select(gui.window, "guiorg", tied)
         await gui.wait_idle()
-        await publish(first)
+        await drop_and_confirm(page, first)
         await until(lambda: page.list_model.rowCount() == 1, "version 1")
         await presenter.wait_idle()
         bar.clear()
         page.show_progress = spy  # type: ignore[method-assign]
-        await publish(second)
+        await drop_and_confirm(page, second)
         await until(lambda: "paused_at" in seen and presenter.control.paused, "the pause mid-upload")
         current, statuses = seen["paused_at"]
         # the file being sent, with the bytes really sent of it (not "0 B"), and each file's state
